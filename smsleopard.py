@@ -1,0 +1,2470 @@
+#!/usr/bin/env python3
+"""SMSLeopard: campaign dispatch for SMS and WhatsApp, in one asyncio process.
+
+Businesses keep their customers here, write a campaign as a template
+("Hi {first_name}, check out {preferred_product}!") and send it to thousands
+or millions of customers. Each customer gets one personalised message,
+delivered in the background with retries: never twice in the database,
+never lost.
+
+Run it::
+
+    pip install -r requirements.txt
+    python smsleopard.py                 # http://127.0.0.1:8080, demo data from seed.sql
+    python smsleopard.py --help          # every setting
+    python smsleopard.py bench --quick   # the performance figures
+
+Every setting is a flag and an environment variable ``SMSLEOPARD_<NAME>``
+(the flag wins): ``--host``, ``--port``, ``--db``, ``--no-seed``,
+``--failure-rate``, ``--send-latency-ms``, ``--concurrency``,
+``--max-retries``, ``--retry-base-ms``, ``--queue-url``, ``--api-key``,
+``--queue-name``, ``--batch-size``, ``--claim-timeout``,
+``--shutdown-timeout``, ``--log-level``.
+
+Endpoints (JSON in and out; errors are ``{"error": {"code", "message"}}``)::
+
+    POST /campaigns                              create (draft, or scheduled)
+    GET  /campaigns                              list, newest first, paged
+    GET  /campaigns/{id}                         one, with message stats
+    GET  /campaigns/{id}/messages                its messages, keyset-paged
+    POST /campaigns/{id}/send                    queue messages for an audience
+    POST /campaigns/{id}/personalized-preview    render for one customer
+    POST /customers                              create one, or up to 10,000
+    GET  /customers                              list, paged, filtered
+    GET  /customers/{id}                         one
+    GET  /health                                 database and queue status
+    GET  /openapi.json                           OpenAPI 3.1 description
+
+How a message travels: ``POST /send`` inserts one ``pending`` row per new
+(campaign, customer) pair in one statement and publishes the new ids to the
+job queue (in-process ``asyncio.Queue``, or RabbitMQ). The dispatcher takes
+a job, *claims* its messages in one transaction (a lease that a crash lets
+lapse), renders them, sends them through the provider with at most
+``--concurrency`` attempts in flight, and records every outcome of the batch
+in one transaction that also keeps the campaign's counters exact. Transient
+failures come back after exponential backoff; the database, not the queue,
+is the source of truth, so a restart re-publishes whatever is still pending.
+
+The file reads top to bottom, each section using only what stands above it:
+ERRORS, CONFIG, TIME, MODELS, TEMPLATES, RETRY POLICY, STORAGE, QUEUE,
+SENDER, DISPATCH, SCHEDULER, HTTP, OPENAPI, APP, BENCHMARK, CLI.
+"""
+
+import argparse
+import asyncio
+import base64
+import binascii
+import contextlib
+import dataclasses
+import enum
+import functools
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import math
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import aiosqlite
+from aiohttp import web
+
+__version__ = "1.0.0"
+
+log = logging.getLogger("smsleopard")
+
+
+# ---------------------------------------------------------------------------
+# ERRORS
+# A small hierarchy: what the service raises on purpose derives from
+# SmsLeopardError; ApiError is what an HTTP caller sees.
+# ---------------------------------------------------------------------------
+
+
+class SmsLeopardError(Exception):
+    """Base class of the errors this module raises on purpose."""
+
+
+class ConfigError(SmsLeopardError):
+    """A setting is invalid, or the service cannot start with it."""
+
+
+class TemplateError(SmsLeopardError):
+    """A message template is malformed or names an unknown field."""
+
+
+class SendError(SmsLeopardError):
+    """The provider did not take a message."""
+
+
+class TransientSendError(SendError):
+    """Worth retrying: timeouts, throttling, a provider having a bad minute."""
+
+
+class PermanentSendError(SendError):
+    """Retrying cannot help: an unroutable number, a message over the channel's limit."""
+
+
+class QueueUnavailable(SmsLeopardError):
+    """The job queue cannot take jobs right now (the broker is down)."""
+
+
+class ApiError(SmsLeopardError):
+    """An error answered to an API caller as ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def invalid(message: str) -> ApiError:
+    """A 400 VALIDATION_ERROR: the request is well-formed JSON but not acceptable."""
+    return ApiError(400, "VALIDATION_ERROR", message)
+
+
+def campaign_not_found(campaign_id: object) -> ApiError:
+    return ApiError(404, "CAMPAIGN_NOT_FOUND", f"Campaign with ID {campaign_id} not found")
+
+
+def customer_not_found(customer_id: object) -> ApiError:
+    return ApiError(404, "CUSTOMER_NOT_FOUND", f"Customer with ID {customer_id} not found")
+
+
+# ---------------------------------------------------------------------------
+# CONFIG
+# Every setting is a dataclass field; its flag and environment variable are
+# derived from the name, so the table below is the only list of settings.
+# ---------------------------------------------------------------------------
+
+
+def _setting(default: Any, help: str, *, cli: bool = True) -> Any:
+    return field(default=default, metadata={"help": help, "cli": cli})
+
+
+@dataclass(frozen=True)
+class Config:
+    """The service's settings, validated on construction."""
+
+    host: str = _setting("127.0.0.1", "bind address")
+    port: int = _setting(8080, "TCP port (0 picks a free one)")
+    db: str = _setting("smsleopard.db", "SQLite database path (':memory:' allowed)")
+    seed: bool = _setting(True, "load seed.sql into a new database (--no-seed to skip)")
+    failure_rate: float = _setting(0.05, "probability that one send attempt fails transiently (0..1)")
+    send_latency_ms: float = _setting(0.0, "simulated provider latency per attempt, in ms")
+    concurrency: int = _setting(100, "most send attempts in flight at once")
+    max_retries: int = _setting(3, "retries after the first attempt")
+    retry_base_ms: float = _setting(1000.0, "first backoff in ms; doubles each retry, +-25%% jitter, capped at 60 s")
+    queue_url: str = _setting("", "empty: in-process queue; amqp://user:pass@host:5672/vhost: RabbitMQ")
+    api_key: str = _setting("", "when set, every endpoint but /health needs 'Authorization: Bearer <key>'")
+    queue_name: str = _setting("campaign_sends", "RabbitMQ queue name (its delay queues share the prefix)")
+    batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
+    claim_timeout: float = _setting(10.0, "seconds a claimed message may stay in flight; a crash's claims lapse after it")
+    shutdown_timeout: float = _setting(10.0, "seconds SIGTERM waits for attempts in flight")
+    log_level: str = _setting("info", "debug, info, warning or error")
+    # Switches for tests and the benchmark, not command-line settings.
+    run_workers: bool = _setting(True, "consume the job queue", cli=False)
+    run_scheduler: bool = _setting(True, "run the scheduler task", cli=False)
+    access_log: bool = _setting(True, "log every HTTP request", cli=False)
+    seed_path: str = _setting(str(Path(__file__).with_name("seed.sql")), "sample data", cli=False)
+
+    def __post_init__(self) -> None:
+        for problem in self._problems():
+            raise ConfigError(problem)
+
+    def _problems(self) -> Iterable[str]:
+        checks = (
+            (0 <= self.port <= 65535, "--port must be between 0 and 65535"),
+            (0.0 <= self.failure_rate <= 1.0, "--failure-rate must be between 0 and 1"),
+            (self.send_latency_ms >= 0, "--send-latency-ms must not be negative"),
+            (1 <= self.concurrency <= 100_000, "--concurrency must be between 1 and 100000"),
+            (0 <= self.max_retries <= 100, "--max-retries must be between 0 and 100"),
+            (0 <= self.retry_base_ms <= 3_600_000, "--retry-base-ms must be between 0 and 3600000"),
+            (1 <= self.batch_size <= 10_000, "--batch-size must be between 1 and 10000"),
+            (0.1 <= self.claim_timeout <= 3600, "--claim-timeout must be between 0.1 and 3600 seconds"),
+            (0 <= self.shutdown_timeout <= 3600, "--shutdown-timeout must be between 0 and 3600 seconds"),
+            (self.send_latency_ms < self.claim_timeout * 500,
+             "--send-latency-ms must stay below half of --claim-timeout (an attempt must end inside its claim)"),
+            (self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://")),
+             "--queue-url must be empty or start with amqp:// or amqps://"),
+            (re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", self.queue_name) is not None,
+             "--queue-name must be 1-200 letters, digits, '_', '.', ':' or '-'"),
+            (re.fullmatch(r"[\x21-\x7e]*", self.api_key) is not None,
+             "--api-key must be printable ASCII without spaces"),
+            (self.log_level in ("debug", "info", "warning", "error"),
+             "--log-level must be debug, info, warning or error"),
+        )
+        return [message for ok, message in checks if not ok]
+
+    @property
+    def job_size(self) -> int:
+        """Messages per job and per claim: never more than can be attempted at once."""
+        return min(self.batch_size, self.concurrency)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes end in ConfigError, not in a usage dump."""
+
+    def error(self, message: str) -> Any:
+        raise ConfigError(message)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _env_name(name: str) -> str:
+    return "SMSLEOPARD_" + name.upper()
+
+
+def _convert(setting: dataclasses.Field, raw: str, source: str) -> Any:
+    if setting.type is bool:
+        value = raw.strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{source} must be 0 or 1, not {raw!r}")
+    try:
+        value = setting.type(raw)
+    except ValueError:
+        raise ConfigError(f"{source} must be a{'n integer' if setting.type is int else ' number'}, not {raw!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{source} must be a finite number, not {raw!r}")
+    return value
+
+
+def load_config(argv: Sequence[str], environ: Mapping[str, str], **overrides: Any) -> Config:
+    """Build the Config from flags, then environment variables, then defaults."""
+    parser = _ArgumentParser(prog="smsleopard.py", description="SMSLeopard campaign dispatch service.")
+    cli_settings = [f for f in dataclasses.fields(Config) if f.metadata["cli"]]
+    for setting in cli_settings:
+        if setting.type is bool:
+            parser.add_argument(_flag("no_" + setting.name), dest=setting.name, action="store_const",
+                                const="0", help=setting.metadata["help"])
+        else:
+            parser.add_argument(_flag(setting.name), dest=setting.name, metavar=setting.name.upper(),
+                                help=f"{setting.metadata['help']} (default {setting.default!r})")
+    args = parser.parse_args(list(argv))
+    values: dict[str, Any] = {}
+    for setting in cli_settings:
+        flag_value = getattr(args, setting.name)
+        if flag_value is not None:
+            values[setting.name] = _convert(setting, flag_value, _flag(setting.name))
+        elif _env_name(setting.name) in environ:
+            values[setting.name] = _convert(setting, environ[_env_name(setting.name)], _env_name(setting.name))
+    return Config(**{**values, **overrides})
+
+
+# ---------------------------------------------------------------------------
+# TIME
+# Times are epoch seconds inside the service and ISO-8601 UTC with a 'Z' at
+# the edges. The clock is passed in, so tests move time instead of waiting.
+# ---------------------------------------------------------------------------
+
+
+def utc_iso(timestamp: float) -> str:
+    """Epoch seconds as '2026-11-28T23:48:04.123Z' (fixed width, so text order is time order)."""
+    whole = math.floor(timestamp)
+    millis = min(999, round((timestamp - whole) * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+def parse_timestamp(text: str) -> float:
+    """An ISO-8601 timestamp with a timezone, as epoch seconds; ValueError otherwise."""
+    from datetime import datetime  # only the API's timestamps need it
+
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|z|[+-]\d\d:?\d\d)", text):
+        raise ValueError("not an ISO-8601 timestamp with a timezone")
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):
+        raise ValueError("timestamp out of range") from None
+
+
+class Clock:
+    """Wall-clock time in epoch seconds, and timers set on it."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """Run callback at wall-clock time `when` (at once if it has passed)."""
+        return asyncio.get_running_loop().call_later(max(0.0, when - self.now()), callback)
+
+
+# ---------------------------------------------------------------------------
+# MODELS
+# ---------------------------------------------------------------------------
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+SENDABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+CUSTOMER_FIELDS = ("first_name", "last_name", "phone", "location", "preferred_product")
+SEGMENT_FIELDS = ("location", "preferred_product")
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a send is for: exactly one of explicit customer ids, everyone, or a segment."""
+
+    customer_ids: tuple[int, ...] = ()
+    all_customers: bool = False
+    segment: tuple[tuple[str, str], ...] = ()  # (field, value) pairs, all must match
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What POST /campaigns/{id}/send answers."""
+
+    campaign_id: int
+    messages_queued: int
+    duplicates_skipped: int
+    status: str
+    new_ids: Sequence[int] = ()  # the messages to publish now (empty while the campaign waits)
+    publish_all: bool = False    # the send started a scheduled campaign: publish all it has pending
+
+    def as_json(self) -> dict[str, Any]:
+        return {"campaign_id": self.campaign_id, "messages_queued": self.messages_queued,
+                "duplicates_skipped": self.duplicates_skipped, "status": self.status}
+
+
+@dataclass(slots=True)
+class Attempt:
+    """A claimed message, rendered and ready for the provider."""
+
+    message_id: int
+    campaign_id: int
+    channel: str
+    phone: str
+    text: str
+    retry_count: int
+    started: bool = False
+
+
+class Result(enum.Enum):
+    SENT = "sent"          # the provider took it
+    RETRY = "retry"        # transient failure, another attempt later
+    FAILED = "failed"      # permanent failure, or retries used up
+    RELEASED = "released"  # never attempted (shutdown, deadline): claim dropped, nothing counted
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one attempt ended, as the dispatcher hands it to the store."""
+
+    attempt: Attempt
+    result: Result
+    error: str | None = None
+    retry_count: int = 0
+    next_attempt_at: float = 0.0
+
+
+# ---------------------------------------------------------------------------
+# TEMPLATES
+# Pure functions: parse once (cached), render in one pass, count SMS segments.
+# ---------------------------------------------------------------------------
+
+UNKNOWN_VALUE = "[unknown]"
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """`{field}` or `{field|fallback}` in a template."""
+
+    field: str
+    fallback: str | None  # None: a missing value renders as UNKNOWN_VALUE
+
+
+Template = tuple[str | Placeholder, ...]
+
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_template(text: str) -> Template:
+    """Split a template into literal text and placeholders, or raise TemplateError.
+
+    `{field}` and `{field|fallback}` are placeholders for customer fields;
+    `{{` and `}}` are literal braces; any other brace is an error.
+    """
+    parts: list[str | Placeholder] = []
+    literal: list[str] = []
+    position = 0
+    for token in _TEMPLATE_TOKEN.finditer(text):
+        literal.append(text[position:token.start()])
+        position = token.end()
+        match token.group():
+            case "{{":
+                literal.append("{")
+            case "}}":
+                literal.append("}")
+            case "{" | "}" as brace:
+                raise TemplateError(f"stray '{brace}' at position {token.start()}: "
+                                    f"write '{brace * 2}' for a literal brace")
+            case placeholder:
+                parts.extend(("".join(literal), _parse_placeholder(placeholder)))
+                literal.clear()
+    parts.append("".join(literal) + text[position:])
+    return tuple(part for part in parts if part != "")
+
+
+def _parse_placeholder(token: str) -> Placeholder:
+    name, bar, fallback = token[1:-1].partition("|")
+    name = name.strip()
+    if name not in CUSTOMER_FIELDS:
+        reason = "is empty" if not name else f"names unknown field {name!r}"
+        raise TemplateError(f"placeholder {token} {reason}; fields are {', '.join(CUSTOMER_FIELDS)}")
+    return Placeholder(name, fallback if bar else None)
+
+
+def is_missing(value: str | None) -> bool:
+    """A customer field counts as missing when NULL, empty or only whitespace."""
+    return value is None or not value.strip()
+
+
+def render_template(template: Template, customer: Mapping[str, str | None]) -> str:
+    """The message for one customer. One pass: values are copied in, never parsed again."""
+    out = []
+    for part in template:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            value = customer.get(part.field)
+            if value is None or not value.strip():
+                value = UNKNOWN_VALUE if part.fallback is None else part.fallback
+            out.append(value)
+    return "".join(out)
+
+
+def missing_fields(template: Template, customer: Mapping[str, str | None]) -> list[str]:
+    """The fields the template uses that this customer lacks, each once, in order."""
+    names = (p.field for p in template if isinstance(p, Placeholder) and is_missing(customer.get(p.field)))
+    return list(dict.fromkeys(names))
+
+
+# GSM 03.38: the basic alphabet (ESC excluded) and the extension table, whose
+# characters take an escape septet and so count twice.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+GSM7_CHARSET = GSM7_BASIC | GSM7_EXTENSION
+SMS_MAX_SEGMENTS = 10
+WHATSAPP_MAX_CHARACTERS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class SmsInfo:
+    """How an SMS carrier sees a text: encoding, length in its units, segments."""
+
+    encoding: str    # "GSM-7" or "UCS-2"
+    characters: int  # septets for GSM-7, UTF-16 code units for UCS-2
+    segments: int
+
+
+def sms_info(text: str) -> SmsInfo:
+    """Encoding, length and segment count of `text` sent as one SMS.
+
+    GSM-7 fits 160 septets in one segment and 153 per segment of a longer
+    message; UCS-2 70 and 67 code units. A two-unit character (a GSM-7
+    escape, a UTF-16 surrogate pair) is never split across segments.
+    """
+    if set(text) <= GSM7_CHARSET:
+        units = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        encoding, single, multi = "GSM-7", 160, 153
+    else:
+        units = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        encoding, single, multi = "UCS-2", 70, 67
+    characters = sum(units)
+    return SmsInfo(encoding, characters, 1 if characters <= single else _pack_segments(units, multi))
+
+
+def _pack_segments(units: Iterable[int], capacity: int) -> int:
+    segments, used = 1, 0
+    for unit in units:
+        if used + unit > capacity:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments
+
+
+def channel_limit_problem(channel: str, text: str) -> str | None:
+    """Why `text` is too long for the channel, or None when it fits."""
+    if channel == Channel.SMS:
+        segments = sms_info(text).segments
+        if segments > SMS_MAX_SEGMENTS:
+            return f"message needs {segments} SMS segments; the limit is {SMS_MAX_SEGMENTS}"
+    elif len(text) > WHATSAPP_MAX_CHARACTERS:
+        return f"message has {len(text)} characters; the WhatsApp limit is {WHATSAPP_MAX_CHARACTERS}"
+    return None
+
+
+def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any], override: str | None) -> dict[str, Any]:
+    """The personalized-preview answer for one campaign and customer."""
+    used = campaign["base_template"] if override is None else override
+    template = parse_template(used)
+    rendered = render_template(template, customer)
+    sms = sms_info(rendered) if campaign["channel"] == Channel.SMS else None
+    return {
+        "rendered_message": rendered,
+        "used_template": used,
+        "customer": {name: customer[name] for name in ("id", *CUSTOMER_FIELDS)},
+        "missing_fields": missing_fields(template, customer),
+        "sms": dataclasses.asdict(sms) if sms else None,
+        "channel_limit_problem": channel_limit_problem(campaign["channel"], rendered),
+    }
+
+
+# ---------------------------------------------------------------------------
+# RETRY POLICY
+# ---------------------------------------------------------------------------
+
+RETRY_CAP_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a transiently failed message is tried again: exponential backoff with jitter."""
+
+    max_retries: int
+    base: float                      # seconds before the first retry
+    jitter: float = 0.25             # each delay is scaled by a factor in [1 - jitter, 1 + jitter]
+    cap: float = RETRY_CAP_SECONDS
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def delay(self, retry: int) -> float | None:
+        """Seconds to wait before retry number `retry` (1 is the first), or None when none is left."""
+        if retry > self.max_retries:
+            return None
+        nominal = self.base * 2.0 ** (retry - 1)
+        return min(self.cap, nominal * self.rng.uniform(1 - self.jitter, 1 + self.jitter))
+
+
+# ---------------------------------------------------------------------------
+# STORAGE
+# All SQL lives in the Store; handlers and workers never hold any. One
+# connection writes, one transaction at a time; another connection reads
+# (WAL lets it run beside the writer). Hot paths are set-based or batched.
+# ---------------------------------------------------------------------------
+
+# MIGRATIONS[n] takes a database from schema version n to n + 1 (PRAGMA user_version).
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE customers (
+        id                INTEGER PRIMARY KEY,
+        phone             TEXT NOT NULL UNIQUE,
+        first_name        TEXT,
+        last_name         TEXT,
+        location          TEXT COLLATE NOCASE,
+        preferred_product TEXT COLLATE NOCASE,
+        created_at        TEXT NOT NULL
+    );
+    CREATE INDEX customers_by_location ON customers (location);
+    CREATE INDEX customers_by_product ON customers (preferred_product);
+
+    CREATE TABLE campaigns (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        channel       TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+        status        TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'failed')),
+        base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
+        scheduled_at  TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        -- Message counters, changed in the same transactions as the messages,
+        -- so stats are one row read however large the campaign.
+        total_count   INTEGER NOT NULL DEFAULT 0,
+        sending_count INTEGER NOT NULL DEFAULT 0,
+        sent_count    INTEGER NOT NULL DEFAULT 0,
+        failed_count  INTEGER NOT NULL DEFAULT 0,
+        CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
+               AND sending_count + sent_count + failed_count <= total_count)
+    );
+    CREATE INDEX campaigns_by_status ON campaigns (status);
+    CREATE INDEX campaigns_by_channel ON campaigns (channel);
+    CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel);
+    CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status = 'scheduled' AND total_count > 0;
+
+    CREATE TABLE outbound_messages (
+        id               INTEGER PRIMARY KEY,
+        campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
+        customer_id      INTEGER NOT NULL REFERENCES customers (id),
+        status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        rendered_content TEXT,
+        last_error       TEXT,
+        retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+        next_attempt_at  REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
+        claim_token      INTEGER,                  -- set while an attempt is in flight
+        claim_expires_at REAL,                     -- a claim left by a crash lapses then
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        UNIQUE (campaign_id, customer_id)
+    );
+    CREATE INDEX outbound_messages_by_campaign ON outbound_messages (campaign_id);
+    CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
+
+    CREATE TABLE idempotency_keys (
+        key         TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,  -- sha256 of the campaign id and the canonical request body
+        response    TEXT NOT NULL,  -- the JSON answered the first time
+        created_at  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+CUSTOMER_COLUMNS = ("id", "phone", "first_name", "last_name", "location", "preferred_product", "created_at")
+CAMPAIGN_COLUMNS = ("id", "name", "channel", "status", "base_template", "scheduled_at", "created_at",
+                    "updated_at", "total_count", "sending_count", "sent_count", "failed_count")
+MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content", "last_error",
+                   "retry_count", "created_at", "updated_at")
+
+DUE_GRACE = 0.05  # seconds: a job arriving this early for a retry still counts as on time
+DUE_SPREAD = 0.1  # seconds: messages falling due this close together may share one delayed job
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which slice of a list: a page number, or the keyset position after the last id seen."""
+
+    page: int = 1
+    page_size: int = 20
+    after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    request: PageRequest
+    has_more: bool
+
+
+class ClaimedRow(tuple):
+    """A claimed message with what rendering and sending need (a plain tuple, for speed)."""
+
+    __slots__ = ()
+    SQL_COLUMNS = ("m.id, m.campaign_id, m.claim_token, m.retry_count, m.next_attempt_at, c.status, c.channel, "
+                   "c.base_template, cu.first_name, cu.last_name, cu.phone, cu.location, cu.preferred_product")
+    id = property(lambda self: self[0])
+    campaign_id = property(lambda self: self[1])
+    claim_token = property(lambda self: self[2])
+    retry_count = property(lambda self: self[3])
+    next_attempt_at = property(lambda self: self[4])
+    campaign_status = property(lambda self: self[5])
+    channel = property(lambda self: self[6])
+    template = property(lambda self: self[7])
+    phone = property(lambda self: self[10])
+
+    def customer(self) -> dict[str, str | None]:
+        return dict(zip(CUSTOMER_FIELDS, self[8:13]))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What claiming a job found: messages to send now, and messages not due yet."""
+
+    rows: list[ClaimedRow]
+    deferred: list[tuple[int, float]]  # (message id, when it is due)
+
+
+def status_after_send(status: str, scheduled_at: str | None, total: int, now: float) -> CampaignStatus:
+    """A campaign's status once a send has given it `total` messages in all."""
+    if total == 0:
+        return CampaignStatus(status)  # nobody to send to yet: wait as before
+    if status == CampaignStatus.SCHEDULED and scheduled_at is not None and scheduled_at > utc_iso(now):
+        return CampaignStatus.SCHEDULED
+    return CampaignStatus.SENDING
+
+
+def _json_ids(ids: Iterable[int]) -> str:
+    return json.dumps(list(ids))
+
+
+async def _connect(path: str, *, readonly: bool = False) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    pragmas = ["foreign_keys = ON", "busy_timeout = 10000", "cache_size = -32000", "temp_store = MEMORY"]
+    if path != ":memory:":
+        pragmas += ["journal_mode = WAL", "synchronous = NORMAL"]
+    if readonly:
+        pragmas.append("query_only = ON")
+    for pragma in pragmas:
+        await connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+class Store:
+    """The database: customers, campaigns, messages and idempotency keys."""
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self._writer = writer                  # every write, one transaction at a time
+        self._reader = reader                  # reads that need no transaction (the writer for :memory:)
+        self._write_lock = asyncio.Lock()      # coroutines sharing a connection share its transaction
+
+    @classmethod
+    async def open(cls, path: str) -> "Store":
+        """Open (creating and migrating when needed) the database at `path`."""
+        writer = reader = None
+        try:
+            if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
+                sqlite3.connect(path).execute("PRAGMA user_version").connection.close()
+            writer = await _connect(path)
+            reader = writer if path == ":memory:" else await _connect(path, readonly=True)
+            store = cls(writer, reader)
+            await store._migrate()
+            return store
+        except sqlite3.Error as exc:
+            for connection in {writer, reader} - {None}:
+                await connection.close()
+            raise ConfigError(f"cannot use database {path!r}: {exc}") from None
+
+    async def close(self) -> None:
+        if self._reader is not self._writer:
+            await self._reader.close()
+        await self._writer.close()
+
+    async def _migrate(self) -> None:
+        (version,), = await self._writer.execute_fetchall("PRAGMA user_version")
+        if version > SCHEMA_VERSION:
+            raise ConfigError(f"database schema version {version} is newer than this release ({SCHEMA_VERSION})")
+        for number in range(version, SCHEMA_VERSION):
+            await self._run_script(f"{MIGRATIONS[number]};\nPRAGMA user_version = {number + 1};")
+
+    async def seed_if_empty(self, script: str) -> bool:
+        """Load sample data into a database without customers; True when it did."""
+        (count,), = await self._fetch("SELECT count(*) FROM (SELECT 1 FROM customers LIMIT 1)")
+        if count:
+            return False
+        try:
+            await self._run_script(script)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot load the sample data: {exc}") from None
+        return True
+
+    async def _run_script(self, script: str) -> None:
+        """Run an SQL script as one transaction."""
+        async with self._write_lock:
+            try:
+                await self._writer.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
+            except BaseException:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; rolled back if anything in it raises."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The reading connection; an in-memory database has only one, so reads wait for writes."""
+        if self._reader is self._writer:
+            async with self._write_lock:
+                yield self._reader
+        else:
+            yield self._reader
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        async with self._read() as db:
+            return list(await db.execute_fetchall(sql, params))
+
+    async def ping(self) -> bool:
+        """True when the database answers a query."""
+        try:
+            return await self._fetch("SELECT 1") == [(1,)]
+        except sqlite3.Error:
+            return False
+
+    # -- customers ----------------------------------------------------------
+
+    async def create_customers(self, customers: Sequence[Mapping[str, Any]], now: float) -> list[dict[str, Any]]:
+        """Insert customers, all or nothing; 409 CUSTOMER_EXISTS if a phone is taken."""
+        phones = [customer["phone"] for customer in customers]
+        stamp = utc_iso(now)
+        rows = [(*(customer.get(name) for name in CUSTOMER_COLUMNS[1:6]), stamp) for customer in customers]
+        async with self._write() as db:
+            taken = await db.execute_fetchall(
+                "SELECT phone FROM customers WHERE phone IN (SELECT value FROM json_each(?)) LIMIT 5",
+                (json.dumps(phones),))
+            if taken:
+                listed = ", ".join(phone for phone, in taken)
+                raise ApiError(409, "CUSTOMER_EXISTS", f"A customer with phone {listed} already exists")
+            (last_id,), = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM customers")
+            await db.executemany(
+                "INSERT INTO customers (phone, first_name, last_name, location, preferred_product, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            created = await db.execute_fetchall(
+                f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers WHERE id > ? ORDER BY id", (last_id,))
+        return [dict(zip(CUSTOMER_COLUMNS, row)) for row in created]
+
+    async def get_customer(self, customer_id: int) -> dict[str, Any] | None:
+        rows = await self._fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers WHERE id = ?", (customer_id,))
+        return dict(zip(CUSTOMER_COLUMNS, rows[0])) if rows else None
+
+    async def list_customers(self, filters: Mapping[str, str], request: PageRequest) -> Page:
+        """Customers matching every filter (location, preferred_product; case-insensitive), oldest first."""
+        where = [f"{name} = ?" for name in filters]  # names come from SEGMENT_FIELDS, never from the caller
+        total = await self._count("customers", where, list(filters.values()))
+        return await self._page("customers", CUSTOMER_COLUMNS, where, list(filters.values()), "ASC", request, total)
+
+    # -- campaigns ----------------------------------------------------------
+
+    async def create_campaign(self, name: str, channel: str, template: str, scheduled_at: float | None,
+                              now: float) -> dict[str, Any]:
+        status = CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED
+        stamp = utc_iso(now)
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, created_at, updated_at) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {', '.join(CAMPAIGN_COLUMNS)}",
+                (name, channel, status, template, None if scheduled_at is None else utc_iso(scheduled_at),
+                 stamp, stamp))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+
+    async def get_campaign(self, campaign_id: int) -> dict[str, Any] | None:
+        rows = await self._fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns WHERE id = ?", (campaign_id,))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
+
+    async def list_campaigns(self, filters: Mapping[str, str], request: PageRequest) -> Page:
+        """Campaigns matching every filter (channel, status), newest first."""
+        where = [f"{name} = ?" for name in filters]  # names come from the handler's fixed list
+        total = await self._count("campaigns", where, list(filters.values()))
+        return await self._page("campaigns", CAMPAIGN_COLUMNS, where, list(filters.values()), "DESC", request, total)
+
+    async def list_messages(self, campaign: Mapping[str, Any], status: str | None, request: PageRequest) -> Page:
+        """A campaign's messages in creation order; the total comes from its counters."""
+        totals = {None: campaign["total_count"], MessageStatus.SENT: campaign["sent_count"],
+                  MessageStatus.FAILED: campaign["failed_count"],
+                  MessageStatus.PENDING: campaign["total_count"] - campaign["sent_count"] - campaign["failed_count"]}
+        where, params = ["campaign_id = ?"], [campaign["id"]]
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        return await self._page("outbound_messages", MESSAGE_COLUMNS, where, params, "ASC", request, totals[status])
+
+    async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        (total,), = await self._fetch(f"SELECT count(*) FROM {table}{clause}", params)
+        return total
+
+    async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
+                    order: str, request: PageRequest, total: int) -> Page:
+        """One page by offset or, when `request.after` is set, strictly after that id."""
+        offset = 0 if request.after is not None else (request.page - 1) * request.page_size
+        if request.after is not None:
+            where = [*where, "id < ?" if order == "DESC" else "id > ?"]
+            params = [*params, request.after]
+        elif offset >= total:
+            return Page([], total, request, False)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetch(
+            f"SELECT {', '.join(columns)} FROM {table} {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
+            [*params, request.page_size + 1, offset])
+        return Page([dict(zip(columns, row)) for row in rows[:request.page_size]], total, request,
+                    len(rows) > request.page_size)
+
+    # -- sending ------------------------------------------------------------
+
+    async def add_recipients(self, campaign_id: int, audience: Audience, now: float,
+                             idempotency: tuple[str, str] | None = None) -> SendResult:
+        """Create one pending message per new (campaign, customer) pair, in one transaction.
+
+        With an idempotency (key, fingerprint), a repeated key answers what it
+        answered the first time, and the same key with another request is 409.
+        """
+        async with self._write() as db:
+            if idempotency and (stored := await self._stored_result(db, *idempotency)):
+                return stored
+            campaign = await db.execute_fetchall(
+                "SELECT status, scheduled_at, total_count FROM campaigns WHERE id = ?", (campaign_id,))
+            if not campaign:
+                raise campaign_not_found(campaign_id)
+            (status, scheduled_at, total), = campaign
+            if status not in SENDABLE_STATUSES:
+                raise ApiError(409, "CAMPAIGN_NOT_SENDABLE", f"Campaign {campaign_id} is {status}; only draft, "
+                               "scheduled and sending campaigns can be sent")
+            source, params = await self._audience_source(db, audience)
+            (requested,), = await db.execute_fetchall(f"SELECT count(*) FROM ({source})", params)
+            (last_id,), = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM outbound_messages")
+            stamp = utc_iso(now)
+            inserted = (await db.execute(
+                "INSERT OR IGNORE INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+                f"SELECT ?, id, ?, ? FROM ({source})", (campaign_id, stamp, stamp, *params))).rowcount
+            new_status = status_after_send(status, scheduled_at, total + inserted, now)
+            await db.execute("UPDATE campaigns SET total_count = total_count + ?, status = ?, "
+                             "updated_at = CASE WHEN status = ? THEN updated_at ELSE ? END WHERE id = ?",
+                             (inserted, new_status, new_status, stamp, campaign_id))
+            new_ids = await self._new_message_ids(db, last_id, inserted)
+            result = SendResult(campaign_id, inserted, requested - inserted, new_status,
+                                new_ids if new_status == CampaignStatus.SENDING else (),
+                                publish_all=status == CampaignStatus.SCHEDULED and new_status == CampaignStatus.SENDING)
+            if idempotency:
+                await db.execute("INSERT INTO idempotency_keys (key, fingerprint, response, created_at) "
+                                 "VALUES (?, ?, ?, ?)", (*idempotency, json.dumps(result.as_json()), stamp))
+        return result
+
+    async def _stored_result(self, db: aiosqlite.Connection, key: str, fingerprint: str) -> SendResult | None:
+        rows = await db.execute_fetchall(
+            "SELECT fingerprint, response FROM idempotency_keys WHERE key = ?", (key,))
+        if not rows:
+            return None
+        (stored_fingerprint, response), = rows
+        if stored_fingerprint != fingerprint:
+            raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
+                           "This Idempotency-Key was used with a different request; use a new key")
+        return SendResult(**json.loads(response))
+
+    async def _audience_source(self, db: aiosqlite.Connection, audience: Audience) -> tuple[str, tuple]:
+        """A SELECT of the audience's customer ids; 400 UNKNOWN_CUSTOMERS for ids with no customer."""
+        if audience.customer_ids:
+            ids = json.dumps(audience.customer_ids)
+            unknown = await db.execute_fetchall(
+                "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM customers) LIMIT 20", (ids,))
+            if unknown:
+                listed = ", ".join(str(value) for value, in unknown)
+                raise ApiError(400, "UNKNOWN_CUSTOMERS", f"No customer has ID {listed}; nothing was queued")
+            return "SELECT value AS id FROM json_each(?)", (ids,)
+        if audience.all_customers:
+            return "SELECT id FROM customers", ()
+        where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)  # names from SEGMENT_FIELDS
+        return f"SELECT id FROM customers WHERE {where}", tuple(value for _, value in audience.segment)
+
+    async def _new_message_ids(self, db: aiosqlite.Connection, last_id: int, inserted: int) -> Sequence[int]:
+        """The ids one INSERT just created: a range, since SQLite numbers new rows max(id) + 1 onwards."""
+        (top,), = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM outbound_messages")
+        if top == last_id + inserted:
+            return range(last_id + 1, top + 1)
+        rows = await db.execute_fetchall("SELECT id FROM outbound_messages WHERE id > ? ORDER BY id", (last_id,))
+        return [message_id for message_id, in rows]
+
+    # -- dispatch -----------------------------------------------------------
+
+    async def claim(self, ids: Sequence[int], now: float, token: int, lease_until: float) -> Claim:
+        """Mark the job's messages that may be sent now as in flight, and return them.
+
+        A message is claimable while pending, its campaign sending, and no live
+        claim on it. Messages not due yet come back as `deferred`.
+        """
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {ClaimedRow.SQL_COLUMNS} FROM outbound_messages m "
+                "JOIN campaigns c ON c.id = m.campaign_id JOIN customers cu ON cu.id = m.customer_id "
+                "WHERE m.id IN (SELECT value FROM json_each(?)) AND m.status = 'pending' "
+                "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?)", (_json_ids(ids), now))
+            ready, deferred = [], []
+            for row in map(ClaimedRow, rows):
+                if row.campaign_status != CampaignStatus.SENDING:
+                    continue  # the scheduler publishes it when the campaign starts
+                if row.next_attempt_at > now + DUE_GRACE:
+                    deferred.append((row.id, row.next_attempt_at))
+                else:
+                    ready.append(row)
+            if ready:
+                await db.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
+                                 "WHERE id IN (SELECT value FROM json_each(?))",
+                                 (token, lease_until, _json_ids(row.id for row in ready)))
+                newly = Counter(row.campaign_id for row in ready if row.claim_token is None)
+                await db.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
+                                     [(count, campaign_id) for campaign_id, count in newly.items()])
+        return Claim(ready, deferred)
+
+    async def record(self, outcomes: Sequence[Outcome], now: float, token: int) -> list[tuple[int, str]]:
+        """Store a batch's outcomes and the counters in one transaction.
+
+        Returns (campaign id, status) for the campaigns this batch finished.
+        An outcome whose claim was lost (it lapsed and someone else claimed the
+        message) changes nothing; the counters of its campaign are then recounted.
+        """
+        stamp = utc_iso(now)
+        updates, releases = [], []
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # in flight, sent, failed
+        for outcome in outcomes:
+            attempt = outcome.attempt
+            delta = deltas[attempt.campaign_id]
+            delta[0] += 1
+            if outcome.result is Result.RELEASED:
+                releases.append((attempt.message_id, token))
+                continue
+            status = MessageStatus.PENDING if outcome.result is Result.RETRY else outcome.result.value
+            delta[1] += outcome.result is Result.SENT
+            delta[2] += outcome.result is Result.FAILED
+            updates.append((status, attempt.text, outcome.error, outcome.retry_count, outcome.next_attempt_at,
+                            stamp, attempt.message_id, token))
+        async with self._write() as db:
+            changed = 0
+            if updates:
+                changed += (await db.executemany(
+                    "UPDATE outbound_messages SET status = ?, rendered_content = ?, last_error = coalesce(?, last_error), "
+                    "retry_count = ?, next_attempt_at = ?, claim_token = NULL, claim_expires_at = NULL, "
+                    "updated_at = ? WHERE id = ? AND claim_token = ?", updates)).rowcount
+            if releases:
+                changed += (await db.executemany(
+                    "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
+                    "WHERE id = ? AND claim_token = ?", releases)).rowcount
+            if changed == len(outcomes):
+                await db.executemany(
+                    "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
+                    "failed_count = failed_count + ? WHERE id = ?",
+                    [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+            else:
+                log.warning("%d of %d outcomes had lost their claim; recounting", len(outcomes) - changed,
+                            len(outcomes))
+                await self._recount(db, list(deltas))
+            return await self._finish_campaigns(db, list(deltas), stamp)
+
+    async def _recount(self, db: aiosqlite.Connection, campaign_ids: list[int]) -> None:
+        """Rebuild campaigns' counters from their messages (rare paths only: O(messages))."""
+        await db.execute(
+            "UPDATE campaigns SET "
+            "sent_count = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id "
+            "              AND status = 'sent'), "
+            "failed_count = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id "
+            "                AND status = 'failed'), "
+            "sending_count = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id "
+            "                 AND status = 'pending' AND claim_token IS NOT NULL) "
+            "WHERE id IN (SELECT value FROM json_each(?))", (_json_ids(campaign_ids),))
+
+    async def _finish_campaigns(self, db: aiosqlite.Connection, campaign_ids: list[int],
+                                stamp: str) -> list[tuple[int, str]]:
+        """Sending campaigns with nothing pending become sent (one message sent) or failed."""
+        rows = await db.execute_fetchall(
+            "UPDATE campaigns SET status = CASE WHEN sent_count > 0 THEN 'sent' ELSE 'failed' END, "
+            "updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending' "
+            "AND sent_count + failed_count = total_count RETURNING id, status", (stamp, _json_ids(campaign_ids)))
+        return [tuple(row) for row in rows]
+
+    async def release_lapsed_claims(self, now: float) -> int:
+        """Drop claims whose lease has run out (left by a crash), fixing the counters."""
+        async with self._write() as db:
+            lapsed = await db.execute_fetchall(
+                "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL WHERE id IN ("
+                "  SELECT m.id FROM campaigns c JOIN outbound_messages m "
+                "  ON m.campaign_id = c.id AND m.status = 'pending' "
+                "  WHERE c.status = 'sending' AND m.claim_token IS NOT NULL AND m.claim_expires_at <= ?) "
+                "RETURNING campaign_id", (now,))
+            campaigns = sorted({campaign_id for campaign_id, in lapsed})
+            if campaigns:
+                await self._recount(db, campaigns)
+        return len(lapsed)
+
+    async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
+                           ) -> AsyncIterator[tuple[float, Sequence[int]]]:
+        """Pending messages of sending campaigns as (due time, ids) chunks of at most `size`.
+
+        Messages due now come first, in id order; then those waiting for a
+        retry time or a lapsing claim, in the order they fall due.
+        """
+        scope = "c.status = 'sending'" + (" AND c.id = ?" if campaign_id is not None else "")
+        params = (campaign_id,) if campaign_id is not None else ()
+        base = ("FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id AND m.status = 'pending' "
+                f"WHERE {scope} AND ")
+        due_now = f"SELECT m.id, 0 {base} m.next_attempt_at <= ? AND m.claim_token IS NULL ORDER BY m.id"
+        later = (f"SELECT m.id, max(m.next_attempt_at, coalesce(m.claim_expires_at, 0)) AS due {base} "
+                 "(m.next_attempt_at > ? OR m.claim_token IS NOT NULL) ORDER BY due, m.id")
+        for sql in (due_now, later):
+            async with self._read() as db, db.execute(sql, (*params, now)) as cursor:
+                while rows := await cursor.fetchmany(size):
+                    for chunk in _split_by_due(rows, DUE_SPREAD):
+                        yield chunk[-1][1], compact_ids([message_id for message_id, _ in chunk])
+
+    # -- scheduling ---------------------------------------------------------
+
+    async def start_due_campaigns(self, now: float) -> list[int]:
+        """Move scheduled campaigns that are due and have recipients to sending."""
+        stamp = utc_iso(now)
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "UPDATE campaigns SET status = 'sending', updated_at = ? "
+                "WHERE status = 'scheduled' AND total_count > 0 AND scheduled_at <= ? RETURNING id",
+                (stamp, stamp))
+        return sorted(campaign_id for campaign_id, in rows)
+
+    async def next_due_time(self) -> float | None:
+        """When the earliest scheduled campaign with recipients falls due, or None."""
+        (earliest,), = await self._fetch(
+            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0")
+        return None if earliest is None else parse_timestamp(earliest)
+
+
+def _split_by_due(rows: list[tuple[int, float]], spread: float) -> Iterable[list[tuple[int, float]]]:
+    """Cut (id, due) rows sorted by due into runs whose due times lie within `spread` seconds."""
+    start = 0
+    for index in range(1, len(rows) + 1):
+        if index == len(rows) or rows[index][1] - rows[start][1] > spread:
+            yield rows[start:index]
+            start = index
+
+
+def compact_ids(ids: list[int]) -> Sequence[int]:
+    """Distinct ids that fill a span as a range (a few bytes instead of 36 per id)."""
+    if ids and max(ids) - min(ids) == len(ids) - 1:
+        return range(min(ids), max(ids) + 1)
+    return ids
+
+
+# ---------------------------------------------------------------------------
+# QUEUE
+# A job is a list of outbound message ids. Two backends share one small
+# interface: the in-process queue (default) and RabbitMQ (--queue-url).
+# A job is acknowledged only after the database has the outcome of its
+# messages; losing a job is harmless (the database keeps them pending and
+# recovery publishes them again), and delivering one twice is harmless (a
+# message is claimed before it is sent).
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A job handed to the dispatcher; `ack` once its outcomes are committed."""
+
+    ids: Sequence[int]
+    ack: Callable[[], Awaitable[None]]
+
+
+def encode_job(ids: Sequence[int]) -> bytes:
+    """A job as JSON runs of consecutive ids, [[first, last], ...]: a range takes a few bytes."""
+    runs: list[list[int]] = []
+    for message_id in sorted(ids):
+        if runs and runs[-1][1] == message_id - 1:
+            runs[-1][1] = message_id
+        else:
+            runs.append([message_id, message_id])
+    return json.dumps(runs, separators=(",", ":")).encode()
+
+
+def decode_job(body: bytes) -> list[int]:
+    """The ids of an encoded job; ValueError when the body is not one."""
+    runs = json.loads(body)
+    valid = isinstance(runs, list) and all(
+        isinstance(run, list) and len(run) == 2 and all(type(n) is int for n in run) and 1 <= run[0] <= run[1]
+        for run in runs)
+    if not valid or sum(last - first + 1 for first, last in runs) > 100_000:
+        raise ValueError("not a job: expected [[first, last], ...] with at most 100000 ids")
+    return [message_id for first, last in runs for message_id in range(first, last + 1)]
+
+
+class JobQueue:
+    """Where jobs wait for the dispatcher. Subclasses are the backends."""
+
+    on_reconnect: Callable[[], Awaitable[None]] | None = None  # called after a lost broker comes back
+
+    async def open(self) -> None:
+        """Connect; ConfigError when that is impossible."""
+
+    async def close(self) -> None:
+        """Disconnect; unacknowledged jobs stay with the broker (or die with the process)."""
+
+    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
+        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable if it cannot."""
+        raise NotImplementedError
+
+    async def get(self) -> Delivery:
+        """The next job, waiting for one."""
+        raise NotImplementedError
+
+    def healthy(self) -> bool:
+        raise NotImplementedError
+
+    async def depth(self) -> int:
+        """Jobs waiting: ready or delayed."""
+        raise NotImplementedError
+
+    def ready(self) -> int:
+        """Jobs that a get() would return without waiting."""
+        raise NotImplementedError
+
+
+async def _nothing_to_ack() -> None:
+    """The in-process queue forgets a job once handed out; the database remembers its messages."""
+
+
+class MemoryQueue(JobQueue):
+    """An asyncio.Queue of ready jobs, and a heap of delayed ones released by one timer."""
+
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._ready: asyncio.Queue[Sequence[int]] = asyncio.Queue()
+        self._delayed: list[tuple[float, int, Sequence[int]]] = []  # (due, tie-breaker, job)
+        self._sequence = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = math.inf
+
+    async def close(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
+        if delay <= 0:
+            for job in jobs:
+                self._ready.put_nowait(job)
+            return
+        due = self._clock.now() + delay
+        for job in jobs:
+            heapq.heappush(self._delayed, (due, next(self._sequence), job))
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        if self._delayed and self._delayed[0][0] < self._timer_due:
+            if self._timer:
+                self._timer.cancel()
+            self._timer_due = self._delayed[0][0]
+            self._timer = self._clock.call_at(self._timer_due, self._release_due)
+
+    def _release_due(self) -> None:
+        self._timer, self._timer_due = None, math.inf
+        now = self._clock.now()
+        while self._delayed and self._delayed[0][0] <= now:
+            self._ready.put_nowait(heapq.heappop(self._delayed)[2])
+        self._arm_timer()
+
+    async def get(self) -> Delivery:
+        return Delivery(await self._ready.get(), _nothing_to_ack)
+
+    def healthy(self) -> bool:
+        return True
+
+    async def depth(self) -> int:
+        return self._ready.qsize() + len(self._delayed)
+
+    def ready(self) -> int:
+        return self._ready.qsize()
+
+
+PUBLISH_TIMEOUT = 10.0  # seconds to wait for the broker to confirm a publish
+
+
+class RabbitQueue(JobQueue):
+    """A durable RabbitMQ queue with publisher confirms and manual acknowledgement.
+
+    Delayed jobs go to delay queues whose messages expire (per-message TTL)
+    into the work queue. RabbitMQ only expires the message at the head of a
+    queue, so delays are bucketed by power of two: a job may come back up to
+    one bucket's width late (never early), and the dispatcher checks each
+    message's retry time anyway.
+    """
+
+    def __init__(self, url: str, name: str, prefetch: int):
+        self._url = url
+        self._name = name
+        self._prefetch = prefetch
+        self._deliveries: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._delay_queues: set[str] = set()
+        self._connection: Any = None
+        self._channel: Any = None
+
+    @property
+    def _where(self) -> str:
+        return re.sub(r"//[^@/]*@", "//", self._url)  # the URL without its password
+
+    async def open(self) -> None:
+        import aio_pika  # only a RabbitMQ deployment needs it
+
+        try:
+            self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=1.0, timeout=10)
+        except Exception as exc:
+            raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: {exc or type(exc).__name__}") from None
+        self._connection.reconnect_callbacks.add(self._reconnected)
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        await self._channel.set_qos(prefetch_count=self._prefetch)
+        queue = await self._channel.declare_queue(self._name, durable=True)
+        await queue.consume(self._on_message)
+        log.info("queue: RabbitMQ at %s, queue %r", self._where, self._name)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def _reconnected(self, *_: Any) -> None:
+        log.warning("queue: RabbitMQ connection restored")
+        if self.on_reconnect is not None:
+            asyncio.get_running_loop().create_task(self.on_reconnect(), name="recover-after-reconnect")
+
+    async def _on_message(self, message: Any) -> None:
+        try:
+            ids = decode_job(message.body)
+        except ValueError as exc:
+            log.error("queue: dropping a malformed job: %s", exc)
+            await message.reject(requeue=False)
+            return
+        self._deliveries.put_nowait(Delivery(ids, message.ack))
+
+    async def _delay_queue(self, delay: float) -> str:
+        """The delay queue for `delay` seconds: one per power of two of milliseconds."""
+        name = f"{self._name}.delay.{2 ** max(0, math.ceil(math.log2(max(1.0, delay * 1000))))}ms"
+        if name not in self._delay_queues:
+            await self._channel.declare_queue(name, durable=True, arguments={
+                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self._name})
+            self._delay_queues.add(name)
+        return name
+
+    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
+        import aio_pika
+
+        try:
+            routing_key = self._name if delay <= 0 else await self._delay_queue(delay)
+            expiration = max(0.001, delay) if delay > 0 else None
+            exchange = self._channel.default_exchange
+            await asyncio.gather(*(
+                exchange.publish(aio_pika.Message(encode_job(job), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                  expiration=expiration),
+                                 routing_key=routing_key, timeout=PUBLISH_TIMEOUT)
+                for job in jobs))
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, asyncio.TimeoutError) as exc:
+            raise QueueUnavailable(f"RabbitMQ did not take the jobs: {exc or type(exc).__name__}") from None
+
+    async def get(self) -> Delivery:
+        return await self._deliveries.get()
+
+    def healthy(self) -> bool:
+        return (self._connection is not None and self._connection.connected.is_set()
+                and not self._channel.is_closed)
+
+    async def depth(self) -> int:
+        channel = await self._channel.get_underlay_channel()
+        declared = await channel.queue_declare(queue=self._name, passive=True, timeout=5)
+        return declared.message_count + self._deliveries.qsize()
+
+    def ready(self) -> int:
+        return self._deliveries.qsize()
+
+
+def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
+    """The backend the configuration names: RabbitMQ for an amqp:// URL, else in-process."""
+    if config.queue_url:
+        return RabbitQueue(config.queue_url, config.queue_name, prefetch)
+    return MemoryQueue(clock)
+
+
+# ---------------------------------------------------------------------------
+# SENDER
+# The provider, here a mock that behaves like a real one.
+# ---------------------------------------------------------------------------
+
+Sender = Callable[[str, str, str], Awaitable[None]]  # (channel, phone, text); raises SendError
+UNROUTABLE_PREFIXES = ("+999",)  # no country has calling code 999
+TRANSIENT_ERRORS = ("provider timeout", "provider returned 503 Service Unavailable",
+                    "throttled by carrier", "connection reset by provider")
+
+
+class MockSender:
+    """A message provider stand-in: latency, random transient failures, permanent ones for bad input.
+
+    It fails permanently for a phone it cannot route (calling code +999) and
+    for a message over the channel's limit (SMS: 10 segments; WhatsApp: 4096
+    characters), and transiently with probability `failure_rate`.
+    """
+
+    def __init__(self, latency_ms: float, failure_rate: float, rng: random.Random):
+        self._latency = latency_ms / 1000
+        self._failure_rate = failure_rate
+        self._rng = rng
+
+    async def __call__(self, channel: str, phone: str, text: str) -> None:
+        if self._latency:
+            await asyncio.sleep(self._latency)
+        if phone.startswith(UNROUTABLE_PREFIXES):
+            raise PermanentSendError(f"no route to {phone}")
+        if problem := channel_limit_problem(channel, text):
+            raise PermanentSendError(problem)
+        if self._failure_rate and self._rng.random() < self._failure_rate:
+            raise TransientSendError(self._rng.choice(TRANSIENT_ERRORS))
+
+
+# ---------------------------------------------------------------------------
+# DISPATCH
+# Jobs in, outcomes out: claim a batch in one transaction, render it, send it
+# with at most `concurrency` attempts in flight, record it in one transaction.
+# ---------------------------------------------------------------------------
+
+JOB_FAILURE_DELAY = 5.0    # seconds before a job that hit an unexpected error comes back
+RELEASE_DELAY = 1.0        # seconds before a message released unattempted is offered again
+BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
+
+CrashHandler = Callable[[str, BaseException], None]
+
+
+def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.Task:
+    """A named background task; if it dies of anything but cancellation, on_crash hears of it."""
+    task = asyncio.ensure_future(coro)
+    task.set_name(name)
+
+    def report(done: asyncio.Task) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            on_crash(name, done.exception())
+
+    task.add_done_callback(report)
+    return task
+
+
+def batches_in_flight(config: Config) -> int:
+    """How many jobs the dispatcher works on at once: enough to keep every attempt slot busy."""
+    return max(2, math.ceil(config.concurrency / config.job_size) + 1)
+
+
+class Dispatcher:
+    """Turns queued jobs into sent (or failed) messages.
+
+    One intake task takes jobs while fewer than `batches_in_flight` are in
+    progress. A job's messages are claimed with a lease of `claim_timeout`
+    seconds and must be attempted within half of it; what is not started by
+    then is released unattempted, so a claim never lapses while its owner lives.
+    """
+
+    def __init__(self, config: Config, store: Store, queue: JobQueue, sender: Sender, policy: RetryPolicy,
+                 clock: Clock, on_crash: CrashHandler):
+        self._config = config
+        self._store = store
+        self._queue = queue
+        self._sender = sender
+        self._policy = policy
+        self._clock = clock
+        self._on_crash = on_crash
+        self._lease: float = config.claim_timeout
+        self._slots = asyncio.Semaphore(config.concurrency)                 # attempts in flight
+        self._batch_slots = asyncio.Semaphore(batches_in_flight(config))    # jobs in progress
+        self._batches: set[asyncio.Task] = set()
+        self._intake: asyncio.Task | None = None
+        self._closing = False                                              # set by stop(): start nothing new
+        self._aborted: asyncio.Future = asyncio.get_running_loop().create_future()  # stop() ran out of time
+
+    # -- publishing ---------------------------------------------------------
+
+    async def enqueue(self, ids: Sequence[int], delay: float = 0.0) -> None:
+        """Publish message ids as jobs of `job_size`."""
+        size = self._config.job_size
+        if ids:
+            await self._queue.publish([ids[start:start + size] for start in range(0, len(ids), size)], delay)
+
+    async def enqueue_pending(self, campaign_id: int | None = None) -> int:
+        """Publish the pending messages of a sending campaign (or of all of them), each when due."""
+        now = self._clock.now()
+        published = 0
+        async with contextlib.aclosing(self._store.pending_jobs(now, self._config.job_size, campaign_id)) as jobs:
+            async for due, ids in jobs:
+                await self._queue.publish([ids], max(0.0, due - now))
+                published += len(ids)
+        return published
+
+    async def recover(self) -> None:
+        """Publish again everything the database holds pending: at start, and when a lost broker returns."""
+        try:
+            released = await self._store.release_lapsed_claims(self._clock.now())
+            published = await self.enqueue_pending()
+        except QueueUnavailable as exc:
+            log.error("recovery: %s; it runs again when the queue is back", exc)
+            return
+        log.info("recovery: %d pending messages published, %d lapsed claims released", published, released)
+
+    # -- consuming ----------------------------------------------------------
+
+    def start(self) -> None:
+        self._intake = spawn(self._take_jobs(), "dispatcher-intake", self._on_crash)
+
+    async def _take_jobs(self) -> None:
+        while True:
+            await self._batch_slots.acquire()
+            delivery = await self._queue.get()
+            batch = asyncio.create_task(self._handle(delivery), name="dispatcher-batch")
+            self._batches.add(batch)
+            batch.add_done_callback(self._batches.discard)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        try:
+            try:
+                await self.process(delivery.ids)
+            except Exception:
+                log.exception("a job of %d messages failed; it comes back in %.0f s", len(delivery.ids),
+                              JOB_FAILURE_DELAY)
+                await self._queue.publish([delivery.ids], JOB_FAILURE_DELAY)
+            await delivery.ack()
+        except Exception as exc:
+            log.warning("a job stays unacknowledged (%s); the broker will deliver it again", exc)
+        finally:
+            self._batch_slots.release()
+
+    async def process(self, ids: Sequence[int]) -> None:
+        """Claim, render, send and record one job's messages."""
+        now = self._clock.now()
+        token = secrets.randbits(62)
+        claim = await self._store.claim(ids, now, token, now + self._lease)
+        await self._publish_by_due(claim.deferred, now)
+        if claim.rows:
+            attempts, outcomes = self._prepare(claim.rows)
+            outcomes += await self._attempt_all(attempts)
+            await asyncio.shield(self._record(outcomes, token))
+
+    def _prepare(self, rows: Sequence[ClaimedRow]) -> tuple[list[Attempt], list[Outcome]]:
+        """Render each claimed message; a template that no longer parses fails its message."""
+        attempts, failed = [], []
+        for row in rows:
+            attempt = Attempt(row.id, row.campaign_id, row.channel, row.phone, "", row.retry_count)
+            try:
+                attempt.text = render_template(parse_template(row.template), row.customer())
+            except TemplateError as exc:
+                failed.append(Outcome(attempt, Result.FAILED, f"invalid template: {exc}", row.retry_count))
+                continue
+            attempts.append(attempt)
+        return attempts, failed
+
+    async def _attempt_all(self, attempts: list[Attempt]) -> list[Outcome]:
+        """Send a batch, at most `concurrency` at once, within half the claim's lease."""
+        tasks = [asyncio.ensure_future(self._attempt(attempt)) for attempt in attempts]
+        everything = asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait((everything, self._aborted), timeout=self._lease / 2,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not everything.done():
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+        return [self._outcome(attempt, task) for attempt, task in zip(attempts, tasks)]
+
+    async def _attempt(self, attempt: Attempt) -> Outcome:
+        async with self._slots:
+            if self._closing:
+                return Outcome(attempt, Result.RELEASED)
+            attempt.started = True
+            try:
+                await self._sender(attempt.channel, attempt.phone, attempt.text)
+            except TransientSendError as exc:
+                return self._transient(attempt, str(exc))
+            except PermanentSendError as exc:
+                return Outcome(attempt, Result.FAILED, str(exc), attempt.retry_count)
+            except Exception as exc:
+                log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
+                return self._transient(attempt, f"sender error: {type(exc).__name__}")
+        return Outcome(attempt, Result.SENT, retry_count=attempt.retry_count)
+
+    def _outcome(self, attempt: Attempt, task: asyncio.Task) -> Outcome:
+        if not task.cancelled():
+            return task.result()
+        if not attempt.started:
+            return Outcome(attempt, Result.RELEASED)
+        return self._transient(attempt, "interrupted by shutdown" if self._closing else "provider timeout")
+
+    def _transient(self, attempt: Attempt, error: str) -> Outcome:
+        retry = attempt.retry_count + 1
+        delay = self._policy.delay(retry)
+        if delay is None:
+            return Outcome(attempt, Result.FAILED, error, attempt.retry_count)
+        return Outcome(attempt, Result.RETRY, error, retry, self._clock.now() + delay)
+
+    async def _record(self, outcomes: list[Outcome], token: int) -> None:
+        """Store the outcomes, then publish the retries (and any released messages)."""
+        now = self._clock.now()
+        for campaign_id, status in await self._store.record(outcomes, now, token):
+            log.info("campaign %d finished: %s", campaign_id, status)
+        retries = sorted((o.attempt.message_id, o.next_attempt_at) for o in outcomes if o.result is Result.RETRY)
+        await self._publish_by_due(sorted(retries, key=lambda retry: retry[1]), now)
+        released = [o.attempt.message_id for o in outcomes if o.result is Result.RELEASED]
+        if released and not self._closing:
+            await self.enqueue(released, RELEASE_DELAY)
+
+    async def _publish_by_due(self, due_ids: list[tuple[int, float]], now: float) -> None:
+        """Publish (id, due) pairs sorted by due, grouping ids that fall due together."""
+        for group in _split_by_due(due_ids, DUE_SPREAD):
+            await self._queue.publish([[message_id for message_id, _ in group]], group[-1][1] - now)
+
+    # -- stopping -----------------------------------------------------------
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking jobs; let attempts in flight finish for up to `timeout` s; release the rest."""
+        self._closing = True
+        if self._intake is not None:
+            self._intake.cancel()
+            await asyncio.gather(self._intake, return_exceptions=True)
+        if not self._batches:
+            return
+        _, running = await asyncio.wait(self._batches, timeout=timeout)
+        if running:
+            log.warning("shutdown: %d batches still sending after %.1f s; interrupting them", len(running), timeout)
+            self._aborted.set_result(None)
+            _, stuck = await asyncio.wait(running, timeout=BOOKKEEPING_TIMEOUT)
+            for batch in stuck:
+                batch.cancel()
+
+    async def drain(self) -> None:
+        """Wait until no job is ready and no batch is in progress (delayed jobs may still wait)."""
+        if self._intake is None:
+            raise RuntimeError("the dispatcher is not running")
+        while self._queue.ready() or self._batches:
+            if self._batches:
+                await asyncio.wait(set(self._batches))
+            else:
+                await asyncio.sleep(0)  # let the intake task take the ready job
+
+
+# ---------------------------------------------------------------------------
+# SCHEDULER
+# Decides when a campaign's messages reach the queue: now, or at scheduled_at.
+# ---------------------------------------------------------------------------
+
+SCHEDULER_NAP = 60.0  # seconds: the longest the scheduler sleeps without looking again
+
+
+class Scheduler:
+    """Sends audiences to campaigns, and starts scheduled campaigns when they fall due.
+
+    The loop sleeps until the earliest due campaign (woken early when a
+    campaign is scheduled or sent), so dispatch follows scheduled_at within
+    moments, and a campaign that fell due while the service was down starts
+    on its first pass.
+    """
+
+    def __init__(self, store: Store, dispatcher: Dispatcher, clock: Clock, on_crash: CrashHandler):
+        self._store = store
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._on_crash = on_crash
+        self._wake = asyncio.Event()
+        self.idle = asyncio.Event()  # set while the loop sleeps with nothing left to do
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = spawn(self._run(), "scheduler", self._on_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def wake(self) -> None:
+        self.idle.clear()
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            await self.start_due()
+            due = await self._store.next_due_time()
+            timer = self._clock.call_at(min(self._clock.now() + SCHEDULER_NAP, due or math.inf), self.wake)
+            self.idle.set()
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
+
+    async def start_due(self) -> list[int]:
+        """Move due scheduled campaigns with recipients to sending and publish their messages."""
+        started = await self._store.start_due_campaigns(self._clock.now())
+        for campaign_id in started:
+            count = await self._dispatcher.enqueue_pending(campaign_id)
+            log.info("scheduler: campaign %d started with %d messages", campaign_id, count)
+        return started
+
+    async def send(self, campaign_id: int, audience: Audience,
+                   idempotency: tuple[str, str] | None = None) -> SendResult:
+        """Add an audience to a campaign; its messages are published now, or when the campaign falls due."""
+        result = await self._store.add_recipients(campaign_id, audience, self._clock.now(), idempotency)
+        if result.publish_all:
+            await self._dispatcher.enqueue_pending(campaign_id)
+        else:
+            await self._dispatcher.enqueue(result.new_ids)
+        if result.status == CampaignStatus.SCHEDULED:
+            self.wake()
+        return result
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# Handlers validate, call one domain function, and shape the JSON. Errors are
+# raised as ApiError and rendered by one middleware, which also turns the
+# router's own 404/405 and anything unexpected into the same JSON shape.
+# ---------------------------------------------------------------------------
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_ID = 2**63 - 1            # SQLite's largest integer
+MAX_SEND_IDS = 100_000
+MAX_BULK_CUSTOMERS = 10_000
+MAX_TEXT = 200                # characters in a name, a customer field, a segment value
+MAX_TEMPLATE = 2000
+PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+STORE = web.AppKey("store", Store)
+QUEUE = web.AppKey("queue", JobQueue)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+CRASHED = web.AppKey("crashed", asyncio.Event)   # set when a background task died
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
+def error_response(error: ApiError) -> web.Response:
+    body = {"error": {"code": error.code, "message": error.message}}
+    return json_response(body, status=error.status, headers=error.headers)
+
+
+# -- reading requests ---------------------------------------------------------
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:
+        raise ValueError(f"integer {text[:40]}... is out of range")
+    return int(text)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON: 413 past 8 MiB, 400 INVALID_JSON if it is not UTF-8 JSON."""
+    body = await request.read()
+    if not body.strip():
+        raise ApiError(400, "INVALID_JSON", "The request body must be a JSON document")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "INVALID_JSON", "The request body is not valid UTF-8") from None
+    try:
+        return json.loads(text, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constants)
+    except RecursionError:
+        raise ApiError(400, "INVALID_JSON", "The JSON document is nested too deeply") from None
+    except ValueError as exc:
+        raise ApiError(400, "INVALID_JSON", f"Malformed JSON: {exc}") from None
+
+
+def json_object(value: Any, where: str, allowed: Iterable[str]) -> dict[str, Any]:
+    """`value` as a JSON object with no fields beyond `allowed` (a typo must not pass silently)."""
+    if not isinstance(value, dict):
+        raise invalid(f"{where} must be a JSON object")
+    allowed = tuple(allowed)
+    unknown = [name for name in value if name not in allowed]
+    if unknown:
+        raise invalid(f"{where} has unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+    return value
+
+
+def text_value(value: Any, where: str, *, max_length: int = MAX_TEXT, min_length: int = 1) -> str:
+    """A string of sane Unicode (no NUL, no lone surrogate) within the length limits."""
+    if not isinstance(value, str):
+        raise invalid(f"{where} must be a string")
+    if "\x00" in value:
+        raise invalid(f"{where} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(f"{where} must be valid Unicode text (it holds a lone surrogate)") from None
+    if not min_length <= len(value) <= max_length:
+        raise invalid(f"{where} must be {min_length} to {max_length} characters long, not {len(value)}")
+    return value
+
+
+def optional_text(body: Mapping[str, Any], name: str, where: str = "") -> str | None:
+    value = body.get(name)
+    return None if value is None else text_value(value, where + name, min_length=0)
+
+
+def int_value(value: Any, where: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
+    """An integer (not a boolean, not a float) within bounds."""
+    if type(value) is not int:
+        raise invalid(f"{where} must be an integer")
+    if not minimum <= value <= maximum:
+        raise invalid(f"{where} must be between {minimum} and {maximum}")
+    return value
+
+
+def choice(value: Any, where: str, options: type[enum.StrEnum]) -> str:
+    if value not in list(options):
+        raise invalid(f"{where} must be one of {', '.join(options)}")
+    return str(value)
+
+
+def template_value(value: Any, where: str) -> str:
+    """A template that parses; 400 INVALID_TEMPLATE naming the bad placeholder otherwise."""
+    text = text_value(value, where, max_length=MAX_TEMPLATE)
+    try:
+        parse_template(text)
+    except TemplateError as exc:
+        raise ApiError(400, "INVALID_TEMPLATE", f"{where}: {exc}") from None
+    return text
+
+
+def timestamp_value(value: Any, where: str) -> float:
+    text = text_value(value, where, max_length=40)
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        raise invalid(f"{where} must be an ISO-8601 timestamp with a timezone, "
+                      "like 2030-01-31T09:00:00Z or 2030-01-31T12:00:00+03:00") from None
+
+
+def path_id(request: web.Request, not_found: Callable[[object], ApiError]) -> int:
+    """The {id} of the path; 404 unless it is a positive integer."""
+    text = request.match_info["id"]
+    if not re.fullmatch(r"[1-9][0-9]{0,18}", text) or int(text) > MAX_ID:
+        raise not_found(text)
+    return int(text)
+
+
+def query_params(request: web.Request, allowed: Iterable[str]) -> dict[str, str]:
+    """The query string as a dict: unknown, repeated or empty parameters are 400."""
+    allowed = tuple(allowed)
+    params: dict[str, str] = {}
+    for name, value in request.query.items():
+        if name not in allowed:
+            listed = ", ".join(allowed) or "none"
+            raise invalid(f"unknown query parameter {name!r}; allowed parameters are {listed}")
+        if name in params:
+            raise invalid(f"query parameter {name!r} is given more than once")
+        if value == "":
+            raise invalid(f"query parameter {name!r} is empty; leave it out instead")
+        params[name] = text_value(value, f"query parameter {name!r}")
+    return params
+
+
+def _query_int(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    if name not in params:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", params[name]) or not 1 <= int(params[name]) <= maximum:
+        raise invalid(f"query parameter {name!r} must be an integer from 1 to {maximum}")
+    return int(params[name])
+
+
+PAGING_PARAMS = ("page", "page_size", "cursor")
+
+
+def page_request(params: Mapping[str, str], kind: str) -> PageRequest:
+    """page and page_size (1-100), or a cursor from an earlier answer's next_cursor."""
+    size = _query_int(params, "page_size", 20, 100)
+    if "cursor" not in params:
+        return PageRequest(_query_int(params, "page", 1, 1_000_000_000), size)
+    if "page" in params:
+        raise invalid("give either page or cursor, not both")
+    after, page = decode_cursor(params["cursor"], kind)
+    return PageRequest(page, size, after)
+
+
+def encode_cursor(kind: str, after: int, page: int) -> str:
+    raw = json.dumps([kind, after, page], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str, kind: str) -> tuple[int, int]:
+    """(last id seen, page number) from a cursor; 400 for anything this service did not issue."""
+    try:
+        found_kind, after, page = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        valid = found_kind == kind and all(type(n) is int and 1 <= n <= MAX_ID for n in (after, page))
+    except (ValueError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise invalid(f"cursor is not a {kind} cursor issued by this service")
+    return after, page
+
+
+def page_json(page: Page, kind: str, shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """The list envelope every list endpoint answers with."""
+    size = page.request.page_size
+    next_cursor = encode_cursor(kind, page.rows[-1]["id"], page.request.page + 1) if page.has_more else None
+    return {"data": [shape(row) for row in page.rows],
+            "pagination": {"page": page.request.page, "page_size": size, "total_count": page.total,
+                           "total_pages": math.ceil(page.total / size), "next_cursor": next_cursor}}
+
+
+# -- shaping answers ----------------------------------------------------------
+
+
+def customer_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in CUSTOMER_COLUMNS}
+
+
+def campaign_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    total, sending, sent, failed = (row[name] for name in ("total_count", "sending_count", "sent_count",
+                                                           "failed_count"))
+    return {**{name: row[name] for name in CAMPAIGN_COLUMNS[:8]},
+            "stats": {"total": total, "pending": total - sending - sent - failed, "sending": sending,
+                      "sent": sent, "failed": failed}}
+
+
+def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in MESSAGE_COLUMNS}
+
+
+# -- handlers -----------------------------------------------------------------
+
+
+async def create_campaign(request: web.Request) -> web.Response:
+    body = json_object(await read_json(request), "request body",
+                       ("name", "channel", "base_template", "scheduled_at"))
+    name = text_value(body.get("name"), "name")
+    if not name.strip():
+        raise invalid("name must not be blank")
+    channel = choice(body.get("channel"), "channel", Channel)
+    template = template_value(body.get("base_template"), "base_template")
+    scheduled_at = None
+    if body.get("scheduled_at") is not None:
+        scheduled_at = timestamp_value(body["scheduled_at"], "scheduled_at")
+        if scheduled_at <= request.app[CLOCK].now():
+            raise invalid("scheduled_at must be in the future; leave it out to create a draft")
+    campaign = await request.app[STORE].create_campaign(name, channel, template, scheduled_at,
+                                                        request.app[CLOCK].now())
+    return json_response(campaign_json(campaign), status=201, headers={"Location": f"/campaigns/{campaign['id']}"})
+
+
+async def list_campaigns(request: web.Request) -> web.Response:
+    params = query_params(request, (*PAGING_PARAMS, "channel", "status"))
+    filters = {name: choice(params[name], name, options)
+               for name, options in (("channel", Channel), ("status", CampaignStatus)) if name in params}
+    page = await request.app[STORE].list_campaigns(filters, page_request(params, "campaigns"))
+    return json_response(page_json(page, "campaigns", campaign_json))
+
+
+async def _campaign(request: web.Request) -> dict[str, Any]:
+    campaign_id = path_id(request, campaign_not_found)
+    campaign = await request.app[STORE].get_campaign(campaign_id)
+    if campaign is None:
+        raise campaign_not_found(campaign_id)
+    return campaign
+
+
+async def get_campaign(request: web.Request) -> web.Response:
+    query_params(request, ())
+    return json_response(campaign_json(await _campaign(request)))
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    params = query_params(request, (*PAGING_PARAMS, "status"))
+    status = choice(params["status"], "status", MessageStatus) if "status" in params else None
+    campaign = await _campaign(request)
+    page = await request.app[STORE].list_messages(campaign, status, page_request(params, f"messages-{campaign['id']}"))
+    return json_response(page_json(page, f"messages-{campaign['id']}", message_json))
+
+
+def parse_audience(body: Any) -> Audience:
+    """Exactly one of customer_ids, all_customers, segment."""
+    body = json_object(body, "request body", ("customer_ids", "all_customers", "segment"))
+    if len(body) != 1:
+        raise invalid("give exactly one audience: customer_ids, all_customers or segment")
+    if "customer_ids" in body:
+        ids = body["customer_ids"]
+        if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_SEND_IDS:
+            raise invalid(f"customer_ids must be a list of 1 to {MAX_SEND_IDS} customer ids")
+        return Audience(customer_ids=tuple(dict.fromkeys(int_value(i, "each of customer_ids") for i in ids)))
+    if "all_customers" in body:
+        if body["all_customers"] is not True:
+            raise invalid("all_customers must be true")
+        return Audience(all_customers=True)
+    segment = json_object(body["segment"], "segment", SEGMENT_FIELDS)
+    if not segment:
+        raise invalid(f"segment needs at least one of {', '.join(SEGMENT_FIELDS)}")
+    return Audience(segment=tuple((name, text_value(value, f"segment.{name}")) for name, value in segment.items()))
+
+
+def idempotency(request: web.Request, campaign_id: int, body: Any) -> tuple[str, str] | None:
+    """(Idempotency-Key, fingerprint of this request), or None without the header."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise invalid("Idempotency-Key must be 1 to 255 printable ASCII characters")
+    canonical = json.dumps([campaign_id, body], sort_keys=True, separators=(",", ":"))
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def send_campaign(request: web.Request) -> web.Response:
+    query_params(request, ())
+    campaign_id = path_id(request, campaign_not_found)
+    body = await read_json(request)
+    audience = parse_audience(body)
+    try:
+        result = await request.app[SCHEDULER].send(campaign_id, audience, idempotency(request, campaign_id, body))
+    except QueueUnavailable:
+        raise ApiError(503, "QUEUE_UNAVAILABLE", "The messages are stored but the queue is down; they are "
+                       "dispatched when it is back (repeating this request creates nothing twice)") from None
+    return json_response(result.as_json())
+
+
+async def preview(request: web.Request) -> web.Response:
+    query_params(request, ())
+    campaign_id = path_id(request, campaign_not_found)
+    body = json_object(await read_json(request), "request body", ("customer_id", "override_template"))
+    customer_id = int_value(body.get("customer_id"), "customer_id")
+    override = body.get("override_template")
+    if override is not None:
+        override = template_value(override, "override_template")
+    store = request.app[STORE]
+    campaign = await store.get_campaign(campaign_id)
+    if campaign is None:
+        raise campaign_not_found(campaign_id)
+    customer = await store.get_customer(customer_id)
+    if customer is None:
+        raise customer_not_found(customer_id)
+    return json_response(build_preview(campaign, customer, override))
+
+
+def parse_customer(value: Any, where: str) -> dict[str, Any]:
+    body = json_object(value, where or "request body", CUSTOMER_FIELDS)
+    prefix = f"{where}." if where else ""
+    phone = text_value(body.get("phone"), prefix + "phone", max_length=16)
+    if not PHONE_PATTERN.fullmatch(phone):
+        raise invalid(f"{prefix}phone must be in E.164 form: '+' and 8 to 15 digits, like +254712345678")
+    return {"phone": phone, **{name: optional_text(body, name, prefix) for name in CUSTOMER_FIELDS if name != "phone"}}
+
+
+async def create_customers(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    bulk = isinstance(body, dict) and "customers" in body
+    if bulk:
+        items = json_object(body, "request body", ("customers",))["customers"]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK_CUSTOMERS:
+            raise invalid(f"customers must be a list of 1 to {MAX_BULK_CUSTOMERS} customers")
+        customers = [parse_customer(item, f"customers[{index}]") for index, item in enumerate(items)]
+        repeated = [phone for phone, count in Counter(c["phone"] for c in customers).items() if count > 1]
+        if repeated:
+            raise invalid(f"phone {repeated[0]} appears more than once in customers")
+    else:
+        customers = [parse_customer(body, "")]
+    created = await request.app[STORE].create_customers(customers, request.app[CLOCK].now())
+    if bulk:
+        return json_response({"customers": [customer_json(row) for row in created]}, status=201)
+    return json_response(customer_json(created[0]), status=201, headers={"Location": f"/customers/{created[0]['id']}"})
+
+
+async def list_customers(request: web.Request) -> web.Response:
+    params = query_params(request, (*PAGING_PARAMS, *SEGMENT_FIELDS))
+    filters = {name: params[name] for name in SEGMENT_FIELDS if name in params}
+    page = await request.app[STORE].list_customers(filters, page_request(params, "customers"))
+    return json_response(page_json(page, "customers", customer_json))
+
+
+async def get_customer(request: web.Request) -> web.Response:
+    query_params(request, ())
+    customer_id = path_id(request, customer_not_found)
+    customer = await request.app[STORE].get_customer(customer_id)
+    if customer is None:
+        raise customer_not_found(customer_id)
+    return json_response(customer_json(customer))
+
+
+async def health(request: web.Request) -> web.Response:
+    queue = request.app[QUEUE]
+    db_ok = await request.app[STORE].ping()
+    queue_ok = queue.healthy()
+    depth = None
+    if queue_ok:
+        with contextlib.suppress(Exception):
+            depth = await queue.depth()
+        queue_ok = depth is not None
+    report = {"status": "ok" if db_ok and queue_ok else "down", "db": "ok" if db_ok else "down",
+              "queue": "ok" if queue_ok else "down", "queue_depth": depth}
+    return json_response(report, status=200 if db_ok and queue_ok else 503)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document())
+
+
+ROUTES = (
+    web.post("/campaigns", create_campaign),
+    web.get("/campaigns", list_campaigns),
+    web.get("/campaigns/{id}", get_campaign),
+    web.get("/campaigns/{id}/messages", list_messages),
+    web.post("/campaigns/{id}/send", send_campaign),
+    web.post("/campaigns/{id}/personalized-preview", preview),
+    web.post("/customers", create_customers),
+    web.get("/customers", list_customers),
+    web.get("/customers/{id}", get_customer),
+    web.get("/health", health),
+    web.get("/openapi.json", openapi),
+)
+
+# -- middleware ---------------------------------------------------------------
+
+HTTP_ERROR_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+                    413: "PAYLOAD_TOO_LARGE"}
+HTTP_ERROR_MESSAGES = {404: "No such endpoint; see /openapi.json", 413: "The request body exceeds 8 MiB"}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """Every error as {"error": {"code", "message"}}; nothing unexpected leaks a traceback."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        message = HTTP_ERROR_MESSAGES.get(exc.status) or (
+            f"Method {request.method} is not allowed here" if exc.status == 405 else exc.reason)
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(ApiError(exc.status, HTTP_ERROR_CODES.get(exc.status, "HTTP_ERROR"), message, headers))
+    except Exception:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return error_response(ApiError(500, "INTERNAL_ERROR", "Something went wrong on our side; it is logged"))
+
+
+def auth_middleware(api_key: str) -> Callable:
+    """Every endpoint but /health wants `Authorization: Bearer <key>`, compared in constant time."""
+    expected = hashlib.sha256(f"Bearer {api_key}".encode()).digest()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Callable) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+        if request.path != "/health" and not hmac.compare_digest(hashlib.sha256(given).digest(), expected):
+            raise ApiError(401, "UNAUTHORIZED", "Missing or wrong API key; send 'Authorization: Bearer <key>'",
+                           {"WWW-Authenticate": 'Bearer realm="smsleopard"'})
+        return await handler(request)
+
+    return check
+
+
+# ---------------------------------------------------------------------------
+# OPENAPI
+# The API described for clients and fuzzers (GET /openapi.json); a test
+# checks every route is here and real answers validate against it.
+# ---------------------------------------------------------------------------
+
+ERROR_CODES = ("VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS", "CAMPAIGN_NOT_FOUND",
+               "CUSTOMER_NOT_FOUND", "CUSTOMER_EXISTS", "CAMPAIGN_NOT_SENDABLE", "IDEMPOTENCY_KEY_REUSED",
+               "NOT_FOUND", "METHOD_NOT_ALLOWED", "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "QUEUE_UNAVAILABLE",
+               "INTERNAL_ERROR")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _object(properties: dict[str, Any], required: Iterable[str] = (), *, closed: bool = True) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required),
+            **({"additionalProperties": False} if closed else {})}
+
+
+def _list_of(item: str) -> dict[str, Any]:
+    return _object({"data": {"type": "array", "items": _ref(item)}, "pagination": _ref("Pagination")},
+                   ("data", "pagination"))
+
+
+def _schemas() -> dict[str, Any]:
+    text = {"type": "string", "maxLength": MAX_TEXT}
+    stamp = {"type": "string", "format": "date-time"}
+    count = {"type": "integer", "minimum": 0}
+    ident = {"type": "integer", "minimum": 1}
+    customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
+                       **{name: _nullable(text) for name in CUSTOMER_FIELDS if name != "phone"}}
+    return {
+        "Error": _object({"error": _object({"code": {"type": "string", "enum": list(ERROR_CODES)},
+                                            "message": {"type": "string"}}, ("code", "message"))}, ("error",)),
+        "Pagination": _object({"page": ident, "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
+                               "total_count": count, "total_pages": count,
+                               "next_cursor": {"type": ["string", "null"]}},
+                              ("page", "page_size", "total_count", "total_pages", "next_cursor")),
+        "NewCustomer": _object(customer_fields, ("phone",)),
+        "NewCustomers": _object({"customers": {"type": "array", "items": _ref("NewCustomer"), "minItems": 1,
+                                               "maxItems": MAX_BULK_CUSTOMERS}}, ("customers",)),
+        "Customer": _object({"id": ident, **customer_fields, "created_at": stamp}, CUSTOMER_COLUMNS),
+        "Customers": _object({"customers": {"type": "array", "items": _ref("Customer")}}, ("customers",)),
+        "CreatedCustomers": {"oneOf": [_ref("Customer"), _ref("Customers")]},
+        "CustomerList": _list_of("Customer"),
+        "NewCampaign": _object({"name": {**text, "minLength": 1}, "channel": {"enum": list(Channel)},
+                                "base_template": {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE},
+                                "scheduled_at": _nullable(stamp)}, ("name", "channel", "base_template")),
+        "Campaign": _object({
+            "id": ident, "name": {"type": "string"}, "channel": {"enum": list(Channel)},
+            "status": {"enum": list(CampaignStatus)}, "base_template": {"type": "string"},
+            "scheduled_at": _nullable(stamp), "created_at": stamp, "updated_at": stamp,
+            "stats": _object({name: count for name in ("total", "pending", "sending", "sent", "failed")},
+                             ("total", "pending", "sending", "sent", "failed"))}, (*CAMPAIGN_COLUMNS[:8], "stats")),
+        "CampaignList": _list_of("Campaign"),
+        "Message": _object({"id": ident, "campaign_id": ident, "customer_id": ident,
+                            "status": {"enum": list(MessageStatus)},
+                            "rendered_content": {"type": ["string", "null"]},
+                            "last_error": {"type": ["string", "null"]}, "retry_count": count,
+                            "created_at": stamp, "updated_at": stamp}, MESSAGE_COLUMNS),
+        "MessageList": _list_of("Message"),
+        "SendRequest": {"oneOf": [
+            _object({"customer_ids": {"type": "array", "items": {**ident, "maximum": MAX_ID}, "minItems": 1,
+                                      "maxItems": MAX_SEND_IDS}}, ("customer_ids",)),
+            _object({"all_customers": {"const": True}}, ("all_customers",)),
+            _object({"segment": {**_object({name: {**text, "minLength": 1} for name in SEGMENT_FIELDS}),
+                                 "minProperties": 1}}, ("segment",))]},
+        "SendResult": _object({"campaign_id": ident, "messages_queued": count, "duplicates_skipped": count,
+                               "status": {"enum": list(CampaignStatus)}},
+                              ("campaign_id", "messages_queued", "duplicates_skipped", "status")),
+        "PreviewRequest": _object({"customer_id": ident, "override_template": _nullable(
+            {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE})}, ("customer_id",)),
+        "Preview": _object({
+            "rendered_message": {"type": "string"}, "used_template": {"type": "string"},
+            "customer": _object({"id": ident, **customer_fields}, ("id", *CUSTOMER_FIELDS)),
+            "missing_fields": {"type": "array", "items": {"enum": list(CUSTOMER_FIELDS)}},
+            "sms": {"oneOf": [{"type": "null"}, _object({"encoding": {"enum": ["GSM-7", "UCS-2"]},
+                                                         "characters": count, "segments": ident},
+                                                        ("encoding", "characters", "segments"))]},
+            "channel_limit_problem": {"type": ["string", "null"]}},
+            ("rendered_message", "used_template", "customer", "missing_fields", "sms", "channel_limit_problem")),
+        "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
+                           "queue": {"enum": ["ok", "down"]}, "queue_depth": {"type": ["integer", "null"]}},
+                          ("status", "db", "queue", "queue_depth")),
+    }
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _operation(summary: str, ok: tuple[int, str], errors: Iterable[int], *, body: str | None = None,
+               params: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    reasons = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found", 405: "Method not allowed",
+               409: "Conflict", 413: "Body over 8 MiB", 500: "Internal error", 503: "Queue unavailable"}
+    status, schema = ok
+    responses = {str(status): {"description": "Success", **_json_content(_ref(schema))}}
+    for code in sorted({*errors, 401, 405, 500}):
+        responses[str(code)] = {"description": reasons[code], **_json_content(_ref("Error"))}
+    operation: dict[str, Any] = {"summary": summary, "responses": responses, "parameters": list(params)}
+    if body:
+        operation["requestBody"] = {"required": True, **_json_content(_ref(body))}
+        responses.setdefault("413", {"description": reasons[413], **_json_content(_ref("Error"))})
+    return operation
+
+
+def _param(name: str, where: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of every endpoint."""
+    path_id_param = _param("id", "path", {"type": "integer", "minimum": 1})
+    paging = [_param("page", "query", {"type": "integer", "minimum": 1}),
+              _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+              _param("cursor", "query", {"type": "string"})]
+    idempotency_key = _param("Idempotency-Key", "header", {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
+    health_check = _operation("Database and queue status", (200, "Health"), ())
+    health_check["responses"]["503"] = {"description": "Something is down", **_json_content(_ref("Health"))}
+    health_check["security"] = []
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SMSLeopard", "version": __version__,
+                 "description": "Campaign dispatch for SMS and WhatsApp."},
+        "components": {"schemas": _schemas(),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/campaigns": {
+                "post": _operation("Create a campaign", (201, "Campaign"), (400,), body="NewCampaign"),
+                "get": _operation("List campaigns, newest first", (200, "CampaignList"), (400,), params=[
+                    *paging, _param("channel", "query", {"enum": list(Channel)}),
+                    _param("status", "query", {"enum": list(CampaignStatus)})])},
+            "/campaigns/{id}": {"get": _operation("A campaign with its stats", (200, "Campaign"), (400, 404),
+                                                  params=[path_id_param])},
+            "/campaigns/{id}/messages": {"get": _operation(
+                "A campaign's messages", (200, "MessageList"), (400, 404), params=[
+                    path_id_param, *paging, _param("status", "query", {"enum": list(MessageStatus)})])},
+            "/campaigns/{id}/send": {"post": _operation(
+                "Queue messages for an audience", (200, "SendResult"), (400, 404, 409, 503), body="SendRequest",
+                params=[path_id_param, idempotency_key])},
+            "/campaigns/{id}/personalized-preview": {"post": _operation(
+                "Render the campaign for one customer", (200, "Preview"), (400, 404), body="PreviewRequest",
+                params=[path_id_param])},
+            "/customers": {
+                "post": {**_operation("Create a customer, or up to 10,000", (201, "CreatedCustomers"), (400, 409, 413)),
+                         "requestBody": {"required": True, **_json_content(
+                             {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]})}},
+                "get": _operation("List customers, oldest first", (200, "CustomerList"), (400,), params=[
+                    *paging, *(_param(name, "query", {"type": "string"}) for name in SEGMENT_FIELDS)])},
+            "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (400, 404),
+                                                  params=[path_id_param])},
+            "/health": {"get": health_check},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
+                "description": "OpenAPI 3.1", **_json_content({"type": "object"})}}}},
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
+# APP
+# The application factory, with one cleanup context per resource: each opens
+# its resource before `yield` and closes it after, in reverse order.
+# ---------------------------------------------------------------------------
+
+
+def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | None = None,
+               rng: random.Random | None = None) -> web.Application:
+    """The aiohttp application. Tests pass a fake clock, a scripted sender and a seeded rng."""
+    clock = clock or Clock()
+    rng = rng or random.Random()
+    middlewares = [error_middleware, *([auth_middleware(config.api_key)] if config.api_key else [])]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[CRASHED] = asyncio.Event()
+    app.router.add_routes(ROUTES)
+    policy = RetryPolicy(config.max_retries, config.retry_base_ms / 1000, rng=rng)
+    sender = sender or MockSender(config.send_latency_ms, config.failure_rate, rng)
+    app.cleanup_ctx.extend([_store_context, _queue_context,
+                            functools.partial(_dispatcher_context, sender=sender, policy=policy),
+                            _scheduler_context])
+    return app
+
+
+def _crash_handler(app: web.Application) -> CrashHandler:
+    def crashed(name: str, exc: BaseException) -> None:
+        log.critical("background task %s died: %r", name, exc, exc_info=exc)
+        app[CRASHED].set()
+
+    return crashed
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = await Store.open(config.db)
+    try:
+        if config.seed and await store.seed_if_empty(Path(config.seed_path).read_text(encoding="utf-8")):
+            log.info("loaded the sample data of %s", config.seed_path)
+    except OSError as exc:
+        await store.close()
+        raise ConfigError(f"cannot read the sample data: {exc}") from None
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+async def _queue_context(app: web.Application) -> AsyncIterator[None]:
+    queue = open_queue(app[CONFIG], app[CLOCK], batches_in_flight(app[CONFIG]))
+    await queue.open()
+    app[QUEUE] = queue
+    yield
+    await queue.close()
+
+
+async def _dispatcher_context(app: web.Application, sender: Sender, policy: RetryPolicy) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    dispatcher = Dispatcher(config, app[STORE], app[QUEUE], sender, policy, app[CLOCK], _crash_handler(app))
+    app[DISPATCHER] = dispatcher
+    if config.run_workers:
+        app[QUEUE].on_reconnect = dispatcher.recover
+        await dispatcher.recover()
+        dispatcher.start()
+    yield
+    await dispatcher.stop(config.shutdown_timeout)
+
+
+async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
+    scheduler = Scheduler(app[STORE], app[DISPATCHER], app[CLOCK], _crash_handler(app))
+    app[SCHEDULER] = scheduler
+    if app[CONFIG].run_scheduler:
+        scheduler.start()
+    yield
+    await scheduler.stop()
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, so a taken port stops the start before anything else runs."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
+    sock = _listen(config.host, config.port)
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=logging.getLogger("smsleopard.access") if config.access_log else None,
+                           shutdown_timeout=5.0)
+    try:
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        log.info("listening on http://%s:%d", config.host, sock.getsockname()[1])
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        await asyncio.wait([asyncio.ensure_future(stop.wait()), asyncio.ensure_future(app[CRASHED].wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        sock.close()
+    return 1 if app[CRASHED].is_set() else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python smsleopard.py [settings]` serves; `python smsleopard.py bench` measures."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["bench"]:
+            return bench_main(argv[1:])
+        config = load_config(argv, os.environ)
+        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+        return asyncio.run(serve(config))
+    except ConfigError as exc:
+        print(f"smsleopard: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1287 @@
+"""Tests for smsleopard.py, in the order of its sections.
+
+Time is a FakeClock the tests move; the provider is a ScriptedSender whose
+failures the tests choose; worker tests drain the queue and then assert.
+Nothing here sleeps to wait for luck, and nothing needs the network, except
+the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
+"""
+
+import asyncio
+import heapq
+import itertools
+import json
+import math
+import random
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_asyncio
+
+import smsleopard as sl
+from smsleopard import CampaignStatus, Config
+
+
+# ---------------------------------------------------------------------------
+# Harness: a controllable clock, a scriptable provider, an app under test.
+# ---------------------------------------------------------------------------
+
+T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+class FakeTimer:
+    def __init__(self, when, callback):
+        self.when, self.callback, self.cancelled = when, callback, False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+class FakeClock(sl.Clock):
+    """Time stands still until a test calls advance(); timers fire then, in order."""
+
+    def __init__(self, start=T0):
+        self.time = start
+        self._timers = []
+        self._sequence = itertools.count()
+
+    def now(self):
+        return self.time
+
+    def call_at(self, when, callback):
+        timer = FakeTimer(when, callback)
+        heapq.heappush(self._timers, (when, next(self._sequence), timer))
+        return timer
+
+    def advance(self, seconds):
+        self.time += seconds
+        while self._timers and self._timers[0][0] <= self.time:
+            timer = heapq.heappop(self._timers)[2]
+            if not timer.cancelled:
+                timer.callback()
+
+
+class ScriptedSender:
+    """A provider that fails as told: `script[phone]` lists the errors to raise, one per attempt."""
+
+    def __init__(self):
+        self.script = {}
+        self.sent = []                 # (channel, phone, text) the provider took
+        self.attempts = Counter()      # phone -> attempts
+        self.gate = None               # an asyncio.Event every attempt waits for, when set
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._arrivals = asyncio.Condition()
+
+    async def wait_for_in_flight(self, count):
+        """Wait (on a condition, not a timer) until `count` attempts are waiting at the gate."""
+        async with self._arrivals:
+            await self._arrivals.wait_for(lambda: self.in_flight >= count)
+
+    async def __call__(self, channel, phone, text):
+        self.attempts[phone] += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        async with self._arrivals:
+            self._arrivals.notify_all()
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            errors = self.script.get(phone, [])
+            if errors:
+                raise errors.pop(0)
+            self.sent.append((channel, phone, text))
+        finally:
+            self.in_flight -= 1
+
+
+def transient(n=1, text="provider timeout"):
+    return [sl.TransientSendError(text) for _ in range(n)]
+
+
+@dataclass
+class Harness:
+    """An app under test, with the client and the helpers most tests need."""
+
+    client: object
+    app: object
+    clock: FakeClock
+    sender: ScriptedSender
+    phones: list = field(default_factory=list)
+
+    @property
+    def store(self):
+        return self.app[sl.STORE]
+
+    @property
+    def dispatcher(self):
+        return self.app[sl.DISPATCHER]
+
+    async def request(self, method, path, body=None, *, raw=None, headers=None, expect=None):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = await self.client.request(method, path, data=data, headers=headers)
+        payload = await response.json() if response.content_type == "application/json" else await response.text()
+        if expect is not None:
+            assert response.status == expect, payload
+        return response.status, payload
+
+    async def get(self, path, expect=200):
+        return (await self.request("GET", path, expect=expect))[1]
+
+    async def post(self, path, body=None, expect=None, **kwargs):
+        return (await self.request("POST", path, body, expect=expect, **kwargs))[1]
+
+    async def add_customers(self, count, **fields):
+        start = len(self.phones)
+        customers = [{"phone": f"+2547{start + i:08d}", "first_name": f"Name{start + i}", **fields}
+                     for i in range(count)]
+        created = await self.post("/customers", {"customers": customers}, expect=201)
+        self.phones += [c["phone"] for c in created["customers"]]
+        return [c["id"] for c in created["customers"]]
+
+    async def add_campaign(self, template="Hi {first_name}!", channel="sms", **fields):
+        body = {"name": "Campaign", "channel": channel, "base_template": template, **fields}
+        return (await self.post("/campaigns", body, expect=201))["id"]
+
+    async def send(self, campaign_id, body, expect=200, **kwargs):
+        return await self.post(f"/campaigns/{campaign_id}/send", body, expect=expect, **kwargs)
+
+    async def campaign(self, campaign_id):
+        return await self.get(f"/campaigns/{campaign_id}")
+
+    async def messages(self, campaign_id, **query):
+        rows, cursor = [], None
+        while True:
+            params = "&".join([*(f"{k}={v}" for k, v in query.items()), "page_size=100",
+                               *([f"cursor={cursor}"] if cursor else [])])
+            page = await self.get(f"/campaigns/{campaign_id}/messages?{params}")
+            rows += page["data"]
+            cursor = page["pagination"]["next_cursor"]
+            if cursor is None:
+                return rows
+
+    async def settle(self):
+        """Let the scheduler finish its pass and the dispatcher empty its ready queue."""
+        if self.app[sl.CONFIG].run_scheduler:
+            await self.app[sl.SCHEDULER].idle.wait()
+        await self.dispatcher.drain()
+
+    async def run_until_done(self, campaign_id, step=61.0, limit=50):
+        """Settle, and move the clock past retry delays until the campaign is finished."""
+        for _ in range(limit):
+            await self.settle()
+            campaign = await self.campaign(campaign_id)
+            if campaign["status"] in ("sent", "failed"):
+                return campaign
+            self.clock.advance(step)
+        raise AssertionError(f"campaign {campaign_id} did not finish: {campaign}")
+
+
+def test_config(**settings):
+    return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True, **settings})
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def sender():
+    return ScriptedSender()
+
+
+@pytest_asyncio.fixture
+async def make_harness(aiohttp_client, clock, sender):
+    """Build an app with chosen settings; several per test share the clock and the sender."""
+
+    async def make(**settings):
+        app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7))
+        return Harness(await aiohttp_client(app), app, clock, sender)
+
+    return make
+
+
+@pytest_asyncio.fixture
+async def h(make_harness):
+    return await make_harness()
+
+
+def assert_error(payload, code):
+    assert set(payload) == {"error"}
+    assert set(payload["error"]) == {"code", "message"}
+    assert payload["error"]["code"] == code
+    assert isinstance(payload["error"]["message"], str) and payload["error"]["message"]
+
+
+# ---------------------------------------------------------------------------
+# CONFIG
+# ---------------------------------------------------------------------------
+
+
+class TestConfig:
+    def test_defaults_follow_the_spec(self):
+        config = sl.load_config([], {})
+        assert (config.host, config.port, config.db, config.seed) == ("127.0.0.1", 8080, "smsleopard.db", True)
+        assert (config.failure_rate, config.send_latency_ms, config.concurrency) == (0.05, 0, 100)
+        assert (config.max_retries, config.retry_base_ms, config.queue_url, config.api_key) == (3, 1000, "", "")
+
+    def test_environment_sets_and_flags_win(self):
+        env = {"SMSLEOPARD_PORT": "9000", "SMSLEOPARD_FAILURE_RATE": "0.5", "SMSLEOPARD_SEED": "0",
+               "SMSLEOPARD_API_KEY": "k"}
+        config = sl.load_config(["--port", "9100", "--concurrency=7"], env)
+        assert (config.port, config.failure_rate, config.seed, config.concurrency, config.api_key) == (
+            9100, 0.5, False, 7, "k")
+        assert sl.load_config(["--no-seed"], {}).seed is False
+
+    @pytest.mark.parametrize("argv, env, message", [
+        (["--failure-rate", "1.5"], {}, "--failure-rate must be between 0 and 1"),
+        (["--failure-rate", "nan"], {}, "finite"),
+        (["--port", "70000"], {}, "--port must be between"),
+        (["--port", "http"], {}, "--port must be an integer"),
+        (["--concurrency", "0"], {}, "--concurrency"),
+        (["--max-retries", "-1"], {}, "--max-retries"),
+        (["--queue-url", "redis://x"], {}, "--queue-url"),
+        (["--send-latency-ms", "6000"], {}, "half of --claim-timeout"),
+        (["--bogus"], {}, "unrecognized arguments: --bogus"),
+        ([], {"SMSLEOPARD_SEED": "maybe"}, "SMSLEOPARD_SEED must be 0 or 1"),
+        ([], {"SMSLEOPARD_RETRY_BASE_MS": "soon"}, "SMSLEOPARD_RETRY_BASE_MS must be a number"),
+    ])
+    def test_bad_settings_are_refused(self, argv, env, message):
+        with pytest.raises(sl.ConfigError, match=message.replace("-", r"\-")):
+            sl.load_config(argv, env)
+
+    def test_main_reports_bad_settings_in_one_line_and_exits_non_zero(self, capsys):
+        assert sl.main(["--failure-rate", "2"]) == 2
+        err = capsys.readouterr().err
+        assert err == "smsleopard: error: --failure-rate must be between 0 and 1\n"
+
+    def test_main_refuses_a_port_in_use(self, capsys):
+        with sl._listen("127.0.0.1", 0) as taken:
+            port = taken.getsockname()[1]
+            assert sl.main(["--port", str(port), "--db", ":memory:", "--no-seed"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}") and err.count("\n") == 1
+
+    def test_main_refuses_an_unwritable_database(self, capsys, tmp_path):
+        assert sl.main(["--port", "0", "--db", str(tmp_path / "missing" / "x.db")]) == 2
+        assert "cannot use database" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# TIME
+# ---------------------------------------------------------------------------
+
+
+class TestTime:
+    def test_utc_iso_is_fixed_width_with_z(self):
+        assert sl.utc_iso(T0) == "2027-01-15T08:00:00.000Z"
+        assert sl.utc_iso(T0 + 0.9996) == "2027-01-15T08:00:00.999Z"
+
+    @pytest.mark.parametrize("text, expected", [
+        ("2027-01-15T08:00:00Z", T0),
+        ("2027-01-15T11:00:00+03:00", T0),
+        ("2027-01-15T08:00:00.250Z", T0 + 0.25),
+        ("2027-01-15 03:00-0500", T0),
+    ])
+    def test_parse_timestamp(self, text, expected):
+        assert sl.parse_timestamp(text) == expected
+
+    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z", "", "1e9"])
+    def test_parse_timestamp_wants_a_valid_time_with_a_zone(self, text):
+        with pytest.raises(ValueError):
+            sl.parse_timestamp(text)
+
+
+# ---------------------------------------------------------------------------
+# TEMPLATES
+# ---------------------------------------------------------------------------
+
+AMINA = {"first_name": "Amina", "last_name": "Otieno", "phone": "+254712000001", "location": "Nairobi",
+         "preferred_product": "Shoes"}
+
+
+def render(text, customer=AMINA):
+    return sl.render_template(sl.parse_template(text), customer)
+
+
+class TestTemplates:
+    @pytest.mark.parametrize("template, expected", [
+        ("Hi {first_name}, check out {preferred_product}!", "Hi Amina, check out Shoes!"),
+        ("{first_name} {last_name} in {location} ({phone})", "Amina Otieno in Nairobi (+254712000001)"),
+        ("{ first_name }", "Amina"),
+        ("No placeholders at all.", "No placeholders at all."),
+        ("{first_name}{first_name}", "AminaAmina"),
+        ("{{first_name}}", "{first_name}"),
+        ("{{{first_name}}}", "{Amina}"),
+        ("Braces {{ and }} stay", "Braces { and } stay"),
+        ("{first_name|friend}", "Amina"),
+    ])
+    def test_renders_fields(self, template, expected):
+        assert render(template) == expected
+
+    @pytest.mark.parametrize("value", [None, "", "   "])
+    def test_missing_field_renders_unknown_or_the_fallback(self, value):
+        customer = {**AMINA, "first_name": value}
+        assert render("Hi {first_name}!", customer) == "Hi [unknown]!"
+        assert render("Hi {first_name|there}!", customer) == "Hi there!"
+        assert render("Hi {first_name|}!", customer) == "Hi !"
+        assert render("Hi {first_name|a|b}!", customer) == "Hi a|b!"
+        assert sl.missing_fields(sl.parse_template("{first_name}{last_name}{first_name|x}"), customer) == [
+            "first_name"]
+
+    def test_a_field_absent_from_the_row_counts_as_missing(self):
+        assert render("{location|somewhere}", {"first_name": "A"}) == "somewhere"
+
+    def test_rendering_is_one_pass(self):
+        sneaky = {**AMINA, "first_name": "{last_name}", "last_name": "{{x}}"}
+        assert render("Hi {first_name} {last_name}", sneaky) == "Hi {last_name} {{x}}"
+
+    @pytest.mark.parametrize("template, names", [
+        ("Hi {name}", "{name}"),
+        ("Hi {}", "{}"),
+        ("Hi {first_name", "'{'"),
+        ("Hi first_name}", "'}'"),
+        ("Hi {first_name}}", "'}'"),
+        ("Hi {first{last_name}}", "'{'"),
+        ("Hi {FIRST_NAME}", "{FIRST_NAME}"),
+        ("Hi {0}", "{0}"),
+        ("Hi {first_name.__class__}", "{first_name.__class__}"),
+        ("Hi {|x}", "{|x}"),
+    ])
+    def test_malformed_or_unknown_placeholders_are_rejected(self, template, names):
+        with pytest.raises(sl.TemplateError) as error:
+            sl.parse_template(template)
+        assert names in str(error.value)
+
+    def test_gsm7_alphabet_size(self):
+        assert len(sl.GSM7_BASIC) == 127 and len(sl.GSM7_EXTENSION) == 10
+
+    @pytest.mark.parametrize("text, encoding, characters, segments", [
+        ("", "GSM-7", 0, 1),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),
+        ("[" + "a" * 159, "GSM-7", 161, 2),
+        ("a" * 152 + "{" + "a" * 10, "GSM-7", 164, 2),   # the escape pair moves to segment two
+        ("Ünïcödé? nö: ñ is GSM", "UCS-2", 21, 1),
+        ("ï" * 70, "UCS-2", 70, 1),
+        ("ï" * 71, "UCS-2", 71, 2),
+        ("ï" * 134, "UCS-2", 134, 2),
+        ("ï" * 135, "UCS-2", 135, 3),
+        ("😀" * 35, "UCS-2", 70, 1),
+        ("😀" * 36, "UCS-2", 72, 2),
+        ("a" * 66 + "😀", "UCS-2", 68, 1),
+        ("a" * 66 + "😀" + "a" * 3, "UCS-2", 71, 2),
+        ("Hi Zoé, 20% off!", "GSM-7", 16, 1),
+        ("Hi Zoë, 20% off!", "UCS-2", 16, 1),
+        ("Привет", "UCS-2", 6, 1),
+    ])
+    def test_sms_info(self, text, encoding, characters, segments):
+        assert sl.sms_info(text) == sl.SmsInfo(encoding, characters, segments)
+
+    def test_channel_limits(self):
+        assert sl.channel_limit_problem("sms", "a" * 1530) is None
+        assert "11 SMS segments" in sl.channel_limit_problem("sms", "a" * 1531)
+        assert sl.channel_limit_problem("whatsapp", "a" * 4096) is None
+        assert "4097 characters" in sl.channel_limit_problem("whatsapp", "a" * 4097)
+
+
+# ---------------------------------------------------------------------------
+# RETRY POLICY
+# ---------------------------------------------------------------------------
+
+
+class TestRetryPolicy:
+    def test_backoff_doubles_with_jitter_and_stops_after_max(self):
+        policy = sl.RetryPolicy(max_retries=3, base=1.0, rng=random.Random(1))
+        for retry, nominal in ((1, 1.0), (2, 2.0), (3, 4.0)):
+            delays = [policy.delay(retry) for _ in range(200)]
+            assert all(0.75 * nominal <= d <= 1.25 * nominal for d in delays)
+            assert max(delays) - min(delays) > 0.3 * nominal  # jitter really spreads them
+        assert policy.delay(4) is None
+
+    def test_backoff_is_capped_at_sixty_seconds(self):
+        policy = sl.RetryPolicy(max_retries=20, base=10.0, rng=random.Random(1))
+        assert all(policy.delay(10) <= 60.0 for _ in range(100))
+
+    def test_zero_retries_means_no_retry(self):
+        assert sl.RetryPolicy(max_retries=0, base=1.0).delay(1) is None
+
+
+# ---------------------------------------------------------------------------
+# STORAGE
+# ---------------------------------------------------------------------------
+
+
+class TestStore:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_schema_is_versioned_and_reopening_migrates_nothing(self, tmp_path):
+        path = str(tmp_path / "s.db")
+        store = await sl.Store.open(path)
+        await store.close()
+        store = await sl.Store.open(path)
+        assert await store._fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
+        await store.close()
+
+    async def test_a_newer_schema_is_refused(self, tmp_path):
+        path = str(tmp_path / "s.db")
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA user_version = 99")
+        with pytest.raises(sl.ConfigError, match="newer than this release"):
+            await sl.Store.open(path)
+
+    @pytest.mark.parametrize("sql", [
+        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+        "VALUES ('x', 'fax', 'draft', 't', '', '')",
+        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+        "VALUES ('x', 'sms', 'paused', 't', '', '')",
+        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+        "VALUES ('', 'sms', 'draft', 't', '', '')",
+        "UPDATE outbound_messages SET status = 'lost'",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 1, '', '')",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 999, '', '')",
+        "INSERT INTO customers (phone, created_at) VALUES ('+254712000001', '')",
+        "UPDATE campaigns SET sent_count = total_count + 1",
+    ])
+    async def test_constraints_hold_in_the_database(self, sql):
+        store = await sl.Store.open(":memory:")
+        await store.seed_if_empty(open(Config().seed_path).read())
+        with pytest.raises(sqlite3.IntegrityError):
+            async with store._write() as db:
+                await db.execute(sql)
+        await store.close()
+
+    async def test_every_hot_query_uses_an_index(self):
+        store = await sl.Store.open(":memory:")
+        queries = [
+            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND status = 'failed' AND id > 5 ORDER BY id",
+            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND id > 5 ORDER BY id",
+            "SELECT * FROM campaigns WHERE status = 'sent' AND channel = 'sms' ORDER BY id DESC",
+            "SELECT * FROM campaigns WHERE channel = 'sms' ORDER BY id DESC",
+            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0",
+            "SELECT * FROM customers WHERE location = 'x' ORDER BY id",
+            "SELECT id FROM customers WHERE preferred_product = 'x'",
+        ]
+        for query in queries:
+            plan = " ".join(row[-1] for row in await store._fetch(f"EXPLAIN QUERY PLAN {query}"))
+            assert "USING" in plan and "SCAN" not in plan.replace("SCAN CONSTANT", ""), (query, plan)
+        await store.close()
+
+    async def test_the_seed_has_what_the_demo_needs(self):
+        store = await sl.Store.open(":memory:")
+        assert await store.seed_if_empty(open(Config().seed_path).read())
+        assert not await store.seed_if_empty("this is not SQL")  # only a new database is seeded
+        customers = await store._fetch("SELECT first_name, last_name, location, preferred_product FROM customers")
+        assert len(customers) >= 10
+        assert any(None in row for row in customers) and any("" in row for row in customers)
+        statuses = {status for status, in await store._fetch("SELECT status FROM campaigns")}
+        assert len(statuses) >= 3
+        for campaign_id, total, sent, failed in await store._fetch(
+                "SELECT id, total_count, sent_count, failed_count FROM campaigns"):
+            counted = await store._fetch("SELECT count(*), sum(status = 'sent'), sum(status = 'failed') "
+                                         "FROM outbound_messages WHERE campaign_id = ?", (campaign_id,))
+            assert (total, sent, failed) == (counted[0][0], counted[0][1] or 0, counted[0][2] or 0)
+        await store.close()
+
+class TestStoreHelpers:
+    def test_status_after_send(self):
+        now = T0
+        future, past = sl.utc_iso(now + 60), sl.utc_iso(now - 60)
+        assert sl.status_after_send("draft", None, 0, now) == "draft"
+        assert sl.status_after_send("draft", None, 3, now) == "sending"
+        assert sl.status_after_send("scheduled", future, 3, now) == "scheduled"
+        assert sl.status_after_send("scheduled", past, 3, now) == "sending"
+        assert sl.status_after_send("scheduled", past, 0, now) == "scheduled"
+        assert sl.status_after_send("sending", None, 3, now) == "sending"
+
+    def test_compact_ids(self):
+        assert sl.compact_ids([3, 4, 5]) == range(3, 6)
+        assert sl.compact_ids([5, 3, 4]) == range(3, 6)
+        assert sl.compact_ids([3, 5]) == [3, 5]
+        assert sl.compact_ids([]) == []
+
+
+# ---------------------------------------------------------------------------
+# QUEUE
+# ---------------------------------------------------------------------------
+
+
+class TestQueue:
+    @pytest.mark.parametrize("ids", [[1], [1, 2, 3], [5, 1, 2, 9, 10, 11], list(range(1, 1001))])
+    def test_jobs_round_trip(self, ids):
+        assert sl.decode_job(sl.encode_job(ids)) == sorted(ids)
+
+    def test_a_range_encodes_in_a_few_bytes(self):
+        assert sl.encode_job(range(1, 100_001)) == b"[[1,100000]]"
+
+    @pytest.mark.parametrize("body", [b"", b"{}", b"[[2,1]]", b"[[0,3]]", b'[["1",2]]', b"[[1,2,3]]",
+                                      b"[[1,1000000]]", b"[[true,2]]"])
+    def test_bad_jobs_are_refused(self, body):
+        with pytest.raises(ValueError):
+            sl.decode_job(body)
+
+    @pytest.mark.asyncio
+    async def test_memory_queue_delays_on_the_clock(self):
+        clock = FakeClock()
+        queue = sl.MemoryQueue(clock)
+        await queue.publish([[3]], delay=10)
+        await queue.publish([[1], [2]])
+        await queue.publish([[4]], delay=5)
+        assert (queue.ready(), await queue.depth()) == (2, 4)
+        assert [(await queue.get()).ids for _ in range(2)] == [[1], [2]]
+        clock.advance(5)
+        assert (await queue.get()).ids == [4]
+        clock.advance(4.9)
+        assert queue.ready() == 0
+        clock.advance(0.1)
+        assert (await queue.get()).ids == [3]
+        assert await queue.depth() == 0
+
+
+# ---------------------------------------------------------------------------
+# HTTP: customers
+# ---------------------------------------------------------------------------
+
+
+class TestCustomersApi:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_create_one_then_read_it_back(self, h):
+        status, created = await h.request("POST", "/customers", {"phone": "+254712345678", "first_name": "Zoë",
+                                                                 "location": None})
+        assert status == 201
+        assert created == {**created, "phone": "+254712345678", "first_name": "Zoë", "last_name": None,
+                           "location": None, "preferred_product": None}
+        assert created["created_at"] == sl.utc_iso(T0)
+        assert await h.get(f"/customers/{created['id']}") == created
+
+    async def test_location_header_points_at_the_new_customer(self, h):
+        response = await h.client.post("/customers", json={"phone": "+254712345678"})
+        assert response.status == 201
+        assert response.headers["Location"] == f"/customers/{(await response.json())['id']}"
+
+    async def test_create_many_in_order(self, h):
+        body = {"customers": [{"phone": f"+4479000000{i:02d}", "first_name": str(i)} for i in range(30)]}
+        created = (await h.post("/customers", body, expect=201))["customers"]
+        assert [c["first_name"] for c in created] == [str(i) for i in range(30)]
+        assert [c["id"] for c in created] == list(range(created[0]["id"], created[0]["id"] + 30))
+
+    async def test_bulk_is_all_or_nothing(self, h):
+        body = {"customers": [{"phone": "+447900000001"}, {"phone": "not a phone"}]}
+        payload = await h.post("/customers", body, expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert "customers[1].phone" in payload["error"]["message"]
+        await h.post("/customers", {"phone": "+447900000009"}, expect=201)
+        payload = await h.post("/customers", {"customers": [{"phone": "+447900000002"},
+                                                            {"phone": "+447900000009"}]}, expect=409)
+        assert_error(payload, "CUSTOMER_EXISTS")
+        assert (await h.get("/customers"))["pagination"]["total_count"] == 1
+
+    async def test_duplicate_phone_is_409(self, h):
+        await h.post("/customers", {"phone": "+254712345678"}, expect=201)
+        payload = await h.post("/customers", {"phone": "+254712345678"}, expect=409)
+        assert_error(payload, "CUSTOMER_EXISTS")
+        assert "+254712345678" in payload["error"]["message"]
+
+    async def test_duplicate_phone_within_one_request_is_400(self, h):
+        payload = await h.post("/customers", {"customers": [{"phone": "+447900000001"}] * 2}, expect=400)
+        assert "more than once" in payload["error"]["message"]
+
+    @pytest.mark.parametrize("body", [
+        {"phone": "0712345678"}, {"phone": "+0712345678"}, {"phone": "+1234567"}, {"phone": "+1234567890123456"},
+        {"phone": 254712345678}, {}, {"phone": "+254712345678", "nickname": "Z"},
+        {"phone": "+254712345678", "first_name": 5}, {"phone": "+254712345678", "first_name": "x" * 201},
+        {"customers": []}, {"customers": "all"}, {"customers": [{"phone": "+254712345678"}], "extra": 1}, [],
+    ])
+    async def test_bad_customers_are_400(self, h, body):
+        assert_error(await h.post("/customers", body, expect=400), "VALIDATION_ERROR")
+        assert (await h.get("/customers"))["pagination"]["total_count"] == 0
+
+    async def test_more_than_ten_thousand_is_refused(self, h):
+        body = {"customers": [{"phone": f"+1555{i:07d}"} for i in range(10_001)]}
+        assert "1 to 10000" in (await h.post("/customers", body, expect=400))["error"]["message"]
+
+    async def test_list_filters_case_insensitively(self, h):
+        await h.add_customers(3, location="Nairobi", preferred_product="Shoes")
+        await h.add_customers(2, location="Mombasa", preferred_product="Shoes")
+        assert (await h.get("/customers?location=nairobi"))["pagination"]["total_count"] == 3
+        page = await h.get("/customers?location=Mombasa&preferred_product=SHOES")
+        assert [c["location"] for c in page["data"]] == ["Mombasa", "Mombasa"]
+
+    async def test_unknown_customer_is_404(self, h):
+        assert_error(await h.get("/customers/42", expect=404), "CUSTOMER_NOT_FOUND")
+
+
+# ---------------------------------------------------------------------------
+# HTTP: campaigns and paging
+# ---------------------------------------------------------------------------
+
+
+class TestCampaignsApi:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_create_a_draft(self, h):
+        response = await h.client.post("/campaigns", json={"name": "Launch", "channel": "whatsapp",
+                                                           "base_template": "Hi {first_name|there}"})
+        campaign = await response.json()
+        assert response.status == 201 and response.headers["Location"] == f"/campaigns/{campaign['id']}"
+        assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp", "status": "draft",
+                            "base_template": "Hi {first_name|there}", "scheduled_at": None,
+                            "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
+                            "stats": {"total": 0, "pending": 0, "sending": 0, "sent": 0, "failed": 0}}
+        assert await h.campaign(campaign["id"]) == campaign
+
+    async def test_a_future_time_schedules_it(self, h):
+        campaign_id = await h.add_campaign(scheduled_at="2027-01-15T12:30:00+03:00")
+        campaign = await h.campaign(campaign_id)
+        assert (campaign["status"], campaign["scheduled_at"]) == ("scheduled", "2027-01-15T09:30:00.000Z")
+
+    @pytest.mark.parametrize("body, code, words", [
+        ({"channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
+        ({"name": "", "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
+        ({"name": "   ", "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "blank"),
+        ({"name": "x" * 201, "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
+        ({"name": "n", "channel": "fax", "base_template": "x"}, "VALIDATION_ERROR", "channel"),
+        ({"name": "n", "channel": "sms", "base_template": ""}, "VALIDATION_ERROR", "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "x" * 2001}, "VALIDATION_ERROR", "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {nme}"}, "INVALID_TEMPLATE", "{nme}"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {first_name"}, "INVALID_TEMPLATE", "'{'"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2027-01-16T00:00:00"},
+         "VALIDATION_ERROR", "timezone"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2020-01-01T00:00:00Z"},
+         "VALIDATION_ERROR", "future"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": 1800000000},
+         "VALIDATION_ERROR", "scheduled_at"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "status": "sent"}, "VALIDATION_ERROR", "status"),
+    ])
+    async def test_bad_campaigns_are_refused(self, h, body, code, words):
+        payload = await h.post("/campaigns", body, expect=400)
+        assert_error(payload, code)
+        assert words in payload["error"]["message"]
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
+
+    @pytest.mark.parametrize("path", ["/campaigns/0", "/campaigns/-1", "/campaigns/abc", "/campaigns/1.5",
+                                      "/campaigns/99999999999999999999", "/campaigns/007", "/campaigns/9"])
+    async def test_ids_that_name_no_campaign_are_404(self, h, path):
+        assert_error(await h.get(path, expect=404), "CAMPAIGN_NOT_FOUND")
+
+    async def test_pages_are_newest_first_without_gaps_or_repeats(self, h):
+        ids = [await h.add_campaign(channel="sms" if i % 3 else "whatsapp") for i in range(47)]
+        seen = []
+        for page_number in (1, 2, 3, 4):
+            page = await h.get(f"/campaigns?page={page_number}&page_size=15")
+            assert page["pagination"] | {"next_cursor": None} == {"page": page_number, "page_size": 15,
+                                                                  "total_count": 47, "total_pages": 4,
+                                                                  "next_cursor": None}
+            seen += [c["id"] for c in page["data"]]
+        assert seen == sorted(ids, reverse=True)
+        assert (await h.get("/campaigns?page=5&page_size=15"))["data"] == []
+        whatsapp = await h.get("/campaigns?channel=whatsapp&page_size=100")
+        assert [c["id"] for c in whatsapp["data"]] == [i for i in reversed(ids) if (i - ids[0]) % 3 == 0]
+        assert whatsapp["pagination"]["total_count"] == 16
+
+    async def test_cursor_paging_while_campaigns_arrive(self, h):
+        first = [await h.add_campaign() for _ in range(25)]
+        page = await h.get("/campaigns?page_size=10")
+        seen = [c["id"] for c in page["data"]]
+        while page["pagination"]["next_cursor"]:
+            for _ in range(4):  # new campaigns land on page one, ahead of the reader
+                await h.add_campaign()
+            page = await h.get(f"/campaigns?page_size=10&cursor={page['pagination']['next_cursor']}")
+            seen += [c["id"] for c in page["data"]]
+        assert seen == sorted(first, reverse=True)
+        assert page["pagination"]["next_cursor"] is None and page["pagination"]["page"] == 3
+
+    async def test_status_filter(self, h):
+        draft = await h.add_campaign()
+        scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3600))
+        assert [c["id"] for c in (await h.get("/campaigns?status=scheduled"))["data"]] == [scheduled]
+        assert [c["id"] for c in (await h.get("/campaigns?status=draft&channel=sms"))["data"]] == [draft]
+        assert (await h.get("/campaigns?status=sent"))["data"] == []
+
+    @pytest.mark.parametrize("query, words", [
+        ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"), ("page=x", "page"),
+        ("page=-1", "page"), ("channel=fax", "channel"), ("status=paused", "status"), ("colour=red", "colour"),
+        ("page=1&page=2", "more than once"), ("channel=", "empty"), ("cursor=abc", "cursor"),
+        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=2&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "either"),
+    ])
+    async def test_bad_list_queries_are_400(self, h, query, words):
+        payload = await h.get(f"/campaigns?{query}", expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert words in payload["error"]["message"]
+
+
+# ---------------------------------------------------------------------------
+# HTTP: send, messages, preview
+# ---------------------------------------------------------------------------
+
+
+class TestSendApi:
+    pytestmark = pytest.mark.asyncio
+
+    @pytest_asyncio.fixture
+    async def quiet(self, make_harness):
+        """An app whose workers are off, so messages stay as the send left them."""
+        return await make_harness(run_workers=False)
+
+    async def test_send_to_ids_creates_pending_messages(self, quiet):
+        ids = await quiet.add_customers(3)
+        campaign_id = await quiet.add_campaign()
+        result = await quiet.send(campaign_id, {"customer_ids": [ids[0], ids[2], ids[0]]})
+        assert result == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
+                          "status": "sending"}
+        messages = await quiet.messages(campaign_id)
+        assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"]) for m in messages] == [
+            (ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
+        assert (await quiet.campaign(campaign_id))["stats"] == {"total": 2, "pending": 2, "sending": 0,
+                                                                "sent": 0, "failed": 0}
+
+    async def test_sending_again_duplicates_nothing(self, quiet):
+        ids = await quiet.add_customers(4)
+        campaign_id = await quiet.add_campaign()
+        await quiet.send(campaign_id, {"customer_ids": ids[:2]})
+        again = await quiet.send(campaign_id, {"customer_ids": ids})
+        assert (again["messages_queued"], again["duplicates_skipped"]) == (2, 2)
+        again = await quiet.send(campaign_id, {"all_customers": True})
+        assert (again["messages_queued"], again["duplicates_skipped"]) == (0, 4)
+        assert len(await quiet.messages(campaign_id)) == 4
+        assert quiet.dispatcher._queue.ready() == 2  # each message was published once
+
+    async def test_segments(self, quiet):
+        await quiet.add_customers(2, location="Nairobi", preferred_product="Shoes")
+        await quiet.add_customers(3, location="Nairobi", preferred_product="Tea")
+        await quiet.add_customers(1, location="Kisumu", preferred_product="Shoes")
+        campaign_id = await quiet.add_campaign()
+        result = await quiet.send(campaign_id, {"segment": {"location": "nairobi", "preferred_product": "shoes"}})
+        assert result["messages_queued"] == 2
+        result = await quiet.send(campaign_id, {"segment": {"location": "Nairobi"}})
+        assert (result["messages_queued"], result["duplicates_skipped"]) == (3, 2)
+
+    async def test_an_empty_segment_leaves_a_draft_a_draft(self, quiet):
+        await quiet.add_customers(1, location="Nairobi")
+        campaign_id = await quiet.add_campaign()
+        result = await quiet.send(campaign_id, {"segment": {"location": "Atlantis"}})
+        assert (result["messages_queued"], result["status"]) == (0, "draft")
+
+    async def test_unknown_customers_create_nothing(self, quiet):
+        ids = await quiet.add_customers(2)
+        campaign_id = await quiet.add_campaign()
+        payload = await quiet.send(campaign_id, {"customer_ids": [ids[0], 404, 405]}, expect=400)
+        assert_error(payload, "UNKNOWN_CUSTOMERS")
+        assert "404, 405" in payload["error"]["message"]
+        campaign = await quiet.campaign(campaign_id)
+        assert (campaign["status"], campaign["stats"]["total"]) == ("draft", 0)
+
+    @pytest.mark.parametrize("body, words", [
+        ({}, "exactly one"),
+        ({"customer_ids": [1], "all_customers": True}, "exactly one"),
+        ({"customer_ids": []}, "1 to 100000"),
+        ({"customer_ids": "1,2"}, "list"),
+        ({"customer_ids": ["1"]}, "integer"),
+        ({"customer_ids": [True]}, "integer"),
+        ({"customer_ids": [1.0]}, "integer"),
+        ({"customer_ids": [0]}, "between"),
+        ({"customer_ids": [2**63]}, "between"),
+        ({"customer_ids": [None]}, "integer"),
+        ({"customer_ids": list(range(1, 100_002))}, "1 to 100000"),
+        ({"all_customers": False}, "must be true"),
+        ({"all_customers": 1}, "must be true"),
+        ({"segment": {}}, "at least one"),
+        ({"segment": {"city": "Nairobi"}}, "city"),
+        ({"segment": {"location": ""}}, "segment.location"),
+        ({"segment": "Nairobi"}, "object"),
+        ({"customers": [1]}, "customers"),
+        ([1, 2], "object"),
+    ])
+    async def test_bad_audiences_are_400(self, quiet, body, words):
+        campaign_id = await quiet.add_campaign()
+        payload = await quiet.send(campaign_id, body, expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert words in payload["error"]["message"]
+
+    async def test_a_finished_campaign_cannot_be_sent(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+
+    async def test_unknown_campaign_is_404(self, h):
+        await h.add_customers(1)
+        assert_error(await h.send(77, {"all_customers": True}, expect=404), "CAMPAIGN_NOT_FOUND")
+
+    async def test_a_future_campaign_stays_scheduled_and_unpublished(self, quiet):
+        ids = await quiet.add_customers(2)
+        campaign_id = await quiet.add_campaign(scheduled_at=sl.utc_iso(T0 + 600))
+        assert (await quiet.send(campaign_id, {"customer_ids": ids}))["status"] == "scheduled"
+        assert quiet.dispatcher._queue.ready() == 0
+
+    async def test_message_pages_filter_and_continue(self, quiet):
+        ids = await quiet.add_customers(25)
+        campaign_id = await quiet.add_campaign()
+        await quiet.send(campaign_id, {"customer_ids": ids})
+        page = await quiet.get(f"/campaigns/{campaign_id}/messages?page_size=10&page=3")
+        assert [m["customer_id"] for m in page["data"]] == ids[20:]
+        assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25, "total_pages": 3,
+                                      "next_cursor": None}
+        assert len(await quiet.messages(campaign_id, status="pending")) == 25
+        assert (await quiet.get(f"/campaigns/{campaign_id}/messages?status=sent"))["pagination"][
+            "total_count"] == 0
+        assert_error(await quiet.get(f"/campaigns/{campaign_id}/messages?status=lost", expect=400),
+                     "VALIDATION_ERROR")
+        assert_error(await quiet.get("/campaigns/999/messages", expect=404), "CAMPAIGN_NOT_FOUND")
+
+
+class TestPreviewApi:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_preview_for_different_customers(self, h):
+        full, = await h.add_customers(1, last_name="Otieno", location="Nairobi", preferred_product="Shoes")
+        sparse = (await h.post("/customers", {"phone": "+447900000001", "first_name": " "}, expect=201))["id"]
+        campaign_id = await h.add_campaign("Hi {first_name|friend}, {preferred_product} in {location}!")
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": full},
+                               expect=200)
+        assert preview["rendered_message"] == "Hi Name0, Shoes in Nairobi!"
+        assert preview["used_template"] == "Hi {first_name|friend}, {preferred_product} in {location}!"
+        assert preview["customer"] == {"id": full, "first_name": "Name0", "last_name": "Otieno",
+                                       "phone": "+254700000000", "location": "Nairobi",
+                                       "preferred_product": "Shoes"}
+        assert (preview["missing_fields"], preview["sms"]) == ([], {"encoding": "GSM-7", "characters": 27,
+                                                                    "segments": 1})
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": sparse},
+                               expect=200)
+        assert preview["rendered_message"] == "Hi friend, [unknown] in [unknown]!"
+        assert preview["missing_fields"] == ["first_name", "preferred_product", "location"]
+
+    async def test_override_template(self, h):
+        customer, = await h.add_customers(1)
+        campaign_id = await h.add_campaign("Hi {first_name}")
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": customer, "override_template": "Привет, {first_name}! " * 4},
+                               expect=200)
+        assert preview["used_template"] == "Привет, {first_name}! " * 4
+        assert preview["sms"] == {"encoding": "UCS-2", "characters": 60, "segments": 1}
+        assert (await h.campaign(campaign_id))["base_template"] == "Hi {first_name}"  # nothing stored
+
+    async def test_whatsapp_preview_has_no_sms_figures_and_flags_the_limit(self, h):
+        customer, = await h.add_customers(1, first_name="x" * 200)
+        campaign_id = await h.add_campaign("{first_name}" * 30, channel="whatsapp")
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": customer}, expect=200)
+        assert preview["sms"] is None
+        assert preview["channel_limit_problem"] == "message has 6000 characters; the WhatsApp limit is 4096"
+
+    @pytest.mark.parametrize("body, code", [
+        ({"customer_id": 1, "override_template": "Hi {nickname}"}, "INVALID_TEMPLATE"),
+        ({"customer_id": 1, "override_template": ""}, "VALIDATION_ERROR"),
+        ({"customer_id": "1"}, "VALIDATION_ERROR"),
+        ({}, "VALIDATION_ERROR"),
+        ({"customer_id": 1, "template": "x"}, "VALIDATION_ERROR"),
+    ])
+    async def test_bad_previews_are_400(self, h, body, code):
+        await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", body, expect=400), code)
+
+    async def test_unknown_campaign_or_customer_is_404(self, h):
+        customer, = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        assert_error(await h.post("/campaigns/50/personalized-preview", {"customer_id": customer}, expect=404),
+                     "CAMPAIGN_NOT_FOUND")
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": 50},
+                                  expect=404), "CUSTOMER_NOT_FOUND")
+
+
+# ---------------------------------------------------------------------------
+# SENDER
+# ---------------------------------------------------------------------------
+
+
+class TestMockSender:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_it_takes_ordinary_messages(self):
+        await sl.MockSender(0, 0.0, random.Random(1))("sms", "+254712000001", "Hi")
+
+    async def test_unroutable_numbers_and_long_messages_fail_permanently(self):
+        send = sl.MockSender(0, 0.0, random.Random(1))
+        with pytest.raises(sl.PermanentSendError, match="no route"):
+            await send("sms", "+999700000001", "Hi")
+        with pytest.raises(sl.PermanentSendError, match="11 SMS segments"):
+            await send("sms", "+254712000001", "a" * 1531)
+        with pytest.raises(sl.PermanentSendError, match="WhatsApp limit"):
+            await send("whatsapp", "+254712000001", "a" * 4097)
+
+    async def test_transient_failures_follow_the_rate(self):
+        send = sl.MockSender(0, 0.3, random.Random(5))
+        failures = 0
+        for _ in range(2000):
+            try:
+                await send("sms", "+254712000001", "Hi")
+            except sl.TransientSendError as exc:
+                failures += 1
+                assert str(exc) in sl.TRANSIENT_ERRORS
+        assert 500 < failures < 700
+
+
+# ---------------------------------------------------------------------------
+# DISPATCH
+# ---------------------------------------------------------------------------
+
+
+class TestDispatch:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_queued_message_is_rendered_and_sent(self, h):
+        ids = await h.add_customers(3, preferred_product="Tea")
+        campaign_id = await h.add_campaign("Hi {first_name}, try our {preferred_product}!")
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert [(m["status"], m["rendered_content"], m["retry_count"], m["last_error"]) for m in messages] == [
+            ("sent", f"Hi Name{i}, try our Tea!", 0, None) for i in range(3)]
+        assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!") for i in range(3))
+        campaign = await h.campaign(campaign_id)
+        assert campaign["status"] == "sent"
+        assert campaign["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 3, "failed": 0}
+
+    async def test_transient_failures_are_retried_then_failed_at_max(self, make_harness):
+        h = await make_harness(max_retries=3)
+        ids = await h.add_customers(2)
+        h.sender.script[h.phones[0]] = transient(10)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        campaign = await h.run_until_done(campaign_id)
+        failed, sent = await h.messages(campaign_id)
+        assert (failed["status"], failed["retry_count"], failed["last_error"]) == ("failed", 3, "provider timeout")
+        assert (sent["status"], sent["retry_count"]) == ("sent", 0)
+        assert h.sender.attempts[h.phones[0]] == 4  # the first attempt and three retries
+        assert (campaign["status"], campaign["stats"]["failed"], campaign["stats"]["sent"]) == ("sent", 1, 1)
+
+    async def test_a_retry_that_succeeds_keeps_its_count(self, h):
+        ids = await h.add_customers(1)
+        h.sender.script[h.phones[0]] = transient(2, "throttled by carrier")
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.run_until_done(campaign_id)
+        message, = await h.messages(campaign_id)
+        assert (message["status"], message["retry_count"], message["last_error"]) == (
+            "sent", 2, "throttled by carrier")
+
+    async def test_retries_wait_for_their_backoff(self, make_harness):
+        h = await make_harness(retry_base_ms=1000)
+        ids = await h.add_customers(1)
+        h.sender.script[h.phones[0]] = transient(2)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 1
+        h.clock.advance(0.7)  # less than the smallest first backoff (0.75 s)
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 1
+        h.clock.advance(0.6)  # past the largest (1.25 s)
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 2
+        h.clock.advance(1.4)  # less than the smallest second backoff (1.5 s)
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 2
+        h.clock.advance(1.2)
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 3
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+
+    async def test_permanent_failures_are_not_retried(self, h):
+        ids = await h.add_customers(2)
+        h.sender.script = {phone: [sl.PermanentSendError("no route")] for phone in h.phones}
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        campaign = await h.run_until_done(campaign_id)
+        assert [(m["status"], m["retry_count"], m["last_error"]) for m in await h.messages(campaign_id)] == [
+            ("failed", 0, "no route")] * 2
+        assert sum(h.sender.attempts.values()) == 2
+        assert campaign["status"] == "failed"  # nothing was sent
+
+    async def test_duplicate_jobs_send_nothing_twice(self, h):
+        ids = await h.add_customers(5)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        messages = [m["id"] for m in await h.messages(campaign_id)]
+        await h.dispatcher.enqueue(messages)            # the same job twice more, while the first is queued
+        await h.dispatcher.enqueue(messages[::-1])
+        await h.settle()
+        await h.dispatcher.enqueue(messages)            # and once after everything is sent
+        await h.settle()
+        assert sorted(h.sender.attempts.values()) == [1] * 5
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 5
+
+    async def test_jobs_in_flight_at_once_claim_each_message_once(self, make_harness):
+        h = await make_harness(concurrency=50)
+        ids = await h.add_customers(20)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        messages = [m["id"] for m in await h.messages(campaign_id)]
+        await h.dispatcher.enqueue(messages)
+        await h.sender.wait_for_in_flight(20)
+        stats = (await h.campaign(campaign_id))["stats"]
+        assert (stats["sending"], stats["pending"]) == (20, 0)
+        h.sender.gate.set()
+        await h.settle()
+        assert sorted(h.sender.attempts.values()) == [1] * 20
+
+    async def test_concurrency_bounds_attempts_in_flight(self, make_harness):
+        h = await make_harness(concurrency=4)
+        ids = await h.add_customers(30)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.sender.wait_for_in_flight(4)
+        h.sender.gate.set()
+        await h.settle()
+        assert h.sender.most_in_flight == 4 and len(h.sender.sent) == 30
+
+    async def test_a_campaign_with_every_message_failed_is_failed(self, make_harness):
+        h = await make_harness(max_retries=0)
+        ids = await h.add_customers(3)
+        h.sender.script = {phone: transient() for phone in h.phones}
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        campaign = await h.run_until_done(campaign_id)
+        assert campaign["status"] == "failed"
+        assert campaign["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 0, "failed": 3}
+
+    async def test_stats_stay_exact_under_a_random_workload(self, make_harness):
+        h = await make_harness(max_retries=2, concurrency=7, batch_size=5)
+        rng = random.Random(11)
+        ids = await h.add_customers(60)
+        for phone in h.phones:
+            h.sender.script[phone] = rng.choice([[], transient(1), transient(5),
+                                                 [sl.PermanentSendError("blocked")]])
+        campaign_ids = [await h.add_campaign() for _ in range(3)]
+        for campaign_id in campaign_ids:
+            await h.send(campaign_id, {"customer_ids": rng.sample(ids, 40)})
+        for campaign_id in campaign_ids:
+            campaign = await h.run_until_done(campaign_id)
+            counted = Counter(m["status"] for m in await h.messages(campaign_id))
+            assert campaign["stats"] == {"total": 40, "pending": 0, "sending": 0, "sent": counted["sent"],
+                                         "failed": counted["failed"]}
+
+    async def test_more_messages_can_join_a_sending_campaign(self, h):
+        ids = await h.add_customers(4)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids[:2]})
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["messages_queued"] == 2
+        h.sender.gate.set()
+        campaign = await h.run_until_done(campaign_id)
+        assert campaign["stats"]["sent"] == 4 and len(h.sender.sent) == 4
+
+    async def test_a_template_broken_in_the_database_fails_its_messages(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        async with h.store._write() as db:
+            await db.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?", (campaign_id,))
+        await h.send(campaign_id, {"customer_ids": ids})
+        campaign = await h.run_until_done(campaign_id)
+        message, = await h.messages(campaign_id)
+        assert campaign["status"] == "failed" and message["last_error"].startswith("invalid template")
+        assert h.sender.attempts == {}
+
+
+# ---------------------------------------------------------------------------
+# Recovery: the database is the source of truth
+# ---------------------------------------------------------------------------
+
+
+class TestRecovery:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_restart_sends_what_was_pending_exactly_once(self, make_harness, tmp_path):
+        db = str(tmp_path / "r.db")
+        before = await make_harness(db=db, run_workers=False)
+        ids = await before.add_customers(50)
+        campaign_id = await before.add_campaign("Hi {first_name}")
+        await before.send(campaign_id, {"customer_ids": ids})
+        async with before.store._write() as conn:  # rendering happens at send time, not at queue time
+            await conn.execute("UPDATE customers SET first_name = 'Renamed' WHERE id = ?", (ids[0],))
+        await before.client.close()
+
+        after = await make_harness(db=db)
+        campaign = await after.run_until_done(campaign_id)
+        messages = await after.messages(campaign_id)
+        assert len(messages) == 50 and {m["status"] for m in messages} == {"sent"}
+        assert messages[0]["rendered_content"] == "Hi Renamed"
+        assert sorted(after.sender.attempts.values()) == [1] * 50
+        assert campaign["stats"]["sent"] == 50
+
+    async def test_claims_left_by_a_crash_lapse_then_the_message_is_retried(self, make_harness, tmp_path):
+        db = str(tmp_path / "r.db")
+        before = await make_harness(db=db, run_workers=False, claim_timeout=10)
+        ids = await before.add_customers(6)
+        campaign_id = await before.add_campaign()
+        await before.send(campaign_id, {"customer_ids": ids})
+        messages = [m["id"] for m in await before.messages(campaign_id)]
+        claim = await before.store.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
+        assert len(claim.rows) == 2
+        await before.client.close()
+
+        after = await make_harness(db=db, claim_timeout=10)
+        await after.settle()
+        campaign = await after.campaign(campaign_id)
+        assert campaign["stats"] == {"total": 6, "pending": 0, "sending": 2, "sent": 4, "failed": 0}
+        after.clock.advance(10)  # the dead process's lease runs out
+        campaign = await after.run_until_done(campaign_id)
+        assert campaign["stats"] == {"total": 6, "pending": 0, "sending": 0, "sent": 6, "failed": 0}
+        assert sorted(after.sender.attempts.values()) == [1] * 6
+        assert [m["retry_count"] for m in await after.messages(campaign_id)] == [0] * 6
+
+    async def test_a_lapsed_claim_found_at_start_is_released_at_once(self, make_harness, tmp_path):
+        db = str(tmp_path / "r.db")
+        before = await make_harness(db=db, run_workers=False)
+        ids = await before.add_customers(2)
+        campaign_id = await before.add_campaign()
+        await before.send(campaign_id, {"customer_ids": ids})
+        await before.store.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
+        await before.client.close()
+        before.clock.advance(30)  # the service stayed down longer than the lease
+
+        after = await make_harness(db=db)
+        await after.settle()
+        assert (await after.campaign(campaign_id))["status"] == "sent"
+
+    async def test_retry_times_survive_a_restart(self, make_harness, tmp_path):
+        db = str(tmp_path / "r.db")
+        before = await make_harness(db=db)
+        ids = await before.add_customers(1)
+        before.sender.script[before.phones[0]] = transient(1)
+        campaign_id = await before.add_campaign()
+        await before.send(campaign_id, {"customer_ids": ids})
+        await before.settle()
+        message, = await before.messages(campaign_id)
+        assert (message["status"], message["retry_count"]) == ("pending", 1)
+        await before.client.close()
+
+        after = await make_harness(db=db)
+        await after.settle()
+        assert after.sender.attempts[after.phones[0] if after.phones else before.phones[0]] == 1
+        after.clock.advance(1.3)
+        await after.settle()
+        message, = await after.messages(campaign_id)
+        assert (message["status"], message["retry_count"]) == ("sent", 1)
+
+
+# ---------------------------------------------------------------------------
+# SCHEDULER
+# ---------------------------------------------------------------------------
+
+
+class TestScheduler:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaign_goes_out_when_its_time_comes(self, h):
+        ids = await h.add_customers(3)
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["status"] == "scheduled"
+        await h.settle()
+        h.clock.advance(59.9)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "scheduled" and h.sender.sent == []
+        h.clock.advance(0.1)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent" and len(h.sender.sent) == 3
+
+    async def test_the_scheduler_sleeps_until_the_earliest_campaign(self, h):
+        ids = await h.add_customers(1)
+        late = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3000))
+        await h.send(late, {"customer_ids": ids})
+        await h.settle()
+        soon = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 5))  # earlier than the scheduler's nap
+        await h.send(soon, {"customer_ids": ids})
+        await h.settle()
+        h.clock.advance(5)
+        await h.settle()
+        assert [(await h.campaign(c))["status"] for c in (soon, late)] == ["sent", "scheduled"]
+
+    async def test_a_due_campaign_without_recipients_waits_for_a_send(self, h):
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
+        h.clock.advance(20)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "scheduled"
+        ids = await h.add_customers(2)
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["status"] == "sending"
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+
+    async def test_a_send_after_the_time_but_before_the_scheduler_looks_sends_everything(self, make_harness):
+        h = await make_harness(run_scheduler=False)
+        ids = await h.add_customers(4)
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
+        await h.send(campaign_id, {"customer_ids": ids[:2]})
+        h.clock.advance(11)
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["status"] == "sending"
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 4
+
+    async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness, tmp_path):
+        db = str(tmp_path / "s.db")
+        before = await make_harness(db=db)
+        ids = await before.add_customers(2)
+        campaign_id = await before.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
+        await before.send(campaign_id, {"customer_ids": ids})
+        await before.client.close()
+        before.clock.advance(3600)
+
+        after = await make_harness(db=db)
+        await after.settle()
+        assert (await after.campaign(campaign_id))["status"] == "sent"
+        assert len(after.sender.sent) == 2
+
+
+# ---------------------------------------------------------------------------
+# Shutdown
+# ---------------------------------------------------------------------------
+
+
+class TestShutdown:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_stop_lets_attempts_in_flight_finish_and_releases_the_rest(self, make_harness):
+        h = await make_harness(concurrency=4)
+        ids = await h.add_customers(10)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.sender.wait_for_in_flight(4)
+        stopping = asyncio.create_task(h.dispatcher.stop(timeout=30))
+        await asyncio.sleep(0)
+        h.sender.gate.set()
+        await stopping
+        messages = await h.messages(campaign_id)
+        assert Counter(m["status"] for m in messages) == {"sent": 4, "pending": 6}
+        assert {m["retry_count"] for m in messages} == {0}
+        stats = (await h.campaign(campaign_id))["stats"]
+        assert (stats["sent"], stats["pending"], stats["sending"]) == (4, 6, 0)
+        claimed = await h.store._fetch("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
+        assert claimed == [(0,)]
+
+    async def test_stop_is_bounded_when_the_provider_hangs(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(2)
+        h.sender.gate = asyncio.Event()  # never set: the provider hangs
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.sender.wait_for_in_flight(2)
+        await asyncio.wait_for(h.dispatcher.stop(timeout=0.01), timeout=5)
+        messages = await h.messages(campaign_id)
+        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [
+            ("pending", 1, "interrupted by shutdown")] * 2
+        assert (await h.campaign(campaign_id))["stats"]["sending"] == 0

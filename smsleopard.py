@@ -75,13 +75,20 @@ import sqlite3
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import aiosqlite
 from aiohttp import web
 
@@ -755,10 +762,12 @@ class Store:
             store = cls(writer, reader)
             await store._migrate()
             return store
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             for connection in {writer, reader} - {None}:
                 await connection.close()
-            raise ConfigError(f"cannot use database {path!r}: {exc}") from None
+            if isinstance(exc, sqlite3.Error):
+                raise ConfigError(f"cannot use database {path!r}: {exc}") from None
+            raise
 
     async def close(self) -> None:
         if self._reader is not self._writer:
@@ -1312,7 +1321,7 @@ class RabbitQueue(JobQueue):
 
         try:
             self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=1.0, timeout=10)
-        except Exception as exc:
+        except (aio_pika.exceptions.AMQPError, OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: {exc or type(exc).__name__}") from None
         self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
@@ -1360,7 +1369,7 @@ class RabbitQueue(JobQueue):
                                                   expiration=expiration),
                                  routing_key=routing_key, timeout=PUBLISH_TIMEOUT)
                 for job in jobs))
-        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, asyncio.TimeoutError) as exc:
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, TimeoutError) as exc:
             raise QueueUnavailable(f"RabbitMQ did not take the jobs: {exc or type(exc).__name__}") from None
 
     async def get(self) -> Delivery:
@@ -1528,7 +1537,7 @@ class Dispatcher:
                               JOB_FAILURE_DELAY)
                 await self._queue.publish([delivery.ids], JOB_FAILURE_DELAY)
             await delivery.ack()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake; the broker redelivers it
             log.warning("a job stays unacknowledged (%s); the broker will deliver it again", exc)
         finally:
             self._batch_slots.release()
@@ -1866,8 +1875,15 @@ def path_id(request: web.Request, not_found: Callable[[object], ApiError]) -> in
 def query_params(request: web.Request, allowed: Iterable[str]) -> dict[str, str]:
     """The query string as a dict: unknown, repeated or empty parameters are 400."""
     allowed = tuple(allowed)
+    try:
+        pairs = urllib.parse.parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True,
+                                       errors="strict", max_num_fields=20)
+    except UnicodeDecodeError:
+        raise invalid("the query string is not valid UTF-8") from None
+    except ValueError:
+        raise invalid("the query string has too many parameters") from None
     params: dict[str, str] = {}
-    for name, value in request.query.items():
+    for name, value in pairs:
         if name not in allowed:
             listed = ", ".join(allowed) or "none"
             raise invalid(f"unknown query parameter {name!r}; allowed parameters are {listed}")
@@ -2103,6 +2119,7 @@ async def get_customer(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    query_params(request, ())
     queue = request.app[QUEUE]
     db_ok = await request.app[STORE].ping()
     queue_ok = queue.healthy()
@@ -2117,6 +2134,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
+    query_params(request, ())
     return json_response(openapi_document())
 
 
@@ -2260,6 +2278,7 @@ def _schemas() -> dict[str, Any]:
                                                         ("encoding", "characters", "segments"))]},
             "channel_limit_problem": {"type": ["string", "null"]}},
             ("rendered_message", "used_template", "customer", "missing_fields", "sms", "channel_limit_problem")),
+        "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
         "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
                            "queue": {"enum": ["ok", "down"]}, "queue_depth": {"type": ["integer", "null"]}},
                           ("status", "db", "queue", "queue_depth")),
@@ -2297,7 +2316,7 @@ def openapi_document() -> dict[str, Any]:
               _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
               _param("cursor", "query", {"type": "string"})]
     idempotency_key = _param("Idempotency-Key", "header", {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
-    health_check = _operation("Database and queue status", (200, "Health"), ())
+    health_check = _operation("Database and queue status", (200, "Health"), (400,))
     health_check["responses"]["503"] = {"description": "Something is down", **_json_content(_ref("Health"))}
     health_check["security"] = []
     return {
@@ -2333,8 +2352,7 @@ def openapi_document() -> dict[str, Any]:
             "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (400, 404),
                                                   params=[path_id_param])},
             "/health": {"get": health_check},
-            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
-                "description": "OpenAPI 3.1", **_json_content({"type": "object"})}}}},
+            "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), (400,))},
         },
     }
 

@@ -12,15 +12,25 @@ import itertools
 import json
 import math
 import random
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import smsleopard as sl
-from smsleopard import CampaignStatus, Config
+from smsleopard import Config
+
+SEED_SQL = Path(Config().seed_path).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
@@ -420,6 +430,9 @@ class TestRetryPolicy:
 # ---------------------------------------------------------------------------
 
 
+INSERT_CAMPAIGN = "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) VALUES "
+
+
 class TestStore:
     pytestmark = pytest.mark.asyncio
 
@@ -439,12 +452,9 @@ class TestStore:
             await sl.Store.open(path)
 
     @pytest.mark.parametrize("sql", [
-        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
-        "VALUES ('x', 'fax', 'draft', 't', '', '')",
-        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
-        "VALUES ('x', 'sms', 'paused', 't', '', '')",
-        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
-        "VALUES ('', 'sms', 'draft', 't', '', '')",
+        INSERT_CAMPAIGN + "('x', 'fax', 'draft', 't', '', '')",
+        INSERT_CAMPAIGN + "('x', 'sms', 'paused', 't', '', '')",
+        INSERT_CAMPAIGN + "('', 'sms', 'draft', 't', '', '')",
         "UPDATE outbound_messages SET status = 'lost'",
         "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 1, '', '')",
         "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 999, '', '')",
@@ -453,7 +463,7 @@ class TestStore:
     ])
     async def test_constraints_hold_in_the_database(self, sql):
         store = await sl.Store.open(":memory:")
-        await store.seed_if_empty(open(Config().seed_path).read())
+        await store.seed_if_empty(SEED_SQL)
         with pytest.raises(sqlite3.IntegrityError):
             async with store._write() as db:
                 await db.execute(sql)
@@ -477,7 +487,7 @@ class TestStore:
 
     async def test_the_seed_has_what_the_demo_needs(self):
         store = await sl.Store.open(":memory:")
-        assert await store.seed_if_empty(open(Config().seed_path).read())
+        assert await store.seed_if_empty(SEED_SQL)
         assert not await store.seed_if_empty("this is not SQL")  # only a new database is seeded
         customers = await store._fetch("SELECT first_name, last_name, location, preferred_product FROM customers")
         assert len(customers) >= 10
@@ -1285,3 +1295,606 @@ class TestShutdown:
         assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [
             ("pending", 1, "interrupted by shutdown")] * 2
         assert (await h.campaign(campaign_id))["stats"]["sending"] == 0
+
+
+# ---------------------------------------------------------------------------
+# HTTP: every error code, health, API key, idempotency
+# ---------------------------------------------------------------------------
+
+
+class BrokenQueue(sl.MemoryQueue):
+    """An in-process queue that refuses jobs, like a broker that went away."""
+
+    async def publish(self, jobs, delay=0.0):
+        raise sl.QueueUnavailable("the broker is gone")
+
+    def healthy(self):
+        return False
+
+
+class TestErrors:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_unknown_route_is_404_json(self, h):
+        status, payload = await h.request("GET", "/campaigns/1/nothing")
+        assert status == 404
+        assert_error(payload, "NOT_FOUND")
+
+    async def test_wrong_method_is_405_json_with_allow(self, h):
+        response = await h.client.delete("/campaigns")
+        assert response.status == 405 and "POST" in response.headers["Allow"]
+        assert_error(await response.json(), "METHOD_NOT_ALLOWED")
+
+    @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]", b"NaN", b"Infinity",
+                                     b'{"a": 1e400}', b'{"a": -1e999}', b"9" * 5000, b"[" * 50_000 + b"]" * 50_000,
+                                     b'\xef\xbb\xbf{"name": "bom"}', b'{"a": 1} {"b": 2}'])
+    async def test_bodies_that_are_not_json_are_400(self, h, raw):
+        status, payload = await h.request("POST", "/campaigns", raw=raw)
+        assert status == 400
+        assert_error(payload, "INVALID_JSON")
+
+    async def test_oversized_body_is_413(self, h):
+        status, payload = await h.request("POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
+        assert status == 413
+        assert_error(payload, "PAYLOAD_TOO_LARGE")
+        assert (await h.get("/health"))["status"] == "ok"
+
+    async def test_a_body_just_under_the_limit_is_read(self, h):
+        body = json.dumps({"customer_ids": list(range(1, 100_001)), "pad": "x" * (8 * 1024 * 1024 - 700_000)})
+        assert len(body) < 8 * 1024 * 1024
+        campaign_id = await h.add_campaign()
+        payload = await h.post(f"/campaigns/{campaign_id}/send", raw=body, expect=400)
+        assert "unknown field 'pad'" in payload["error"]["message"]
+
+    async def test_unexpected_errors_are_500_json_without_traceback(self, h, monkeypatch, caplog):
+        async def explode(*args):
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(h.store, "get_campaign", explode)
+        status, payload = await h.request("GET", "/campaigns/1")
+        assert status == 500
+        assert_error(payload, "INTERNAL_ERROR")
+        assert "disk on fire" not in json.dumps(payload) and "Traceback" not in json.dumps(payload)
+        assert "disk on fire" in caplog.text  # but it is logged
+
+    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock, sender):
+        h = await make_harness(run_workers=False)
+        ids = await h.add_customers(2)
+        campaign_id = await h.add_campaign()
+        h.app[sl.DISPATCHER]._queue = BrokenQueue(clock)
+        payload = await h.send(campaign_id, {"customer_ids": ids}, expect=503)
+        assert_error(payload, "QUEUE_UNAVAILABLE")
+        assert [m["status"] for m in await h.messages(campaign_id)] == ["pending", "pending"]
+
+    async def test_every_error_code_is_documented(self):
+        assert set(sl.ERROR_CODES) >= {"VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS",
+                                       "CAMPAIGN_NOT_FOUND", "CUSTOMER_NOT_FOUND", "CUSTOMER_EXISTS",
+                                       "CAMPAIGN_NOT_SENDABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED",
+                                       "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "INTERNAL_ERROR"}
+        source = Path(sl.__file__).read_text(encoding="utf-8")
+        for code in sl.ERROR_CODES:
+            assert f'"{code}"' in source.replace(f'"{code}", ', "", 1), f"{code} is never raised"
+
+
+class TestHealth:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_healthy(self, h):
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+
+    async def test_queue_depth_counts_waiting_jobs(self, make_harness):
+        h = await make_harness(run_workers=False, batch_size=2)
+        ids = await h.add_customers(5)
+        await h.send(await h.add_campaign(), {"customer_ids": ids})
+        assert (await h.get("/health"))["queue_depth"] == 3
+
+    async def test_a_down_queue_or_database_is_503(self, h, monkeypatch):
+        monkeypatch.setattr(h.app[sl.QUEUE], "healthy", lambda: False)
+        assert await h.get("/health", expect=503) == {"status": "down", "db": "ok", "queue": "down",
+                                                      "queue_depth": None}
+
+        async def no_database():
+            return False
+
+        monkeypatch.setattr(h.store, "ping", no_database)
+        assert (await h.get("/health", expect=503))["db"] == "down"
+
+
+class TestApiKey:
+    pytestmark = pytest.mark.asyncio
+
+    @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer wrong", "bearer s3cret",
+                                        "Basic czNjcmV0", "Bearer s3cre", "Bearer s3cret\u00e9"])
+    async def test_every_endpoint_but_health_needs_the_key(self, make_harness, header):
+        h = await make_harness(api_key="s3cret")
+        headers = {} if header is None else {"Authorization": header.encode("utf-8").decode("latin-1")}
+        for method, path in [("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/customers/1"),
+                             ("POST", "/campaigns/1/send"), ("GET", "/openapi.json"), ("GET", "/nowhere")]:
+            status, payload = await h.request(method, path, {}, headers=headers)
+            assert status == 401, (method, path)
+            assert_error(payload, "UNAUTHORIZED")
+        assert (await h.request("GET", "/health", headers=headers))[0] == 200
+
+    async def test_the_right_key_opens_everything(self, make_harness):
+        h = await make_harness(api_key="s3cret")
+        headers = {"Authorization": "Bearer s3cret"}
+        status, _ = await h.request("POST", "/customers", {"phone": "+254712345678"}, headers=headers)
+        assert status == 201
+        assert (await h.request("GET", "/customers", headers=headers))[0] == 200
+        assert (await h.request("GET", "/nowhere", headers=headers))[0] == 404
+
+    async def test_unauthorized_answers_say_how_to_authenticate(self, make_harness):
+        h = await make_harness(api_key="s3cret")
+        response = await h.client.get("/campaigns")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+class TestIdempotency:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_repeated_key_returns_the_first_answer(self, h):
+        ids = await h.add_customers(3)
+        campaign_id = await h.add_campaign()
+        key = {"Idempotency-Key": "order-42"}
+        first = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+        again = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)  # even after it finished
+        assert again == first == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
+                                  "status": "sending"}
+        assert len(h.sender.sent) == 2
+
+    async def test_the_same_key_with_another_body_is_409(self, h):
+        ids = await h.add_customers(3)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"})
+        payload = await h.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k1"}, expect=409)
+        assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
+        other = await h.add_campaign()
+        payload = await h.send(other, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"}, expect=409)
+        assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
+        assert (await h.campaign(other))["stats"]["total"] == 0
+
+    async def test_key_order_and_spacing_of_the_body_do_not_matter(self, h):
+        ids = await h.add_customers(2)
+        campaign_id = await h.add_campaign()
+        key = {"Idempotency-Key": "k2"}
+        first = await h.send(campaign_id, {"customer_ids": ids}, headers=key)
+        raw = json.dumps({"customer_ids": ids}, indent=4)
+        assert await h.post(f"/campaigns/{campaign_id}/send", raw=raw, headers=key, expect=200) == first
+
+    async def test_failed_requests_do_not_burn_the_key(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        key = {"Idempotency-Key": "k3"}
+        await h.send(campaign_id, {"customer_ids": [ids[0], 999]}, headers=key, expect=400)
+        assert (await h.send(campaign_id, {"customer_ids": ids}, headers=key))["messages_queued"] == 1
+
+    async def test_keys_survive_a_restart(self, make_harness, tmp_path):
+        db = str(tmp_path / "k.db")
+        before = await make_harness(db=db)
+        ids = await before.add_customers(2)
+        campaign_id = await before.add_campaign()
+        first = await before.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"})
+        await before.client.close()
+        after = await make_harness(db=db)
+        assert await after.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"}) == first
+
+    @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "ключ"])
+    async def test_malformed_keys_are_400(self, h, key):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        payload = await h.send(campaign_id, {"customer_ids": ids},
+                               headers={"Idempotency-Key": key.encode().decode("latin-1")}, expect=400)
+        assert "Idempotency-Key" in payload["error"]["message"]
+
+
+# ---------------------------------------------------------------------------
+# OPENAPI: every route described, real answers valid against the description
+# ---------------------------------------------------------------------------
+
+
+def openapi_validator(schema):
+    import jsonschema
+
+    document = sl.openapi_document()
+    return jsonschema.Draft202012Validator({**schema, "components": document["components"]},
+                                           format_checker=jsonschema.FormatChecker())
+
+
+class TestOpenApi:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_every_route_is_described_and_nothing_else(self, h):
+        document = (await h.get("/openapi.json"))
+        assert document == json.loads(json.dumps(sl.openapi_document()))
+        assert document["openapi"] == "3.1.0"
+        served = {(route.resource.canonical, route.method.lower()) for route in h.app.router.routes()
+                  if route.method != "HEAD"}
+        described = {(path, method) for path, item in document["paths"].items() for method in item}
+        assert served == described
+
+    async def test_the_document_is_well_formed(self):
+        import jsonschema
+
+        document = sl.openapi_document()
+        for schema in document["components"]["schemas"].values():
+            jsonschema.Draft202012Validator.check_schema(schema)
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                assert operation["responses"], (path, method)
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "path":
+                        assert "{" + parameter["name"] + "}" in path and parameter["required"]
+
+    async def test_real_answers_match_the_description(self, make_harness):
+        h = await make_harness(api_key="k")
+        auth = {"Authorization": "Bearer k"}
+        document = sl.openapi_document()
+        checked = Counter()
+
+        async def call(method, template, path=None, body=None, *, raw=None, headers=auth):
+            status, payload = await h.request(method, path or template, body, raw=raw, headers=headers)
+            operation = document["paths"][template].get(method.lower())
+            if operation is None:  # a method the path does not have: 405 in the error shape
+                assert status == 405
+                schema = {"$ref": "#/components/schemas/Error"}
+            else:
+                assert str(status) in operation["responses"], (method, path, status, payload)
+                schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+            errors = list(openapi_validator(schema).iter_errors(payload))
+            assert not errors, (method, path, status, payload, errors[0].message)
+            checked[status] += 1
+            return payload
+
+        customer = await call("POST", "/customers", body={"phone": "+254712345678", "first_name": "Amina"})
+        await call("POST", "/customers", body={"customers": [{"phone": "+254712345679"}, {"phone": "+25471234567"}]})
+        await call("POST", "/customers", body={"phone": "+254712345678"})
+        await call("POST", "/customers", body={"phone": "bad"})
+        await call("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
+        await call("GET", "/customers", "/customers?location=Nairobi&page_size=1")
+        await call("GET", "/customers/{id}", f"/customers/{customer['id']}")
+        await call("GET", "/customers/{id}", "/customers/404")
+        campaign = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi {x}"})
+        await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "x",
+                                               "scheduled_at": sl.utc_iso(T0 + 60)})
+        await call("GET", "/campaigns", "/campaigns?page_size=1")
+        await call("GET", "/campaigns", "/campaigns?page_size=1000")
+        await call("GET", "/campaigns/{id}", f"/campaigns/{campaign['id']}")
+        await call("GET", "/campaigns/{id}", "/campaigns/x")
+        send = f"/campaigns/{campaign['id']}/send"
+        await call("POST", "/campaigns/{id}/send", send, {"customer_ids": [customer["id"]]})
+        await call("POST", "/campaigns/{id}/send", send, {"customer_ids": [77]})
+        await call("POST", "/campaigns/{id}/send", "/campaigns/77/send", {"all_customers": True})
+        await call("POST", "/campaigns/{id}/send", send, {"all_customers": True},
+                   headers={**auth, "Idempotency-Key": "a"})
+        await call("POST", "/campaigns/{id}/send", send, {"customer_ids": [1]},
+                   headers={**auth, "Idempotency-Key": "a"})
+        preview = f"/campaigns/{campaign['id']}/personalized-preview"
+        await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": customer["id"]})
+        await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
+        await h.settle()
+        await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
+        await call("GET", "/health", headers={})
+        await call("GET", "/campaigns", headers={})
+        await call("PUT", "/campaigns", body={})
+        assert set(checked) == {200, 201, 400, 401, 404, 405, 409, 413}
+
+
+# ---------------------------------------------------------------------------
+# Hostile input: a corpus thrown at every endpoint, and property-based tests
+# ---------------------------------------------------------------------------
+
+HOSTILE_BODIES = [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 5000 + b"1" + b"}" * 5000,
+    b"\xc3\x28\xa0\xa1",
+    b'{"name": "\\ud800", "channel": "sms", "base_template": "x", "phone": "\\udfff"}',
+    b'{"customer_ids": [1e400], "customer_id": 1e400, "phone": 1e400}',
+    b'{"customer_ids": [true, false], "customer_id": true, "all_customers": "true"}',
+    b'{"customer_ids": [123456789012345678901234567890], "customer_id": 99999999999999999999}',
+    b'{"name": "a\\u0000b", "channel": "sms\\u0000", "base_template": "\\u0000", "phone": "+254712345678\\u0000"}',
+    json.dumps({"name": "x" * 100_000, "base_template": "{" * 100_000, "phone": "+" + "1" * 100_000,
+                "customer_id": 1, "override_template": "}" * 100_000}).encode(),
+    b'{"segment": {"location": {"$ne": null}}}',
+    b'{"customers": [' + b'{"phone": "+1"},' * 2000 + b'{}]}',
+    b'{"__proto__": {"admin": true}}',
+    b"null", b"true", b"0", b'""', b"[]", b"{}", b"-", b"\x00", b"\xef\xbb\xbf",
+    b'{"customer_ids": "' + b"9," * 50_000 + b'"}',
+]
+
+HOSTILE_QUERIES = ["?page=1&page=1", "?page=", "?page_size=", "?status=sent&status=sent", "?=",
+                   "?page=%00", "?location=%ff%fe", "?cursor=" + "A" * 5000, "?page=99999999999999999999",
+                   "?page_size=1e2", "?page=-0", "?channel=sms%00", "?location=%ED%A0%80", "?page=%F0%9F%98%80"]
+
+
+class TestHostileInput:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_corpus_of_bad_input_at_every_endpoint(self, h):
+        customer, = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        paths = {}
+        for route in h.app.router.routes():
+            if route.method != "HEAD":
+                paths.setdefault(route.resource.canonical, set()).add(route.method)
+        ids = [str(campaign_id), "0", "-1", "1e3", "%00", "ab%ff", "9" * 40, "1;DROP TABLE campaigns"]
+        for template, methods in paths.items():
+            for path in {template.replace("{id}", i) for i in ids}:
+                for method in methods | {"PUT", "PATCH"}:
+                    for raw in HOSTILE_BODIES:
+                        status, payload = await h.request(method, path, raw=raw)
+                        if method == "GET":  # a GET ignores its body
+                            assert status < 500, (method, path, raw[:60], payload)
+                        else:
+                            assert 400 <= status < 500, (method, path, raw[:60], payload)
+                        if status >= 400:
+                            assert_error(payload, payload["error"]["code"])
+                    for query in HOSTILE_QUERIES:
+                        status, payload = await h.request(method, path + query)
+                        assert 400 <= status < 500, (method, path + query, payload)
+                        assert_error(payload, payload["error"]["code"])
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
+        assert (await h.get(f"/customers/{customer}"))["id"] == customer
+
+    @pytest.mark.parametrize("query", HOSTILE_QUERIES)
+    async def test_hostile_queries_are_400(self, h, query):
+        status, payload = await h.request("GET", "/customers" + query)
+        assert status == 400
+        assert_error(payload, "VALIDATION_ERROR")
+
+
+PROPERTIES = settings(derandomize=True, database=None, max_examples=300, deadline=None,
+                      suppress_health_check=[HealthCheck.too_slow])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    max_leaves=20)
+field_names = st.sampled_from(sl.CUSTOMER_FIELDS)
+customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30) for name in sl.CUSTOMER_FIELDS})
+literals = st.text(max_size=20)
+placeholders = st.tuples(field_names, st.none() | st.text(alphabet=st.characters(blacklist_characters="{}"),
+                                                          max_size=10))
+template_parts = st.lists(st.one_of(literals, placeholders), max_size=8)
+
+
+def escape(text):
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def reference_render(parts, customer):
+    """An independent model of rendering, from the parts the template was built of."""
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            name, fallback = part
+            value = customer.get(name)
+            out.append(value if value is not None and value.strip() else
+                       ("[unknown]" if fallback is None else fallback))
+    return "".join(out)
+
+
+def build_template(parts):
+    return "".join(escape(p) if isinstance(p, str) else "{" + p[0] + ("" if p[1] is None else "|" + p[1]) + "}"
+                   for p in parts)
+
+
+class TestProperties:
+    @PROPERTIES
+    @given(st.text())
+    def test_parsing_any_text_either_works_or_says_why(self, text):
+        try:
+            template = sl.parse_template(text)
+        except sl.TemplateError as exc:
+            assert str(exc)
+        else:
+            assert sl.render_template(template, dict.fromkeys(sl.CUSTOMER_FIELDS, "v")) is not None
+
+    @PROPERTIES
+    @given(template_parts, customers)
+    def test_rendering_matches_the_model(self, parts, customer):
+        assert sl.render_template(sl.parse_template(build_template(parts)), customer) == reference_render(
+            parts, customer)
+
+    @PROPERTIES
+    @given(literals)
+    def test_escaped_text_renders_as_itself(self, text):
+        assert sl.render_template(sl.parse_template(escape(text)), {}) == text
+
+    @PROPERTIES
+    @given(st.text(alphabet=sorted(sl.GSM7_CHARSET), max_size=2000))
+    def test_gsm7_counting(self, text):
+        info = sl.sms_info(text)
+        characters = len(text) + sum(text.count(c) for c in sl.GSM7_EXTENSION)
+        assert (info.encoding, info.characters) == ("GSM-7", characters)
+        if characters <= 160:
+            assert info.segments == 1
+        else:
+            assert math.ceil(characters / 153) <= info.segments <= math.ceil(characters / 152)
+
+    @PROPERTIES
+    @given(st.text(min_size=1, max_size=500).filter(lambda t: not set(t) <= sl.GSM7_CHARSET))
+    def test_ucs2_counting(self, text):
+        info = sl.sms_info(text)
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+        assert (info.encoding, info.characters) == ("UCS-2", units)
+        assert info.segments == 1 if units <= 70 else math.ceil(units / 67) <= info.segments <= math.ceil(
+            units / 66)
+
+    @PROPERTIES
+    @given(json_values)
+    def test_audience_validation_only_ever_answers_400(self, body):
+        try:
+            audience = sl.parse_audience(body)
+        except sl.ApiError as exc:
+            assert exc.status == 400 and exc.code == "VALIDATION_ERROR"
+        else:
+            assert sum((bool(audience.customer_ids), audience.all_customers, bool(audience.segment))) == 1
+
+    @PROPERTIES
+    @given(st.one_of(json_values, customers, st.fixed_dictionaries({"phone": st.text(max_size=20)})))
+    def test_customer_validation_only_ever_answers_400(self, body):
+        try:
+            customer = sl.parse_customer(body, "")
+        except sl.ApiError as exc:
+            assert exc.status == 400 and exc.code == "VALIDATION_ERROR"
+        else:
+            assert sl.PHONE_PATTERN.fullmatch(customer["phone"])
+
+    @PROPERTIES
+    @given(st.text())
+    def test_cursors_only_ever_answer_400(self, text):
+        try:
+            after, page = sl.decode_cursor(text, "campaigns")
+        except sl.ApiError as exc:
+            assert exc.status == 400
+        else:
+            assert after >= 1 and page >= 1
+
+    @PROPERTIES
+    @given(st.integers(min_value=1, max_value=sl.MAX_ID), st.integers(min_value=1, max_value=sl.MAX_ID))
+    def test_cursors_round_trip(self, after, page):
+        assert sl.decode_cursor(sl.encode_cursor("customers", after, page), "customers") == (after, page)
+
+    @PROPERTIES
+    @given(st.lists(st.integers(min_value=1, max_value=10**6), unique=True, min_size=1, max_size=300))
+    def test_jobs_round_trip(self, ids):
+        assert sl.decode_job(sl.encode_job(ids)) == sorted(ids)
+
+
+# ---------------------------------------------------------------------------
+# Crash safety, with a real process that really dies
+# ---------------------------------------------------------------------------
+
+class ServiceProcess:
+    """`python smsleopard.py` on a port of its choosing, driven over HTTP like a user would."""
+
+    def __init__(self, tmp_path, *settings):
+        self.db = str(tmp_path / "crash.db")
+        self.log = tmp_path / "service.log"
+        self.settings = ["--db", self.db, "--port", "0", "--no-seed", "--failure-rate", "0", *settings]
+        self.process = None
+        self.url = None
+
+    def start(self, timeout=15):
+        self.log.write_text("")
+        self.process = subprocess.Popen([sys.executable, sl.__file__, *self.settings],
+                                        stdout=subprocess.DEVNULL, stderr=self.log.open("a"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            for line in self.log.read_text().splitlines():
+                if "listening on http://" in line:
+                    self.url = line.split("listening on ")[1].strip()
+                    return self
+            time.sleep(0.02)
+        raise AssertionError(f"the service did not start: {self.log.read_text()}")
+
+    def call(self, method, path, body=None):
+        request = urllib.request.Request(self.url + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def wait_for(self, predicate, what, timeout=30):
+        """Poll the live service until predicate(campaign) holds (a real process gives no callback)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            campaign = self.call("GET", "/campaigns/1")
+            if predicate(campaign):
+                return campaign
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}: {campaign}")
+
+    def stop(self, signum, timeout=20):
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+    def rows(self, sql):
+        with sqlite3.connect(self.db) as db:
+            return db.execute(sql).fetchall()
+
+
+@pytest.fixture
+def service(tmp_path):
+    services = []
+
+    def make(*settings):
+        services.append(ServiceProcess(tmp_path, *settings))
+        return services[-1]
+
+    yield make
+    for started in services:
+        if started.process and started.process.poll() is None:
+            started.process.kill()
+            started.process.wait()
+
+
+def start_campaign(svc, customers=300, scheduled_at=None):
+    svc.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
+                                                  for i in range(customers)]})
+    body = {"name": "Crash test", "channel": "sms", "base_template": "Hi {first_name}"}
+    if scheduled_at:
+        body["scheduled_at"] = scheduled_at
+    svc.call("POST", "/campaigns", body)
+    return svc.call("POST", "/campaigns/1/send", {"all_customers": True})
+
+
+def assert_each_customer_got_one_sent_message(svc, customers=300):
+    rows = svc.rows("SELECT customer_id, status, retry_count, rendered_content, claim_token "
+                    "FROM outbound_messages WHERE campaign_id = 1 ORDER BY customer_id")
+    assert [row[0] for row in rows] == list(range(1, customers + 1))  # one row per customer, none lost
+    assert {(status, retries, claim) for _, status, retries, _, claim in rows} == {("sent", 0, None)}
+    assert all(content == f"Hi N{customer - 1}" for customer, _, _, content, _ in rows)
+    campaign = svc.call("GET", "/campaigns/1")
+    assert campaign["status"] == "sent"
+    assert campaign["stats"] == {"total": customers, "pending": 0, "sending": 0, "sent": customers, "failed": 0}
+
+
+class TestCrashSafety:
+    def test_kill_9_mid_campaign_loses_and_duplicates_nothing(self, service):
+        svc = service("--send-latency-ms", "40", "--concurrency", "20", "--claim-timeout", "1").start()
+        assert start_campaign(svc)["messages_queued"] == 300
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 60 and c["stats"]["sending"] > 0, "a campaign in flight")
+        svc.process.kill()  # SIGKILL: no shutdown, claims left behind
+        svc.process.wait()
+        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status = 'pending'")[0][0]
+        assert 0 < left < 300
+
+        svc.start()
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
+        assert_each_customer_got_one_sent_message(svc)
+        assert "recovery:" in svc.log.read_text()
+
+    def test_sigterm_exits_zero_promptly_and_the_rest_resumes(self, service):
+        svc = service("--send-latency-ms", "40", "--concurrency", "20").start()
+        start_campaign(svc)
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 60, "a campaign in flight")
+        began = time.monotonic()
+        assert svc.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - began < 10
+        assert svc.rows("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL") == [(0,)]
+        assert "shutting down" in svc.log.read_text()
+
+        svc.start()
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
+        assert_each_customer_got_one_sent_message(svc)
+        assert svc.stop(signal.SIGINT) == 0
+
+    def test_a_schedule_that_passes_while_the_service_is_down(self, service):
+        svc = service().start()
+        due = time.time() + 1.5
+        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert svc.stop(signal.SIGTERM) == 0
+        while time.time() < due:  # the due time passes while nothing runs
+            time.sleep(due - time.time())
+        assert svc.rows("SELECT status FROM campaigns") == [("scheduled",)]
+
+        svc.start()
+        svc.wait_for(lambda c: c["status"] == "sent", "the overdue campaign to be sent")
+        assert_each_customer_got_one_sent_message(svc, customers=20)

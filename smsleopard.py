@@ -75,20 +75,23 @@ import sqlite3
 import sys
 import tempfile
 import time
+import types
 import urllib.parse
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Coroutine,
     Iterable,
     Mapping,
     Sequence,
 )
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
+import aiohttp
 import aiosqlite
 from aiohttp import web
 
@@ -223,8 +226,16 @@ class Config:
 
     @property
     def job_size(self) -> int:
-        """Messages per job and per claim: never more than can be attempted at once."""
-        return min(self.batch_size, self.concurrency)
+        """Messages per job and per claim: a batch, unless the provider is too slow to finish one in time.
+
+        Two jobs are in progress at once and share `concurrency` attempt slots,
+        so a job of n messages takes about latency x 2n / concurrency; it must
+        fit well inside the half of a claim in which its attempts may start.
+        """
+        if not self.send_latency_ms:
+            return self.batch_size
+        fits = self.concurrency * (self.claim_timeout * 1000 / 4) / (2 * self.send_latency_ms)
+        return max(1, min(self.batch_size, int(fits)))
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -377,19 +388,6 @@ class SendResult:
                 "duplicates_skipped": self.duplicates_skipped, "status": self.status}
 
 
-@dataclass(slots=True)
-class Attempt:
-    """A claimed message, rendered and ready for the provider."""
-
-    message_id: int
-    campaign_id: int
-    channel: str
-    phone: str
-    text: str
-    retry_count: int
-    started: bool = False
-
-
 class Result(enum.Enum):
     SENT = "sent"          # the provider took it
     RETRY = "retry"        # transient failure, another attempt later
@@ -397,15 +395,20 @@ class Result(enum.Enum):
     RELEASED = "released"  # never attempted (shutdown, deadline): claim dropped, nothing counted
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How one attempt ended, as the dispatcher hands it to the store."""
+@dataclass(slots=True)
+class Attempt:
+    """One try at handing a claimed message to the provider, and how it ended."""
 
-    attempt: Attempt
-    result: Result
+    message_id: int
+    campaign_id: int
+    channel: str
+    phone: str
+    text: str
+    retry_count: int                # retries so far; one more once the result is RETRY
+    result: Result | None = None    # None while the attempt is under way
     error: str | None = None
-    retry_count: int = 0
-    next_attempt_at: float = 0.0
+    next_attempt_at: float = 0.0    # for RETRY: when the next attempt may start
+    started: bool = False           # the provider was called
 
 
 # ---------------------------------------------------------------------------
@@ -537,9 +540,14 @@ def _pack_segments(units: Iterable[int], capacity: int) -> int:
     return segments
 
 
+# No text this short can need more than 10 SMS segments, whatever its characters
+# (10 UCS-2 segments hold 335 surrogate pairs), so most messages skip the count.
+SMS_SURELY_FITS = SMS_MAX_SEGMENTS * 67 // 2
+
+
 def channel_limit_problem(channel: str, text: str) -> str | None:
     """Why `text` is too long for the channel, or None when it fits."""
-    if channel == Channel.SMS:
+    if channel == Channel.SMS and len(text) > SMS_SURELY_FITS:
         segments = sms_info(text).segments
         if segments > SMS_MAX_SEGMENTS:
             return f"message needs {segments} SMS segments; the limit is {SMS_MAX_SEGMENTS}"
@@ -689,32 +697,18 @@ class Page:
     has_more: bool
 
 
-class ClaimedRow(tuple):
-    """A claimed message with what rendering and sending need (a plain tuple, for speed)."""
-
-    __slots__ = ()
-    SQL_COLUMNS = ("m.id, m.campaign_id, m.claim_token, m.retry_count, m.next_attempt_at, c.status, c.channel, "
-                   "c.base_template, cu.first_name, cu.last_name, cu.phone, cu.location, cu.preferred_product")
-    id = property(lambda self: self[0])
-    campaign_id = property(lambda self: self[1])
-    claim_token = property(lambda self: self[2])
-    retry_count = property(lambda self: self[3])
-    next_attempt_at = property(lambda self: self[4])
-    campaign_status = property(lambda self: self[5])
-    channel = property(lambda self: self[6])
-    template = property(lambda self: self[7])
-    phone = property(lambda self: self[10])
-
-    def customer(self) -> dict[str, str | None]:
-        return dict(zip(CUSTOMER_FIELDS, self[8:13]))
-
-
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """What claiming a job found: messages to send now, and messages not due yet."""
+    """What claiming a job found: messages to send now, their campaigns, and messages not due yet.
 
-    rows: list[ClaimedRow]
-    deferred: list[tuple[int, float]]  # (message id, when it is due)
+    Each row is (message id, campaign id, newly claimed?, retry count, then the
+    customer's fields in CUSTOMER_FIELDS order): plain tuples, since a claim
+    holds a whole batch.
+    """
+
+    rows: list[tuple]
+    campaigns: dict[int, tuple[str, str]]  # campaign id -> (channel, template)
+    deferred: list[tuple[int, float]]      # (message id, when it falls due)
 
 
 def status_after_send(status: str, scheduled_at: str | None, total: int, now: float) -> CampaignStatus:
@@ -1002,33 +996,36 @@ class Store:
     async def claim(self, ids: Sequence[int], now: float, token: int, lease_until: float) -> Claim:
         """Mark the job's messages that may be sent now as in flight, and return them.
 
-        A message is claimable while pending, its campaign sending, and no live
-        claim on it. Messages not due yet come back as `deferred`.
+        A message is claimable while pending, due, its campaign sending, and no
+        live claim on it. Pending messages not due yet come back as `deferred`.
         """
+        candidates = ("FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id "
+                      "WHERE m.id IN (SELECT value FROM json_each(?)) AND m.status = 'pending' "
+                      "AND c.status = 'sending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         async with self._write() as db:
             rows = await db.execute_fetchall(
-                f"SELECT {ClaimedRow.SQL_COLUMNS} FROM outbound_messages m "
-                "JOIN campaigns c ON c.id = m.campaign_id JOIN customers cu ON cu.id = m.customer_id "
-                "WHERE m.id IN (SELECT value FROM json_each(?)) AND m.status = 'pending' "
-                "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?)", (_json_ids(ids), now))
-            ready, deferred = [], []
-            for row in map(ClaimedRow, rows):
-                if row.campaign_status != CampaignStatus.SENDING:
-                    continue  # the scheduler publishes it when the campaign starts
-                if row.next_attempt_at > now + DUE_GRACE:
-                    deferred.append((row.id, row.next_attempt_at))
-                else:
-                    ready.append(row)
-            if ready:
-                await db.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
-                                 "WHERE id IN (SELECT value FROM json_each(?))",
-                                 (token, lease_until, _json_ids(row.id for row in ready)))
-                newly = Counter(row.campaign_id for row in ready if row.claim_token is None)
-                await db.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
-                                     [(count, campaign_id) for campaign_id, count in newly.items()])
-        return Claim(ready, deferred)
+                "SELECT m.id, m.campaign_id, m.claim_token IS NULL, m.retry_count, "
+                "cu.first_name, cu.last_name, cu.phone, cu.location, cu.preferred_product "
+                f"{candidates.replace('WHERE', 'JOIN customers cu ON cu.id = m.customer_id WHERE')}"
+                "AND m.next_attempt_at <= ?", (_json_ids(ids), now, now + DUE_GRACE))
+            deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await db.execute_fetchall(
+                f"SELECT m.id, m.next_attempt_at {candidates} AND m.next_attempt_at > ? ORDER BY m.next_attempt_at",
+                (_json_ids(ids), now, now + DUE_GRACE))]
+            if not rows:
+                return Claim([], {}, deferred)
+            await db.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
+                             "WHERE id IN (SELECT value FROM json_each(?))",
+                             (token, lease_until, _json_ids([row[0] for row in rows])))
+            newly = Counter(row[1] for row in rows if row[2])
+            await db.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
+                                 [(count, campaign_id) for campaign_id, count in newly.items()])
+            campaigns = await db.execute_fetchall(
+                "SELECT id, channel, base_template FROM campaigns WHERE id IN (SELECT value FROM json_each(?))",
+                (_json_ids({row[1] for row in rows}),))
+        return Claim(list(rows), {campaign_id: (channel, template) for campaign_id, channel, template in campaigns},
+                     deferred)
 
-    async def record(self, outcomes: Sequence[Outcome], now: float, token: int) -> list[tuple[int, str]]:
+    async def record(self, attempts: Sequence[Attempt], now: float, token: int) -> list[tuple[int, str]]:
         """Store a batch's outcomes and the counters in one transaction.
 
         Returns (campaign id, status) for the campaigns this batch finished.
@@ -1036,39 +1033,45 @@ class Store:
         message) changes nothing; the counters of its campaign are then recounted.
         """
         stamp = utc_iso(now)
-        updates, releases = [], []
+        sent, others, releases = [], [], []
         deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # in flight, sent, failed
-        for outcome in outcomes:
-            attempt = outcome.attempt
+        for attempt in attempts:
             delta = deltas[attempt.campaign_id]
             delta[0] += 1
-            if outcome.result is Result.RELEASED:
+            if attempt.result is Result.SENT:
+                delta[1] += 1
+                sent.append((attempt.message_id, attempt.text))
+            elif attempt.result is Result.RELEASED:
                 releases.append((attempt.message_id, token))
-                continue
-            status = MessageStatus.PENDING if outcome.result is Result.RETRY else outcome.result.value
-            delta[1] += outcome.result is Result.SENT
-            delta[2] += outcome.result is Result.FAILED
-            updates.append((status, attempt.text, outcome.error, outcome.retry_count, outcome.next_attempt_at,
-                            stamp, attempt.message_id, token))
+            else:
+                delta[2] += attempt.result is Result.FAILED
+                status = MessageStatus.FAILED if attempt.result is Result.FAILED else MessageStatus.PENDING
+                others.append((status, attempt.text, attempt.error, attempt.retry_count, attempt.next_attempt_at,
+                               stamp, attempt.message_id, token))
         async with self._write() as db:
             changed = 0
-            if updates:
+            if sent:  # the common case, in one statement: SQLite reads the batch from JSON
+                changed += (await db.execute(
+                    "UPDATE outbound_messages AS m SET status = 'sent', rendered_content = j.value ->> 1, "
+                    "claim_token = NULL, claim_expires_at = NULL, updated_at = ? FROM json_each(?) AS j "
+                    "WHERE m.id = j.value ->> 0 AND m.claim_token = ?", (stamp, json.dumps(sent), token))).rowcount
+            if others:
                 changed += (await db.executemany(
-                    "UPDATE outbound_messages SET status = ?, rendered_content = ?, last_error = coalesce(?, last_error), "
-                    "retry_count = ?, next_attempt_at = ?, claim_token = NULL, claim_expires_at = NULL, "
-                    "updated_at = ? WHERE id = ? AND claim_token = ?", updates)).rowcount
+                    "UPDATE outbound_messages SET status = ?, rendered_content = ?, last_error = ?, retry_count = ?, "
+                    "next_attempt_at = ?, claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
+                    "WHERE id = ? AND claim_token = ?", others)).rowcount
             if releases:
                 changed += (await db.executemany(
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
                     "WHERE id = ? AND claim_token = ?", releases)).rowcount
-            if changed == len(outcomes):
+            if changed == len(attempts):
                 await db.executemany(
                     "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
                     "failed_count = failed_count + ? WHERE id = ?",
                     [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
             else:
-                log.warning("%d of %d outcomes had lost their claim; recounting", len(outcomes) - changed,
-                            len(outcomes))
+                log.warning("%d of %d outcomes had lost their claim; recounting", len(attempts) - changed,
+                            len(attempts))
                 await self._recount(db, list(deltas))
             return await self._finish_campaigns(db, list(deltas), stamp)
 
@@ -1456,6 +1459,77 @@ def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.T
     return task
 
 
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task | None:
+    """Run `coro` at once, up to its first real wait; wrap it in a Task only if it waits.
+
+    What Python 3.12's eager tasks do, for 3.11: an attempt that completes
+    without waiting (a provider with no latency) costs no Task. Returns None
+    when `coro` has finished, else the Task that carries on from where it waited.
+    """
+    try:
+        waiting_on = coro.send(None)
+    except StopIteration:
+        return None
+    task = asyncio.ensure_future(_carry_on(coro, waiting_on))
+    # A Task cancelled before its first step never runs _carry_on: close coro so its cleanup runs.
+    task.add_done_callback(lambda _: coro.close())
+    return task
+
+
+@types.coroutine
+def _carry_on(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
+    """Drive a started coroutine to its end: `yield from`, written out, since the first step is taken."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except BaseException as thrown:  # noqa: BLE001 - a cancellation thrown in by the Task goes on to coro
+            step: Callable[[], Any] = functools.partial(coro.throw, thrown)
+        else:
+            step = functools.partial(coro.send, sent)
+        try:
+            waiting_on = step()
+        except StopIteration as finished:
+            return finished.value
+
+
+class Slots:
+    """At most `size` holders at once, first come first served.
+
+    asyncio.Semaphore does this too, but on 3.11 its acquire() scans its
+    waiters every time; here a free slot is taken without an await.
+    """
+
+    def __init__(self, size: int):
+        self._free = size
+        self._waiters: deque[asyncio.Future] = deque()
+
+    def try_take(self) -> bool:
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        if self.try_take():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # give() hands its slot over by completing the waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # the slot came with the cancellation: pass it on
+            raise
+
+    def give(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 def batches_in_flight(config: Config) -> int:
     """How many jobs the dispatcher works on at once: enough to keep every attempt slot busy."""
     return max(2, math.ceil(config.concurrency / config.job_size) + 1)
@@ -1480,7 +1554,7 @@ class Dispatcher:
         self._clock = clock
         self._on_crash = on_crash
         self._lease: float = config.claim_timeout
-        self._slots = asyncio.Semaphore(config.concurrency)                 # attempts in flight
+        self._slots = Slots(config.concurrency)                             # attempts in flight
         self._batch_slots = asyncio.Semaphore(batches_in_flight(config))    # jobs in progress
         self._batches: set[asyncio.Task] = set()
         self._intake: asyncio.Task | None = None
@@ -1549,73 +1623,92 @@ class Dispatcher:
         claim = await self._store.claim(ids, now, token, now + self._lease)
         await self._publish_by_due(claim.deferred, now)
         if claim.rows:
-            attempts, outcomes = self._prepare(claim.rows)
-            outcomes += await self._attempt_all(attempts)
-            await asyncio.shield(self._record(outcomes, token))
+            attempts = self._prepare(claim)
+            await self._attempt_all(attempts)
+            await asyncio.shield(self._record(attempts, token))
 
-    def _prepare(self, rows: Sequence[ClaimedRow]) -> tuple[list[Attempt], list[Outcome]]:
+    def _prepare(self, claim: Claim) -> list[Attempt]:
         """Render each claimed message; a template that no longer parses fails its message."""
-        attempts, failed = [], []
-        for row in rows:
-            attempt = Attempt(row.id, row.campaign_id, row.channel, row.phone, "", row.retry_count)
+        templates: dict[int, Template | TemplateError] = {}
+        for campaign_id, (_, text) in claim.campaigns.items():
             try:
-                attempt.text = render_template(parse_template(row.template), row.customer())
+                templates[campaign_id] = parse_template(text)
             except TemplateError as exc:
-                failed.append(Outcome(attempt, Result.FAILED, f"invalid template: {exc}", row.retry_count))
-                continue
+                templates[campaign_id] = exc
+        attempts = []
+        for message_id, campaign_id, _, retry_count, *values in claim.rows:
+            customer = dict(zip(CUSTOMER_FIELDS, values))
+            attempt = Attempt(message_id, campaign_id, claim.campaigns[campaign_id][0], customer["phone"], "",
+                              retry_count)
+            template = templates[campaign_id]
+            if isinstance(template, TemplateError):
+                attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
+            else:
+                attempt.text = render_template(template, customer)
             attempts.append(attempt)
-        return attempts, failed
+        return attempts
 
-    async def _attempt_all(self, attempts: list[Attempt]) -> list[Outcome]:
+    async def _attempt_all(self, attempts: list[Attempt]) -> None:
         """Send a batch, at most `concurrency` at once, within half the claim's lease."""
-        tasks = [asyncio.ensure_future(self._attempt(attempt)) for attempt in attempts]
-        everything = asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.wait((everything, self._aborted), timeout=self._lease / 2,
-                           return_when=asyncio.FIRST_COMPLETED)
+        started = ((attempt, start_eagerly(self._attempt(attempt))) for attempt in attempts if not attempt.result)
+        waiting = {task: attempt for attempt, task in started if task is not None}
+        if not waiting:
+            return
+        everything = asyncio.gather(*waiting, return_exceptions=True)
+        await asyncio.wait((everything, self._aborted), timeout=self._lease / 2, return_when=asyncio.FIRST_COMPLETED)
         if not everything.done():
-            for task in tasks:
+            for task in waiting:
                 task.cancel()
-            await asyncio.wait(tasks)
-        return [self._outcome(attempt, task) for attempt, task in zip(attempts, tasks)]
+            await asyncio.wait(waiting)
+        for task, attempt in waiting.items():
+            if task.cancelled():
+                self._cut_short(attempt)
 
-    async def _attempt(self, attempt: Attempt) -> Outcome:
-        async with self._slots:
+    async def _attempt(self, attempt: Attempt) -> None:
+        if not self._slots.try_take():
+            await self._slots.take()
+        try:
             if self._closing:
-                return Outcome(attempt, Result.RELEASED)
+                attempt.result = Result.RELEASED
+                return
             attempt.started = True
-            try:
-                await self._sender(attempt.channel, attempt.phone, attempt.text)
-            except TransientSendError as exc:
-                return self._transient(attempt, str(exc))
-            except PermanentSendError as exc:
-                return Outcome(attempt, Result.FAILED, str(exc), attempt.retry_count)
-            except Exception as exc:
-                log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
-                return self._transient(attempt, f"sender error: {type(exc).__name__}")
-        return Outcome(attempt, Result.SENT, retry_count=attempt.retry_count)
+            await self._sender(attempt.channel, attempt.phone, attempt.text)
+            attempt.result = Result.SENT
+        except TransientSendError as exc:
+            self._fail_transiently(attempt, str(exc))
+        except PermanentSendError as exc:
+            attempt.result, attempt.error = Result.FAILED, str(exc)
+        except Exception as exc:
+            log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
+            self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
+        finally:
+            self._slots.give()
 
-    def _outcome(self, attempt: Attempt, task: asyncio.Task) -> Outcome:
-        if not task.cancelled():
-            return task.result()
+    def _cut_short(self, attempt: Attempt) -> None:
+        """An attempt cancelled by the deadline or by shutdown."""
         if not attempt.started:
-            return Outcome(attempt, Result.RELEASED)
-        return self._transient(attempt, "interrupted by shutdown" if self._closing else "provider timeout")
+            attempt.result = Result.RELEASED
+        else:
+            self._fail_transiently(attempt, "interrupted by shutdown" if self._closing else "provider timeout")
 
-    def _transient(self, attempt: Attempt, error: str) -> Outcome:
-        retry = attempt.retry_count + 1
-        delay = self._policy.delay(retry)
+    def _fail_transiently(self, attempt: Attempt, error: str) -> None:
+        delay = self._policy.delay(attempt.retry_count + 1)
+        attempt.error = error
         if delay is None:
-            return Outcome(attempt, Result.FAILED, error, attempt.retry_count)
-        return Outcome(attempt, Result.RETRY, error, retry, self._clock.now() + delay)
+            attempt.result = Result.FAILED
+        else:
+            attempt.result, attempt.retry_count = Result.RETRY, attempt.retry_count + 1
+            attempt.next_attempt_at = self._clock.now() + delay
 
-    async def _record(self, outcomes: list[Outcome], token: int) -> None:
+    async def _record(self, attempts: list[Attempt], token: int) -> None:
         """Store the outcomes, then publish the retries (and any released messages)."""
         now = self._clock.now()
-        for campaign_id, status in await self._store.record(outcomes, now, token):
+        for campaign_id, status in await self._store.record(attempts, now, token):
             log.info("campaign %d finished: %s", campaign_id, status)
-        retries = sorted((o.attempt.message_id, o.next_attempt_at) for o in outcomes if o.result is Result.RETRY)
-        await self._publish_by_due(sorted(retries, key=lambda retry: retry[1]), now)
-        released = [o.attempt.message_id for o in outcomes if o.result is Result.RELEASED]
+        retries = sorted(((a.message_id, a.next_attempt_at) for a in attempts if a.result is Result.RETRY),
+                         key=lambda retry: retry[1])
+        await self._publish_by_due(retries, now)
+        released = [a.message_id for a in attempts if a.result is Result.RELEASED]
         if released and not self._closing:
             await self.enqueue(released, RELEASE_DELAY)
 
@@ -2432,6 +2525,280 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         scheduler.start()
     yield
     await scheduler.stop()
+
+
+# ---------------------------------------------------------------------------
+# BENCHMARK
+# `python smsleopard.py bench` runs the real service in-process, HTTP and
+# all, on a temporary database, and measures the figures of SPEC §8 next to
+# a raw-sqlite3 reference doing the same dispatch work in the same run.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchSizes:
+    customers: int         # loaded through POST /customers
+    dispatch: int          # messages in each end-to-end dispatch run
+    big: int               # messages in the memory run, then behind GET /campaigns/{id}
+    campaigns: int         # rows behind GET /campaigns
+    send_ids: tuple[int, int]
+
+
+FULL_SIZES = BenchSizes(customers=1_000_000, dispatch=100_000, big=1_000_000, campaigns=1_000_000,
+                        send_ids=(10_000, 100_000))
+QUICK_SIZES = BenchSizes(customers=100_000, dispatch=20_000, big=100_000, campaigns=100_000,
+                         send_ids=(10_000, 100_000))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure, its target, and whether the target was met."""
+
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None
+
+
+def _rss_mb(field_name: str = "VmRSS") -> float:
+    """Resident memory of this process in MB, from /proc (0 where there is no /proc)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reference_dispatch(path: str, count: int, batch: int = 1000) -> float:
+    """The SPEC §8 reference: the same dispatch work in plain sqlite3, one thread; messages per second.
+
+    Insert `count` pending rows, then per batch one joined SELECT, a render,
+    one executemany UPDATE and a commit, on the service's own schema.
+    """
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(f"PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                     f"{MIGRATIONS[0]}")
+    stamp = utc_iso(time.time())
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO customers (phone, first_name, location, preferred_product, created_at) "
+                   "VALUES (?, ?, 'Nairobi', 'Shoes', ?)", ((f"+1{i:010d}", f"Name{i}", stamp) for i in range(count)))
+    db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+               "VALUES ('reference', 'sms', 'sending', 'Hi {first_name}, check out {preferred_product}!', ?, ?)",
+               (stamp, stamp))
+    db.execute("COMMIT")
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+               "SELECT 1, id, ?, ? FROM customers", (stamp, stamp))
+    db.execute("COMMIT")
+    last = 0
+    while rows := db.execute(
+            "SELECT m.id, c.base_template, cu.first_name, cu.last_name, cu.phone, cu.location, cu.preferred_product "
+            "FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id "
+            "JOIN customers cu ON cu.id = m.customer_id "
+            "WHERE m.campaign_id = 1 AND m.id > ? ORDER BY m.id LIMIT ?", (last, batch)).fetchall():
+        now = utc_iso(time.time())
+        updates = [("sent", render_template(parse_template(row[1]), dict(zip(CUSTOMER_FIELDS, row[2:]))), now, row[0])
+                   for row in rows]
+        db.execute("BEGIN")
+        db.executemany("UPDATE outbound_messages SET status = ?, rendered_content = ?, updated_at = ? WHERE id = ?",
+                       updates)
+        db.execute("COMMIT")
+        last = rows[-1][0]
+    elapsed = time.perf_counter() - started
+    db.close()
+    return count / elapsed
+
+
+class BenchService:
+    """The real service, in this process, on a real socket, and an HTTP client for it."""
+
+    def __init__(self, db: str, **settings: Any):
+        self.config = Config(db=db, port=0, seed=False, failure_rate=0.0, access_log=False, **settings)
+        self.app = create_app(self.config)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        self.session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Self:
+        await self.runner.setup()
+        sock = _listen("127.0.0.1", 0)
+        await web.SockSite(self.runner, sock).start()
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.session.close()
+        await self.runner.cleanup()
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.session.request(method, self.url + path, json=body) as response:
+            payload = await response.json()
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path}: {response.status} {payload}")
+            return payload
+
+    async def timed(self, method: str, path: str, body: Any = None) -> float:
+        """Seconds one request takes, answer included."""
+        started = time.perf_counter()
+        await self.call(method, path, body)
+        return time.perf_counter() - started
+
+    async def new_campaign(self) -> int:
+        body = {"name": "bench", "channel": "sms", "base_template": "Hi {first_name}, check out {preferred_product}!"}
+        return (await self.call("POST", "/campaigns", body))["id"]
+
+    async def dispatch(self, audience: dict[str, Any], on_tick: Callable[[], None] = lambda: None) -> tuple[int, float]:
+        """(messages, seconds) from POST /send until the campaign is sent, polling like a client would."""
+        campaign_id = await self.new_campaign()
+        started = time.perf_counter()
+        queued = (await self.call("POST", f"/campaigns/{campaign_id}/send", audience))["messages_queued"]
+        while (await self.call("GET", f"/campaigns/{campaign_id}"))["status"] == CampaignStatus.SENDING:
+            on_tick()
+            await asyncio.sleep(0.02)
+        return queued, time.perf_counter() - started
+
+
+async def _load_customers(db: str, count: int, segment_size: int) -> float:
+    """Load customers through POST /customers, 10,000 a request; customers per second."""
+    async with BenchService(db, run_workers=False, run_scheduler=False) as service:
+        started = time.perf_counter()
+        for first in range(0, count, MAX_BULK_CUSTOMERS):
+            batch = [{"phone": f"+2547{i:08d}", "first_name": f"Name{i}", "last_name": "Bench",
+                      "location": f"segment-{i // segment_size}", "preferred_product": "Shoes"}
+                     for i in range(first, min(count, first + MAX_BULK_CUSTOMERS))]
+            await service.call("POST", "/customers", {"customers": batch})
+        return count / (time.perf_counter() - started)
+
+
+def _median_ms(samples: Sequence[float]) -> float:
+    return sorted(samples)[len(samples) // 2] * 1000
+
+
+async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float) -> list[Figure]:
+    figures = []
+    async with BenchService(db) as service:
+        count, seconds = await service.dispatch({"segment": {"location": "segment-0"}})
+        rate = count / seconds
+        figures.append(Figure(f"end-to-end dispatch, {count:,} messages, no latency", rate, "msg/s",
+                              f">= 50% of reference ({reference / 2:,.0f})", rate >= reference / 2))
+    async with BenchService(db, send_latency_ms=100, concurrency=1000) as service:
+        count, seconds = await service.dispatch({"segment": {"location": "segment-1"}})
+        rate = count / seconds
+        figures.append(Figure(f"same, 100 ms latency, concurrency 1,000, {count:,} messages", rate, "msg/s",
+                              ">= 8,000", rate >= 8000))
+    return figures
+
+
+async def _bench_big_campaign(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Dispatch `big` messages watching memory, then time GET /campaigns/{id} on that campaign."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")  # restart VmHWM: measure this phase only
+    peak = [_rss_mb()]
+    async with BenchService(db) as service:
+        count, seconds = await service.dispatch({"all_customers": True}, lambda: peak.append(_rss_mb()))
+        peak.append(_rss_mb("VmHWM"))
+        campaign_id = (await service.call("GET", "/campaigns?page_size=1"))["data"][0]["id"]
+        samples = [await service.timed("GET", f"/campaigns/{campaign_id}") for _ in range(50)]
+    return [Figure(f"peak RSS while dispatching {count:,} messages ({count / seconds:,.0f} msg/s)", max(peak), "MB",
+                   "<= 200", max(peak) <= 200),
+            Figure(f"GET /campaigns/{{id}}, campaign of {count:,} messages (median of 50)", _median_ms(samples), "ms",
+                   "<= 20", _median_ms(samples) <= 20)]
+
+
+async def _bench_send_latency(db: str, sizes: BenchSizes) -> list[Figure]:
+    figures = []
+    async with BenchService(db, run_workers=False, run_scheduler=False) as service:
+        for size, limit in zip(sizes.send_ids, (150, 1500)):
+            samples = []
+            for _ in range(3):
+                campaign_id = await service.new_campaign()
+                ids = list(range(1, size + 1))
+                samples.append(await service.timed("POST", f"/campaigns/{campaign_id}/send", {"customer_ids": ids}))
+            figures.append(Figure(f"POST /send with {size:,} ids (median of 3)", _median_ms(samples), "ms",
+                                  f"<= {limit:,}", _median_ms(samples) <= limit))
+    return figures
+
+
+async def _bench_listing(db: str, sizes: BenchSizes) -> list[Figure]:
+    """GET /campaigns over `campaigns` rows (inserted with SQL: a million POSTs would only time HTTP)."""
+    with sqlite3.connect(db) as conn:
+        stamp = utc_iso(time.time())
+        conn.executemany("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+                         "VALUES (?, ?, ?, 'Hi {first_name}', ?, ?)",
+                         ((f"listed {i}", ("sms", "whatsapp")[i % 2], ("draft", "sent", "failed")[i % 3], stamp, stamp)
+                          for i in range(sizes.campaigns)))
+    figures = []
+    async with BenchService(db, run_workers=False, run_scheduler=False) as service:
+        middle = (await service.call("GET", "/campaigns?page_size=1"))["data"][0]["id"] - sizes.campaigns // 2
+        deep_page = sizes.campaigns // 2 // 20
+        for name, path in (("first page", "/campaigns?page_size=20"),
+                           (f"deep page by cursor (id {middle:,})",
+                            f"/campaigns?page_size=20&cursor={encode_cursor('campaigns', middle, deep_page)}"),
+                           (f"deep page by number (page {deep_page:,})", f"/campaigns?page_size=20&page={deep_page}"),
+                           ("first page, status=sent", "/campaigns?page_size=20&status=sent")):
+            samples = [await service.timed("GET", path) for _ in range(30)]
+            figures.append(Figure(f"GET /campaigns {name}, {sizes.campaigns:,} campaigns (median of 30)",
+                                  _median_ms(samples), "ms", "<= 20", _median_ms(samples) <= 20))
+    return figures
+
+
+async def run_benchmark(sizes: BenchSizes, workdir: str) -> list[Figure]:
+    """Every figure of SPEC §8, in an order where no phase disturbs the next."""
+    reference = reference_dispatch(os.path.join(workdir, "reference.db"), sizes.dispatch)
+    figures = [Figure(f"raw sqlite3 reference, {sizes.dispatch:,} messages", reference, "msg/s", "reference")]
+    db = os.path.join(workdir, "bench.db")
+    customers = max(sizes.customers, sizes.big, 2 * sizes.dispatch, *sizes.send_ids)
+    loaded = await _load_customers(db, customers, sizes.dispatch)
+    figures.append(Figure(f"POST /customers, {customers:,} customers in bulks of 10,000", loaded, "customers/s"))
+    figures += await _bench_dispatch(db, sizes, reference)
+    figures += await _bench_big_campaign(db, sizes)
+    figures += await _bench_send_latency(db, sizes)
+    figures += await _bench_listing(db, sizes)
+    return figures
+
+
+def format_figures(figures: Sequence[Figure]) -> str:
+    reference = figures[0].value
+    title = (f"SMSLeopard {__version__} benchmark: Python {sys.version.split()[0]}, "
+             f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    lines = [title, ""]
+    width = max(len(figure.name) for figure in figures)
+    for figure in figures:
+        verdict = "" if figure.met is None else ("met" if figure.met else "NOT MET")
+        value = f"{figure.value:,.0f}" if figure.value >= 100 else f"{figure.value:,.1f}"
+        lines.append(f"{figure.name:<{width}}  {value:>10} {figure.unit:<12} {figure.target:<32} {verdict}")
+    dispatch = next(f for f in figures if f.name.startswith("end-to-end"))
+    lines += ["", f"end-to-end dispatch / raw sqlite3 reference = {dispatch.value / reference:.2f} (target >= 0.50)"]
+    return "\n".join(lines)
+
+
+def bench_main(argv: Sequence[str]) -> int:
+    """`python smsleopard.py bench [--quick] [--json] [sizes]`: print the figures of SPEC §8."""
+    parser = _ArgumentParser(prog="smsleopard.py bench", description="Measure SMSLeopard against SPEC §8.")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: a run of under a minute")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    for name in ("customers", "dispatch", "big", "campaigns"):
+        parser.add_argument(f"--{name}", type=int, help=f"override the {name} size")
+    parser.add_argument("--send-ids", help="the two POST /send sizes, like 10000,100000")
+    args = parser.parse_args(list(argv))
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    changes: dict[str, Any] = {name: getattr(args, name) for name in ("customers", "dispatch", "big", "campaigns")
+                               if getattr(args, name)}
+    if args.send_ids:
+        changes["send_ids"] = tuple(int(size) for size in args.send_ids.split(","))
+    sizes = dataclasses.replace(sizes, **changes)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    with tempfile.TemporaryDirectory(prefix="smsleopard-bench-") as workdir:
+        figures = asyncio.run(run_benchmark(sizes, workdir))
+    if args.json:
+        print(json.dumps({"sizes": dataclasses.asdict(sizes), "figures": [dataclasses.asdict(f) for f in figures]},
+                         indent=2))
+    else:
+        print(format_figures(figures))
+    return 0
 
 
 # ---------------------------------------------------------------------------

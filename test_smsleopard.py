@@ -1898,3 +1898,104 @@ class TestCrashSafety:
         svc.start()
         svc.wait_for(lambda c: c["status"] == "sent", "the overdue campaign to be sent")
         assert_each_customer_got_one_sent_message(svc, customers=20)
+
+
+# ---------------------------------------------------------------------------
+# DISPATCH helpers: the slot gate, eager starts, job sizes
+# ---------------------------------------------------------------------------
+
+
+class TestDispatchHelpers:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_slots_admit_at_most_their_size_in_order(self):
+        slots, admitted, gate = sl.Slots(2), [], asyncio.Event()
+
+        async def holder(name):
+            await slots.take()
+            admitted.append(name)
+            await gate.wait()
+            slots.give()
+
+        tasks = [asyncio.create_task(holder(n)) for n in "abcde"]
+        while len(admitted) < 2:
+            await asyncio.sleep(0)
+        assert admitted == ["a", "b"] and not slots.try_take()
+        gate.set()
+        await asyncio.gather(*tasks)
+        assert admitted == list("abcde")
+        assert slots.try_take() and slots.try_take() and not slots.try_take()
+
+    async def test_a_cancelled_waiter_leaves_no_slot_behind(self):
+        slots = sl.Slots(1)
+        assert slots.try_take()
+        waiter = asyncio.create_task(slots.take())
+        await asyncio.sleep(0)
+        slots.give()            # hands the slot to the waiter...
+        waiter.cancel()         # ...which is cancelled before it runs: it must pass the slot on
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert slots.try_take() and not slots.try_take()
+
+    async def test_start_eagerly_runs_a_coroutine_that_never_waits_without_a_task(self):
+        ran = []
+
+        async def quick():
+            ran.append(1)
+
+        assert sl.start_eagerly(quick()) is None and ran == [1]
+
+    async def test_start_eagerly_hands_a_waiting_coroutine_to_a_task(self):
+        gate, events = asyncio.Event(), []
+
+        async def slow():
+            events.append("started")
+            await gate.wait()
+            events.append("finished")
+            return 42
+
+        task = sl.start_eagerly(slow())
+        assert events == ["started"] and not task.done()
+        gate.set()
+        assert await task == 42 and events == ["started", "finished"]
+
+    async def test_cancelling_an_eager_task_cancels_the_coroutine(self):
+        events = []
+
+        async def hangs():
+            try:
+                await asyncio.Event().wait()
+            finally:
+                events.append("cleaned up")
+
+        task = sl.start_eagerly(hangs())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert events == ["cleaned up"]
+
+    @pytest.mark.filterwarnings("ignore")
+    def test_job_size_fits_a_slow_provider_inside_half_a_claim(self):
+        assert Config().job_size == 1000
+        assert Config(send_latency_ms=100, concurrency=1000).job_size == 1000
+        slow = Config(send_latency_ms=300, concurrency=100, claim_timeout=10)
+        assert slow.job_size == 416  # 300 ms x 2 x 416 / 100 slots = 2.5 s = a quarter of the claim
+        assert Config(send_latency_ms=4000, concurrency=1, claim_timeout=10).job_size == 1
+
+
+class TestBenchmark:
+    def test_bench_measures_every_figure(self, capsys):
+        argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
+                "--send-ids", "100,1000", "--json"]
+        assert sl.main(argv) == 0
+        report = json.loads(capsys.readouterr().out)
+        figures = {figure["name"]: figure for figure in report["figures"]}
+        assert len(figures) == 12 and all(figure["value"] > 0 for figure in figures.values())
+        assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
+        assert {figure["met"] for figure in figures.values()} <= {True, False, None}
+
+    def test_the_table_names_the_ratio(self):
+        figures = [sl.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
+                   sl.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
+        table = sl.format_figures(figures)
+        assert "end-to-end dispatch / raw sqlite3 reference = 0.60" in table and "met" in table

@@ -177,7 +177,7 @@ class Config:
     host: str = _setting("127.0.0.1", "bind address")
     port: int = _setting(8080, "TCP port (0 picks a free one)")
     db: str = _setting("smsleopard.db", "SQLite database path (':memory:' allowed)")
-    seed: bool = _setting(True, "load seed.sql into a new database (--no-seed to skip)")
+    seed: bool = _setting(True, "load seed.sql into a new database")
     failure_rate: float = _setting(0.05, "probability that one send attempt fails transiently (0..1)")
     send_latency_ms: float = _setting(0.0, "simulated provider latency per attempt, in ms")
     concurrency: int = _setting(100, "most send attempts in flight at once")
@@ -276,8 +276,8 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str], **overrides: An
     cli_settings = [f for f in dataclasses.fields(Config) if f.metadata["cli"]]
     for setting in cli_settings:
         if setting.type is bool:
-            parser.add_argument(_flag("no_" + setting.name), dest=setting.name, action="store_const",
-                                const="0", help=setting.metadata["help"])
+            parser.add_argument(_flag("no_" + setting.name), dest=setting.name, action="store_const", const="0",
+                                help=f"don't {setting.metadata['help']} ({_env_name(setting.name)}=0)")
         else:
             parser.add_argument(_flag(setting.name), dest=setting.name, metavar=setting.name.upper(),
                                 help=f"{setting.metadata['help']} (default {setting.default!r})")
@@ -637,6 +637,9 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
                AND sending_count + sent_count + failed_count <= total_count)
     );
+    -- Looks redundant with the primary key, but walking an OFFSET or counting over
+    -- these 8-byte entries is ~4x faster than over whole rows (deep pages).
+    CREATE INDEX campaigns_by_id ON campaigns (id);
     CREATE INDEX campaigns_by_status ON campaigns (status);
     CREATE INDEX campaigns_by_channel ON campaigns (channel);
     CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel);
@@ -903,17 +906,26 @@ class Store:
 
     async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
                     order: str, request: PageRequest, total: int) -> Page:
-        """One page by offset or, when `request.after` is set, strictly after that id."""
-        offset = 0 if request.after is not None else (request.page - 1) * request.page_size
+        """One page by number or, when `request.after` is set, strictly after that id.
+
+        A numbered page first walks its offset over ids alone (a covering
+        index), then reads its rows by key like a cursor page does.
+        """
+        newer = "<" if order == "DESC" else ">"  # the direction pages go in
         if request.after is not None:
-            where = [*where, "id < ?" if order == "DESC" else "id > ?"]
-            params = [*params, request.after]
-        elif offset >= total:
+            where, params = [*where, f"id {newer} ?"], [*params, request.after]
+        elif (offset := (request.page - 1) * request.page_size) >= total:
             return Page([], total, request, False)
+        elif offset:
+            clause = f"WHERE {' AND '.join(where)}" if where else ""
+            first = await self._fetch(f"SELECT id FROM {table} {clause} ORDER BY id {order} LIMIT 1 OFFSET ?",
+                                      [*params, offset])
+            if not first:
+                return Page([], total, request, False)
+            where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = await self._fetch(
-            f"SELECT {', '.join(columns)} FROM {table} {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
-            [*params, request.page_size + 1, offset])
+        rows = await self._fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} ORDER BY id {order} LIMIT ?",
+                                 [*params, request.page_size + 1])
         return Page([dict(zip(columns, row)) for row in rows[:request.page_size]], total, request,
                     len(rows) > request.page_size)
 

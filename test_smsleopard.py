@@ -476,13 +476,16 @@ class TestStore:
             "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND id > 5 ORDER BY id",
             "SELECT * FROM campaigns WHERE status = 'sent' AND channel = 'sms' ORDER BY id DESC",
             "SELECT * FROM campaigns WHERE channel = 'sms' ORDER BY id DESC",
+            "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1 OFFSET 5000",  # a deep numbered page
+            "SELECT count(*) FROM campaigns",
             "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0",
             "SELECT * FROM customers WHERE location = 'x' ORDER BY id",
             "SELECT id FROM customers WHERE preferred_product = 'x'",
         ]
         for query in queries:
             plan = " ".join(row[-1] for row in await store._fetch(f"EXPLAIN QUERY PLAN {query}"))
-            assert "USING" in plan and "SCAN" not in plan.replace("SCAN CONSTANT", ""), (query, plan)
+            assert "USING" in plan, (query, plan)
+            assert "SCAN" not in plan or "COVERING INDEX" in plan, (query, plan)
         await store.close()
 
     async def test_the_seed_has_what_the_demo_needs(self):

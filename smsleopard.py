@@ -47,7 +47,7 @@ is the source of truth, so a restart re-publishes whatever is still pending.
 
 The file reads top to bottom, each section using only what stands above it:
 ERRORS, CONFIG, TIME, MODELS, TEMPLATES, RETRY POLICY, STORAGE, QUEUE,
-SENDER, DISPATCH, SCHEDULER, HTTP, OPENAPI, APP, BENCHMARK, CLI.
+SENDER, DISPATCH, SCHEDULER, OPENAPI, HTTP, APP, BENCHMARK, CLI.
 """
 
 import argparse
@@ -88,6 +88,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -308,8 +309,6 @@ def utc_iso(timestamp: float) -> str:
 
 def parse_timestamp(text: str) -> float:
     """An ISO-8601 timestamp with a timezone, as epoch seconds; ValueError otherwise."""
-    from datetime import datetime  # only the API's timestamps need it
-
     if not re.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|z|[+-]\d\d:?\d\d)", text):
         raise ValueError("not an ISO-8601 timestamp with a timezone")
     if text[-1] in "Zz":
@@ -361,6 +360,15 @@ class MessageStatus(enum.StrEnum):
 
 CUSTOMER_FIELDS = ("first_name", "last_name", "phone", "location", "preferred_product")
 SEGMENT_FIELDS = ("location", "preferred_product")
+
+# The limits of what the service accepts.
+MAX_ID = 2**63 - 1            # SQLite's largest integer
+MAX_SEND_IDS = 100_000        # customer ids in one send
+MAX_BULK_CUSTOMERS = 10_000   # customers in one POST /customers
+MAX_TEXT = 200                # characters in a name, a customer field, a segment value
+MAX_TEMPLATE = 2000
+PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")  # E.164: '+' and 8 to 15 digits
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1364,8 +1372,8 @@ class RabbitQueue(JobQueue):
         self._deliveries.put_nowait(Delivery(ids, message.ack))
 
     async def _delay_queue(self, delay: float) -> str:
-        """The delay queue for `delay` seconds: one per power of two of milliseconds."""
-        name = f"{self._name}.delay.{2 ** max(0, math.ceil(math.log2(max(1.0, delay * 1000))))}ms"
+        """The delay queue for `delay` seconds, declared on first use."""
+        name = delay_queue_name(self._name, delay)
         if name not in self._delay_queues:
             await self._channel.declare_queue(name, durable=True, arguments={
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self._name})
@@ -1401,6 +1409,25 @@ class RabbitQueue(JobQueue):
 
     def ready(self) -> int:
         return self._deliveries.qsize()
+
+
+MAX_DELAY_BUCKET = 22  # 2**22 ms (70 minutes) holds the longest delay: a claim of --claim-timeout 3600
+
+
+def delay_queue_name(name: str, delay: float) -> str:
+    """The delay queue for `delay` seconds: one per power of two of milliseconds."""
+    bucket = min(MAX_DELAY_BUCKET, max(0, math.ceil(math.log2(max(1.0, delay * 1000)))))
+    return f"{name}.delay.{2 ** bucket}ms"
+
+
+async def delete_rabbit_queues(url: str, name: str) -> None:
+    """Delete a work queue and its delay queues (the benchmark and the tests clean up after themselves)."""
+    import aio_pika
+
+    async with await aio_pika.connect(url) as connection:
+        channel = await connection.channel()
+        for queue in (name, *(f"{name}.delay.{2 ** bucket}ms" for bucket in range(MAX_DELAY_BUCKET + 1))):
+            await channel.queue_delete(queue)
 
 
 def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
@@ -1624,7 +1651,7 @@ class Dispatcher:
                 await self._queue.publish([delivery.ids], JOB_FAILURE_DELAY)
             await delivery.ack()
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake; the broker redelivers it
-            log.warning("a job stays unacknowledged (%s); the broker will deliver it again", exc)
+            log.warning("a job stays unacknowledged (%s); the broker will deliver it again", repr(exc))
         finally:
             self._batch_slots.release()
 
@@ -1830,6 +1857,172 @@ class Scheduler:
 
 
 # ---------------------------------------------------------------------------
+# OPENAPI
+# The API described for clients and fuzzers (GET /openapi.json); a test
+# checks every route is here and real answers validate against it.
+# ---------------------------------------------------------------------------
+
+ERROR_CODES = ("VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS", "CAMPAIGN_NOT_FOUND",
+               "CUSTOMER_NOT_FOUND", "CUSTOMER_EXISTS", "CAMPAIGN_NOT_SENDABLE", "IDEMPOTENCY_KEY_REUSED",
+               "NOT_FOUND", "METHOD_NOT_ALLOWED", "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "QUEUE_UNAVAILABLE",
+               "INTERNAL_ERROR")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _object(properties: dict[str, Any], required: Iterable[str] = (), *, closed: bool = True) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required),
+            **({"additionalProperties": False} if closed else {})}
+
+
+def _list_of(item: str) -> dict[str, Any]:
+    return _object({"data": {"type": "array", "items": _ref(item)}, "pagination": _ref("Pagination")},
+                   ("data", "pagination"))
+
+
+def _schemas() -> dict[str, Any]:
+    text = {"type": "string", "maxLength": MAX_TEXT}
+    stamp = {"type": "string", "format": "date-time"}
+    count = {"type": "integer", "minimum": 0}
+    ident = {"type": "integer", "minimum": 1}
+    customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
+                       **{name: _nullable(text) for name in CUSTOMER_FIELDS if name != "phone"}}
+    return {
+        "Error": _object({"error": _object({"code": {"type": "string", "enum": list(ERROR_CODES)},
+                                            "message": {"type": "string"}}, ("code", "message"))}, ("error",)),
+        "Pagination": _object({"page": ident, "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
+                               "total_count": count, "total_pages": count,
+                               "next_cursor": {"type": ["string", "null"]}},
+                              ("page", "page_size", "total_count", "total_pages", "next_cursor")),
+        "NewCustomer": _object(customer_fields, ("phone",)),
+        "NewCustomers": _object({"customers": {"type": "array", "items": _ref("NewCustomer"), "minItems": 1,
+                                               "maxItems": MAX_BULK_CUSTOMERS}}, ("customers",)),
+        "Customer": _object({"id": ident, **customer_fields, "created_at": stamp}, CUSTOMER_COLUMNS),
+        "Customers": _object({"customers": {"type": "array", "items": _ref("Customer")}}, ("customers",)),
+        "CreatedCustomers": {"oneOf": [_ref("Customer"), _ref("Customers")]},
+        "CustomerList": _list_of("Customer"),
+        "NewCampaign": _object({"name": {**text, "minLength": 1}, "channel": {"enum": list(Channel)},
+                                "base_template": {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE},
+                                "scheduled_at": _nullable(stamp)}, ("name", "channel", "base_template")),
+        "Campaign": _object({
+            "id": ident, "name": {"type": "string"}, "channel": {"enum": list(Channel)},
+            "status": {"enum": list(CampaignStatus)}, "base_template": {"type": "string"},
+            "scheduled_at": _nullable(stamp), "created_at": stamp, "updated_at": stamp,
+            "stats": _object({name: count for name in ("total", "pending", "sending", "sent", "failed")},
+                             ("total", "pending", "sending", "sent", "failed"))}, (*CAMPAIGN_COLUMNS[:8], "stats")),
+        "CampaignList": _list_of("Campaign"),
+        "Message": _object({"id": ident, "campaign_id": ident, "customer_id": ident,
+                            "status": {"enum": list(MessageStatus)},
+                            "rendered_content": {"type": ["string", "null"]},
+                            "last_error": {"type": ["string", "null"]}, "retry_count": count,
+                            "created_at": stamp, "updated_at": stamp}, MESSAGE_COLUMNS),
+        "MessageList": _list_of("Message"),
+        "SendRequest": {"oneOf": [
+            _object({"customer_ids": {"type": "array", "items": {**ident, "maximum": MAX_ID}, "minItems": 1,
+                                      "maxItems": MAX_SEND_IDS}}, ("customer_ids",)),
+            _object({"all_customers": {"const": True}}, ("all_customers",)),
+            _object({"segment": {**_object({name: {**text, "minLength": 1} for name in SEGMENT_FIELDS}),
+                                 "minProperties": 1}}, ("segment",))]},
+        "SendResult": _object({"campaign_id": ident, "messages_queued": count, "duplicates_skipped": count,
+                               "status": {"enum": list(CampaignStatus)}},
+                              ("campaign_id", "messages_queued", "duplicates_skipped", "status")),
+        "PreviewRequest": _object({"customer_id": ident, "override_template": _nullable(
+            {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE})}, ("customer_id",)),
+        "Preview": _object({
+            "rendered_message": {"type": "string"}, "used_template": {"type": "string"},
+            "customer": _object({"id": ident, **customer_fields}, ("id", *CUSTOMER_FIELDS)),
+            "missing_fields": {"type": "array", "items": {"enum": list(CUSTOMER_FIELDS)}},
+            "sms": {"oneOf": [{"type": "null"}, _object({"encoding": {"enum": ["GSM-7", "UCS-2"]},
+                                                         "characters": count, "segments": ident},
+                                                        ("encoding", "characters", "segments"))]},
+            "channel_limit_problem": {"type": ["string", "null"]}},
+            ("rendered_message", "used_template", "customer", "missing_fields", "sms", "channel_limit_problem")),
+        "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
+        "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
+                           "queue": {"enum": ["ok", "down"]}, "queue_depth": {"type": ["integer", "null"]}},
+                          ("status", "db", "queue", "queue_depth")),
+    }
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _operation(summary: str, ok: tuple[int, str], errors: Iterable[int], *, body: str | None = None,
+               params: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    reasons = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found", 405: "Method not allowed",
+               409: "Conflict", 413: "Body over 8 MiB", 500: "Internal error", 503: "Queue unavailable"}
+    status, schema = ok
+    responses = {str(status): {"description": "Success", **_json_content(_ref(schema))}}
+    for code in sorted({*errors, 401, 405, 500}):
+        responses[str(code)] = {"description": reasons[code], **_json_content(_ref("Error"))}
+    operation: dict[str, Any] = {"summary": summary, "responses": responses, "parameters": list(params)}
+    if body:
+        operation["requestBody"] = {"required": True, **_json_content(_ref(body))}
+        responses.setdefault("413", {"description": reasons[413], **_json_content(_ref("Error"))})
+    return operation
+
+
+def _param(name: str, where: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of every endpoint."""
+    path_id_param = _param("id", "path", {"type": "integer", "minimum": 1})
+    paging = [_param("page", "query", {"type": "integer", "minimum": 1}),
+              _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+              _param("cursor", "query", {"type": "string"})]
+    idempotency_key = _param("Idempotency-Key", "header", {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
+    health_check = _operation("Database and queue status", (200, "Health"), (400,))
+    health_check["responses"]["503"] = {"description": "Something is down", **_json_content(_ref("Health"))}
+    health_check["security"] = []
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SMSLeopard", "version": __version__,
+                 "description": "Campaign dispatch for SMS and WhatsApp."},
+        "components": {"schemas": _schemas(),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/campaigns": {
+                "post": _operation("Create a campaign", (201, "Campaign"), (400,), body="NewCampaign"),
+                "get": _operation("List campaigns, newest first", (200, "CampaignList"), (400,), params=[
+                    *paging, _param("channel", "query", {"enum": list(Channel)}),
+                    _param("status", "query", {"enum": list(CampaignStatus)})])},
+            "/campaigns/{id}": {"get": _operation("A campaign with its stats", (200, "Campaign"), (400, 404),
+                                                  params=[path_id_param])},
+            "/campaigns/{id}/messages": {"get": _operation(
+                "A campaign's messages", (200, "MessageList"), (400, 404), params=[
+                    path_id_param, *paging, _param("status", "query", {"enum": list(MessageStatus)})])},
+            "/campaigns/{id}/send": {"post": _operation(
+                "Queue messages for an audience", (200, "SendResult"), (400, 404, 409, 503), body="SendRequest",
+                params=[path_id_param, idempotency_key])},
+            "/campaigns/{id}/personalized-preview": {"post": _operation(
+                "Render the campaign for one customer", (200, "Preview"), (400, 404), body="PreviewRequest",
+                params=[path_id_param])},
+            "/customers": {
+                "post": {**_operation("Create a customer, or up to 10,000", (201, "CreatedCustomers"), (400, 409, 413)),
+                         "requestBody": {"required": True, **_json_content(
+                             {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]})}},
+                "get": _operation("List customers, oldest first", (200, "CustomerList"), (400,), params=[
+                    *paging, *(_param(name, "query", {"type": "string"}) for name in SEGMENT_FIELDS)])},
+            "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (400, 404),
+                                                  params=[path_id_param])},
+            "/health": {"get": health_check},
+            "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), (400,))},
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
 # HTTP
 # Handlers validate, call one domain function, and shape the JSON. Errors are
 # raised as ApiError and rendered by one middleware, which also turns the
@@ -1837,13 +2030,6 @@ class Scheduler:
 # ---------------------------------------------------------------------------
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_ID = 2**63 - 1            # SQLite's largest integer
-MAX_SEND_IDS = 100_000
-MAX_BULK_CUSTOMERS = 10_000
-MAX_TEXT = 200                # characters in a name, a customer field, a segment value
-MAX_TEMPLATE = 2000
-PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -2297,172 +2483,6 @@ def auth_middleware(api_key: str) -> Callable:
 
 
 # ---------------------------------------------------------------------------
-# OPENAPI
-# The API described for clients and fuzzers (GET /openapi.json); a test
-# checks every route is here and real answers validate against it.
-# ---------------------------------------------------------------------------
-
-ERROR_CODES = ("VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS", "CAMPAIGN_NOT_FOUND",
-               "CUSTOMER_NOT_FOUND", "CUSTOMER_EXISTS", "CAMPAIGN_NOT_SENDABLE", "IDEMPOTENCY_KEY_REUSED",
-               "NOT_FOUND", "METHOD_NOT_ALLOWED", "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "QUEUE_UNAVAILABLE",
-               "INTERNAL_ERROR")
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "type": [schema["type"], "null"]}
-
-
-def _object(properties: dict[str, Any], required: Iterable[str] = (), *, closed: bool = True) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": list(required),
-            **({"additionalProperties": False} if closed else {})}
-
-
-def _list_of(item: str) -> dict[str, Any]:
-    return _object({"data": {"type": "array", "items": _ref(item)}, "pagination": _ref("Pagination")},
-                   ("data", "pagination"))
-
-
-def _schemas() -> dict[str, Any]:
-    text = {"type": "string", "maxLength": MAX_TEXT}
-    stamp = {"type": "string", "format": "date-time"}
-    count = {"type": "integer", "minimum": 0}
-    ident = {"type": "integer", "minimum": 1}
-    customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
-                       **{name: _nullable(text) for name in CUSTOMER_FIELDS if name != "phone"}}
-    return {
-        "Error": _object({"error": _object({"code": {"type": "string", "enum": list(ERROR_CODES)},
-                                            "message": {"type": "string"}}, ("code", "message"))}, ("error",)),
-        "Pagination": _object({"page": ident, "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
-                               "total_count": count, "total_pages": count,
-                               "next_cursor": {"type": ["string", "null"]}},
-                              ("page", "page_size", "total_count", "total_pages", "next_cursor")),
-        "NewCustomer": _object(customer_fields, ("phone",)),
-        "NewCustomers": _object({"customers": {"type": "array", "items": _ref("NewCustomer"), "minItems": 1,
-                                               "maxItems": MAX_BULK_CUSTOMERS}}, ("customers",)),
-        "Customer": _object({"id": ident, **customer_fields, "created_at": stamp}, CUSTOMER_COLUMNS),
-        "Customers": _object({"customers": {"type": "array", "items": _ref("Customer")}}, ("customers",)),
-        "CreatedCustomers": {"oneOf": [_ref("Customer"), _ref("Customers")]},
-        "CustomerList": _list_of("Customer"),
-        "NewCampaign": _object({"name": {**text, "minLength": 1}, "channel": {"enum": list(Channel)},
-                                "base_template": {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE},
-                                "scheduled_at": _nullable(stamp)}, ("name", "channel", "base_template")),
-        "Campaign": _object({
-            "id": ident, "name": {"type": "string"}, "channel": {"enum": list(Channel)},
-            "status": {"enum": list(CampaignStatus)}, "base_template": {"type": "string"},
-            "scheduled_at": _nullable(stamp), "created_at": stamp, "updated_at": stamp,
-            "stats": _object({name: count for name in ("total", "pending", "sending", "sent", "failed")},
-                             ("total", "pending", "sending", "sent", "failed"))}, (*CAMPAIGN_COLUMNS[:8], "stats")),
-        "CampaignList": _list_of("Campaign"),
-        "Message": _object({"id": ident, "campaign_id": ident, "customer_id": ident,
-                            "status": {"enum": list(MessageStatus)},
-                            "rendered_content": {"type": ["string", "null"]},
-                            "last_error": {"type": ["string", "null"]}, "retry_count": count,
-                            "created_at": stamp, "updated_at": stamp}, MESSAGE_COLUMNS),
-        "MessageList": _list_of("Message"),
-        "SendRequest": {"oneOf": [
-            _object({"customer_ids": {"type": "array", "items": {**ident, "maximum": MAX_ID}, "minItems": 1,
-                                      "maxItems": MAX_SEND_IDS}}, ("customer_ids",)),
-            _object({"all_customers": {"const": True}}, ("all_customers",)),
-            _object({"segment": {**_object({name: {**text, "minLength": 1} for name in SEGMENT_FIELDS}),
-                                 "minProperties": 1}}, ("segment",))]},
-        "SendResult": _object({"campaign_id": ident, "messages_queued": count, "duplicates_skipped": count,
-                               "status": {"enum": list(CampaignStatus)}},
-                              ("campaign_id", "messages_queued", "duplicates_skipped", "status")),
-        "PreviewRequest": _object({"customer_id": ident, "override_template": _nullable(
-            {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE})}, ("customer_id",)),
-        "Preview": _object({
-            "rendered_message": {"type": "string"}, "used_template": {"type": "string"},
-            "customer": _object({"id": ident, **customer_fields}, ("id", *CUSTOMER_FIELDS)),
-            "missing_fields": {"type": "array", "items": {"enum": list(CUSTOMER_FIELDS)}},
-            "sms": {"oneOf": [{"type": "null"}, _object({"encoding": {"enum": ["GSM-7", "UCS-2"]},
-                                                         "characters": count, "segments": ident},
-                                                        ("encoding", "characters", "segments"))]},
-            "channel_limit_problem": {"type": ["string", "null"]}},
-            ("rendered_message", "used_template", "customer", "missing_fields", "sms", "channel_limit_problem")),
-        "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
-        "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
-                           "queue": {"enum": ["ok", "down"]}, "queue_depth": {"type": ["integer", "null"]}},
-                          ("status", "db", "queue", "queue_depth")),
-    }
-
-
-def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def _operation(summary: str, ok: tuple[int, str], errors: Iterable[int], *, body: str | None = None,
-               params: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    reasons = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found", 405: "Method not allowed",
-               409: "Conflict", 413: "Body over 8 MiB", 500: "Internal error", 503: "Queue unavailable"}
-    status, schema = ok
-    responses = {str(status): {"description": "Success", **_json_content(_ref(schema))}}
-    for code in sorted({*errors, 401, 405, 500}):
-        responses[str(code)] = {"description": reasons[code], **_json_content(_ref("Error"))}
-    operation: dict[str, Any] = {"summary": summary, "responses": responses, "parameters": list(params)}
-    if body:
-        operation["requestBody"] = {"required": True, **_json_content(_ref(body))}
-        responses.setdefault("413", {"description": reasons[413], **_json_content(_ref("Error"))})
-    return operation
-
-
-def _param(name: str, where: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
-
-
-@functools.cache
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of every endpoint."""
-    path_id_param = _param("id", "path", {"type": "integer", "minimum": 1})
-    paging = [_param("page", "query", {"type": "integer", "minimum": 1}),
-              _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
-              _param("cursor", "query", {"type": "string"})]
-    idempotency_key = _param("Idempotency-Key", "header", {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
-    health_check = _operation("Database and queue status", (200, "Health"), (400,))
-    health_check["responses"]["503"] = {"description": "Something is down", **_json_content(_ref("Health"))}
-    health_check["security"] = []
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "SMSLeopard", "version": __version__,
-                 "description": "Campaign dispatch for SMS and WhatsApp."},
-        "components": {"schemas": _schemas(),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-        "paths": {
-            "/campaigns": {
-                "post": _operation("Create a campaign", (201, "Campaign"), (400,), body="NewCampaign"),
-                "get": _operation("List campaigns, newest first", (200, "CampaignList"), (400,), params=[
-                    *paging, _param("channel", "query", {"enum": list(Channel)}),
-                    _param("status", "query", {"enum": list(CampaignStatus)})])},
-            "/campaigns/{id}": {"get": _operation("A campaign with its stats", (200, "Campaign"), (400, 404),
-                                                  params=[path_id_param])},
-            "/campaigns/{id}/messages": {"get": _operation(
-                "A campaign's messages", (200, "MessageList"), (400, 404), params=[
-                    path_id_param, *paging, _param("status", "query", {"enum": list(MessageStatus)})])},
-            "/campaigns/{id}/send": {"post": _operation(
-                "Queue messages for an audience", (200, "SendResult"), (400, 404, 409, 503), body="SendRequest",
-                params=[path_id_param, idempotency_key])},
-            "/campaigns/{id}/personalized-preview": {"post": _operation(
-                "Render the campaign for one customer", (200, "Preview"), (400, 404), body="PreviewRequest",
-                params=[path_id_param])},
-            "/customers": {
-                "post": {**_operation("Create a customer, or up to 10,000", (201, "CreatedCustomers"), (400, 409, 413)),
-                         "requestBody": {"required": True, **_json_content(
-                             {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]})}},
-                "get": _operation("List customers, oldest first", (200, "CustomerList"), (400,), params=[
-                    *paging, *(_param(name, "query", {"type": "string"}) for name in SEGMENT_FIELDS)])},
-            "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (400, 404),
-                                                  params=[path_id_param])},
-            "/health": {"get": health_check},
-            "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), (400,))},
-        },
-    }
-
-
-# ---------------------------------------------------------------------------
 # APP
 # The application factory, with one cleanup context per resource: each opens
 # its resource before `yield` and closes it after, in reverse order.
@@ -2537,6 +2557,15 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         scheduler.start()
     yield
     await scheduler.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, so a taken port stops the start before anything else runs."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -2689,7 +2718,7 @@ def _median_ms(samples: Sequence[float]) -> float:
     return sorted(samples)[len(samples) // 2] * 1000
 
 
-async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float) -> list[Figure]:
+async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float, queue_url: str) -> list[Figure]:
     figures = []
     async with BenchService(db) as service:
         count, seconds = await service.dispatch({"segment": {"location": "segment-0"}})
@@ -2701,6 +2730,12 @@ async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float) -> list[
         rate = count / seconds
         figures.append(Figure(f"same, 100 ms latency, concurrency 1,000, {count:,} messages", rate, "msg/s",
                               ">= 8,000", rate >= 8000))
+    if queue_url:
+        name = f"smsleopard-bench-{os.getpid()}"
+        async with BenchService(db, queue_url=queue_url, queue_name=name) as service:
+            count, seconds = await service.dispatch({"segment": {"location": "segment-2"}})
+        await delete_rabbit_queues(queue_url, name)
+        figures.append(Figure(f"end-to-end dispatch through RabbitMQ, {count:,} messages", count / seconds, "msg/s"))
     return figures
 
 
@@ -2757,15 +2792,15 @@ async def _bench_listing(db: str, sizes: BenchSizes) -> list[Figure]:
     return figures
 
 
-async def run_benchmark(sizes: BenchSizes, workdir: str) -> list[Figure]:
-    """Every figure of SPEC §8, in an order where no phase disturbs the next."""
+async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "") -> list[Figure]:
+    """Every figure of SPEC §8, in an order where no phase disturbs the next; RabbitMQ too, given its URL."""
     reference = reference_dispatch(os.path.join(workdir, "reference.db"), sizes.dispatch)
     figures = [Figure(f"raw sqlite3 reference, {sizes.dispatch:,} messages", reference, "msg/s", "reference")]
     db = os.path.join(workdir, "bench.db")
-    customers = max(sizes.customers, sizes.big, 2 * sizes.dispatch, *sizes.send_ids)
+    customers = max(sizes.customers, sizes.big, 3 * sizes.dispatch, *sizes.send_ids)
     loaded = await _load_customers(db, customers, sizes.dispatch)
     figures.append(Figure(f"POST /customers, {customers:,} customers in bulks of 10,000", loaded, "customers/s"))
-    figures += await _bench_dispatch(db, sizes, reference)
+    figures += await _bench_dispatch(db, sizes, reference, queue_url)
     figures += await _bench_big_campaign(db, sizes)
     figures += await _bench_send_latency(db, sizes)
     figures += await _bench_listing(db, sizes)
@@ -2795,6 +2830,7 @@ def bench_main(argv: Sequence[str]) -> int:
     for name in ("customers", "dispatch", "big", "campaigns"):
         parser.add_argument(f"--{name}", type=int, help=f"override the {name} size")
     parser.add_argument("--send-ids", help="the two POST /send sizes, like 10000,100000")
+    parser.add_argument("--queue-url", default="", help="also dispatch through this RabbitMQ (amqp://...)")
     args = parser.parse_args(list(argv))
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     changes: dict[str, Any] = {name: getattr(args, name) for name in ("customers", "dispatch", "big", "campaigns")
@@ -2804,7 +2840,7 @@ def bench_main(argv: Sequence[str]) -> int:
     sizes = dataclasses.replace(sizes, **changes)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="smsleopard-bench-") as workdir:
-        figures = asyncio.run(run_benchmark(sizes, workdir))
+        figures = asyncio.run(run_benchmark(sizes, workdir, args.queue_url))
     if args.json:
         print(json.dumps({"sizes": dataclasses.asdict(sizes), "figures": [dataclasses.asdict(f) for f in figures]},
                          indent=2))
@@ -2816,15 +2852,6 @@ def bench_main(argv: Sequence[str]) -> int:
 # ---------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket, so a taken port stops the start before anything else runs."""
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family, backlog=1024)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def serve(config: Config) -> int:

@@ -11,12 +11,14 @@ import heapq
 import itertools
 import json
 import math
+import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -2002,3 +2004,224 @@ class TestBenchmark:
                    sl.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
         table = sl.format_figures(figures)
         assert "end-to-end dispatch / raw sqlite3 reference = 0.60" in table and "met" in table
+
+
+# ---------------------------------------------------------------------------
+# RabbitMQ: a real broker, when SMSLEOPARD_TEST_AMQP_URL names one
+# ---------------------------------------------------------------------------
+
+AMQP_URL = os.environ.get("SMSLEOPARD_TEST_AMQP_URL", "")
+URL_HOST = urllib.parse.urlsplit(AMQP_URL).hostname or "127.0.0.1"
+URL_PORT = urllib.parse.urlsplit(AMQP_URL).port or 5672
+needs_rabbitmq = pytest.mark.skipif(not AMQP_URL, reason="set SMSLEOPARD_TEST_AMQP_URL to run the RabbitMQ tests")
+
+
+class TcpRelay:
+    """A TCP relay between the service and the broker, which a test can cut to make the broker unreachable."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.port = None
+        self._server = None
+        self._writers = set()
+
+    async def start(self):
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port or 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self):
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._writers):
+            writer.transport.abort()
+
+    async def _relay(self, client_reader, client_writer):
+        try:
+            broker_reader, broker_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers |= {client_writer, broker_writer}
+
+        async def pipe(reader, writer):
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+
+
+def amqp_via(port):
+    """The test broker's URL, pointed at another port (a relay)."""
+    from yarl import URL
+
+    return str(URL(AMQP_URL).with_port(port))
+
+
+@pytest_asyncio.fixture
+async def rabbit(aiohttp_client, sender):
+    """Apps on the real broker, each test with its own queue names and a real clock (TTLs are real time)."""
+    harnesses = []
+
+    async def make(url=AMQP_URL, **settings):
+        settings.setdefault("queue_name", f"smsleopard-test-{os.getpid()}-{len(harnesses)}-"
+                                          f"{random.getrandbits(32):08x}")
+        config = test_config(queue_url=url, retry_base_ms=50, **settings)
+        app = sl.create_app(config, sender=sender, rng=random.Random(3))
+        harnesses.append(Harness(await aiohttp_client(app), app, sl.Clock(), sender))
+        return harnesses[-1]
+
+    yield make
+    for harness in harnesses:  # disconnect first, or the robust channel declares the queues again
+        await harness.client.close()
+        await sl.delete_rabbit_queues(AMQP_URL, harness.app[sl.CONFIG].queue_name)
+
+
+async def until(predicate, what, timeout=30.0):
+    """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to wait on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await predicate():
+            return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def broker_holds_nothing(name):
+    """True when every queue of this test holds no message, ready or unacknowledged (says rabbitmqctl)."""
+    listing = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
+                                      capture_output=True, text=True, timeout=60, check=True)
+    counts = [line.split("\t") for line in listing.stdout.splitlines() if line.startswith(name)]
+    return bool(counts) and all(count == "0" for _, count in counts)
+
+
+def finished(h, campaign_id):
+    async def check():
+        campaign = await h.campaign(campaign_id)
+        return campaign if campaign["status"] in ("sent", "failed") else None
+
+    return check
+
+
+@needs_rabbitmq
+class TestRabbitMQ:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaign_goes_end_to_end_through_the_broker(self, rabbit):
+        h = await rabbit(batch_size=7)
+        ids = await h.add_customers(50)
+        campaign_id = await h.add_campaign()
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["messages_queued"] == 50
+        campaign = await until(finished(h, campaign_id), "the campaign to finish")
+        assert campaign["stats"] == {"total": 50, "pending": 0, "sending": 0, "sent": 50, "failed": 0}
+        assert sorted(h.sender.attempts.values()) == [1] * 50
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+
+    async def test_a_retry_goes_through_the_delay_queue(self, rabbit):
+        h = await rabbit()
+        ids = await h.add_customers(3)
+        h.sender.script[h.phones[1]] = transient(2)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await until(finished(h, campaign_id), "the campaign to finish")
+        messages = await h.messages(campaign_id)
+        assert [(m["status"], m["retry_count"]) for m in messages] == [("sent", 0), ("sent", 2), ("sent", 0)]
+        assert h.sender.attempts[h.phones[1]] == 3
+        assert h.app[sl.QUEUE]._delay_queues  # the retries waited in a delay queue, not in this process
+
+    async def test_exhausted_retries_are_failed_and_acknowledged(self, rabbit):
+        h = await rabbit(max_retries=2)
+        ids = await h.add_customers(1)
+        h.sender.script[h.phones[0]] = transient(10)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        campaign = await until(finished(h, campaign_id), "the campaign to fail")
+        assert campaign["status"] == "failed" and h.sender.attempts[h.phones[0]] == 3
+        name = h.app[sl.CONFIG].queue_name
+        await until(lambda: broker_holds_nothing(name), "the broker to hold nothing for this test (acked)")
+        assert h.sender.attempts[h.phones[0]] == 3
+
+    async def test_a_broker_closing_the_connection_mid_campaign_loses_nothing(self, rabbit):
+        h = await rabbit(concurrency=5, batch_size=5)
+        ids = await h.add_customers(60)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        await h.sender.wait_for_in_flight(5)
+        closed = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
+                                         capture_output=True, text=True, timeout=60, check=False)
+        assert closed.returncode == 0, closed.stderr
+        h.sender.gate.set()
+        campaign = await until(finished(h, campaign_id), "the campaign to finish after the reconnect")
+        assert campaign["stats"] == {"total": 60, "pending": 0, "sending": 0, "sent": 60, "failed": 0}
+        assert sorted(h.sender.attempts.values()) == [1] * 60
+
+    async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(self, rabbit):
+        relay = TcpRelay(URL_HOST, URL_PORT)
+        await relay.start()
+        h = await rabbit(url=amqp_via(relay.port))
+        ids = await h.add_customers(20)
+        campaign_id = await h.add_campaign()
+        await relay.cut()
+        health = await until(lambda: h.request("GET", "/health"), "a health answer")
+        status, report = await until(self._down(h), "/health to see the broker gone")
+        assert (status, report["queue"], report["db"]) == (503, "down", "ok")
+        payload = await h.send(campaign_id, {"customer_ids": ids}, expect=503)
+        assert_error(payload, "QUEUE_UNAVAILABLE")
+        assert health is not None and len(await h.messages(campaign_id)) == 20  # stored, waiting
+
+        await relay.start()  # the broker is back: reconnect, recover, send
+        campaign = await until(finished(h, campaign_id), "the campaign to finish once the broker is back")
+        assert campaign["stats"]["sent"] == 20 and sorted(h.sender.attempts.values()) == [1] * 20
+        await relay.cut()
+
+    @staticmethod
+    def _down(h):
+        async def check():
+            status, report = await h.request("GET", "/health")
+            return (status, report) if status == 503 else None
+
+        return check
+
+
+@needs_rabbitmq
+class TestRabbitMQProcess:
+    def test_kill_9_mid_campaign_through_the_broker(self, service):
+        name = f"smsleopard-test-crash-{os.getpid()}-{random.getrandbits(32):08x}"
+        svc = service("--queue-url", AMQP_URL, "--queue-name", name, "--send-latency-ms", "40",
+                      "--concurrency", "20", "--batch-size", "20", "--claim-timeout", "1").start()
+        try:
+            start_campaign(svc)
+            svc.wait_for(lambda c: c["stats"]["sent"] >= 60, "a campaign in flight")
+            svc.process.kill()
+            svc.process.wait()
+            svc.start()
+            svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
+            assert_each_customer_got_one_sent_message(svc)
+        finally:
+            asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
+
+    def test_an_unreachable_broker_stops_the_start_with_one_line(self, capsys):
+        assert sl.main(["--queue-url", amqp_via(1), "--db", ":memory:", "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ") and err.count("\n") == 1
+        assert "guest:guest" not in err  # no password in the message
+
+
+def test_aio_pika_is_imported_only_for_a_rabbitmq_url():
+    script = ("import asyncio, sys, smsleopard as sl\n"
+              "async def main():\n"
+              "    app = sl.create_app(sl.Config(db=':memory:', seed=False))\n"
+              "    runner = sl.web.AppRunner(app)\n"
+              "    await runner.setup()\n"
+              "    await runner.cleanup()\n"
+              "asyncio.run(main())\n"
+              "print('aio_pika' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=Path(sl.__file__).parent, check=False)
+    assert result.stdout.strip() == "False", result.stderr

@@ -1314,6 +1314,7 @@ class MemoryQueue(JobQueue):
 
 
 PUBLISH_TIMEOUT = 10.0  # seconds to wait for the broker to confirm a publish
+RECONNECT_DELAYS = (1.0, 30.0)  # seconds between attempts to reach a lost broker: first, most
 
 
 class RabbitQueue(JobQueue):
@@ -1334,6 +1335,7 @@ class RabbitQueue(JobQueue):
         self._delay_queues: set[str] = set()
         self._connection: Any = None
         self._channel: Any = None
+        self._backoff: asyncio.Task | None = None
 
     @property
     def _where(self) -> str:
@@ -1343,9 +1345,11 @@ class RabbitQueue(JobQueue):
         import aio_pika  # only a RabbitMQ deployment needs it
 
         try:
-            self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=1.0, timeout=10)
+            self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=RECONNECT_DELAYS[0],
+                                                             timeout=10)
         except (aio_pika.exceptions.AMQPError, OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: {exc or type(exc).__name__}") from None
+        self._connection.close_callbacks.add(self._lost)
         self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
         await self._channel.set_qos(prefetch_count=self._prefetch)
@@ -1356,6 +1360,22 @@ class RabbitQueue(JobQueue):
     async def close(self) -> None:
         if self._connection is not None:
             await self._connection.close()
+        if self._backoff is not None:
+            self._backoff.cancel()
+
+    def _lost(self, *_: Any) -> None:
+        if self._backoff is None or self._backoff.done():
+            log.warning("queue: lost the RabbitMQ connection; reconnecting")
+            self._backoff = asyncio.get_running_loop().create_task(self._back_off(), name="rabbitmq-backoff")
+
+    async def _back_off(self) -> None:
+        """Double the robust connection's wait between attempts while the broker stays away."""
+        delay, longest = RECONNECT_DELAYS
+        while not self._connection.is_closed and not self._connection.connected.is_set():
+            self._connection.reconnect_interval = delay
+            await asyncio.sleep(delay)
+            delay = min(longest, delay * 2)
+        self._connection.reconnect_interval = RECONNECT_DELAYS[0]
 
     async def _reconnected(self, *_: Any) -> None:
         log.warning("queue: RabbitMQ connection restored")
@@ -2450,21 +2470,31 @@ HTTP_ERROR_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUN
 HTTP_ERROR_MESSAGES = {404: "No such endpoint; see /openapi.json", 413: "The request body exceeds 8 MiB"}
 
 
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
-    """Every error as {"error": {"code", "message"}}; nothing unexpected leaks a traceback."""
+    """Every answer carries an X-Request-Id (the caller's, or a new one), and every error is
+    {"error": {"code", "message"}}; nothing unexpected leaks a traceback."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else secrets.token_hex(8)
     try:
-        return await handler(request)
+        response = await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        response = error_response(exc)
     except web.HTTPException as exc:
         message = HTTP_ERROR_MESSAGES.get(exc.status) or (
             f"Method {request.method} is not allowed here" if exc.status == 405 else exc.reason)
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(ApiError(exc.status, HTTP_ERROR_CODES.get(exc.status, "HTTP_ERROR"), message, headers))
+        response = error_response(ApiError(exc.status, HTTP_ERROR_CODES.get(exc.status, "HTTP_ERROR"), message,
+                                           headers))
     except Exception:
-        log.exception("unexpected error answering %s %s", request.method, request.path)
-        return error_response(ApiError(500, "INTERNAL_ERROR", "Something went wrong on our side; it is logged"))
+        log.exception("unexpected error answering %s %s (request %s)", request.method, request.path, request_id)
+        response = error_response(ApiError(500, "INTERNAL_ERROR", "Something went wrong on our side; "
+                                           f"it is logged as request {request_id}"))
+    response.headers["X-Request-Id"] = request_id
+    return response
 
 
 def auth_middleware(api_key: str) -> Callable:
@@ -2854,12 +2884,15 @@ def bench_main(argv: Sequence[str]) -> int:
 # ---------------------------------------------------------------------------
 
 
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}o'
+
+
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
     sock = _listen(config.host, config.port)
     app = create_app(config)
     runner = web.AppRunner(app, access_log=logging.getLogger("smsleopard.access") if config.access_log else None,
-                           shutdown_timeout=5.0)
+                           access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=5.0)
     try:
         await runner.setup()
         await web.SockSite(runner, sock).start()

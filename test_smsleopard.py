@@ -1360,7 +1360,18 @@ class TestErrors:
         assert status == 500
         assert_error(payload, "INTERNAL_ERROR")
         assert "disk on fire" not in json.dumps(payload) and "Traceback" not in json.dumps(payload)
-        assert "disk on fire" in caplog.text  # but it is logged
+        assert "disk on fire" in caplog.text  # but it is logged, under the request id the answer quotes
+        request_id = payload["error"]["message"].rsplit(" ", 1)[1]
+        assert f"(request {request_id})" in caplog.text
+
+    async def test_every_answer_carries_a_request_id(self, h):
+        response = await h.client.get("/campaigns", headers={"X-Request-Id": "trace-42"})
+        assert response.headers["X-Request-Id"] == "trace-42"
+        first = await h.client.get("/nowhere", headers={"X-Request-Id": "bad id with spaces"})
+        second = await h.client.get("/nowhere")
+        assert first.status == second.status == 404
+        ids = {first.headers["X-Request-Id"], second.headers["X-Request-Id"]}
+        assert len(ids) == 2 and all(len(i) == 16 for i in ids)  # fresh ids, not the caller's bad one
 
     async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock, sender):
         h = await make_harness(run_workers=False)
@@ -2174,11 +2185,20 @@ class TestRabbitMQ:
         payload = await h.send(campaign_id, {"customer_ids": ids}, expect=503)
         assert_error(payload, "QUEUE_UNAVAILABLE")
         assert health is not None and len(await h.messages(campaign_id)) == 20  # stored, waiting
+        connection = h.app[sl.QUEUE]._connection
+        await until(self._backing_off(connection), "the reconnect attempts to slow down", timeout=10)
 
         await relay.start()  # the broker is back: reconnect, recover, send
         campaign = await until(finished(h, campaign_id), "the campaign to finish once the broker is back")
         assert campaign["stats"]["sent"] == 20 and sorted(h.sender.attempts.values()) == [1] * 20
         await relay.cut()
+
+    @staticmethod
+    def _backing_off(connection):
+        async def check():
+            return connection.reconnect_interval >= 4  # 1 s, then 2 s, then 4 s between attempts
+
+        return check
 
     @staticmethod
     def _down(h):

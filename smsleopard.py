@@ -198,10 +198,10 @@ class Config:
     seed_path: str = _setting(str(Path(__file__).with_name("seed.sql")), "sample data", cli=False)
 
     def __post_init__(self) -> None:
-        for problem in self._problems():
-            raise ConfigError(problem)
+        if problems := self._problems():
+            raise ConfigError(problems[0])
 
-    def _problems(self) -> Iterable[str]:
+    def _problems(self) -> list[str]:
         checks = (
             (0 <= self.port <= 65535, "--port must be between 0 and 65535"),
             (0.0 <= self.failure_rate <= 1.0, "--failure-rate must be between 0 and 1"),
@@ -271,7 +271,7 @@ def _convert(setting: dataclasses.Field, raw: str, source: str) -> Any:
     return value
 
 
-def load_config(argv: Sequence[str], environ: Mapping[str, str], **overrides: Any) -> Config:
+def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     """Build the Config from flags, then environment variables, then defaults."""
     parser = _ArgumentParser(prog="smsleopard.py", description="SMSLeopard campaign dispatch service.")
     cli_settings = [f for f in dataclasses.fields(Config) if f.metadata["cli"]]
@@ -290,7 +290,7 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str], **overrides: An
             values[setting.name] = _convert(setting, flag_value, _flag(setting.name))
         elif _env_name(setting.name) in environ:
             values[setting.name] = _convert(setting, environ[_env_name(setting.name)], _env_name(setting.name))
-    return Config(**{**values, **overrides})
+    return Config(**values)
 
 
 # ---------------------------------------------------------------------------
@@ -662,12 +662,13 @@ MIGRATIONS: tuple[str, ...] = (
         last_error       TEXT,
         retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
         next_attempt_at  REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
-        claim_token      INTEGER,                  -- set while an attempt is in flight
-        claim_expires_at REAL,                     -- a claim left by a crash lapses then
+        claim_token      INTEGER,                  -- the claim of the worker sending it, if any
+        claim_expires_at REAL,                     -- when that claim lapses (left by a crash)
         created_at       TEXT NOT NULL,
         updated_at       TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id)
     );
+    -- A campaign's messages in id order (the UNIQUE index orders them by customer).
     CREATE INDEX outbound_messages_by_campaign ON outbound_messages (campaign_id);
     CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
 
@@ -761,7 +762,8 @@ class Store:
         writer = reader = None
         try:
             if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
-                sqlite3.connect(path).execute("PRAGMA user_version").connection.close()
+                with contextlib.closing(sqlite3.connect(path)) as probe:
+                    probe.execute("PRAGMA user_version")
             writer = await _connect(path)
             reader = writer if path == ":memory:" else await _connect(path, readonly=True)
             store = cls(writer, reader)

@@ -156,6 +156,12 @@ class Harness:
         body = {"name": "Campaign", "channel": channel, "base_template": template, **fields}
         return (await self.post("/campaigns", body, expect=201))["id"]
 
+    async def launch(self, ids, template="Hi {first_name}!"):
+        """Create a campaign and send it to customers `ids`; the campaign's id."""
+        campaign_id = await self.add_campaign(template)
+        await self.send(campaign_id, {"customer_ids": ids})
+        return campaign_id
+
     async def send(self, campaign_id, body, expect=200, **kwargs):
         return await self.post(f"/campaigns/{campaign_id}/send", body, expect=expect, **kwargs)
 
@@ -824,8 +830,7 @@ class TestSendApi:
 
     async def test_a_finished_campaign_cannot_be_sent(self, h):
         ids = await h.add_customers(1)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
         assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
@@ -842,8 +847,7 @@ class TestSendApi:
 
     async def test_message_pages_filter_and_continue(self, quiet):
         ids = await quiet.add_customers(25)
-        campaign_id = await quiet.add_campaign()
-        await quiet.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await quiet.launch(ids)
         page = await quiet.get(f"/campaigns/{campaign_id}/messages?page_size=10&page=3")
         assert [m["customer_id"] for m in page["data"]] == ids[20:]
         assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25, "total_pages": 3,
@@ -973,8 +977,7 @@ class TestDispatch:
         h = await make_harness(max_retries=3)
         ids = await h.add_customers(2)
         h.sender.script[h.phones[0]] = transient(10)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         failed, sent = await h.messages(campaign_id)
         assert (failed["status"], failed["retry_count"], failed["last_error"]) == ("failed", 3, "provider timeout")
@@ -985,8 +988,7 @@ class TestDispatch:
     async def test_a_retry_that_succeeds_keeps_its_count(self, h):
         ids = await h.add_customers(1)
         h.sender.script[h.phones[0]] = transient(2, "throttled by carrier")
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.run_until_done(campaign_id)
         message, = await h.messages(campaign_id)
         assert (message["status"], message["retry_count"], message["last_error"]) == (
@@ -996,8 +998,7 @@ class TestDispatch:
         h = await make_harness(retry_base_ms=1000)
         ids = await h.add_customers(1)
         h.sender.script[h.phones[0]] = transient(2)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.settle()
         assert h.sender.attempts[h.phones[0]] == 1
         h.clock.advance(0.7)  # less than the smallest first backoff (0.75 s)
@@ -1017,8 +1018,7 @@ class TestDispatch:
     async def test_permanent_failures_are_not_retried(self, h):
         ids = await h.add_customers(2)
         h.sender.script = {phone: [sl.PermanentSendError("no route")] for phone in h.phones}
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         assert [(m["status"], m["retry_count"], m["last_error"]) for m in await h.messages(campaign_id)] == [
             ("failed", 0, "no route")] * 2
@@ -1027,8 +1027,7 @@ class TestDispatch:
 
     async def test_duplicate_jobs_send_nothing_twice(self, h):
         ids = await h.add_customers(5)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
         await h.dispatcher.enqueue(messages)            # the same job twice more, while the first is queued
         await h.dispatcher.enqueue(messages[::-1])
@@ -1042,8 +1041,7 @@ class TestDispatch:
         h = await make_harness(concurrency=50)
         ids = await h.add_customers(20)
         h.sender.gate = asyncio.Event()
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
         await h.dispatcher.enqueue(messages)
         await h.sender.wait_for_in_flight(20)
@@ -1057,19 +1055,18 @@ class TestDispatch:
         h = await make_harness(concurrency=4)
         ids = await h.add_customers(30)
         h.sender.gate = asyncio.Event()
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(4)
         h.sender.gate.set()
         await h.settle()
         assert h.sender.most_in_flight == 4 and len(h.sender.sent) == 30
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 30
 
     async def test_a_campaign_with_every_message_failed_is_failed(self, make_harness):
         h = await make_harness(max_retries=0)
         ids = await h.add_customers(3)
         h.sender.script = {phone: transient() for phone in h.phones}
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         assert campaign["status"] == "failed"
         assert campaign["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 0, "failed": 3}
@@ -1142,8 +1139,7 @@ class TestRecovery:
         db = str(tmp_path / "r.db")
         before = await make_harness(db=db, run_workers=False, claim_timeout=10)
         ids = await before.add_customers(6)
-        campaign_id = await before.add_campaign()
-        await before.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await before.launch(ids)
         messages = [m["id"] for m in await before.messages(campaign_id)]
         claim = await before.store.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
         assert len(claim.rows) == 2
@@ -1163,8 +1159,7 @@ class TestRecovery:
         db = str(tmp_path / "r.db")
         before = await make_harness(db=db, run_workers=False)
         ids = await before.add_customers(2)
-        campaign_id = await before.add_campaign()
-        await before.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await before.launch(ids)
         await before.store.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
         await before.client.close()
         before.clock.advance(30)  # the service stayed down longer than the lease
@@ -1178,8 +1173,7 @@ class TestRecovery:
         before = await make_harness(db=db)
         ids = await before.add_customers(1)
         before.sender.script[before.phones[0]] = transient(1)
-        campaign_id = await before.add_campaign()
-        await before.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await before.launch(ids)
         await before.settle()
         message, = await before.messages(campaign_id)
         assert (message["status"], message["retry_count"]) == ("pending", 1)
@@ -1273,8 +1267,7 @@ class TestShutdown:
         h = await make_harness(concurrency=4)
         ids = await h.add_customers(10)
         h.sender.gate = asyncio.Event()
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(4)
         stopping = asyncio.create_task(h.dispatcher.stop(timeout=30))
         await asyncio.sleep(0)
@@ -1292,8 +1285,7 @@ class TestShutdown:
         h = await make_harness(concurrency=2)
         ids = await h.add_customers(2)
         h.sender.gate = asyncio.Event()  # never set: the provider hangs
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(2)
         await asyncio.wait_for(h.dispatcher.stop(timeout=0.01), timeout=5)
         messages = await h.messages(campaign_id)
@@ -2137,8 +2129,7 @@ class TestRabbitMQ:
         h = await rabbit()
         ids = await h.add_customers(3)
         h.sender.script[h.phones[1]] = transient(2)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await until(finished(h, campaign_id), "the campaign to finish")
         messages = await h.messages(campaign_id)
         assert [(m["status"], m["retry_count"]) for m in messages] == [("sent", 0), ("sent", 2), ("sent", 0)]
@@ -2149,8 +2140,7 @@ class TestRabbitMQ:
         h = await rabbit(max_retries=2)
         ids = await h.add_customers(1)
         h.sender.script[h.phones[0]] = transient(10)
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         campaign = await until(finished(h, campaign_id), "the campaign to fail")
         assert campaign["status"] == "failed" and h.sender.attempts[h.phones[0]] == 3
         name = h.app[sl.CONFIG].queue_name
@@ -2161,8 +2151,7 @@ class TestRabbitMQ:
         h = await rabbit(concurrency=5, batch_size=5)
         ids = await h.add_customers(60)
         h.sender.gate = asyncio.Event()
-        campaign_id = await h.add_campaign()
-        await h.send(campaign_id, {"customer_ids": ids})
+        campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(5)
         closed = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
                                          capture_output=True, text=True, timeout=60, check=False)

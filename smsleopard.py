@@ -1338,6 +1338,7 @@ class RabbitQueue(JobQueue):
         self._connection: Any = None
         self._channel: Any = None
         self._backoff: asyncio.Task | None = None
+        self._recovery: asyncio.Task | None = None
 
     @property
     def _where(self) -> str:
@@ -1382,7 +1383,13 @@ class RabbitQueue(JobQueue):
     async def _reconnected(self, *_: Any) -> None:
         log.warning("queue: RabbitMQ connection restored")
         if self.on_reconnect is not None:
-            asyncio.get_running_loop().create_task(self.on_reconnect(), name="recover-after-reconnect")
+            self._recovery = asyncio.get_running_loop().create_task(self._recover(), name="recover-after-reconnect")
+
+    async def _recover(self) -> None:
+        try:
+            await self.on_reconnect()
+        except Exception:
+            log.exception("queue: recovery after the reconnect failed; it runs again at the next start")
 
     async def _on_message(self, message: Any) -> None:
         try:
@@ -1850,19 +1857,31 @@ class Scheduler:
             self._wake.clear()
             await self.start_due()
             due = await self._store.next_due_time()
+            if due is not None and due <= self._clock.now():
+                continue  # it fell due during this pass
             timer = self._clock.call_at(min(self._clock.now() + SCHEDULER_NAP, due or math.inf), self.wake)
-            self.idle.set()
+            if not self._wake.is_set():  # a wake during the pass means another pass, not idleness
+                self.idle.set()
             try:
                 await self._wake.wait()
             finally:
                 timer.cancel()
 
     async def start_due(self) -> list[int]:
-        """Move due scheduled campaigns with recipients to sending and publish their messages."""
+        """Move due scheduled campaigns with recipients to sending and publish their messages.
+
+        A campaign is `sending` once this commits, so if the queue is down its
+        messages are published by the recovery that runs when the queue is back.
+        """
         started = await self._store.start_due_campaigns(self._clock.now())
         for campaign_id in started:
-            count = await self._dispatcher.enqueue_pending(campaign_id)
-            log.info("scheduler: campaign %d started with %d messages", campaign_id, count)
+            try:
+                count = await self._dispatcher.enqueue_pending(campaign_id)
+            except QueueUnavailable as exc:
+                log.error("scheduler: campaign %d started, but %s; it goes out when the queue is back",
+                          campaign_id, exc)
+            else:
+                log.info("scheduler: campaign %d started with %d messages", campaign_id, count)
         return started
 
     async def send(self, campaign_id: int, audience: Audience,

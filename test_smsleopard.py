@@ -63,7 +63,10 @@ class FakeClock(sl.Clock):
 
     def call_at(self, when, callback):
         timer = FakeTimer(when, callback)
-        heapq.heappush(self._timers, (when, next(self._sequence), timer))
+        if when <= self.time:  # like Clock: a time already past fires at once
+            asyncio.get_running_loop().call_soon(lambda: timer.cancelled or callback())
+        else:
+            heapq.heappush(self._timers, (when, next(self._sequence), timer))
         return timer
 
     def advance(self, seconds):
@@ -969,6 +972,27 @@ class TestScheduler:
         assert (await h.send(campaign_id, {"customer_ids": ids}))["status"] == "sending"
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"]["sent"] == 4
+
+    async def test_a_broker_outage_when_a_campaign_falls_due_does_not_stop_the_scheduler(self, h, clock, caplog):
+        ids = await h.add_customers(2)
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
+        await h.send(campaign_id, {"customer_ids": ids})
+        working_queue = h.dispatcher._queue
+        h.dispatcher._queue = BrokenQueue(clock)
+        h.clock.advance(10)
+        await h.settle()
+        assert "broker is gone" in caplog.text and not h.app[sl.CRASHED].is_set()
+        assert (await h.campaign(campaign_id))["status"] == "sending"  # started; its messages wait for the queue
+        h.dispatcher._queue = working_queue
+        await h.dispatcher.recover()  # what the broker's return triggers
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+        ids = await h.add_customers(1)  # and the scheduler still works
+        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 20))
+        await h.send(later, {"customer_ids": ids})
+        h.clock.advance(10)
+        await h.settle()
+        assert (await h.campaign(later))["status"] == "sent"
 
     async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness, tmp_path):
         db = str(tmp_path / "s.db")

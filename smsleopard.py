@@ -1507,7 +1507,6 @@ class MockSender:
 # with at most `concurrency` attempts in flight, record it in one transaction.
 # ---------------------------------------------------------------------------
 
-JOB_FAILURE_DELAY = 5.0    # seconds before a job that hit an unexpected error comes back
 RELEASE_DELAY = 1.0        # seconds before a message released unattempted is offered again
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 
@@ -1675,9 +1674,11 @@ class Dispatcher:
             try:
                 await self.process(delivery.ids)
             except Exception:
+                # The job may have left claims behind (say, sent but not recorded): it comes
+                # back once they have lapsed, so its messages can be claimed again.
                 log.exception("a job of %d messages failed; it comes back in %.0f s", len(delivery.ids),
-                              JOB_FAILURE_DELAY)
-                await self._queue.publish([delivery.ids], JOB_FAILURE_DELAY)
+                              self._lease)
+                await self._queue.publish([delivery.ids], self._lease)
             await delivery.ack()
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake; the broker redelivers it
             log.warning("a job stays unacknowledged (%s); the broker will deliver it again", repr(exc))

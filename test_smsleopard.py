@@ -747,6 +747,30 @@ class TestDispatch:
         campaign = await h.run_until_done(campaign_id)
         assert campaign["stats"]["sent"] == 4 and len(h.sender.sent) == 4
 
+    async def test_a_batch_whose_outcome_could_not_be_recorded_is_sent_again_after_its_claim(
+            self, make_harness, monkeypatch, caplog):
+        h = await make_harness(claim_timeout=10)
+        ids = await h.add_customers(3)
+        record = h.store.record
+        failures = [sqlite3.OperationalError("disk I/O error")]
+
+        async def record_failing_once(*args):
+            if failures:
+                raise failures.pop()
+            return await record(*args)
+
+        monkeypatch.setattr(h.store, "record", record_failing_once)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        assert "disk I/O error" in caplog.text
+        assert (await h.campaign(campaign_id))["stats"]["sending"] == 3  # claimed, outcome unknown
+        for _ in range(4):  # time passes; the claims lapse at 10 s and the job must come back after that
+            h.clock.advance(3)
+            await h.settle()
+        campaign = await h.campaign(campaign_id)
+        assert campaign["status"] == "sent" and campaign["stats"]["sent"] == 3
+        assert sorted(h.sender.attempts.values()) == [2] * 3  # at-least-once: sent, unrecorded, sent again
+
     async def test_a_template_broken_in_the_database_fails_its_messages(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()

@@ -1339,6 +1339,7 @@ class RabbitQueue(JobQueue):
         self._channel: Any = None
         self._backoff: asyncio.Task | None = None
         self._recovery: asyncio.Task | None = None
+        self._closing = False
 
     @property
     def _where(self) -> str:
@@ -1361,13 +1362,14 @@ class RabbitQueue(JobQueue):
         log.info("queue: RabbitMQ at %s, queue %r", self._where, self._name)
 
     async def close(self) -> None:
+        self._closing = True
         if self._connection is not None:
             await self._connection.close()
         if self._backoff is not None:
             self._backoff.cancel()
 
     def _lost(self, *_: Any) -> None:
-        if self._backoff is None or self._backoff.done():
+        if not self._closing and (self._backoff is None or self._backoff.done()):
             log.warning("queue: lost the RabbitMQ connection; reconnecting")
             self._backoff = asyncio.get_running_loop().create_task(self._back_off(), name="rabbitmq-backoff")
 

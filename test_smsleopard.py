@@ -7,6 +7,7 @@ the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
 """
 
 import asyncio
+import functools
 import heapq
 import itertools
 import json
@@ -124,6 +125,14 @@ class Harness:
     clock: FakeClock
     sender: ScriptedSender
     phones: list = field(default_factory=list)
+    restarts: object = None  # async (**settings) -> Harness: a new app on the same database
+
+    async def restart(self, **settings):
+        """Stop this app and start another, with default or given settings, on the same database."""
+        await self.client.close()
+        after = await self.restarts(**settings)
+        after.phones = self.phones
+        return after
 
     @property
     def store(self):
@@ -222,7 +231,8 @@ async def make_harness(aiohttp_client, clock, sender):
 
     async def make(**settings):
         app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7))
-        return Harness(await aiohttp_client(app), app, clock, sender)
+        restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
+        return Harness(await aiohttp_client(app), app, clock, sender, restarts=restart)
 
     return make
 
@@ -882,9 +892,8 @@ class TestRecovery:
         await before.send(campaign_id, {"customer_ids": ids})
         async with before.store._write() as conn:  # rendering happens at send time, not at queue time
             await conn.execute("UPDATE customers SET first_name = 'Renamed' WHERE id = ?", (ids[0],))
-        await before.client.close()
 
-        after = await make_harness(db=db)
+        after = await before.restart()
         campaign = await after.run_until_done(campaign_id)
         messages = await after.messages(campaign_id)
         assert len(messages) == 50 and {m["status"] for m in messages} == {"sent"}
@@ -900,9 +909,8 @@ class TestRecovery:
         messages = [m["id"] for m in await before.messages(campaign_id)]
         claim = await before.store.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
         assert len(claim.rows) == 2
-        await before.client.close()
 
-        after = await make_harness(db=db, claim_timeout=10)
+        after = await before.restart(claim_timeout=10)
         await after.settle()
         campaign = await after.campaign(campaign_id)
         assert campaign["stats"] == {"total": 6, "pending": 0, "sending": 2, "sent": 4, "failed": 0}
@@ -918,10 +926,9 @@ class TestRecovery:
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
         await before.store.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
-        await before.client.close()
         before.clock.advance(30)  # the service stayed down longer than the lease
 
-        after = await make_harness(db=db)
+        after = await before.restart()
         await after.settle()
         assert (await after.campaign(campaign_id))["status"] == "sent"
 
@@ -934,11 +941,10 @@ class TestRecovery:
         await before.settle()
         message, = await before.messages(campaign_id)
         assert (message["status"], message["retry_count"]) == ("pending", 1)
-        await before.client.close()
 
-        after = await make_harness(db=db)
+        after = await before.restart()
         await after.settle()
-        assert after.sender.attempts[after.phones[0] if after.phones else before.phones[0]] == 1
+        assert after.sender.attempts[after.phones[0]] == 1
         after.clock.advance(1.3)
         await after.settle()
         message, = await after.messages(campaign_id)
@@ -1024,10 +1030,9 @@ class TestScheduler:
         ids = await before.add_customers(2)
         campaign_id = await before.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
         await before.send(campaign_id, {"customer_ids": ids})
-        await before.client.close()
         before.clock.advance(3600)
 
-        after = await make_harness(db=db)
+        after = await before.restart()
         await after.settle()
         assert (await after.campaign(campaign_id))["status"] == "sent"
         assert len(after.sender.sent) == 2
@@ -1709,8 +1714,7 @@ class TestIdempotency:
         ids = await before.add_customers(2)
         campaign_id = await before.add_campaign()
         first = await before.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"})
-        await before.client.close()
-        after = await make_harness(db=db)
+        after = await before.restart()
         assert await after.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"}) == first
 
     @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "ключ"])

@@ -870,9 +870,7 @@ class Store:
 
     async def list_customers(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Customers matching every filter (location, preferred_product; case-insensitive), oldest first."""
-        where = [f"{name} = ?" for name in filters]  # names come from SEGMENT_FIELDS, never from the caller
-        total = await self._count("customers", where, list(filters.values()))
-        return await self._page("customers", CUSTOMER_COLUMNS, where, list(filters.values()), "ASC", request, total)
+        return await self._filtered_page("customers", CUSTOMER_COLUMNS, filters, "ASC", request)
 
     # -- campaigns ----------------------------------------------------------
 
@@ -894,9 +892,7 @@ class Store:
 
     async def list_campaigns(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Campaigns matching every filter (channel, status), newest first."""
-        where = [f"{name} = ?" for name in filters]  # names come from the handler's fixed list
-        total = await self._count("campaigns", where, list(filters.values()))
-        return await self._page("campaigns", CAMPAIGN_COLUMNS, where, list(filters.values()), "DESC", request, total)
+        return await self._filtered_page("campaigns", CAMPAIGN_COLUMNS, filters, "DESC", request)
 
     async def list_messages(self, campaign: Mapping[str, Any], status: str | None, request: PageRequest) -> Page:
         """A campaign's messages in creation order; the total comes from its counters."""
@@ -908,6 +904,13 @@ class Store:
             where.append("status = ?")
             params.append(status)
         return await self._page("outbound_messages", MESSAGE_COLUMNS, where, params, "ASC", request, totals[status])
+
+    async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str], order: str,
+                             request: PageRequest) -> Page:
+        """A page of rows whose columns equal the filters (names from the handlers' fixed lists, never a caller's)."""
+        where, params = [f"{name} = ?" for name in filters], list(filters.values())
+        total = await self._count(table, where, params)
+        return await self._page(table, columns, where, params, order, request, total)
 
     async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
@@ -1021,18 +1024,18 @@ class Store:
         A message is claimable while pending, due, its campaign sending, and no
         live claim on it. Pending messages not due yet come back as `deferred`.
         """
-        candidates = ("FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id "
-                      "WHERE m.id IN (SELECT value FROM json_each(?)) AND m.status = 'pending' "
-                      "AND c.status = 'sending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
+        messages = "FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id "
+        claimable = ("WHERE m.id IN (SELECT value FROM json_each(?)) AND m.status = 'pending' "
+                     "AND c.status = 'sending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
+        params = (_json_ids(ids), now, now + DUE_GRACE)
         async with self._write() as db:
             rows = await db.execute_fetchall(
-                "SELECT m.id, m.campaign_id, m.claim_token IS NULL, m.retry_count, "
-                "cu.first_name, cu.last_name, cu.phone, cu.location, cu.preferred_product "
-                f"{candidates.replace('WHERE', 'JOIN customers cu ON cu.id = m.customer_id WHERE')}"
-                "AND m.next_attempt_at <= ?", (_json_ids(ids), now, now + DUE_GRACE))
+                "SELECT m.id, m.campaign_id, m.claim_token IS NULL, m.retry_count, cu.first_name, cu.last_name, "
+                f"cu.phone, cu.location, cu.preferred_product {messages} "
+                f"JOIN customers cu ON cu.id = m.customer_id {claimable} AND m.next_attempt_at <= ?", params)
             deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await db.execute_fetchall(
-                f"SELECT m.id, m.next_attempt_at {candidates} AND m.next_attempt_at > ? ORDER BY m.next_attempt_at",
-                (_json_ids(ids), now, now + DUE_GRACE))]
+                f"SELECT m.id, m.next_attempt_at {messages} {claimable} AND m.next_attempt_at > ? "
+                "ORDER BY m.next_attempt_at", params)]
             if not rows:
                 return Claim([], {}, deferred)
             await db.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
@@ -2393,20 +2396,13 @@ async def send_campaign(request: web.Request) -> web.Response:
 
 async def preview(request: web.Request) -> web.Response:
     query_params(request, ())
-    campaign_id = path_id(request, campaign_not_found)
+    campaign = await _campaign(request)
     body = json_object(await read_json(request), "request body", ("customer_id", "override_template"))
     customer_id = int_value(body.get("customer_id"), "customer_id")
     override = body.get("override_template")
     if override is not None:
         override = template_value(override, "override_template")
-    store = request.app[STORE]
-    campaign = await store.get_campaign(campaign_id)
-    if campaign is None:
-        raise campaign_not_found(campaign_id)
-    customer = await store.get_customer(customer_id)
-    if customer is None:
-        raise customer_not_found(customer_id)
-    return json_response(build_preview(campaign, customer, override))
+    return json_response(build_preview(campaign, await _customer(request, customer_id), override))
 
 
 def parse_customer(value: Any, where: str) -> dict[str, Any]:
@@ -2444,13 +2440,16 @@ async def list_customers(request: web.Request) -> web.Response:
     return json_response(page_json(page, "customers", customer_json))
 
 
-async def get_customer(request: web.Request) -> web.Response:
-    query_params(request, ())
-    customer_id = path_id(request, customer_not_found)
+async def _customer(request: web.Request, customer_id: int) -> dict[str, Any]:
     customer = await request.app[STORE].get_customer(customer_id)
     if customer is None:
         raise customer_not_found(customer_id)
-    return json_response(customer_json(customer))
+    return customer
+
+
+async def get_customer(request: web.Request) -> web.Response:
+    query_params(request, ())
+    return json_response(customer_json(await _customer(request, path_id(request, customer_not_found))))
 
 
 async def health(request: web.Request) -> web.Response:

@@ -37,7 +37,8 @@ SELECT 1, id,
        CASE WHEN phone LIKE '+999%' THEN 'failed' ELSE 'sent' END,
        'Hi ' || coalesce(nullif(trim(first_name), ''), 'there') || ', Black Friday starts early for you: 20% off '
              || coalesce(nullif(trim(preferred_product), ''), 'everything') || '!',
-       CASE WHEN phone LIKE '+999%' THEN 'no route to ' || phone END,
+       CASE WHEN phone LIKE '+999%' THEN 'no route to ' || phone
+            WHEN id = 2 THEN 'provider timeout' END,  -- sent on its second attempt
        CASE WHEN id = 2 THEN 1 ELSE 0 END,
        strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')
 FROM customers;
@@ -48,6 +49,8 @@ SELECT 2, id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day'), strftime('%Y-%m-%
 FROM customers WHERE location = 'Nairobi';
 
 UPDATE campaigns SET
+    started_at   = CASE WHEN id = 1 THEN created_at END,
+    finished_at  = CASE WHEN id = 1 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days', '+2 minutes') END,
     total_count  = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id),
     sent_count   = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id AND status = 'sent'),
     failed_count = (SELECT count(*) FROM outbound_messages WHERE campaign_id = campaigns.id AND status = 'failed');

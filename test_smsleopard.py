@@ -86,6 +86,8 @@ class ScriptedSender:
         self.sent = []                 # (channel, phone, text) the provider took
         self.attempts = Counter()      # phone -> attempts
         self.gate = None               # an asyncio.Event every attempt waits for, when set
+        self.latency = 0.0             # seconds each attempt takes (real time: a slow provider)
+        self.calls = 0
         self.in_flight = 0
         self.most_in_flight = 0
         self._arrivals = asyncio.Condition()
@@ -95,8 +97,14 @@ class ScriptedSender:
         async with self._arrivals:
             await self._arrivals.wait_for(lambda: self.in_flight >= count)
 
+    async def wait_for_calls(self, count):
+        """Wait until the provider has been called `count` times in all."""
+        async with self._arrivals:
+            await self._arrivals.wait_for(lambda: self.calls >= count)
+
     async def __call__(self, channel, phone, text):
         self.attempts[phone] += 1
+        self.calls += 1
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         async with self._arrivals:
@@ -104,6 +112,8 @@ class ScriptedSender:
         try:
             if self.gate is not None:
                 await self.gate.wait()
+            if self.latency:
+                await asyncio.sleep(self.latency)
             errors = self.script.get(phone, [])
             if errors:
                 raise errors.pop(0)
@@ -114,6 +124,22 @@ class ScriptedSender:
 
 def transient(n=1, text="provider timeout"):
     return [sl.TransientSendError(text) for _ in range(n)]
+
+
+class FlakyQueue(sl.MemoryQueue):
+    """An in-process queue that refuses jobs while `broken`, like a broker that went away."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.broken = False
+
+    async def publish(self, jobs, delay=0.0):
+        if self.broken:
+            raise sl.QueueUnavailable("the broker is gone")
+        await super().publish(jobs, delay)
+
+    def healthy(self):
+        return not self.broken
 
 
 @dataclass
@@ -141,6 +167,23 @@ class Harness:
     @property
     def dispatcher(self):
         return self.app[sl.DISPATCHER]
+
+    @property
+    def campaigns(self):
+        return self.app[sl.CAMPAIGNS]
+
+    @property
+    def queue(self):
+        return self.app[sl.QUEUE]
+
+    async def sql(self, query, params=()):
+        """Rows of a query, read as the service reads them."""
+        return await self.store.db.fetch(query, params)
+
+    async def execute(self, statement, params=()):
+        """Change rows behind the service's back (a test arranging a situation)."""
+        async with self.store.db.transaction() as tx:
+            return await tx.execute(statement, params)
 
     async def request(self, method, path, body=None, *, raw=None, headers=None, expect=None):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
@@ -192,10 +235,16 @@ class Harness:
                 return rows
 
     async def settle(self):
-        """Let the scheduler finish its pass and the dispatcher empty its ready queue."""
-        if self.app[sl.CONFIG].run_scheduler:
-            await self.app[sl.SCHEDULER].idle.wait()
-        await self.dispatcher.drain()
+        """Let the background loops finish their passes and the dispatcher empty its ready queue."""
+        config = self.app[sl.CONFIG]
+        loops = [self.app[sl.SCHEDULER].idle] * config.run_scheduler + [self.app[sl.HEALER].idle] * config.run_workers
+        while True:
+            for idle in loops:
+                await idle.wait()
+            if config.run_workers:
+                await self.dispatcher.drain()
+            if all(idle.is_set() for idle in loops) and not self.queue.ready():
+                return
 
     async def run_until_done(self, campaign_id, step=61.0, limit=50):
         """Settle, and move the clock past retry delays until the campaign is finished."""
@@ -229,8 +278,9 @@ def sender():
 async def make_harness(aiohttp_client, clock, sender):
     """Build an app with chosen settings; several per test share the clock and the sender."""
 
-    async def make(**settings):
-        app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7))
+    async def make(queue=None, **settings):
+        app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7),
+                            queue=queue)
         restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
         return Harness(await aiohttp_client(app), app, clock, sender, restarts=restart)
 
@@ -240,6 +290,11 @@ async def make_harness(aiohttp_client, clock, sender):
 @pytest_asyncio.fixture
 async def h(make_harness):
     return await make_harness()
+
+
+def stats(**counts):
+    """A campaign's stats: the counts given, zero for the rest."""
+    return {name: counts.get(name, 0) for name in sl.STAT_NAMES}
 
 
 def assert_error(payload, code):
@@ -271,20 +326,36 @@ class TestConfig:
 
     @pytest.mark.parametrize("argv, env, message", [
         (["--failure-rate", "1.5"], {}, "--failure-rate must be between 0 and 1"),
-        (["--failure-rate", "nan"], {}, "finite"),
+        (["--failure-rate", "nan"], {}, "--failure-rate must be a finite number"),
         (["--port", "70000"], {}, "--port must be between"),
         (["--port", "http"], {}, "--port must be an integer"),
         (["--concurrency", "0"], {}, "--concurrency"),
         (["--max-retries", "-1"], {}, "--max-retries"),
         (["--queue-url", "redis://x"], {}, "--queue-url"),
-        (["--send-latency-ms", "6000"], {}, "half of --claim-timeout"),
+        (["--send-latency-ms", "6000"], {}, "--send-latency-ms must stay below half of --claim-timeout"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
-        ([], {"SMSLEOPARD_SEED": "maybe"}, "SMSLEOPARD_SEED must be 0 or 1"),
+        ([], {"SMSLEOPARD_SEED": "banana"}, "SMSLEOPARD_SEED must be one of 1, true, yes, on, 0"),
         ([], {"SMSLEOPARD_RETRY_BASE_MS": "soon"}, "SMSLEOPARD_RETRY_BASE_MS must be a number"),
+        ([], {"SMSLEOPARD_FAILURE_RATE": "2"}, "SMSLEOPARD_FAILURE_RATE must be between 0 and 1"),
+        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "6000"}, "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
+        (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"}, "--failure-rate must be between"),
     ])
     def test_bad_settings_are_refused(self, argv, env, message):
-        with pytest.raises(sl.ConfigError, match=message.replace("-", r"\-")):
+        with pytest.raises(sl.ConfigError, match=f"^{message}".replace("-", r"\-")):
             sl.load_config(argv, env)
+
+    @pytest.mark.parametrize("word, value", [("yes", True), ("ON", True), ("true", True), ("1", True),
+                                             ("off", False), ("No", False), ("false", False), ("0", False)])
+    def test_boolean_words(self, word, value):
+        assert sl.load_config([], {"SMSLEOPARD_SEED": word}).seed is value
+
+    def test_help_names_the_variables_the_limits_and_the_commands(self, capsys):
+        with pytest.raises(SystemExit):
+            sl.main(["--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        settings = [f.name for f in sl.dataclasses.fields(Config) if f.metadata["cli"]]
+        assert all(f"SMSLEOPARD_{name.upper()}" in text for name in settings)
+        assert "below half of --claim-timeout" in text and "bench" in text
 
     def test_main_reports_bad_settings_in_one_line_and_exits_non_zero(self, capsys):
         assert sl.main(["--failure-rate", "2"]) == 2
@@ -318,14 +389,64 @@ class TestTime:
         ("2027-01-15T11:00:00+03:00", T0),
         ("2027-01-15T08:00:00.250Z", T0 + 0.25),
         ("2027-01-15 03:00-0500", T0),
+        ("2027-01-15t08:00:00z", T0),  # RFC 3339 allows lowercase
+        ("9999-12-31T23:59:59Z", 253402300799.0),
     ])
     def test_parse_timestamp(self, text, expected):
         assert sl.parse_timestamp(text) == expected
 
-    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z", "", "1e9"])
+    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z", "", "1e9",
+                                      "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+01:00"])
     def test_parse_timestamp_wants_a_valid_time_with_a_zone(self, text):
         with pytest.raises(ValueError):
             sl.parse_timestamp(text)
+
+
+# ---------------------------------------------------------------------------
+# LIFECYCLE: the transition table
+# ---------------------------------------------------------------------------
+
+A, S = sl.Action, sl.CampaignStatus
+# The table of the README, written out once more by hand: (from, action) -> to.
+EXPECTED_MOVES = {
+    (S.DRAFT, A.SCHEDULE): S.SCHEDULED, (S.SCHEDULED, A.SCHEDULE): S.SCHEDULED,
+    (S.SCHEDULED, A.UNSCHEDULE): S.DRAFT,
+    (S.DRAFT, A.START): S.SENDING, (S.SCHEDULED, A.START): S.SENDING,
+    (S.SENDING, A.PAUSE): S.PAUSED, (S.PAUSED, A.RESUME): S.SENDING,
+    **{(status, A.CANCEL): S.CANCELLED for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
+    (S.SENDING, A.FINISH_SENT): S.SENT, (S.SENDING, A.FINISH_FAILED): S.FAILED,
+    **{(status, A.RETRY_FAILED): S.SENDING for status in (S.SENDING, S.PAUSED, S.SENT, S.FAILED)},
+    **{(status, A.ADD_RECIPIENTS): status for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
+    **{(status, A.EDIT_CONTENT): status for status in (S.DRAFT, S.SCHEDULED, S.PAUSED)},
+    **{(status, A.EDIT): status for status in (S.DRAFT, S.SCHEDULED)},
+    (S.DRAFT, A.DELETE): None,
+}
+
+
+class TestLifecycle:
+    @pytest.mark.parametrize("status", list(S))
+    @pytest.mark.parametrize("action", list(A))
+    def test_every_move_is_the_tables_and_nothing_else_is_allowed(self, status, action):
+        if (status, action) in EXPECTED_MOVES:
+            assert sl.next_status(status, action, 7) == EXPECTED_MOVES[status, action]
+        else:
+            with pytest.raises(sl.InvalidState) as raised:
+                sl.next_status(status, action, 7)
+            assert raised.value.code == "INVALID_STATE" and f"Campaign 7 is {status}" in raised.value.message
+
+    @pytest.mark.parametrize("status, allowed", [
+        (S.DRAFT, "send, edit, cancel, delete"), (S.SENDING, "send, pause, cancel, retry-failed"),
+        (S.PAUSED, "send, edit, resume, cancel, retry-failed"), (S.SENT, "retry-failed"),
+        (S.CANCELLED, None)])
+    def test_a_refusal_says_what_is_allowed(self, status, allowed):
+        with pytest.raises(sl.InvalidState) as raised:
+            sl.next_status(status, A.UNSCHEDULE, 3)
+        expected = f"allowed when {status}: {allowed}" if allowed else f"{status} is final"
+        assert raised.value.message == f"Campaign 3 is {status}; it cannot unschedule ({expected})"
+
+    def test_statuses_allowing(self):
+        assert sl.statuses_allowing(A.START) == ("draft", "scheduled")
+        assert sl.statuses_allowing(A.FINISH_SENT) == ("sending",)
 
 
 # ---------------------------------------------------------------------------
@@ -462,8 +583,18 @@ class TestStore:
         store = await sl.Store.open(path)
         await store.close()
         store = await sl.Store.open(path)
-        assert await store._fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
+        assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
         await store.close()
+
+    async def test_a_second_process_on_one_sqlite_file_is_refused(self, tmp_path, capsys):
+        path = str(tmp_path / "s.db")
+        store = await sl.Store.open(path)  # this process owns the file
+        code = await asyncio.to_thread(subprocess.run, [sys.executable, sl.__file__, "--db", path, "--port", "0"],
+                                       capture_output=True, text=True, timeout=30)
+        await store.close()
+        assert code.returncode == 2
+        assert code.stderr == (f"smsleopard: error: database {path!r} is in use by another SMSLeopard process; "
+                               "one process per SQLite file (PostgreSQL serves several)\n")
 
     async def test_a_newer_schema_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
@@ -472,22 +603,46 @@ class TestStore:
         with pytest.raises(sl.ConfigError, match="newer than this release"):
             await sl.Store.open(path)
 
+    async def test_a_version_1_database_is_upgraded_with_its_rows(self, tmp_path):
+        path = str(tmp_path / "v1.db")
+        with sqlite3.connect(path) as db:  # what release 1.0 left behind, a claim of its last run included
+            db.executescript(sl.MIGRATIONS[0] + SEED_SQL.split("UPDATE campaigns SET")[0].replace(
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days', '+2 minutes')", "''"))
+            db.execute("UPDATE outbound_messages SET claim_token = 7, claim_expires_at = 1 "
+                       "WHERE campaign_id = 2 AND customer_id = 1")
+            db.execute("UPDATE campaigns SET total_count = (SELECT count(*) FROM outbound_messages "
+                       "WHERE campaign_id = campaigns.id), sent_count = 11, failed_count = 1 WHERE id = 1")
+            db.execute("UPDATE campaigns SET total_count = 4 WHERE id = 2")
+            db.execute("PRAGMA user_version = 1")
+        store = await sl.Store.open(path)
+        assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
+        sent = await store.get_campaign(1)
+        assert (sent["status"], sl.message_stats(sent)) == ("sent", stats(total=12, sent=11, failed=1))
+        assert sent["started_at"] == sent["created_at"] and sent["finished_at"] == sent["updated_at"]
+        assert await store.db.fetch("SELECT count(*), count(claim_token) FROM outbound_messages "
+                                    "WHERE campaign_id = 2 AND status = 'pending'") == [(4, 0)]
+        assert await store.db.fetch("PRAGMA foreign_key_check") == []
+        await store.close()
+
     @pytest.mark.parametrize("sql", [
         INSERT_CAMPAIGN + "('x', 'fax', 'draft', 't', '', '')",
-        INSERT_CAMPAIGN + "('x', 'sms', 'paused', 't', '', '')",
+        INSERT_CAMPAIGN + "('x', 'sms', 'archived', 't', '', '')",
         INSERT_CAMPAIGN + "('', 'sms', 'draft', 't', '', '')",
         "UPDATE outbound_messages SET status = 'lost'",
+        "UPDATE outbound_messages SET status = 'sending'",  # a claim without its token
+        "UPDATE outbound_messages SET claim_token = 5 WHERE status = 'sent'",
         "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 1, '', '')",
         "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 999, '', '')",
         "INSERT INTO customers (phone, created_at) VALUES ('+254712000001', '')",
         "UPDATE campaigns SET sent_count = total_count + 1",
+        "UPDATE campaigns SET cancelled_count = -1",
     ])
     async def test_constraints_hold_in_the_database(self, sql):
         store = await sl.Store.open(":memory:")
         await store.seed_if_empty(SEED_SQL)
         with pytest.raises(sqlite3.IntegrityError):
-            async with store._write() as db:
-                await db.execute(sql)
+            async with store.db.transaction() as tx:
+                await tx.execute(sql)
         await store.close()
 
     async def test_every_hot_query_uses_an_index(self):
@@ -502,9 +657,12 @@ class TestStore:
             "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0",
             "SELECT * FROM customers WHERE location = 'x' ORDER BY id",
             "SELECT id FROM customers WHERE preferred_product = 'x'",
+            "SELECT last_error, status, count(*) FROM outbound_messages WHERE campaign_id = 1 "
+            "AND last_error IS NOT NULL AND status IN ('failed', 'pending') GROUP BY last_error, status",
+            "SELECT id FROM outbound_messages WHERE status = 'sending' AND claim_expires_at <= 5",
         ]
         for query in queries:
-            plan = " ".join(row[-1] for row in await store._fetch(f"EXPLAIN QUERY PLAN {query}"))
+            plan = " ".join(row[-1] for row in await store.db.fetch(f"EXPLAIN QUERY PLAN {query}"))
             assert "USING" in plan, (query, plan)
             assert "SCAN" not in plan or "COVERING INDEX" in plan, (query, plan)
         await store.close()
@@ -513,28 +671,30 @@ class TestStore:
         store = await sl.Store.open(":memory:")
         assert await store.seed_if_empty(SEED_SQL)
         assert not await store.seed_if_empty("this is not SQL")  # only a new database is seeded
-        customers = await store._fetch("SELECT first_name, last_name, location, preferred_product FROM customers")
+        customers = await store.db.fetch("SELECT first_name, last_name, location, preferred_product "
+                                         "FROM customers")
         assert len(customers) >= 10
         assert any(None in row for row in customers) and any("" in row for row in customers)
-        statuses = {status for status, in await store._fetch("SELECT status FROM campaigns")}
+        statuses = {status for status, in await store.db.fetch("SELECT status FROM campaigns")}
         assert len(statuses) >= 3
-        for campaign_id, total, sent, failed in await store._fetch(
-                "SELECT id, total_count, sent_count, failed_count FROM campaigns"):
-            counted = await store._fetch("SELECT count(*), sum(status = 'sent'), sum(status = 'failed') "
-                                         "FROM outbound_messages WHERE campaign_id = ?", (campaign_id,))
-            assert (total, sent, failed) == (counted[0][0], counted[0][1] or 0, counted[0][2] or 0)
+        for campaign_id, in await store.db.fetch("SELECT id FROM campaigns"):
+            counted = Counter(status for status, in await store.db.fetch(
+                "SELECT status FROM outbound_messages WHERE campaign_id = ?", (campaign_id,)))
+            stats = sl.message_stats(await store.get_campaign(campaign_id))
+            assert stats == {"total": sum(counted.values()), **{s: counted[s] for s in stats if s != "total"}}
+        # a message that was retried says why
+        assert await store.db.fetch("SELECT count(*) FROM outbound_messages "
+                                    "WHERE retry_count > 0 AND last_error IS NULL") == [(0,)]
         await store.close()
 
+
 class TestStoreHelpers:
-    def test_status_after_send(self):
-        now = T0
-        future, past = sl.utc_iso(now + 60), sl.utc_iso(now - 60)
-        assert sl.status_after_send("draft", None, 0, now) == "draft"
-        assert sl.status_after_send("draft", None, 3, now) == "sending"
-        assert sl.status_after_send("scheduled", future, 3, now) == "scheduled"
-        assert sl.status_after_send("scheduled", past, 3, now) == "sending"
-        assert sl.status_after_send("scheduled", past, 0, now) == "scheduled"
-        assert sl.status_after_send("sending", None, 3, now) == "sending"
+    def test_is_due(self):
+        future, past = sl.utc_iso(T0 + 60), sl.utc_iso(T0 - 60)
+        assert sl.is_due({"status": "draft", "scheduled_at": None}, T0)
+        assert not sl.is_due({"status": "scheduled", "scheduled_at": future}, T0)
+        assert sl.is_due({"status": "scheduled", "scheduled_at": past}, T0)
+        assert not sl.is_due({"status": "sending", "scheduled_at": None}, T0)
 
     def test_compact_ids(self):
         assert sl.compact_ids([3, 4, 5]) == range(3, 6)
@@ -631,7 +791,7 @@ class TestDispatch:
         assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!") for i in range(3))
         campaign = await h.campaign(campaign_id)
         assert campaign["status"] == "sent"
-        assert campaign["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 3, "failed": 0}
+        assert campaign["stats"] == stats(total=3, pending=0, sending=0, sent=3, failed=0)
 
     async def test_transient_failures_are_retried_then_failed_at_max(self, make_harness):
         h = await make_harness(max_retries=3)
@@ -689,10 +849,10 @@ class TestDispatch:
         ids = await h.add_customers(5)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.dispatcher.enqueue(messages)            # the same job twice more, while the first is queued
-        await h.dispatcher.enqueue(messages[::-1])
+        await h.campaigns.enqueue(messages)            # the same job twice more, while the first is queued
+        await h.campaigns.enqueue(messages[::-1])
         await h.settle()
-        await h.dispatcher.enqueue(messages)            # and once after everything is sent
+        await h.campaigns.enqueue(messages)            # and once after everything is sent
         await h.settle()
         assert sorted(h.sender.attempts.values()) == [1] * 5
         assert (await h.campaign(campaign_id))["stats"]["sent"] == 5
@@ -703,7 +863,7 @@ class TestDispatch:
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.dispatcher.enqueue(messages)
+        await h.campaigns.enqueue(messages)
         await h.sender.wait_for_in_flight(20)
         stats = (await h.campaign(campaign_id))["stats"]
         assert (stats["sending"], stats["pending"]) == (20, 0)
@@ -729,7 +889,7 @@ class TestDispatch:
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         assert campaign["status"] == "failed"
-        assert campaign["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 0, "failed": 3}
+        assert campaign["stats"] == stats(total=3, pending=0, sending=0, sent=0, failed=3)
 
     async def test_stats_stay_exact_under_a_random_workload(self, make_harness):
         h = await make_harness(max_retries=2, concurrency=7, batch_size=5)
@@ -744,8 +904,7 @@ class TestDispatch:
         for campaign_id in campaign_ids:
             campaign = await h.run_until_done(campaign_id)
             counted = Counter(m["status"] for m in await h.messages(campaign_id))
-            assert campaign["stats"] == {"total": 40, "pending": 0, "sending": 0, "sent": counted["sent"],
-                                         "failed": counted["failed"]}
+            assert campaign["stats"] == stats(total=40, sent=counted["sent"], failed=counted["failed"])
 
     async def test_more_messages_can_join_a_sending_campaign(self, h):
         ids = await h.add_customers(4)
@@ -784,8 +943,7 @@ class TestDispatch:
     async def test_a_template_broken_in_the_database_fails_its_messages(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        async with h.store._write() as db:
-            await db.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?", (campaign_id,))
+        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?", (campaign_id,))
         await h.send(campaign_id, {"customer_ids": ids})
         campaign = await h.run_until_done(campaign_id)
         message, = await h.messages(campaign_id)
@@ -890,8 +1048,8 @@ class TestRecovery:
         ids = await before.add_customers(50)
         campaign_id = await before.add_campaign("Hi {first_name}")
         await before.send(campaign_id, {"customer_ids": ids})
-        async with before.store._write() as conn:  # rendering happens at send time, not at queue time
-            await conn.execute("UPDATE customers SET first_name = 'Renamed' WHERE id = ?", (ids[0],))
+        # rendering happens at send time, not at queue time
+        await before.execute("UPDATE customers SET first_name = 'Renamed' WHERE id = ?", (ids[0],))
 
         after = await before.restart()
         campaign = await after.run_until_done(campaign_id)
@@ -901,7 +1059,7 @@ class TestRecovery:
         assert sorted(after.sender.attempts.values()) == [1] * 50
         assert campaign["stats"]["sent"] == 50
 
-    async def test_claims_left_by_a_crash_lapse_then_the_message_is_retried(self, make_harness, tmp_path):
+    async def test_claims_a_crash_left_are_released_at_the_next_start(self, make_harness, tmp_path):
         db = str(tmp_path / "r.db")
         before = await make_harness(db=db, run_workers=False, claim_timeout=10)
         ids = await before.add_customers(6)
@@ -910,15 +1068,27 @@ class TestRecovery:
         claim = await before.store.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
         assert len(claim.rows) == 2
 
-        after = await before.restart(claim_timeout=10)
-        await after.settle()
-        campaign = await after.campaign(campaign_id)
-        assert campaign["stats"] == {"total": 6, "pending": 0, "sending": 2, "sent": 4, "failed": 0}
-        after.clock.advance(10)  # the dead process's lease runs out
+        after = await before.restart(claim_timeout=10)  # the only process on the file: those claims are dead
         campaign = await after.run_until_done(campaign_id)
-        assert campaign["stats"] == {"total": 6, "pending": 0, "sending": 0, "sent": 6, "failed": 0}
+        assert campaign["stats"] == stats(total=6, sent=6)
         assert sorted(after.sender.attempts.values()) == [1] * 6
         assert [m["retry_count"] for m in await after.messages(campaign_id)] == [0] * 6
+
+    async def test_the_healer_hands_a_dead_workers_lapsed_claims_to_a_live_one(self, make_harness):
+        h = await make_harness(claim_timeout=10, run_workers=False)
+        ids = await h.add_customers(3)
+        campaign_id = await h.launch(ids)
+        messages = [m["id"] for m in await h.messages(campaign_id)]
+        await h.store.claim(messages[1:], T0, 777, T0 + 10)  # another worker claimed two, then died
+        h.dispatcher.start()  # this worker starts now
+        h.app[sl.HEALER].start()
+        await h.dispatcher.drain()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=3, sent=1, sending=2)
+        h.clock.advance(10 + sl.HEAL_INTERVAL)
+        await h.app[sl.HEALER].idle.wait()
+        await h.dispatcher.drain()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=3, sent=3)
+        assert sorted(h.sender.attempts.values()) == [1] * 3
 
     async def test_a_lapsed_claim_found_at_start_is_released_at_once(self, make_harness, tmp_path):
         db = str(tmp_path / "r.db")
@@ -1003,22 +1173,23 @@ class TestScheduler:
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"]["sent"] == 4
 
-    async def test_a_broker_outage_when_a_campaign_falls_due_does_not_stop_the_scheduler(self, h, clock, caplog):
+    async def test_a_broker_outage_when_a_campaign_falls_due_does_not_stop_the_scheduler(
+            self, make_harness, clock, caplog):
+        h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(2)
         campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
         await h.send(campaign_id, {"customer_ids": ids})
-        working_queue = h.dispatcher._queue
-        h.dispatcher._queue = BrokenQueue(clock)
+        h.queue.broken = True
         h.clock.advance(10)
         await h.settle()
         assert "broker is gone" in caplog.text and not h.app[sl.CRASHED].is_set()
         assert (await h.campaign(campaign_id))["status"] == "sending"  # started; its messages wait for the queue
-        h.dispatcher._queue = working_queue
-        await h.dispatcher.recover()  # what the broker's return triggers
+        h.queue.broken = False
+        h.clock.advance(sl.HEAL_INTERVAL)  # the healer's next look publishes what the outage left behind
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
         ids = await h.add_customers(1)  # and the scheduler still works
-        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 20))
+        later = await h.add_campaign(scheduled_at=sl.utc_iso(h.clock.now() + 10))
         await h.send(later, {"customer_ids": ids})
         h.clock.advance(10)
         await h.settle()
@@ -1061,7 +1232,7 @@ class TestShutdown:
         assert {m["retry_count"] for m in messages} == {0}
         stats = (await h.campaign(campaign_id))["stats"]
         assert (stats["sent"], stats["pending"], stats["sending"]) == (4, 6, 0)
-        claimed = await h.store._fetch("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
+        claimed = await h.sql("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
         assert claimed == [(0,)]
 
     async def test_stop_is_bounded_when_the_provider_hangs(self, make_harness):
@@ -1072,9 +1243,9 @@ class TestShutdown:
         await h.sender.wait_for_in_flight(2)
         await asyncio.wait_for(h.dispatcher.stop(timeout=0.01), timeout=5)
         messages = await h.messages(campaign_id)
-        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [
-            ("pending", 1, "interrupted by shutdown")] * 2
-        assert (await h.campaign(campaign_id))["stats"]["sending"] == 0
+        # our own shutdown interrupted them: released, no retry used up
+        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [("pending", 0, None)] * 2
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
 
 # ---------------------------------------------------------------------------
@@ -1085,7 +1256,7 @@ class TestShutdown:
 def openapi_validator(schema):
     import jsonschema
 
-    document = sl.openapi_document()
+    document = sl.openapi_document(api_key_required=True)
     return jsonschema.Draft202012Validator({**schema, "components": document["components"]},
                                            format_checker=jsonschema.FormatChecker())
 
@@ -1101,6 +1272,14 @@ class TestOpenApi:
                   if route.method != "HEAD"}
         described = {(path, method) for path, item in document["paths"].items() for method in item}
         assert served == described
+
+    async def test_security_is_declared_only_when_a_key_is_set(self, make_harness):
+        open_service = await make_harness()
+        assert "security" not in await open_service.get("/openapi.json")
+        keyed = await make_harness(api_key="k")
+        status, document = await keyed.request("GET", "/openapi.json", headers={"Authorization": "Bearer k"})
+        assert status == 200 and document["security"] == [{"bearer": []}]
+        assert document["paths"]["/health"]["get"]["security"] == []
 
     async def test_the_document_is_well_formed(self):
         import jsonschema
@@ -1118,7 +1297,7 @@ class TestOpenApi:
     async def test_real_answers_match_the_description(self, make_harness):
         h = await make_harness(api_key="k")
         auth = {"Authorization": "Bearer k"}
-        document = sl.openapi_document()
+        document = sl.openapi_document(api_key_required=True)
         checked = Counter()
 
         async def call(method, template, path=None, body=None, *, raw=None, headers=auth):
@@ -1164,7 +1343,21 @@ class TestOpenApi:
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
         await h.settle()
         await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("GET", "/campaigns/{id}/errors", f"/campaigns/{campaign['id']}/errors")
         await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
+        await call("POST", "/campaigns/{id}/pause", f"/campaigns/{campaign['id']}/pause")
+        await call("POST", "/campaigns/{id}/retry-failed", f"/campaigns/{campaign['id']}/retry-failed")
+        other = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        path = f"/campaigns/{other['id']}"
+        await call("PATCH", "/campaigns/{id}", path, {"name": "m", "scheduled_at": sl.utc_iso(T0 + 60)})
+        await call("PATCH", "/campaigns/{id}", path, {"status": "sent"})
+        await call("POST", "/campaigns/{id}/send", path + "/send", {"customer_ids": [customer["id"]]})
+        await call("POST", "/campaigns/{id}/cancel", path + "/cancel", raw=b"{}")
+        await call("POST", "/campaigns/{id}/resume", path + "/resume")
+        await call("DELETE", "/campaigns/{id}", path)
+        draft = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        response = await h.client.delete(f"/campaigns/{draft['id']}", headers=auth)
+        assert response.status == 204 and "204" in document["paths"]["/campaigns/{id}"]["delete"]["responses"]
         await call("GET", "/health", headers={})
         await call("GET", "/campaigns", headers={})
         await call("PUT", "/campaigns", body={})
@@ -1261,7 +1454,8 @@ class TestCampaignsApi:
         assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp", "status": "draft",
                             "base_template": "Hi {first_name|there}", "scheduled_at": None,
                             "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
-                            "stats": {"total": 0, "pending": 0, "sending": 0, "sent": 0, "failed": 0}}
+                            "started_at": None, "finished_at": None, "stats": stats(),
+                            "progress": {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}}
         assert await h.campaign(campaign["id"]) == campaign
 
     async def test_a_future_time_schedules_it(self, h):
@@ -1334,7 +1528,7 @@ class TestCampaignsApi:
 
     @pytest.mark.parametrize("query, words", [
         ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"), ("page=x", "page"),
-        ("page=-1", "page"), ("channel=fax", "channel"), ("status=paused", "status"), ("colour=red", "colour"),
+        ("page=-1", "page"), ("channel=fax", "channel"), ("status=halted", "status"), ("colour=red", "colour"),
         ("page=1&page=2", "more than once"), ("channel=", "empty"), ("cursor=abc", "cursor"),
         ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=2&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "either"),
     ])
@@ -1366,8 +1560,7 @@ class TestSendApi:
         messages = await quiet.messages(campaign_id)
         assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"]) for m in messages] == [
             (ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
-        assert (await quiet.campaign(campaign_id))["stats"] == {"total": 2, "pending": 2, "sending": 0,
-                                                                "sent": 0, "failed": 0}
+        assert (await quiet.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
     async def test_sending_again_duplicates_nothing(self, quiet):
         ids = await quiet.add_customers(4)
@@ -1378,7 +1571,7 @@ class TestSendApi:
         again = await quiet.send(campaign_id, {"all_customers": True})
         assert (again["messages_queued"], again["duplicates_skipped"]) == (0, 4)
         assert len(await quiet.messages(campaign_id)) == 4
-        assert quiet.dispatcher._queue.ready() == 2  # each message was published once
+        assert quiet.queue.ready() == 2  # each message was published once
 
     async def test_segments(self, quiet):
         await quiet.add_customers(2, location="Nairobi", preferred_product="Shoes")
@@ -1390,11 +1583,14 @@ class TestSendApi:
         result = await quiet.send(campaign_id, {"segment": {"location": "Nairobi"}})
         assert (result["messages_queued"], result["duplicates_skipped"]) == (3, 2)
 
-    async def test_an_empty_segment_leaves_a_draft_a_draft(self, quiet):
+    async def test_a_segment_that_matches_nobody_is_400_naming_it(self, quiet):
         await quiet.add_customers(1, location="Nairobi")
         campaign_id = await quiet.add_campaign()
-        result = await quiet.send(campaign_id, {"segment": {"location": "Atlantis"}})
-        assert (result["messages_queued"], result["status"]) == (0, "draft")
+        payload = await quiet.send(campaign_id, {"segment": {"location": "Narobi"}}, expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert "the segment location 'Narobi' matches no customer" in payload["error"]["message"]
+        campaign = await quiet.campaign(campaign_id)
+        assert (campaign["status"], campaign["stats"]["total"]) == ("draft", 0)
 
     async def test_unknown_customers_create_nothing(self, quiet):
         ids = await quiet.add_customers(2)
@@ -1447,7 +1643,7 @@ class TestSendApi:
         ids = await quiet.add_customers(2)
         campaign_id = await quiet.add_campaign(scheduled_at=sl.utc_iso(T0 + 600))
         assert (await quiet.send(campaign_id, {"customer_ids": ids}))["status"] == "scheduled"
-        assert quiet.dispatcher._queue.ready() == 0
+        assert quiet.queue.ready() == 0
 
     async def test_message_pages_filter_and_continue(self, quiet):
         ids = await quiet.add_customers(25)
@@ -1525,18 +1721,424 @@ class TestPreviewApi:
 
 
 # ---------------------------------------------------------------------------
-# HTTP: every error code, health, API key, idempotency
+# HTTP: the campaign lifecycle (pause, resume, cancel, retry-failed, edit, delete)
 # ---------------------------------------------------------------------------
 
 
-class BrokenQueue(sl.MemoryQueue):
-    """An in-process queue that refuses jobs, like a broker that went away."""
+async def act(h, campaign_id, action, expect=200, **kwargs):
+    return await h.post(f"/campaigns/{campaign_id}/{action}", expect=expect, **kwargs)
 
-    async def publish(self, jobs, delay=0.0):
-        raise sl.QueueUnavailable("the broker is gone")
 
-    def healthy(self):
-        return False
+async def listed_counts(h, campaign_id):
+    """How many messages `?status=` lists for each status."""
+    return {status: (await h.get(f"/campaigns/{campaign_id}/messages?status={status}&page_size=1"))[
+        "pagination"]["total_count"] for status in sl.MessageStatus}
+
+
+class TestPauseAndResume:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_pause_stops_new_attempts_at_once_and_resume_continues(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(10)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        paused = await act(h, campaign_id, "pause")
+        assert paused["status"] == "paused" and paused["progress"]["eta_seconds"] is None
+        h.sender.gate.set()  # the two in flight finish and are recorded; nothing else starts
+        await h.settle()
+        assert h.sender.calls == 2
+        campaign = await h.campaign(campaign_id)
+        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=10, pending=8, sent=2))
+        resumed = await act(h, campaign_id, "resume")
+        assert resumed["status"] == "sending"
+        campaign = await h.run_until_done(campaign_id)
+        assert campaign["stats"] == stats(total=10, sent=10)
+        assert sorted(h.sender.attempts.values()) == [1] * 10
+
+    async def test_a_paused_campaign_takes_more_recipients_and_they_wait(self, h):
+        ids = await h.add_customers(4)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids[:2])
+        await h.sender.wait_for_in_flight(2)
+        await act(h, campaign_id, "pause")
+        result = await h.send(campaign_id, {"customer_ids": ids})
+        assert (result["messages_queued"], result["status"]) == (2, "paused")
+        h.sender.gate.set()
+        await h.settle()
+        assert h.sender.calls == 2 and (await h.campaign(campaign_id))["stats"]["pending"] == 2
+        await act(h, campaign_id, "resume")
+        assert (await h.run_until_done(campaign_id))["stats"] == stats(total=4, sent=4)
+
+    async def test_resume_with_nothing_left_finishes_the_campaign(self, h):
+        ids = await h.add_customers(1)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(1)
+        await act(h, campaign_id, "pause")
+        h.sender.gate.set()
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "paused"  # settled, but paused
+        assert (await act(h, campaign_id, "resume"))["status"] == "sent"
+
+    async def test_pausing_and_resuming_many_times_attempts_each_message_once(self, make_harness):
+        h = await make_harness(concurrency=4, batch_size=100)
+        h.sender.latency = 0.001
+        ids = await h.add_customers(2000)
+        campaign_id = await h.launch(ids)
+        pauses = 0
+        while (await h.campaign(campaign_id))["status"] == "sending":
+            await h.sender.wait_for_calls(min(h.sender.calls + 50, len(ids)))
+            status, answer = await h.request("POST", f"/campaigns/{campaign_id}/pause")
+            assert status == 200 or answer["error"]["message"].startswith("Campaign 1 is sent;"), answer
+            started = h.sender.calls  # every attempt begun before the answer, and none after
+            await h.settle()
+            assert h.sender.calls == started and h.sender.in_flight == 0
+            campaign = await h.campaign(campaign_id)
+            assert campaign["stats"]["sending"] == 0 and campaign["status"] in ("paused", "sent")
+            if campaign["status"] == "paused":
+                pauses += 1
+                await act(h, campaign_id, "resume")
+        campaign = await h.run_until_done(campaign_id)
+        assert campaign["stats"] == stats(total=2000, sent=2000)
+        assert h.sender.calls == 2000 and set(h.sender.attempts.values()) == {1}
+        assert pauses >= 10, pauses
+
+    async def test_a_retry_waiting_through_a_pause_is_attempted_once_after_it(self, make_harness):
+        h = await make_harness(retry_base_ms=1000)
+        ids = await h.add_customers(2)
+        h.sender.script[h.phones[0]] = transient(1)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        await act(h, campaign_id, "pause")
+        h.clock.advance(5)  # its retry falls due while paused: not attempted
+        await h.settle()
+        assert h.sender.attempts[h.phones[0]] == 1
+        await act(h, campaign_id, "resume")
+        campaign = await h.run_until_done(campaign_id)
+        assert campaign["stats"] == stats(total=2, sent=2) and h.sender.attempts[h.phones[0]] == 2
+
+    async def test_a_pause_holds_across_a_restart(self, make_harness, tmp_path):
+        before = await make_harness(db=str(tmp_path / "p.db"), concurrency=3)
+        ids = await before.add_customers(5)
+        before.sender.gate = asyncio.Event()
+        campaign_id = await before.launch(ids)
+        await before.sender.wait_for_in_flight(3)
+        await act(before, campaign_id, "pause")
+        before.sender.gate.set()
+        await before.settle()
+
+        after = await before.restart()
+        await after.settle()
+        campaign = await after.campaign(campaign_id)
+        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=5, pending=2, sent=3))
+        assert after.sender.calls == 3
+        await act(after, campaign_id, "resume")
+        assert (await after.run_until_done(campaign_id))["stats"] == stats(total=5, sent=5)
+        assert sorted(after.sender.attempts.values()) == [1] * 5
+
+    @pytest.mark.parametrize("action", ["pause", "resume"])
+    async def test_the_wrong_moment_is_409_naming_the_status(self, h, action):
+        campaign_id = await h.add_campaign()
+        payload = await act(h, campaign_id, action, expect=409)
+        assert_error(payload, "INVALID_STATE")
+        assert payload["error"]["message"].startswith(f"Campaign {campaign_id} is draft; it cannot {action}")
+        assert (await h.campaign(campaign_id))["status"] == "draft"
+
+
+class TestCancel:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_cancel_is_final_and_pending_messages_are_never_attempted(self, make_harness):
+        h = await make_harness(concurrency=2, max_retries=3)
+        ids = await h.add_customers(6)
+        h.sender.script[h.phones[0]] = transient(1)  # in flight when cancelled, fails: never retried
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        cancelled = await act(h, campaign_id, "cancel")
+        assert cancelled["status"] == "cancelled" and cancelled["finished_at"] == sl.utc_iso(T0)
+        # the batch's claimed messages show as sending until it records them: two at the provider,
+        # the others released unattempted, and then cancelled
+        assert cancelled["stats"]["pending"] == 0
+        h.sender.gate.set()
+        await h.settle()
+        h.clock.advance(61)
+        await h.settle()
+        assert h.sender.calls == 2
+        campaign = await h.campaign(campaign_id)
+        assert (campaign["status"], campaign["stats"]) == ("cancelled", stats(total=6, sent=1, cancelled=5))
+        assert await listed_counts(h, campaign_id) == {**{s: 0 for s in sl.MessageStatus}, "sent": 1,
+                                                       "cancelled": 5}
+
+    async def test_a_scheduled_campaign_can_be_called_off(self, h):
+        ids = await h.add_customers(2)
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
+        await h.send(campaign_id, {"customer_ids": ids})
+        await act(h, campaign_id, "cancel")
+        h.clock.advance(120)
+        await h.settle()
+        assert h.sender.calls == 0
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, cancelled=2)
+
+    async def test_nothing_can_be_done_to_a_cancelled_campaign(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        await act(h, campaign_id, "cancel")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+        for action in ("pause", "resume", "retry-failed", "cancel"):
+            payload = await act(h, campaign_id, action, expect=409)
+            assert_error(payload, "INVALID_STATE")
+            assert "cancelled is final" in payload["error"]["message"]
+        payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"name": "x"}, expect=409)
+        assert_error(payload[1], "INVALID_STATE")
+
+    async def test_claims_a_crash_left_on_a_cancelled_campaign_end_cancelled(self, make_harness, tmp_path):
+        before = await make_harness(db=str(tmp_path / "c.db"), run_workers=False, claim_timeout=10)
+        ids = await before.add_customers(2)
+        campaign_id = await before.launch(ids)
+        messages = [m["id"] for m in await before.messages(campaign_id)]
+        await before.store.claim(messages, T0, 99, T0 + 10)  # a worker that then died
+        await act(before, campaign_id, "cancel")
+        after = await before.restart()
+        after.clock.advance(10)
+        after.clock.advance(sl.HEAL_INTERVAL)
+        await after.campaigns.recover()
+        assert (await after.campaign(campaign_id))["stats"] == stats(total=2, cancelled=2)
+        assert after.sender.calls == 0
+
+
+class TestRetryFailed:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_exactly_the_failed_messages_are_sent_again_from_zero(self, make_harness):
+        h = await make_harness(max_retries=1)
+        ids = await h.add_customers(4)
+        h.sender.script[h.phones[1]] = transient(2)
+        h.sender.script[h.phones[3]] = [sl.PermanentSendError("blocked by carrier")]
+        campaign_id = await h.launch(ids)
+        campaign = await h.run_until_done(campaign_id)
+        assert (campaign["status"], campaign["stats"]) == ("sent", stats(total=4, sent=2, failed=2))
+        h.sender.gate = asyncio.Event()
+        result = await act(h, campaign_id, "retry-failed")
+        assert result == {"campaign_id": campaign_id, "messages_requeued": 2, "status": "sending"}
+        await h.sender.wait_for_in_flight(2)
+        requeued = [m for m in await h.messages(campaign_id) if m["status"] != "sent"]
+        assert [(m["customer_id"], m["status"], m["retry_count"], m["last_error"]) for m in requeued] == [
+            (ids[1], "sending", 0, "provider timeout"),  # the error stays until the next attempt's outcome
+            (ids[3], "sending", 0, "blocked by carrier")]
+        h.sender.gate.set()
+        campaign = await h.run_until_done(campaign_id)
+        assert (campaign["status"], campaign["stats"]) == ("sent", stats(total=4, sent=4))
+        assert campaign["finished_at"] is not None
+        assert [h.sender.attempts[phone] for phone in h.phones] == [1, 3, 1, 2]
+
+    async def test_no_failed_message_is_409(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        payload = await act(h, campaign_id, "retry-failed", expect=409)
+        assert_error(payload, "INVALID_STATE")
+        assert "no failed messages" in payload["error"]["message"]
+
+
+class TestEditAndDelete:
+    pytestmark = pytest.mark.asyncio
+
+    async def patch(self, h, campaign_id, body, expect=200):
+        return (await h.request("PATCH", f"/campaigns/{campaign_id}", body, expect=expect))[1]
+
+    async def test_a_draft_is_edited_and_scheduled_and_back(self, h):
+        campaign_id = await h.add_campaign()
+        h.clock.advance(5)
+        edited = await self.patch(h, campaign_id, {"name": "Renamed", "channel": "whatsapp",
+                                                   "base_template": "Hello {first_name|you}"})
+        assert (edited["name"], edited["channel"], edited["base_template"], edited["status"]) == (
+            "Renamed", "whatsapp", "Hello {first_name|you}", "draft")
+        assert edited["updated_at"] == sl.utc_iso(T0 + 5) and edited["created_at"] == sl.utc_iso(T0)
+        scheduled = await self.patch(h, campaign_id, {"scheduled_at": "2027-01-15T10:00:00Z"})
+        assert (scheduled["status"], scheduled["scheduled_at"]) == ("scheduled", "2027-01-15T10:00:00.000Z")
+        back = await self.patch(h, campaign_id, {"scheduled_at": None})
+        assert (back["status"], back["scheduled_at"]) == ("draft", None)
+        assert await h.campaign(campaign_id) == back
+
+    async def test_a_rescheduled_campaign_goes_out_at_its_new_time(self, h):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 600))
+        await h.send(campaign_id, {"customer_ids": ids})
+        await self.patch(h, campaign_id, {"scheduled_at": sl.utc_iso(T0 + 30)})
+        await h.settle()
+        h.clock.advance(30)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["status"] == "sent"
+
+    async def test_a_paused_campaign_takes_a_new_text_for_what_is_left(self, make_harness):
+        h = await make_harness(concurrency=1)
+        ids = await h.add_customers(3)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids, template="Hi {first_name}, tpyo")
+        await h.sender.wait_for_in_flight(1)
+        await act(h, campaign_id, "pause")
+        await self.patch(h, campaign_id, {"base_template": "Hi {first_name}, fixed"})
+        for body in ({"channel": "whatsapp"}, {"scheduled_at": sl.utc_iso(T0 + 60)}):
+            assert_error(await self.patch(h, campaign_id, body, expect=409), "INVALID_STATE")
+        h.sender.gate.set()
+        await act(h, campaign_id, "resume")
+        await h.run_until_done(campaign_id)
+        assert [m["rendered_content"] for m in await h.messages(campaign_id)] == [
+            "Hi Name0, tpyo", "Hi Name1, fixed", "Hi Name2, fixed"]
+
+    async def test_a_sending_campaign_cannot_be_edited(self, h):
+        ids = await h.add_customers(1)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        payload = await self.patch(h, campaign_id, {"name": "x"}, expect=409)
+        assert_error(payload, "INVALID_STATE")
+        assert "is sending; it cannot edit (allowed when sending: send, pause, cancel" in payload["error"]["message"]
+        h.sender.gate.set()
+
+    @pytest.mark.parametrize("body, words", [
+        ({}, "at least one"),
+        ({"nickname": "x"}, "unknown field 'nickname'"),
+        ({"status": "sent"}, "status is read-only"),
+        ({"stats": {}}, "stats is read-only"),
+        ({"name": " "}, "blank"),
+        ({"channel": "fax"}, "channel"),
+        ({"base_template": "Hi {nme}"}, "{nme}"),
+        ({"scheduled_at": "2020-01-01T00:00:00Z"}, "future"),
+        ({"scheduled_at": "9999-12-31T23:59:59-14:00"}, "ISO-8601"),
+        ([], "object"),
+    ])
+    async def test_bad_edits_change_nothing(self, h, body, words):
+        campaign_id = await h.add_campaign()
+        before = await h.campaign(campaign_id)
+        payload = await self.patch(h, campaign_id, body, expect=400)
+        assert payload["error"]["code"] in ("VALIDATION_ERROR", "INVALID_TEMPLATE") and words in payload[
+            "error"]["message"]
+        assert await h.campaign(campaign_id) == before
+
+    async def test_delete_a_draft_without_messages(self, h):
+        campaign_id = await h.add_campaign()
+        response = await h.client.delete(f"/campaigns/{campaign_id}")
+        assert response.status == 204 and await response.read() == b""
+        assert_error(await h.get(f"/campaigns/{campaign_id}", expect=404), "CAMPAIGN_NOT_FOUND")
+
+    async def test_only_an_empty_draft_can_be_deleted(self, h):
+        ids = await h.add_customers(1)
+        with_messages = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
+        await h.send(with_messages, {"customer_ids": ids})
+        await self.patch(h, with_messages, {"scheduled_at": None})  # a draft again, with its message
+        scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
+        for campaign_id, words in ((with_messages, "has 1 messages; cancel it instead"),
+                                   (scheduled, "is scheduled; it cannot delete")):
+            status, payload = await h.request("DELETE", f"/campaigns/{campaign_id}")
+            assert status == 409 and words in payload["error"]["message"]
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 2
+
+
+class TestErrorBreakdown:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_what_went_wrong_most_frequent_first(self, make_harness):
+        h = await make_harness(max_retries=1)
+        ids = await h.add_customers(7)
+        for phone in h.phones[:3]:
+            h.sender.script[phone] = [sl.PermanentSendError("blocked by carrier")]
+        h.sender.script[h.phones[3]] = transient(5, "provider timeout")
+        h.sender.script[h.phones[4]] = [sl.PermanentSendError("no route")]
+        h.sender.script[h.phones[5]] = transient(1, "throttled by carrier")  # retrying when we look
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        breakdown = await h.get(f"/campaigns/{campaign_id}/errors")
+        assert breakdown["data"] == [
+            {"last_error": "blocked by carrier", "status": "failed", "count": 3},
+            {"last_error": "no route", "status": "failed", "count": 1},
+            {"last_error": "provider timeout", "status": "pending", "count": 1},
+            {"last_error": "throttled by carrier", "status": "pending", "count": 1}]
+        assert breakdown["pagination"] == {"page": 1, "page_size": 20, "total_count": 4, "total_pages": 1,
+                                           "next_cursor": None}
+        second = await h.get(f"/campaigns/{campaign_id}/errors?page=2&page_size=3")
+        assert [row["last_error"] for row in second["data"]] == ["throttled by carrier"]
+        assert_error(await h.get("/campaigns/99/errors", expect=404), "CAMPAIGN_NOT_FOUND")
+
+
+class TestStatsAndProgress:
+    @pytest.mark.asyncio
+    async def test_every_counted_status_can_be_listed(self, make_harness):
+        h = await make_harness(concurrency=2, max_retries=2)
+        ids = await h.add_customers(8)
+        h.sender.script[h.phones[0]] = [sl.PermanentSendError("no route")]
+        h.sender.script[h.phones[1]] = transient(1)
+        first = await h.launch(ids[:2])
+        await h.settle()  # one failed, one pending for a retry
+        h.sender.gate = asyncio.Event()
+        second = await h.launch(ids[2:])
+        await h.sender.wait_for_in_flight(2)  # two sending, four pending
+        for campaign_id in (first, second):
+            campaign = await h.campaign(campaign_id)
+            listed = await listed_counts(h, campaign_id)
+            assert {status: campaign["stats"][status] for status in listed} == listed
+        assert (await h.campaign(first))["stats"] == stats(total=2, pending=1, failed=1)
+        assert (await h.campaign(second))["stats"] == stats(total=6, sending=6)  # one claimed batch
+        await act(h, second, "cancel")
+        h.sender.gate.set()
+        await h.settle()
+        assert await listed_counts(h, second) == {**{s: 0 for s in sl.MessageStatus}, "sent": 2,
+                                                  "cancelled": 4}
+        assert (await h.campaign(second))["stats"] == stats(total=6, sent=2, cancelled=4)
+
+    @pytest.mark.asyncio
+    async def test_start_and_finish_times(self, h):
+        ids = await h.add_customers(2)
+        campaign_id = await h.add_campaign()
+        h.clock.advance(10)
+        await h.send(campaign_id, {"customer_ids": ids})
+        started = await h.campaign(campaign_id)
+        assert started["started_at"] == sl.utc_iso(T0 + 10)
+        await h.settle()
+        done = await h.campaign(campaign_id)
+        assert (done["started_at"], done["finished_at"]) == (sl.utc_iso(T0 + 10), sl.utc_iso(T0 + 10))
+        assert done["progress"] == {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}
+
+    @pytest.mark.asyncio
+    async def test_progress_is_sampled_from_what_settles(self, make_harness):
+        h = await make_harness(batch_size=20)
+        ids = await h.add_customers(11)
+        h.sender.script[h.phones[0]] = transient(1)  # still to be retried when we look
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(11)
+        h.clock.advance(2)
+        h.sender.gate.set()
+        await h.settle()  # 10 settled in the 2 seconds since the start
+        campaign = await h.campaign(campaign_id)
+        assert campaign["status"] == "sending"
+        assert campaign["progress"] == {"percent": 90.9, "rate_per_second": 5.0, "eta_seconds": 1}
+
+    @pytest.mark.parametrize("row, now, expected", [
+        ({"status": "draft", "rate_at": None, "rate": 0.0, "rate_settled": 0, "finished_at": None},
+         T0, {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
+          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 20.0, "eta_seconds": 3}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
+          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 20, "finished_at": None,
+          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 2.0, "eta_seconds": 30}),
+        ({"status": "paused", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
+          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sent", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": "x",
+          "sent_count": 100}, T0 + 1, {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}),
+    ])
+    def test_progress(self, row, now, expected):
+        counters = {"total_count": 100, "sending_count": 0, "sent_count": 0, "failed_count": 0,
+                    "cancelled_count": 0, "suppressed_count": 0}
+        assert sl.campaign_progress({**counters, **row}, now) == expected
+
+
+# ---------------------------------------------------------------------------
+# HTTP: every error code, health, API key, idempotency
+# ---------------------------------------------------------------------------
 
 
 class TestErrors:
@@ -1595,14 +2197,18 @@ class TestErrors:
         ids = {first.headers["X-Request-Id"], second.headers["X-Request-Id"]}
         assert len(ids) == 2 and all(len(i) == 16 for i in ids)  # fresh ids, not the caller's bad one
 
-    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock, sender):
-        h = await make_harness(run_workers=False)
+    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock):
+        h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(2)
         campaign_id = await h.add_campaign()
-        h.app[sl.DISPATCHER]._queue = BrokenQueue(clock)
+        h.queue.broken = True
         payload = await h.send(campaign_id, {"customer_ids": ids}, expect=503)
         assert_error(payload, "QUEUE_UNAVAILABLE")
         assert [m["status"] for m in await h.messages(campaign_id)] == ["pending", "pending"]
+        h.queue.broken = False
+        h.clock.advance(sl.HEAL_INTERVAL)  # the healer publishes them once the queue is back
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
 
     async def test_every_error_code_is_documented(self):
         assert set(sl.ERROR_CODES) >= {"VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS",
@@ -1758,7 +2364,8 @@ class TestHostileInput:
 
     async def test_a_corpus_of_bad_input_at_every_endpoint(self, h):
         customer, = await h.add_customers(1)
-        campaign_id = await h.add_campaign()
+        campaign_id = await h.launch([customer])  # sent: every action on it is refused
+        await h.settle()
         paths = {}
         for route in h.app.router.routes():
             if route.method != "HEAD":
@@ -1781,6 +2388,7 @@ class TestHostileInput:
                         assert_error(payload, payload["error"]["code"])
         assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
         assert (await h.get(f"/customers/{customer}"))["id"] == customer
 
     @pytest.mark.parametrize("query", HOSTILE_QUERIES)
@@ -1874,8 +2482,8 @@ class TestProperties:
     def test_audience_validation_only_ever_answers_400(self, body):
         try:
             audience = sl.parse_audience(body)
-        except sl.ApiError as exc:
-            assert exc.status == 400 and exc.code == "VALIDATION_ERROR"
+        except sl.Invalid as exc:
+            assert exc.code == "VALIDATION_ERROR"
         else:
             assert sum((bool(audience.customer_ids), audience.all_customers, bool(audience.segment))) == 1
 
@@ -1884,8 +2492,8 @@ class TestProperties:
     def test_customer_validation_only_ever_answers_400(self, body):
         try:
             customer = sl.parse_customer(body, "")
-        except sl.ApiError as exc:
-            assert exc.status == 400 and exc.code == "VALIDATION_ERROR"
+        except sl.Invalid as exc:
+            assert exc.code == "VALIDATION_ERROR"
         else:
             assert sl.PHONE_PATTERN.fullmatch(customer["phone"])
 
@@ -1894,8 +2502,8 @@ class TestProperties:
     def test_cursors_only_ever_answer_400(self, text):
         try:
             after, page = sl.decode_cursor(text, "campaigns")
-        except sl.ApiError as exc:
-            assert exc.status == 400
+        except sl.Invalid as exc:
+            assert exc.code == "VALIDATION_ERROR"
         else:
             assert after >= 1 and page >= 1
 
@@ -1996,7 +2604,7 @@ def assert_each_customer_got_one_sent_message(svc, customers=300):
     assert all(content == f"Hi N{customer - 1}" for customer, _, _, content, _ in rows)
     campaign = svc.call("GET", "/campaigns/1")
     assert campaign["status"] == "sent"
-    assert campaign["stats"] == {"total": customers, "pending": 0, "sending": 0, "sent": customers, "failed": 0}
+    assert campaign["stats"] == stats(total=customers, pending=0, sending=0, sent=customers, failed=0)
 
 
 class TestCrashSafety:
@@ -2028,6 +2636,23 @@ class TestCrashSafety:
         svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
         assert_each_customer_got_one_sent_message(svc)
         assert svc.stop(signal.SIGINT) == 0
+
+    def test_a_pause_holds_across_kill_9(self, service):
+        svc = service("--send-latency-ms", "40", "--concurrency", "20", "--claim-timeout", "1").start()
+        start_campaign(svc)
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 60, "a campaign in flight")
+        assert svc.call("POST", "/campaigns/1/pause")["status"] == "paused"
+        svc.process.kill()  # with attempts still in flight
+        svc.process.wait()
+
+        svc.start()
+        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to lapse")
+        assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 300
+        sent = campaign["stats"]["sent"]
+        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == sent  # nothing goes out while paused
+        assert svc.call("POST", "/campaigns/1/resume")["status"] == "sending"
+        svc.wait_for(lambda c: c["status"] == "sent", "the resumed campaign to finish")
+        assert_each_customer_got_one_sent_message(svc)
 
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
@@ -2155,7 +2780,7 @@ class TestRabbitMQ:
         campaign_id = await h.add_campaign()
         assert (await h.send(campaign_id, {"customer_ids": ids}))["messages_queued"] == 50
         campaign = await until(finished(h, campaign_id), "the campaign to finish")
-        assert campaign["stats"] == {"total": 50, "pending": 0, "sending": 0, "sent": 50, "failed": 0}
+        assert campaign["stats"] == stats(total=50, pending=0, sending=0, sent=50, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 50
         assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
 
@@ -2192,7 +2817,7 @@ class TestRabbitMQ:
         assert closed.returncode == 0, closed.stderr
         h.sender.gate.set()
         campaign = await until(finished(h, campaign_id), "the campaign to finish after the reconnect")
-        assert campaign["stats"] == {"total": 60, "pending": 0, "sending": 0, "sent": 60, "failed": 0}
+        assert campaign["stats"] == stats(total=60, pending=0, sending=0, sent=60, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 60
 
     async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(self, rabbit):

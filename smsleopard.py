@@ -76,7 +76,7 @@ from typing import Any, NamedTuple, Self
 
 import aiohttp
 import aiosqlite
-from aiohttp import web
+from aiohttp import web, web_protocol
 
 __version__ = "2.0.0"
 
@@ -1994,6 +1994,11 @@ class RabbitQueue(JobQueue):
         return (self._connection is not None and self._connection.connected.is_set()
                 and not self._channel.is_closed)
 
+    @property
+    def reconnect_delay(self) -> float:
+        """Seconds between attempts to reach a lost broker, as the backoff has set them now."""
+        return self._connection.reconnect_interval if self._connection else 0.0
+
     async def depth(self) -> int:
         channel = await self._channel.get_underlay_channel()
         declared = await channel.queue_declare(queue=self._name, passive=True, timeout=5)
@@ -2657,6 +2662,9 @@ class Healer:
 # ---------------------------------------------------------------------------
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+IDLE_TIMEOUT = 15.0  # seconds a connection may wait for (the rest of) its request headers
+BODY_TIMEOUT = 30.0  # seconds a request may take to send its body
+FD_RESERVE = 64      # descriptors kept for the database, the broker, logs and the like
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -2679,16 +2687,19 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_JSON": (400, "the body is not UTF-8 JSON"),
     "INVALID_TEMPLATE": (400, "a template names an unknown field or has a stray brace"),
     "UNKNOWN_CUSTOMERS": (400, "customer_ids names customers that do not exist"),
+    "MALFORMED_REQUEST": (400, "the HTTP request itself cannot be parsed (a bad header byte)"),
     "UNAUTHORIZED": (401, "the API key is missing or wrong"),
     "CAMPAIGN_NOT_FOUND": (404, "no campaign has this id"),
     "CUSTOMER_NOT_FOUND": (404, "no customer has this id"),
     "NOT_FOUND": (404, "no such route"),
     "METHOD_NOT_ALLOWED": (405, "the route exists, the method does not"),
+    "REQUEST_TIMEOUT": (408, f"the body took more than {BODY_TIMEOUT:.0f} s to arrive"),
     "CUSTOMER_EXISTS": (409, "a customer with that phone exists"),
     "CAMPAIGN_NOT_SENDABLE": (409, "the campaign is sent, failed or cancelled"),
     "INVALID_STATE": (409, "the campaign's status does not allow the action"),
     "IDEMPOTENCY_KEY_REUSED": (409, "the Idempotency-Key came before with another request"),
     "PAYLOAD_TOO_LARGE": (413, "the body is over 8 MiB"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "the body is not sent as application/json"),
     "INTERNAL_ERROR": (500, "a bug: logged with its traceback, never shown"),
     "QUEUE_UNAVAILABLE": (503, "the queue is down: the messages are stored and wait for it"),
 }
@@ -2715,26 +2726,51 @@ def domain_status(error: DomainError) -> int:
 # -- reading requests ---------------------------------------------------------
 
 
-def _finite_float(text: str) -> float:
+class OutOfRange:
+    """A JSON number too large to hold (1e400, a 5,000-digit integer): valid JSON, but no
+    field accepts it, and its validator says so."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text if len(self.text) <= 40 else self.text[:37] + "..."
+
+
+def _float(text: str) -> float | OutOfRange:
     value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
+    return value if math.isfinite(value) else OutOfRange(text)
 
 
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > 20:
-        raise ValueError(f"integer {text[:40]}... is out of range")
-    return int(text)
+def _int(text: str) -> int | OutOfRange:
+    return int(text) if len(text) <= 40 else OutOfRange(text)
 
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+JSON_TYPES = ("application/json",)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, or 408 if it trickles in slower than BODY_TIMEOUT allows."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(408, "REQUEST_TIMEOUT", f"The body did not arrive within "
+                       f"{BODY_TIMEOUT:.0f} s") from None
+
+
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON: 413 past 8 MiB, 400 INVALID_JSON if it is not UTF-8 JSON."""
-    body = await request.read()
+    """The request body as JSON: 415 for another content type, 413 past 8 MiB, 400
+    INVALID_JSON if it is not UTF-8 JSON."""
+    given = request.headers.get("Content-Type")
+    if given is not None and request.content_type not in JSON_TYPES:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
+                       f"'Content-Type: application/json', not {request.content_type!r}")
+    body = await read_body(request)
     if not body.strip():
         raise Invalid("INVALID_JSON", "The request body must be a JSON document")
     try:
@@ -2742,7 +2778,7 @@ async def read_json(request: web.Request) -> Any:
     except UnicodeDecodeError:
         raise Invalid("INVALID_JSON", "The request body is not valid UTF-8") from None
     try:
-        return json.loads(text, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constants)
+        return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_no_constants)
     except RecursionError:
         raise Invalid("INVALID_JSON", "The JSON document is nested too deeply") from None
     except ValueError as exc:
@@ -2782,6 +2818,10 @@ def optional_text(body: Mapping[str, Any], name: str, where: str = "") -> str | 
 
 def int_value(value: Any, where: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """An integer (not a boolean, not a float) within bounds."""
+    if isinstance(value, OutOfRange):
+        raise invalid(f"{where} must be between {minimum} and {maximum}, not {value!r}")
+    if type(value) is float and value.is_integer():  # JSON Schema counts 7.0 as an integer
+        value = int(value)
     if type(value) is not int:
         raise invalid(f"{where} must be an integer")
     if not minimum <= value <= maximum:
@@ -2859,11 +2899,10 @@ PAGING_PARAMS = ("page", "page_size", "cursor")
 def page_request(params: Mapping[str, str], kind: str) -> PageRequest:
     """page and page_size (1-100), or a cursor from an earlier answer's next_cursor."""
     size = _query_int(params, "page_size", 20, 100)
+    page = _query_int(params, "page", 1, 1_000_000_000)
     if "cursor" not in params:
-        return PageRequest(_query_int(params, "page", 1, 1_000_000_000), size)
-    if "page" in params:
-        raise invalid("give either page or cursor, not both")
-    after, page = decode_cursor(params["cursor"], kind)
+        return PageRequest(page, size)
+    after, page = decode_cursor(params["cursor"], kind)  # the cursor knows its page
     return PageRequest(page, size, after)
 
 
@@ -3011,7 +3050,7 @@ async def edit_campaign(request: web.Request) -> web.Response:
 
 async def read_no_body(request: web.Request) -> None:
     """An action takes no fields: the body is empty or {}."""
-    if (await request.read()).strip():
+    if (await read_body(request)).strip():
         json_object(await read_json(request), "request body", ())
 
 
@@ -3210,6 +3249,10 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
     request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else secrets.token_hex(8)
     try:
         response = await handler(request)
+    except ConnectionResetError:
+        # The client went away mid-request (say, mid-body): nobody reads an answer. The access
+        # log's line, with nginx's 499 "client closed request", is all that is said of it.
+        response = web.Response(status=499)
     except DomainError as exc:
         response = error_response(domain_status(exc), exc.code, exc.message)
     except ApiError as exc:
@@ -3248,7 +3291,7 @@ def auth_middleware(api_key: str) -> Callable:
 
 async def request_fingerprint(request: web.Request) -> str:
     """What makes two requests the same: method, path and body (JSON compared as data)."""
-    body = await request.read()
+    body = await read_body(request)
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
     except (ValueError, RecursionError):
@@ -3290,7 +3333,8 @@ def idempotency_middleware() -> Callable:
     @web.middleware
     async def replay(request: web.Request, handler: Callable) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
-        if key is None or request.method not in ("POST", "PATCH", "DELETE"):
+        routed = request.match_info.http_exception is None  # not a 404 or 405 of the router
+        if key is None or request.method not in ("POST", "PATCH", "DELETE") or not routed:
             return await handler(request)
         if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
             raise invalid("Idempotency-Key must be 1 to 255 printable ASCII characters")
@@ -3309,6 +3353,64 @@ def idempotency_middleware() -> Callable:
             return response
 
     return replay
+
+
+# -- connections --------------------------------------------------------------
+
+class JsonErrorRequestHandler(web_protocol.RequestHandler):
+    """aiohttp's connection handler, answering a request it cannot parse (a bad header byte,
+    a broken request line) in the JSON error shape with one log line, not plain text and a
+    traceback; and closing the oldest idle connection when connections would exhaust the
+    process's file descriptors, so /health still gets in."""
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500,
+                     exc: BaseException | None = None, message: str | None = None) -> web.Response:
+        reason = (message or (str(exc) if exc else "") or "unreadable request").splitlines()[0][:200]
+        log.warning("malformed request from %s: %s", request.remote, reason)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the answer had begun; the connection is dropped")
+        code = "MALFORMED_REQUEST" if status == 400 else HTTP_ERROR_CODES.get(status, "INTERNAL_ERROR")
+        response = error_response(status, code, f"The HTTP request is malformed: {reason}")
+        response.force_close()
+        return response
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        connections = self._manager.connections if self._manager else []
+        if len(connections) > connection_limit():
+            idle = [c for c in connections if c is not self and c.is_idle()]
+            if idle:
+                idle[0].force_close()
+
+    def is_idle(self) -> bool:
+        """Waiting for a request that has not arrived (or arrived only in part)."""
+        return self._waiter is not None and not self._waiter.done()
+
+
+@functools.cache
+def connection_limit() -> int:
+    """How many client connections fit in this process's file descriptors."""
+    import resource  # Unix only, like the rest of the deployment story
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(16, (soft if soft != resource.RLIM_INFINITY else 65536) - FD_RESERVE)
+
+
+class _Server(web.Server):
+    def __call__(self) -> JsonErrorRequestHandler:
+        return JsonErrorRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class Runner(web.AppRunner):
+    """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout."""
+
+    def __init__(self, app: web.Application, **kwargs: Any):
+        super().__init__(app, keepalive_timeout=IDLE_TIMEOUT, **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server  # aiohttp builds its Server; ours only changes the handler class
+        return server
 
 
 # ---------------------------------------------------------------------------
@@ -3334,9 +3436,9 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
     app.router.add_get("/openapi.json", serve_openapi)
     policy = RetryPolicy(config.max_retries, config.retry_base_ms / 1000, rng=rng)
     sender = sender or MockSender(config.send_latency_ms, config.failure_rate, rng)
-    app.cleanup_ctx.extend([
-        _store_context,
+    app.cleanup_ctx.extend([  # the queue first: an unreachable broker fails before any file is made
         functools.partial(_queue_context, queue=queue),
+        _store_context,
         functools.partial(_dispatch_context, sender=sender, policy=policy),
         _scheduler_context,
     ])
@@ -3353,6 +3455,22 @@ def _crash_handler(app: web.Application) -> CrashHandler:
 
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
+    new = config.db != ":memory:" and not os.path.exists(config.db)
+    try:
+        store = await open_store(config)
+    except BaseException:
+        if new:  # a failed start leaves no database behind
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.remove(config.db + suffix)
+        raise
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+async def open_store(config: Config) -> Store:
+    """The database, migrated, with the sample data if it is new and seeding is on."""
     store = await Store.open(config.db)
     try:
         if config.seed and await store.seed_if_empty(
@@ -3364,9 +3482,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     except BaseException:
         await store.close()
         raise
-    app[STORE] = store
-    yield
-    await store.close()
+    return store
 
 
 async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncIterator[None]:
@@ -3405,7 +3521,7 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     await scheduler.stop()
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int) -> socket.socket:
     """A listening socket, so a taken port stops the start before anything else runs."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -3424,11 +3540,11 @@ ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}
 
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
-    sock = _listen(config.host, config.port)
+    sock = listen_socket(config.host, config.port)
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
-    runner = web.AppRunner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
-                           shutdown_timeout=5.0)
+    runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
+                    shutdown_timeout=5.0)
     try:
         await runner.setup()
         await web.SockSite(runner, sock).start()
@@ -3455,6 +3571,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(argv, os.environ)
         logging.basicConfig(level=config.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(message)s")
+        if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
+            for name in ("aio_pika", "aiormq"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         return asyncio.run(serve(config))
     except ConfigError as exc:
         print(f"smsleopard: error: {exc}", file=sys.stderr)
@@ -3490,11 +3609,16 @@ def _list_of(item: str) -> dict[str, Any]:
 STAMP = {"type": "string", "format": "date-time"}
 COUNT = {"type": "integer", "minimum": 0}
 IDENT = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+NO_NUL = "^[^\\u0000]*$"  # text_value() refuses NUL characters
+
+
+def _text(minimum: int, maximum: int, pattern: str = NO_NUL) -> dict[str, Any]:
+    return {"type": "string", "minLength": minimum, "maxLength": maximum, "pattern": pattern}
 
 
 def _campaign_schemas() -> dict[str, Any]:
-    name = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
-    template = {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE}
+    name = _text(1, MAX_TEXT, "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")  # not blank either
+    template = _text(1, MAX_TEMPLATE)
     fields = {"name": name, "channel": {"enum": list(Channel)}, "base_template": template,
               "scheduled_at": _nullable(STAMP)}
     stats = STAT_NAMES
@@ -3525,7 +3649,7 @@ def _campaign_schemas() -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    text = {"type": "string", "maxLength": MAX_TEXT}
+    text = _text(0, MAX_TEXT)
     customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
                        **{name: _nullable(text) for name in CUSTOMER_FIELDS if name != "phone"}}
     return {
@@ -3558,15 +3682,14 @@ def _schemas() -> dict[str, Any]:
             _object({"customer_ids": {"type": "array", "items": IDENT, "minItems": 1,
                                       "maxItems": MAX_SEND_IDS}}, ("customer_ids",)),
             _object({"all_customers": {"const": True}}, ("all_customers",)),
-            _object({"segment": {**_object({name: {**text, "minLength": 1}
-                                            for name in SEGMENT_FIELDS}),
+            _object({"segment": {**_object({name: _text(1, MAX_TEXT) for name in SEGMENT_FIELDS}),
                                  "minProperties": 1}}, ("segment",))]},
         "SendResult": _object({"campaign_id": IDENT, "messages_queued": COUNT,
                                "duplicates_skipped": COUNT,
                                "status": {"enum": list(CampaignStatus)}},
                               ("campaign_id", "messages_queued", "duplicates_skipped", "status")),
         "PreviewRequest": _object({"customer_id": IDENT, "override_template": _nullable(
-            {"type": "string", "minLength": 1, "maxLength": MAX_TEMPLATE})}, ("customer_id",)),
+            _text(1, MAX_TEMPLATE))}, ("customer_id",)),
         "Preview": _object({
             "rendered_message": {"type": "string"}, "used_template": {"type": "string"},
             "customer": _object({"id": IDENT, **customer_fields}, ("id", *CUSTOMER_FIELDS)),
@@ -3591,7 +3714,7 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found",
                  405: "Method not allowed", 409: "Conflict", 413: "Body over 8 MiB",
-                 500: "Internal error", 503: "Queue unavailable"}
+                 415: "Body not JSON", 500: "Internal error", 503: "Queue unavailable"}
 
 
 def _operation(summary: str, ok: tuple[int, str | None], errors: Iterable[int], *,
@@ -3605,8 +3728,9 @@ def _operation(summary: str, ok: tuple[int, str | None], errors: Iterable[int], 
                                  "parameters": list(params)}
     if body:
         operation["requestBody"] = {"required": body != "NoBody", **_json_content(_ref(body))}
-        responses.setdefault("413", {"description": ERROR_REASONS[413],
-                                     **_json_content(_ref("Error"))})
+        for code in (413, 415):
+            responses.setdefault(str(code), {"description": ERROR_REASONS[code],
+                                             **_json_content(_ref("Error"))})
     return operation
 
 
@@ -3674,9 +3798,7 @@ def _paths() -> dict[str, Any]:
                                "requestBody": {"required": True, **_json_content(
                                    {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]})}}),
             "get": _operation("List customers, oldest first", (200, "CustomerList"), (), params=[
-                *paging, *(_param(name, "query", {"type": "string", "minLength": 1,
-                                                  "maxLength": MAX_TEXT})
-                           for name in SEGMENT_FIELDS)])},
+                *paging, *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
         "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (404,),
                                               params=[path_id])},
         "/health": {"get": health_check},
@@ -3802,7 +3924,7 @@ class BenchService:
 
     async def __aenter__(self) -> Self:
         await self.runner.setup()
-        sock = _listen("127.0.0.1", 0)
+        sock = listen_socket("127.0.0.1", 0)
         await web.SockSite(self.runner, sock).start()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))

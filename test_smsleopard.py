@@ -11,9 +11,11 @@ import functools
 import heapq
 import itertools
 import json
+import logging
 import math
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,6 +190,8 @@ class Harness:
 
     async def request(self, method, path, body=None, *, raw=None, headers=None, expect=None):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            headers = {"Content-Type": "application/json", **(headers or {})}
         response = await self.client.request(method, path, data=data, headers=headers)
         payload = await response.json() if response.content_type == "application/json" else await response.text()
         if expect is not None:
@@ -274,6 +279,13 @@ def sender():
     return ScriptedSender()
 
 
+class ServiceTestServer(TestServer):
+    """aiohttp's test server, on the service's own Runner (its connection handler, its timeouts)."""
+
+    async def _make_runner(self, **kwargs):
+        return sl.Runner(self.app, **{**kwargs, "handler_cancellation": False})  # as in production
+
+
 @pytest_asyncio.fixture
 async def make_harness(aiohttp_client, clock, sender):
     """Build an app with chosen settings; several per test share the clock and the sender."""
@@ -282,7 +294,7 @@ async def make_harness(aiohttp_client, clock, sender):
         app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7),
                             queue=queue)
         restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
-        return Harness(await aiohttp_client(app), app, clock, sender, restarts=restart)
+        return Harness(await aiohttp_client(ServiceTestServer(app)), app, clock, sender, restarts=restart)
 
     return make
 
@@ -295,6 +307,12 @@ async def h(make_harness):
 def stats(**counts):
     """A campaign's stats: the counts given, zero for the rest."""
     return {name: counts.get(name, 0) for name in sl.STAT_NAMES}
+
+
+def assert_documented_error(status, payload):
+    """An error answer in the shape every error has, with a code the service documents for that status."""
+    assert_error(payload, payload["error"]["code"])
+    assert sl.ERROR_CODES[payload["error"]["code"]][0] == status, (status, payload)
 
 
 def assert_error(payload, code):
@@ -363,7 +381,7 @@ class TestConfig:
         assert err == "smsleopard: error: --failure-rate must be between 0 and 1\n"
 
     def test_main_refuses_a_port_in_use(self, capsys):
-        with sl._listen("127.0.0.1", 0) as taken:
+        with sl.listen_socket("127.0.0.1", 0) as taken:
             port = taken.getsockname()[1]
             assert sl.main(["--port", str(port), "--db", ":memory:", "--no-seed"]) == 2
         err = capsys.readouterr().err
@@ -1519,6 +1537,13 @@ class TestCampaignsApi:
         assert seen == sorted(first, reverse=True)
         assert page["pagination"]["next_cursor"] is None and page["pagination"]["page"] == 3
 
+    async def test_a_cursor_knows_its_page_whatever_page_says(self, h):
+        ids = [await h.add_campaign() for _ in range(5)]
+        first = await h.get("/campaigns?page_size=2")
+        cursor = first["pagination"]["next_cursor"]
+        second = await h.get(f"/campaigns?page_size=2&page=7&cursor={cursor}")
+        assert [c["id"] for c in second["data"]] == ids[2:0:-1] and second["pagination"]["page"] == 2
+
     async def test_status_filter(self, h):
         draft = await h.add_campaign()
         scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3600))
@@ -1530,7 +1555,7 @@ class TestCampaignsApi:
         ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"), ("page=x", "page"),
         ("page=-1", "page"), ("channel=fax", "channel"), ("status=halted", "status"), ("colour=red", "colour"),
         ("page=1&page=2", "more than once"), ("channel=", "empty"), ("cursor=abc", "cursor"),
-        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=2&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "either"),
+        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=0&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "page"),
     ])
     async def test_bad_list_queries_are_400(self, h, query, words):
         payload = await h.get(f"/campaigns?{query}", expect=400)
@@ -1592,6 +1617,12 @@ class TestSendApi:
         campaign = await quiet.campaign(campaign_id)
         assert (campaign["status"], campaign["stats"]["total"]) == ("draft", 0)
 
+    async def test_integral_numbers_count_as_integers_as_json_schema_says(self, quiet):
+        ids = await quiet.add_customers(2)
+        campaign_id = await quiet.add_campaign()
+        result = await quiet.send(campaign_id, {"customer_ids": [float(ids[0]), ids[1]]})
+        assert result["messages_queued"] == 2
+
     async def test_unknown_customers_create_nothing(self, quiet):
         ids = await quiet.add_customers(2)
         campaign_id = await quiet.add_campaign()
@@ -1608,7 +1639,7 @@ class TestSendApi:
         ({"customer_ids": "1,2"}, "list"),
         ({"customer_ids": ["1"]}, "integer"),
         ({"customer_ids": [True]}, "integer"),
-        ({"customer_ids": [1.0]}, "integer"),
+        ({"customer_ids": [1.5]}, "integer"),
         ({"customer_ids": [0]}, "between"),
         ({"customer_ids": [2**63]}, "between"),
         ({"customer_ids": [None]}, "integer"),
@@ -2153,14 +2184,46 @@ class TestErrors:
         response = await h.client.delete("/campaigns")
         assert response.status == 405 and "POST" in response.headers["Allow"]
         assert_error(await response.json(), "METHOD_NOT_ALLOWED")
+        await h.post("/campaigns", {"name": "n", "channel": "sms", "base_template": "x"},
+                     headers={"Idempotency-Key": "k"}, expect=201)
+        status, payload = await h.request("PATCH", "/campaigns", {}, headers={"Idempotency-Key": "k"})
+        assert status == 405  # a key is no business of a route that does not exist
 
     @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]", b"NaN", b"Infinity",
-                                     b'{"a": 1e400}', b'{"a": -1e999}', b"9" * 5000, b"[" * 50_000 + b"]" * 50_000,
-                                     b'\xef\xbb\xbf{"name": "bom"}', b'{"a": 1} {"b": 2}'])
+                                     b"[" * 50_000 + b"]" * 50_000, b'\xef\xbb\xbf{"name": "bom"}',
+                                     b'{"a": 1} {"b": 2}'])
     async def test_bodies_that_are_not_json_are_400(self, h, raw):
         status, payload = await h.request("POST", "/campaigns", raw=raw)
         assert status == 400
         assert_error(payload, "INVALID_JSON")
+
+    @pytest.mark.parametrize("raw, words", [
+        (b'{"customer_id": 1e400}', "customer_id must be between 1 and 9223372036854775807, not 1e400"),
+        (b'{"customer_id": -1e999}', "customer_id must be between"),
+        (b'{"customer_id": 123456789012345678901234}', "customer_id must be between"),
+        (b'{"customer_id": ' + b"9" * 5000 + b"}", "customer_id must be between"),
+        (b'{"customer_id": 1, "override_template": 1e400}', "override_template must be a string"),
+    ])
+    async def test_numbers_too_large_for_any_field_are_validation_errors(self, h, raw, words):
+        customer, = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw, expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert words in payload["error"]["message"]
+
+    @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                              "multipart/form-data; boundary=x", "application/xml"])
+    async def test_a_body_that_is_not_sent_as_json_is_415(self, h, content_type):
+        status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
+                                                                 "base_template": "x"},
+                                          headers={"Content-Type": content_type})
+        assert status == 415
+        assert_error(payload, "UNSUPPORTED_MEDIA_TYPE")
+        assert "application/json" in payload["error"]["message"]
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
+        response = await h.client.post("/campaigns", data=b'{"name": "n", "channel": "sms", "base_template": "x"}',
+                                       headers={"Content-Type": "application/json; charset=utf-8"})
+        assert response.status == 201
 
     async def test_oversized_body_is_413(self, h):
         status, payload = await h.request("POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
@@ -2210,14 +2273,93 @@ class TestErrors:
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
 
-    async def test_every_error_code_is_documented(self):
-        assert set(sl.ERROR_CODES) >= {"VALIDATION_ERROR", "INVALID_JSON", "INVALID_TEMPLATE", "UNKNOWN_CUSTOMERS",
-                                       "CAMPAIGN_NOT_FOUND", "CUSTOMER_NOT_FOUND", "CUSTOMER_EXISTS",
-                                       "CAMPAIGN_NOT_SENDABLE", "NOT_FOUND", "METHOD_NOT_ALLOWED",
-                                       "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "INTERNAL_ERROR"}
-        source = Path(sl.__file__).read_text(encoding="utf-8")
-        for code in sl.ERROR_CODES:
-            assert f'"{code}"' in source.replace(f'"{code}", ', "", 1), f"{code} is never raised"
+    async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
+            self, make_harness, clock, monkeypatch):
+        h = await make_harness(queue=FlakyQueue(clock))
+        seen = {}
+
+        async def expect(method, path, body=None, **kwargs):
+            status, payload = await h.request(method, path, body, **kwargs)
+            seen[payload["error"]["code"]] = status
+
+        customer, = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        await expect("POST", "/campaigns", {})
+        await expect("POST", "/campaigns", raw=b"{")
+        await expect("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "{x}"})
+        await expect("POST", f"/campaigns/{campaign_id}/send", {"customer_ids": [999]})
+        await expect("GET", "/campaigns/999")
+        await expect("GET", "/customers/999")
+        await expect("GET", "/nowhere")
+        await expect("PUT", "/campaigns")
+        await expect("POST", "/customers", {"phone": h.phones[0]})
+        await expect("POST", f"/campaigns/{campaign_id}/pause")
+        await expect("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
+        await expect("POST", "/campaigns", raw=b"{}", headers={"Content-Type": "text/plain"})
+        await h.send(campaign_id, {"customer_ids": [customer]}, headers={"Idempotency-Key": "k"})
+        await expect("POST", f"/campaigns/{campaign_id}/send", {"all_customers": True},
+                     headers={"Idempotency-Key": "k"})
+        cancelled = await h.add_campaign()
+        await act(h, cancelled, "cancel")
+        await expect("POST", f"/campaigns/{cancelled}/send", {"customer_ids": [customer]})
+        h.queue.broken = True
+        await expect("POST", f"/campaigns/{await h.add_campaign()}/send", {"customer_ids": [customer]})
+        monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
+        for raw in (b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{",
+                    b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n"):
+            status, body = await raw_http(h, raw)
+            seen[json.loads(body)["error"]["code"]] = status
+
+        async def explode(*args):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(h.store, "get_campaign", explode)
+        await expect("GET", "/campaigns/1")
+        keyed = await make_harness(api_key="k")
+        status, payload = await keyed.request("GET", "/campaigns")
+        seen[payload["error"]["code"]] = status
+        assert seen == {code: status for code, (status, _) in sl.ERROR_CODES.items()}
+
+
+async def raw_http(h, request):
+    """Send raw bytes to the service and read the answer: (status, body)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
+    writer.write(request)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(
+        b"content-length")))
+    body = await reader.readexactly(length)
+    writer.close()
+    return int(head.split()[1]), body
+
+
+class TestMalformedRequests:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_bad_header_byte_is_answered_in_json_with_one_log_line(self, h, caplog):
+        status, body = await raw_http(h, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
+        assert status == 400
+        assert_error(json.loads(body), "MALFORMED_REQUEST")
+        lines = [r for r in caplog.records if r.name == "smsleopard"]
+        assert [r.getMessage() for r in lines] == ["malformed request from 127.0.0.1: Invalid header value char:"]
+        assert all(r.exc_info is None for r in caplog.records)
+
+    async def test_a_client_that_goes_away_mid_body_is_not_an_error(self, h, caplog):
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
+        writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        assert (await h.get("/health"))["status"] == "ok"  # served after the other connection's end
+        assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
+
+    async def test_a_body_that_trickles_in_too_slowly_is_408(self, h, monkeypatch):
+        monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
+        status, body = await raw_http(h, b"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"phone\"")
+        assert status == 408, body
+        assert_error(json.loads(body), "REQUEST_TIMEOUT")
 
 
 class TestHealth:
@@ -2370,9 +2512,8 @@ class TestHostileInput:
         for route in h.app.router.routes():
             if route.method != "HEAD":
                 paths.setdefault(route.resource.canonical, set()).add(route.method)
-        ids = [str(campaign_id), "0", "-1", "1e3", "%00", "ab%ff", "9" * 40, "1;DROP TABLE campaigns"]
-        for template, methods in paths.items():
-            for path in {template.replace("{id}", i) for i in ids}:
+        for template, methods in paths.items():  # ids that are not ids are tested on their own
+            for path in {template.replace("{id}", i) for i in (str(campaign_id), "1;DROP TABLE campaigns")}:
                 for method in methods | {"PUT", "PATCH"}:
                     for raw in HOSTILE_BODIES:
                         status, payload = await h.request(method, path, raw=raw)
@@ -2381,11 +2522,11 @@ class TestHostileInput:
                         else:
                             assert 400 <= status < 500, (method, path, raw[:60], payload)
                         if status >= 400:
-                            assert_error(payload, payload["error"]["code"])
+                            assert_documented_error(status, payload)
                     for query in HOSTILE_QUERIES:
                         status, payload = await h.request(method, path + query)
                         assert 400 <= status < 500, (method, path + query, payload)
-                        assert_error(payload, payload["error"]["code"])
+                        assert_documented_error(status, payload)
         assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
         assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
@@ -2398,7 +2539,12 @@ class TestHostileInput:
         assert_error(payload, "VALIDATION_ERROR")
 
 
-PROPERTIES = settings(derandomize=True, database=None, max_examples=300, deadline=None,
+# Property tests try 50 examples each in the plain suite (it stays fast) and 500 in CI, which
+# sets SMSLEOPARD_HYPOTHESIS_PROFILE=ci. Both are derandomized: a failure repeats.
+settings.register_profile("quick", max_examples=50)
+settings.register_profile("ci", max_examples=500)
+settings.load_profile(os.environ.get("SMSLEOPARD_HYPOTHESIS_PROFILE", "quick"))
+PROPERTIES = settings(derandomize=True, database=None, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -2532,9 +2678,9 @@ class ServiceProcess:
         self.process = None
         self.url = None
 
-    def start(self, timeout=15):
+    def start(self, timeout=15, cwd=None):
         self.log.write_text("")
-        self.process = subprocess.Popen([sys.executable, sl.__file__, *self.settings],
+        self.process = subprocess.Popen([sys.executable, sl.__file__, *self.settings], cwd=cwd,
                                         stdout=subprocess.DEVNULL, stderr=self.log.open("a"))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -2586,7 +2732,7 @@ def service(tmp_path):
             started.process.wait()
 
 
-def start_campaign(svc, customers=300, scheduled_at=None):
+def start_campaign(svc, customers=200, scheduled_at=None):
     svc.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
                                                   for i in range(customers)]})
     body = {"name": "Crash test", "channel": "sms", "base_template": "Hi {first_name}"}
@@ -2596,7 +2742,7 @@ def start_campaign(svc, customers=300, scheduled_at=None):
     return svc.call("POST", "/campaigns/1/send", {"all_customers": True})
 
 
-def assert_each_customer_got_one_sent_message(svc, customers=300):
+def assert_each_customer_got_one_sent_message(svc, customers=200):
     rows = svc.rows("SELECT customer_id, status, retry_count, rendered_content, claim_token "
                     "FROM outbound_messages WHERE campaign_id = 1 ORDER BY customer_id")
     assert [row[0] for row in rows] == list(range(1, customers + 1))  # one row per customer, none lost
@@ -2610,12 +2756,12 @@ def assert_each_customer_got_one_sent_message(svc, customers=300):
 class TestCrashSafety:
     def test_kill_9_mid_campaign_loses_and_duplicates_nothing(self, service):
         svc = service("--send-latency-ms", "40", "--concurrency", "20", "--claim-timeout", "1").start()
-        assert start_campaign(svc)["messages_queued"] == 300
+        assert start_campaign(svc)["messages_queued"] == 200
         svc.wait_for(lambda c: c["stats"]["sent"] >= 60 and c["stats"]["sending"] > 0, "a campaign in flight")
         svc.process.kill()  # SIGKILL: no shutdown, claims left behind
         svc.process.wait()
-        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status = 'pending'")[0][0]
-        assert 0 < left < 300
+        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
+        assert 0 < left < 200
 
         svc.start()
         svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
@@ -2647,7 +2793,7 @@ class TestCrashSafety:
 
         svc.start()
         campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to lapse")
-        assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 300
+        assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 200
         sent = campaign["stats"]["sent"]
         assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == sent  # nothing goes out while paused
         assert svc.call("POST", "/campaigns/1/resume")["status"] == "sending"
@@ -2656,7 +2802,7 @@ class TestCrashSafety:
 
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
-        due = time.time() + 1.5
+        due = time.time() + 1.0
         assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         assert svc.stop(signal.SIGTERM) == 0
         while time.time() < due:  # the due time passes while nothing runs
@@ -2666,6 +2812,73 @@ class TestCrashSafety:
         svc.start()
         svc.wait_for(lambda c: c["status"] == "sent", "the overdue campaign to be sent")
         assert_each_customer_got_one_sent_message(svc, customers=20)
+
+
+# ---------------------------------------------------------------------------
+# The README: every example runs, in order, against a real demo process
+# ---------------------------------------------------------------------------
+
+README = Path(sl.__file__).with_name("README.md")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+@dataclass
+class Example:
+    command: str
+    expected: str | None  # the answer the README shows, if it shows one
+    kind: str = "json"
+
+
+def readme_examples(text):
+    """Each curl command of the README's sh blocks, in order, with the answer shown after it."""
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M)
+    examples = []
+    for index, (language, body) in enumerate(blocks):
+        commands = [" ".join(part.strip() for part in command.split("\\\n"))
+                    for command in re.split(r"\n(?=\S)", body.strip())]
+        if language != "sh" or not all(command.startswith("curl ") for command in commands):
+            continue
+        answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in ("json", "text") else None
+        examples += [Example(command, None) for command in commands[:-1]]
+        examples.append(Example(commands[-1], answer[1].strip() if answer else None, answer[0] if answer else ""))
+    return examples
+
+
+def comparable(text, kind):
+    """An answer with its times masked (they differ from run to run)."""
+    return json.loads(TIMESTAMP.sub("<time>", text)) if kind == "json" else text.strip()
+
+
+class TestReadme:
+    def test_the_examples_are_found(self):
+        examples = readme_examples(README.read_text(encoding="utf-8"))
+        assert len(examples) >= 20 and all(example.expected for example in examples)
+        assert any("pause" in e.command for e in examples) or any("cancel" in e.command for e in examples)
+
+    def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
+        svc = ServiceProcess(tmp_path)
+        svc.settings = ["--port", "0"]  # as the README starts it: the demo data, the mock provider's failures
+        svc.start(cwd=tmp_path)
+        try:
+            for example in readme_examples(README.read_text(encoding="utf-8")):
+                command = example.command.replace("localhost:8080", svc.url.removeprefix("http://"))
+                got = run_example(command, example, retry=" -X " not in command and " -d " not in command)
+                assert got == comparable(example.expected, example.kind), (example.command, got)
+        finally:
+            svc.process.kill()
+            svc.process.wait()
+
+
+def run_example(command, example, retry):
+    """Run one example; a GET may take a moment to show what the README shows (a campaign sending)."""
+    deadline = time.monotonic() + 20
+    while True:
+        output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
+                                check=True).stdout
+        got = comparable(output, example.kind)
+        if not retry or got == comparable(example.expected, example.kind) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
 
 
 # ---------------------------------------------------------------------------
@@ -2754,12 +2967,17 @@ async def until(predicate, what, timeout=30.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def broker_holds_nothing(name):
-    """True when every queue of this test holds no message, ready or unacknowledged (says rabbitmqctl)."""
+async def broker_queues(prefix):
+    """The broker's queues whose names start with `prefix`, with their message counts (rabbitmqctl)."""
     listing = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
                                       capture_output=True, text=True, timeout=60, check=True)
-    counts = [line.split("\t") for line in listing.stdout.splitlines() if line.startswith(name)]
-    return bool(counts) and all(count == "0" for _, count in counts)
+    return dict(line.split("\t") for line in listing.stdout.splitlines() if line.startswith(prefix))
+
+
+async def broker_holds_nothing(name):
+    """True when every queue of this test holds no message, ready or unacknowledged."""
+    counts = await broker_queues(name)
+    return bool(counts) and all(count == "0" for count in counts.values())
 
 
 def finished(h, campaign_id):
@@ -2771,6 +2989,7 @@ def finished(h, campaign_id):
 
 
 @needs_rabbitmq
+@pytest.mark.xdist_group("rabbitmq")  # one of them closes every connection of the broker
 class TestRabbitMQ:
     pytestmark = pytest.mark.asyncio
 
@@ -2793,7 +3012,8 @@ class TestRabbitMQ:
         messages = await h.messages(campaign_id)
         assert [(m["status"], m["retry_count"]) for m in messages] == [("sent", 0), ("sent", 2), ("sent", 0)]
         assert h.sender.attempts[h.phones[1]] == 3
-        assert h.app[sl.QUEUE]._delay_queues  # the retries waited in a delay queue, not in this process
+        queues = await broker_queues(h.app[sl.CONFIG].queue_name)
+        assert any(".delay." in name for name in queues)  # the retries waited on the broker, not in this process
 
     async def test_exhausted_retries_are_failed_and_acknowledged(self, rabbit):
         h = await rabbit(max_retries=2)
@@ -2833,8 +3053,7 @@ class TestRabbitMQ:
         payload = await h.send(campaign_id, {"customer_ids": ids}, expect=503)
         assert_error(payload, "QUEUE_UNAVAILABLE")
         assert health is not None and len(await h.messages(campaign_id)) == 20  # stored, waiting
-        connection = h.app[sl.QUEUE]._connection
-        await until(self._backing_off(connection), "the reconnect attempts to slow down", timeout=10)
+        await until(self._backing_off(h.queue), "the reconnect attempts to slow down", timeout=10)
 
         await relay.start()  # the broker is back: reconnect, recover, send
         campaign = await until(finished(h, campaign_id), "the campaign to finish once the broker is back")
@@ -2842,9 +3061,9 @@ class TestRabbitMQ:
         await relay.cut()
 
     @staticmethod
-    def _backing_off(connection):
+    def _backing_off(queue):
         async def check():
-            return connection.reconnect_interval >= 4  # 1 s, then 2 s, then 4 s between attempts
+            return queue.reconnect_delay >= 4  # 1 s, then 2 s, then 4 s between attempts
 
         return check
 
@@ -2858,6 +3077,7 @@ class TestRabbitMQ:
 
 
 @needs_rabbitmq
+@pytest.mark.xdist_group("rabbitmq")
 class TestRabbitMQProcess:
     def test_kill_9_mid_campaign_through_the_broker(self, service):
         name = f"smsleopard-test-crash-{os.getpid()}-{random.getrandbits(32):08x}"
@@ -2909,7 +3129,8 @@ class TestBenchmark:
         figures = {figure["name"]: figure for figure in report["figures"]}
         assert len(figures) == 12 and all(figure["value"] > 0 for figure in figures.values())
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
-        assert {figure["met"] for figure in figures.values()} <= {True, False, None}
+        for figure in figures.values():  # a verdict exactly where there is a target to meet
+            assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
 
     def test_the_table_names_the_ratio(self):
         figures = [sl.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),

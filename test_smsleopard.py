@@ -387,6 +387,29 @@ class TestConfig:
         err = capsys.readouterr().err
         assert err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}") and err.count("\n") == 1
 
+    def test_a_failed_start_leaves_nothing_on_disk(self, capsys, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        assert sl.main(["--port", "0", "--queue-url", "amqp://guest:guest@127.0.0.1:1/"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ at amqp://127.0.0.1:1/")
+        assert err.count("\n") == 1 and "guest:guest" not in err
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.asyncio
+    async def test_a_database_made_by_a_failed_start_is_removed(self, tmp_path):
+        config = Config(db=str(tmp_path / "new.db"), seed_path=str(tmp_path / "missing.sql"), port=0)
+        runner = sl.Runner(sl.create_app(config))
+        with pytest.raises(sl.ConfigError, match="cannot read the sample data"):
+            await runner.setup()
+        await runner.cleanup()
+        assert list(tmp_path.iterdir()) == []
+
+    def test_bench_help_speaks_for_itself(self, capsys):
+        with pytest.raises(SystemExit):
+            sl.main(["bench", "--help"])
+        text = capsys.readouterr().out
+        assert "SPEC" not in text and "--quick" in text
+
     def test_main_refuses_an_unwritable_database(self, capsys, tmp_path):
         assert sl.main(["--port", "0", "--db", str(tmp_path / "missing" / "x.db")]) == 2
         assert "cannot use database" in capsys.readouterr().err

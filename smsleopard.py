@@ -144,6 +144,15 @@ class Unavailable(DomainError):
     """Something the request needs (the queue, the database) is down for now."""
 
 
+class DatabaseUnavailable(Unavailable):
+    """The database refuses work for now: locked by another program, a full disk, damage."""
+
+    def __init__(self, reason: str):
+        super().__init__("DATABASE_UNAVAILABLE", f"The database cannot take this now ({reason}); "
+                                                 "nothing was changed: try again later")
+        self.reason = reason
+
+
 def invalid(message: str) -> Invalid:
     return Invalid("VALIDATION_ERROR", message)
 
@@ -211,6 +220,8 @@ class Config:
     batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
     claim_timeout: float = _setting(
         10.0, "seconds a claimed message may stay in flight; a crash's claims lapse after it")
+    busy_timeout_ms: int = _setting(
+        5000, "ms a write waits for a lock another program holds on the database")
     shutdown_timeout: float = _setting(10.0, "seconds SIGTERM waits for attempts in flight")
     log_level: str = _setting("info", "debug, info, warning or error")
     # Switches for tests and the benchmark, not command-line settings.
@@ -237,6 +248,7 @@ class Config:
                "must be between 0.1 and 3600 seconds")
         yield ("shutdown_timeout", 0 <= self.shutdown_timeout <= 3600,
                "must be between 0 and 3600 seconds")
+        yield "busy_timeout_ms", 0 <= self.busy_timeout_ms <= 600_000, "must be between 0 and 600000"
         yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
         yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://")),
@@ -1032,16 +1044,21 @@ class SqliteTransaction:
             return cursor.rowcount
 
 
-async def _connect(path: str, *, readonly: bool = False) -> aiosqlite.Connection:
+async def _connect(path: str, busy_timeout_ms: int, *,
+                   readonly: bool = False) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None)
-    pragmas = ["foreign_keys = ON", "busy_timeout = 10000", "cache_size = -32000",
+    pragmas = ["foreign_keys = ON", f"busy_timeout = {busy_timeout_ms:d}", "cache_size = -32000",
                "temp_store = MEMORY"]
     if path != ":memory:":
         pragmas += ["journal_mode = WAL", "synchronous = NORMAL"]
     if readonly:
         pragmas.append("query_only = ON")
-    for pragma in pragmas:
-        await connection.execute(f"PRAGMA {pragma}")
+    try:
+        for pragma in pragmas:
+            await connection.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await connection.close()  # or its thread outlives the failed start
+        raise
     return connection
 
 
@@ -1058,12 +1075,20 @@ def _lock_file(path: str) -> int:
     return descriptor
 
 
+def database_fault(exc: sqlite3.Error) -> bool:
+    """An error of the database itself (locked, full, read-only, damaged), not of a query."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
 class SqliteDatabase:
     """SQLite through aiosqlite: one connection writes, one transaction at a time; another
     reads beside it (WAL). An in-memory database has one connection for both.
 
     One process owns the file (a lock says so), so claims found at start are a dead
-    process's, and are released at once.
+    process's, and are released at once. When the database refuses a write (another
+    program holds a lock, the disk is full), `write_failure` says why until a write
+    succeeds; meanwhile a write does not queue behind another that is trying: it fails
+    at once, so requests do not pile up behind the busy timeout.
     """
 
     exclusive = True
@@ -1074,17 +1099,22 @@ class SqliteDatabase:
         self._reader = reader
         self._lock = lock
         self._write_lock = asyncio.Lock()  # coroutines sharing a connection share its transaction
+        self.write_failure: str | None = None
 
     @classmethod
-    async def open(cls, path: str) -> Self:
+    async def open(cls, path: str, busy_timeout_ms: int = 5000) -> Self:
         writer = reader = lock = None
         try:
             if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
+                if os.path.exists(path) and os.path.getsize(path) == 0:
+                    raise ConfigError(f"database {path!r} is an empty file, not a database; "
+                                      "remove it to start a new one")
                 with contextlib.closing(sqlite3.connect(path)) as probe:
                     probe.execute("PRAGMA user_version")
                 lock = _lock_file(path)
-            writer = await _connect(path)
-            reader = writer if path == ":memory:" else await _connect(path, readonly=True)
+            writer = await _connect(path, busy_timeout_ms)
+            reader = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
+                                                                       readonly=True)
             return cls(writer, reader, lock)
         except BaseException as exc:
             for connection in {writer, reader} - {None}:
@@ -1126,15 +1156,37 @@ class SqliteDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """A write transaction; rolled back if anything in it raises."""
+        if self.write_failure is not None and self._write_lock.locked():
+            raise DatabaseUnavailable(self.write_failure)  # one write at a time tries a sick disk
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield SqliteTransaction(self._writer)
-            except BaseException:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTransaction(self._writer)
+                except BaseException:
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+                await self._writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if not database_fault(exc):
+                    raise
+                with contextlib.suppress(sqlite3.Error):
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                if self.write_failure is None:
+                    log.error("database: writes fail (%s); answering 503 until one succeeds", exc)
+                self.write_failure = str(exc)
+                raise DatabaseUnavailable(str(exc)) from None
+        if self.write_failure is not None:
+            log.warning("database: writes succeed again")
+            self.write_failure = None
+
+    async def probe(self) -> None:
+        """A real write (the header page), to learn whether the database takes writes again."""
+        async with self.transaction() as tx:
+            (version,), = await tx.fetch("PRAGMA user_version")
+            await tx.execute(f"PRAGMA user_version = {version:d}")
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -1146,14 +1198,24 @@ class SqliteDatabase:
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query that needs no transaction."""
-        async with self._read() as db:
-            return list(await db.execute_fetchall(sql, _bind(params)))
+        try:
+            async with self._read() as db:
+                return list(await db.execute_fetchall(sql, _bind(params)))
+        except sqlite3.Error as exc:
+            if database_fault(exc):
+                raise DatabaseUnavailable(str(exc)) from None
+            raise
 
     async def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]:
         """A large result in chunks of `size` rows."""
-        async with self._read() as db, db.execute(sql, _bind(params)) as cursor:
-            while rows := await cursor.fetchmany(size):
-                yield list(rows)
+        try:
+            async with self._read() as db, db.execute(sql, _bind(params)) as cursor:
+                while rows := await cursor.fetchmany(size):
+                    yield list(rows)
+        except sqlite3.Error as exc:
+            if database_fault(exc):
+                raise DatabaseUnavailable(str(exc)) from None
+            raise
 
 
 def _in(values: Iterable[Any]) -> list[Any]:
@@ -1168,9 +1230,9 @@ class Store:
         self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
 
     @classmethod
-    async def open(cls, path: str) -> "Store":
+    async def open(cls, path: str, busy_timeout_ms: int = 5000) -> "Store":
         """Open (creating and migrating when needed) the database at `path`."""
-        db = await SqliteDatabase.open(path)
+        db = await SqliteDatabase.open(path, busy_timeout_ms)
         try:
             store = cls(db)
             await store._migrate()
@@ -1203,10 +1265,10 @@ class Store:
         return True
 
     async def ping(self) -> bool:
-        """True when the database answers a query."""
+        """True when the database answers a query and its last write succeeded."""
         try:
-            return await self.db.fetch("SELECT 1") == [(1,)]
-        except sqlite3.Error:
+            return await self.db.fetch("SELECT 1") == [(1,)] and self.db.write_failure is None
+        except (sqlite3.Error, DatabaseUnavailable):
             return False
 
     # -- customers ----------------------------------------------------------
@@ -1658,6 +1720,14 @@ class Store:
             async for rows in self.db.stream(sql, (*params, now), size):
                 for chunk in _split_by_due(rows, DUE_SPREAD):
                     yield chunk[-1][1], compact_ids([message_id for message_id, _ in chunk])
+
+    async def has_overdue_messages(self, due_before: float) -> bool:
+        """Whether a sending campaign has a pending message that was due before `due_before`."""
+        rows = await self.db.fetch(
+            "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
+            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.next_attempt_at < ? "
+            "LIMIT 1", (due_before,))
+        return bool(rows)
 
     # -- scheduling ---------------------------------------------------------
 
@@ -2256,6 +2326,7 @@ class MockSender:
 # ---------------------------------------------------------------------------
 
 RELEASE_DELAY = 1.0        # seconds before a message released unattempted is offered again
+FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, never dies of
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 
 CrashHandler = Callable[[str, BaseException], None]
@@ -2390,15 +2461,24 @@ class Dispatcher:
             self._batches.add(batch)
             batch.add_done_callback(self._batches.discard)
 
+    @property
+    def busy(self) -> bool:
+        """Whether any job is being worked on."""
+        return bool(self._batches)
+
     async def _handle(self, delivery: Delivery) -> None:
         try:
             try:
                 await self.process(delivery.ids)
-            except Exception:
+            except Exception as exc:
                 # The job may have left claims behind (say, sent but not recorded): it comes
                 # back once they have lapsed, so its messages can be claimed again.
-                log.exception("a job of %d messages failed; it comes back in %.0f s",
-                              len(delivery.ids), self._lease)
+                if isinstance(exc, FAULTS):
+                    log.warning("a job of %d messages waits %.0f s: %s", len(delivery.ids),
+                                self._lease, exc)
+                else:
+                    log.exception("a job of %d messages failed; it comes back in %.0f s",
+                                  len(delivery.ids), self._lease)
                 await self._queue.publish([delivery.ids], self._lease)
             await delivery.ack()
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake
@@ -2546,8 +2626,23 @@ class Dispatcher:
 # without a job.
 # ---------------------------------------------------------------------------
 
-SCHEDULER_NAP = 60.0  # seconds: the longest the scheduler sleeps without looking again
-HEAL_INTERVAL = 5.0   # seconds between the healer's looks
+SCHEDULER_NAP = 60.0   # seconds: the longest the scheduler sleeps without looking again
+HEAL_INTERVAL = 5.0    # seconds between the healer's looks
+STRANDED_AFTER = 60.0  # seconds a due message may wait, with no job anywhere, before a sweep
+
+
+class Backoff:
+    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+
+    def failed(self) -> float:
+        self.delay = min(30.0, max(1.0, self.delay * 2))
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay = 0.0
 
 
 async def sleep_until(clock: Clock, when: float, idle: asyncio.Event) -> None:
@@ -2600,12 +2695,19 @@ class Scheduler:
 
     async def _run(self) -> None:
         changed = self._campaigns.schedule_changed
+        backoff = Backoff()
         while True:
             changed.event.clear()
-            await self._campaigns.start_due()
-            due = await self._store.next_due_time()
-            if due is not None and due <= self._clock.now():
-                continue  # it fell due during this pass
+            try:
+                await self._campaigns.start_due()
+                due = await self._store.next_due_time()
+            except FAULTS as exc:  # a locked or full database: wait it out, never die of it
+                due = self._clock.now() + backoff.failed()
+                log.warning("scheduler: %s; looking again in %.0f s", exc, backoff.delay)
+            else:
+                backoff.succeeded()
+                if due is not None and due <= self._clock.now():
+                    continue  # it fell due during this pass
             timer = self._clock.call_at(min(self._clock.now() + SCHEDULER_NAP, due or math.inf),
                                         changed.set)
             if not changed.event.is_set():  # a change during the pass means another pass
@@ -2617,15 +2719,21 @@ class Scheduler:
 
 
 class Healer:
-    """Publishes pending work again after a publish failed or a lost broker came back, and
-    hands the messages of a worker that died (its claims lapsed) to a live one."""
+    """Keeps pending work moving whatever went wrong: publishes it again after a publish
+    failed, a lost broker came back or a sweep finds messages with no job anywhere; hands
+    the messages of a worker that died (its claims lapsed) to a live one; and probes a
+    database that refused writes until it takes them again."""
 
-    def __init__(self, queue: JobQueue, campaigns: Campaigns, clock: Clock, on_crash: CrashHandler):
+    def __init__(self, store: Store, queue: JobQueue, campaigns: Campaigns,
+                 dispatcher: Dispatcher, clock: Clock, on_crash: CrashHandler):
+        self._store = store
         self._queue = queue
         self._campaigns = campaigns
+        self._dispatcher = dispatcher
         self._clock = clock
         self._on_crash = on_crash
         self._reconnects_seen = queue.reconnects
+        self._next_sweep = clock.now() + STRANDED_AFTER
         self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()  # for tests: set while the healer waits for its next look
 
@@ -2638,18 +2746,41 @@ class Healer:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        backoff = Backoff()
+        wait = HEAL_INTERVAL
         while True:
-            await sleep_until(self._clock, self._clock.now() + HEAL_INTERVAL, self.idle)
-            await self.heal()
+            await sleep_until(self._clock, self._clock.now() + wait, self.idle)
+            try:
+                await self.heal()
+            except FAULTS as exc:
+                wait = max(HEAL_INTERVAL, backoff.failed())
+                log.warning("healer: %s; looking again in %.0f s", exc, wait)
+            else:
+                backoff.succeeded()
+                wait = HEAL_INTERVAL
 
     async def heal(self) -> None:
-        """Recover when the queue is healthy and may be missing jobs; release lapsed claims."""
-        owed = self._campaigns.debt or self._queue.reconnects != self._reconnects_seen
-        if owed and self._queue.healthy():
+        """One look: the database first, then the queue and what it may be missing."""
+        if self._store.db.write_failure is not None:
+            await self._store.db.probe()
+        if not self._queue.healthy():
+            return
+        if self._campaigns.debt or self._queue.reconnects != self._reconnects_seen:
             self._reconnects_seen = self._queue.reconnects
             await self._campaigns.recover()
-        elif self._queue.healthy():
-            await self._campaigns.release_lapsed_claims()
+            return
+        await self._campaigns.release_lapsed_claims()
+        if self._clock.now() >= self._next_sweep:
+            self._next_sweep = self._clock.now() + STRANDED_AFTER
+            await self._sweep()
+
+    async def _sweep(self) -> None:
+        """With no job waiting and nothing being sent, a message due for a minute is stranded."""
+        if self._queue.ready() or self._dispatcher.busy or await self._queue.depth():
+            return
+        if await self._store.has_overdue_messages(self._clock.now() - STRANDED_AFTER):
+            log.warning("healer: due messages have no job anywhere; publishing them again")
+            await self._campaigns.recover()
 
 
 # ---------------------------------------------------------------------------
@@ -2664,7 +2795,8 @@ class Healer:
 MAX_BODY_BYTES = 8 * 1024 * 1024
 IDLE_TIMEOUT = 15.0  # seconds a connection may wait for (the rest of) its request headers
 BODY_TIMEOUT = 30.0  # seconds a request may take to send its body
-FD_RESERVE = 64      # descriptors kept for the database, the broker, logs and the like
+LISTEN_BACKLOG = 64   # connections asyncio accepts in one burst, before any of them is looked at
+FD_RESERVE = 4 * LISTEN_BACKLOG + 64  # kept for bursts that outrun eviction, the database, logs
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -2702,6 +2834,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "UNSUPPORTED_MEDIA_TYPE": (415, "the body is not sent as application/json"),
     "INTERNAL_ERROR": (500, "a bug: logged with its traceback, never shown"),
     "QUEUE_UNAVAILABLE": (503, "the queue is down: the messages are stored and wait for it"),
+    "DATABASE_UNAVAILABLE": (503, "the database refuses writes for now (locked by another "
+                                  "program, a full disk): nothing was changed"),
 }
 
 
@@ -3201,7 +3335,7 @@ async def health(request: web.Request) -> web.Response:
     query_params(request, ())
     queue = request.app[QUEUE]
     db_ok = await request.app[STORE].ping()
-    queue_ok = queue.healthy()
+    queue_ok = queue.healthy() and not request.app[CAMPAIGNS].debt  # not while work waits to go
     depth = None
     if queue_ok:
         with contextlib.suppress(Exception):
@@ -3387,6 +3521,27 @@ class JsonErrorRequestHandler(web_protocol.RequestHandler):
         return self._waiter is not None and not self._waiter.done()
 
 
+class OncePerInterval(logging.Filter):
+    """Lets a recurring log line through once per interval, without its traceback: asyncio
+    logs every accept() that fails for want of descriptors, which can fill a disk."""
+
+    def __init__(self, prefix: str, interval: float = 60.0):
+        super().__init__()
+        self._prefix = prefix
+        self._interval = interval
+        self._last = -math.inf
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith(self._prefix):
+            return True
+        if time.monotonic() - self._last < self._interval:
+            return False
+        self._last = time.monotonic()
+        record.exc_info = record.exc_text = None
+        record.msg, record.args = f"{record.getMessage()} (said at most once a minute)", ()
+        return True
+
+
 @functools.cache
 def connection_limit() -> int:
     """How many client connections fit in this process's file descriptors."""
@@ -3471,7 +3626,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
 
 async def open_store(config: Config) -> Store:
     """The database, migrated, with the sample data if it is new and seeding is on."""
-    store = await Store.open(config.db)
+    store = await Store.open(config.db, config.busy_timeout_ms)
     try:
         if config.seed and await store.seed_if_empty(
                 Path(config.seed_path).read_text(encoding="utf-8")):
@@ -3502,7 +3657,10 @@ async def _dispatch_context(app: web.Application, sender: Sender,
                             _crash_handler(app))
     app[DISPATCHER] = dispatcher
     if config.run_workers:
-        await campaigns.recover(starting=True)
+        try:
+            await campaigns.recover(starting=True)
+        except DatabaseUnavailable as exc:  # damaged pages, say: say so in one line, exit 2
+            raise ConfigError(f"cannot use database {config.db!r}: {exc.reason}") from None
         dispatcher.start()
     yield
     await dispatcher.stop(config.shutdown_timeout)
@@ -3510,7 +3668,8 @@ async def _dispatch_context(app: web.Application, sender: Sender,
 
 async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
-    healer = Healer(app[QUEUE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
+    healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK],
+                    _crash_handler(app))
     app[SCHEDULER], app[HEALER] = scheduler, healer
     if app[CONFIG].run_scheduler:
         scheduler.start()
@@ -3547,7 +3706,8 @@ async def serve(config: Config) -> int:
                     shutdown_timeout=5.0)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
+        sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
         log.info("listening on http://%s:%d", config.host, sock.getsockname()[1])
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -3574,6 +3734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
             for name in ("aio_pika", "aiormq"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
         return asyncio.run(serve(config))
     except ConfigError as exc:
         print(f"smsleopard: error: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
 """
 
 import asyncio
+import contextlib
 import functools
 import heapq
 import itertools
@@ -17,10 +18,13 @@ import os
 import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -130,14 +134,16 @@ def transient(n=1, text="provider timeout"):
 
 
 class FlakyQueue(sl.MemoryQueue):
-    """An in-process queue that refuses jobs while `broken`, like a broker that went away."""
+    """An in-process queue that refuses jobs while `broken`, like a broker that went away; or,
+    while `black_holed`, looks healthy but lets every publish time out."""
 
     def __init__(self, clock):
         super().__init__(clock)
         self.broken = False
+        self.black_holed = False
 
     async def publish(self, jobs, delay=0.0):
-        if self.broken:
+        if self.broken or self.black_holed:
             raise sl.QueueUnavailable("the broker is gone")
         await super().publish(jobs, delay)
 
@@ -627,15 +633,15 @@ class TestStore:
         assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
         await store.close()
 
-    async def test_a_second_process_on_one_sqlite_file_is_refused(self, tmp_path, capsys):
+    async def test_a_second_process_on_one_sqlite_file_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
-        store = await sl.Store.open(path)  # this process owns the file
-        code = await asyncio.to_thread(subprocess.run, [sys.executable, sl.__file__, "--db", path, "--port", "0"],
-                                       capture_output=True, text=True, timeout=30)
+        store = await sl.Store.open(path)  # this process owns the file; another open is another owner
+        with pytest.raises(sl.ConfigError) as refused:
+            await sl.Store.open(path)
         await store.close()
-        assert code.returncode == 2
-        assert code.stderr == (f"smsleopard: error: database {path!r} is in use by another SMSLeopard process; "
-                               "one process per SQLite file (PostgreSQL serves several)\n")
+        assert str(refused.value) == (f"database {path!r} is in use by another SMSLeopard process; "
+                                      "one process per SQLite file (PostgreSQL serves several)")
+        await (await sl.Store.open(path)).close()  # free again once the owner is gone
 
     async def test_a_newer_schema_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
@@ -2296,9 +2302,39 @@ class TestErrors:
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
 
-    async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
-            self, make_harness, clock, monkeypatch):
+    async def test_a_publish_lost_without_a_reconnect_is_healed_and_health_says_so(self, make_harness, clock):
         h = await make_harness(queue=FlakyQueue(clock))
+        ids = await h.add_customers(3)
+        campaign_id = await h.add_campaign()
+        h.queue.black_holed = True  # the connection looks fine; the publish times out
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=503), "QUEUE_UNAVAILABLE")
+        h.queue.black_holed = False
+        health = await h.get("/health", expect=503)  # the queue answers, but work waits to go
+        assert (health["queue"], health["db"]) == ("down", "ok")
+        assert (await h.send(campaign_id, {"customer_ids": ids}))["messages_queued"] == 0
+        h.clock.advance(sl.HEAL_INTERVAL)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=3, sent=3)
+        assert (await h.get("/health"))["status"] == "ok"
+
+    async def test_a_sweep_finds_messages_that_have_no_job_anywhere(self, make_harness, caplog):
+        h = await make_harness()
+        ids = await h.add_customers(2)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        await h.execute("UPDATE outbound_messages SET status = 'pending' WHERE campaign_id = ?", (campaign_id,))
+        await h.execute("UPDATE campaigns SET status = 'sending', sent_count = 0 WHERE id = ?", (campaign_id,))
+        h.clock.advance(sl.STRANDED_AFTER + sl.HEAL_INTERVAL)  # a job lost by a queue that said yes
+        await h.settle()
+        h.clock.advance(sl.HEAL_INTERVAL)
+        await h.settle()
+        assert "due messages have no job anywhere" in caplog.text
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
+        assert sorted(h.sender.attempts.values()) == [2, 2]
+
+    async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
+            self, make_harness, clock, monkeypatch, tmp_path):
+        h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"), busy_timeout_ms=10)
         seen = {}
 
         async def expect(method, path, body=None, **kwargs):
@@ -2336,6 +2372,10 @@ class TestErrors:
         async def explode(*args):
             raise RuntimeError("a bug")
 
+        with contextlib.closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
+            other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+            await expect("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "x"})
+            other.execute("ROLLBACK")
         monkeypatch.setattr(h.store, "get_campaign", explode)
         await expect("GET", "/campaigns/1")
         keyed = await make_harness(api_key="k")
@@ -2377,6 +2417,15 @@ class TestMalformedRequests:
         assert (await h.get("/health"))["status"] == "ok"  # served after the other connection's end
         assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
+
+    @pytest.mark.parametrize("sent", [b"", b"GET /heal"], ids=["nothing", "half a request line"])
+    async def test_a_connection_that_sends_no_whole_request_is_closed(self, make_harness, monkeypatch, sent):
+        monkeypatch.setattr(sl, "IDLE_TIMEOUT", 0.2)
+        h = await make_harness()
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
+        writer.write(sent)
+        assert await asyncio.wait_for(reader.read(), timeout=10) == b""  # closed by the service
+        writer.close()
 
     async def test_a_body_that_trickles_in_too_slowly_is_408(self, h, monkeypatch):
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
@@ -2536,7 +2585,7 @@ class TestHostileInput:
             if route.method != "HEAD":
                 paths.setdefault(route.resource.canonical, set()).add(route.method)
         for template, methods in paths.items():  # ids that are not ids are tested on their own
-            for path in {template.replace("{id}", i) for i in (str(campaign_id), "1;DROP TABLE campaigns")}:
+            for path in {template.replace("{id}", str(campaign_id))}:
                 for method in methods | {"PUT", "PATCH"}:
                     for raw in HOSTILE_BODIES:
                         status, payload = await h.request(method, path, raw=raw)
@@ -2562,9 +2611,9 @@ class TestHostileInput:
         assert_error(payload, "VALIDATION_ERROR")
 
 
-# Property tests try 50 examples each in the plain suite (it stays fast) and 500 in CI, which
+# Property tests try 30 examples each in the plain suite (it stays fast) and 500 in CI, which
 # sets SMSLEOPARD_HYPOTHESIS_PROFILE=ci. Both are derandomized: a failure repeats.
-settings.register_profile("quick", max_examples=50)
+settings.register_profile("quick", max_examples=30)
 settings.register_profile("ci", max_examples=500)
 settings.load_profile(os.environ.get("SMSLEOPARD_HYPOTHESIS_PROFILE", "quick"))
 PROPERTIES = settings(derandomize=True, database=None, deadline=None,
@@ -2701,10 +2750,19 @@ class ServiceProcess:
         self.process = None
         self.url = None
 
-    def start(self, timeout=15, cwd=None):
+    def start(self, timeout=15, cwd=None, limits=()):
+        """Start the process (with resource limits, as (RLIMIT_*, soft) pairs) and wait until it listens."""
         self.log.write_text("")
+
+        def limit():
+            import resource
+
+            for kind, soft in limits:
+                resource.setrlimit(kind, (soft, resource.getrlimit(kind)[1]))
+
         self.process = subprocess.Popen([sys.executable, sl.__file__, *self.settings], cwd=cwd,
-                                        stdout=subprocess.DEVNULL, stderr=self.log.open("a"))
+                                        stdout=subprocess.DEVNULL, stderr=self.log.open("a"),
+                                        preexec_fn=limit if limits else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
             for line in self.log.read_text().splitlines():
@@ -2720,6 +2778,17 @@ class ServiceProcess:
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def request(self, method, path, body=None, timeout=30):
+        """(status, answer) of a request, errors included."""
+        request = urllib.request.Request(self.url + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
     def wait_for(self, predicate, what, timeout=30):
         """Poll the live service until predicate(campaign) holds (a real process gives no callback)."""
@@ -2825,7 +2894,7 @@ class TestCrashSafety:
 
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
-        due = time.time() + 1.0
+        due = time.time() + 0.6
         assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         assert svc.stop(signal.SIGTERM) == 0
         while time.time() < due:  # the due time passes while nothing runs
@@ -2835,6 +2904,140 @@ class TestCrashSafety:
         svc.start()
         svc.wait_for(lambda c: c["status"] == "sent", "the overdue campaign to be sent")
         assert_each_customer_got_one_sent_message(svc, customers=20)
+
+
+# ---------------------------------------------------------------------------
+# Faults, injected into a real process: it must heal itself
+# ---------------------------------------------------------------------------
+
+
+def until_true(predicate, what, timeout=30.0):
+    """Poll a real process (it gives no callback) until predicate() is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def build_damaged(path, damage):
+    """A database of release 2 with a sending campaign of 2,000 pending messages, then damaged."""
+    with sqlite3.connect(path) as db:
+        db.executescript(";".join(sl.MIGRATIONS) + ";PRAGMA user_version = 2;")
+        db.executemany("INSERT INTO customers (phone, first_name, created_at) VALUES (?, 'x', '')",
+                       [(f"+1555{i:07d}",) for i in range(2000)])
+        db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+                   "total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 2000)")
+        db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+                   "SELECT 1, id, '', '' FROM customers")
+    data = bytearray(Path(path).read_bytes())
+    damage(data)
+    Path(path).write_bytes(data)
+
+
+def damage_schema(data):
+    data[100:1000] = b"\xff" * 900  # the page that holds the schema
+
+
+def damage_middle(data):
+    for page in range(8, len(data) // 4096):  # every data page past the first few
+        data[page * 4096:page * 4096 + 64] = b"\x13" * 64
+
+
+class TestFaults:
+    def test_a_damaged_schema_page_stops_the_process_with_one_line(self, tmp_path):
+        path = tmp_path / "damaged.db"
+        build_damaged(path, damage_schema)
+        result = subprocess.run([sys.executable, sl.__file__, "--db", str(path), "--port", "0"],
+                                capture_output=True, text=True, timeout=20)  # a thread left running hangs here
+        assert result.returncode == 2
+        assert result.stderr == (f"smsleopard: error: cannot use database '{path}': "
+                                 "database disk image is malformed\n")
+
+    @pytest.mark.parametrize("damage, words", [
+        (lambda data: data.clear(), "database '{path}' is an empty file, not a database; remove it to start "
+                                    "a new one"),
+        (damage_middle, "cannot use database '{path}': database disk image is malformed"),
+    ], ids=["empty", "middle pages"])
+    def test_a_damaged_database_stops_the_start_with_one_line(self, tmp_path, capsys, damage, words):
+        path = tmp_path / "damaged.db"
+        build_damaged(path, damage)
+        threads = set(threading.enumerate())
+        assert sl.main(["--db", str(path), "--port", "0"]) == 2
+        assert capsys.readouterr().err == f"smsleopard: error: {words.format(path=path)}\n"
+        for thread in set(threading.enumerate()) - threads:  # nothing left running (a thread may be ending)
+            thread.join(timeout=5)
+            assert not thread.is_alive(), thread
+
+    def test_a_lock_held_on_the_database_is_waited_out(self, service):
+        svc = service("--busy-timeout-ms", "100").start()
+        due = time.time() + 0.5
+        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        with contextlib.closing(sqlite3.connect(svc.db, isolation_level=None)) as other:
+            other.execute("BEGIN EXCLUSIVE")  # another program holds the file while the campaign falls due
+            status, health = until_true(lambda: (lambda r: r if r[0] == 503 else None)(
+                svc.request("GET", "/health")), "/health to see the database refusing writes")
+            assert health["db"] == "down"
+            began = time.monotonic()
+            status, payload = svc.request("POST", "/customers", {"phone": "+15550009999"})
+            assert (status, payload["error"]["code"]) == (503, "DATABASE_UNAVAILABLE")
+            assert time.monotonic() - began < 2  # no pile-up behind the busy timeout
+            assert svc.process.poll() is None
+            other.execute("ROLLBACK")
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign once the lock is gone")
+        assert_each_customer_got_one_sent_message(svc, customers=20)
+        assert svc.request("GET", "/health")[0] == 200
+        assert "Traceback" not in svc.log.read_text()
+
+    def test_a_full_disk_is_waited_out(self, service):
+        import resource
+
+        svc = service("--busy-timeout-ms", "100").start()
+        due = time.time() + 0.5
+        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (1, hard))  # no file may grow: disk full
+        try:
+            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the full disk")
+            time.sleep(max(0.0, due - time.time()))  # the campaign falls due on the full disk
+            status, payload = svc.request("POST", "/customers", {"phone": "+15550009999"})
+            assert (status, payload["error"]["code"]) == (503, "DATABASE_UNAVAILABLE")
+            assert svc.process.poll() is None
+        finally:
+            resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (hard, hard))  # room again
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign once the disk has room")
+        assert_each_customer_got_one_sent_message(svc, customers=20)
+        until_true(lambda: svc.request("GET", "/health")[0] == 200, "/health to be ok again")
+
+    def test_idle_connections_cannot_starve_health(self, service):
+        import resource
+
+        svc = service().start(limits=[(resource.RLIMIT_NOFILE, 1024)])
+        host, port = svc.url.removeprefix("http://").split(":")
+        idle = [socket.create_connection((host, int(port))) for _ in range(1100)]  # never a byte
+        try:
+            began = time.monotonic()
+            assert svc.request("GET", "/health", timeout=10) == (200, {"status": "ok", "db": "ok",
+                                                                       "queue": "ok", "queue_depth": 0})
+            assert time.monotonic() - began < 5
+        finally:
+            for sock in idle:
+                sock.close()
+        assert len(svc.log.read_text()) < 20_000 and "Traceback" not in svc.log.read_text()
+
+    def test_sigterm_shorter_than_an_attempt_uses_up_no_retry(self, service):
+        svc = service("--send-latency-ms", "300", "--concurrency", "5", "--shutdown-timeout", "0.05",
+                      "--max-retries", "1").start()
+        start_campaign(svc, customers=10)
+        for _ in range(2):  # two graceful restarts, each interrupting attempts in flight: once a retry
+            svc.wait_for(lambda c: c["stats"]["sending"] > 0, "attempts in flight")
+            assert svc.stop(signal.SIGTERM) == 0
+            assert svc.rows("SELECT count(*) FROM outbound_messages WHERE retry_count > 0 "
+                            "OR status = 'failed'") == [(0,)]
+            svc.start()
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish")
+        assert_each_customer_got_one_sent_message(svc, customers=10)
 
 
 # ---------------------------------------------------------------------------
@@ -3099,9 +3302,88 @@ class TestRabbitMQ:
         return check
 
 
+class BlackHoleRelay:
+    """A TCP relay, in a thread of its own, that a test can black-hole: connections stay open
+    and are still accepted, but no byte goes through (as on a network that drops every packet),
+    until it is restored and what was held goes on."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.loop = asyncio.new_event_loop()
+        self.open = None
+        self.port = None
+        self._thread = None
+
+    def start(self):
+        import threading
+
+        ready = threading.Event()
+
+        async def serve():
+            self.open = asyncio.Event()
+            self.open.set()
+            server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            await asyncio.Event().wait()
+
+        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),), daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def black_hole(self):
+        self.loop.call_soon_threadsafe(self.open.clear)
+
+    def restore(self):
+        self.loop.call_soon_threadsafe(self.open.set)
+
+    async def _relay(self, client_reader, client_writer):
+        await self.open.wait()
+        try:
+            broker_reader, broker_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+
+        async def pipe(reader, writer):
+            try:
+                while data := await reader.read(65536):
+                    await self.open.wait()  # held, not lost, while black-holed
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+
+
 @needs_rabbitmq
 @pytest.mark.xdist_group("rabbitmq")
 class TestRabbitMQProcess:
+    def test_a_broker_black_hole_strands_nothing(self, service):
+        relay = BlackHoleRelay(URL_HOST, URL_PORT).start()
+        name = f"smsleopard-test-blackhole-{os.getpid()}-{random.getrandbits(32):08x}"
+        svc = service("--queue-url", amqp_via(relay.port), "--queue-name", name).start()
+        try:
+            svc.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
+                                                          for i in range(200)]})
+            svc.call("POST", "/campaigns", {"name": "c", "channel": "sms", "base_template": "Hi {first_name}"})
+            relay.black_hole()
+            status, payload = svc.request("POST", "/campaigns/1/send", {"all_customers": True})
+            assert (status, payload["error"]["code"]) == (503, "QUEUE_UNAVAILABLE")
+            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the queue down")
+            relay.restore()  # the network is back: no restart, no repeated send
+            svc.wait_for(lambda c: c["status"] == "sent", "the stored messages to go out", timeout=90)
+            until_true(lambda: svc.request("GET", "/health")[0] == 200, "/health to be ok again")
+            assert_each_customer_got_one_sent_message(svc)
+        finally:
+            svc.process.kill()
+            svc.process.wait()
+            asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
+
     def test_kill_9_mid_campaign_through_the_broker(self, service):
         name = f"smsleopard-test-crash-{os.getpid()}-{random.getrandbits(32):08x}"
         svc = service("--queue-url", AMQP_URL, "--queue-name", name, "--send-latency-ms", "40",

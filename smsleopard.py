@@ -37,6 +37,7 @@ import base64
 import binascii
 import contextlib
 import dataclasses
+import email.utils
 import enum
 import fcntl
 import functools
@@ -218,8 +219,17 @@ class Config:
         "", "when set, every endpoint but /health needs 'Authorization: Bearer <key>'")
     queue_name: str = _setting("campaign_sends", "RabbitMQ queue (its delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
+    provider_url: str = _setting(
+        "", "empty: the mock provider in this process; http(s)://...: a real provider over HTTP")
+    provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
+    provider_timeout_ms: float = _setting(
+        10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
+    public_url: str = _setting(
+        "", "this service's address as the provider sees it, for its receipts (callback_url)")
+    rate_limit: str = _setting(
+        "", "messages per second per channel, like sms=50,whatsapp=20 (empty: unlimited)")
     claim_timeout: float = _setting(
-        10.0, "seconds a claimed message may stay in flight; a crash's claims lapse after it")
+        30.0, "seconds a claimed message may stay in flight; a crash's claims lapse after it")
     busy_timeout_ms: int = _setting(
         5000, "ms a write waits for a lock another program holds on the database")
     shutdown_timeout: float = _setting(10.0, "seconds SIGTERM waits for attempts in flight")
@@ -253,12 +263,27 @@ class Config:
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
         yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://")),
                "must be empty or start with amqp:// or amqps://")
+        yield ("provider_url", self.provider_url == "" or HTTP_URL.fullmatch(self.provider_url) is not None,
+               "must be empty or an http:// or https:// URL")
+        yield ("public_url", self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
+               "must be empty or an http:// or https:// URL")
+        yield ("provider_timeout_ms", 1 <= self.provider_timeout_ms and (
+            not self.provider_url or self.provider_timeout_ms < self.claim_timeout * 500),
+               "must be at least 1 and, with --provider-url, below half of --claim-timeout")
+        yield ("provider_token", re.fullmatch(r"[\x21-\x7e]*", self.provider_token) is not None,
+               "must be printable ASCII without spaces")
+        yield "rate_limit", rate_limit_problem(self.rate_limit) is None, rate_limit_problem(self.rate_limit) or ""
         yield ("queue_name", re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", self.queue_name) is not None,
                "must be 1-200 letters, digits, '_', '.', ':' or '-'")
         yield ("api_key", re.fullmatch(r"[\x21-\x7e]*", self.api_key) is not None,
                "must be printable ASCII without spaces")
         yield ("log_level", self.log_level in ("debug", "info", "warning", "error"),
                "must be debug, info, warning or error")
+
+    @property
+    def rate_limits(self) -> dict[str, float]:
+        """--rate-limit as {channel: messages per second}."""
+        return parse_rate_limit(self.rate_limit)
 
     @property
     def job_size(self) -> int:
@@ -272,6 +297,38 @@ class Config:
             return self.batch_size
         fits = self.concurrency * (self.claim_timeout * 1000 / 4) / (2 * self.send_latency_ms)
         return max(1, min(self.batch_size, int(fits)))
+
+
+HTTP_URL = re.compile(r"https?://[^\s/?#]+(/[^\s]*)?")
+CHANNELS = ("sms", "whatsapp")
+MAX_RATE = 100_000.0  # messages per second: more than any provider takes
+
+
+def parse_rate_limit(text: str) -> dict[str, float]:
+    """'sms=50,whatsapp=20' as {'sms': 50.0, 'whatsapp': 20.0}; ValueError if malformed."""
+    limits: dict[str, float] = {}
+    for part in filter(None, (part.strip() for part in text.split(","))):
+        channel, equals, rate = part.partition("=")
+        channel = channel.strip()
+        if not equals or channel not in CHANNELS:
+            raise ValueError(f"{part!r} is not channel=rate for a channel of {', '.join(CHANNELS)}")
+        if channel in limits:
+            raise ValueError(f"{channel} is given twice")
+        try:
+            limits[channel] = float(rate)
+        except ValueError:
+            raise ValueError(f"the rate of {channel} must be a number, not {rate.strip()!r}") from None
+        if not 0 < limits[channel] <= MAX_RATE:
+            raise ValueError(f"the rate of {channel} must be above 0 and at most {MAX_RATE:g}")
+    return limits
+
+
+def rate_limit_problem(text: str) -> str | None:
+    try:
+        parse_rate_limit(text)
+    except ValueError as exc:
+        return f"must be like sms=50,whatsapp=20: {exc}"
+    return None
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -311,6 +368,7 @@ def _convert(setting: dataclasses.Field, raw: str, source: str) -> Any:
 CLI_EPILOG = """\
 commands:
   python smsleopard.py bench [--quick]   measure the performance figures (bench --help)
+  python smsleopard.py mock-provider     a mock SMS/WhatsApp provider over HTTP (mock-provider --help)
 
 Every setting is also an environment variable, named in its help; the flag wins."""
 
@@ -469,6 +527,7 @@ class SendResult:
     status: str
     new_ids: Sequence[int] = ()   # the messages this send created
     publish_all: bool = False     # it started a campaign that had recipients waiting
+    paced: bool = False           # the campaign or its channel has a rate limit: the pacer sends it
 
     def as_json(self) -> dict[str, Any]:
         return {"campaign_id": self.campaign_id, "messages_queued": self.messages_queued,
@@ -476,10 +535,11 @@ class SendResult:
 
 
 class Result(enum.Enum):
-    SENT = "sent"          # the provider took it
-    RETRY = "retry"        # transient failure, another attempt later
-    FAILED = "failed"      # permanent failure, or retries used up
-    RELEASED = "released"  # never attempted (shutdown, deadline, pause): claim dropped
+    SENT = "sent"            # the provider took it
+    RETRY = "retry"          # transient failure, another attempt later
+    THROTTLED = "throttled"  # the provider said not now (429): later, no attempt used up
+    FAILED = "failed"        # permanent failure, or retries used up
+    RELEASED = "released"    # never attempted (shutdown, deadline, pause): claim dropped
 
 
 @dataclass(slots=True)
@@ -494,12 +554,15 @@ class Attempt:
     retry_count: int                # retries so far; one more once the result is RETRY
     result: Result | None = None    # None while the attempt is under way
     error: str | None = None
-    next_attempt_at: float = 0.0    # for RETRY: when the next attempt may start
+    next_attempt_at: float = 0.0    # for RETRY and THROTTLED: when the next attempt may start
     started: bool = False           # the provider was called
+    provider_id: str | None = None  # the provider's id for it, once sent
+    retry_after: float = 0.0        # for THROTTLED: what the provider asked for
 
 
 class ClaimedMessage(NamedTuple):
-    """A message a claim handed to the dispatcher, with what rendering it needs."""
+    """A message a claim handed to the dispatcher, with what rendering it needs: fields 3 to 7
+    are the customer's, in CUSTOMER_FIELDS order."""
 
     id: int
     campaign_id: int
@@ -517,6 +580,28 @@ class ErrorCount(NamedTuple):
     last_error: str
     status: str
     count: int
+
+
+def encode_job(ids: Sequence[int]) -> bytes:
+    """A job as JSON runs of consecutive ids, [[first, last], ...]: a range takes a few bytes."""
+    runs: list[list[int]] = []
+    for message_id in sorted(ids):
+        if runs and runs[-1][1] == message_id - 1:
+            runs[-1][1] = message_id
+        else:
+            runs.append([message_id, message_id])
+    return json.dumps(runs, separators=(",", ":")).encode()
+
+
+def decode_job(body: bytes) -> list[int]:
+    """The ids of an encoded job; ValueError when the body is not one."""
+    runs = json.loads(body)
+    valid = isinstance(runs, list) and all(
+        isinstance(run, list) and len(run) == 2 and all(type(n) is int for n in run) and 1 <= run[0] <= run[1]
+        for run in runs)
+    if not valid or sum(last - first + 1 for first, last in runs) > 100_000:
+        raise ValueError("not a job: expected [[first, last], ...] with at most 100000 ids")
+    return [message_id for first, last in runs for message_id in range(first, last + 1)]
 
 
 # ---------------------------------------------------------------------------
@@ -615,6 +700,11 @@ class Placeholder:
     field: str
     fallback: str | None  # None: a missing value renders as UNKNOWN_VALUE
 
+    @property
+    def position(self) -> int:
+        """Where the field is in CUSTOMER_FIELDS (and in a row of them)."""
+        return CUSTOMER_FIELDS.index(self.field)
+
 
 Template = tuple[str | Placeholder, ...]
 
@@ -665,14 +755,27 @@ def is_missing(value: str | None) -> bool:
 
 def render_template(template: Template, customer: Mapping[str, str | None]) -> str:
     """The message for one customer. One pass: values are copied in, never parsed again."""
+    return render_row(positional(template), [customer.get(name) for name in CUSTOMER_FIELDS])
+
+
+@functools.lru_cache(maxsize=1024)
+def positional(template: Template) -> tuple[str | tuple[int, str | None], ...]:
+    """The template with each placeholder as (position in CUSTOMER_FIELDS, fallback)."""
+    return tuple(part if isinstance(part, str) else (part.position, part.fallback)
+                 for part in template)
+
+
+def render_row(parts: tuple[str | tuple[int, str | None], ...], values: Sequence[str | None]) -> str:
+    """Render from the customer's fields in CUSTOMER_FIELDS order: what a batch renders from,
+    straight off its rows."""
     out = []
-    for part in template:
-        if isinstance(part, str):
+    for part in parts:
+        if part.__class__ is str:
             out.append(part)
         else:
-            value = customer.get(part.field)
+            value = values[part[0]]
             if value is None or not value.strip():
-                value = UNKNOWN_VALUE if part.fallback is None else part.fallback
+                value = UNKNOWN_VALUE if part[1] is None else part[1]
             out.append(value)
     return "".join(out)
 
@@ -764,7 +867,9 @@ def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any], over
 
 
 # ---------------------------------------------------------------------------
-# RETRY POLICY
+# RETRY POLICY AND PACING
+# When a message is tried again, and how fast a channel may go: pure
+# functions of the time they are given.
 # ---------------------------------------------------------------------------
 
 RETRY_CAP_SECONDS = 60.0
@@ -786,6 +891,69 @@ class RetryPolicy:
             return None
         nominal = self.base * 2.0 ** (retry - 1)
         return min(self.cap, nominal * self.rng.uniform(1 - self.jitter, 1 + self.jitter))
+
+
+MIN_RATE = 1.0         # messages per second: throttling never slows a channel below this
+RECOVERY = 0.05        # after throttling, the rate climbs back by this share of its ceiling a second
+DECREASE_EVERY = 1.0   # seconds: throttles within this of the last one do not halve the rate again
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast a channel may go: its rate, and a token bucket holding one second of it.
+
+    A bucket of `rate` tokens refilled at `rate` a second lets through at most
+    rate x 11 attempts in any 10 seconds. Throttling (a 429) halves the rate and
+    stops the channel until Retry-After; the rate then climbs back to its
+    ceiling (the configured limit, or for an unlimited channel the rate it was
+    going at, where the limit is lifted again): multiplicative decrease,
+    additive increase.
+    """
+
+    rate: float | None = None      # messages per second allowed at rate_at; None: unlimited
+    ceiling: float | None = None   # where the rate climbs back to; None: unlimited
+    rate_at: float = 0.0
+    tokens: float = 0.0
+    tokens_at: float = 0.0
+    throttled_until: float = 0.0
+
+    def current_rate(self, now: float) -> float | None:
+        """The rate allowed at `now`: None when unlimited (or back to unlimited)."""
+        if self.rate is None:
+            return None
+        if self.ceiling is None:
+            return self.rate
+        climbed = self.rate + RECOVERY * self.ceiling * max(0.0, now - self.rate_at)
+        return min(self.ceiling, climbed)
+
+    def tokens_at_time(self, now: float, rate: float) -> float:
+        return refill(self.tokens, self.tokens_at, rate, now)
+
+    def lifted(self, now: float, limit: float | None) -> bool:
+        """Whether a throttled channel with no configured limit is back to its ceiling."""
+        return (limit is None and self.rate is not None and now >= self.throttled_until
+                and self.current_rate(now) >= (self.ceiling or 0))
+
+    def slowed(self, now: float, retry_after: float, going: float, limit: float | None) -> Self:
+        """After a 429: half the rate (once a second at most), nothing until Retry-After."""
+        until = max(self.throttled_until, now + retry_after)
+        current = self.current_rate(now)
+        if current is not None and now - self.rate_at < DECREASE_EVERY and self.rate < (
+                self.ceiling or math.inf):
+            return dataclasses.replace(self, throttled_until=until)
+        rate = max(MIN_RATE, (current if current is not None else max(going, MIN_RATE)) / 2)
+        ceiling = limit if limit is not None else max(going, rate * 2)
+        return Pace(rate, ceiling, now, min(self.tokens, rate), now, until)
+
+
+def refill(tokens: float, since: float, rate: float, now: float) -> float:
+    """A token bucket of one second's capacity, refilled at `rate` since `since`."""
+    return min(max(1.0, rate), tokens + rate * max(0.0, now - since))
+
+
+def whole_tokens(tokens: float) -> int:
+    """The attempts a bucket allows (0.9999999 is 1: epoch seconds are not exact)."""
+    return math.floor(tokens + 1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -873,6 +1041,9 @@ MIGRATIONS: tuple[str, ...] = (
                                                          'sent', 'failed', 'cancelled')),
         base_template    TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
         scheduled_at     TEXT,
+        rate_limit       REAL CHECK (rate_limit > 0),  -- messages per second; NULL: the channel's
+        pace_tokens      REAL NOT NULL DEFAULT 0,      -- its token bucket, when it has a limit
+        pace_at          REAL NOT NULL DEFAULT 0,
         created_at       TEXT NOT NULL,
         updated_at       TEXT NOT NULL,
         started_at       TEXT,
@@ -909,19 +1080,19 @@ MIGRATIONS: tuple[str, ...] = (
         campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
         customer_id      INTEGER REFERENCES customers (id),
         status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled',
-                                           'suppressed')),
+                         CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
         rendered_content TEXT,
         last_error       TEXT,
         retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
         next_attempt_at  REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
-        claim_token      INTEGER,                  -- while sending: the claim of the worker
-        claim_expires_at REAL,                     -- when that claim lapses (left by a crash)
+        claim_token      INTEGER,                  -- the claim of the worker sending it (the API
+        claim_expires_at REAL,                     -- says "sending"), and when that claim lapses
         sent_at          REAL,                     -- when the provider took it
+        provider_message_id TEXT,                  -- the provider's id for it
         created_at       TEXT NOT NULL,
         updated_at       TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id),
-        CHECK ((status = 'sending') = (claim_token IS NOT NULL))
+        CHECK (claim_token IS NULL OR status = 'pending')
     );
     INSERT INTO outbound_messages_v2 (id, campaign_id, customer_id, status, rendered_content,
                                       last_error, retry_count, next_attempt_at, sent_at,
@@ -947,8 +1118,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
     CREATE INDEX outbound_messages_errors ON outbound_messages (campaign_id, status, last_error)
         WHERE last_error IS NOT NULL;
-    CREATE INDEX outbound_messages_claims ON outbound_messages (claim_expires_at)
-        WHERE status = 'sending';
+    -- The claims ledger: one row per claimed batch, so a lapsed claim (a worker that died)
+    -- is found without an index on every message's claim (which every claim and record
+    -- would have to update).
+    CREATE TABLE claims (
+        token       INTEGER PRIMARY KEY,
+        expires_at  REAL NOT NULL,
+        message_ids TEXT NOT NULL  -- the messages it claimed, as runs: [[first, last], ...]
+    );
+    CREATE INDEX claims_by_expiry ON claims (expires_at);
+
+    -- How fast each channel may go (see Pace): a configured limit, or one that throttling
+    -- set; the row is shared by every process on the database.
+    CREATE TABLE channel_pace (
+        channel          TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
+        rate             REAL,             -- messages per second at rate_at; NULL: unlimited
+        ceiling          REAL,
+        rate_at          REAL NOT NULL DEFAULT 0,
+        tokens           REAL NOT NULL DEFAULT 0,
+        tokens_at        REAL NOT NULL DEFAULT 0,
+        throttled_until  REAL NOT NULL DEFAULT 0,
+        last_campaign    INTEGER NOT NULL DEFAULT 0  -- round-robin: the campaign served last
+    ) WITHOUT ROWID;
+    INSERT INTO channel_pace (channel) VALUES ('sms'), ('whatsapp');
 
     DROP TABLE idempotency_keys;
     CREATE TABLE idempotency_keys (
@@ -965,17 +1157,36 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 CUSTOMER_COLUMNS = ("id", "phone", "first_name", "last_name", "location", "preferred_product",
                     "created_at")
-CAMPAIGN_COLUMNS = ("id", "name", "channel", "status", "base_template", "scheduled_at",
-                    "created_at", "updated_at", "started_at", "finished_at", "total_count",
+CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled_at",
+                  "rate_limit", "created_at", "updated_at", "started_at", "finished_at")
+CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
                     "suppressed_count", "rate_at",
                     "rate_settled", "rate")
 MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content",
-                   "last_error", "retry_count", "created_at", "updated_at")
+                   "last_error", "retry_count", "provider_message_id", "created_at", "updated_at")
+# A message is "sending" while a worker's claim is on it; in the table it is pending until then.
+MESSAGE_SELECT = tuple("CASE WHEN claim_token IS NULL THEN status ELSE 'sending' END AS status"
+                       if column == "status" else column for column in MESSAGE_COLUMNS)
+MESSAGE_STATUS_SQL = {  # names from MessageStatus, as SQL conditions
+    "pending": "status = 'pending' AND claim_token IS NULL",
+    "sending": "status = 'pending' AND claim_token IS NOT NULL",
+    **{status: f"status = '{status}'" for status in ("sent", "failed", "cancelled", "suppressed")}}
 
 # A campaign's stats, each kept as a counter (pending is what the others leave of total).
 STAT_NAMES = ("total", "pending", "sending", "sent", "failed", "cancelled", "suppressed")
 SETTLED_COUNTS = "sent_count + failed_count + cancelled_count + suppressed_count"
+
+# The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
+# was unclaimed: one taken over from a lapsed claim is counted as sending already).
+CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, cu.phone, "
+                "cu.location, cu.preferred_product, m.claim_token IS NULL FROM outbound_messages m "
+                "JOIN campaigns c ON c.id = m.campaign_id JOIN customers cu ON cu.id = m.customer_id")
+# A campaign sending through the job queue: neither it nor its channel is paced.
+UNPACED_SENDING = ("c.status = 'sending' AND c.rate_limit IS NULL AND c.channel NOT IN "
+                   "(SELECT channel FROM channel_pace WHERE rate IS NOT NULL)")
+PACE_TICK = 0.05  # seconds of tokens the pacer gathers before a paced claim
+PACE_POLL = 1.0   # seconds: the longest the pacer waits without looking (for other processes)
 
 DUE_GRACE = 0.05  # seconds: a job arriving this early for a retry still counts as on time
 DUE_SPREAD = 0.1  # seconds: messages falling due this close together may share one delayed job
@@ -1006,6 +1217,29 @@ class Claim:
     rows: list[ClaimedMessage]
     campaigns: dict[int, tuple[str, str]]  # campaign id -> (channel, template)
     deferred: list[tuple[int, float]]      # (message id, when it falls due)
+
+
+@dataclass(frozen=True, slots=True)
+class PacedClaim:
+    """What a paced claim took, when the pacer should look again, and whether the channel's
+    throttling was lifted."""
+
+    claim: Claim
+    next_look: float | None
+    lifted: bool
+
+
+def next_look(pace: Pace, rate: float | None, now: float, took: bool, waiting: bool) -> float | None:
+    """When a paced channel is worth another claim: at once after one that took messages;
+    when tokens for a tick have gathered if messages wait; else when something changes."""
+    if took:
+        return now
+    if not waiting:
+        return None
+    if rate is None:
+        return now + PACE_TICK
+    short = max(1.0, rate * PACE_TICK) - pace.tokens_at_time(now, rate)
+    return max(now, pace.throttled_until) + max(0.001, short / rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1073,6 +1307,20 @@ def _lock_file(path: str) -> int:
         raise ConfigError(f"database {path!r} is in use by another SMSLeopard process; one "
                           "process per SQLite file (PostgreSQL serves several)") from None
     return descriptor
+
+
+async def finish_despite_cancellation(cleanup: Coroutine[Any, Any, None]) -> None:
+    """Run a short cleanup to its end even if the task is cancelled meanwhile (the
+    cancellation still ends the task, right after)."""
+    task = asyncio.ensure_future(cleanup)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def database_fault(exc: sqlite3.Error) -> bool:
@@ -1159,21 +1407,15 @@ class SqliteDatabase:
         if self.write_failure is not None and self._write_lock.locked():
             raise DatabaseUnavailable(self.write_failure)  # one write at a time tries a sick disk
         async with self._write_lock:
+            begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    yield SqliteTransaction(self._writer)
-                except BaseException:
-                    if self._writer.in_transaction:
-                        await self._writer.execute("ROLLBACK")
-                    raise
+                await asyncio.shield(begin)
+                yield SqliteTransaction(self._writer)
                 await self._writer.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if not database_fault(exc):
+            except BaseException as exc:
+                await finish_despite_cancellation(self._abandon(begin))
+                if not isinstance(exc, sqlite3.Error) or not database_fault(exc):
                     raise
-                with contextlib.suppress(sqlite3.Error):
-                    if self._writer.in_transaction:
-                        await self._writer.execute("ROLLBACK")
                 if self.write_failure is None:
                     log.error("database: writes fail (%s); answering 503 until one succeeds", exc)
                 self.write_failure = str(exc)
@@ -1181,6 +1423,15 @@ class SqliteDatabase:
         if self.write_failure is not None:
             log.warning("database: writes succeed again")
             self.write_failure = None
+
+    async def _abandon(self, begin: asyncio.Future) -> None:
+        """Roll back a transaction that failed (or was cancelled), even one whose BEGIN was
+        still running: the connection must be out of it before the lock is released."""
+        with contextlib.suppress(BaseException):
+            await begin
+        if self._writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("ROLLBACK")
 
     async def probe(self) -> None:
         """A real write (the header page), to learn whether the database takes writes again."""
@@ -1305,17 +1556,16 @@ class Store:
 
     # -- campaigns ----------------------------------------------------------
 
-    async def create_campaign(self, name: str, channel: str, template: str,
-                              scheduled_at: float | None, now: float) -> dict[str, Any]:
-        status = CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED
-        stamp = utc_iso(now)
-        async with self.db.transaction() as tx:
+    async def create_campaign(self, fields: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """A new campaign from validated fields: a draft, or scheduled for scheduled_at."""
+        scheduled_at = fields.get("scheduled_at")
+        values = {**fields, "scheduled_at": None if scheduled_at is None else utc_iso(scheduled_at),
+                  "status": CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED,
+                  "created_at": utc_iso(now), "updated_at": utc_iso(now)}
+        async with self.db.transaction() as tx:  # the names come from a fixed list, never a caller
             rows = await tx.fetch(
-                "INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}",
-                (name, channel, status, template,
-                 None if scheduled_at is None else utc_iso(scheduled_at), stamp, stamp))
+                f"INSERT INTO campaigns ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+                f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}", tuple(values.values()))
         return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
 
     async def get_campaign(self, campaign_id: int) -> dict[str, Any] | None:
@@ -1377,7 +1627,8 @@ class Store:
             await self._move(tx, campaign, Action.CANCEL, now)
             cancelled = await tx.execute(
                 "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
-                "WHERE campaign_id = ? AND status = 'pending'", (utc_iso(now), campaign_id))
+                "WHERE campaign_id = ? AND status = 'pending' AND claim_token IS NULL",
+                (utc_iso(now), campaign_id))
             await tx.execute("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
                              "WHERE id = ?", (cancelled, campaign_id))
             return await self._campaign_in(tx, campaign_id)
@@ -1428,12 +1679,9 @@ class Store:
     async def list_messages(self, campaign: Mapping[str, Any], status: str | None,
                             request: PageRequest) -> Page:
         """A campaign's messages in creation order; the total comes from its counters."""
-        where, params = ["campaign_id = ?"], [campaign["id"]]
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
+        where = ["campaign_id = ?"] + ([MESSAGE_STATUS_SQL[status]] if status is not None else [])
         total = message_stats(campaign)["total" if status is None else status]
-        return await self._page("outbound_messages", MESSAGE_COLUMNS, where, params, "ASC",
+        return await self._page("outbound_messages", MESSAGE_SELECT, where, [campaign["id"]], "ASC",
                                 request, total)
 
     async def error_counts(self, campaign_id: int) -> list[ErrorCount]:
@@ -1478,7 +1726,8 @@ class Store:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
                                     f"ORDER BY id {order} LIMIT ?", [*params, request.page_size + 1])
-        return Page([dict(zip(columns, row)) for row in rows[:request.page_size]], total, request,
+        names = [column.rsplit(" AS ", 1)[-1] for column in columns]
+        return Page([dict(zip(names, row)) for row in rows[:request.page_size]], total, request,
                     len(rows) > request.page_size)
 
     # -- sending ------------------------------------------------------------
@@ -1511,8 +1760,11 @@ class Store:
             if started:
                 await self._move(tx, campaign, Action.START, now)
             new_ids = await self._new_message_ids(tx, last_id, inserted)
+            paced = campaign["rate_limit"] is not None or bool(await tx.fetch(
+                "SELECT 1 FROM channel_pace WHERE channel = ? AND rate IS NOT NULL",
+                (campaign["channel"],)))
         return SendResult(campaign_id, inserted, requested - inserted, campaign["status"], new_ids,
-                          publish_all=started and waiting > 0)
+                          publish_all=started and waiting > 0, paced=paced)
 
     async def _audience_source(self, tx: SqliteTransaction,
                                audience: Audience) -> tuple[str, tuple]:
@@ -1526,9 +1778,9 @@ class Store:
                 raise Invalid("UNKNOWN_CUSTOMERS", f"No customer has ID {listed}; nothing was queued")
             return "SELECT value AS id FROM json_each(?)", (ids,)
         if audience.all_customers:
-            return "SELECT id FROM customers", ()
+            return "SELECT id FROM customers ORDER BY id", ()
         where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)  # names from SEGMENT_FIELDS
-        return (f"SELECT id FROM customers WHERE {where}",
+        return (f"SELECT id FROM customers WHERE {where} ORDER BY id",
                 tuple(value for _, value in audience.segment))
 
     async def _new_message_ids(self, tx: SqliteTransaction, last_id: int,
@@ -1547,38 +1799,137 @@ class Store:
                     lease_until: float) -> Claim:
         """Mark the job's messages that may be sent now as `sending`, and return them.
 
-        A message is claimable while pending (or sending under a lapsed claim)
-        and its campaign is sending. Claimable messages not due yet come back
+        A message is claimable while pending with no live claim,
+        its campaign is sending, and neither its campaign nor its channel is
+        paced (the pacer claims those). Claimable messages not due yet come back
         as `deferred`; the others (sent, claimed by a live worker, of a paused
         campaign) are no business of this job.
         """
-        messages = "FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id "
-        claimable = ("WHERE m.id IN (SELECT value FROM json_each(?)) AND c.status = 'sending' "
-                     "AND (m.status = 'pending' OR (m.status = 'sending' AND m.claim_expires_at <= ?)) ")
+        claimable = (f"WHERE m.id IN (SELECT value FROM json_each(?)) AND {UNPACED_SENDING} "
+                     "AND m.status = 'pending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         params = (_in(ids), now, now + DUE_GRACE)
         async with self.db.transaction() as tx:
-            rows = await tx.fetch(
-                "SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, "
-                f"cu.phone, cu.location, cu.preferred_product, m.status {messages} "
-                f"JOIN customers cu ON cu.id = m.customer_id {claimable} AND m.next_attempt_at <= ?",
-                params)
+            rows = await tx.fetch(f"{CLAIM_SELECT} {claimable} AND m.next_attempt_at <= ?", params)
             deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await tx.fetch(
-                f"SELECT m.id, m.next_attempt_at {messages} {claimable} AND m.next_attempt_at > ? "
+                "SELECT m.id, m.next_attempt_at FROM outbound_messages m JOIN campaigns c "
+                f"ON c.id = m.campaign_id {claimable} AND m.next_attempt_at > ? "
                 "ORDER BY m.next_attempt_at", params)]
-            if not rows:
-                return Claim([], {}, deferred)
-            await tx.execute("UPDATE outbound_messages SET status = 'sending', claim_token = ?, "
-                             "claim_expires_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-                             (token, lease_until, _in(row[0] for row in rows)))
-            newly = Counter(row[1] for row in rows if row[8] == MessageStatus.PENDING)
-            await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
-                                 [(count, campaign_id) for campaign_id, count in newly.items()])
-            campaigns = await tx.fetch("SELECT id, channel, base_template FROM campaigns "
-                                       "WHERE id IN (SELECT value FROM json_each(?))",
-                                       (_in({row[1] for row in rows}),))
+            return await self._take(tx, rows, token, lease_until, deferred)
+
+    async def _take(self, tx: SqliteTransaction, rows: list[tuple], token: int,
+                    lease_until: float, deferred: list[tuple[int, float]]) -> Claim:
+        """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
+        ledger too."""
+        if not rows:
+            return Claim([], {}, deferred)
+        ids = _in(row[0] for row in rows)
+        await tx.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
+                         "WHERE id IN (SELECT value FROM json_each(?))", (token, lease_until, ids))
+        await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
+                         (token, lease_until, encode_job(ids).decode()))
+        newly = Counter(row[1] for row in rows if row[8])
+        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
+                             [(count, campaign_id) for campaign_id, count in newly.items()])
+        campaigns = await tx.fetch("SELECT id, channel, base_template FROM campaigns "
+                                   "WHERE id IN (SELECT value FROM json_each(?))",
+                                   (_in({row[1] for row in rows}),))
         return Claim([ClaimedMessage(*row[:8]) for row in rows],
                      {campaign_id: (channel, template) for campaign_id, channel, template in campaigns},
                      deferred)
+
+    # -- pacing -------------------------------------------------------------
+
+    async def configure_pace(self, limits: Mapping[str, float], now: float) -> None:
+        """Set each channel's configured limit (--rate-limit); no limit makes it unlimited."""
+        async with self.db.transaction() as tx:
+            for channel in CHANNELS:
+                limit = limits.get(channel)
+                await tx.execute("UPDATE channel_pace SET rate = ?, ceiling = ?, rate_at = ?, "
+                                 "tokens = 0, tokens_at = ? WHERE channel = ?",
+                                 (limit, limit, now, now, channel))  # the bucket fills from now
+
+    async def _pace_of(self, tx: SqliteTransaction, channel: str) -> tuple[Pace, int]:
+        (rate, ceiling, rate_at, tokens, tokens_at, until, last), = await tx.fetch(
+            "SELECT rate, ceiling, rate_at, tokens, tokens_at, throttled_until, last_campaign "
+            "FROM channel_pace WHERE channel = ?", (channel,))
+        return Pace(rate, ceiling, rate_at, tokens, tokens_at, until), last
+
+    async def _set_pace(self, tx: SqliteTransaction, channel: str, pace: Pace, last: int) -> None:
+        await tx.execute("UPDATE channel_pace SET rate = ?, ceiling = ?, rate_at = ?, tokens = ?, "
+                         "tokens_at = ?, throttled_until = ?, last_campaign = ? WHERE channel = ?",
+                         (pace.rate, pace.ceiling, pace.rate_at, pace.tokens, pace.tokens_at,
+                          pace.throttled_until, last, channel))
+
+    async def slow_down(self, channel: str, now: float, retry_after: float, going: float,
+                        limit: float | None) -> Pace:
+        """The provider throttled the channel: halve its rate, stop it until Retry-After."""
+        async with self.db.transaction() as tx:
+            pace, last = await self._pace_of(tx, channel)
+            pace = pace.slowed(now, retry_after, going, limit)
+            await self._set_pace(tx, channel, pace, last)
+        return pace
+
+    async def claim_paced(self, channel: str, now: float, token: int, lease_until: float,
+                          most: int, limit: float | None) -> "PacedClaim":
+        """Claim what the channel's pace (and each campaign's own limit) allows now, serving
+        its campaigns round-robin. Says when to look again, and whether the channel's
+        throttling was lifted (its pending messages then go back to the job queue)."""
+        async with self.db.transaction() as tx:
+            pace, last = await self._pace_of(tx, channel)
+            lifted = pace.lifted(now, limit)
+            if lifted:
+                pace = Pace()
+                await self._set_pace(tx, channel, pace, last)
+            rate = pace.current_rate(now)
+            campaigns = await tx.fetch(
+                "SELECT id, rate_limit, pace_tokens, pace_at FROM campaigns WHERE status = 'sending' "
+                "AND channel = ? AND (? OR rate_limit IS NOT NULL) ORDER BY id",
+                (channel, rate is not None))
+            if not campaigns:
+                return PacedClaim(Claim([], {}, []), None, lifted)
+            tokens = math.inf if rate is None else pace.tokens_at_time(now, rate)
+            allowed = (0 if now < pace.throttled_until else most if rate is None
+                       else min(most, whole_tokens(tokens)))
+            chosen, waiting = await self._choose_round_robin(tx, campaigns, last, allowed, now)
+            claim = await self._take(tx, await tx.fetch(
+                f"{CLAIM_SELECT} WHERE m.id IN (SELECT value FROM json_each(?))",
+                (_in(message_id for message_id, _ in chosen),)), token, lease_until, [])
+            taken = Counter(campaign_id for _, campaign_id in chosen)
+            await self._spend_campaign_tokens(tx, campaigns, taken, now)
+            if rate is not None:
+                pace = dataclasses.replace(pace, tokens=tokens - len(chosen), tokens_at=now)
+            await self._set_pace(tx, channel, pace, chosen[-1][1] if chosen else last)
+        return PacedClaim(claim, next_look(pace, rate, now, bool(chosen), waiting), lifted)
+
+    async def _choose_round_robin(self, tx: SqliteTransaction, campaigns: list[tuple], last: int,
+                                  allowed: int, now: float) -> tuple[list[tuple[int, int]], bool]:
+        """Up to `allowed` due messages, one campaign after another starting after `last`;
+        also whether any campaign has due messages waiting (for tokens)."""
+        order = sorted(campaigns, key=lambda c: (c[0] <= last, c[0]))
+        queues = []
+        waiting = False
+        for campaign_id, rate_limit, tokens, at in order:
+            share = allowed if rate_limit is None else min(
+                allowed, whole_tokens(refill(tokens, at, rate_limit, now)))
+            rows = await tx.fetch("SELECT id FROM outbound_messages WHERE campaign_id = ? "
+                                  "AND status = 'pending' AND claim_token IS NULL "
+                                  "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                                  (campaign_id, now, max(1, share)))
+            waiting = waiting or bool(rows)
+            queues.append(deque((message_id, campaign_id) for message_id, in rows[:share]))
+        chosen: list[tuple[int, int]] = []
+        while len(chosen) < allowed and any(queues):
+            for queue in queues:
+                if queue and len(chosen) < allowed:
+                    chosen.append(queue.popleft())
+        return chosen, waiting
+
+    async def _spend_campaign_tokens(self, tx: SqliteTransaction, campaigns: list[tuple],
+                                     taken: Counter, now: float) -> None:
+        await tx.executemany(
+            "UPDATE campaigns SET pace_tokens = ?, pace_at = ? WHERE id = ?",
+            [(refill(tokens, at, rate_limit, now) - taken[campaign_id], now, campaign_id)
+             for campaign_id, rate_limit, tokens, at in campaigns if rate_limit is not None])
 
     async def record(self, attempts: Sequence[Attempt], now: float,
                      token: int) -> list[tuple[int, str]]:
@@ -1596,7 +1947,7 @@ class Store:
             delta[0] += 1
             if attempt.result is Result.SENT:
                 delta[1] += 1
-                sent.append((attempt.message_id, attempt.text))
+                sent.append((attempt.message_id, attempt.text, attempt.provider_id))
             elif attempt.result is Result.RELEASED:
                 releases.append((attempt.message_id, token))
             else:
@@ -1610,7 +1961,8 @@ class Store:
             if sent:  # the common case, in one statement: SQLite reads the batch from JSON
                 changed += await tx.execute(
                     "UPDATE outbound_messages AS m SET status = 'sent', rendered_content = j.value ->> 1, "
-                    "sent_at = ?, claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
+                    "provider_message_id = j.value ->> 2, sent_at = ?, claim_token = NULL, "
+                    "claim_expires_at = NULL, updated_at = ? "
                     "FROM json_each(?) AS j WHERE m.id = j.value ->> 0 AND m.claim_token = ?",
                     (now, stamp, json.dumps(sent), token))
             if others:
@@ -1620,8 +1972,9 @@ class Store:
                     "updated_at = ? WHERE id = ? AND claim_token = ?", others)
             if releases:
                 changed += await tx.executemany(
-                    "UPDATE outbound_messages SET status = 'pending', claim_token = NULL, "
-                    "claim_expires_at = NULL WHERE id = ? AND claim_token = ?", releases)
+                    "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
+                    "WHERE id = ? AND claim_token = ?", releases)
+            await tx.execute("DELETE FROM claims WHERE token = ?", (token,))
             if changed == len(attempts):
                 await tx.executemany(
                     "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
@@ -1660,7 +2013,7 @@ class Store:
         """Rebuild campaigns' counters from their messages (rare paths only: O(messages))."""
         counts = ", ".join(
             f"{status}_count = (SELECT count(*) FROM outbound_messages "
-            f"WHERE campaign_id = campaigns.id AND status = '{status}')"
+            f"WHERE campaign_id = campaigns.id AND {MESSAGE_STATUS_SQL[status]})"
             for status in STAT_NAMES[2:])
         await tx.execute(f"UPDATE campaigns SET {counts} "
                          "WHERE id IN (SELECT value FROM json_each(?))", (_in(campaign_ids),))
@@ -1680,24 +2033,28 @@ class Store:
         return [tuple(row) for row in rows]
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
-        """Drop claims whose lease has run out (left by a crash), or `every` claim, keeping
-        the counters exact. Returns the released messages a sending campaign waits for."""
+        """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
+        keeping the counters exact. Returns the released messages a sending campaign waits for."""
         async with self.db.transaction() as tx:
-            lapsed = await tx.fetch(
-                "UPDATE outbound_messages SET status = 'pending', claim_token = NULL, "
-                "claim_expires_at = NULL WHERE status = 'sending' AND claim_expires_at <= ? "
-                "RETURNING id, campaign_id", (math.inf if every else now,))
-            if not lapsed:
+            lapsed = await tx.fetch("DELETE FROM claims WHERE expires_at <= ? RETURNING token, "
+                                    "message_ids", (math.inf if every else now,))
+            released = []
+            for token, message_ids in lapsed:
+                released += await tx.fetch(
+                    "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
+                    "WHERE id IN (SELECT value FROM json_each(?)) AND claim_token = ? "
+                    "RETURNING id, campaign_id", (decode_job(message_ids.encode()), token))
+            if not released:
                 return []
-            by_campaign = Counter(campaign_id for _, campaign_id in lapsed)
+            by_campaign = Counter(campaign_id for _, campaign_id in released)
             await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
                                  "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
-            await self._cancel_leftovers(tx, [message_id for message_id, _ in lapsed], now)
+            await self._cancel_leftovers(tx, [message_id for message_id, _ in released], now)
             await self._finish_campaigns(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
                 "SELECT id FROM campaigns WHERE status = 'sending' "
                 "AND id IN (SELECT value FROM json_each(?))", (_in(by_campaign),))}
-        return sorted(message_id for message_id, campaign_id in lapsed if campaign_id in sending)
+        return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
 
     async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
                            ) -> AsyncIterator[tuple[float, Sequence[int]]]:
@@ -1706,16 +2063,15 @@ class Store:
         Messages due now come first, in id order; then those waiting for a
         retry time or for the claim of a dead worker to lapse, as they fall due.
         """
-        scope = "c.status = 'sending'" + (" AND c.id = ?" if campaign_id is not None else "")
+        scope = UNPACED_SENDING + (" AND c.id = ?" if campaign_id is not None else "")
         params = (campaign_id,) if campaign_id is not None else ()
         base = ("FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
                 f"WHERE {scope} AND ")
-        due_now = (f"SELECT m.id, 0 {base} m.status = 'pending' AND m.next_attempt_at <= ? "
-                   "ORDER BY m.id")
-        later = (f"SELECT m.id, CASE WHEN m.status = 'sending' THEN m.claim_expires_at "
-                 f"ELSE m.next_attempt_at END AS due {base} "
-                 "((m.status = 'pending' AND m.next_attempt_at > ?) OR m.status = 'sending') "
-                 "ORDER BY due, m.id")
+        due_now = (f"SELECT m.id, 0 {base} m.status = 'pending' AND m.claim_token IS NULL "
+                   "AND m.next_attempt_at <= ? ORDER BY m.id")
+        later = (f"SELECT m.id, CASE WHEN m.claim_token IS NOT NULL THEN m.claim_expires_at "
+                 f"ELSE m.next_attempt_at END AS due {base} m.status = 'pending' "
+                 "AND (m.next_attempt_at > ? OR m.claim_token IS NOT NULL) ORDER BY due, m.id")
         for sql in (due_now, later):
             async for rows in self.db.stream(sql, (*params, now), size):
                 for chunk in _split_by_due(rows, DUE_SPREAD):
@@ -1725,7 +2081,8 @@ class Store:
         """Whether a sending campaign has a pending message that was due before `due_before`."""
         rows = await self.db.fetch(
             "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
-            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.next_attempt_at < ? "
+            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
+            "AND m.next_attempt_at < ? "
             "LIMIT 1", (due_before,))
         return bool(rows)
 
@@ -1775,7 +2132,7 @@ class Store:
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
     """The lifecycle actions a PATCH with these changes amounts to."""
     actions = []
-    if changes.keys() & {"name", "base_template"}:
+    if changes.keys() & {"name", "base_template", "rate_limit"}:
         actions.append(Action.EDIT_CONTENT)
     if "channel" in changes:
         actions.append(Action.EDIT)
@@ -1843,28 +2200,6 @@ class Delivery:
 
     ids: Sequence[int]
     ack: Callable[[], Awaitable[None]]
-
-
-def encode_job(ids: Sequence[int]) -> bytes:
-    """A job as JSON runs of consecutive ids, [[first, last], ...]: a range takes a few bytes."""
-    runs: list[list[int]] = []
-    for message_id in sorted(ids):
-        if runs and runs[-1][1] == message_id - 1:
-            runs[-1][1] = message_id
-        else:
-            runs.append([message_id, message_id])
-    return json.dumps(runs, separators=(",", ":")).encode()
-
-
-def decode_job(body: bytes) -> list[int]:
-    """The ids of an encoded job; ValueError when the body is not one."""
-    runs = json.loads(body)
-    valid = isinstance(runs, list) and all(
-        isinstance(run, list) and len(run) == 2 and all(type(n) is int for n in run) and 1 <= run[0] <= run[1]
-        for run in runs)
-    if not valid or sum(last - first + 1 for first, last in runs) > 100_000:
-        raise ValueError("not a job: expected [[first, last], ...] with at most 100000 ids")
-    return [message_id for first, last in runs for message_id in range(first, last + 1)]
 
 
 class JobQueue:
@@ -2138,14 +2473,13 @@ class Campaigns:
         self._job_size = job_size
         self.halted: set[int] = set()            # paused or cancelled: claimed messages wait
         self.schedule_changed = Signal()         # wakes the scheduler
+        self.pace_changed = Signal()             # wakes the pacer
         self.debt = False                        # a publish failed: recover() must run
 
     # -- operator actions ---------------------------------------------------
 
-    async def create(self, name: str, channel: str, template: str,
-                     scheduled_at: float | None) -> dict[str, Any]:
-        campaign = await self._store.create_campaign(name, channel, template, scheduled_at,
-                                                     self._clock.now())
+    async def create(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        campaign = await self._store.create_campaign(fields, self._clock.now())
         self.schedule_changed.set()
         return campaign
 
@@ -2164,7 +2498,9 @@ class Campaigns:
         publishes them when it is back, and the caller hears QUEUE_UNAVAILABLE.
         """
         result = await self._store.add_recipients(campaign_id, audience, self._clock.now())
-        if result.status == CampaignStatus.SENDING:
+        if result.paced:
+            self.pace_changed.set()
+        elif result.status == CampaignStatus.SENDING:
             try:
                 if result.publish_all:
                     await self.publish_pending(campaign_id)
@@ -2276,6 +2612,7 @@ class Campaigns:
 
     async def _publish_quietly(self, campaign_id: int) -> int:
         """Publish a campaign's pending messages; if the queue is down, recovery will."""
+        self.pace_changed.set()  # the pacer sends them if the campaign or its channel is paced
         try:
             return await self.publish_pending(campaign_id)
         except QueueUnavailable as exc:
@@ -2286,37 +2623,164 @@ class Campaigns:
 
 # ---------------------------------------------------------------------------
 # SENDER
-# The provider, here a mock that behaves like a real one.
+# The provider: a callable that takes one message and answers the provider's
+# id for it, or raises. Two implementations: a mock inside the process (the
+# default, so the demo needs nothing else) and a real provider over HTTP.
 # ---------------------------------------------------------------------------
 
-Sender = Callable[[str, str, str], Awaitable[None]]  # (channel, phone, text); raises SendError
+
+class ThrottledError(SendError):
+    """The provider asks us to slow down (429): not a failed attempt, just not now."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Outgoing(NamedTuple):
+    """One message as the provider receives it."""
+
+    reference: str  # our message id: the provider's idempotency key, and the receipts' key
+    channel: str
+    to: str
+    text: str
+
+
+Sender = Callable[[Outgoing], Awaitable[str | None]]  # the provider's message id; raises SendError
 UNROUTABLE_PREFIXES = ("+999",)  # no country has calling code 999
 TRANSIENT_ERRORS = ("provider timeout", "provider returned 503 Service Unavailable",
                     "throttled by carrier", "connection reset by provider")
 
 
 class MockSender:
-    """A message provider stand-in: latency, random transient failures, permanent ones for bad input.
-
-    It fails permanently for a phone it cannot route (calling code +999) and
-    for a message over the channel's limit (SMS: 10 segments; WhatsApp: 4096
-    characters), and transiently with probability `failure_rate`.
-    """
+    """A provider stand-in in the process: latency, random transient failures, permanent
+    ones for a phone it cannot route (calling code +999) and for a message over the
+    channel's limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
 
     def __init__(self, latency_ms: float, failure_rate: float, rng: random.Random):
         self._latency = latency_ms / 1000
         self._failure_rate = failure_rate
         self._rng = rng
 
-    async def __call__(self, channel: str, phone: str, text: str) -> None:
+    async def __call__(self, message: Outgoing) -> str | None:
         if self._latency:
             await asyncio.sleep(self._latency)
-        if phone.startswith(UNROUTABLE_PREFIXES):
-            raise PermanentSendError(f"no route to {phone}")
-        if problem := channel_limit_problem(channel, text):
+        if message.to.startswith(UNROUTABLE_PREFIXES):
+            raise PermanentSendError(f"no route to {message.to}")
+        if problem := channel_limit_problem(message.channel, message.text):
             raise PermanentSendError(problem)
         if self._failure_rate and self._rng.random() < self._failure_rate:
             raise TransientSendError(self._rng.choice(TRANSIENT_ERRORS))
+        return None
+
+
+DEFAULT_RETRY_AFTER = 1.0   # seconds to wait after a 429 that does not say
+MAX_RETRY_AFTER = 3600.0
+ERROR_TEXT_LIMIT = 300      # characters of a provider's answer kept in last_error
+
+
+def parse_retry_after(value: str | None, now: float) -> float:
+    """Seconds a Retry-After header asks for: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is not None:
+        text = value.strip()
+        if re.fullmatch(r"\d{1,10}(\.\d+)?", text):
+            return min(MAX_RETRY_AFTER, float(text))
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+            moment = email.utils.parsedate_to_datetime(text)
+            return min(MAX_RETRY_AFTER, max(0.0, moment.timestamp() - now))
+    return DEFAULT_RETRY_AFTER
+
+
+def provider_text(body: bytes) -> str:
+    """What a provider said, made fit for last_error: its JSON error message if it gave one."""
+    text = body.decode("utf-8", "replace").strip()
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        data = json.loads(text)
+        error = data.get("error", data)
+        text = str(error.get("message", error) if isinstance(error, dict) else error)
+    text = " ".join(text.split())
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
+
+
+class HttpSender:
+    """A real provider over HTTP: each attempt is `POST url` with {"reference", "channel",
+    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
+
+    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
+    time-outs and connection errors are transient; any other 4xx is permanent, with the
+    provider's words in last_error.
+    """
+
+    def __init__(self, url: str, token: str, timeout: float, concurrency: int,
+                 callback_url: str | None, clock: Clock):
+        self._url = url
+        self._headers = {"Content-Type": "application/json",
+                         **({"Authorization": f"Bearer {token}"} if token else {})}
+        self._timeout = timeout
+        self._concurrency = concurrency
+        self._callback_url = callback_url
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        """The connection pool; ConfigError if nothing answers at the provider's address."""
+        address = urllib.parse.urlsplit(self._url)
+        port = address.port or (443 if address.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(address.hostname, port),
+                                               timeout=self._timeout)
+            writer.close()
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the provider at {self._url}: "
+                              f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
+        connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(  # no cookies, no decompression: a little less per call
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
+            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def __call__(self, message: Outgoing) -> str:
+        body = json.dumps({"reference": message.reference, "channel": message.channel,
+                           "to": message.to, "text": message.text,
+                           "callback_url": self._callback_url}).encode()
+        try:
+            async with self._session.post(self._url, data=body, headers=self._headers) as response:
+                status, answer = response.status, await response.read()
+                retry_after = response.headers.get("Retry-After")
+        except TimeoutError:
+            raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
+        except aiohttp.ClientError as exc:
+            raise TransientSendError(f"provider unreachable: {exc or type(exc).__name__}") from None
+        if 200 <= status < 300:
+            return self._message_id(status, answer)
+        said = provider_text(answer)
+        if status == 429:
+            raise ThrottledError(f"throttled by the provider (429): {said}",
+                                 parse_retry_after(retry_after, self._clock.now()))
+        if status == 408 or status >= 500:
+            raise TransientSendError(f"provider answered {status}: {said}")
+        raise PermanentSendError(f"provider refused it ({status}): {said}")
+
+    @staticmethod
+    def _message_id(status: int, answer: bytes) -> str:
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            message_id = json.loads(answer).get("id")
+            if isinstance(message_id, (str, int)) and not isinstance(message_id, bool):
+                return str(message_id)[:200]
+        raise TransientSendError(f"provider answered {status} without a message id: "
+                                 f"{provider_text(answer) or '(nothing)'}")
+
+
+def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
+    """The provider the configuration names: HTTP for a --provider-url, else the mock."""
+    if not config.provider_url:
+        return MockSender(config.send_latency_ms, config.failure_rate, rng)
+    callback = config.public_url.rstrip("/") + "/providers/receipts" if config.public_url else None
+    return HttpSender(config.provider_url, config.provider_token, config.provider_timeout_ms / 1000,
+                      config.concurrency, callback, clock)
 
 
 # ---------------------------------------------------------------------------
@@ -2330,6 +2794,20 @@ FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, 
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 
 CrashHandler = Callable[[str, BaseException], None]
+
+
+class Backoff:
+    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+
+    def failed(self) -> float:
+        self.delay = min(30.0, max(1.0, self.delay * 2))
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay = 0.0
 
 
 def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.Task:
@@ -2416,20 +2894,53 @@ class Slots:
         self._free += 1
 
 
-def batches_in_flight(config: Config) -> int:
-    """How many jobs the dispatcher works on at once: enough to keep every attempt slot busy."""
-    return max(2, math.ceil(config.concurrency / config.job_size) + 1)
+def message_budget(config: Config) -> int:
+    """Messages the dispatcher works on at once (claimed or about to be): every attempt slot
+    busy, and a whole job ready behind them, so a batch's last wave leaves no slot idle."""
+    return config.concurrency + config.job_size
+
+
+def prefetch(config: Config) -> int:
+    """Jobs a broker may hand over before any is acknowledged: a budget's worth of whole jobs,
+    and room for small ones (retries), which must not hold the big ones back."""
+    return 2 * math.ceil(message_budget(config) / config.job_size) + 6
+
+
+class ChannelRates:
+    """Attempts begun per channel over the last two seconds: how fast a channel was going
+    when the provider throttled it (counted per batch, as its attempts begin)."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, deque[list[int]]] = defaultdict(deque)
+
+    def started(self, attempts: Sequence[Attempt], now: float) -> None:
+        for channel, count in Counter(attempt.channel for attempt in attempts).items():
+            seconds, second = self._seconds[channel], int(now)
+            if seconds and seconds[-1][0] == second:
+                seconds[-1][1] += count
+            else:
+                seconds.append([second, count])
+                while seconds[0][0] < second - 2:
+                    seconds.popleft()
+
+    def rate(self, channel: str, now: float) -> float:
+        return sum(count for second, count in self._seconds[channel] if second >= int(now) - 2) / 2
 
 
 class Dispatcher:
-    """Turns queued jobs into sent (or failed) messages.
+    """Turns queued jobs into sent (or failed) messages, and paces rate-limited channels.
 
-    One intake task takes jobs while fewer than `batches_in_flight` are in
-    progress. A job's messages are claimed with a lease of `claim_timeout`
-    seconds and must be attempted within half of it; what is not started by
-    then is released unattempted, so a claim never lapses while its owner
-    lives. A message of a campaign paused or cancelled after its claim is
-    released too, never attempted.
+    The intake takes jobs while the messages in progress stay within a budget
+    (all attempt slots busy and a job ready behind them). A job's messages are
+    claimed with a lease of `claim_timeout` seconds and must be attempted within
+    half of it; what is not started by then is released unattempted, so a claim
+    never lapses while its owner lives. A message of a campaign paused or
+    cancelled after its claim is released too, never attempted.
+
+    Rate-limited campaigns and channels (configured, or throttled by the
+    provider) bypass the job queue: the pacer claims their messages straight
+    from the database, as fast as their token buckets allow, round-robin by
+    campaign.
     """
 
     def __init__(self, config: Config, store: Store, queue: JobQueue, campaigns: Campaigns,
@@ -2443,28 +2954,48 @@ class Dispatcher:
         self._clock = clock
         self._on_crash = on_crash
         self._lease: float = config.claim_timeout
-        self._slots = Slots(config.concurrency)                           # attempts in flight
-        self._batch_slots = asyncio.Semaphore(batches_in_flight(config))  # jobs in progress
+        self._slots = Slots(config.concurrency)             # attempts in flight
+        self._budget = message_budget(config)
+        self._in_progress = 0                                # messages of jobs taken, not recorded
+        self._room = asyncio.Event()                         # set while in_progress < budget
+        self._room.set()
+        self._rates = ChannelRates()
         self._batches: set[asyncio.Task] = set()
-        self._intake: asyncio.Task | None = None
-        self._closing = False                                             # stop(): start nothing
-        self._aborted = asyncio.get_running_loop().create_future()        # stop() ran out of time
+        self._loops: list[asyncio.Task] = []
+        self._closing = False                                # stop(): start nothing new
+        self._aborted = asyncio.get_running_loop().create_future()  # stop() ran out of time
 
     def start(self) -> None:
-        self._intake = spawn(self._take_jobs(), "dispatcher-intake", self._on_crash)
-
-    async def _take_jobs(self) -> None:
-        while True:
-            await self._batch_slots.acquire()
-            delivery = await self._queue.get()
-            batch = asyncio.create_task(self._handle(delivery), name="dispatcher-batch")
-            self._batches.add(batch)
-            batch.add_done_callback(self._batches.discard)
+        self._loops = [spawn(self._take_jobs(), "dispatcher-intake", self._on_crash),
+                       spawn(self._pace(), "dispatcher-pacer", self._on_crash)]
 
     @property
     def busy(self) -> bool:
         """Whether any job is being worked on."""
         return bool(self._batches)
+
+    # -- the job queue ------------------------------------------------------
+
+    async def _take_jobs(self) -> None:
+        while True:
+            await self._room.wait()
+            delivery = await self._queue.get()
+            self._start_batch(self._handle(delivery), len(delivery.ids))
+
+    def _start_batch(self, work: Coroutine[Any, Any, None], size: int) -> None:
+        self._in_progress += size
+        if self._in_progress >= self._budget:
+            self._room.clear()
+        batch = asyncio.create_task(work, name="dispatcher-batch")
+        self._batches.add(batch)
+
+        def done(task: asyncio.Task) -> None:
+            self._batches.discard(task)
+            self._in_progress -= size
+            if self._in_progress < self._budget:
+                self._room.set()
+
+        batch.add_done_callback(done)
 
     async def _handle(self, delivery: Delivery) -> None:
         try:
@@ -2483,8 +3014,6 @@ class Dispatcher:
             await delivery.ack()
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake
             log.warning("a job stays unacknowledged (%r); the broker will deliver it again", exc)
-        finally:
-            self._batch_slots.release()
 
     async def process(self, ids: Sequence[int]) -> None:
         """Claim, render, send and record one job's messages."""
@@ -2492,17 +3021,64 @@ class Dispatcher:
         token = secrets.randbits(62)
         claim = await self._store.claim(ids, now, token, now + self._lease)
         await self._campaigns.publish_by_due(claim.deferred)
+        await self._send_claimed(claim, token, paced=False)
+
+    async def _send_claimed(self, claim: Claim, token: int, paced: bool) -> None:
         if claim.rows:
             attempts = self._prepare(claim)
             await self._attempt_all(attempts)
-            await asyncio.shield(self._record(attempts, token))
+            await asyncio.shield(self._record(attempts, token, paced))
+
+    # -- the pacer ----------------------------------------------------------
+
+    async def _pace(self) -> None:
+        """Claim paced channels' messages as their buckets fill; sleep until the next token,
+        a change (a send, a resume, a throttle), or at most PACE_POLL."""
+        changed = self._campaigns.pace_changed
+        backoff = Backoff()
+        while True:
+            changed.event.clear()
+            try:
+                look = min([await self._pace_channel(channel) for channel in CHANNELS])
+                backoff.succeeded()
+            except FAULTS as exc:
+                look = self._clock.now() + backoff.failed()
+                log.warning("pacer: %s; looking again in %.0f s", exc, backoff.delay)
+            if look <= self._clock.now() and not self._closing:
+                await asyncio.sleep(0)  # let the batches it started take their slots
+                continue
+            timer = self._clock.call_at(min(look, self._clock.now() + PACE_POLL), changed.set)
+            if not changed.event.is_set():
+                changed.idle.set()
+            try:
+                await changed.event.wait()
+            finally:
+                timer.cancel()
+
+    async def _pace_channel(self, channel: str) -> float:
+        """One paced claim on a channel; when to look at it again."""
+        now = self._clock.now()
+        room = min(self._config.job_size, self._budget - self._in_progress)
+        if self._closing or room <= 0:
+            return now + PACE_TICK
+        token = secrets.randbits(62)
+        paced = await self._store.claim_paced(channel, now, token, now + self._lease, room,
+                                              self._config.rate_limits.get(channel))
+        if paced.lifted:
+            log.info("pacer: %s is back to its full speed; its messages go through the queue", channel)
+            with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
+                await self._campaigns.publish_pending()
+        if paced.claim.rows:
+            self._start_batch(self._send_claimed(paced.claim, token, paced=True),
+                              len(paced.claim.rows))
+        return math.inf if paced.next_look is None else paced.next_look
 
     def _prepare(self, claim: Claim) -> list[Attempt]:
         """Render each claimed message; a template that no longer parses fails its message."""
-        templates: dict[int, Template | TemplateError] = {}
+        templates: dict[int, tuple | TemplateError] = {}
         for campaign_id, (_, text) in claim.campaigns.items():
             try:
-                templates[campaign_id] = parse_template(text)
+                templates[campaign_id] = positional(parse_template(text))
             except TemplateError as exc:
                 templates[campaign_id] = exc
         attempts = []
@@ -2514,12 +3090,13 @@ class Dispatcher:
             if isinstance(template, TemplateError):
                 attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
             else:
-                attempt.text = render_template(template, message._asdict())
+                attempt.text = render_row(template, message[3:8])  # the fields, in order
             attempts.append(attempt)
         return attempts
 
     async def _attempt_all(self, attempts: list[Attempt]) -> None:
         """Send a batch, at most `concurrency` at once, within half the claim's lease."""
+        self._rates.started(attempts, self._clock.now())
         started = ((attempt, start_eagerly(self._attempt(attempt)))
                    for attempt in attempts if not attempt.result)
         waiting = {task: attempt for attempt, task in started if task is not None}
@@ -2544,8 +3121,12 @@ class Dispatcher:
                 attempt.result = Result.RELEASED
                 return
             attempt.started = True
-            await self._sender(attempt.channel, attempt.phone, attempt.text)
+            attempt.provider_id = await self._sender(Outgoing(
+                str(attempt.message_id), attempt.channel, attempt.phone, attempt.text))
             attempt.result = Result.SENT
+        except ThrottledError as exc:
+            attempt.result, attempt.error, attempt.retry_after = Result.THROTTLED, str(exc), exc.retry_after
+            attempt.next_attempt_at = self._clock.now() + exc.retry_after
         except TransientSendError as exc:
             self._fail_transiently(attempt, str(exc))
         except PermanentSendError as exc:
@@ -2576,27 +3157,44 @@ class Dispatcher:
             attempt.result, attempt.retry_count = Result.RETRY, attempt.retry_count + 1
             attempt.next_attempt_at = self._clock.now() + delay
 
-    async def _record(self, attempts: list[Attempt], token: int) -> None:
-        """Store the outcomes, then publish the retries (and any released messages)."""
+    async def _record(self, attempts: list[Attempt], token: int, paced: bool) -> None:
+        """Store the outcomes; slow down channels the provider throttled; then publish the
+        retries and any released messages (the pacer finds paced ones by itself)."""
         now = self._clock.now()
         for campaign_id, status in await self._store.record(attempts, now, token):
             log.info("campaign %d finished: %s", campaign_id, status)
+        await self._slow_down_throttled(attempts, now)
+        if paced:
+            return
         retries = sorted(((a.message_id, a.next_attempt_at) for a in attempts
-                          if a.result is Result.RETRY), key=lambda retry: retry[1])
+                          if a.result in (Result.RETRY, Result.THROTTLED)), key=lambda r: r[1])
         await self._campaigns.publish_by_due(retries)
         released = [a.message_id for a in attempts if a.result is Result.RELEASED
                     and a.campaign_id not in self._campaigns.halted]
         if released and not self._closing:
             await self._campaigns.enqueue(released, RELEASE_DELAY)
 
+    async def _slow_down_throttled(self, attempts: list[Attempt], now: float) -> None:
+        waits: dict[str, float] = {}
+        for attempt in attempts:
+            if attempt.result is Result.THROTTLED:
+                waits[attempt.channel] = max(waits.get(attempt.channel, 0.0), attempt.retry_after)
+        for channel, retry_after in waits.items():
+            pace = await self._store.slow_down(channel, now, retry_after,
+                                               self._rates.rate(channel, now),
+                                               self._config.rate_limits.get(channel))
+            log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
+                        channel, pace.current_rate(now) or 0, retry_after)
+            self._campaigns.pace_changed.set()
+
     # -- stopping -----------------------------------------------------------
 
     async def stop(self, timeout: float) -> None:
         """Stop taking jobs; let attempts in flight finish for up to `timeout` s; release the rest."""
         self._closing = True
-        if self._intake is not None:
-            self._intake.cancel()
-            await asyncio.gather(self._intake, return_exceptions=True)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
         if not self._batches:
             return
         _, running = await asyncio.wait(self._batches, timeout=timeout)
@@ -2610,7 +3208,7 @@ class Dispatcher:
 
     async def drain(self) -> None:
         """For tests: wait until no job is ready and no batch is in progress (delayed jobs wait)."""
-        if self._intake is None:
+        if not self._loops:
             raise RuntimeError("the dispatcher is not running")
         while self._queue.ready() or self._batches:
             if self._batches:
@@ -2629,20 +3227,6 @@ class Dispatcher:
 SCHEDULER_NAP = 60.0   # seconds: the longest the scheduler sleeps without looking again
 HEAL_INTERVAL = 5.0    # seconds between the healer's looks
 STRANDED_AFTER = 60.0  # seconds a due message may wait, with no job anywhere, before a sweep
-
-
-class Backoff:
-    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
-
-    def __init__(self) -> None:
-        self.delay = 0.0
-
-    def failed(self) -> float:
-        self.delay = min(30.0, max(1.0, self.delay * 2))
-        return self.delay
-
-    def succeeded(self) -> None:
-        self.delay = 0.0
 
 
 async def sleep_until(clock: Clock, when: float, idle: asyncio.Event) -> None:
@@ -2781,6 +3365,61 @@ class Healer:
         if await self._store.has_overdue_messages(self._clock.now() - STRANDED_AFTER):
             log.warning("healer: due messages have no job anywhere; publishing them again")
             await self._campaigns.recover()
+
+
+# ---------------------------------------------------------------------------
+# SIGNATURES
+# Standard Webhooks 1.0: a request carries webhook-id, webhook-timestamp and
+# webhook-signature ("v1,<base64 HMAC-SHA256 of id.timestamp.body>"), keyed by
+# a secret written whsec_<base64>. Receipts from the provider are verified
+# with it; the webhooks this service sends are signed with it.
+# ---------------------------------------------------------------------------
+
+SIGNATURE_TOLERANCE = 300.0  # seconds a signed request's timestamp may be off
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why `secret` is not a whsec_<base64> secret, or None."""
+    if not secret.startswith("whsec_"):
+        return "must start with whsec_ and hold base64 (like whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw)"
+    try:
+        key = base64.b64decode(secret[6:], validate=True)
+    except binascii.Error:
+        return "must be whsec_ and valid base64"
+    return None if len(key) >= 16 else "must hold at least 16 bytes (24 base64 characters)"
+
+
+def secret_key(secret: str) -> bytes:
+    return base64.b64decode(secret.removeprefix("whsec_"))
+
+
+def webhook_signature(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
+    signed = message_id.encode() + b"." + str(timestamp).encode() + b"." + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def webhook_headers(secret: str, message_id: str, timestamp: float, body: bytes) -> dict[str, str]:
+    """The headers that sign `body` as Standard Webhooks says."""
+    stamp = math.floor(timestamp)
+    return {"webhook-id": message_id, "webhook-timestamp": str(stamp),
+            "webhook-signature": webhook_signature(secret_key(secret), message_id, stamp, body)}
+
+
+def signature_problem(key: bytes, headers: Mapping[str, str], body: bytes, now: float) -> str | None:
+    """Why a signed request is not to be trusted, or None when it is."""
+    message_id, stamp = headers.get("webhook-id"), headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (message_id and stamp and signatures):
+        return "webhook-id, webhook-timestamp and webhook-signature are required"
+    if not re.fullmatch(r"\d{1,12}", stamp):
+        return "webhook-timestamp must be whole seconds since 1970"
+    if abs(now - int(stamp)) > SIGNATURE_TOLERANCE:
+        return f"webhook-timestamp is more than {SIGNATURE_TOLERANCE:.0f} s off"
+    expected = webhook_signature(key, message_id, int(stamp), body).encode()
+    if not any(hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape"))
+               for given in signatures.split()):
+        return "no webhook-signature matches"
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -2963,6 +3602,13 @@ def int_value(value: Any, where: str, *, minimum: int = 1, maximum: int = MAX_ID
     return value
 
 
+def number_value(value: Any, where: str, above: float, at_most: float) -> float:
+    """A number (not a boolean) in (above, at_most]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not above < value <= at_most:
+        raise invalid(f"{where} must be a number above {above:g} and at most {at_most:g}")
+    return float(value)
+
+
 def choice(value: Any, where: str, options: type[enum.StrEnum]) -> str:
     if value not in list(options):
         raise invalid(f"{where} must be one of {', '.join(options)}")
@@ -3096,7 +3742,7 @@ def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]
 
 
 def campaign_json(row: Mapping[str, Any], now: float) -> dict[str, Any]:
-    return {**{name: row[name] for name in CAMPAIGN_COLUMNS[:10]},
+    return {**{name: row[name] for name in CAMPAIGN_SHOWN},
             "stats": message_stats(row), "progress": campaign_progress(row, now)}
 
 
@@ -3106,7 +3752,7 @@ def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- handlers -----------------------------------------------------------------
 
-CAMPAIGN_FIELDS = ("name", "channel", "base_template", "scheduled_at")
+CAMPAIGN_FIELDS = ("name", "channel", "base_template", "scheduled_at", "rate_limit")
 READ_ONLY_CAMPAIGN_FIELDS = ("id", "status", "created_at", "updated_at", "started_at",
                              "finished_at", "stats", "progress")
 
@@ -3126,6 +3772,9 @@ def campaign_fields(body: Mapping[str, Any], now: float) -> dict[str, Any]:
         fields["channel"] = choice(body["channel"], "channel", Channel)
     if "base_template" in body:
         fields["base_template"] = template_value(body["base_template"], "base_template")
+    if "rate_limit" in body:
+        fields["rate_limit"] = None if body["rate_limit"] is None else number_value(
+            body["rate_limit"], "rate_limit", 0, MAX_RATE)
     if "scheduled_at" in body:
         fields["scheduled_at"] = None
         if body["scheduled_at"] is not None:
@@ -3143,8 +3792,7 @@ async def create_campaign(request: web.Request) -> web.Response:
     for name in ("name", "channel", "base_template"):
         if name not in fields:
             raise invalid(f"{name} is required")
-    campaign = await request.app[CAMPAIGNS].create(
-        fields["name"], fields["channel"], fields["base_template"], fields.get("scheduled_at"))
+    campaign = await request.app[CAMPAIGNS].create(fields)
     return json_response(campaign_json(campaign, now), status=201,
                          headers={"Location": f"/campaigns/{campaign['id']}"})
 
@@ -3590,9 +4238,10 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
     app.router.add_routes(ROUTES)
     app.router.add_get("/openapi.json", serve_openapi)
     policy = RetryPolicy(config.max_retries, config.retry_base_ms / 1000, rng=rng)
-    sender = sender or MockSender(config.send_latency_ms, config.failure_rate, rng)
-    app.cleanup_ctx.extend([  # the queue first: an unreachable broker fails before any file is made
+    sender = sender or open_sender(config, rng, clock)
+    app.cleanup_ctx.extend([  # what can fail first, before any file is made: broker, provider
         functools.partial(_queue_context, queue=queue),
+        functools.partial(_sender_context, sender=sender),
         _store_context,
         functools.partial(_dispatch_context, sender=sender, policy=policy),
         _scheduler_context,
@@ -3641,11 +4290,20 @@ async def open_store(config: Config) -> Store:
 
 
 async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncIterator[None]:
-    queue = queue or open_queue(app[CONFIG], app[CLOCK], batches_in_flight(app[CONFIG]))
+    queue = queue or open_queue(app[CONFIG], app[CLOCK], prefetch(app[CONFIG]))
     await queue.open()
     app[QUEUE] = queue
     yield
     await queue.close()
+
+
+async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator[None]:
+    if isinstance(sender, HttpSender):
+        await sender.open()
+        log.info("provider: %s", app[CONFIG].provider_url)
+    yield
+    if isinstance(sender, HttpSender):
+        await sender.close()
 
 
 async def _dispatch_context(app: web.Application, sender: Sender,
@@ -3656,6 +4314,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     dispatcher = Dispatcher(config, app[STORE], app[QUEUE], campaigns, sender, policy, app[CLOCK],
                             _crash_handler(app))
     app[DISPATCHER] = dispatcher
+    await app[STORE].configure_pace(config.rate_limits, app[CLOCK].now())
     if config.run_workers:
         try:
             await campaigns.recover(starting=True)
@@ -3728,6 +4387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["bench"]:
             return bench_main(argv[1:])
+        if argv[:1] == ["mock-provider"]:
+            return mock_provider_main(argv[1:])
         config = load_config(argv, os.environ)
         logging.basicConfig(level=config.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(message)s")
@@ -3781,7 +4442,8 @@ def _campaign_schemas() -> dict[str, Any]:
     name = _text(1, MAX_TEXT, "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")  # not blank either
     template = _text(1, MAX_TEMPLATE)
     fields = {"name": name, "channel": {"enum": list(Channel)}, "base_template": template,
-              "scheduled_at": _nullable(STAMP)}
+              "scheduled_at": _nullable(STAMP),
+              "rate_limit": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": MAX_RATE}}
     stats = STAT_NAMES
     progress = _object({"percent": {"type": "number", "minimum": 0, "maximum": 100},
                         "rate_per_second": {"type": "number", "minimum": 0},
@@ -3793,10 +4455,11 @@ def _campaign_schemas() -> dict[str, Any]:
         "Campaign": _object({
             "id": IDENT, "name": {"type": "string"}, "channel": {"enum": list(Channel)},
             "status": {"enum": list(CampaignStatus)}, "base_template": {"type": "string"},
-            "scheduled_at": _nullable(STAMP), "created_at": STAMP, "updated_at": STAMP,
+            "scheduled_at": _nullable(STAMP), "rate_limit": {"type": ["number", "null"]},
+            "created_at": STAMP, "updated_at": STAMP,
             "started_at": _nullable(STAMP), "finished_at": _nullable(STAMP),
             "stats": _object({s: COUNT for s in stats}, stats), "progress": progress},
-            (*CAMPAIGN_COLUMNS[:10], "stats", "progress")),
+            (*CAMPAIGN_SHOWN, "stats", "progress")),
         "CampaignList": _list_of("Campaign"),
         "Retried": _object({"campaign_id": IDENT, "messages_requeued": COUNT,
                             "status": {"enum": list(CampaignStatus)}},
@@ -3837,6 +4500,7 @@ def _schemas() -> dict[str, Any]:
                             "status": {"enum": list(MessageStatus)},
                             "rendered_content": {"type": ["string", "null"]},
                             "last_error": {"type": ["string", "null"]}, "retry_count": COUNT,
+                            "provider_message_id": {"type": ["string", "null"]},
                             "created_at": STAMP, "updated_at": STAMP}, MESSAGE_COLUMNS),
         "MessageList": _list_of("Message"),
         "SendRequest": {"oneOf": [
@@ -3990,6 +4654,202 @@ async def serve_openapi(request: web.Request) -> web.Response:
 
 
 # ---------------------------------------------------------------------------
+# MOCK PROVIDER (appendix)
+# `python smsleopard.py mock-provider` is the provider side as its own HTTP
+# server, for demos, benchmarks and tests: POST /messages takes a message
+# the way HttpSender sends it, with latency, failures, a rate limit that
+# answers 429, `reference` as an idempotency key, and delivery receipts
+# posted (signed, given a secret) to the message's callback_url.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MockProviderConfig:
+    host: str = "127.0.0.1"
+    port: int = 9090
+    latency_ms: float = 0.0
+    failure_rate: float = 0.0       # answers 503
+    max_rps: float = 0.0            # 0: no limit; over it, 429 with Retry-After
+    delivery_rate: float = 1.0      # share of accepted messages whose receipt says delivered
+    receipt_delay_ms: float = 0.0
+    receipt_secret: str = ""        # whsec_...: receipts are signed with it
+
+
+RECEIPT_BATCH = 1000  # receipts posted at once to one callback_url
+UNDELIVERED_REASONS = ("handset switched off", "subscriber absent", "carrier rejected the message")
+
+
+class MockProvider:
+    """The provider side: what it takes, what it answers, what it counts."""
+
+    def __init__(self, config: MockProviderConfig, rng: random.Random | None = None):
+        self._config = config
+        self._rng = rng or random.Random()
+        self._accepted: dict[str, dict[str, str]] = {}  # reference -> the first answer
+        self._bucket = (float(config.max_rps), time.monotonic())  # (tokens, when)
+        self._receipts: dict[str, list[dict[str, Any]]] = defaultdict(list)  # callback -> due
+        self._receipts_due = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._sender: asyncio.Task | None = None
+        self.stats = Counter(dict.fromkeys(
+            ("received", "accepted", "throttled", "failed", "duplicates", "receipts_sent"), 0))
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post("/messages", self.take)
+        app.router.add_get("/stats", self.answer_stats)
+        app.cleanup_ctx.append(self._receipts_context)
+        return app
+
+    async def take(self, request: web.Request) -> web.Response:
+        self.stats["received"] += 1
+        try:
+            message = self._message(await request.json())
+        except (ValueError, TypeError) as exc:
+            return web.json_response({"error": {"message": str(exc)}}, status=400)
+        if (first := self._accepted.get(message["reference"])) is not None:
+            self.stats["duplicates"] += 1  # taken before: the same answer, no second delivery
+            return web.json_response(first)
+        if not self._within_rate():
+            self.stats["throttled"] += 1
+            return web.json_response({"error": {"message": "too many requests"}}, status=429,
+                                     headers={"Retry-After": "1"})
+        if self._config.latency_ms:
+            await asyncio.sleep(self._config.latency_ms / 1000)
+        return self._answer(message)
+
+    def _answer(self, message: dict[str, Any]) -> web.Response:
+        if (first := self._accepted.get(message["reference"])) is not None:
+            self.stats["duplicates"] += 1  # accepted while this one waited
+            return web.json_response(first)
+        if message["to"].startswith(UNROUTABLE_PREFIXES):
+            return web.json_response({"error": {"message": f"no route to {message['to']}"}},
+                                     status=400)
+        if self._config.failure_rate and self._rng.random() < self._config.failure_rate:
+            self.stats["failed"] += 1
+            return web.json_response({"error": {"message": "temporarily unavailable"}}, status=503)
+        answer = {"id": f"mp-{secrets.token_hex(6)}"}
+        self._accepted[message["reference"]] = answer
+        self.stats["accepted"] += 1
+        if message.get("callback_url"):
+            self._receipt_later(message)
+        return web.json_response(answer)
+
+    @staticmethod
+    def _message(body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        for name in ("reference", "channel", "to", "text"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                raise ValueError(f"{name} is required and must be a string")
+        if problem := channel_limit_problem(body["channel"], body["text"]):
+            raise ValueError(problem)
+        return body
+
+    def _within_rate(self) -> bool:
+        """A token bucket of max_rps a second (one second's burst)."""
+        if not self._config.max_rps:
+            return True
+        tokens, then = self._bucket
+        now = time.monotonic()
+        tokens = refill(tokens, then, self._config.max_rps, now)
+        if tokens < 1:
+            self._bucket = (tokens, now)
+            return False
+        self._bucket = (tokens - 1, now)
+        return True
+
+    async def answer_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(dict(self.stats))
+
+    # -- receipts -----------------------------------------------------------
+
+    def _receipt_later(self, message: dict[str, Any]) -> None:
+        delivered = self._rng.random() < self._config.delivery_rate
+        receipt = {"reference": message["reference"],
+                   "status": "delivered" if delivered else "undelivered",
+                   "timestamp": utc_iso(time.time())}
+        if not delivered:
+            receipt["error"] = self._rng.choice(UNDELIVERED_REASONS)
+        asyncio.get_running_loop().call_later(self._config.receipt_delay_ms / 1000,
+                                              self._receipt_due, message["callback_url"], receipt)
+
+    def _receipt_due(self, callback_url: str, receipt: dict[str, Any]) -> None:
+        self._receipts[callback_url].append(receipt)
+        self._receipts_due.set()
+
+    async def _receipts_context(self, app: web.Application) -> AsyncIterator[None]:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self._sender = asyncio.create_task(self._send_receipts(), name="mock-provider-receipts")
+        yield
+        self._sender.cancel()
+        await asyncio.gather(self._sender, return_exceptions=True)
+        await self._session.close()
+
+    async def _send_receipts(self) -> None:
+        while True:
+            await self._receipts_due.wait()
+            self._receipts_due.clear()
+            for callback_url in list(self._receipts):
+                while batch := self._receipts[callback_url][:RECEIPT_BATCH]:
+                    del self._receipts[callback_url][:len(batch)]
+                    await self._post_receipts(callback_url, batch)
+
+    async def _post_receipts(self, callback_url: str, batch: list[dict[str, Any]]) -> None:
+        body = _dumps({"receipts": batch} if len(batch) > 1 else batch[0]).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._config.receipt_secret:
+            headers |= webhook_headers(self._config.receipt_secret, f"rcpt_{secrets.token_hex(8)}",
+                                       time.time(), body)
+        try:
+            async with self._session.post(callback_url, data=body, headers=headers) as response:
+                if response.status < 300:
+                    self.stats["receipts_sent"] += len(batch)
+                else:
+                    log.warning("mock provider: %s answered %d to %d receipts", callback_url,
+                                response.status, len(batch))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("mock provider: cannot post receipts to %s: %r", callback_url, exc)
+
+
+def mock_provider_main(argv: Sequence[str]) -> int:
+    """`python smsleopard.py mock-provider [options]`: serve until SIGINT or SIGTERM."""
+    parser = _ArgumentParser(prog="smsleopard.py mock-provider",
+                             description="A mock SMS/WhatsApp provider for demos, benchmarks and tests.")
+    for setting in dataclasses.fields(MockProviderConfig):
+        parser.add_argument(_flag(setting.name), type=type(setting.default), default=setting.default,
+                            help=f"default {setting.default!r}")
+    config = MockProviderConfig(**vars(parser.parse_args(list(argv))))
+    problems = [name for name, ok in (
+        ("--port", 0 <= config.port <= 65535), ("--failure-rate", 0 <= config.failure_rate <= 1),
+        ("--delivery-rate", 0 <= config.delivery_rate <= 1), ("--latency-ms", config.latency_ms >= 0),
+        ("--max-rps", config.max_rps >= 0), ("--receipt-delay-ms", config.receipt_delay_ms >= 0),
+        ("--receipt-secret", not config.receipt_secret or secret_problem(config.receipt_secret) is None),
+    ) if not ok]
+    if problems:
+        raise ConfigError(f"{problems[0]} is out of range")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return asyncio.run(_serve_mock_provider(config))
+
+
+async def _serve_mock_provider(config: MockProviderConfig) -> int:
+    sock = listen_socket(config.host, config.port)
+    runner = web.AppRunner(MockProvider(config).app(), access_log=None)
+    try:
+        await runner.setup()
+        await web.SockSite(runner, sock, backlog=1024).start()
+        log.info("listening on http://%s:%d", config.host, sock.getsockname()[1])
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        sock.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # BENCHMARK (appendix)
 # `python smsleopard.py bench` runs the real service in-process, HTTP and
 # all, on a temporary database, and measures its performance figures next
@@ -4004,12 +4864,14 @@ class BenchSizes:
     big: int               # messages in the memory run, then behind GET /campaigns/{id}
     campaigns: int         # rows behind GET /campaigns
     send_ids: tuple[int, int]
+    failing: int = 10_000  # messages sent with latency and failures
+    paced_seconds: float = 30  # how long the rate limit is measured
 
 
 FULL_SIZES = BenchSizes(customers=1_000_000, dispatch=100_000, big=1_000_000, campaigns=1_000_000,
                         send_ids=(10_000, 100_000))
 QUICK_SIZES = BenchSizes(customers=100_000, dispatch=20_000, big=100_000, campaigns=100_000,
-                         send_ids=(10_000, 100_000))
+                         send_ids=(10_000, 100_000), failing=4_000, paced_seconds=10)
 
 
 @dataclass(frozen=True)
@@ -4076,9 +4938,10 @@ def reference_dispatch(path: str, count: int, batch: int = 1000) -> float:
 class BenchService:
     """The real service, in this process, on a real socket, and an HTTP client for it."""
 
-    def __init__(self, db: str, **settings: Any):
-        self.config = Config(db=db, port=0, seed=False, failure_rate=0.0, access_log=False, **settings)
-        self.app = create_app(self.config)
+    def __init__(self, db: str, sender: Sender | None = None, **settings: Any):
+        self.config = Config(**{"db": db, "port": 0, "seed": False, "failure_rate": 0.0,
+                                "access_log": False, **settings})
+        self.app = create_app(self.config, sender=sender)
         self.runner = web.AppRunner(self.app, access_log=None)
         self.session: aiohttp.ClientSession | None = None
         self.url = ""
@@ -4160,6 +5023,75 @@ async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float, queue_ur
     return figures
 
 
+class CountingSender:
+    """A sender that counts the attempts it passes on, and when each started."""
+
+    def __init__(self, inner: Sender):
+        self._inner = inner
+        self.started: list[float] = []
+
+    async def __call__(self, message: Outgoing) -> str | None:
+        self.started.append(time.perf_counter())
+        return await self._inner(message)
+
+
+async def _bench_failures(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Attempts per second with slow, sometimes failing attempts: retries must not starve the slots."""
+    counting = CountingSender(MockSender(250, 0.05, random.Random(1)))
+    async with BenchService(db, counting, send_latency_ms=250, concurrency=100, failure_rate=0.05,
+                            retry_base_ms=10) as service:
+        count, seconds = await service.dispatch({"customer_ids": list(range(1, sizes.failing + 1))})
+    rate = len(counting.started) / seconds
+    return [Figure(f"250 ms latency, concurrency 100, 5% failures, {count:,} messages: attempts "
+                   f"({len(counting.started):,})", rate, "attempts/s", ">= 360 (90% of 400)", rate >= 360)]
+
+
+@contextlib.asynccontextmanager
+async def mock_provider_process(*settings: str) -> AsyncIterator[str]:
+    """`python smsleopard.py mock-provider` in a process of its own (a core of its own); its URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "mock-provider", "--port", "0", *settings,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        while line := (await process.stderr.readline()).decode():
+            if "listening on " in line:
+                yield line.split("listening on ")[1].strip() + "/messages"
+                return
+        raise RuntimeError("the mock provider did not start")
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def _bench_http_provider(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Dispatch through the HTTP provider, the mock provider running in a process of its own."""
+    figures = []
+    for latency, concurrency, target in ((0, 100, 5000), (100, 1000, 8000)):
+        async with mock_provider_process("--latency-ms", str(latency)) as url, BenchService(
+                db, provider_url=url, concurrency=concurrency) as service:
+            count, seconds = await service.dispatch({"segment": {"location": f"segment-{2 + bool(latency)}"}})
+        rate = count / seconds
+        figures.append(Figure(f"through the HTTP provider, {latency} ms latency, concurrency {concurrency:,}, "
+                              f"{count:,} messages", rate, "msg/s", f">= {target:,}", rate >= target))
+    return figures
+
+
+async def _bench_rate_limit(db: str, sizes: BenchSizes) -> list[Figure]:
+    """A channel limit of 200/s, measured over `sizes.paced_seconds` of a campaign that outlasts it."""
+    counting = CountingSender(MockSender(0, 0.0, random.Random(1)))
+    async with BenchService(db, counting, rate_limit="sms=200") as service:
+        campaign_id = await service.new_campaign()
+        ids = list(range(1, math.ceil(200 * (sizes.paced_seconds + 2)) + 1))
+        started = time.perf_counter()
+        await service.call("POST", f"/campaigns/{campaign_id}/send", {"customer_ids": ids})
+        await asyncio.sleep(sizes.paced_seconds)
+        attempts = sum(1 for moment in counting.started if moment <= started + sizes.paced_seconds)
+        await service.call("POST", f"/campaigns/{campaign_id}/cancel")
+    rate = attempts / sizes.paced_seconds
+    return [Figure(f"rate limit sms=200, measured over {sizes.paced_seconds:g} s", rate, "msg/s",
+                   "200 +-5% (190-210)", 190 <= rate <= 210)]
+
+
 async def _bench_big_campaign(db: str, sizes: BenchSizes) -> list[Figure]:
     """Dispatch `big` messages watching memory, then time GET /campaigns/{id} on that campaign."""
     with contextlib.suppress(OSError):
@@ -4222,6 +5154,9 @@ async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "") ->
     loaded = await _load_customers(db, customers, sizes.dispatch)
     figures.append(Figure(f"POST /customers, {customers:,} customers in bulks of 10,000", loaded, "customers/s"))
     figures += await _bench_dispatch(db, sizes, reference, queue_url)
+    figures += await _bench_failures(db, sizes)
+    figures += await _bench_http_provider(db, sizes)
+    figures += await _bench_rate_limit(db, sizes)
     figures += await _bench_big_campaign(db, sizes)
     figures += await _bench_send_latency(db, sizes)
     figures += await _bench_listing(db, sizes)
@@ -4249,14 +5184,15 @@ def bench_main(argv: Sequence[str]) -> int:
                              description="Measure SMSLeopard's performance against its targets.")
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a run of under a minute")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    for name in ("customers", "dispatch", "big", "campaigns"):
-        parser.add_argument(f"--{name}", type=int, help=f"override the {name} size")
+    for name in ("customers", "dispatch", "big", "campaigns", "failing", "paced_seconds"):
+        parser.add_argument(_flag(name), type=float if name == "paced_seconds" else int,
+                            help=f"override the {name} size")
     parser.add_argument("--send-ids", help="the two POST /send sizes, like 10000,100000")
     parser.add_argument("--queue-url", default="", help="also dispatch through this RabbitMQ (amqp://...)")
     args = parser.parse_args(list(argv))
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
-    changes: dict[str, Any] = {name: getattr(args, name) for name in ("customers", "dispatch", "big", "campaigns")
-                               if getattr(args, name)}
+    changes: dict[str, Any] = {name: getattr(args, name) for name in (
+        "customers", "dispatch", "big", "campaigns", "failing", "paced_seconds") if getattr(args, name)}
     if args.send_ids:
         changes["send_ids"] = tuple(int(size) for size in args.send_ids.split(","))
     sizes = dataclasses.replace(sizes, **changes)

@@ -17,6 +17,7 @@ import math
 import os
 import random
 import re
+import shlex
 import signal
 import socket
 import sqlite3
@@ -91,6 +92,7 @@ class ScriptedSender:
     def __init__(self):
         self.script = {}
         self.sent = []                 # (channel, phone, text) the provider took
+        self.references = []           # the reference of every attempt
         self.attempts = Counter()      # phone -> attempts
         self.gate = None               # an asyncio.Event every attempt waits for, when set
         self.latency = 0.0             # seconds each attempt takes (real time: a slow provider)
@@ -109,7 +111,9 @@ class ScriptedSender:
         async with self._arrivals:
             await self._arrivals.wait_for(lambda: self.calls >= count)
 
-    async def __call__(self, channel, phone, text):
+    async def __call__(self, message):
+        channel, phone, text = message.channel, message.to, message.text
+        self.references.append(message.reference)
         self.attempts[phone] += 1
         self.calls += 1
         self.in_flight += 1
@@ -125,6 +129,7 @@ class ScriptedSender:
             if errors:
                 raise errors.pop(0)
             self.sent.append((channel, phone, text))
+            return f"p-{message.reference}"
         finally:
             self.in_flight -= 1
 
@@ -248,10 +253,12 @@ class Harness:
     async def settle(self):
         """Let the background loops finish their passes and the dispatcher empty its ready queue."""
         config = self.app[sl.CONFIG]
-        loops = [self.app[sl.SCHEDULER].idle] * config.run_scheduler + [self.app[sl.HEALER].idle] * config.run_workers
+        loops = [self.app[sl.SCHEDULER].idle] * config.run_scheduler + [
+            self.app[sl.HEALER].idle, self.campaigns.pace_changed.idle] * config.run_workers
         while True:
             for idle in loops:
                 await idle.wait()
+                assert not self.app[sl.CRASHED].is_set(), "a background task died (see the log)"
             if config.run_workers:
                 await self.dispatcher.drain()
             if all(idle.is_set() for idle in loops) and not self.queue.ready():
@@ -296,9 +303,9 @@ class ServiceTestServer(TestServer):
 async def make_harness(aiohttp_client, clock, sender):
     """Build an app with chosen settings; several per test share the clock and the sender."""
 
-    async def make(queue=None, **settings):
-        app = sl.create_app(test_config(**settings), clock=clock, sender=sender, rng=random.Random(7),
-                            queue=queue)
+    async def make(queue=None, real_provider=False, **settings):
+        app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7), queue=queue,
+                            sender=None if real_provider else sender)
         restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
         return Harness(await aiohttp_client(ServiceTestServer(app)), app, clock, sender, restarts=restart)
 
@@ -356,12 +363,12 @@ class TestConfig:
         (["--concurrency", "0"], {}, "--concurrency"),
         (["--max-retries", "-1"], {}, "--max-retries"),
         (["--queue-url", "redis://x"], {}, "--queue-url"),
-        (["--send-latency-ms", "6000"], {}, "--send-latency-ms must stay below half of --claim-timeout"),
+        (["--send-latency-ms", "16000"], {}, "--send-latency-ms must stay below half of --claim-timeout"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
         ([], {"SMSLEOPARD_SEED": "banana"}, "SMSLEOPARD_SEED must be one of 1, true, yes, on, 0"),
         ([], {"SMSLEOPARD_RETRY_BASE_MS": "soon"}, "SMSLEOPARD_RETRY_BASE_MS must be a number"),
         ([], {"SMSLEOPARD_FAILURE_RATE": "2"}, "SMSLEOPARD_FAILURE_RATE must be between 0 and 1"),
-        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "6000"}, "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
+        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "16000"}, "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
         (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"}, "--failure-rate must be between"),
     ])
     def test_bad_settings_are_refused(self, argv, env, message):
@@ -643,6 +650,30 @@ class TestStore:
                                       "one process per SQLite file (PostgreSQL serves several)")
         await (await sl.Store.open(path)).close()  # free again once the owner is gone
 
+    @pytest.mark.parametrize("cancel_at", ["begin", "body"])
+    async def test_a_cancelled_transaction_leaves_the_connection_clean(self, cancel_at):
+        store = await sl.Store.open(":memory:")
+        inside = asyncio.Event()
+
+        async def writer():
+            async with store.db.transaction() as tx:
+                await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550001111', '')")
+                inside.set()
+                await asyncio.Event().wait()
+
+        task = asyncio.create_task(writer())
+        if cancel_at == "begin":
+            await asyncio.sleep(0)  # the task waits for its BEGIN to run in the database's thread
+        else:
+            await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with store.db.transaction() as tx:  # no "cannot start a transaction within a transaction"
+            await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550002222', '')")
+        assert await store.db.fetch("SELECT phone FROM customers") == [("+15550002222",)]
+        await store.close()
+
     async def test_a_newer_schema_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
         with sqlite3.connect(path) as db:
@@ -706,7 +737,7 @@ class TestStore:
             "SELECT id FROM customers WHERE preferred_product = 'x'",
             "SELECT last_error, status, count(*) FROM outbound_messages WHERE campaign_id = 1 "
             "AND last_error IS NOT NULL AND status IN ('failed', 'pending') GROUP BY last_error, status",
-            "SELECT id FROM outbound_messages WHERE status = 'sending' AND claim_expires_at <= 5",
+            "SELECT token, message_ids FROM claims WHERE expires_at <= 5",
         ]
         for query in queries:
             plan = " ".join(row[-1] for row in await store.db.fetch(f"EXPLAIN QUERY PLAN {query}"))
@@ -792,33 +823,193 @@ class TestQueue:
 # ---------------------------------------------------------------------------
 
 
+def outgoing(to="+254712000001", text="Hi", channel="sms", reference="1"):
+    return sl.Outgoing(reference, channel, to, text)
+
+
 class TestMockSender:
     pytestmark = pytest.mark.asyncio
 
     async def test_it_takes_ordinary_messages(self):
-        await sl.MockSender(0, 0.0, random.Random(1))("sms", "+254712000001", "Hi")
+        assert await sl.MockSender(0, 0.0, random.Random(1))(outgoing()) is None
 
     async def test_unroutable_numbers_and_long_messages_fail_permanently(self):
         send = sl.MockSender(0, 0.0, random.Random(1))
         with pytest.raises(sl.PermanentSendError, match="no route"):
-            await send("sms", "+999700000001", "Hi")
+            await send(outgoing(to="+999700000001"))
         with pytest.raises(sl.PermanentSendError, match="11 SMS segments"):
-            await send("sms", "+254712000001", "a" * 1531)
+            await send(outgoing(text="a" * 1531))
         with pytest.raises(sl.PermanentSendError, match="WhatsApp limit"):
-            await send("whatsapp", "+254712000001", "a" * 4097)
+            await send(outgoing(channel="whatsapp", text="a" * 4097))
 
     async def test_transient_failures_follow_the_rate(self):
         send = sl.MockSender(0, 0.3, random.Random(5))
         failures = 0
         for _ in range(2000):
             try:
-                await send("sms", "+254712000001", "Hi")
+                await send(outgoing())
             except sl.TransientSendError as exc:
                 failures += 1
                 assert str(exc) in sl.TRANSIENT_ERRORS
         assert 500 < failures < 700
 
 
+class StubProvider:
+    """A provider that answers what a test tells it to, on a real local port."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)  # (status, body, headers) or a coroutine function, one per request
+        self.requests = []
+
+    async def handle(self, request):
+        self.requests.append((dict(request.headers), await request.json()))
+        answer = self.answers.pop(0)
+        if callable(answer):
+            return await answer(request)
+        status, body, headers = answer
+        return sl.web.Response(status=status, body=body.encode() if isinstance(body, str) else body,
+                               headers=headers)
+
+
+@pytest_asyncio.fixture
+async def stub_provider(aiohttp_server):
+    """(stub, an HttpSender pointed at it); the sender's timeout is 0.2 s."""
+    senders = []
+
+    async def make(*answers, token=""):
+        stub = StubProvider(answers)
+        app = sl.web.Application()
+        app.router.add_post("/messages", stub.handle)
+        server = await aiohttp_server(app)
+        sender = sl.HttpSender(str(server.make_url("/messages")), token, 0.2, 10,
+                               "https://sms.example.com/providers/receipts", sl.Clock())
+        await sender.open()
+        senders.append(sender)
+        return stub, sender
+
+    yield make
+    for sender in senders:
+        await sender.close()
+
+
+async def slow_answer(request):
+    await asyncio.sleep(5)  # longer than the sender's timeout: the attempt ends first
+    return sl.web.json_response({"id": "late"})
+
+
+class TestHttpSender:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_2xx_with_an_id_is_sent_and_the_request_is_as_documented(self, stub_provider):
+        stub, send = await stub_provider((202, '{"id": "prov-1"}', {}), token="t0ken")
+        assert await send(outgoing(reference="42", text="Hi Amina")) == "prov-1"
+        headers, body = stub.requests[0]
+        assert body == {"reference": "42", "channel": "sms", "to": "+254712000001", "text": "Hi Amina",
+                        "callback_url": "https://sms.example.com/providers/receipts"}
+        assert headers["Authorization"] == "Bearer t0ken"
+
+    @pytest.mark.parametrize("answer, error, words", [
+        ((400, '{"error": {"message": "invalid phone number"}}', {}), sl.PermanentSendError,
+         "provider refused it (400): invalid phone number"),
+        ((422, "text too long", {}), sl.PermanentSendError, "provider refused it (422): text too long"),
+        ((500, "<html>boom</html>", {}), sl.TransientSendError, "provider answered 500: <html>boom</html>"),
+        ((503, "", {}), sl.TransientSendError, "provider answered 503"),
+        ((408, "", {}), sl.TransientSendError, "provider answered 408"),
+        ((200, "not json", {}), sl.TransientSendError, "provider answered 200 without a message id: not json"),
+        ((200, '{"id": true}', {}), sl.TransientSendError, "provider answered 200 without a message id"),
+        (slow_answer, sl.TransientSendError, "provider timeout (0.2 s)"),
+    ])
+    async def test_answers_map_to_outcomes(self, stub_provider, answer, error, words):
+        stub, send = await stub_provider(answer)
+        with pytest.raises(error) as raised:
+            await send(outgoing())
+        assert str(raised.value).startswith(words)
+        assert not isinstance(raised.value, sl.ThrottledError)
+
+    @pytest.mark.parametrize("header, seconds", [({"Retry-After": "7"}, 7.0), ({}, 1.0),
+                                                 ({"Retry-After": "soon"}, 1.0),
+                                                 ({"Retry-After": "999999999"}, 3600.0)])
+    async def test_429_is_throttled_with_retry_after(self, stub_provider, header, seconds):
+        stub, send = await stub_provider((429, '{"error": "slow down"}', header))
+        with pytest.raises(sl.ThrottledError) as raised:
+            await send(outgoing())
+        assert raised.value.retry_after == seconds
+        assert str(raised.value) == "throttled by the provider (429): slow down"
+
+    async def test_retry_after_as_an_http_date(self):
+        assert sl.parse_retry_after("Fri, 15 Jan 2027 08:00:30 GMT", T0) == 30.0
+        assert sl.parse_retry_after("Fri, 15 Jan 2027 07:00:00 GMT", T0) == 0.0
+
+    async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
+        stub, send = await stub_provider()
+        send._url = f"http://127.0.0.1:{unused_tcp_port}/messages"
+        with pytest.raises(sl.TransientSendError, match="provider unreachable"):
+            await send(outgoing())
+
+    async def test_an_unreachable_provider_stops_the_start_with_one_line(self, capsys, unused_tcp_port):
+        url = f"http://127.0.0.1:{unused_tcp_port}/messages"
+        assert await asyncio.to_thread(sl.main, ["--provider-url", url, "--db", ":memory:", "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"smsleopard: error: cannot reach the provider at {url}") and err.count("\n") == 1
+
+    @pytest.mark.parametrize("argv, message", [
+        (["--provider-url", "ftp://x"], "--provider-url must be empty or an http:// or https:// URL"),
+        (["--provider-url", "http://"], "--provider-url must be empty or an http:// or https:// URL"),
+        (["--rate-limit", "sms=fast"], "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
+        (["--rate-limit", "fax=5"], "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
+        (["--provider-url", "http://p", "--provider-timeout-ms", "20000", "--claim-timeout", "30"],
+         "--provider-timeout-ms must be at least 1 and, with --provider-url, below half of --claim-timeout"),
+    ])
+    async def test_bad_provider_settings_are_refused(self, argv, message):
+        with pytest.raises(sl.ConfigError) as refused:
+            sl.load_config(argv, {})
+        assert str(refused.value).startswith(message)
+
+
+class TestMockProvider:
+    pytestmark = pytest.mark.asyncio
+
+    async def provider(self, aiohttp_client, **settings):
+        mock = sl.MockProvider(sl.MockProviderConfig(**settings), random.Random(3))
+        return mock, await aiohttp_client(mock.app())
+
+    async def test_reference_is_an_idempotency_key(self, aiohttp_client):
+        mock, client = await self.provider(aiohttp_client)
+        body = {"reference": "7", "channel": "sms", "to": "+254712000001", "text": "Hi"}
+        first = await (await client.post("/messages", json=body)).json()
+        again = await client.post("/messages", json=body)
+        assert again.status == 200 and await again.json() == first
+        stats = await (await client.get("/stats")).json()
+        assert stats == {"received": 2, "accepted": 1, "throttled": 0, "failed": 0, "duplicates": 1,
+                         "receipts_sent": 0}
+
+    async def test_over_its_rate_it_answers_429_with_retry_after(self, aiohttp_client):
+        mock, client = await self.provider(aiohttp_client, max_rps=3)
+        statuses = []
+        for n in range(6):
+            response = await client.post("/messages", json={"reference": str(n), "channel": "sms",
+                                                            "to": "+254712000001", "text": "Hi"})
+            statuses.append((response.status, response.headers.get("Retry-After")))
+        assert statuses[:3] == [(200, None)] * 3 and (429, "1") in statuses[3:]
+        assert mock.stats["throttled"] >= 1
+
+    async def test_it_fails_as_told_and_refuses_what_no_provider_takes(self, aiohttp_client):
+        mock, client = await self.provider(aiohttp_client, failure_rate=1.0)
+        response = await client.post("/messages", json={"reference": "1", "channel": "sms",
+                                                        "to": "+254712000001", "text": "Hi"})
+        assert response.status == 503 and mock.stats["failed"] == 1
+        for body in ({"reference": "2", "channel": "sms", "to": "+999700000001", "text": "Hi"},
+                     {"reference": "3", "channel": "sms", "to": "+254712000001"}, [1]):
+            assert (await client.post("/messages", json=body)).status == 400
+
+    async def test_its_settings_are_checked(self, capsys):
+        assert await asyncio.to_thread(sl.main, ["mock-provider", "--failure-rate", "2"]) == 2
+        assert capsys.readouterr().err == "smsleopard: error: --failure-rate is out of range\n"
+
+
+# ---------------------------------------------------------------------------
+# DISPATCH
+# ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
 # DISPATCH
 # ---------------------------------------------------------------------------
@@ -996,6 +1187,171 @@ class TestDispatch:
         message, = await h.messages(campaign_id)
         assert campaign["status"] == "failed" and message["last_error"].startswith("invalid template")
         assert h.sender.attempts == {}
+
+
+# ---------------------------------------------------------------------------
+# Throttling and rate limits: on the injected clock, never on luck
+# ---------------------------------------------------------------------------
+
+
+def throttled(n=1, retry_after=2.0):
+    return [sl.ThrottledError("throttled by the provider (429): slow down", retry_after) for _ in range(n)]
+
+
+async def tick(h, seconds, step=0.05):
+    """Move the clock forward in steps, letting everything due happen at each; the calls per step."""
+    calls = []
+    for _ in range(round(seconds / step)):
+        before = h.sender.calls
+        h.clock.advance(step)
+        await h.settle()
+        calls.append(h.sender.calls - before)
+    return calls
+
+
+def most_in_a_window(calls, steps):
+    return max(sum(calls[i:i + steps]) for i in range(max(1, len(calls) - steps + 1)))
+
+
+class TestPace:
+    def test_a_bucket_holds_one_second(self):
+        assert sl.refill(0, T0, 10, T0 + 0.5) == 5
+        assert sl.refill(0, T0, 10, T0 + 60) == 10
+        assert sl.refill(0, T0, 0.5, T0 + 60) == 1  # a slow rate still lets one through
+        assert sl.whole_tokens(0.9999996) == 1 and sl.whole_tokens(0.99) == 0
+
+    def test_a_throttle_halves_the_rate_and_it_climbs_back(self):
+        pace = sl.Pace(rate=100, ceiling=100, rate_at=T0)
+        slowed = pace.slowed(T0 + 10, retry_after=3, going=100, limit=100)
+        assert (slowed.rate, slowed.ceiling, slowed.throttled_until) == (50, 100, T0 + 13)
+        assert slowed.current_rate(T0 + 10) == 50
+        assert slowed.current_rate(T0 + 15) == 75   # +5% of the ceiling a second
+        assert slowed.current_rate(T0 + 30) == 100  # and no further
+        assert not slowed.lifted(T0 + 30, limit=100)  # a configured limit stays
+
+    def test_throttles_in_a_burst_halve_the_rate_once(self):
+        slowed = sl.Pace(rate=100, ceiling=100, rate_at=T0).slowed(T0, 1, 100, 100)
+        again = slowed.slowed(T0 + 0.5, 4, 100, 100)
+        assert (again.rate, again.throttled_until) == (50, T0 + 4.5)
+        later = again.slowed(T0 + 2, 1, 100, 100)
+        assert later.rate == (50 + 0.05 * 100 * 2) / 2
+
+    def test_an_unlimited_channel_is_limited_by_a_throttle_then_freed(self):
+        slowed = sl.Pace().slowed(T0, retry_after=1, going=400, limit=None)
+        assert (slowed.rate, slowed.ceiling) == (200, 400)
+        assert not slowed.lifted(T0 + 5, limit=None)
+        assert slowed.lifted(T0 + 10, limit=None)
+
+
+class TestThrottlingAndRateLimits:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_throttling_never_uses_up_an_attempt(self, make_harness):
+        h = await make_harness(max_retries=0)
+        ids = await h.add_customers(5)
+        for phone in h.phones:
+            h.sender.script[phone] = throttled(2, retry_after=2.0)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        assert h.sender.calls == 5
+        messages = await h.messages(campaign_id)
+        assert {(m["status"], m["retry_count"]) for m in messages} == {("pending", 0)}
+        assert messages[0]["last_error"] == "throttled by the provider (429): slow down"
+        (rate, until), = await h.sql("SELECT rate, throttled_until FROM channel_pace WHERE channel = 'sms'")
+        assert rate is not None and until == T0 + 2  # the channel slowed, and stopped for Retry-After
+        await tick(h, 1.9)
+        assert h.sender.calls == 5  # Retry-After is honoured
+        await tick(h, 30, step=0.25)  # at the slowed rate, each message throttled once more
+        campaign = await h.campaign(campaign_id)
+        assert campaign["stats"] == stats(total=5, sent=5)  # max_retries 0, yet nothing failed
+        assert {m["retry_count"] for m in await h.messages(campaign_id)} == {0}
+
+    async def test_a_channel_limit_holds_in_every_ten_seconds(self, make_harness):
+        h = await make_harness(rate_limit="sms=10")
+        ids = await h.add_customers(300)
+        await h.launch(ids)
+        calls = await tick(h, 15, step=0.1)
+        assert most_in_a_window(calls, 100) <= 110  # rate x 11 in any 10 seconds
+        assert sum(calls) >= 140  # and it keeps up the rate it is allowed (its bucket starts empty)
+        assert h.queue.ready() == 0
+
+    async def test_campaigns_on_a_channel_share_its_rate_round_robin(self, make_harness):
+        h = await make_harness(rate_limit="sms=10")
+        ids = await h.add_customers(150)
+        first = await h.launch(ids[:100])  # first come, with twice the messages
+        second = await h.launch(ids[100:])
+        await tick(h, 5)
+        sent = [(await h.campaign(c))["stats"]["sent"] for c in (first, second)]
+        assert abs(sent[0] - sent[1]) <= 11 and sum(sent) >= 45, sent  # the first second's burst aside
+
+    async def test_a_campaign_limit_leaves_the_others_alone(self, make_harness):
+        h = await make_harness()
+        ids = await h.add_customers(40)
+        slow = await h.add_campaign(rate_limit=5)
+        fast = await h.launch(ids[20:])
+        await h.send(slow, {"customer_ids": ids[:20]})
+        await h.settle()
+        assert (await h.campaign(fast))["status"] == "sent"  # no limit: straight through the queue
+        calls = await tick(h, 3)
+        assert (await h.campaign(slow))["stats"]["sent"] <= 5 * 4  # a second's burst, then 5 a second
+        assert most_in_a_window(calls, 20) <= 10
+        edited = await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None})
+        assert edited[0] == 409  # sending: no edits (pause it first)
+        await act(h, slow, "pause")
+        assert (await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None}))[1]["rate_limit"] is None
+        await act(h, slow, "resume")
+        await h.settle()
+        assert (await h.campaign(slow))["stats"]["sent"] == 20
+
+    async def test_small_jobs_do_not_hold_back_the_attempt_slots(self, make_harness):
+        h = await make_harness(concurrency=10, batch_size=100, run_workers=False)
+        ids = await h.add_customers(40)
+        campaign_id = await h.add_campaign()
+        await h.store.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)  # no jobs yet
+        messages = [m["id"] for m in await h.messages(campaign_id)]  # ten one-message jobs (retries, say)
+        for message_id in messages[:10]:
+            await h.campaigns.enqueue([message_id])
+        await h.campaigns.enqueue(messages[10:])
+        h.sender.gate = asyncio.Event()
+        h.dispatcher.start()
+        await asyncio.wait_for(h.sender.wait_for_in_flight(10), timeout=10)  # every slot busy at once
+        h.sender.gate.set()
+        await h.dispatcher.drain()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=40, sent=40)
+
+    async def test_through_the_mock_provider_over_http(self, make_harness, aiohttp_server):
+        mock = sl.MockProvider(sl.MockProviderConfig(), random.Random(3))
+        server = await aiohttp_server(mock.app())
+        h = await make_harness(provider_url=str(server.make_url("/messages")), real_provider=True)
+        ids = await h.add_customers(50)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=50, sent=50)
+        messages = await h.messages(campaign_id)
+        assert all(m["provider_message_id"].startswith("mp-") for m in messages)
+        assert len({m["provider_message_id"] for m in messages}) == 50
+        assert mock.stats == {"received": 50, "accepted": 50, "throttled": 0, "failed": 0, "duplicates": 0,
+                              "receipts_sent": 0}
+
+    @pytest.mark.parametrize("value", [0, -1, "5", True, 100_001])
+    async def test_a_bad_rate_limit_is_refused(self, h, value):
+        status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
+                                                                 "base_template": "x", "rate_limit": value})
+        assert status == 400 and "rate_limit must be a number above 0" in payload["error"]["message"]
+
+    async def test_a_throttled_unlimited_channel_is_freed_again(self, make_harness):
+        h = await make_harness()
+        ids = await h.add_customers(30)
+        h.sender.script[h.phones[0]] = throttled(1, retry_after=1.0)
+        first = await h.launch(ids[:10])
+        await h.settle()
+        assert (await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'"))[0][0] is not None
+        await tick(h, 30, step=0.5)
+        assert (await h.campaign(first))["stats"] == stats(total=10, sent=10)
+        assert await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'") == [(None,)]
+        second = await h.launch(ids[10:])  # back through the job queue at full speed
+        await h.settle()
+        assert (await h.campaign(second))["stats"] == stats(total=20, sent=20)
 
 
 # ---------------------------------------------------------------------------
@@ -1499,7 +1855,7 @@ class TestCampaignsApi:
         campaign = await response.json()
         assert response.status == 201 and response.headers["Location"] == f"/campaigns/{campaign['id']}"
         assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp", "status": "draft",
-                            "base_template": "Hi {first_name|there}", "scheduled_at": None,
+                            "base_template": "Hi {first_name|there}", "scheduled_at": None, "rate_limit": None,
                             "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
                             "started_at": None, "finished_at": None, "stats": stats(),
                             "progress": {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}}
@@ -2768,6 +3124,7 @@ class ServiceProcess:
             for line in self.log.read_text().splitlines():
                 if "listening on http://" in line:
                     self.url = line.split("listening on ")[1].strip()
+                    self.port = int(self.url.rsplit(":", 1)[1])
                     return self
             time.sleep(0.02)
         raise AssertionError(f"the service did not start: {self.log.read_text()}")
@@ -2846,20 +3203,6 @@ def assert_each_customer_got_one_sent_message(svc, customers=200):
 
 
 class TestCrashSafety:
-    def test_kill_9_mid_campaign_loses_and_duplicates_nothing(self, service):
-        svc = service("--send-latency-ms", "40", "--concurrency", "20", "--claim-timeout", "1").start()
-        assert start_campaign(svc)["messages_queued"] == 200
-        svc.wait_for(lambda c: c["stats"]["sent"] >= 60 and c["stats"]["sending"] > 0, "a campaign in flight")
-        svc.process.kill()  # SIGKILL: no shutdown, claims left behind
-        svc.process.wait()
-        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
-        assert 0 < left < 200
-
-        svc.start()
-        svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
-        assert_each_customer_got_one_sent_message(svc)
-        assert "recovery:" in svc.log.read_text()
-
     def test_sigterm_exits_zero_promptly_and_the_rest_resumes(self, service):
         svc = service("--send-latency-ms", "40", "--concurrency", "20").start()
         start_campaign(svc)
@@ -2875,19 +3218,26 @@ class TestCrashSafety:
         assert_each_customer_got_one_sent_message(svc)
         assert svc.stop(signal.SIGINT) == 0
 
-    def test_a_pause_holds_across_kill_9(self, service):
-        svc = service("--send-latency-ms", "40", "--concurrency", "20", "--claim-timeout", "1").start()
-        start_campaign(svc)
-        svc.wait_for(lambda c: c["stats"]["sent"] >= 60, "a campaign in flight")
+    def test_kill_9_mid_campaign_loses_and_duplicates_nothing_and_a_pause_holds(self, service):
+        svc = service("--send-latency-ms", "40", "--concurrency", "10", "--batch-size", "20").start()
+        assert start_campaign(svc)["messages_queued"] == 200
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 40 and c["stats"]["sending"] > 0, "a campaign in flight")
+        svc.process.kill()  # SIGKILL: no shutdown, claims left behind
+        svc.process.wait()
+        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
+        assert 0 < left < 200
+
+        svc.start()  # the dead process's claims are released at once: it owned the file
+        assert "recovery:" in svc.log.read_text()
+        svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0, "sending again")
         assert svc.call("POST", "/campaigns/1/pause")["status"] == "paused"
-        svc.process.kill()  # with attempts still in flight
+        svc.process.kill()  # paused, with attempts still in flight
         svc.process.wait()
 
         svc.start()
-        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to lapse")
+        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to go")
         assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 200
-        sent = campaign["stats"]["sent"]
-        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == sent  # nothing goes out while paused
+        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == campaign["stats"]["sent"]  # nothing went
         assert svc.call("POST", "/campaigns/1/resume")["status"] == "sending"
         svc.wait_for(lambda c: c["status"] == "sent", "the resumed campaign to finish")
         assert_each_customer_got_one_sent_message(svc)
@@ -3027,9 +3377,9 @@ class TestFaults:
         assert len(svc.log.read_text()) < 20_000 and "Traceback" not in svc.log.read_text()
 
     def test_sigterm_shorter_than_an_attempt_uses_up_no_retry(self, service):
-        svc = service("--send-latency-ms", "300", "--concurrency", "5", "--shutdown-timeout", "0.05",
+        svc = service("--send-latency-ms", "200", "--concurrency", "3", "--shutdown-timeout", "0.05",
                       "--max-retries", "1").start()
-        start_campaign(svc, customers=10)
+        start_campaign(svc, customers=6)
         for _ in range(2):  # two graceful restarts, each interrupting attempts in flight: once a retry
             svc.wait_for(lambda c: c["stats"]["sending"] > 0, "attempts in flight")
             assert svc.stop(signal.SIGTERM) == 0
@@ -3037,7 +3387,7 @@ class TestFaults:
                             "OR status = 'failed'") == [(0,)]
             svc.start()
         svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish")
-        assert_each_customer_got_one_sent_message(svc, customers=10)
+        assert_each_customer_got_one_sent_message(svc, customers=6)
 
 
 # ---------------------------------------------------------------------------
@@ -3046,53 +3396,82 @@ class TestFaults:
 
 README = Path(sl.__file__).with_name("README.md")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+PROVIDER_ID = re.compile(r"mp-[0-9a-f]{12}")
+README_PORTS = (8080, 8081, 9090)  # the ports the README's examples use
 
 
 @dataclass
 class Example:
     command: str
-    expected: str | None  # the answer the README shows, if it shows one
+    expected: str | None = None  # the answer the README shows, if it shows one
     kind: str = "json"
+    background: bool = False     # `python smsleopard.py ... &`: a process the example starts
 
 
 def readme_examples(text):
-    """Each curl command of the README's sh blocks, in order, with the answer shown after it."""
+    """The README's curl commands and background processes, in order, with the answers shown."""
     blocks = re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M)
     examples = []
     for index, (language, body) in enumerate(blocks):
         commands = [" ".join(part.strip() for part in command.split("\\\n"))
                     for command in re.split(r"\n(?=\S)", body.strip())]
-        if language != "sh" or not all(command.startswith("curl ") for command in commands):
+        if language != "sh" or not all(c.startswith(("curl ", "python smsleopard.py ")) for c in commands):
             continue
         answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in ("json", "text") else None
-        examples += [Example(command, None) for command in commands[:-1]]
-        examples.append(Example(commands[-1], answer[1].strip() if answer else None, answer[0] if answer else ""))
+        for position, command in enumerate(commands):
+            if command.startswith("python "):
+                assert command.endswith(" &"), command
+                examples.append(Example(command.removesuffix(" &"), background=True))
+            elif position == len(commands) - 1 and answer:
+                examples.append(Example(command, answer[1].strip(), answer[0]))
+            else:
+                examples.append(Example(command))
     return examples
 
 
 def comparable(text, kind):
-    """An answer with its times masked (they differ from run to run)."""
-    return json.loads(TIMESTAMP.sub("<time>", text)) if kind == "json" else text.strip()
+    """An answer with what differs from run to run masked: times, the provider's ids."""
+    text = PROVIDER_ID.sub("mp-<id>", TIMESTAMP.sub("<time>", text))
+    return json.loads(text) if kind == "json" else text.strip()
 
 
 class TestReadme:
     def test_the_examples_are_found(self):
         examples = readme_examples(README.read_text(encoding="utf-8"))
-        assert len(examples) >= 20 and all(example.expected for example in examples)
-        assert any("pause" in e.command for e in examples) or any("cancel" in e.command for e in examples)
+        curls = [e for e in examples if not e.background]
+        assert len(curls) >= 25 and all(e.expected for e in curls)
+        assert any("mock-provider" in e.command for e in examples if e.background)
 
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
-        svc = ServiceProcess(tmp_path)
-        svc.settings = ["--port", "0"]  # as the README starts it: the demo data, the mock provider's failures
-        svc.start(cwd=tmp_path)
+        ports = dict.fromkeys(README_PORTS)
+        demo = ServiceProcess(tmp_path)
+        demo.settings = ["--port", "0"]  # started as the README says: the demo data, the mock's failures
+        processes = [demo.start(cwd=tmp_path)]
+        ports[8080] = demo.port
         try:
             for example in readme_examples(README.read_text(encoding="utf-8")):
-                command = example.command.replace("localhost:8080", svc.url.removeprefix("http://"))
+                command = example.command
+                for port, real in ports.items():
+                    command = command.replace(f"127.0.0.1:{port}", f"127.0.0.1:{real}").replace(
+                        f"localhost:{port}", f"localhost:{real}").replace(f"--port {port}", "--port 0")
+                if example.background:
+                    processes.append(start_readme_process(command, tmp_path, len(processes)))
+                    ports[int(re.search(r"--port (\d+)", example.command)[1])] = processes[-1].port
+                    continue
                 got = run_example(command, example, retry=" -X " not in command and " -d " not in command)
                 assert got == comparable(example.expected, example.kind), (example.command, got)
         finally:
-            svc.process.kill()
-            svc.process.wait()
+            for process in processes:
+                process.process.kill()
+                process.process.wait()
+
+
+def start_readme_process(command, tmp_path, number):
+    """A `python smsleopard.py ...` of the README, in the background, on a port of its choosing."""
+    process = ServiceProcess(tmp_path)
+    process.log = tmp_path / f"readme-{number}.log"
+    process.settings = shlex.split(command)[2:]
+    return process.start(cwd=tmp_path)
 
 
 def run_example(command, example, retry):
@@ -3428,11 +3807,11 @@ def test_aio_pika_is_imported_only_for_a_rabbitmq_url():
 class TestBenchmark:
     def test_bench_measures_every_figure(self, capsys):
         argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
-                "--send-ids", "100,1000", "--json"]
+                "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--json"]
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
-        assert len(figures) == 12 and all(figure["value"] > 0 for figure in figures.values())
+        assert len(figures) == 16 and all(figure["value"] > 0 for figure in figures.values())
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure

@@ -225,9 +225,16 @@ class Config:
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
     public_url: str = _setting(
-        "", "this service's address as the provider sees it, for its receipts (callback_url)")
+        "", "this service's address as the provider sees it, for its receipts (callback_url); "
+        "empty: where it listens")
     rate_limit: str = _setting(
         "", "messages per second per channel, like sms=50,whatsapp=20 (empty: unlimited)")
+    receipt_secret: str = _setting(
+        "", "whsec_...: the provider signs delivery receipts with it (empty: receipts are off)")
+    webhook_url: str = _setting("", "where events are POSTed, signed (empty: no webhooks)")
+    webhook_secret: str = _setting("", "whsec_...: what webhooks are signed with")
+    webhook_events: str = _setting(
+        "campaign", "campaign: status changes; campaign,message: also each failed or delivered message")
     claim_timeout: float = _setting(
         30.0, "seconds a claimed message may stay in flight; a crash's claims lapse after it")
     busy_timeout_ms: int = _setting(
@@ -273,12 +280,28 @@ class Config:
         yield ("provider_token", re.fullmatch(r"[\x21-\x7e]*", self.provider_token) is not None,
                "must be printable ASCII without spaces")
         yield "rate_limit", rate_limit_problem(self.rate_limit) is None, rate_limit_problem(self.rate_limit) or ""
+        for name in ("receipt_secret", "webhook_secret"):
+            secret = getattr(self, name)
+            yield name, not secret or secret_problem(secret) is None, secret_problem(secret) or ""
+        yield ("webhook_url", self.webhook_url == "" or HTTP_URL.fullmatch(self.webhook_url) is not None,
+               "must be empty or an http:// or https:// URL")
+        yield ("webhook_secret", bool(self.webhook_secret) or not self.webhook_url,
+               "is required with --webhook-url (whsec_ and base64)")
+        kinds = {part.strip() for part in self.webhook_events.split(",") if part.strip()}
+        yield ("webhook_events", "campaign" in kinds and kinds <= {"campaign", "message"},
+               "must be campaign, or campaign,message")
         yield ("queue_name", re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", self.queue_name) is not None,
                "must be 1-200 letters, digits, '_', '.', ':' or '-'")
         yield ("api_key", re.fullmatch(r"[\x21-\x7e]*", self.api_key) is not None,
                "must be printable ASCII without spaces")
         yield ("log_level", self.log_level in ("debug", "info", "warning", "error"),
                "must be debug, info, warning or error")
+
+    @property
+    def events(self) -> frozenset[str]:
+        """The kinds of webhook events asked for (none without a --webhook-url)."""
+        kinds = frozenset(part.strip() for part in self.webhook_events.split(",") if part.strip())
+        return kinds if self.webhook_url else frozenset()
 
     @property
     def rate_limits(self) -> dict[str, float]:
@@ -321,6 +344,17 @@ def parse_rate_limit(text: str) -> dict[str, float]:
         if not 0 < limits[channel] <= MAX_RATE:
             raise ValueError(f"the rate of {channel} must be above 0 and at most {MAX_RATE:g}")
     return limits
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why `secret` is not a Standard Webhooks secret (whsec_<base64>, 16+ bytes), or None."""
+    if not secret.startswith("whsec_"):
+        return "must start with whsec_ and hold base64 (like whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw)"
+    try:
+        key = base64.b64decode(secret[6:], validate=True)
+    except binascii.Error:
+        return "must be whsec_ and valid base64"
+    return None if len(key) >= 16 else "must hold at least 16 bytes (24 base64 characters)"
 
 
 def rate_limit_problem(text: str) -> str | None:
@@ -483,6 +517,11 @@ class CampaignStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class DeliveryStatus(enum.StrEnum):
+    DELIVERED = "delivered"      # the receipt says it reached the phone
+    UNDELIVERED = "undelivered"  # the receipt says it did not
+
+
 class MessageStatus(enum.StrEnum):
     PENDING = "pending"        # waiting for an attempt (perhaps for its retry time)
     SENDING = "sending"        # claimed by a worker: being attempted, or about to be
@@ -504,6 +543,8 @@ MAX_SEND_IDS = 100_000        # customer ids in one send
 MAX_BULK_CUSTOMERS = 10_000   # customers in one POST /customers
 MAX_TEXT = 200                # characters in a name, a customer field, a segment value
 MAX_TEMPLATE = 2000
+ERROR_TEXT_LIMIT = 300        # characters of a provider's (or a receiver's) answer kept as an error
+MAX_RECEIPTS = 1000           # receipts in one POST /providers/receipts
 PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")  # E.164: '+' and 8 to 15 digits
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -572,6 +613,20 @@ class ClaimedMessage(NamedTuple):
     phone: str
     location: str | None
     preferred_product: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A provider's word on whether a message reached the phone."""
+
+    reference: str            # our message id, as we sent it
+    status: str               # delivered or undelivered
+    at: str                   # when, ISO-8601 UTC
+    error: str | None = None  # why not, for undelivered
+
+    @property
+    def message_id(self) -> int | None:
+        return int(self.reference) if re.fullmatch(r"[1-9][0-9]{0,17}", self.reference) else None
 
 
 class ErrorCount(NamedTuple):
@@ -1057,14 +1112,17 @@ MIGRATIONS: tuple[str, ...] = (
         failed_count     INTEGER NOT NULL DEFAULT 0,
         cancelled_count  INTEGER NOT NULL DEFAULT 0,
         suppressed_count INTEGER NOT NULL DEFAULT 0,
+        delivered_count  INTEGER NOT NULL DEFAULT 0,  -- sent, and the receipt says delivered
+        undelivered_count INTEGER NOT NULL DEFAULT 0, -- sent, and the receipt says it did not arrive
         -- Progress: settled messages counted at rate_at, and the rate seen then.
         rate_at          REAL,
         rate_settled     INTEGER NOT NULL DEFAULT 0,
         rate             REAL NOT NULL DEFAULT 0,
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0 AND cancelled_count >= 0
-               AND suppressed_count >= 0
+               AND suppressed_count >= 0 AND delivered_count >= 0 AND undelivered_count >= 0
                AND sending_count + sent_count + failed_count + cancelled_count + suppressed_count
-                   <= total_count)
+                   <= total_count
+               AND delivered_count + undelivered_count <= sent_count)
     );
     INSERT INTO campaigns_v2 (id, name, channel, status, base_template, scheduled_at, created_at,
                               updated_at, started_at, finished_at, total_count, sent_count,
@@ -1089,10 +1147,13 @@ MIGRATIONS: tuple[str, ...] = (
         claim_expires_at REAL,                     -- says "sending"), and when that claim lapses
         sent_at          REAL,                     -- when the provider took it
         provider_message_id TEXT,                  -- the provider's id for it
+        delivery_status  TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
+        delivered_at     TEXT,                     -- when the receipt says it arrived (or not)
         created_at       TEXT NOT NULL,
         updated_at       TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id),
-        CHECK (claim_token IS NULL OR status = 'pending')
+        CHECK (claim_token IS NULL OR status = 'pending'),
+        CHECK (delivery_status IS NULL OR status = 'sent')
     );
     INSERT INTO outbound_messages_v2 (id, campaign_id, customer_id, status, rendered_content,
                                       last_error, retry_count, next_attempt_at, sent_at,
@@ -1127,6 +1188,35 @@ MIGRATIONS: tuple[str, ...] = (
         message_ids TEXT NOT NULL  -- the messages it claimed, as runs: [[first, last], ...]
     );
     CREATE INDEX claims_by_expiry ON claims (expires_at);
+    CREATE INDEX outbound_messages_by_delivery ON outbound_messages (campaign_id, delivery_status)
+        WHERE delivery_status IS NOT NULL;
+
+    -- A receipt for a message whose outcome is not recorded yet (the provider was quick):
+    -- it waits here, and the record that marks the message sent applies it.
+    CREATE TABLE early_receipts (
+        message_id      INTEGER PRIMARY KEY,
+        delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
+        delivered_at    TEXT NOT NULL,
+        error           TEXT,
+        received_at     REAL NOT NULL
+    );
+
+    -- The webhook outbox: each event is written in the transaction that makes the change it
+    -- reports, and delivered from here, oldest first, until the receiver says 2xx.
+    CREATE TABLE webhook_events (
+        id              INTEGER PRIMARY KEY,
+        type            TEXT NOT NULL,
+        body            TEXT NOT NULL,  -- the JSON delivered, as it is signed
+        status          TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        first_attempt   REAL,           -- epoch seconds: dead if still failing 24 hours on
+        created_at      TEXT NOT NULL,
+        delivered_at    TEXT
+    );
+    CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
 
     -- How fast each channel may go (see Pace): a configured limit, or one that throttling
     -- set; the row is shared by every process on the database.
@@ -1159,22 +1249,31 @@ CUSTOMER_COLUMNS = ("id", "phone", "first_name", "last_name", "location", "prefe
                     "created_at")
 CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled_at",
                   "rate_limit", "created_at", "updated_at", "started_at", "finished_at")
-CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "total_count",
+CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "delivered_count", "undelivered_count", "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
                     "suppressed_count", "rate_at",
                     "rate_settled", "rate")
 MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content",
-                   "last_error", "retry_count", "provider_message_id", "created_at", "updated_at")
+                   "last_error", "retry_count", "provider_message_id", "delivery_status",
+                   "delivered_at", "created_at", "updated_at")
 # A message is "sending" while a worker's claim is on it; in the table it is pending until then.
 MESSAGE_SELECT = tuple("CASE WHEN claim_token IS NULL THEN status ELSE 'sending' END AS status"
                        if column == "status" else column for column in MESSAGE_COLUMNS)
 MESSAGE_STATUS_SQL = {  # names from MessageStatus, as SQL conditions
     "pending": "status = 'pending' AND claim_token IS NULL",
     "sending": "status = 'pending' AND claim_token IS NOT NULL",
-    **{status: f"status = '{status}'" for status in ("sent", "failed", "cancelled", "suppressed")}}
+    **{status: f"status = '{status}'" for status in ("sent", "failed", "cancelled", "suppressed")},
+    "delivered": "status = 'sent' AND delivery_status = 'delivered'",
+    "undelivered": "status = 'sent' AND delivery_status = 'undelivered'"}
+DELIVERY_RANK = {None: 0, "undelivered": 1, "delivered": 2}  # a receipt never moves back down
+EVENT_COLUMNS = ("id", "type", "status", "attempts", "last_error", "next_attempt_at", "created_at",
+                 "delivered_at", "body")
+EVENT_LIFETIME = 24 * 3600.0  # seconds a webhook event is retried before it is dead
+EVENT_RETENTION = 7 * 24 * 3600.0  # seconds delivered and dead events stay listed
 
 # A campaign's stats, each kept as a counter (pending is what the others leave of total).
-STAT_NAMES = ("total", "pending", "sending", "sent", "failed", "cancelled", "suppressed")
+STAT_NAMES = ("total", "pending", "sending", "sent", "failed", "cancelled", "suppressed",
+              "delivered", "undelivered")
 SETTLED_COUNTS = "sent_count + failed_count + cancelled_count + suppressed_count"
 
 # The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
@@ -1264,6 +1363,11 @@ class SqliteTransaction:
 
     def __init__(self, connection: aiosqlite.Connection):
         self._connection = connection
+        self.committed: list[Callable[[], None]] = []  # called once the transaction commits
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if callback not in self.committed:
+            self.committed.append(callback)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(await self._connection.execute_fetchall(sql, _bind(params)))
@@ -1410,7 +1514,8 @@ class SqliteDatabase:
             begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
             try:
                 await asyncio.shield(begin)
-                yield SqliteTransaction(self._writer)
+                tx = SqliteTransaction(self._writer)
+                yield tx
                 await self._writer.execute("COMMIT")
             except BaseException as exc:
                 await finish_despite_cancellation(self._abandon(begin))
@@ -1423,6 +1528,8 @@ class SqliteDatabase:
         if self.write_failure is not None:
             log.warning("database: writes succeed again")
             self.write_failure = None
+        for callback in tx.committed:
+            callback()
 
     async def _abandon(self, begin: asyncio.Future) -> None:
         """Roll back a transaction that failed (or was cancelled), even one whose BEGIN was
@@ -1469,6 +1576,11 @@ class SqliteDatabase:
             raise
 
 
+def _dumps(data: Any) -> str:
+    """Compact JSON, UTF-8 as it is (bodies, the outbox, what SQLite reads with json_each)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def _in(values: Iterable[Any]) -> list[Any]:
     """A parameter for `IN (SELECT value FROM json_each(?))`."""
     return list(values)
@@ -1479,6 +1591,8 @@ class Store:
 
     def __init__(self, db: SqliteDatabase):
         self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
+        self.events: frozenset[str] = frozenset()  # the webhook events to write: campaign, message
+        self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
 
     @classmethod
     async def open(cls, path: str, busy_timeout_ms: int = 5000) -> "Store":
@@ -1605,7 +1719,33 @@ class Store:
                              "CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
                              (after, stamp, final, stamp, campaign["id"]))
         campaign["status"] = after
+        if "campaign" in self.events:
+            await self._emit_status_changes(tx, [(campaign["id"], before)], now)
         return after
+
+    async def _emit_status_changes(self, tx: SqliteTransaction, changes: list[tuple[int, str]],
+                                   now: float) -> None:
+        """campaign.status_changed for each (campaign id, status before), with its stats now."""
+        rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
+                              "WHERE id IN (SELECT value FROM json_each(?))",
+                              (_in(campaign_id for campaign_id, _ in changes),))
+        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
+        await self._emit(tx, [("campaign.status_changed", {
+            "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
+            "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes], now)
+
+    async def _emit(self, tx: SqliteTransaction, events: list[tuple[str, dict[str, Any]]],
+                    now: float) -> None:
+        """Write webhook events to the outbox, in the caller's transaction, in one statement
+        (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
+        if not events:
+            return
+        tx.after_commit(self.on_events_written)
+        stamp = utc_iso(now)
+        await tx.execute(
+            "INSERT INTO webhook_events (type, body, created_at) "
+            "SELECT j.value ->> 'type', j.value, ? FROM json_each(?) AS j ORDER BY j.key",
+            (stamp, _dumps([{"type": kind, "timestamp": stamp, "data": data} for kind, data in events])))
 
     async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
         """Pause or resume a campaign (actions that change nothing but its status)."""
@@ -1624,13 +1764,14 @@ class Store:
         """
         async with self.db.transaction() as tx:
             campaign = await self._campaign_in(tx, campaign_id)
-            await self._move(tx, campaign, Action.CANCEL, now)
+            next_status(CampaignStatus(campaign["status"]), Action.CANCEL, campaign_id)
             cancelled = await tx.execute(
                 "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
                 "WHERE campaign_id = ? AND status = 'pending' AND claim_token IS NULL",
                 (utc_iso(now), campaign_id))
             await tx.execute("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
                              "WHERE id = ?", (cancelled, campaign_id))
+            await self._move(tx, campaign, Action.CANCEL, now)
             return await self._campaign_in(tx, campaign_id)
 
     async def retry_failed(self, campaign_id: int, now: float) -> tuple[int, str]:
@@ -1975,6 +2116,10 @@ class Store:
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
                     "WHERE id = ? AND claim_token = ?", releases)
             await tx.execute("DELETE FROM claims WHERE token = ?", (token,))
+            if "message" in self.events:
+                await self._emit(tx, [("message.failed", {
+                    "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
+                    "retry_count": a.retry_count}) for a in attempts if a.result is Result.FAILED], now)
             if changed == len(attempts):
                 await tx.executemany(
                     "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
@@ -1984,6 +2129,8 @@ class Store:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
                 await self._recount(tx, list(deltas))
+            if sent and await tx.fetch("SELECT 1 FROM early_receipts LIMIT 1"):
+                await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
             if others or releases:
                 await self._cancel_leftovers(tx, [a.message_id for a in attempts
                                                   if a.result is not Result.SENT], now)
@@ -2030,6 +2177,9 @@ class Store:
             (next_status(CampaignStatus.SENDING, Action.FINISH_SENT),
              next_status(CampaignStatus.SENDING, Action.FINISH_FAILED), stamp, stamp,
              _in(campaign_ids), _in(statuses_allowing(Action.FINISH_SENT))))
+        if rows and "campaign" in self.events:
+            await self._emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
+                                                 for campaign_id, _ in rows], now)
         return [tuple(row) for row in rows]
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
@@ -2085,6 +2235,114 @@ class Store:
             "AND m.next_attempt_at < ? "
             "LIMIT 1", (due_before,))
         return bool(rows)
+
+    # -- receipts -------------------------------------------------------------
+
+    async def apply_receipts(self, receipts: Sequence[Receipt], now: float) -> dict[str, Any]:
+        """Note what the provider says reached the phone. A receipt never moves a message back
+        (undelivered, then delivered, is fine; not the other way), applying one twice changes
+        nothing, and one for a message whose outcome is not recorded yet waits for it."""
+        ids = _in({r.message_id for r in receipts if r.message_id is not None})
+        async with self.db.transaction() as tx:
+            known = {row[0]: row for row in await tx.fetch(
+                "SELECT id, campaign_id, status, delivery_status FROM outbound_messages "
+                "WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+            furthest: dict[int, Receipt] = {}
+            for receipt in receipts:
+                kept = furthest.get(receipt.message_id)
+                if receipt.message_id in known and (
+                        kept is None or DELIVERY_RANK[receipt.status] > DELIVERY_RANK[kept.status]):
+                    furthest[receipt.message_id] = receipt
+            sent = [r for i, r in furthest.items() if known[i][2] == MessageStatus.SENT]
+            waiting = [r for i, r in furthest.items() if known[i][2] == MessageStatus.PENDING]
+            await self._deliver(tx, [(r, *known[r.message_id][1:]) for r in sent], now)
+            await tx.executemany(
+                "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
+                "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+                "delivery_status = excluded.delivery_status, delivered_at = excluded.delivered_at, "
+                "error = excluded.error WHERE excluded.delivery_status = 'delivered'",
+                [(r.message_id, r.status, r.at, r.error, now) for r in waiting])
+        unknown = [r.reference for r in receipts if r.message_id not in known]
+        return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
+
+    async def _deliver(self, tx: SqliteTransaction,
+                       receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
+        """Apply receipts to sent messages: (receipt, campaign id, status, delivery status)."""
+        moves = [(r, campaign_id, before) for r, campaign_id, _, before in receipts
+                 if DELIVERY_RANK[r.status] > DELIVERY_RANK[before]]
+        await tx.executemany(
+            "UPDATE outbound_messages SET delivery_status = ?, delivered_at = ?, "
+            "last_error = CASE WHEN ? = 'undelivered' THEN ? ELSE last_error END, updated_at = ? "
+            "WHERE id = ?", [(r.status, r.at, r.status, r.error or "undelivered", utc_iso(now),
+                              r.message_id) for r, _, _ in moves])
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # delivered, undelivered
+        for r, campaign_id, before in moves:
+            deltas[campaign_id][0 if r.status == "delivered" else 1] += 1
+            if before == "undelivered":
+                deltas[campaign_id][1] -= 1
+        await tx.executemany(
+            "UPDATE campaigns SET delivered_count = delivered_count + ?, "
+            "undelivered_count = undelivered_count + ? WHERE id = ?",
+            [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+        if "message" in self.events:
+            await self._emit(tx, [(f"message.{r.status}", {
+                "message_id": r.message_id, "campaign_id": campaign_id, "delivered_at": r.at,
+                "error": r.error}) for r, campaign_id, _ in moves], now)
+
+    async def _apply_early_receipts(self, tx: SqliteTransaction, sent_ids: list[int],
+                                    now: float) -> None:
+        """Receipts that came before the outcome they report, applied now it is recorded."""
+        parked = await tx.fetch(
+            "DELETE FROM early_receipts WHERE message_id IN (SELECT id FROM outbound_messages "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sent') "
+            "RETURNING message_id, delivery_status, delivered_at, error", (_in(sent_ids),))
+        if parked:
+            campaigns = dict(await tx.fetch(
+                "SELECT id, campaign_id FROM outbound_messages "
+                "WHERE id IN (SELECT value FROM json_each(?))", (_in(row[0] for row in parked),)))
+            await self._deliver(tx, [(Receipt(str(message_id), status, at, error),
+                                      campaigns[message_id], MessageStatus.SENT, None)
+                                     for message_id, status, at, error in parked], now)
+
+    async def forget_old_events(self, before: float, limit: int = 10_000) -> int:
+        """Delivered and dead events written before `before` go (a bounded bite at a time)."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events "
+                "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ?)",
+                (utc_iso(before), limit))
+
+    async def forget_old_receipts(self, before: float) -> int:
+        """Early receipts whose message never got sent (it failed after all) are let go."""
+        async with self.db.transaction() as tx:
+            return await tx.execute("DELETE FROM early_receipts WHERE received_at < ?", (before,))
+
+    # -- the webhook outbox -------------------------------------------------
+
+    async def next_event(self) -> tuple[int, str, int, float, float | None] | None:
+        """The oldest pending event: (id, body, attempts, next attempt, first attempt)."""
+        rows = await self.db.fetch("SELECT id, body, attempts, next_attempt_at, first_attempt "
+                                   "FROM webhook_events WHERE status = 'pending' ORDER BY id LIMIT 1")
+        return tuple(rows[0]) if rows else None
+
+    async def event_delivered(self, event_id: int, now: float) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE webhook_events SET status = 'delivered', delivered_at = ?, "
+                             "attempts = attempts + 1 WHERE id = ?", (utc_iso(now), event_id))
+
+    async def event_failed(self, event_id: int, error: str, now: float,
+                           retry_at: float | None) -> None:
+        """Another attempt at `retry_at`, or, with None, dead."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
+                             "first_attempt = coalesce(first_attempt, ?), "
+                             "next_attempt_at = coalesce(?, next_attempt_at), status = CASE WHEN ? "
+                             "IS NULL THEN 'dead' ELSE status END WHERE id = ?",
+                             (error[:ERROR_TEXT_LIMIT], now, retry_at, retry_at, event_id))
+
+    async def list_events(self, status: str | None, request: PageRequest) -> Page:
+        filters = {} if status is None else {"status": status}
+        return await self._filtered_page("webhook_events", EVENT_COLUMNS, filters, "DESC", request)
 
     # -- scheduling ---------------------------------------------------------
 
@@ -2162,9 +2420,10 @@ def empty_audience(audience: Audience) -> str:
 
 def message_stats(campaign: Mapping[str, Any]) -> dict[str, int]:
     """A campaign's messages by status, from its counters: one row, any campaign size."""
-    counted = {status: campaign[f"{status}_count"] for status in STAT_NAMES[2:]}
+    counted = {status: campaign[f"{status}_count"] for status in STAT_NAMES[2:7]}
     return {"total": campaign["total_count"],
-            "pending": campaign["total_count"] - sum(counted.values()), **counted}
+            "pending": campaign["total_count"] - sum(counted.values()), **counted,
+            "delivered": campaign["delivered_count"], "undelivered": campaign["undelivered_count"]}
 
 
 def _split_by_due(rows: list[tuple[int, float]], spread: float) -> Iterable[list[tuple[int, float]]]:
@@ -2676,7 +2935,6 @@ class MockSender:
 
 DEFAULT_RETRY_AFTER = 1.0   # seconds to wait after a 429 that does not say
 MAX_RETRY_AFTER = 3600.0
-ERROR_TEXT_LIMIT = 300      # characters of a provider's answer kept in last_error
 
 
 def parse_retry_after(value: str | None, now: float) -> float:
@@ -3357,6 +3615,8 @@ class Healer:
         if self._clock.now() >= self._next_sweep:
             self._next_sweep = self._clock.now() + STRANDED_AFTER
             await self._sweep()
+            await self._store.forget_old_receipts(self._clock.now() - EVENT_LIFETIME)
+            await self._store.forget_old_events(self._clock.now() - EVENT_RETENTION)
 
     async def _sweep(self) -> None:
         """With no job waiting and nothing being sent, a message due for a minute is stranded."""
@@ -3368,25 +3628,14 @@ class Healer:
 
 
 # ---------------------------------------------------------------------------
-# SIGNATURES
+# WEBHOOKS
 # Standard Webhooks 1.0: a request carries webhook-id, webhook-timestamp and
 # webhook-signature ("v1,<base64 HMAC-SHA256 of id.timestamp.body>"), keyed by
 # a secret written whsec_<base64>. Receipts from the provider are verified
-# with it; the webhooks this service sends are signed with it.
+# with it; the events this service sends from its outbox are signed with it.
 # ---------------------------------------------------------------------------
 
 SIGNATURE_TOLERANCE = 300.0  # seconds a signed request's timestamp may be off
-
-
-def secret_problem(secret: str) -> str | None:
-    """Why `secret` is not a whsec_<base64> secret, or None."""
-    if not secret.startswith("whsec_"):
-        return "must start with whsec_ and hold base64 (like whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw)"
-    try:
-        key = base64.b64decode(secret[6:], validate=True)
-    except binascii.Error:
-        return "must be whsec_ and valid base64"
-    return None if len(key) >= 16 else "must hold at least 16 bytes (24 base64 characters)"
 
 
 def secret_key(secret: str) -> bytes:
@@ -3422,6 +3671,103 @@ def signature_problem(key: bytes, headers: Mapping[str, str], body: bytes, now: 
     return None
 
 
+WEBHOOK_TIMEOUT = 10.0     # seconds a receiver has to answer
+WEBHOOK_LONGEST_WAIT = 3600.0  # the backoff between attempts stops doubling here
+WEBHOOK_POLL = 1.0         # seconds between looks at an empty outbox
+
+
+def webhook_retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` failed ones: 1, 2, 4, ... an hour."""
+    return min(WEBHOOK_LONGEST_WAIT, 2.0 ** (attempts - 1))
+
+
+class WebhookSender:
+    """Delivers the outbox to --webhook-url: oldest event first, each until a 2xx (at least
+    once), signed, with the same webhook-id on every attempt; an event still failing 24 hours
+    after its first attempt is dead, and the next one goes."""
+
+    def __init__(self, store: Store, url: str, secret: str, clock: Clock, on_crash: CrashHandler):
+        self._store = store
+        self._url = url
+        self._secret = secret
+        self._clock = clock
+        self._on_crash = on_crash
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task | None = None
+        self.written = Signal()  # set when events are written (Store.on_events_written)
+
+    @property
+    def idle(self) -> asyncio.Event:
+        """For tests: set while the loop sleeps with nothing due."""
+        return self.written.idle
+
+    def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT))
+        self._task = spawn(self._run(), "webhook-sender", self._on_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    async def _run(self) -> None:
+        backoff = Backoff()
+        while True:
+            self.written.event.clear()
+            try:
+                wait_until = await self.deliver_next()
+                backoff.succeeded()
+            except FAULTS as exc:
+                wait_until = self._clock.now() + backoff.failed()
+                log.warning("webhooks: %s; looking again in %.0f s", exc, backoff.delay)
+            if wait_until is None:
+                continue
+            timer = self._clock.call_at(wait_until, self.written.set)
+            if not self.written.event.is_set():
+                self.written.idle.set()
+            try:
+                await self.written.event.wait()
+            finally:
+                timer.cancel()
+
+    async def deliver_next(self) -> float | None:
+        """Try the oldest pending event if it is due; None to go on at once, else when to look."""
+        now = self._clock.now()
+        head = await self._store.next_event()
+        if head is None:
+            return now + WEBHOOK_POLL
+        event_id, body, attempts, due, first_attempt = head
+        if due > now:
+            return due
+        error = await self._post(f"evt_{event_id}", body.encode())
+        if error is None:
+            await self._store.event_delivered(event_id, self._clock.now())
+        elif now - (first_attempt or now) >= EVENT_LIFETIME:
+            log.error("webhooks: event %d is dead after %d attempts: %s", event_id, attempts + 1, error)
+            await self._store.event_failed(event_id, error, now, None)
+        else:
+            await self._store.event_failed(event_id, error, now,
+                                           now + webhook_retry_delay(attempts + 1))
+        return None
+
+    async def _post(self, event_id: str, body: bytes) -> str | None:
+        """Why the receiver did not take the event, or None when it did (a 2xx)."""
+        headers = {"Content-Type": "application/json",
+                   **webhook_headers(self._secret, event_id, self._clock.now(), body)}
+        try:
+            async with self._session.post(self._url, data=body, headers=headers) as response:
+                answer = await response.read()
+                if 200 <= response.status < 300:
+                    return None
+                return f"{response.status}: {provider_text(answer)}"
+        except TimeoutError:
+            return f"no answer within {WEBHOOK_TIMEOUT:.0f} s"
+        except aiohttp.ClientError as exc:
+            return f"unreachable: {exc or type(exc).__name__}"
+
+
 # ---------------------------------------------------------------------------
 # HTTP
 # Handlers validate, call one domain function, and shape the JSON. Errors
@@ -3445,6 +3791,7 @@ CAMPAIGNS = web.AppKey("campaigns", Campaigns)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 HEALER = web.AppKey("healer", Healer)
+WEBHOOKS = web.AppKey("webhooks", WebhookSender | None)
 CRASHED = web.AppKey("crashed", asyncio.Event)   # set when a background task died
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409,
@@ -3459,7 +3806,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_TEMPLATE": (400, "a template names an unknown field or has a stray brace"),
     "UNKNOWN_CUSTOMERS": (400, "customer_ids names customers that do not exist"),
     "MALFORMED_REQUEST": (400, "the HTTP request itself cannot be parsed (a bad header byte)"),
-    "UNAUTHORIZED": (401, "the API key is missing or wrong"),
+    "UNAUTHORIZED": (401, "the API key is missing or wrong; a receipt's signature does not hold"),
     "CAMPAIGN_NOT_FOUND": (404, "no campaign has this id"),
     "CUSTOMER_NOT_FOUND": (404, "no customer has this id"),
     "NOT_FOUND": (404, "no such route"),
@@ -3476,10 +3823,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "DATABASE_UNAVAILABLE": (503, "the database refuses writes for now (locked by another "
                                   "program, a full disk): nothing was changed"),
 }
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_response(data: Any, status: int = 200,
@@ -3543,7 +3886,11 @@ async def read_json(request: web.Request) -> Any:
     if given is not None and request.content_type not in JSON_TYPES:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
                        f"'Content-Type: application/json', not {request.content_type!r}")
-    body = await read_body(request)
+    return parse_json(await read_body(request))
+
+
+def parse_json(body: bytes) -> Any:
+    """A body as JSON; 400 INVALID_JSON if it is not UTF-8 JSON."""
     if not body.strip():
         raise Invalid("INVALID_JSON", "The request body must be a JSON document")
     try:
@@ -3867,8 +4214,12 @@ async def retry_failed(request: web.Request) -> web.Response:
 
 
 async def list_messages(request: web.Request) -> web.Response:
-    params = query_params(request, (*PAGING_PARAMS, "status"))
+    params = query_params(request, (*PAGING_PARAMS, "status", "delivery_status"))
     status = choice(params["status"], "status", MessageStatus) if "status" in params else None
+    if "delivery_status" in params:
+        if status not in (None, MessageStatus.SENT):
+            raise invalid("delivery_status applies to sent messages; leave status out (or sent)")
+        status = choice(params["delivery_status"], "delivery_status", DeliveryStatus)
     campaign = await _campaign(request)
     kind = f"messages-{campaign['id']}"
     page = await request.app[STORE].list_messages(campaign, status, page_request(params, kind))
@@ -3994,6 +4345,62 @@ async def health(request: web.Request) -> web.Response:
     return json_response(report, status=200 if db_ok and queue_ok else 503)
 
 
+RECEIPT_FIELDS = ("reference", "status", "error", "timestamp")
+
+
+def parse_receipt(value: Any, where: str, now: float) -> Receipt:
+    body = json_object(value, where or "request body", RECEIPT_FIELDS)
+    prefix = f"{where}." if where else ""
+    reference = text_value(body.get("reference"), prefix + "reference", max_length=100)
+    status = choice(body.get("status"), prefix + "status", DeliveryStatus)
+    error = optional_text(body, "error", prefix)
+    at = utc_iso(timestamp_value(body["timestamp"], prefix + "timestamp")
+                 if body.get("timestamp") is not None else now)
+    return Receipt(reference, status, at, error[:ERROR_TEXT_LIMIT] if error else None)
+
+
+async def receive_receipts(request: web.Request) -> web.Response:
+    """Delivery receipts from the provider, signed with --receipt-secret (Standard Webhooks)."""
+    query_params(request, ())
+    secret = request.app[CONFIG].receipt_secret
+    if not secret:
+        raise ApiError(404, "NOT_FOUND", "Receipts are off; start the service with --receipt-secret")
+    if request.headers.get("Content-Type") and request.content_type not in JSON_TYPES:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Receipts are JSON (application/json)")
+    body, now = await read_body(request), request.app[CLOCK].now()
+    if problem := signature_problem(secret_key(secret), request.headers, body, now):
+        raise ApiError(401, "UNAUTHORIZED", f"The receipt's signature does not hold: {problem}")
+    data = parse_json(body)
+    if isinstance(data, dict) and "receipts" in data:
+        items = json_object(data, "request body", ("receipts",))["receipts"]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_RECEIPTS:
+            raise invalid(f"receipts must be a list of 1 to {MAX_RECEIPTS} receipts")
+        receipts = [parse_receipt(item, f"receipts[{n}]", now) for n, item in enumerate(items)]
+    else:
+        receipts = [parse_receipt(data, "", now)]
+    return json_response(await request.app[STORE].apply_receipts(receipts, now))
+
+
+def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {**{name: row[name] for name in EVENT_COLUMNS if name not in ("body", "next_attempt_at")},
+            "webhook_id": f"evt_{row['id']}",
+            "next_attempt_at": utc_iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
+            "body": json.loads(row["body"])}
+
+
+class EventStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    params = query_params(request, (*PAGING_PARAMS, "status"))
+    status = choice(params["status"], "status", EventStatus) if "status" in params else None
+    page = await request.app[STORE].list_events(status, page_request(params, "deliveries"))
+    return json_response(page_json(page, "deliveries", event_json))
+
+
 ROUTES = (
     web.post("/campaigns", create_campaign),
     web.get("/campaigns", list_campaigns),
@@ -4011,6 +4418,8 @@ ROUTES = (
     web.post("/customers", create_customers),
     web.get("/customers", list_customers),
     web.get("/customers/{id}", get_customer),
+    web.post("/providers/receipts", receive_receipts),
+    web.get("/webhooks/deliveries", list_deliveries),
     web.get("/health", health),
 )
 
@@ -4055,14 +4464,15 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
 
 
 def auth_middleware(api_key: str) -> Callable:
-    """Every endpoint but /health wants `Authorization: Bearer <key>`, compared in constant time."""
+    """Every endpoint wants `Authorization: Bearer <key>`, compared in constant time, but /health
+    and the provider's endpoints (/providers/..., authenticated by their signatures)."""
     expected = hashlib.sha256(f"Bearer {api_key}".encode()).digest()
 
     @web.middleware
     async def check(request: web.Request, handler: Callable) -> web.StreamResponse:
         given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
-        if request.path != "/health" and not hmac.compare_digest(hashlib.sha256(given).digest(),
-                                                                 expected):
+        open_path = request.path == "/health" or request.path.startswith("/providers/")
+        if not open_path and not hmac.compare_digest(hashlib.sha256(given).digest(), expected):
             raise ApiError(401, "UNAUTHORIZED",
                            "Missing or wrong API key; send 'Authorization: Bearer <key>'",
                            {"WWW-Authenticate": 'Bearer realm="smsleopard"'})
@@ -4116,7 +4526,8 @@ def idempotency_middleware() -> Callable:
     async def replay(request: web.Request, handler: Callable) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
         routed = request.match_info.http_exception is None  # not a 404 or 405 of the router
-        if key is None or request.method not in ("POST", "PATCH", "DELETE") or not routed:
+        if (key is None or request.method not in ("POST", "PATCH", "DELETE") or not routed
+                or request.path.startswith("/providers/")):
             return await handler(request)
         if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
             raise invalid("Idempotency-Key must be 1 to 255 printable ASCII characters")
@@ -4245,6 +4656,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
         _store_context,
         functools.partial(_dispatch_context, sender=sender, policy=policy),
         _scheduler_context,
+        _webhook_context,
     ])
     return app
 
@@ -4268,6 +4680,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
                 with contextlib.suppress(OSError):
                     os.remove(config.db + suffix)
         raise
+    store.events = config.events
     app[STORE] = store
     yield
     await store.close()
@@ -4325,6 +4738,20 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     await dispatcher.stop(config.shutdown_timeout)
 
 
+async def _webhook_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    sender = None
+    if config.webhook_url and config.run_workers:
+        sender = WebhookSender(app[STORE], config.webhook_url, config.webhook_secret, app[CLOCK],
+                               _crash_handler(app))
+        app[STORE].on_events_written = sender.written.set
+        sender.start()
+    app[WEBHOOKS] = sender
+    yield
+    if sender is not None:
+        await sender.stop()
+
+
 async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
     healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK],
@@ -4359,6 +4786,8 @@ ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
     sock = listen_socket(config.host, config.port)
+    if not config.public_url:  # a provider on this machine reaches us where we listen
+        config = dataclasses.replace(config, public_url=listening_url(sock))
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
     runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
@@ -4367,7 +4796,7 @@ async def serve(config: Config) -> int:
         await runner.setup()
         await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
         sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
-        log.info("listening on http://%s:%d", config.host, sock.getsockname()[1])
+        log.info("listening on %s", listening_url(sock))
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -4379,6 +4808,13 @@ async def serve(config: Config) -> int:
         await runner.cleanup()
         sock.close()
     return 1 if app[CRASHED].is_set() else 0
+
+
+def listening_url(sock: socket.socket) -> str:
+    """http://host:port of a listening socket (a wildcard address becomes this machine's)."""
+    host, port = sock.getsockname()[:2]
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -4472,6 +4908,31 @@ def _campaign_schemas() -> dict[str, Any]:
     }
 
 
+def _webhook_schemas() -> dict[str, Any]:
+    receipt = _object({"reference": _text(1, 100), "status": {"enum": list(DeliveryStatus)},
+                       "error": _nullable(_text(0, MAX_TEXT)), "timestamp": _nullable(STAMP)},
+                      ("reference", "status"))
+    return {
+        "Receipt": receipt,
+        "Receipts": {"oneOf": [_ref("Receipt"), _object({"receipts": {
+            "type": "array", "items": _ref("Receipt"), "minItems": 1, "maxItems": MAX_RECEIPTS}},
+            ("receipts",))]},
+        "ReceiptsTaken": _object({"accepted": COUNT, "unknown": {"type": "array",
+                                                                 "items": {"type": "string"}}},
+                                 ("accepted", "unknown")),
+        "Delivery": _object({
+            "id": IDENT, "webhook_id": {"type": "string"}, "type": {"type": "string"},
+            "status": {"enum": ["pending", "delivered", "dead"]}, "attempts": COUNT,
+            "last_error": {"type": ["string", "null"]}, "next_attempt_at": _nullable(STAMP),
+            "created_at": STAMP, "delivered_at": _nullable(STAMP),
+            "body": _object({"type": {"type": "string"}, "timestamp": STAMP,
+                             "data": {"type": "object"}}, ("type", "timestamp", "data"))},
+            ("id", "webhook_id", "type", "status", "attempts", "last_error", "next_attempt_at",
+             "created_at", "delivered_at", "body")),
+        "DeliveryList": _list_of("Delivery"),
+    }
+
+
 def _schemas() -> dict[str, Any]:
     text = _text(0, MAX_TEXT)
     customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
@@ -4501,6 +4962,8 @@ def _schemas() -> dict[str, Any]:
                             "rendered_content": {"type": ["string", "null"]},
                             "last_error": {"type": ["string", "null"]}, "retry_count": COUNT,
                             "provider_message_id": {"type": ["string", "null"]},
+                            "delivery_status": {"enum": [*DeliveryStatus, None]},
+                            "delivered_at": _nullable(STAMP),
                             "created_at": STAMP, "updated_at": STAMP}, MESSAGE_COLUMNS),
         "MessageList": _list_of("Message"),
         "SendRequest": {"oneOf": [
@@ -4525,6 +4988,7 @@ def _schemas() -> dict[str, Any]:
             "channel_limit_problem": {"type": ["string", "null"]}},
             ("rendered_message", "used_template", "customer", "missing_fields", "sms",
              "channel_limit_problem")),
+        **_webhook_schemas(),
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
         "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
                            "queue": {"enum": ["ok", "down"]},
@@ -4603,7 +5067,8 @@ def _paths() -> dict[str, Any]:
                                            (404, 409), params=[path_id]))},
         "/campaigns/{id}/messages": {"get": _operation(
             "A campaign's messages", (200, "MessageList"), (404,), params=[
-                path_id, *paging, _param("status", "query", {"enum": list(MessageStatus)})])},
+                path_id, *paging, _param("status", "query", {"enum": list(MessageStatus)}),
+                _param("delivery_status", "query", {"enum": list(DeliveryStatus)})])},
         "/campaigns/{id}/errors": {"get": _operation(
             "What went wrong: failed (and retrying) messages by error, most frequent first",
             (200, "ErrorCountList"), (404,), params=[path_id, *paging[:2]])},
@@ -4626,6 +5091,13 @@ def _paths() -> dict[str, Any]:
                 *paging, *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
         "/customers/{id}": {"get": _operation("A customer", (200, "Customer"), (404,),
                                               params=[path_id])},
+        "/providers/receipts": {"post": {**_operation(
+            "Delivery receipts from the provider, signed (Standard Webhooks) with --receipt-secret",
+            (200, "ReceiptsTaken"), (404,), body="Receipts"), "security": []}},
+        "/webhooks/deliveries": {"get": _operation(
+            "The webhook outbox: events and how their delivery went, newest first",
+            (200, "DeliveryList"), (), params=[
+                *paging, _param("status", "query", {"enum": ["pending", "delivered", "dead"]})])},
         "/health": {"get": health_check},
         "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), ())},
     }
@@ -4673,6 +5145,7 @@ class MockProviderConfig:
     delivery_rate: float = 1.0      # share of accepted messages whose receipt says delivered
     receipt_delay_ms: float = 0.0
     receipt_secret: str = ""        # whsec_...: receipts are signed with it
+    seed: int = 0                   # with the reference, decides each message's receipt
 
 
 RECEIPT_BATCH = 1000  # receipts posted at once to one callback_url
@@ -4682,9 +5155,11 @@ UNDELIVERED_REASONS = ("handset switched off", "subscriber absent", "carrier rej
 class MockProvider:
     """The provider side: what it takes, what it answers, what it counts."""
 
-    def __init__(self, config: MockProviderConfig, rng: random.Random | None = None):
+    def __init__(self, config: MockProviderConfig, rng: random.Random | None = None,
+                 clock: Clock | None = None):
         self._config = config
         self._rng = rng or random.Random()
+        self._clock = clock or Clock()  # stamps and signs receipts
         self._accepted: dict[str, dict[str, str]] = {}  # reference -> the first answer
         self._bucket = (float(config.max_rps), time.monotonic())  # (tokens, when)
         self._receipts: dict[str, list[dict[str, Any]]] = defaultdict(list)  # callback -> due
@@ -4765,12 +5240,13 @@ class MockProvider:
     # -- receipts -----------------------------------------------------------
 
     def _receipt_later(self, message: dict[str, Any]) -> None:
-        delivered = self._rng.random() < self._config.delivery_rate
+        fate = random.Random(f"{self._config.seed}:{message['reference']}")  # the same every run
+        delivered = fate.random() < self._config.delivery_rate
         receipt = {"reference": message["reference"],
                    "status": "delivered" if delivered else "undelivered",
-                   "timestamp": utc_iso(time.time())}
+                   "timestamp": utc_iso(self._clock.now())}
         if not delivered:
-            receipt["error"] = self._rng.choice(UNDELIVERED_REASONS)
+            receipt["error"] = fate.choice(UNDELIVERED_REASONS)
         asyncio.get_running_loop().call_later(self._config.receipt_delay_ms / 1000,
                                               self._receipt_due, message["callback_url"], receipt)
 
@@ -4800,7 +5276,7 @@ class MockProvider:
         headers = {"Content-Type": "application/json"}
         if self._config.receipt_secret:
             headers |= webhook_headers(self._config.receipt_secret, f"rcpt_{secrets.token_hex(8)}",
-                                       time.time(), body)
+                                       self._clock.now(), body)
         try:
             async with self._session.post(callback_url, data=body, headers=headers) as response:
                 if response.status < 300:
@@ -5076,6 +5552,36 @@ async def _bench_http_provider(db: str, sizes: BenchSizes) -> list[Figure]:
     return figures
 
 
+async def _refuse(message: Outgoing) -> str | None:
+    raise PermanentSendError("no route")
+
+
+async def _bench_message_events(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Campaigns whose every message fails, with message events off and on: each failure then
+    writes a message.failed event in the transaction that records it. Run off, on, on, off
+    (a drift in speed as the database grows falls on both alike). The receiver is down, so
+    the outbox only fills."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{probe.getsockname()[1]}/hooks"
+    secret = "whsec_" + base64.b64encode(b"bench webhook secret").decode()
+    counts: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
+    for events in ("campaign", "campaign,message", "campaign,message", "campaign"):
+        async with BenchService(db, _refuse, webhook_url=nobody, webhook_secret=secret,
+                                webhook_events=events) as service:
+            count, took = await service.dispatch({"segment": {"location": "segment-4"}})
+        counts[events] += count
+        seconds[events] += took
+    rates = {events: counts[events] / seconds[events] for events in counts}
+    figures = [Figure(f"every message failing, {count:,} messages, message events {state}", rate,
+                      "msg/s") for state, rate in zip(("off", "on"), rates.values())]
+    ratio = rates["campaign,message"] / rates["campaign"]
+    figures.append(Figure("  dispatch with message events / without", ratio, "x",
+                          ">= 0.75 (at most a third slower)", ratio >= 0.75))
+    return figures
+
+
 async def _bench_rate_limit(db: str, sizes: BenchSizes) -> list[Figure]:
     """A channel limit of 200/s, measured over `sizes.paced_seconds` of a campaign that outlasts it."""
     counting = CountingSender(MockSender(0, 0.0, random.Random(1)))
@@ -5150,12 +5656,13 @@ async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "") ->
     reference = reference_dispatch(os.path.join(workdir, "reference.db"), sizes.dispatch)
     figures = [Figure(f"raw sqlite3 reference, {sizes.dispatch:,} messages", reference, "msg/s", "reference")]
     db = os.path.join(workdir, "bench.db")
-    customers = max(sizes.customers, sizes.big, 3 * sizes.dispatch, *sizes.send_ids)
+    customers = max(sizes.customers, sizes.big, 5 * sizes.dispatch, *sizes.send_ids)
     loaded = await _load_customers(db, customers, sizes.dispatch)
     figures.append(Figure(f"POST /customers, {customers:,} customers in bulks of 10,000", loaded, "customers/s"))
     figures += await _bench_dispatch(db, sizes, reference, queue_url)
     figures += await _bench_failures(db, sizes)
     figures += await _bench_http_provider(db, sizes)
+    figures += await _bench_message_events(db, sizes)
     figures += await _bench_rate_limit(db, sizes)
     figures += await _bench_big_campaign(db, sizes)
     figures += await _bench_send_latency(db, sizes)
@@ -5171,7 +5678,8 @@ def format_figures(figures: Sequence[Figure]) -> str:
     width = max(len(figure.name) for figure in figures)
     for figure in figures:
         verdict = "" if figure.met is None else ("met" if figure.met else "NOT MET")
-        value = f"{figure.value:,.0f}" if figure.value >= 100 else f"{figure.value:,.1f}"
+        value = (f"{figure.value:,.0f}" if figure.value >= 100 else
+                 f"{figure.value:,.1f}" if figure.value >= 10 else f"{figure.value:.2f}")
         lines.append(f"{figure.name:<{width}}  {value:>10} {figure.unit:<12} {figure.target:<32} {verdict}")
     dispatch = next(f for f in figures if f.name.startswith("end-to-end"))
     lines += ["", f"end-to-end dispatch / raw sqlite3 reference = {dispatch.value / reference:.2f} (target >= 0.50)"]

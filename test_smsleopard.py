@@ -7,7 +7,10 @@ the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
 """
 
 import asyncio
+import base64
 import contextlib
+import dataclasses
+import datetime
 import functools
 import heapq
 import itertools
@@ -303,11 +306,12 @@ class ServiceTestServer(TestServer):
 async def make_harness(aiohttp_client, clock, sender):
     """Build an app with chosen settings; several per test share the clock and the sender."""
 
-    async def make(queue=None, real_provider=False, **settings):
+    async def make(queue=None, real_provider=False, port=None, **settings):
         app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7), queue=queue,
                             sender=None if real_provider else sender)
         restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
-        return Harness(await aiohttp_client(ServiceTestServer(app)), app, clock, sender, restarts=restart)
+        return Harness(await aiohttp_client(ServiceTestServer(app, port=port)), app, clock, sender,
+                       restarts=restart)
 
     return make
 
@@ -2548,8 +2552,280 @@ class TestStatsAndProgress:
     ])
     def test_progress(self, row, now, expected):
         counters = {"total_count": 100, "sending_count": 0, "sent_count": 0, "failed_count": 0,
-                    "cancelled_count": 0, "suppressed_count": 0}
+                    "cancelled_count": 0, "suppressed_count": 0, "delivered_count": 0,
+                    "undelivered_count": 0}
         assert sl.campaign_progress({**counters, **row}, now) == expected
+
+
+# ---------------------------------------------------------------------------
+# Delivery receipts and outbound webhooks (signatures checked with the
+# standardwebhooks package: an implementation that is not ours)
+# ---------------------------------------------------------------------------
+
+RECEIPT_SECRET = "whsec_" + base64.b64encode(b"receipts-secret-of-32-bytes-long").decode()
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"webhooks-secret-of-32-bytes-long").decode()
+
+
+def signed(body, secret=RECEIPT_SECRET, at=T0, message_id="msg_1"):
+    """Headers that sign `body` (bytes), made by standardwebhooks."""
+    from standardwebhooks import Webhook
+
+    signature = Webhook(secret).sign(message_id, datetime.datetime.fromtimestamp(at, datetime.timezone.utc),
+                                     body.decode())
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature,
+            "Content-Type": "application/json"}
+
+
+async def post_receipts(h, body, expect=200, **signing):
+    raw = json.dumps(body).encode()
+    return await h.post("/providers/receipts", raw=raw, headers=signed(raw, **signing), expect=expect)
+
+
+class TestReceipts:
+    pytestmark = pytest.mark.asyncio
+
+    async def sent_campaign(self, make_harness, customers=3, **settings):
+        h = await make_harness(receipt_secret=RECEIPT_SECRET, **settings)
+        ids = await h.add_customers(customers)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        return h, campaign_id, [m["id"] for m in await h.messages(campaign_id)]
+
+    async def test_receipts_set_delivery_and_keep_the_counters_exact(self, make_harness):
+        h, campaign_id, ids = await self.sent_campaign(make_harness)
+        answer = await post_receipts(h, {"receipts": [
+            {"reference": str(ids[0]), "status": "delivered", "timestamp": "2027-01-15T08:00:05Z"},
+            {"reference": str(ids[1]), "status": "undelivered", "error": "handset switched off"},
+            {"reference": "999999", "status": "delivered"}, {"reference": "abc", "status": "delivered"}]})
+        assert answer == {"accepted": 2, "unknown": ["999999", "abc"]}
+        campaign = await h.campaign(campaign_id)
+        assert campaign["stats"] == stats(total=3, sent=3, delivered=1, undelivered=1)
+        delivered, undelivered, _ = await h.messages(campaign_id)
+        assert (delivered["delivery_status"], delivered["delivered_at"]) == ("delivered", "2027-01-15T08:00:05.000Z")
+        assert (undelivered["delivery_status"], undelivered["last_error"], undelivered["status"]) == (
+            "undelivered", "handset switched off", "sent")
+        listed = await h.get(f"/campaigns/{campaign_id}/messages?delivery_status=undelivered")
+        assert [m["id"] for m in listed["data"]] == [ids[1]] and listed["pagination"]["total_count"] == 1
+
+    async def test_receipts_are_idempotent_and_never_move_back(self, make_harness):
+        h, campaign_id, ids = await self.sent_campaign(make_harness)
+        for status in ("undelivered", "delivered", "delivered", "undelivered"):
+            await post_receipts(h, {"reference": str(ids[0]), "status": status, "error": "absent"})
+        message = (await h.messages(campaign_id))[0]
+        assert message["delivery_status"] == "delivered"
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=3, sent=3, delivered=1)
+
+    async def test_a_receipt_before_the_outcome_is_recorded_is_not_lost(self, make_harness):
+        h = await make_harness(receipt_secret=RECEIPT_SECRET)
+        ids = await h.add_customers(2)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)  # the provider has them; our outcome is not written yet
+        references = h.sender.references[:2]
+        await post_receipts(h, {"receipts": [{"reference": references[0], "status": "delivered"},
+                                             {"reference": references[1], "status": "undelivered"}]})
+        assert (await h.campaign(campaign_id))["stats"]["delivered"] == 0
+        h.sender.gate.set()
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2, delivered=1, undelivered=1)
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
+
+    async def test_the_mock_provider_races_its_receipts_against_our_records(self, make_harness, clock, aiohttp_server,
+                                                                            unused_tcp_port):
+        mock = sl.MockProvider(sl.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
+                               random.Random(4), clock)
+        provider = await aiohttp_server(mock.app())
+        h = await make_harness(provider_url=str(provider.make_url("/messages")), real_provider=True,
+                               receipt_secret=RECEIPT_SECRET, public_url=f"http://127.0.0.1:{unused_tcp_port}",
+                               port=unused_tcp_port)  # no latency, no receipt delay: receipts race records
+        ids = await h.add_customers(300)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        await until(lambda: asyncio.sleep(0, mock.stats["receipts_sent"] == 300), "every receipt", timeout=30)
+        await h.settle()
+        campaign = await h.campaign(campaign_id)
+        delivered, undelivered = campaign["stats"]["delivered"], campaign["stats"]["undelivered"]
+        assert delivered + undelivered == 300 and 180 < delivered < 290
+        assert delivered == len(await h.messages(campaign_id, delivery_status="delivered"))
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
+
+    @pytest.mark.parametrize("tamper", ["body", "secret", "missing", "old", "future", "garbage"])
+    async def test_a_receipt_that_is_not_signed_right_is_401_and_changes_nothing(self, make_harness, tamper):
+        h, campaign_id, ids = await self.sent_campaign(make_harness)
+        raw = json.dumps({"reference": str(ids[0]), "status": "delivered"}).encode()
+        headers = signed(raw)
+        if tamper == "body":
+            raw = raw.replace(b"delivered", b"undelivered")
+        elif tamper == "secret":
+            headers = signed(raw, secret=WEBHOOK_SECRET)
+        elif tamper == "missing":
+            del headers["webhook-signature"]
+        elif tamper in ("old", "future"):
+            headers = signed(raw, at=T0 + (-301 if tamper == "old" else 301))
+        else:
+            headers["webhook-signature"] = "v1,bm90IGEgc2lnbmF0dXJl"
+        payload = await h.post("/providers/receipts", raw=raw, headers=headers, expect=401)
+        assert_error(payload, "UNAUTHORIZED")
+        assert (await h.campaign(campaign_id))["stats"]["delivered"] == 0
+
+    async def test_without_a_secret_receipts_are_off(self, h):
+        raw = b'{"reference": "1", "status": "delivered"}'
+        assert_error(await h.post("/providers/receipts", raw=raw, headers=signed(raw), expect=404), "NOT_FOUND")
+
+    @pytest.mark.parametrize("body, words", [
+        ({"reference": "1", "status": "read"}, "status must be one of delivered, undelivered"),
+        ({"reference": 1, "status": "delivered"}, "reference must be a string"),
+        ({"reference": "1", "status": "delivered", "extra": 1}, "unknown field 'extra'"),
+        ({"reference": "1", "status": "delivered", "timestamp": "yesterday"}, "timestamp must be an ISO-8601"),
+        ({"receipts": []}, "1 to 1000 receipts"),
+        ({"receipts": [{"reference": "1", "status": "delivered"}] * 1001}, "1 to 1000 receipts"),
+        ({"receipts": [{"reference": "1"}]}, "receipts[0].status"),
+    ])
+    async def test_bad_receipts_are_400(self, make_harness, body, words):
+        h = await make_harness(receipt_secret=RECEIPT_SECRET)
+        payload = await post_receipts(h, body, expect=400)
+        assert_error(payload, "VALIDATION_ERROR")
+        assert words in payload["error"]["message"]
+
+    async def test_receipts_need_no_api_key_but_their_signature(self, make_harness):
+        h = await make_harness(receipt_secret=RECEIPT_SECRET, api_key="k")
+        assert (await post_receipts(h, {"reference": "5", "status": "delivered"}))["unknown"] == ["5"]
+
+
+class Receiver:
+    """A webhook receiver on a real local port: answers as told, keeps what it got."""
+
+    def __init__(self, answers=()):
+        self.answers = list(answers)  # statuses to answer, in turn; then 204
+        self.got = []  # (headers, body bytes)
+
+    async def handle(self, request):
+        self.got.append((dict(request.headers), await request.read()))
+        return sl.web.Response(status=self.answers.pop(0) if self.answers else 204)
+
+    def bodies(self):
+        return [json.loads(body) for _, body in self.got]
+
+
+@pytest_asyncio.fixture
+async def receiver(aiohttp_server):
+    async def make(*answers):
+        receiver = Receiver(answers)
+        app = sl.web.Application()
+        app.router.add_post("/hooks", receiver.handle)
+        server = await aiohttp_server(app)
+        receiver.url = str(server.make_url("/hooks"))
+        return receiver
+
+    return make
+
+
+class TestWebhooks:
+    pytestmark = pytest.mark.asyncio
+
+    async def deliver(self, h):
+        """Let the webhook sender go through what is due (it runs on the fake clock)."""
+        await h.settle()
+        await h.app[sl.WEBHOOKS].idle.wait()
+
+    async def test_status_changes_are_delivered_in_order_signed_with_stable_ids(self, make_harness, receiver):
+        hooks = await receiver()
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
+        ids = await h.add_customers(2)
+        campaign_id = await h.launch(ids)
+        await self.deliver(h)
+        assert [(b["type"], b["data"]["from"], b["data"]["to"]) for b in hooks.bodies()] == [
+            ("campaign.status_changed", "draft", "sending"), ("campaign.status_changed", "sending", "sent")]
+        assert hooks.bodies()[1]["data"] == {"campaign_id": campaign_id, "from": "sending", "to": "sent",
+                                             "stats": stats(total=2, sent=2)}
+        for headers, body in hooks.got:  # signed as standardwebhooks, an implementation not ours, signs
+            assert headers["webhook-timestamp"] == str(int(T0))  # the clock did not move
+            expected = signed(body, WEBHOOK_SECRET, int(headers["webhook-timestamp"]), headers["webhook-id"])
+            assert headers["webhook-signature"] == expected["webhook-signature"]
+        assert [headers["webhook-id"] for headers, _ in hooks.got] == ["evt_1", "evt_2"]
+
+    async def test_a_failing_receiver_gets_the_same_event_again_with_backoff_and_in_order(
+            self, make_harness, receiver):
+        hooks = await receiver(500, 503, 500)
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
+        ids = await h.add_customers(1)
+        await h.launch(ids)
+        await self.deliver(h)
+        assert len(hooks.got) == 1  # the first event failed; the second waits behind it
+        for wait in (1, 2, 4):  # the backoff doubles
+            h.clock.advance(wait - 0.01)
+            await self.deliver(h)
+            before = len(hooks.got)
+            h.clock.advance(0.01)
+            await self.deliver(h)
+            assert len(hooks.got) > before
+        ids_sent = [headers["webhook-id"] for headers, _ in hooks.got]
+        assert ids_sent == ["evt_1", "evt_1", "evt_1", "evt_1", "evt_2"]
+        listed = await h.get("/webhooks/deliveries?status=delivered")
+        assert [(e["webhook_id"], e["attempts"]) for e in listed["data"]] == [("evt_2", 1), ("evt_1", 4)]
+
+    async def test_an_event_failing_for_a_day_is_dead_and_the_next_goes(self, make_harness, receiver):
+        hooks = await receiver(*[500] * 40)
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
+        ids = await h.add_customers(1)
+        await h.launch(ids)
+        await self.deliver(h)
+        for hours in itertools.count(1):
+            h.clock.advance(3600)
+            await self.deliver(h)
+            if (dead := await h.get("/webhooks/deliveries?status=dead"))["data"]:
+                break
+        assert hours == 24 and len(hooks.got) == 26  # 1, 2, 4 ... 2048, 3600 s apart, then the next event
+        assert [(e["webhook_id"], e["status"]) for e in dead["data"]] == [("evt_1", "dead")]
+        assert dead["data"][0]["last_error"].startswith("500")
+        pending = (await h.get("/webhooks/deliveries?status=pending"))["data"]
+        assert [(e["webhook_id"], e["attempts"]) for e in pending] == [("evt_2", 1)]  # its own day starts now
+
+    async def test_delivered_events_are_kept_a_week_and_early_receipts_a_day(self, make_harness, receiver):
+        hooks = await receiver()
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET, receipt_secret=RECEIPT_SECRET)
+        await h.launch(await h.add_customers(1))
+        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10 * 86400))  # its messages wait, pending
+        await h.send(later, {"customer_ids": await h.add_customers(1)})
+        waiting = (await h.messages(later))[0]["id"]
+        await post_receipts(h, {"reference": str(waiting), "status": "delivered"})  # a receipt too early
+        await self.deliver(h)
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(1,)]
+        assert await h.sql("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 2)]
+        h.clock.advance(sl.EVENT_LIFETIME + sl.STRANDED_AFTER)
+        await self.deliver(h)
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]  # its message never went
+        assert await h.sql("SELECT count(*) FROM webhook_events") == [(2,)]
+        h.clock.advance(sl.EVENT_RETENTION - sl.EVENT_LIFETIME)
+        await self.deliver(h)
+        assert await h.sql("SELECT count(*) FROM webhook_events") == [(0,)]
+
+    async def test_message_events_are_opt_in(self, make_harness, receiver):
+        hooks = await receiver()
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET,
+                               webhook_events="campaign,message", receipt_secret=RECEIPT_SECRET)
+        ids = await h.add_customers(2)
+        h.sender.script[h.phones[1]] = [sl.PermanentSendError("no route")]
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        sent = [m["id"] for m in await h.messages(campaign_id, status="sent")]
+        await post_receipts(h, {"reference": str(sent[0]), "status": "delivered"})
+        await self.deliver(h)
+        kinds = [b["type"] for b in hooks.bodies()]
+        assert kinds == ["campaign.status_changed", "message.failed", "campaign.status_changed",
+                         "message.delivered"]
+        assert hooks.bodies()[1]["data"]["error"] == "no route"
+
+    @pytest.mark.parametrize("argv, message", [
+        (["--webhook-url", "http://h/x"], "--webhook-secret is required with --webhook-url"),
+        (["--webhook-secret", "nope"], "--webhook-secret must start with whsec_"),
+        (["--receipt-secret", "whsec_!!"], "--receipt-secret must be whsec_ and valid base64"),
+        (["--webhook-events", "message"], "--webhook-events must be campaign, or campaign,message"),
+    ])
+    async def test_bad_webhook_settings_are_refused(self, argv, message):
+        with pytest.raises(sl.ConfigError) as refused:
+            sl.load_config(argv, {})
+        assert str(refused.value).startswith(message)
 
 
 # ---------------------------------------------------------------------------
@@ -3242,6 +3518,60 @@ class TestCrashSafety:
         svc.wait_for(lambda c: c["status"] == "sent", "the resumed campaign to finish")
         assert_each_customer_got_one_sent_message(svc)
 
+    def test_kill_9_while_the_webhook_receiver_is_down_loses_no_event(self, service):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from standardwebhooks import Webhook
+
+        got = []
+
+        class Hooks(BaseHTTPRequestHandler):
+            def do_POST(self):
+                got.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        with socket.socket() as probe:  # a port with no receiver on it, yet
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        svc = service("--webhook-url", f"http://127.0.0.1:{port}/hooks", "--webhook-secret", WEBHOOK_SECRET,
+                      "--webhook-events", "campaign,message").start()
+        svc.call("POST", "/customers", {"customers": [{"phone": "+15550000001"}, {"phone": "+99970000002"}]})
+        svc.call("POST", "/campaigns", {"name": "Hooks", "channel": "sms", "base_template": "Hi"})
+        svc.call("POST", "/campaigns/1/send", {"all_customers": True})
+        svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish")
+        deadline = time.monotonic() + 10
+        while not svc.rows("SELECT 1 FROM webhook_events WHERE attempts > 0") and time.monotonic() < deadline:
+            time.sleep(0.02)  # the first attempt failed: nobody listens
+        svc.process.kill()
+        svc.process.wait()
+        written = svc.rows("SELECT id, type FROM webhook_events WHERE status = 'pending' ORDER BY id")
+        assert [kind for _, kind in written] == ["campaign.status_changed", "message.failed",
+                                                 "campaign.status_changed"]
+
+        receiver = ThreadingHTTPServer(("127.0.0.1", port), Hooks)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        try:
+            svc.start()
+            deadline = time.monotonic() + 20
+            while len(got) < len(written) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            receiver.shutdown()
+            receiver.server_close()
+        assert [headers["webhook-id"] for headers, _ in got] == [f"evt_{n}" for n, _ in written]
+        bodies = [Webhook(WEBHOOK_SECRET).verify(body, headers) for headers, body in got]  # not our code
+        assert [(b["type"], b["data"].get("to")) for b in bodies] == [
+            ("campaign.status_changed", "sending"), ("message.failed", None), ("campaign.status_changed", "sent")]
+        assert bodies[1]["data"]["error"].startswith("no route")
+        while svc.rows("SELECT count(*) FROM webhook_events WHERE status = 'pending'") != [(0,)]:
+            assert time.monotonic() < deadline, "the deliveries were not noted"
+            time.sleep(0.02)
+        assert svc.rows("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 3)]
+
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
         due = time.time() + 0.6
@@ -3436,6 +3766,32 @@ def comparable(text, kind):
 
 
 class TestReadme:
+    def test_every_setting_endpoint_and_error_code_is_in_its_table(self):
+        text = README.read_text(encoding="utf-8")
+        rows = [line for line in text.splitlines() if line.startswith("| ")]
+        for setting in dataclasses.fields(sl.Config):
+            if setting.metadata.get("cli", True):
+                assert any(row.startswith(f"| `{sl._flag(setting.name)}`") or
+                           row.startswith(f"| `--no-{setting.name}`") for row in rows), setting.name
+        for route in sl.ROUTES:
+            parent, _, last = route.path.rpartition("/")
+            assert any(f"`{route.method} {route.path}" in row or
+                       (f"`{route.method} {parent}/" in row and f"`/{last}`" in row) for row in rows), route.path
+        for code, (status, _) in sl.ERROR_CODES.items():
+            assert any(row.startswith(f"| {status} |") and f"`{code}`" in row for row in rows), code
+
+    def test_the_signature_check_it_shows_accepts_ours_and_nothing_else(self):
+        snippet = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[1]
+        namespace = {}
+        exec(snippet, namespace)  # the README's own code, as a receiver would paste it
+        body = b'{"type":"campaign.status_changed"}'
+        headers = sl.webhook_headers(WEBHOOK_SECRET, "evt_1", time.time(), body)
+        assert namespace["verify"](WEBHOOK_SECRET, headers, body)
+        assert not namespace["verify"](WEBHOOK_SECRET, headers, body + b" ")
+        assert not namespace["verify"](RECEIPT_SECRET, headers, body)
+        stale = sl.webhook_headers(WEBHOOK_SECRET, "evt_1", time.time() - 600, body)
+        assert not namespace["verify"](WEBHOOK_SECRET, stale, body)
+
     def test_the_examples_are_found(self):
         examples = readme_examples(README.read_text(encoding="utf-8"))
         curls = [e for e in examples if not e.background]
@@ -3811,7 +4167,7 @@ class TestBenchmark:
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
-        assert len(figures) == 16 and all(figure["value"] > 0 for figure in figures.values())
+        assert len(figures) == 19 and all(figure["value"] > 0 for figure in figures.values())
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure

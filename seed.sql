@@ -1,20 +1,26 @@
 -- SMSLeopard sample data, loaded into a new database (one without customers).
 -- Times are relative to the moment of loading, so the demo always looks current.
 
-INSERT INTO customers (phone, first_name, last_name, location, preferred_product, created_at) VALUES
-    ('+254712000001', 'Amina',   'Otieno',  'Nairobi',  'Running Shoes',   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days')),
-    ('+254712000002', 'Brian',   'Kamau',   'Mombasa',  'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-29 days')),
-    ('+254712000003', 'Chloé',   'Wanjiru', 'Nairobi',  'Coffee Beans',    strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-28 days')),
-    ('+254712000004', 'David',   NULL,      'Kisumu',   'Running Shoes',   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-27 days')),
-    ('+254712000005', '',        'Njoroge', 'Nakuru',   'Solar Lamp',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-26 days')),
-    ('+254712000006', 'Fatuma',  'Hassan',  NULL,       'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-25 days')),
-    ('+254712000007', 'George',  'Mwangi',  'Nairobi',  NULL,              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-24 days')),
-    ('+254712000008', 'Halima',  'Abdi',    'Mombasa',  '',                strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-23 days')),
-    ('+254712000009', 'Ivan',    'Petrov',  'Eldoret',  'Coffee Beans',    strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-22 days')),
-    ('+254712000010', 'Joy',     'Achieng', 'Kisumu',   'Solar Lamp',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-21 days')),
-    ('+254712000011', NULL,      NULL,      NULL,       NULL,              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-20 days')),
+INSERT INTO customers (phone, first_name, last_name, location, preferred_product, created_at, timezone) VALUES
+    ('+254712000001', 'Amina',   'Otieno',  'Nairobi',  'Running Shoes',   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 days'), 'Africa/Nairobi'),
+    ('+254712000002', 'Brian',   'Kamau',   'Mombasa',  'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-29 days'), 'Africa/Nairobi'),
+    ('+254712000003', 'Chloé',   'Wanjiru', 'Nairobi',  'Coffee Beans',    strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-28 days'), 'Africa/Nairobi'),
+    ('+254712000004', 'David',   NULL,      'Kisumu',   'Running Shoes',   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-27 days'), 'Africa/Nairobi'),
+    ('+254712000005', '',        'Njoroge', 'Nakuru',   'Solar Lamp',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-26 days'), 'Africa/Nairobi'),
+    ('+254712000006', 'Fatuma',  'Hassan',  NULL,       'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-25 days'), 'Africa/Nairobi'),
+    ('+254712000007', 'George',  'Mwangi',  'Nairobi',  NULL,              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-24 days'), 'Africa/Nairobi'),
+    ('+254712000008', 'Halima',  'Abdi',    'Mombasa',  '',                strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-23 days'), 'Africa/Nairobi'),
+    ('+254712000009', 'Ivan',    'Petrov',  'Eldoret',  'Coffee Beans',    strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-22 days'), 'Africa/Nairobi'),
+    ('+254712000010', 'Joy',     'Achieng', 'Kisumu',   'Solar Lamp',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-21 days'), 'Africa/Nairobi'),
+    ('+254712000011', NULL,      NULL,      NULL,       NULL,              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-20 days'), 'UTC'),
     -- No country has calling code +999: the mock provider fails this number permanently.
-    ('+999700000012', 'Kofi',    'Mensah',  'Nairobi',  'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-19 days'));
+    ('+999700000012', 'Kofi',    'Mensah',  'Nairobi',  'Smartphone',      strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-19 days'), 'Africa/Accra'),
+    -- Customers abroad: quiet hours (--quiet-hours) follow each customer's own clock.
+    ('+447700900013', 'Olivia',  'Bennett', 'London',   'Coffee Beans',    strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-18 days'), 'Europe/London'),
+    ('+12125550114',  'Marcus',  'Lee',     'New York', 'Running Shoes',   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-17 days'), 'America/New_York');
+
+-- Halima replied STOP three days ago: every send from now on suppresses her message.
+UPDATE customers SET opted_out_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days') WHERE phone = '+254712000008';
 
 INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, created_at, updated_at) VALUES
     ('Black Friday preview', 'sms', 'sent',

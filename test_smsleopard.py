@@ -3276,6 +3276,201 @@ class TestErasure:
 
 
 # ---------------------------------------------------------------------------
+# The operator's view: /metrics, CORS, logs
+# ---------------------------------------------------------------------------
+
+
+async def scrape(h, headers=None):
+    """The /metrics exposition, parsed by prometheus_client: {(name, labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = await h.client.get("/metrics", headers=headers)
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain; version=")
+    samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def sample(samples, name, **labels):
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+class TestMetrics:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_the_counts_move_with_what_happens(self, h):
+        before = await scrape(h)
+        assert sample(before, "smsleopard_messages_total", channel="sms", outcome="sent") == 0
+        ids = await h.add_customers(4)
+        await h.post(f"/customers/{ids[3]}/opt-out", expect=200)
+        h.sender.script[h.phones[1]] = transient(1)
+        h.sender.script[h.phones[2]] = [sl.PermanentSendError("refused")]
+        campaign_id = await h.launch(ids)
+        await h.run_until_done(campaign_id)
+        await h.add_campaign()  # a draft
+        after = await scrape(h)
+        outcomes = {outcome: sample(after, "smsleopard_messages_total", channel="sms", outcome=outcome)
+                    for outcome in ("sent", "retried", "failed", "throttled", "suppressed")}
+        assert outcomes == {"sent": 2, "retried": 1, "failed": 1, "throttled": 0, "suppressed": 1}
+        assert sample(after, "smsleopard_provider_latency_seconds_count", channel="sms") == h.sender.calls == 4
+        assert sample(after, "smsleopard_campaigns", status="sent") == 1
+        assert sample(after, "smsleopard_campaigns", status="draft") == 1
+        assert sample(after, "smsleopard_campaigns", status="sending") == 0
+        assert sample(after, "smsleopard_queue_depth") == 0
+        assert sample(after, "smsleopard_webhook_outbox_depth") == 0
+        requests = sample(after, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
+                          method="GET", status="200")
+        assert requests >= 1
+        await h.get("/nowhere", expect=404)
+        again = await scrape(h)
+        assert sample(again, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
+                      method="GET", status="200") == requests
+        assert sample(again, "smsleopard_http_request_duration_seconds_count", route="unmatched",
+                      method="GET", status="404") == 1
+
+    async def test_attempts_in_flight_and_the_campaign_counts_while_sending(self, h):
+        h.sender.gate = asyncio.Event()
+        ids = await h.add_customers(3)
+        await h.launch(ids)
+        await h.sender.wait_for_in_flight(3)
+        during = await scrape(h)
+        assert sample(during, "smsleopard_attempts_in_flight") == 3
+        assert sample(during, "smsleopard_campaigns", status="sending") == 1
+        h.sender.gate.set()
+        await h.settle()
+        after = await scrape(h)
+        assert sample(after, "smsleopard_attempts_in_flight") == 0
+        assert (sample(after, "smsleopard_campaigns", status="sending"),
+                sample(after, "smsleopard_campaigns", status="sent")) == (0, 1)
+
+    async def test_the_campaign_counts_survive_every_move(self, h):
+        ids = await h.add_customers(2)
+        draft, scheduled, cancelled = (await h.add_campaign(), await h.add_campaign(),
+                                       await h.add_campaign())
+        await h.request("PATCH", f"/campaigns/{scheduled}", {"scheduled_at": sl.utc_iso(T0 + 60)}, expect=200)
+        await act(h, cancelled, "cancel")
+        doomed = await h.add_campaign()
+        await h.request("DELETE", f"/campaigns/{doomed}", expect=204)
+        await h.launch(ids)
+        await h.settle()
+        counts = {status: sample(await scrape(h), "smsleopard_campaigns", status=status) for status in sl.CampaignStatus}
+        listed = {status: (await h.get(f"/campaigns?status={status}"))["pagination"]["total_count"]
+                  for status in sl.CampaignStatus}
+        assert counts == listed == {**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "scheduled": 1,
+                                    "cancelled": 1, "sent": 1}
+        assert draft
+
+    async def test_the_webhook_outbox_depth(self, make_harness):
+        h = await make_harness(webhook_url="http://127.0.0.1:9/hooks", webhook_secret=WEBHOOK_SECRET)
+        await h.launch(await h.add_customers(1))
+        await h.settle()
+        pending = (await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
+        assert pending >= 2 and sample(await scrape(h), "smsleopard_webhook_outbox_depth") == pending
+
+    async def test_it_is_behind_the_api_key(self, make_harness):
+        h = await make_harness(api_key="secret-key")
+        status, payload = await h.request("GET", "/metrics")
+        assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
+        assert "smsleopard_queue_depth" in {name for name, _ in await scrape(
+            h, {"Authorization": "Bearer secret-key"})}
+
+
+class TestCors:
+    pytestmark = pytest.mark.asyncio
+
+    PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+
+    async def test_a_preflight_from_an_allowed_origin_is_204_without_the_key(self, make_harness):
+        h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000", api_key="k")
+        response = await h.client.options("/campaigns", headers=self.PREFLIGHT)
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+        assert {"authorization", "content-type", "idempotency-key"} <= allowed
+
+    async def test_answers_carry_the_headers_errors_too(self, make_harness):
+        h = await make_harness(cors_origins="https://app.example.com")
+        for path, status in (("/campaigns", 200), ("/campaigns/99", 404)):
+            response = await h.client.get(path, headers={"Origin": "https://app.example.com"})
+            assert response.status == status
+            assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+            assert "X-Request-Id" in response.headers["Access-Control-Expose-Headers"]
+            assert response.headers["Vary"] == "Origin"
+
+    async def test_other_origins_get_nothing(self, make_harness):
+        h = await make_harness(cors_origins="https://app.example.com")
+        response = await h.client.get("/campaigns", headers={"Origin": "https://evil.example.net"})
+        assert response.status == 200 and "Access-Control-Allow-Origin" not in response.headers
+        response = await h.client.options("/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
+        assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
+
+    async def test_off_by_default_and_star_lets_any_origin_in(self, make_harness):
+        off = await make_harness()
+        response = await off.client.options("/campaigns", headers=self.PREFLIGHT)
+        assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
+        star = await make_harness(cors_origins="*")
+        response = await star.client.get("/health", headers={"Origin": "https://anywhere.example"})
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+    @pytest.mark.parametrize("value", ["app.example.com", "https://app.example.com/path", "*, https://a.example",
+                                       "ftp://x.example"])
+    def test_bad_origins_are_refused(self, value):
+        with pytest.raises(sl.ConfigError, match="--cors-origins"):
+            sl.load_config(["--cors-origins", value], {})
+
+
+class TestLogs:
+    pytestmark = pytest.mark.asyncio
+
+    def test_secrets_are_cut_from_urls(self):
+        assert sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x") == "amqp://guest@broker:5672/vh"
+        assert sl.redacted("https://api.example.com/v1/messages?key=abc") == "https://api.example.com/v1/messages"
+
+    async def test_progress_lines_say_sent_failed_pending_and_rate(self, h, caplog):
+        ids = await h.add_customers(4)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(4)
+        reporter = sl.ProgressLog(h.store, h.clock, on_crash=None)
+        with caplog.at_level(logging.INFO, logger="smsleopard"):
+            reporter.report([await h.store.get_campaign(campaign_id)], T0)
+            h.sender.gate.set()
+            await h.settle()
+            reporter.report([{**await h.store.get_campaign(campaign_id), "status": "sending"}], T0 + 10)
+        first, second = [r for r in caplog.records if getattr(r, "event", "") == "campaign_progress"]
+        assert (first.sent, first.failed, first.pending, first.rate) == (0, 0, 4, 0.0)
+        assert (second.sent, second.failed, second.pending, second.rate) == (4, 0, 0, 0.4)
+        assert f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s" in second.getMessage()
+
+    def test_a_real_process_logs_json_lines(self, tmp_path):
+        process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret", RECEIPT_SECRET,
+                                 "--queue-name", "never-logged-secretly").start()
+        try:
+            for n in range(3):
+                process.call("POST", "/customers", {"phone": f"+25471200000{n}"})
+            process.call("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "Hi"})
+            process.call("POST", "/campaigns/1/send", {"all_customers": True})
+            process.wait_for(lambda campaign: campaign["status"] == "sent", "the campaign to be sent")
+        finally:
+            assert process.stop(signal.SIGTERM) == 0
+        text = process.log.read_text()
+        lines = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
+        events = {line["event"]: line for line in lines if "event" in line}
+        assert events["started"]["schema_version"] == sl.SCHEMA_VERSION
+        assert (events["started"]["queue"], events["started"]["database"]) == ("in-process", process.db)
+        assert events["send_accepted"]["messages_queued"] == 3
+        assert events["campaign_finished"]["stats"]["sent"] == 3
+        assert events["stopped"]["pending"] == 0
+        assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+        assert any(line["logger"] == "smsleopard.access" for line in lines)
+        assert RECEIPT_SECRET not in text and RECEIPT_SECRET.removeprefix("whsec_") not in text
+
+
+# ---------------------------------------------------------------------------
 # HTTP: every error code, health, API key, idempotency
 # ---------------------------------------------------------------------------
 
@@ -3848,8 +4043,8 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
             for line in self.log.read_text().splitlines():
-                if "listening on http://" in line:
-                    self.url = line.split("listening on ")[1].strip()
+                if match := re.search(r"listening on (http://[\w.:\[\]]+)", line):
+                    self.url = match[1]
                     self.port = int(self.url.rsplit(":", 1)[1])
                     return self
             time.sleep(0.02)
@@ -4622,7 +4817,7 @@ class TestBenchmark:
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
-        assert len(figures) == 20 and all(figure["value"] > 0 for figure in figures.values())
+        assert len(figures) == 22 and all(figure["value"] > 0 for figure in figures.values())
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure

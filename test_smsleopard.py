@@ -8,6 +8,7 @@ the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
@@ -278,6 +279,63 @@ class Harness:
         raise AssertionError(f"campaign {campaign_id} did not finish: {campaign}")
 
 
+# PostgreSQL: with SMSLEOPARD_TEST_PG_URL set (a server and a user that may create databases),
+# every test built on make_harness runs twice, on SQLite and on a database of this run's own
+# in PostgreSQL (emptied before each test, dropped at the end). Tests of SQLite's own
+# behaviour (its files, its locks) are marked sqlite_only and run once.
+PG_URL = os.environ.get("SMSLEOPARD_TEST_PG_URL", "")
+sqlite_only = pytest.mark.sqlite_only
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        postgres = PG_URL and not metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"], indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite's own behaviour, run on it alone")
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id):
+    """A database of this run's (and this xdist worker's) own, dropped at the end: its URL."""
+    import asyncpg
+
+    name = f"smsleopard_test_{os.getpid()}_{worker_id}"
+
+    async def admin(statement):
+        connection = await asyncpg.connect(PG_URL)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def run(statement):  # on a thread of its own: the test's event loop may be running here
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, admin(statement)).result()
+
+    run(f'CREATE DATABASE "{name}"')
+    yield urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path=f"/{name}"))
+    run(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def backend(request):
+    """The database a test's apps use: ':memory:' SQLite, or an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return ":memory:"
+    import asyncpg
+
+    url = request.getfixturevalue("postgres_database")
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+    return url
+
+
 def test_config(**settings):
     return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True, **settings})
 
@@ -303,13 +361,16 @@ class ServiceTestServer(TestServer):
 
 
 @pytest_asyncio.fixture
-async def make_harness(aiohttp_client, clock, sender):
-    """Build an app with chosen settings; several per test share the clock and the sender."""
+async def make_harness(aiohttp_client, clock, sender, backend):
+    """Build an app with chosen settings; several per test share the clock and the sender.
+    On PostgreSQL every app of the test uses its database (a file asked for is the same)."""
 
     async def make(queue=None, real_provider=False, port=None, **settings):
+        if sl.is_postgres(backend) or "db" not in settings:
+            settings["db"] = backend
         app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7), queue=queue,
                             sender=None if real_provider else sender)
-        restart = functools.partial(make, db=settings.get("db", ":memory:"))  # only the database carries over
+        restart = functools.partial(make, db=settings["db"])  # only the database carries over
         return Harness(await aiohttp_client(ServiceTestServer(app, port=port)), app, clock, sender,
                        restarts=restart)
 
@@ -3250,6 +3311,7 @@ class TestErasure:
         assert (await h.campaign(later))["stats"] == stats(total=3, sent=2, cancelled=1)
         assert h.sender.attempts[h.phones[0]] == 1  # only the first campaign's message, before
 
+    @sqlite_only
     async def test_the_phone_and_the_text_are_gone_from_the_files(self, make_harness, tmp_path):
         path = tmp_path / "erase.db"
         h = await make_harness(db=str(path), webhook_url="http://127.0.0.1:9/hook",
@@ -3606,6 +3668,7 @@ class TestErrors:
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
         assert sorted(h.sender.attempts.values()) == [2, 2]
 
+    @sqlite_only  # it holds a lock on the SQLite file
     async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
             self, make_harness, clock, monkeypatch, tmp_path):
         h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"), busy_timeout_ms=10)

@@ -264,13 +264,13 @@ class Harness:
     async def settle(self):
         """Let the background loops finish their passes and the dispatcher empty its ready queue."""
         config = self.app[sl.CONFIG]
-        loops = [self.app[sl.SCHEDULER].idle] * config.run_scheduler + [
-            self.app[sl.HEALER].idle, self.campaigns.pace_changed.idle] * config.run_workers
+        loops = [self.app[sl.SCHEDULER].idle] * config.schedules + [
+            self.app[sl.HEALER].idle, self.campaigns.pace_changed.idle] * config.dispatches
         while True:
             for idle in loops:
                 await idle.wait()
                 assert not self.app[sl.CRASHED].is_set(), "a background task died (see the log)"
-            if config.run_workers:
+            if config.dispatches:
                 await self.dispatcher.drain()
             if all(idle.is_set() for idle in loops) and not self.queue.ready():
                 return
@@ -4875,6 +4875,128 @@ def test_aio_pika_is_imported_only_for_a_rabbitmq_url():
 
 
 # ---------------------------------------------------------------------------
+# Several processes on PostgreSQL (and RabbitMQ), when SMSLEOPARD_TEST_PG_URL names a server
+# ---------------------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(not PG_URL, reason="set SMSLEOPARD_TEST_PG_URL to run the PostgreSQL tests")
+
+
+@pytest.fixture
+def fresh_postgres():
+    """A PostgreSQL database of this test's own, dropped after: its URL."""
+    import asyncpg
+
+    name = f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}"
+
+    async def admin(statement):
+        connection = await asyncpg.connect(PG_URL)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path=f"/{name}"))
+    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def postgres_rows(url, query):
+    import asyncpg
+
+    async def fetch():
+        connection = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await connection.fetch(query)]
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())
+
+
+def sent_by(process):
+    """How many attempts a live process counts as sent (its /metrics)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(f"{process.url}/metrics", timeout=10).read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "smsleopard_messages_total" and sample.labels["outcome"] == "sent")
+
+
+class TestRoles:
+    @pytest.mark.parametrize("argv, words", [
+        (["--role", "worker"], "PostgreSQL"),
+        (["--role", "api", "--db", "postgresql://u@h/d"], "--queue-url"),
+        (["--role", "api", "--queue-url", "amqp://h/"], "PostgreSQL"),
+        (["--role", "everything"], "must be all, api or worker"),
+    ])
+    def test_a_role_that_cannot_share_the_work_is_refused(self, argv, words):
+        with pytest.raises(sl.ConfigError, match="--role") as refused:
+            sl.load_config(argv, {})
+        assert words in str(refused.value)
+
+    def test_the_roles_split_the_service(self):
+        api = sl.load_config(["--role", "api", "--db", "postgresql://u@h/d", "--queue-url", "amqp://h/"], {})
+        worker = dataclasses.replace(api, role="worker")
+        assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (True, False, False, True)
+
+    @needs_postgres
+    def test_a_second_process_without_a_broker_is_refused(self, service, fresh_postgres):
+        first = service("--db", fresh_postgres).start()
+        second = service("--db", fresh_postgres)
+        second.log = second.log.with_name("second.log")
+        second.process = subprocess.Popen([sys.executable, sl.__file__, *second.settings],
+                                          stderr=subprocess.PIPE, text=True)
+        _, err = second.process.communicate(timeout=30)
+        assert second.process.returncode == 2 and err.count("\n") == 1
+        assert "--queue-url" in err and first.request("GET", "/health")[0] == 200
+
+
+@needs_postgres
+@needs_rabbitmq
+@pytest.mark.xdist_group("rabbitmq")
+def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fresh_postgres, tmp_path):
+    customers = 3000
+    name = f"smsleopard-test-three-{os.getpid()}-{random.getrandbits(32):08x}"
+    provider = ServiceProcess(tmp_path)
+    provider.log = tmp_path / "provider.log"
+    provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "30"]
+    provider.start()
+    shared = ("--db", fresh_postgres, "--queue-url", AMQP_URL, "--queue-name", name,
+              "--provider-url", f"{provider.url}/messages", "--concurrency", "40", "--batch-size", "40",
+              "--claim-timeout", "2", "--provider-timeout-ms", "900")
+    try:
+        api = service(*shared).start()
+        workers = [service(*shared, "--role", "worker") for _ in range(2)]
+        for number, worker in enumerate(workers):
+            worker.log = worker.log.with_name(f"worker-{number}.log")
+            worker.start()
+        assert workers[0].request("GET", "/campaigns")[0] == 404  # a worker serves no API
+        assert workers[0].request("GET", "/health")[0] == 200
+        api.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
+                                                      for i in range(customers)]})
+        api.call("POST", "/campaigns", {"name": "Three", "channel": "sms", "base_template": "Hi {first_name}"})
+        api.call("POST", "/campaigns/1/send", {"all_customers": True})
+        api.wait_for(lambda c: c["stats"]["sent"] >= customers // 4, "the campaign under way", timeout=60)
+        workers[0].process.kill()  # kill -9, mid-campaign
+        workers[0].process.wait()
+        campaign = api.wait_for(lambda c: c["status"] == "sent", "the campaign to finish", timeout=120)
+        assert campaign["stats"] == stats(total=customers, sent=customers)
+        rows = postgres_rows(fresh_postgres, "SELECT customer_id, status, claim_token FROM outbound_messages "
+                                             "ORDER BY customer_id")
+        assert [row[0] for row in rows] == list(range(1, customers + 1))  # one message each, none lost
+        assert {(status, claim) for _, status, claim in rows} == {("sent", None)}
+        counts = json.loads(urllib.request.urlopen(f"{provider.url}/stats", timeout=10).read())
+        assert counts["accepted"] == customers  # every message reached the provider once ...
+        assert counts["duplicates"] <= 40 + 40  # ... but what the killed worker had claimed: its
+        # budget, --concurrency attempts and a job of --batch-size behind them (sl.message_budget)
+        for survivor in (api, workers[1]):  # the work was shared: each sent some of it
+            assert sent_by(survivor) > 0
+    finally:
+        provider.process.kill()
+        asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
+
+
+# ---------------------------------------------------------------------------
 # DASHBOARD: the page in a real browser (Chromium and its driver, driven by Selenium)
 # ---------------------------------------------------------------------------
 # These tests skip where Chromium or chromedriver is not installed; CI installs both
@@ -5425,11 +5547,12 @@ class TestBenchmark:
     def test_bench_measures_every_figure(self, capsys):
         argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
                 "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--csv-rows", "300",
+                "--watch-seconds", "0.2",
                 "--json"]
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
-        assert len(figures) == 22 and all(figure["value"] > 0 for figure in figures.values())
+        assert len(figures) == 25 and all(figure["value"] > 0 for figure in figures.values())
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure

@@ -3451,9 +3451,10 @@ class RabbitQueue(JobQueue):
         self._connection.close_callbacks.add(self._lost)
         self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
-        await self._channel.set_qos(prefetch_count=self._prefetch)
         queue = await self._channel.declare_queue(self._name, durable=True)
-        await queue.consume(self._on_message)
+        if self._prefetch:  # 0: this process only publishes (--role api): it takes no job
+            await self._channel.set_qos(prefetch_count=self._prefetch)
+            await queue.consume(self._on_message)
         log.info("queue: RabbitMQ at %s, queue %r", self._where, self._name)
 
     async def close(self) -> None:
@@ -5945,7 +5946,8 @@ async def open_store(config: Config) -> Store:
 
 
 async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncIterator[None]:
-    queue = queue or open_queue(app[CONFIG], app[CLOCK], prefetch(app[CONFIG]))
+    config = app[CONFIG]
+    queue = queue or open_queue(config, app[CLOCK], prefetch(config) if config.dispatches else 0)
     await queue.open()
     app[QUEUE] = queue
     yield
@@ -7997,6 +7999,57 @@ async def _bench_listing(db: str, sizes: BenchSizes) -> list[Figure]:
     return figures
 
 
+async def _start_workers(count: int, db: str, queue_url: str, queue_name: str) -> list[asyncio.subprocess.Process]:
+    """`count` worker processes (--role worker) on `db` and the broker, each listening."""
+    workers = []
+    for _ in range(count):
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--role", "worker", "--db", db, "--queue-url", queue_url,
+            "--queue-name", queue_name, "--port", "0", "--failure-rate", "0", "--no-seed",
+            stderr=asyncio.subprocess.PIPE)
+        workers.append(worker)
+        while b"listening on" not in (line := await worker.stderr.readline()):
+            if not line:
+                raise RuntimeError("a worker process did not start")
+        asyncio.ensure_future(worker.stderr.read())  # keep draining its log
+    return workers
+
+
+async def _bench_postgres(admin_url: str, sizes: BenchSizes, queue_url: str) -> list[Figure]:
+    """Dispatch on PostgreSQL (a database of the run's own): in one process, and with a
+    broker, through one and through two worker processes beside an API process."""
+    import asyncpg
+
+    name = f"smsleopard_bench_{os.getpid()}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = urllib.parse.urlunsplit(urllib.parse.urlsplit(admin_url)._replace(path=f"/{name}"))
+    figures = []
+    try:
+        await _load_customers(db, 3 * sizes.dispatch, sizes.dispatch)
+        async with BenchService(db) as service:
+            count, seconds = await service.dispatch({"segment": {"location": "segment-0"}})
+        figures.append(Figure(f"PostgreSQL: end-to-end dispatch, {count:,} messages, one process",
+                              count / seconds, "msg/s"))
+        for workers, segment in ((1, 1), (2, 2)) if queue_url else ():
+            queue_name = f"smsleopard-bench-pg-{os.getpid()}-{workers}"
+            processes = await _start_workers(workers, db, queue_url, queue_name)
+            try:
+                async with BenchService(db, queue_url=queue_url, queue_name=queue_name, role="api") as api:
+                    count, seconds = await api.dispatch({"segment": {"location": f"segment-{segment}"}})
+            finally:
+                for process in processes:
+                    process.terminate()
+                    await process.wait()
+                await delete_rabbit_queues(queue_url, queue_name)
+            figures.append(Figure(f"PostgreSQL and RabbitMQ: {count:,} messages, {workers} worker "
+                                  f"process{'es' * (workers > 1)} beside the API's", count / seconds, "msg/s"))
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+    return figures
+
+
 DASHBOARD_FIRST_CALLS = ("/campaigns?page_size=20",)  # what the page asks for as it opens
 
 
@@ -8039,8 +8092,10 @@ async def _bench_csv_import(db: str, sizes: BenchSizes) -> list[Figure]:
                    seconds, "s", "<= 3", seconds <= 3)]
 
 
-async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "") -> list[Figure]:
-    """Every figure, in an order where no phase disturbs the next; RabbitMQ too, given its URL."""
+async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "",
+                        postgres_url: str = "") -> list[Figure]:
+    """Every figure, in an order where no phase disturbs the next; RabbitMQ and PostgreSQL
+    too, given their URLs."""
     reference = reference_dispatch(os.path.join(workdir, "reference.db"), sizes.dispatch)
     figures = [Figure(f"raw sqlite3 reference, {sizes.dispatch:,} messages", reference, "msg/s", "reference")]
     db = os.path.join(workdir, "bench.db")
@@ -8059,6 +8114,8 @@ async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "") ->
     figures += await _bench_listing(db, sizes)
     figures += await _bench_dashboard(db, sizes)
     figures += await _bench_csv_import(db, sizes)
+    if postgres_url:
+        figures += await _bench_postgres(postgres_url, sizes, queue_url)
     return figures
 
 
@@ -8090,6 +8147,9 @@ def bench_main(argv: Sequence[str]) -> int:
                             help=f"override the {name} size")
     parser.add_argument("--send-ids", help="the two POST /send sizes, like 10000,100000")
     parser.add_argument("--queue-url", default="", help="also dispatch through this RabbitMQ (amqp://...)")
+    parser.add_argument("--postgres-url", default="",
+                        help="also dispatch on PostgreSQL, in a database made (and dropped) on this "
+                             "server (postgresql://...); with --queue-url, through worker processes too")
     args = parser.parse_args(list(argv))
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     changes: dict[str, Any] = {name: getattr(args, name) for name in (
@@ -8100,7 +8160,7 @@ def bench_main(argv: Sequence[str]) -> int:
     sizes = dataclasses.replace(sizes, **changes)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="smsleopard-bench-") as workdir:
-        figures = asyncio.run(run_benchmark(sizes, workdir, args.queue_url))
+        figures = asyncio.run(run_benchmark(sizes, workdir, args.queue_url, args.postgres_url))
     if args.json:
         print(json.dumps({"sizes": dataclasses.asdict(sizes), "figures": [dataclasses.asdict(f) for f in figures]},
                          indent=2))

@@ -1768,6 +1768,7 @@ class TestOpenApi:
         described = {(path, method) for path, item in document["paths"].items() for method in item}
         assert served == described
 
+    @sqlite_only  # two services at once: on one PostgreSQL database the second is refused
     async def test_security_is_declared_only_when_a_key_is_set(self, make_harness):
         open_service = await make_harness()
         assert "security" not in await open_service.get("/openapi.json")
@@ -3477,6 +3478,7 @@ class TestCors:
         response = await h.client.options("/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
         assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
 
+    @sqlite_only  # two services at once: on one PostgreSQL database the second is refused
     async def test_off_by_default_and_star_lets_any_origin_in(self, make_harness):
         off = await make_harness()
         response = await off.client.options("/campaigns", headers=self.PREFLIGHT)
@@ -4219,7 +4221,7 @@ class TestCrashSafety:
         assert 0 < left < 200
 
         svc.start()  # the dead process's claims are released at once: it owned the file
-        assert "recovery:" in svc.log.read_text()
+        until_true(lambda: "recovery:" in svc.log.read_text(), "the backlog to be published again")
         svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0, "sending again")
         assert svc.call("POST", "/campaigns/1/pause")["status"] == "paused"
         svc.process.kill()  # paused, with attempts still in flight
@@ -4860,7 +4862,7 @@ class TestRabbitMQProcess:
         assert "guest:guest" not in err  # no password in the message
 
 
-def test_aio_pika_is_imported_only_for_a_rabbitmq_url():
+def test_aio_pika_and_asyncpg_are_imported_only_when_configured():
     script = ("import asyncio, sys, smsleopard as sl\n"
               "async def main():\n"
               "    app = sl.create_app(sl.Config(db=':memory:', seed=False))\n"
@@ -4868,10 +4870,10 @@ def test_aio_pika_is_imported_only_for_a_rabbitmq_url():
               "    await runner.setup()\n"
               "    await runner.cleanup()\n"
               "asyncio.run(main())\n"
-              "print('aio_pika' in sys.modules)\n")
+              "print('aio_pika' in sys.modules, 'asyncpg' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=Path(sl.__file__).parent, check=False)
-    assert result.stdout.strip() == "False", result.stderr
+    assert result.stdout.strip() == "False False", result.stderr
 
 
 # ---------------------------------------------------------------------------

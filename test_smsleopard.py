@@ -291,17 +291,18 @@ class Harness:
 # in PostgreSQL (emptied before each test, dropped at the end). Tests of SQLite's own
 # behaviour (its files, its locks) are marked sqlite_only and run once.
 PG_URL = os.environ.get("SMSLEOPARD_TEST_PG_URL", "")
-sqlite_only = pytest.mark.sqlite_only
+
+
+def sqlite_only(test):
+    """A test of SQLite's own behaviour (its files, its locks): it runs on SQLite alone."""
+    test.sqlite_only = True
+    return test
 
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        postgres = PG_URL and not metafunc.definition.get_closest_marker("sqlite_only")
+        postgres = PG_URL and not getattr(metafunc.function, "sqlite_only", False)
         metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"], indirect=True)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: a test of SQLite's own behaviour, run on it alone")
 
 
 @pytest.fixture(scope="session")
@@ -3124,8 +3125,6 @@ NIGHT = sl.QuietHours(datetime.time(21), datetime.time(8))
 
 
 class TestQuietHours:
-    pytestmark = pytest.mark.asyncio
-
     @pytest.mark.parametrize("now, zone, ends", [
         ("2027-01-15T08:00:00Z", "Africa/Nairobi", None),                    # 11:00 there
         ("2027-01-15T08:00:00Z", "America/New_York", "2027-01-15T13:00:00Z"),  # 03:00 there
@@ -3154,6 +3153,7 @@ class TestQuietHours:
         with pytest.raises(sl.ConfigError, match="--quiet-hours"):
             sl.load_config(["--quiet-hours", text], {})
 
+    @pytest.mark.asyncio
     async def test_messages_wait_for_the_morning_where_each_customer_lives(self, make_harness):
         h = await make_harness(quiet_hours="21:00-08:00")  # T0 is 08:00 UTC
         zones = ["Africa/Nairobi", "America/New_York", "Asia/Tokyo", "Pacific/Auckland"]
@@ -3178,6 +3178,7 @@ class TestQuietHours:
         assert (campaign["status"], campaign["stats"]) == ("sent", stats(total=4, sent=4))
         assert {m["retry_count"] for m in await h.messages(campaign_id)} == {0}
 
+    @pytest.mark.asyncio
     async def test_a_transactional_campaign_ignores_quiet_hours(self, make_harness):
         h = await make_harness(quiet_hours="00:00-23:59")
         ids = await h.add_customers(2)
@@ -3190,6 +3191,7 @@ class TestQuietHours:
         await h.settle()
         assert (await h.campaign(marketing))["stats"] == stats(total=2, pending=2)
 
+    @pytest.mark.asyncio
     async def test_a_deferred_message_is_still_pending_after_a_restart(self, make_harness, tmp_path):
         h = await make_harness(quiet_hours="21:00-08:00", db=str(tmp_path / "q.db"))
         customer = (await h.post("/customers", {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
@@ -3448,11 +3450,10 @@ class TestMetrics:
 
 
 class TestCors:
-    pytestmark = pytest.mark.asyncio
-
     PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
                  "Access-Control-Request-Headers": "authorization, content-type"}
 
+    @pytest.mark.asyncio
     async def test_a_preflight_from_an_allowed_origin_is_204_without_the_key(self, make_harness):
         h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000", api_key="k")
         response = await h.client.options("/campaigns", headers=self.PREFLIGHT)
@@ -3462,6 +3463,7 @@ class TestCors:
         allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
         assert {"authorization", "content-type", "idempotency-key"} <= allowed
 
+    @pytest.mark.asyncio
     async def test_answers_carry_the_headers_errors_too(self, make_harness):
         h = await make_harness(cors_origins="https://app.example.com")
         for path, status in (("/campaigns", 200), ("/campaigns/99", 404)):
@@ -3471,6 +3473,7 @@ class TestCors:
             assert "X-Request-Id" in response.headers["Access-Control-Expose-Headers"]
             assert response.headers["Vary"] == "Origin"
 
+    @pytest.mark.asyncio
     async def test_other_origins_get_nothing(self, make_harness):
         h = await make_harness(cors_origins="https://app.example.com")
         response = await h.client.get("/campaigns", headers={"Origin": "https://evil.example.net"})
@@ -3478,6 +3481,7 @@ class TestCors:
         response = await h.client.options("/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
         assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
 
+    @pytest.mark.asyncio
     @sqlite_only  # two services at once: on one PostgreSQL database the second is refused
     async def test_off_by_default_and_star_lets_any_origin_in(self, make_harness):
         off = await make_harness()
@@ -3495,12 +3499,11 @@ class TestCors:
 
 
 class TestLogs:
-    pytestmark = pytest.mark.asyncio
-
     def test_secrets_are_cut_from_urls(self):
         assert sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x") == "amqp://guest@broker:5672/vh"
         assert sl.redacted("https://api.example.com/v1/messages?key=abc") == "https://api.example.com/v1/messages"
 
+    @pytest.mark.asyncio
     async def test_progress_lines_say_sent_failed_pending_and_rate(self, h, caplog):
         ids = await h.add_customers(4)
         h.sender.gate = asyncio.Event()

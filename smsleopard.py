@@ -26,9 +26,11 @@ The main path of a message, and where to read it:
                                    the campaign through next_status (LIFECYCLE)
 
 The file reads top to bottom, each section using only what stands above it:
-ERRORS, CONFIG, TIME, MODELS, LIFECYCLE, TEMPLATES, RETRY POLICY, STORAGE,
-QUEUE, CAMPAIGNS, SENDER, DISPATCH, SCHEDULER, HTTP, APP, CLI; then the
-appendices a reader needs last: OPENAPI and BENCHMARK.
+ERRORS, CONFIG, TIME, MODELS, LIFECYCLE, TEMPLATES, RETRY POLICY AND PACING,
+CONSENT, METRICS, STORAGE (SQLite, and PostgreSQL behind the same interface),
+QUEUE, CAMPAIGNS, SENDER, DISPATCH, SCHEDULER, WEBHOOKS, HTTP, APP, CLI; then
+the appendices a reader needs last: OPENAPI, DASHBOARD, MOCK PROVIDER and
+BENCHMARK.
 """
 
 import argparse
@@ -227,7 +229,8 @@ class Config:
     queue_url: str = _setting(
         "", "empty: in-process queue; amqp://user:pass@host:5672/vhost: RabbitMQ")
     api_key: str = _setting(
-        "", "when set, every endpoint but /health needs 'Authorization: Bearer <key>'")
+        "", "when set, every endpoint but /health, / and /providers/... needs "
+        "'Authorization: Bearer <key>'")
     queue_name: str = _setting("campaign_sends", "RabbitMQ queue (its delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
     provider_url: str = _setting(

@@ -1155,7 +1155,17 @@ class QuietHours:
         if not inside:
             return None
         day = local.date() + dt.timedelta(days=1 if clock >= self.end else 0)
-        ends = datetime.combine(day, self.end, tzinfo=zone).timestamp()
+        end = datetime.combine(day, self.end, tzinfo=zone)
+        ends = end.timestamp()
+        if datetime.fromtimestamp(ends, zone).time() != self.end:  # `end` falls in a DST gap:
+            low, high = int(end.replace(fold=1).timestamp()), int(ends)  # the clocks jump past it
+            while high - low > 1:
+                middle = (low + high) // 2
+                if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= end.replace(tzinfo=None):
+                    high = middle
+                else:
+                    low = middle
+            ends = float(high)
         return ends if ends > now else None
 
 
@@ -2162,14 +2172,23 @@ class PostgresDatabase:
         return version
 
     async def create_schema(self) -> None:
-        await self.run_script(f"{PG_SCHEMA}\nINSERT INTO smsleopard_schema VALUES ({SCHEMA_VERSION:d});")
+        await self.run_script(f"{PG_SCHEMA}\nINSERT INTO smsleopard_schema VALUES ({SCHEMA_VERSION:d});",
+                              unless_at=0)
 
     async def migrate(self, number: int, script: str) -> None:
-        await self.run_script(f"{script}\nUPDATE smsleopard_schema SET version = {number + 1:d};")
+        await self.run_script(f"{script}\nUPDATE smsleopard_schema SET version = {number + 1:d};",
+                              unless_at=number)
 
-    async def run_script(self, script: str) -> None:
+    async def run_script(self, script: str, unless_at: int | None = None) -> None:
+        """Run a script under the write lock; with `unless_at`, only if the schema is still at
+        that version once the lock is held (processes starting together migrate once)."""
         async with self._connection() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", PG_WRITE_LOCK)
+            if unless_at is not None:
+                exists = await connection.fetchval("SELECT to_regclass('smsleopard_schema') IS NOT NULL")
+                version = await connection.fetchval("SELECT version FROM smsleopard_schema") if exists else 0
+                if version != unless_at:
+                    return
             await connection.execute(script)
 
     @contextlib.asynccontextmanager
@@ -2212,8 +2231,11 @@ class PostgresDatabase:
         """After a large insert, refresh the planner's statistics of `table` (a name of ours)
         at once, not at autovacuum's next round: a campaign of 100,000 new messages that the
         planner believes to hold one has its claims scan them all."""
-        async with self._connection() as connection:
-            await connection.execute(f"ANALYZE {table}")
+        try:  # best effort: the send has committed; autovacuum analyzes later anyway
+            async with self._connection() as connection:
+                await connection.execute(f"ANALYZE {table}")
+        except Exception as exc:  # noqa: BLE001
+            log.warning("database: could not refresh the statistics of %s: %s", table, exc)
 
     async def probe(self) -> None:
         async with self.transaction():
@@ -2236,7 +2258,12 @@ class PostgresDatabase:
         import asyncpg
 
         if name in self._held:
-            return True
+            try:  # the session that holds the lock may have ended (a restart, the network)
+                await self._held[name].fetchval("SELECT 1")
+                return True
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                connection = self._held.pop(name)
+                connection.terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
         try:
             connection = await asyncpg.connect(self._url)
@@ -3620,6 +3647,7 @@ class Campaigns:
         self.schedule_changed = Signal()         # wakes the scheduler
         self.pace_changed = Signal()             # wakes the pacer
         self.debt = False                        # a publish failed: recover() must run
+        self._backlog: AsyncGenerator | None = None  # the scan the start's recovery goes on with
 
     # -- operator actions ---------------------------------------------------
 
@@ -3739,6 +3767,7 @@ class Campaigns:
             await jobs.aclose()
             raise
         if rest is not None:
+            self._backlog = jobs
             rest(self._publish_rest(jobs, published, len(released)))
         else:
             log.info("recovery: %d pending messages published, %d lapsed claims released",
@@ -3766,8 +3795,14 @@ class Campaigns:
             log.error("recovery: %s; it runs again", exc)
             return
         finally:
-            await jobs.aclose()
+            await self.close_backlog()
         log.info("recovery: %d pending messages published, %d lapsed claims released", published, released)
+
+    async def close_backlog(self) -> None:
+        """Let go of the backlog's scan (its task may have been cancelled before it began)."""
+        backlog, self._backlog = self._backlog, None
+        if backlog is not None:
+            await backlog.aclose()
 
     async def release_lapsed_claims(self) -> int:
         """Give the messages of a dead worker (its claims lapsed) to a live one."""
@@ -5906,8 +5941,10 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
     app[METRICS] = metrics
     app[CLOCK] = clock
     app[CRASHED] = asyncio.Event()
-    if config.role == "worker":  # a worker answers its probes only; the API runs elsewhere
+    if config.role == "worker":  # a worker answers its probes and its provider; the API runs elsewhere
         app.router.add_get("/health", health)
+        app.router.add_post("/providers/receipts", receive_receipts)
+        app.router.add_post("/providers/inbound", receive_inbound)
     else:
         app.router.add_routes(ROUTES)
         app.router.add_get("/openapi.json", serve_openapi)
@@ -6010,6 +6047,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     for task in publishing:
         task.cancel()
     await asyncio.gather(*publishing, return_exceptions=True)
+    await campaigns.close_backlog()
     await dispatcher.stop(config.shutdown_timeout)
     with contextlib.suppress(*FAULTS):
         pending = await app[STORE].pending_count()
@@ -6039,8 +6077,9 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     app[SCHEDULER], app[HEALER] = scheduler, healer
     if app[CONFIG].schedules:
         scheduler.start()
-    if app[CONFIG].dispatches:
+    if app[CONFIG].run_workers:  # an api process heals its own failed publishes
         healer.start()
+    if app[CONFIG].dispatches:
         progress.start()
     yield
     await progress.stop()

@@ -3142,6 +3142,12 @@ class TestQuietHours:
         got = NIGHT.ends(at(now), sl.timezone(zone))
         assert got == (None if ends is None else at(ends))
 
+    def test_a_window_that_ends_in_the_hour_the_clocks_skip(self):
+        early = sl.parse_quiet_hours("22:00-02:30")  # 02:30 never happens in New York on 2027-03-14
+        zone = sl.timezone("America/New_York")
+        assert early.ends(at("2027-03-14T06:00:00Z"), zone) == at("2027-03-14T07:00:00Z")  # 03:00 EDT
+        assert early.ends(at("2027-03-14T07:05:00Z"), zone) is None
+
     def test_a_window_within_one_day(self):
         lunch = sl.parse_quiet_hours("12:00-13:30")
         assert lunch.ends(at("2027-01-15T12:10:00Z"), sl.timezone("UTC")) == at("2027-01-15T13:30:00Z")
@@ -4925,6 +4931,31 @@ def sent_by(process):
     text = urllib.request.urlopen(f"{process.url}/metrics", timeout=10).read().decode()
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == "smsleopard_messages_total" and sample.labels["outcome"] == "sent")
+
+
+class TestPostgresLocks:
+    pytestmark = [needs_postgres, pytest.mark.asyncio]
+
+    async def test_processes_starting_together_make_the_schema_once(self, fresh_postgres):
+        stores = await asyncio.gather(sl.Store.open(fresh_postgres), sl.Store.open(fresh_postgres))
+        for store in stores:
+            assert await store.db.schema_version() == sl.SCHEMA_VERSION
+            await store.close()
+
+    async def test_a_lock_whose_session_ended_is_taken_by_another(self, fresh_postgres):
+        import asyncpg
+
+        first, second = await sl.Store.open(fresh_postgres), await sl.Store.open(fresh_postgres)
+        try:
+            assert await first.db.hold("outbox") and not await second.db.hold("outbox")
+            admin = await asyncpg.connect(fresh_postgres)
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks "
+                                "WHERE locktype = 'advisory' AND granted AND pid != pg_backend_pid()")
+            await admin.close()
+            assert await second.db.hold("outbox") and not await first.db.hold("outbox")
+        finally:
+            await first.close()
+            await second.close()
 
 
 class TestRoles:

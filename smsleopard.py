@@ -428,6 +428,11 @@ def is_postgres(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
+def shown_database(db: str) -> str:
+    """--db as logs and errors show it: a PostgreSQL URL without its password."""
+    return redacted(db) if is_postgres(db) else db
+
+
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
@@ -2165,11 +2170,8 @@ class PostgresDatabase:
         await self._pool.close()
 
     async def schema_version(self) -> int:
-        if not await self.fetch("SELECT 1 FROM pg_tables WHERE tablename = 'smsleopard_schema' "
-                                "AND schemaname = current_schema()"):
-            return 0
-        (version,), = await self.fetch("SELECT version FROM smsleopard_schema")
-        return version
+        async with self._connection() as connection:
+            return await self._version_on(connection)
 
     async def create_schema(self) -> None:
         await self.run_script(f"{PG_SCHEMA}\nINSERT INTO smsleopard_schema VALUES ({SCHEMA_VERSION:d});",
@@ -2182,14 +2184,22 @@ class PostgresDatabase:
     async def run_script(self, script: str, unless_at: int | None = None) -> None:
         """Run a script under the write lock; with `unless_at`, only if the schema is still at
         that version once the lock is held (processes starting together migrate once)."""
-        async with self._connection() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", PG_WRITE_LOCK)
-            if unless_at is not None:
-                exists = await connection.fetchval("SELECT to_regclass('smsleopard_schema') IS NOT NULL")
-                version = await connection.fetchval("SELECT version FROM smsleopard_schema") if exists else 0
-                if version != unless_at:
-                    return
-            await connection.execute(script)
+        async with self._connection() as connection:
+            # the lock first, then the transaction: its snapshot sees what the last holder made
+            await connection.execute("SELECT pg_advisory_lock($1)", PG_WRITE_LOCK)
+            try:
+                async with connection.transaction():
+                    if unless_at is not None and await self._version_on(connection) != unless_at:
+                        return
+                    await connection.execute(script)
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", PG_WRITE_LOCK)
+
+    @staticmethod
+    async def _version_on(connection: Any) -> int:
+        if not await connection.fetchval("SELECT to_regclass('smsleopard_schema') IS NOT NULL"):
+            return 0
+        return await connection.fetchval("SELECT version FROM smsleopard_schema")
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
@@ -4057,6 +4067,27 @@ def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.T
     return task
 
 
+class BackgroundLoop:
+    """A loop that runs as one named, supervised task (see spawn): start() and stop()."""
+
+    name = "background"
+
+    def __init__(self, on_crash: CrashHandler):
+        self._on_crash = on_crash
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = spawn(self._run(), self.name, self._on_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
 def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task | None:
     """Run `coro` at once, up to its first real wait; wrap it in a Task only if it waits.
 
@@ -4493,7 +4524,7 @@ async def sleep_until(clock: Clock, when: float, idle: asyncio.Event) -> None:
         timer.cancel()
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     """Starts scheduled campaigns when they fall due.
 
     The loop sleeps until the earliest due campaign (woken early when a
@@ -4502,25 +4533,19 @@ class Scheduler:
     starts on its first pass.
     """
 
+    name = "scheduler"
+
     def __init__(self, store: Store, campaigns: Campaigns, clock: Clock, on_crash: CrashHandler):
         self._store = store
         self._campaigns = campaigns
         self._clock = clock
-        self._on_crash = on_crash
-        self._task: asyncio.Task | None = None
+        super().__init__(on_crash)
 
     @property
     def idle(self) -> asyncio.Event:
         """For tests: set while the loop sleeps with nothing left to do."""
         return self._campaigns.schedule_changed.idle
 
-    def start(self) -> None:
-        self._task = spawn(self._run(), "scheduler", self._on_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
         changed = self._campaigns.schedule_changed
@@ -4547,11 +4572,13 @@ class Scheduler:
                 timer.cancel()
 
 
-class Healer:
+class Healer(BackgroundLoop):
     """Keeps pending work moving whatever went wrong: publishes it again after a publish
     failed, a lost broker came back or a sweep finds messages with no job anywhere; hands
     the messages of a worker that died (its claims lapsed) to a live one; and probes a
     database that refused writes until it takes them again."""
+
+    name = "healer"
 
     def __init__(self, store: Store, queue: JobQueue, campaigns: Campaigns,
                  dispatcher: Dispatcher, clock: Clock, on_crash: CrashHandler):
@@ -4560,19 +4587,11 @@ class Healer:
         self._campaigns = campaigns
         self._dispatcher = dispatcher
         self._clock = clock
-        self._on_crash = on_crash
+        super().__init__(on_crash)
         self._reconnects_seen = queue.reconnects
         self._next_sweep = clock.now() + STRANDED_AFTER
-        self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()  # for tests: set while the healer waits for its next look
 
-    def start(self) -> None:
-        self._task = spawn(self._run(), "healer", self._on_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
         backoff = Backoff()
@@ -4617,24 +4636,18 @@ class Healer:
 PROGRESS_INTERVAL = 10.0  # seconds between the log's progress lines of a sending campaign
 
 
-class ProgressLog:
+class ProgressLog(BackgroundLoop):
     """Every 10 seconds, a line for each campaign that is sending: sent, failed, pending, rate."""
+
+    name = "progress-log"
 
     def __init__(self, store: Store, clock: Clock, on_crash: CrashHandler):
         self._store = store
         self._clock = clock
-        self._on_crash = on_crash
+        super().__init__(on_crash)
         self._settled: dict[int, tuple[float, int]] = {}  # campaign -> (when, settled) at the last line
-        self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()
 
-    def start(self) -> None:
-        self._task = spawn(self._run(), "progress-log", self._on_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
@@ -4714,19 +4727,20 @@ def webhook_retry_delay(attempts: int) -> float:
     return min(WEBHOOK_LONGEST_WAIT, 2.0 ** (attempts - 1))
 
 
-class WebhookSender:
+class WebhookSender(BackgroundLoop):
     """Delivers the outbox to --webhook-url: oldest event first, each until a 2xx (at least
     once), signed, with the same webhook-id on every attempt; an event still failing 24 hours
     after its first attempt is dead, and the next one goes."""
+
+    name = "webhook-sender"
 
     def __init__(self, store: Store, url: str, secret: str, clock: Clock, on_crash: CrashHandler):
         self._store = store
         self._url = url
         self._secret = secret
         self._clock = clock
-        self._on_crash = on_crash
+        super().__init__(on_crash)
         self._session: aiohttp.ClientSession | None = None
-        self._task: asyncio.Task | None = None
         self.written = Signal()  # set when events are written (Store.on_events_written)
 
     @property
@@ -4736,12 +4750,10 @@ class WebhookSender:
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT))
-        self._task = spawn(self._run(), "webhook-sender", self._on_crash)
+        super().start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await super().stop()
         if self._session is not None:
             await self._session.close()
 
@@ -6042,7 +6054,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
                 spawn(work, "recovery", _crash_handler(app))))
         except DatabaseUnavailable as exc:  # damaged pages, say: say so in one line, exit 2
             await dispatcher.stop(0)
-            raise ConfigError(f"cannot use database {config.db!r}: {exc.reason}") from None
+            raise ConfigError(f"cannot use database {shown_database(config.db)!r}: {exc.reason}") from None
     yield
     for task in publishing:
         task.cancel()
@@ -6115,10 +6127,11 @@ async def serve(config: Config) -> int:
                     shutdown_timeout=5.0)
     try:
         await runner.setup()
-        log.info("started: database %s (schema version %d), queue %s, provider %s", config.db,
-                 SCHEMA_VERSION, describe_queue(config), describe_provider(config),
-                 extra={"event": "started", "database": config.db, "schema_version": SCHEMA_VERSION,
-                        "queue": describe_queue(config), "provider": describe_provider(config)})
+        started = {"database": shown_database(config.db),
+                   "schema_version": SCHEMA_VERSION, "queue": describe_queue(config),
+                   "provider": describe_provider(config)}
+        log.info("started: database %s (schema version %d), queue %s, provider %s",
+                 *started.values(), extra={"event": "started", **started})
         await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
         sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
         log.info("listening on %s", listening_url(sock))

@@ -305,27 +305,37 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"], indirect=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_database(worker_id):
-    """A database of this run's (and this xdist worker's) own, dropped at the end: its URL."""
+def postgres_admin(statement):
+    """Run one statement on the PostgreSQL server (CREATE or DROP DATABASE), on a thread of its
+    own: the calling test's event loop may be running."""
     import asyncpg
 
-    name = f"smsleopard_test_{os.getpid()}_{worker_id}"
-
-    async def admin(statement):
+    async def run():
         connection = await asyncpg.connect(PG_URL)
         try:
             await connection.execute(statement)
         finally:
             await connection.close()
 
-    def run(statement):  # on a thread of its own: the test's event loop may be running here
-        with concurrent.futures.ThreadPoolExecutor(1) as thread:
-            thread.submit(asyncio.run, admin(statement)).result()
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
 
-    run(f'CREATE DATABASE "{name}"')
-    yield urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path=f"/{name}"))
-    run(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+@contextlib.contextmanager
+def own_postgres_database(name):
+    """A database made for the caller and dropped after: its URL."""
+    postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path=f"/{name}"))
+    finally:
+        postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id):
+    """A database of this run's (and this xdist worker's) own, dropped at the end: its URL."""
+    with own_postgres_database(f"smsleopard_test_{os.getpid()}_{worker_id}") as url:
+        yield url
 
 
 @pytest_asyncio.fixture
@@ -3508,6 +3518,8 @@ class TestLogs:
     def test_secrets_are_cut_from_urls(self):
         assert sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x") == "amqp://guest@broker:5672/vh"
         assert sl.redacted("https://api.example.com/v1/messages?key=abc") == "https://api.example.com/v1/messages"
+        assert sl.shown_database("postgresql://app:s3cret@db:5432/sms") == "postgresql://app@db:5432/sms"
+        assert sl.shown_database("/var/lib/smsleopard.db") == "/var/lib/smsleopard.db"
 
     @pytest.mark.asyncio
     async def test_progress_lines_say_sent_failed_pending_and_rate(self, h, caplog):
@@ -4895,20 +4907,8 @@ needs_postgres = pytest.mark.skipif(not PG_URL, reason="set SMSLEOPARD_TEST_PG_U
 @pytest.fixture
 def fresh_postgres():
     """A PostgreSQL database of this test's own, dropped after: its URL."""
-    import asyncpg
-
-    name = f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}"
-
-    async def admin(statement):
-        connection = await asyncpg.connect(PG_URL)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path=f"/{name}"))
-    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with own_postgres_database(f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}") as url:
+        yield url
 
 
 def postgres_rows(url, query):

@@ -4949,8 +4949,10 @@ class TestPostgresLocks:
         try:
             assert await first.db.hold("outbox") and not await second.db.hold("outbox")
             admin = await asyncpg.connect(fresh_postgres)
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks "
-                                "WHERE locktype = 'advisory' AND granted AND pid != pg_backend_pid()")
+            await admin.execute(  # the session holding this database's advisory lock ends
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND pid != pg_backend_pid() AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())")
             await admin.close()
             assert await second.db.hold("outbox") and not await first.db.hold("outbox")
         finally:

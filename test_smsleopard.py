@@ -802,6 +802,17 @@ class TestStore:
         assert (await store.get_campaign(1))["quiet_hours"] == 1
         await store.close()
 
+    async def test_a_version_3_database_counts_its_webhook_outbox(self, tmp_path):
+        path = str(tmp_path / "v3.db")
+        with sqlite3.connect(path) as db:  # what the first release with consent left behind
+            db.executescript(";".join(sl.MIGRATIONS[:3]))
+            db.executemany("INSERT INTO webhook_events (type, body, status, created_at) VALUES ('t', '{}', ?, '')",
+                           [("pending",), ("pending",), ("delivered",), ("dead",)])
+            db.execute("PRAGMA user_version = 3")
+        store = await sl.Store.open(path)
+        assert (await store.gauges())[1] == 2
+        await store.close()
+
     @pytest.mark.parametrize("sql", [
         INSERT_CAMPAIGN + "('x', 'fax', 'draft', 't', '', '')",
         INSERT_CAMPAIGN + "('x', 'sms', 'archived', 't', '', '')",
@@ -3454,8 +3465,27 @@ class TestMetrics:
         h = await make_harness(webhook_url="http://127.0.0.1:9/hooks", webhook_secret=WEBHOOK_SECRET)
         await h.launch(await h.add_customers(1))
         await h.settle()
-        pending = (await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
-        assert pending >= 2 and sample(await scrape(h), "smsleopard_webhook_outbox_depth") == pending
+        store = h.app[sl.STORE]
+
+        async def depths():
+            listed = (await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
+            return listed, sample(await scrape(h), "smsleopard_webhook_outbox_depth")
+
+        assert await depths() == (2, 2)  # the campaign started, and finished
+        first, second = [row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
+        await store.event_delivered(first, T0)
+        await store.event_failed(second, "refused", T0, T0 + 60)  # still pending
+        assert await depths() == (1, 1)
+        async with store.db.transaction() as tx:  # a pending event removed counts down too
+            await tx.execute("DELETE FROM webhook_events WHERE id = ?", (second,))
+        assert await depths() == (0, 0)
+        await h.launch(await h.add_customers(1))
+        await h.settle()
+        assert await depths() == (2, 2)
+        await store.event_failed(second + 1, "refused", T0, None)  # dead
+        assert await depths() == (1, 1)
+        assert await store.forget_old_events(T0 + 10 * 86400) == 2  # the delivered and the dead go
+        assert await depths() == (1, 1)
 
     async def test_it_is_behind_the_api_key(self, make_harness):
         h = await make_harness(api_key="secret-key")
@@ -4941,6 +4971,19 @@ class TestPostgresLocks:
         for store in stores:
             assert await store.db.schema_version() == sl.SCHEMA_VERSION
             await store.close()
+
+    async def test_a_version_3_database_counts_its_webhook_outbox(self, fresh_postgres):
+        import asyncpg
+
+        connection = await asyncpg.connect(fresh_postgres)  # what the first release on PostgreSQL made
+        await connection.execute(sl.PG_SCHEMA.replace(sl.PG_OUTBOX_COUNT, "") +
+                                 "INSERT INTO smsleopard_schema VALUES (3);"
+                                 "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
+                                 "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '')")
+        await connection.close()
+        store = await sl.Store.open(fresh_postgres)
+        assert (await store.db.schema_version(), (await store.gauges())[1]) == (sl.SCHEMA_VERSION, 2)
+        await store.close()
 
     async def test_a_lock_whose_session_ended_is_taken_by_another(self, fresh_postgres):
         import asyncpg

@@ -1755,6 +1755,7 @@ class SqliteDatabase:
     """
 
     exclusive = True
+    CLAIM_LOCK = ""  # one writer: a claim's rows need no lock of their own
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
                  scanner: aiosqlite.Connection, lock: int | None):
@@ -1821,9 +1822,11 @@ class SqliteDatabase:
                 raise
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, secure_delete: bool = False) -> AsyncIterator[SqliteTransaction]:
+    async def transaction(self, *, secure_delete: bool = False,
+                          claim: bool = False) -> AsyncIterator[SqliteTransaction]:
         """A write transaction; rolled back if anything in it raises. With `secure_delete`,
-        what it deletes or overwrites is zeroed in the file, not only unlinked."""
+        what it deletes or overwrites is zeroed in the file, not only unlinked. (A `claim`
+        is a write like any other here.)"""
         if self.write_failure is not None and self._write_lock.locked():
             raise DatabaseUnavailable(self.write_failure)  # one write at a time tries a sick disk
         async with self._write_lock, self._secure_delete(secure_delete):
@@ -2180,9 +2183,12 @@ class PostgresDatabase:
     the Store's statements run on both (rewritten by postgres_sql). Several processes
     share it: every write transaction holds one advisory lock, so writes are serialized
     as SQLite serializes them and the Store's read-then-write transactions hold across
-    processes; reads run beside them, on a pool of connections."""
+    processes; reads run beside them, on a pool of connections. Claims, the hot path,
+    hold that lock shared: they run beside each other (each skips the rows another has
+    locked), never beside any other write."""
 
     exclusive = False  # claims found at start may be another live process's
+    CLAIM_LOCK = " FOR UPDATE OF m SKIP LOCKED"  # the messages another claim holds are its
 
     def __init__(self, pool: Any, url: str):
         self._pool = pool
@@ -2254,12 +2260,16 @@ class PostgresDatabase:
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, secure_delete: bool = False) -> AsyncIterator[PostgresTransaction]:
-        """A write transaction, serialized with every other process's writes. (Erasure needs
-        nothing more here: VACUUM reclaims the dead rows' space.)"""
+    async def transaction(self, *, secure_delete: bool = False,
+                          claim: bool = False) -> AsyncIterator[PostgresTransaction]:
+        """A write transaction, serialized with every other process's writes; a `claim` runs
+        beside other claims, this process's too. (Erasure needs nothing more here: VACUUM
+        reclaims the dead rows' space.)"""
+        lock = "pg_advisory_xact_lock_shared" if claim else "pg_advisory_xact_lock"
         try:
-            async with self._write_lock, self._connection() as connection, connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", PG_WRITE_LOCK)
+            async with (contextlib.nullcontext() if claim else self._write_lock,
+                        self._connection() as connection, connection.transaction()):
+                await connection.execute(f"SELECT {lock}($1)", PG_WRITE_LOCK)
                 tx = PostgresTransaction(connection)
                 yield tx
         except DatabaseUnavailable as exc:
@@ -2828,8 +2838,11 @@ class Store:
         claimable = (f"WHERE m.id IN (SELECT value FROM json_each(?)) AND {UNPACED_SENDING} "
                      "AND m.status = 'pending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         params = (_in(ids), now, now + DUE_GRACE)
-        async with self.db.transaction() as tx:
-            rows = await tx.fetch(f"{CLAIM_SELECT} {claimable} AND m.next_attempt_at <= ?", params)
+        # Claims of several processes run at once (on PostgreSQL), each skipping the rows
+        # another holds; but a daily cap counts what every claim takes, so then one at a time.
+        async with self.db.transaction(claim=not self.consent.daily_cap) as tx:
+            rows = await tx.fetch(f"{CLAIM_SELECT} {claimable} AND m.next_attempt_at <= ?"
+                                  f"{self.db.CLAIM_LOCK}", params)
             deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await tx.fetch(
                 "SELECT m.id, m.next_attempt_at FROM outbound_messages m JOIN campaigns c "
                 f"ON c.id = m.campaign_id {claimable} AND m.next_attempt_at > ? "
@@ -2851,7 +2864,7 @@ class Store:
                          (token, lease_until, encode_job(ids).decode()))
         newly = Counter(row[1] for row in rows if row[8])
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
-                             [(count, campaign_id) for campaign_id, count in newly.items()])
+                             [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
         campaigns = await tx.fetch("SELECT id, channel, base_template FROM campaigns "
                                    "WHERE id IN (SELECT value FROM json_each(?))",
                                    (_in({row[1] for row in rows}),))
@@ -2905,7 +2918,7 @@ class Store:
             deltas[row[1]][1] += 1
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ?, "
                              "suppressed_count = suppressed_count + ? WHERE id = ?",
-                             [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+                             [(*deltas[campaign_id], campaign_id) for campaign_id in sorted(deltas)])
         if suppressed:
             await self._finish_campaigns(tx, list({row[1] for row, _ in suppressed}), now)
         return kept, [(row[0], until) for row, until in deferred], Counter(row[13] for row, _ in suppressed)

@@ -4985,6 +4985,53 @@ class TestPostgresLocks:
         assert (await store.db.schema_version(), (await store.gauges())[1]) == (sl.SCHEMA_VERSION, 2)
         await store.close()
 
+    @staticmethod
+    async def ten_messages_and_a_claim_under_way(url):
+        """A sending campaign of ten messages, and another process's claim holding the first
+        five (its connection, in a transaction it leaves open)."""
+        import asyncpg
+
+        store, other = await sl.Store.open(url), await asyncpg.connect(url)
+        await other.execute(
+            "INSERT INTO customers (phone, created_at) SELECT '+2547' || lpad(n::text, 8, '0'), '' "
+            "FROM generate_series(1, 10) AS n;"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
+            "VALUES ('c', 'sms', 'sending', 'Hi', '', '', 10);"
+            "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+            "SELECT 1, id, '', '' FROM customers")
+        claim = other.transaction()
+        await claim.start()
+        await other.execute("SELECT pg_advisory_xact_lock_shared($1)", sl.PG_WRITE_LOCK)
+        await other.execute("SELECT id FROM outbound_messages WHERE id <= 5 FOR UPDATE")
+        return store, other, claim
+
+    async def test_claims_run_side_by_side_each_skipping_what_another_holds(self, fresh_postgres):
+        store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
+        taken = await asyncio.wait_for(store.claim(range(1, 11), T0, 1, T0 + 60), 10)
+        assert [message.id for message in taken.rows] == [6, 7, 8, 9, 10] and not taken.deferred
+        await claim.rollback()  # the other claim took nothing in the end: its five are there
+        taken = await store.claim(range(1, 11), T0, 2, T0 + 60)
+        assert [message.id for message in taken.rows] == [1, 2, 3, 4, 5]
+        assert await other.fetchval("SELECT sending_count FROM campaigns") == 10
+        await other.close()
+        await store.close()
+
+    async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(self, fresh_postgres):
+        store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
+        store.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time
+        waiting = [asyncio.ensure_future(store.claim(range(1, 11), T0, 1, T0 + 60)),
+                   asyncio.ensure_future(store.transition(1, sl.Action.PAUSE, T0))]
+        await until(lambda: other.fetchval(
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()"),
+            "the claim waits for the advisory lock (the pause waits behind it, in the process)")
+        assert not any(task.done() for task in waiting)
+        await claim.rollback()
+        taken, _ = await asyncio.gather(*waiting)
+        status, sending = await other.fetchrow("SELECT status, sending_count FROM campaigns")
+        assert status == "paused" and sending == len(taken.rows)
+        await other.close()
+        await store.close()
+
     async def test_a_lock_whose_session_ended_is_taken_by_another(self, fresh_postgres):
         import asyncpg
 

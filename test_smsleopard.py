@@ -286,6 +286,21 @@ class Harness:
         raise AssertionError(f"campaign {campaign_id} did not finish: {campaign}")
 
 
+# Real processes: tests that start `python smsleopard.py` (killed with kill -9, stopped by
+# SIGTERM, on a damaged or full disk, the README's walk-through, the benchmark's mock
+# providers) or Chromium run with SMSLEOPARD_TEST_PROCESSES=1, as .ci/run sets it: they take
+# twice as long as the in-process suite, which runs without them in seconds.
+PROCESSES = os.environ.get("SMSLEOPARD_TEST_PROCESSES", "") not in ("", "0")
+PROCESSES_OFF = "set SMSLEOPARD_TEST_PROCESSES=1 to run the tests that start real processes"
+needs_processes = pytest.mark.skipif(not PROCESSES, reason=PROCESSES_OFF)
+
+
+def start_process(argv, **options):
+    """subprocess.Popen, for a test marked needs_processes (the plain suite starts none)."""
+    assert PROCESSES, "a test that starts a real process is marked needs_processes"
+    return subprocess.Popen(argv, **options)
+
+
 # PostgreSQL: with SMSLEOPARD_TEST_PG_URL set (a server and a user that may create databases),
 # every test built on make_harness runs twice, on SQLite and on a database of this run's own
 # in PostgreSQL (emptied before each test, dropped at the end). Tests of SQLite's own
@@ -3568,6 +3583,7 @@ class TestLogs:
         assert (second.sent, second.failed, second.pending, second.rate) == (4, 0, 0, 0.4)
         assert f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s" in second.getMessage()
 
+    @needs_processes
     def test_a_real_process_logs_json_lines(self, tmp_path):
         process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret", RECEIPT_SECRET,
                                  "--queue-name", "never-logged-secretly").start()
@@ -4160,7 +4176,7 @@ class ServiceProcess:
             for kind, soft in limits:
                 resource.setrlimit(kind, (soft, resource.getrlimit(kind)[1]))
 
-        self.process = subprocess.Popen([sys.executable, sl.__file__, *self.settings], cwd=cwd,
+        self.process = start_process([sys.executable, sl.__file__, *self.settings], cwd=cwd,
                                         stdout=subprocess.DEVNULL, stderr=self.log.open("a"),
                                         preexec_fn=limit if limits else None)
         deadline = time.monotonic() + timeout
@@ -4212,6 +4228,8 @@ class ServiceProcess:
 
 @pytest.fixture
 def service(tmp_path):
+    if not PROCESSES:
+        pytest.skip(PROCESSES_OFF)
     services = []
 
     def make(*settings):
@@ -4394,6 +4412,7 @@ def damage_middle(data):
 
 
 class TestFaults:
+    @needs_processes
     def test_a_damaged_schema_page_stops_the_process_with_one_line(self, tmp_path):
         path = tmp_path / "damaged.db"
         build_damaged(path, damage_schema)
@@ -4570,6 +4589,7 @@ class TestReadme:
         assert len(curls) >= 25 and all(e.expected for e in curls)
         assert any("mock-provider" in e.command for e in examples if e.background)
 
+    @needs_processes
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
         ports = dict.fromkeys(README_PORTS)
         demo = ServiceProcess(tmp_path)
@@ -4913,6 +4933,7 @@ class TestRabbitMQProcess:
         assert "guest:guest" not in err  # no password in the message
 
 
+@needs_processes
 def test_aio_pika_and_asyncpg_are_imported_only_when_configured():
     script = ("import asyncio, sys, smsleopard as sl\n"
               "async def main():\n"
@@ -5072,7 +5093,7 @@ class TestRoles:
         first = service("--db", fresh_postgres).start()
         second = service("--db", fresh_postgres)
         second.log = second.log.with_name("second.log")
-        second.process = subprocess.Popen([sys.executable, sl.__file__, *second.settings],
+        second.process = start_process([sys.executable, sl.__file__, *second.settings],
                                           stderr=subprocess.PIPE, text=True)
         _, err = second.process.communicate(timeout=30)
         assert second.process.returncode == 2 and err.count("\n") == 1
@@ -5158,8 +5179,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  [data-testid=csv-counts]  #csv-errors  [data-testid=csv-error-line]
 #   toasts         #toasts (aria-live)  [data-testid=toast]
 
-needs_browser = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
-                                   reason="install chromium and chromium-driver to run the browser tests")
+needs_browser = pytest.mark.skipif(not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
+                                   reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
+                                          "to run the browser tests")
 
 
 class PageService:
@@ -5170,7 +5192,7 @@ class PageService:
         argv = ["--port", "0", "--db", str(Path(self.dir.name, "d.db")), "--no-seed", "--failure-rate", "0",
                 *settings, *(["--api-key", api_key] if api_key else [])]
         with self.log.open("w") as log:
-            self.process = subprocess.Popen([sys.executable, sl.__file__, *argv], cwd=self.dir.name,
+            self.process = start_process([sys.executable, sl.__file__, *argv], cwd=self.dir.name,
                                             stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -5672,6 +5694,7 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
 
 
 class TestBenchmark:
+    @needs_processes
     def test_bench_measures_every_figure(self, capsys):
         argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
                 "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--csv-rows", "300",

@@ -2124,6 +2124,7 @@ PG_REWRITES = (
 PG_TEXT_LISTS = re.compile(r"\b(phone|status) IN \(SELECT value FROM json_each\(\?\)\)")
 PG_ID_LISTS = re.compile(r"\b([\w.]+) IN \(SELECT value FROM json_each\(\?\)\)")
 PG_WRITE_LOCK = 0x5_3E0_1EA9  # the advisory lock every write transaction holds
+PG_POOL_SIZE = 8  # connections a process keeps to PostgreSQL
 
 
 @functools.lru_cache(maxsize=1024)
@@ -2194,6 +2195,7 @@ class PostgresDatabase:
         self._pool = pool
         self._url = url
         self._write_lock = asyncio.Lock()  # this process's writers queue here, not in the pool
+        self._claims = asyncio.Semaphore(PG_POOL_SIZE // 2)  # and its claims: the rest read
         self._held: dict[str, Any] = {}    # lock name -> the connection holding it
         self.write_failure: str | None = None
 
@@ -2204,7 +2206,7 @@ class PostgresDatabase:
         except ImportError:
             raise ConfigError("--db postgresql://... needs asyncpg: pip install asyncpg") from None
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=8, command_timeout=60)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=PG_POOL_SIZE, command_timeout=60)
         except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
             raise ConfigError(f"cannot use database {redacted(url)}: {exc}") from None
         return cls(pool, url)
@@ -2267,7 +2269,7 @@ class PostgresDatabase:
         reclaims the dead rows' space.)"""
         lock = "pg_advisory_xact_lock_shared" if claim else "pg_advisory_xact_lock"
         try:
-            async with (contextlib.nullcontext() if claim else self._write_lock,
+            async with (self._claims if claim else self._write_lock,
                         self._connection() as connection, connection.transaction()):
                 await connection.execute(f"SELECT {lock}($1)", PG_WRITE_LOCK)
                 tx = PostgresTransaction(connection)
@@ -2853,6 +2855,9 @@ class Store:
                     lease_until: float, deferred: list[tuple[int, float]], now: float) -> Claim:
         """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
         ledger too; but first hold back what consent forbids now."""
+        if rows and self.db.CLAIM_LOCK:  # claims run side by side: lock their campaigns in one order
+            await tx.fetch("SELECT id FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) "
+                           "ORDER BY id FOR NO KEY UPDATE", (_in({row[1] for row in rows}),))
         rows, quiet, suppressed = await self._hold_back(tx, rows, now)
         deferred = sorted(deferred + quiet, key=lambda item: item[1])
         if not rows:
@@ -7857,6 +7862,7 @@ class BenchService:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.session.close()
         await self.runner.cleanup()
+        gc.unfreeze()  # what this phase left is collected before the next
 
     async def call(self, method: str, path: str, body: Any = None) -> Any:
         async with self.session.request(method, self.url + path, json=body) as response:

@@ -5037,6 +5037,35 @@ class TestPostgresLocks:
         await other.close()
         await store.close()
 
+    async def test_claims_lock_their_campaigns_in_one_order(self, fresh_postgres):
+        import asyncpg
+
+        store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
+        await other.execute(  # campaigns 1 and 2, two messages each; the customer of message 3 opted out
+            "INSERT INTO customers (phone, created_at, opted_out_at) SELECT '+2547' || lpad(n::text, 8, '0'), '', "
+            "CASE WHEN n = 3 THEN 'x' END FROM generate_series(1, 4) AS n;"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
+            "VALUES ('a', 'sms', 'sending', 'Hi', '', '', 2), ('b', 'sms', 'sending', 'Hi', '', '', 2);"
+            "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+            "SELECT (id + 1) / 2, id, '', '' FROM customers ORDER BY id")
+        claim = other.transaction()  # another process's claim, holding campaign 1 and about to take 2
+        await claim.start()
+        await other.execute("SELECT pg_advisory_xact_lock_shared($1)", sl.PG_WRITE_LOCK)
+        await other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 1")
+        ours = asyncio.ensure_future(store.claim([3, 4, 1, 2], T0, 1, T0 + 60))
+        await until(lambda: other.fetchval(
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"),
+            "our claim waits for campaign 1")
+        # Had ours taken campaign 2 first (to count the suppressed message 3), this would deadlock.
+        await asyncio.wait_for(other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 2"), 10)
+        await claim.rollback()
+        taken = await asyncio.wait_for(ours, 10)
+        assert [message.id for message in taken.rows] == [1, 2, 4] and taken.suppressed == {"sms": 1}
+        assert [tuple(row) for row in await other.fetch(
+            "SELECT sending_count, suppressed_count FROM campaigns ORDER BY id")] == [(2, 0), (1, 1)]
+        await other.close()
+        await store.close()
+
     async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(self, fresh_postgres):
         store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
         store.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time

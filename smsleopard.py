@@ -3274,6 +3274,12 @@ class Store:
             "- suppressed_count), 0) FROM campaigns WHERE status IN ('scheduled', 'sending', 'paused')")
         return count
 
+    async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
+        """Which of these campaigns are paused or cancelled now."""
+        rows = await self.db.fetch("SELECT id FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) "
+                                   "AND status IN ('paused', 'cancelled')", (_in(campaign_ids),))
+        return [campaign_id for campaign_id, in rows]
+
     async def active_campaigns(self) -> list[dict[str, Any]]:
         """Campaigns that are sending or paused, for the progress lines of the log."""
         rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
@@ -3709,7 +3715,8 @@ class Campaigns:
         self._clock = clock
         self._job_size = job_size
         self._metrics = metrics
-        self.halted: set[int] = set()            # paused or cancelled: claimed messages wait
+        self.halted: dict[int, int] = {}         # paused or cancelled -> when (a stamp, below)
+        self._stamps = itertools.count(1)        # this process's order of halts and claims
         self.schedule_changed = Signal()         # wakes the scheduler
         self.pace_changed = Signal()             # wakes the pacer
         self.debt = False                        # a publish failed: recover() must run
@@ -3772,25 +3779,42 @@ class Campaigns:
     async def pause(self, campaign_id: int) -> dict[str, Any]:
         """No attempt starts after this returns; attempts in flight finish and are recorded."""
         campaign = await self._store.transition(campaign_id, Action.PAUSE, self._clock.now())
-        self.halted.add(campaign_id)
+        self.halt(campaign_id)
         return campaign
 
     async def resume(self, campaign_id: int) -> dict[str, Any]:
         campaign = await self._store.transition(campaign_id, Action.RESUME, self._clock.now())
-        self.halted.discard(campaign_id)
+        self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return campaign
 
     async def cancel(self, campaign_id: int) -> dict[str, Any]:
         campaign = await self._store.cancel(campaign_id, self._clock.now())
-        self.halted.add(campaign_id)
+        self.halt(campaign_id)
         return campaign
 
     async def retry_failed(self, campaign_id: int) -> tuple[int, str]:
         requeued, status = await self._store.retry_failed(campaign_id, self._clock.now())
-        self.halted.discard(campaign_id)
+        self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return requeued, status
+
+    # -- halts: what a batch in flight must leave alone -----------------------
+
+    def stamp(self) -> int:
+        """A point in this process's order of events; a batch takes one before it claims."""
+        return next(self._stamps)
+
+    def halt(self, campaign_id: int, since: int | None = None) -> None:
+        """The campaign was paused or cancelled (after `since`, or just now): the batches that
+        claimed its messages before that start no more attempts on them. Batches claimed
+        later saw the campaign's status themselves, so a halt resumed by another process
+        stops nothing more."""
+        self.halted[campaign_id] = max(self.halted.get(campaign_id, 0), since or self.stamp())
+
+    def stops(self, campaign_id: int, claimed: int) -> bool:
+        """Whether a batch that claimed at `claimed` leaves the campaign's messages alone."""
+        return self.halted.get(campaign_id, 0) > claimed
 
     # -- the scheduler's part -----------------------------------------------
 
@@ -4093,6 +4117,7 @@ RELEASE_DELAY = 1.0        # seconds before a message released unattempted is of
 FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, never dies of
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 SLICE = 100  # messages a batch renders or starts between two turns of the event loop
+HALT_POLL = 0.5  # seconds between two looks for campaigns another process paused or cancelled
 
 CrashHandler = Callable[[str, BaseException], None]
 
@@ -4290,6 +4315,7 @@ class Dispatcher:
         self._room.set()
         self._rates = ChannelRates()
         self._batches: set[asyncio.Task] = set()
+        self._flying: Counter[int] = Counter()               # campaign -> batches sending its messages
         self._loops: list[asyncio.Task] = []
         self._closing = False                                # stop(): start nothing new
         self._aborted = asyncio.get_running_loop().create_future()  # stop() ran out of time
@@ -4297,6 +4323,8 @@ class Dispatcher:
     def start(self) -> None:
         self._loops = [spawn(self._take_jobs(), "dispatcher-intake", self._on_crash),
                        spawn(self._pace(), "dispatcher-pacer", self._on_crash)]
+        if not self._store.db.exclusive:  # other processes may pause what this one sends
+            self._loops.append(spawn(self._watch_halts(), "dispatcher-halts", self._on_crash))
 
     @property
     def busy(self) -> bool:
@@ -4346,18 +4374,25 @@ class Dispatcher:
 
     async def process(self, ids: Sequence[int]) -> None:
         """Claim, render, send and record one job's messages."""
-        now = self._clock.now()
+        now, claimed = self._clock.now(), self._campaigns.stamp()
         token = secrets.randbits(62)
         claim = await self._store.claim(ids, now, token, now + self._lease)
         await self._campaigns.publish_by_due(claim.deferred)
-        await self._send_claimed(claim, token, paced=False)
+        await self._send_claimed(claim, token, claimed, paced=False)
 
-    async def _send_claimed(self, claim: Claim, token: int, paced: bool) -> None:
+    async def _send_claimed(self, claim: Claim, token: int, claimed: int, paced: bool) -> None:
+        """Send what a claim took (`claimed`: its stamp, taken before it claimed)."""
         self._metrics.count_suppressed(claim.suppressed)
-        if claim.rows:
+        if not claim.rows:
+            return
+        self._flying.update(claim.campaigns.keys())
+        try:
             attempts = await self._prepare(claim)
-            await self._attempt_all(attempts)
-            await asyncio.shield(self._record(attempts, token, paced))
+            await self._attempt_all(attempts, claimed)
+            await asyncio.shield(self._record(attempts, token, claimed, paced))
+        finally:
+            self._flying.subtract(claim.campaigns.keys())
+            self._flying = +self._flying  # campaigns with none in flight drop out
 
     # -- the pacer ----------------------------------------------------------
 
@@ -4391,7 +4426,7 @@ class Dispatcher:
         room = min(self._config.job_size, self._budget - self._in_progress)
         if self._closing or room <= 0:
             return now + PACE_TICK
-        token = secrets.randbits(62)
+        token, claimed = secrets.randbits(62), self._campaigns.stamp()
         paced = await self._store.claim_paced(channel, now, token, now + self._lease, room,
                                               self._config.rate_limits.get(channel))
         if paced.lifted:
@@ -4399,7 +4434,7 @@ class Dispatcher:
             with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
                 await self._campaigns.publish_pending()
         if paced.claim.rows:
-            self._start_batch(self._send_claimed(paced.claim, token, paced=True),
+            self._start_batch(self._send_claimed(paced.claim, token, claimed, paced=True),
                               len(paced.claim.rows))
         return math.inf if paced.next_look is None else paced.next_look
 
@@ -4427,7 +4462,7 @@ class Dispatcher:
             attempts.append(attempt)
         return attempts
 
-    async def _attempt_all(self, attempts: list[Attempt]) -> None:
+    async def _attempt_all(self, attempts: list[Attempt], claimed: int) -> None:
         """Send a batch, at most `concurrency` at once, within half the claim's lease; started
         a slice at a time (with no provider latency an attempt is over as it starts)."""
         self._rates.started(attempts, self._clock.now())
@@ -4435,7 +4470,7 @@ class Dispatcher:
         for n, attempt in enumerate(attempt for attempt in attempts if not attempt.result):
             if n and not n % SLICE:
                 await asyncio.sleep(0)
-            if (task := start_eagerly(self._attempt(attempt))) is not None:
+            if (task := start_eagerly(self._attempt(attempt, claimed))) is not None:
                 waiting[task] = attempt
         if not waiting:
             return
@@ -4450,11 +4485,11 @@ class Dispatcher:
             if task.cancelled():
                 self._cut_short(attempt)
 
-    async def _attempt(self, attempt: Attempt) -> None:
+    async def _attempt(self, attempt: Attempt, claimed: int) -> None:
         if not self._slots.try_take():
             await self._slots.take()
         try:
-            if self._closing or attempt.campaign_id in self._campaigns.halted:
+            if self._closing or self._campaigns.stops(attempt.campaign_id, claimed):
                 attempt.result = Result.RELEASED
                 return
             attempt.started = True
@@ -4495,7 +4530,7 @@ class Dispatcher:
             attempt.result, attempt.retry_count = Result.RETRY, attempt.retry_count + 1
             attempt.next_attempt_at = self._clock.now() + delay
 
-    async def _record(self, attempts: list[Attempt], token: int, paced: bool) -> None:
+    async def _record(self, attempts: list[Attempt], token: int, claimed: int, paced: bool) -> None:
         """Store the outcomes; slow down channels the provider throttled; then publish the
         retries and any released messages (the pacer finds paced ones by itself)."""
         now = self._clock.now()
@@ -4510,7 +4545,7 @@ class Dispatcher:
                           if a.result in (Result.RETRY, Result.THROTTLED)), key=lambda r: r[1])
         await self._campaigns.publish_by_due(retries)
         released = [a.message_id for a in attempts if a.result is Result.RELEASED
-                    and a.campaign_id not in self._campaigns.halted]
+                    and not self._campaigns.stops(a.campaign_id, claimed)]
         if released and not self._closing:
             await self._campaigns.enqueue(released, RELEASE_DELAY)
 
@@ -4526,6 +4561,24 @@ class Dispatcher:
             log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
                         channel, pace.current_rate(now) or 0, retry_after)
             self._campaigns.pace_changed.set()
+
+    # -- halts from other processes ----------------------------------------
+
+    async def _watch_halts(self) -> None:
+        """With several processes on one database, a pause or a cancel that another process
+        answered reaches this one's batches in flight within HALT_POLL seconds."""
+        while True:
+            await asyncio.sleep(HALT_POLL)
+            with contextlib.suppress(*FAULTS):
+                await self.look_for_halts()
+
+    async def look_for_halts(self) -> None:
+        """Halt the campaigns of batches in flight that the database says are paused or
+        cancelled."""
+        if self._flying:
+            since = self._campaigns.stamp()  # before the read: later batches saw it themselves
+            for campaign_id in await self._store.halted_among(list(self._flying)):
+                self._campaigns.halt(campaign_id, since)
 
     # -- stopping -----------------------------------------------------------
 

@@ -2303,6 +2303,35 @@ class TestPauseAndResume:
         assert campaign["stats"] == stats(total=10, sent=10)
         assert sorted(h.sender.attempts.values()) == [1] * 10
 
+    async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(10)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        async with h.store.db.transaction() as tx:  # another process on the database pauses it
+            await tx.execute("UPDATE campaigns SET status = 'paused' WHERE id = ?", (campaign_id,))
+        await h.dispatcher.look_for_halts()  # what it does every HALT_POLL seconds on PostgreSQL
+        h.sender.gate.set()
+        await h.settle()
+        assert h.sender.calls == 2
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=10, pending=8, sent=2)
+
+    async def test_a_pause_another_process_resumed_stops_nothing_more(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(4)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        await act(h, campaign_id, "pause")
+        h.sender.gate.set()
+        await h.settle()
+        async with h.store.db.transaction() as tx:  # another process resumes it and publishes the rest
+            await tx.execute("UPDATE campaigns SET status = 'sending' WHERE id = ?", (campaign_id,))
+        await h.campaigns.publish_pending(campaign_id)
+        assert (await h.run_until_done(campaign_id))["stats"] == stats(total=4, sent=4)
+        assert sorted(h.sender.attempts.values()) == [1] * 4
+
     async def test_a_paused_campaign_takes_more_recipients_and_they_wait(self, h):
         ids = await h.add_customers(4)
         h.sender.gate = asyncio.Event()

@@ -1758,10 +1758,12 @@ class SqliteDatabase:
     CLAIM_LOCK = ""  # one writer: a claim's rows need no lock of their own
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 scanner: aiosqlite.Connection, lock: int | None):
+                 scanner: aiosqlite.Connection, lock: int | None,
+                 point: sqlite3.Connection | None = None):
         self._writer = writer
         self._reader = reader
         self._scanner = scanner  # long scans (stream) go here: short reads never wait behind them
+        self._point = point      # reads of a row by its key, on the event loop's thread
         self._lock = lock
         self._write_lock = asyncio.Lock()  # coroutines sharing a connection share its transaction
         self.write_failure: str | None = None
@@ -1782,7 +1784,10 @@ class SqliteDatabase:
                                                                        readonly=True)
             scanner = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
                                                                         readonly=True)
-            return cls(writer, reader, scanner, lock)
+            point = None if path == ":memory:" else sqlite3.connect(
+                Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0,
+                isolation_level=None)  # timeout 0: never wait for a lock on the loop's thread
+            return cls(writer, reader, scanner, lock, point)
         except BaseException as exc:
             for connection in {writer, reader, scanner} - {None}:
                 await connection.close()
@@ -1793,6 +1798,8 @@ class SqliteDatabase:
             raise
 
     async def close(self) -> None:
+        if self._point is not None:
+            self._point.close()
         if self._reader is not self._writer:
             await self._reader.close()
             await self._scanner.close()
@@ -1906,6 +1913,16 @@ class SqliteDatabase:
                 yield self._reader
         else:
             yield self._reader
+
+    async def fetch_point(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a read by key (tens of microseconds), on the event loop's own thread: while
+        a campaign dispatches, the hop to the reader's thread and back had cost more than the
+        read, up to 15 ms. The reader's thread serves it instead when the database is in
+        memory (one connection) or the read cannot go at once (a lock, a fault)."""
+        if self._point is not None:
+            with contextlib.suppress(sqlite3.OperationalError):
+                return self._point.execute(sql, _bind(params)).fetchall()
+        return await self.fetch(sql, params)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query that needs no transaction."""
@@ -2306,6 +2323,8 @@ class PostgresDatabase:
         async with self._connection() as connection:
             return [tuple(row) for row in await connection.fetch(postgres_sql(sql), *_bind(params))]
 
+    fetch_point = fetch  # a read by key is a round trip like any other here
+
     async def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]:
         async with self._connection() as connection, connection.transaction():
             cursor = await connection.cursor(postgres_sql(sql), *_bind(params))
@@ -2558,8 +2577,8 @@ class Store:
         return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
 
     async def get_campaign(self, campaign_id: int) -> dict[str, Any] | None:
-        rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                                    "WHERE id = ?", (campaign_id,))
+        rows = await self.db.fetch_point(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
+                                          "WHERE id = ?", (campaign_id,))
         return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
 
     async def list_campaigns(self, filters: Mapping[str, str], request: PageRequest) -> Page:
@@ -3262,7 +3281,7 @@ class Store:
     async def gauges(self) -> tuple[dict[str, int], int]:
         """Campaigns per status and the webhook events not delivered yet, both kept by
         triggers (no count over a table): what /metrics reads, in one query."""
-        rows = await self.db.fetch(
+        rows = await self.db.fetch_point(
             "SELECT status, count FROM campaign_counts UNION ALL SELECT '', pending FROM webhook_outbox")
         counts = dict(rows)
         return counts, counts.pop("")

@@ -748,6 +748,30 @@ class TestStore:
                                       "one process per SQLite file (PostgreSQL serves several)")
         await (await sl.Store.open(path)).close()  # free again once the owner is gone
 
+    async def test_a_read_by_key_sees_what_is_committed_without_waiting(self, tmp_path):
+        store = await sl.Store.open(str(tmp_path / "s.db"))
+        campaign_id = (await store.create_campaign({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        async with store.db.transaction() as tx:  # read on the loop's thread while a write is open
+            await tx.execute("UPDATE campaigns SET name = 'b' WHERE id = ?", (campaign_id,))
+            assert (await store.get_campaign(campaign_id))["name"] == "a"
+        assert (await store.get_campaign(campaign_id))["name"] == "b"
+        await store.close()
+
+    async def test_a_read_by_key_that_cannot_go_at_once_goes_through_the_readers_thread(self, tmp_path, monkeypatch):
+        store = await sl.Store.open(str(tmp_path / "s.db"))
+        campaign_id = (await store.create_campaign({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+
+        class Locked:
+            def execute(self, sql, params):
+                raise sqlite3.OperationalError("database is locked")
+
+            def close(self):
+                pass
+
+        monkeypatch.setattr(store.db, "_point", Locked())  # as another program's lock would answer it
+        assert (await store.get_campaign(campaign_id))["name"] == "a"
+        await store.close()
+
     @pytest.mark.parametrize("cancel_at", ["begin", "body"])
     async def test_a_cancelled_transaction_leaves_the_connection_clean(self, cancel_at):
         store = await sl.Store.open(":memory:")

@@ -1744,8 +1744,10 @@ def database_fault(exc: sqlite3.Error) -> bool:
 
 
 class SqliteDatabase:
-    """SQLite through aiosqlite: one connection writes, one transaction at a time; another
-    reads beside it (WAL). An in-memory database has one connection for both.
+    """SQLite through aiosqlite: one connection writes, one transaction at a time; others
+    read beside it (WAL): one for a request's reads, one for long scans, and a plain
+    read-only sqlite3 connection for reads by key on the event loop's thread. An
+    in-memory database has one connection for all.
 
     One process owns the file (a lock says so), so claims found at start are a dead
     process's, and are released at once. When the database refuses a write (another
@@ -1800,6 +1802,7 @@ class SqliteDatabase:
     async def close(self) -> None:
         if self._point is not None:
             self._point.close()
+            self._point = None
         if self._reader is not self._writer:
             await self._reader.close()
             await self._scanner.close()
@@ -1918,9 +1921,9 @@ class SqliteDatabase:
         """Rows of a read by key (tens of microseconds), on the event loop's own thread: while
         a campaign dispatches, the hop to the reader's thread and back had cost more than the
         read, up to 15 ms. The reader's thread serves it instead when the database is in
-        memory (one connection) or the read cannot go at once (a lock, a fault)."""
+        memory (one connection) or the read fails (a lock, a fault: fetch says which)."""
         if self._point is not None:
-            with contextlib.suppress(sqlite3.OperationalError):
+            with contextlib.suppress(sqlite3.Error):  # fetch says what it is, waits out a lock
                 return self._point.execute(sql, _bind(params)).fetchall()
         return await self.fetch(sql, params)
 
@@ -4408,7 +4411,7 @@ class Dispatcher:
         try:
             attempts = await self._prepare(claim)
             await self._attempt_all(attempts, claimed)
-            await asyncio.shield(self._record(attempts, token, claimed, paced))
+            await asyncio.shield(self._record(attempts, token, paced))
         finally:
             self._flying.subtract(claim.campaigns.keys())
             self._flying = +self._flying  # campaigns with none in flight drop out
@@ -4549,7 +4552,7 @@ class Dispatcher:
             attempt.result, attempt.retry_count = Result.RETRY, attempt.retry_count + 1
             attempt.next_attempt_at = self._clock.now() + delay
 
-    async def _record(self, attempts: list[Attempt], token: int, claimed: int, paced: bool) -> None:
+    async def _record(self, attempts: list[Attempt], token: int, paced: bool) -> None:
         """Store the outcomes; slow down channels the provider throttled; then publish the
         retries and any released messages (the pacer finds paced ones by itself)."""
         now = self._clock.now()
@@ -4563,8 +4566,9 @@ class Dispatcher:
         retries = sorted(((a.message_id, a.next_attempt_at) for a in attempts
                           if a.result in (Result.RETRY, Result.THROTTLED)), key=lambda r: r[1])
         await self._campaigns.publish_by_due(retries)
-        released = [a.message_id for a in attempts if a.result is Result.RELEASED
-                    and not self._campaigns.stops(a.campaign_id, claimed)]
+        # Released messages go back to the queue even when their campaign is halted: a claim
+        # skips them while it is, and a resume that came first has published them already.
+        released = [a.message_id for a in attempts if a.result is Result.RELEASED]
         if released and not self._closing:
             await self._campaigns.enqueue(released, RELEASE_DELAY)
 
@@ -4588,8 +4592,10 @@ class Dispatcher:
         answered reaches this one's batches in flight within HALT_POLL seconds."""
         while True:
             await asyncio.sleep(HALT_POLL)
-            with contextlib.suppress(*FAULTS):
+            try:
                 await self.look_for_halts()
+            except Exception as exc:  # noqa: BLE001 - a look that failed is made again
+                log.warning("dispatcher: could not look for campaigns paused elsewhere: %s", exc)
 
     async def look_for_halts(self) -> None:
         """Halt the campaigns of batches in flight that the database says are paused or

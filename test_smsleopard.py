@@ -757,18 +757,20 @@ class TestStore:
         assert (await store.get_campaign(campaign_id))["name"] == "b"
         await store.close()
 
-    async def test_a_read_by_key_that_cannot_go_at_once_goes_through_the_readers_thread(self, tmp_path, monkeypatch):
+    @pytest.mark.parametrize("error", [sqlite3.OperationalError("database is locked"),
+                                       sqlite3.DatabaseError("database disk image is malformed")])
+    async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(self, tmp_path, monkeypatch, error):
         store = await sl.Store.open(str(tmp_path / "s.db"))
         campaign_id = (await store.create_campaign({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
 
-        class Locked:
+        class Failing:
             def execute(self, sql, params):
-                raise sqlite3.OperationalError("database is locked")
+                raise error
 
             def close(self):
                 pass
 
-        monkeypatch.setattr(store.db, "_point", Locked())  # as another program's lock would answer it
+        monkeypatch.setattr(store.db, "_point", Failing())  # as another program's lock, or a damaged page
         assert (await store.get_campaign(campaign_id))["name"] == "a"
         await store.close()
 
@@ -2355,6 +2357,23 @@ class TestPauseAndResume:
         await h.campaigns.publish_pending(campaign_id)
         assert (await h.run_until_done(campaign_id))["stats"] == stats(total=4, sent=4)
         assert sorted(h.sender.attempts.values()) == [1] * 4
+
+    async def test_a_halted_batch_gives_what_it_released_back_to_the_queue(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(10)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        await act(h, campaign_id, "pause")
+        h.sender.gate.set()
+        await h.settle()
+        assert await h.queue.depth() == 1  # the eight released: a claim skips them while paused
+        async with h.store.db.transaction() as tx:  # another process resumed it before they came back
+            await tx.execute("UPDATE campaigns SET status = 'sending' WHERE id = ?", (campaign_id,))
+        h.clock.advance(sl.RELEASE_DELAY)
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=10, sent=10)
+        assert sorted(h.sender.attempts.values()) == [1] * 10
 
     async def test_a_paused_campaign_takes_more_recipients_and_they_wait(self, h):
         ids = await h.add_customers(4)

@@ -5796,15 +5796,22 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
 
 class TestBenchmark:
     @needs_processes
+    @pytest.mark.xdist_group("rabbitmq")  # it dispatches through the broker that a RabbitMQ test cuts off
     def test_bench_measures_every_figure(self, capsys):
         argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
                 "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--csv-rows", "300",
-                "--watch-seconds", "0.2",
-                "--json"]
+                "--watch-seconds", "0.2", "--json",  # and PostgreSQL's figures, with RabbitMQ's, where they run
+                *(["--postgres-url", PG_URL] if PG_URL else []), *(["--queue-url", AMQP_URL] if AMQP_URL else [])]
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
-        assert len(figures) == 25 and all(figure["value"] > 0 for figure in figures.values())
+        on_postgres = [name for name in figures if name.startswith("PostgreSQL")]
+        assert len(on_postgres) == ((10 + 2 * bool(AMQP_URL)) if PG_URL else 0)
+        assert len(figures) == 25 + bool(AMQP_URL) + len(on_postgres)
+        assert all(figure["value"] > 0 for figure in figures.values())
+        for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",
+                      "/health in the", "GET /campaigns first page, status=sent"):  # as on SQLite
+            assert not PG_URL or any(name.startswith(f"PostgreSQL: {phase}") for name in on_postgres), phase
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure

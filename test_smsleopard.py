@@ -5065,17 +5065,29 @@ class TestPostgresLocks:
             assert await store.db.schema_version() == sl.SCHEMA_VERSION
             await store.close()
 
-    async def test_a_version_3_database_counts_its_webhook_outbox(self, fresh_postgres):
+    async def test_a_version_3_database_counts_its_outbox_and_campaigns_by_statement(self, fresh_postgres):
         import asyncpg
 
         connection = await asyncpg.connect(fresh_postgres)  # what the first release on PostgreSQL made
-        await connection.execute(sl.PG_SCHEMA.replace(sl.PG_OUTBOX_COUNT, "") +
+        await connection.execute(sl.PG_SCHEMA_3 +
                                  "INSERT INTO smsleopard_schema VALUES (3);"
                                  "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
-                                 "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '')")
-        await connection.close()
+                                 "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
+                                 + INSERT_CAMPAIGN + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
         store = await sl.Store.open(fresh_postgres)
-        assert (await store.db.schema_version(), (await store.gauges())[1]) == (sl.SCHEMA_VERSION, 2)
+        assert (await store.db.schema_version(), await store.gauges()) == (
+            sl.SCHEMA_VERSION, ({**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "sent": 1}, 2))
+        await connection.execute(  # many at once: each statement moves the counts once
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+            "SELECT 'c', 'sms', 'draft', 't', '', '' FROM generate_series(1, 10000);"
+            "UPDATE campaigns SET status = 'cancelled' WHERE id % 4 = 0;"
+            "UPDATE campaigns SET name = 'renamed';"  # no status moves
+            "DELETE FROM campaigns WHERE id % 10 = 1")
+        counted = (await store.gauges())[0]
+        assert counted == {status: await connection.fetchval("SELECT count(*) FROM campaigns WHERE status = $1", status)
+                           for status in sl.CampaignStatus}
+        assert counted["cancelled"] == 2500
+        await connection.close()
         await store.close()
 
     @staticmethod

@@ -8218,7 +8218,8 @@ async def _bench_startup(db: str, sizes: BenchSizes) -> list[Figure]:
         first = sender.started[0] - started
         # The rest is not this figure's: cancel it (a 409 if it finished meanwhile).
         async with service.session.post(f"{service.url}/campaigns/{campaign_id}/cancel") as response:
-            await response.read()
+            if response.status not in (200, 409):
+                raise RuntimeError(f"cancel: {response.status} {await response.text()}")
     finally:
         await service.__aexit__(None, None, None)
     slowest = max(health) * 1000

@@ -5226,9 +5226,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
     shared = ("--db", fresh_postgres, "--queue-url", AMQP_URL, "--queue-name", name,
               "--provider-url", f"{provider.url}/messages", "--concurrency", "40", "--batch-size", "40",
               "--claim-timeout", "2", "--provider-timeout-ms", "900")
+    api, workers = service(*shared, "--role", "api"), [service(*shared, "--role", "worker") for _ in range(2)]
     try:
-        api = service(*shared, "--role", "api").start()
-        workers = [service(*shared, "--role", "worker") for _ in range(2)]
+        api.start()
         for number, worker in enumerate(workers):
             worker.log = worker.log.with_name(f"worker-{number}.log")
             worker.start()
@@ -5255,6 +5255,10 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
         assert sent_by(api) == 0 and sent_by(workers[1]) > 0  # the API process takes no job
     finally:
         provider.process.kill()
+        for process in (api, *workers):  # first: a live consumer would declare its queue again
+            if process.process is not None and process.process.poll() is None:
+                process.process.kill()
+                process.process.wait()
         asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
 
 

@@ -8194,13 +8194,14 @@ async def _bench_startup(db: str, sizes: BenchSizes) -> list[Figure]:
     how long until the first attempt, and how long /health takes while they go out."""
     stamp = utc_iso(time.time())
     (campaign_id, waiting), = await _bench_sql(
-        db, ("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
-             "started_at) VALUES ('waiting', 'sms', 'sending', 'Hi {first_name}', ?, ?, ?)", (stamp,) * 3),
-        ("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
-         "SELECT (SELECT max(id) FROM campaigns), id, ?, ? FROM customers ORDER BY id LIMIT ?",
+        db,
+        (("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+          "started_at) VALUES ('waiting', 'sms', 'sending', 'Hi {first_name}', ?, ?, ?)"), (stamp,) * 3),
+        (("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+          "SELECT (SELECT max(id) FROM campaigns), id, ?, ? FROM customers ORDER BY id LIMIT ?"),
          (stamp, stamp, sizes.big)),
-        ("UPDATE campaigns SET total_count = (SELECT count(*) FROM outbound_messages "
-         "WHERE campaign_id = campaigns.id) WHERE id = (SELECT max(id) FROM campaigns)", ()),
+        (("UPDATE campaigns SET total_count = (SELECT count(*) FROM outbound_messages "
+          "WHERE campaign_id = campaigns.id) WHERE id = (SELECT max(id) FROM campaigns)"), ()),
         ("SELECT id, total_count FROM campaigns WHERE id = (SELECT max(id) FROM campaigns)", ()))
     sender = CountingSender(MockSender(0.0, 0.0, random.Random(1)))
     service = BenchService(db, sender)
@@ -8268,12 +8269,12 @@ async def _bench_send_latency(db: str, sizes: BenchSizes) -> list[Figure]:
 async def _bench_listing(db: str, sizes: BenchSizes) -> list[Figure]:
     """GET /campaigns over `campaigns` rows (inserted with SQL: a million POSTs would only time HTTP)."""
     stamp = utc_iso(time.time())
-    await _bench_sql(db, (
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-        "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
-        "SELECT 'listed ' || i, CASE i % 2 WHEN 0 THEN 'sms' ELSE 'whatsapp' END, "
-        "CASE i % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'sent' ELSE 'failed' END, 'Hi {first_name}', ?, ? "
-        "FROM n", (sizes.campaigns, stamp, stamp)))
+    listed = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
+              "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
+              "SELECT 'listed ' || i, CASE i % 2 WHEN 0 THEN 'sms' ELSE 'whatsapp' END, "
+              "CASE i % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'sent' ELSE 'failed' END, 'Hi {first_name}', ?, ? "
+              "FROM n")
+    await _bench_sql(db, (listed, (sizes.campaigns, stamp, stamp)))
     if is_postgres(db):
         await _bench_sql(db, ("ANALYZE campaigns", ()))
     figures = []

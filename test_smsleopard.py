@@ -2310,12 +2310,24 @@ async def listed_counts(h, campaign_id):
 class TestPauseAndResume:
     pytestmark = pytest.mark.asyncio
 
-    async def test_pause_stops_new_attempts_at_once_and_resume_continues(self, make_harness):
+    @staticmethod
+    async def two_in_flight(make_harness, customers):
+        """A campaign to `customers` with two attempts held at the provider (concurrency 2):
+        the harness and the campaign's id."""
         h = await make_harness(concurrency=2)
-        ids = await h.add_customers(10)
+        ids = await h.add_customers(customers)
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(2)
+        return h, campaign_id
+
+    @staticmethod
+    async def set_elsewhere(h, campaign_id, status):
+        """Another process on the database pauses or resumes the campaign."""
+        await h.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status, campaign_id))
+
+    async def test_pause_stops_new_attempts_at_once_and_resume_continues(self, make_harness):
+        h, campaign_id = await self.two_in_flight(make_harness, 10)
         paused = await act(h, campaign_id, "pause")
         assert paused["status"] == "paused" and paused["progress"]["eta_seconds"] is None
         h.sender.gate.set()  # the two in flight finish and are recorded; nothing else starts
@@ -2330,13 +2342,8 @@ class TestPauseAndResume:
         assert sorted(h.sender.attempts.values()) == [1] * 10
 
     async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(self, make_harness):
-        h = await make_harness(concurrency=2)
-        ids = await h.add_customers(10)
-        h.sender.gate = asyncio.Event()
-        campaign_id = await h.launch(ids)
-        await h.sender.wait_for_in_flight(2)
-        async with h.store.db.transaction() as tx:  # another process on the database pauses it
-            await tx.execute("UPDATE campaigns SET status = 'paused' WHERE id = ?", (campaign_id,))
+        h, campaign_id = await self.two_in_flight(make_harness, 10)
+        await self.set_elsewhere(h, campaign_id, "paused")
         await h.dispatcher.look_for_halts()  # what it does every HALT_POLL seconds on PostgreSQL
         h.sender.gate.set()
         await h.settle()
@@ -2344,32 +2351,22 @@ class TestPauseAndResume:
         assert (await h.campaign(campaign_id))["stats"] == stats(total=10, pending=8, sent=2)
 
     async def test_a_pause_another_process_resumed_stops_nothing_more(self, make_harness):
-        h = await make_harness(concurrency=2)
-        ids = await h.add_customers(4)
-        h.sender.gate = asyncio.Event()
-        campaign_id = await h.launch(ids)
-        await h.sender.wait_for_in_flight(2)
+        h, campaign_id = await self.two_in_flight(make_harness, 4)
         await act(h, campaign_id, "pause")
         h.sender.gate.set()
         await h.settle()
-        async with h.store.db.transaction() as tx:  # another process resumes it and publishes the rest
-            await tx.execute("UPDATE campaigns SET status = 'sending' WHERE id = ?", (campaign_id,))
+        await self.set_elsewhere(h, campaign_id, "sending")  # and that process publishes the rest
         await h.campaigns.publish_pending(campaign_id)
         assert (await h.run_until_done(campaign_id))["stats"] == stats(total=4, sent=4)
         assert sorted(h.sender.attempts.values()) == [1] * 4
 
     async def test_a_halted_batch_gives_what_it_released_back_to_the_queue(self, make_harness):
-        h = await make_harness(concurrency=2)
-        ids = await h.add_customers(10)
-        h.sender.gate = asyncio.Event()
-        campaign_id = await h.launch(ids)
-        await h.sender.wait_for_in_flight(2)
+        h, campaign_id = await self.two_in_flight(make_harness, 10)
         await act(h, campaign_id, "pause")
         h.sender.gate.set()
         await h.settle()
         assert await h.queue.depth() == 1  # the eight released: a claim skips them while paused
-        async with h.store.db.transaction() as tx:  # another process resumed it before they came back
-            await tx.execute("UPDATE campaigns SET status = 'sending' WHERE id = ?", (campaign_id,))
+        await self.set_elsewhere(h, campaign_id, "sending")  # before they came back
         h.clock.advance(sl.RELEASE_DELAY)
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=10, sent=10)

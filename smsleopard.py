@@ -2265,7 +2265,7 @@ class PostgresDatabase:
             raise ConfigError("--db postgresql://... needs asyncpg: pip install asyncpg") from None
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=PG_POOL_SIZE,
-                                             command_timeout=60)
+                                             command_timeout=60, reset=_keep_session)
         except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
             raise ConfigError(f"cannot use database {redacted(url)}: {exc}") from None
         return cls(pool, url)
@@ -2290,22 +2290,31 @@ class PostgresDatabase:
     async def run_script(self, script: str, unless_at: int | None = None) -> None:
         """Run a script under the write lock; with `unless_at`, only if the schema is still at
         that version once the lock is held (processes starting together migrate once)."""
-        async with self._connection() as connection:
-            # the lock first, then the transaction: its snapshot sees what the last holder made
+        connection = await self._connect()  # a session of its own: the lock ends with it, whatever happens
+        try:
+            # the lock first, then the transaction: it sees what the last holder made, catalog included
             await connection.execute("SELECT pg_advisory_lock($1)", PG_WRITE_LOCK)
-            try:
-                async with connection.transaction():
-                    if unless_at is not None and await self._version_on(connection) != unless_at:
-                        return
-                    await connection.execute(script)
-            finally:
-                await connection.execute("SELECT pg_advisory_unlock($1)", PG_WRITE_LOCK)
+            async with connection.transaction():
+                if unless_at is not None and await self._version_on(connection) != unless_at:
+                    return
+                await connection.execute(script)
+        finally:
+            await connection.close()
 
     @staticmethod
     async def _version_on(connection: Any) -> int:
         if not await connection.fetchval("SELECT to_regclass('smsleopard_schema') IS NOT NULL"):
             return 0
         return await connection.fetchval("SELECT version FROM smsleopard_schema")
+
+    async def _connect(self) -> Any:
+        """A connection outside the pool, for a session-level lock."""
+        import asyncpg
+
+        try:
+            return await asyncpg.connect(self._url)
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
@@ -2387,15 +2396,20 @@ class PostgresDatabase:
                 connection = self._held.pop(name)
                 connection.terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
-        try:
-            connection = await asyncpg.connect(self._url)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
-            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
+        connection = await self._connect()
         if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
             self._held[name] = connection
             return True
         await connection.close()
         return False
+
+
+async def _keep_session(connection: Any) -> None:
+    """What a pooled connection runs as it is given back, beyond the rollback of a transaction
+    left open: nothing. asyncpg's default resets the session, a second round trip after every
+    read and write; and nothing here leaves anything in a pooled session to reset (writes
+    take their lock for the transaction; session locks have connections of their own; LISTEN
+    and SET are never used)."""
 
 
 def _dumps(data: Any) -> str:

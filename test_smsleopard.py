@@ -5087,6 +5087,23 @@ class TestPostgresLocks:
         await connection.close()
         await store.close()
 
+    async def test_a_pooled_connection_goes_back_with_nothing_to_undo(self, fresh_postgres):
+        import asyncpg
+
+        store = await sl.Store.open(fresh_postgres)  # its migrations ran under the write lock
+        other = await asyncpg.connect(fresh_postgres)
+        try:  # the lock went with their transaction: another process takes it at once
+            assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", sl.PG_WRITE_LOCK)
+            async with store.db._pool.acquire() as connection:
+                queries = connection._protocol.queries_count
+            await store.get_campaign(1)
+            await store.get_campaign(2)
+            async with store.db._pool.acquire() as connection:  # one round trip a read, no reset after
+                assert connection._protocol.queries_count - queries == 2
+        finally:
+            await other.close()
+            await store.close()
+
     @staticmethod
     async def ten_messages_and_a_claim_under_way(url):
         """A sending campaign of ten messages, and another process's claim holding the first

@@ -5836,7 +5836,9 @@ class TestBenchmark:
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
         on_postgres = [name for name in figures if name.startswith("PostgreSQL")]
-        assert len(on_postgres) == ((10 + 2 * bool(AMQP_URL)) if PG_URL else 0)
+        assert len(on_postgres) == ((10 + 3 * bool(AMQP_URL)) if PG_URL else 0)
+        apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
+        assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
         assert len(figures) == 25 + bool(AMQP_URL) + len(on_postgres)
         assert all(figure["value"] > 0 for figure in figures.values())
         for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",

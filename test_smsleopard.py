@@ -5092,7 +5092,7 @@ class TestPostgresLocks:
 
         store = await sl.Store.open(fresh_postgres)  # its migrations ran under the write lock
         other = await asyncpg.connect(fresh_postgres)
-        try:  # the lock went with their transaction: another process takes it at once
+        try:  # the lock ended with the migrations' own session: another process takes it at once
             assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", sl.PG_WRITE_LOCK)
             async with store.db._pool.acquire() as connection:
                 queries = connection._protocol.queries_count
@@ -5100,6 +5100,27 @@ class TestPostgresLocks:
             await store.get_campaign(2)
             async with store.db._pool.acquire() as connection:  # one round trip a read, no reset after
                 assert connection._protocol.queries_count - queries == 2
+        finally:
+            await other.close()
+            await store.close()
+
+    async def test_a_migration_cancelled_while_it_waits_leaves_no_lock_behind(self, fresh_postgres):
+        import asyncpg
+
+        store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
+        advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        try:
+            await other.execute("SELECT pg_advisory_lock($1)", sl.PG_WRITE_LOCK)  # another process migrating
+            waiting = asyncio.ensure_future(store.db.run_script("SELECT 1"))
+            await until(lambda: other.fetchval(advisory), "the script to wait for the lock")
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await other.execute("SELECT pg_advisory_unlock($1)", sl.PG_WRITE_LOCK)
+            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid != pg_backend_pid()"
+            assert await other.fetchval(held) == 0  # no session was left holding or wanting it
+            async with store.db.transaction() as tx:  # and writes go on
+                await tx.execute("UPDATE channel_pace SET rate = NULL")
         finally:
             await other.close()
             await store.close()

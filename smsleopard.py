@@ -2332,7 +2332,9 @@ class PostgresDatabase:
                     yield connection
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
                 asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-                asyncpg.InsufficientResourcesError, asyncpg.AdminShutdownError) as exc:
+                asyncpg.InsufficientResourcesError, asyncpg.AdminShutdownError,
+                asyncpg.InternalClientError) as exc:  # the last: a connection the server ended
+            # (a restart, pg_terminate_backend), as asyncpg finds out when it next uses it
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     @contextlib.asynccontextmanager

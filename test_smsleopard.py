@@ -5125,6 +5125,27 @@ class TestPostgresLocks:
             await other.close()
             await store.close()
 
+    async def test_connections_the_server_ended_are_unavailable_then_replaced(self, fresh_postgres):
+        import asyncpg
+
+        store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
+        try:  # a restart of the server, as the pool's connections see it
+            await other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid != pg_backend_pid()")
+            outcomes = []
+            for _ in range(sl.PG_POOL_SIZE + 1):  # each dead connection fails once (a 503), then is gone
+                try:
+                    async with store.db.transaction() as tx:
+                        await tx.execute("UPDATE channel_pace SET rate = NULL")
+                    outcomes.append("written")
+                except sl.DatabaseUnavailable:
+                    outcomes.append("unavailable")
+            assert outcomes[-1] == "written" and set(outcomes) <= {"written", "unavailable"}
+            assert store.db.write_failure is None
+        finally:
+            await other.close()
+            await store.close()
+
     @staticmethod
     async def ten_messages_and_a_claim_under_way(url):
         """A sending campaign of ten messages, and another process's claim holding the first

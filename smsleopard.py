@@ -228,11 +228,12 @@ class Config:
     retry_base_ms: float = _setting(
         1000.0, "first backoff in ms; doubles each retry, +-25%% jitter, at most 60 s")
     queue_url: str = _setting(
-        "", "empty: in-process queue; amqp://user:pass@host:5672/vhost: RabbitMQ")
+        "", "empty: in-process queue; amqp://user:pass@host:5672/vhost: RabbitMQ; "
+        "postgresql://...: a table in that PostgreSQL database")
     api_key: str = _setting(
         "", "when set, every endpoint but /health, / and /providers/... needs "
         "'Authorization: Bearer <key>'")
-    queue_name: str = _setting("campaign_sends", "RabbitMQ queue (its delay queues share the prefix)")
+    queue_name: str = _setting("campaign_sends", "the queue's name (RabbitMQ's delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
     provider_url: str = _setting(
         "", "empty: the mock provider in this process; http(s)://...: a real provider over HTTP")
@@ -292,8 +293,8 @@ class Config:
         yield "busy_timeout_ms", 0 <= self.busy_timeout_ms <= 600_000, "must be between 0 and 600000"
         yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
-        yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://")),
-               "must be empty or start with amqp:// or amqps://")
+        yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
+               or is_postgres(self.queue_url), "must be empty or start with amqp://, amqps:// or postgresql://")
         yield ("provider_url", self.provider_url == "" or HTTP_URL.fullmatch(self.provider_url) is not None,
                "must be empty or an http:// or https:// URL")
         yield ("public_url", self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
@@ -328,8 +329,8 @@ class Config:
         yield "role", self.role in ("all", "api", "worker"), "must be all, api or worker"
         yield ("role", self.role == "all" or (is_postgres(self.db) and bool(self.queue_url)),
                f"{self.role} runs part of the service: the other part runs in other processes, "
-               "which share the work only through PostgreSQL (--db postgresql://...) and a broker "
-               "(--queue-url amqp://...)")
+               "which share the work only through PostgreSQL (--db postgresql://...) and a shared "
+               "queue (--queue-url amqp://... or postgresql://...)")
         yield "cors_origins", cors_problem(self.cors_origins) is None, cors_problem(self.cors_origins) or ""
         yield ("log_level", self.log_level in ("debug", "info", "warning", "error"),
                "must be debug, info, warning or error")
@@ -3511,8 +3512,8 @@ def compact_ids(ids: list[int]) -> Sequence[int]:
 
 # ---------------------------------------------------------------------------
 # QUEUE
-# A job is a list of outbound message ids. Two backends share one small
-# interface: the in-process queue (default) and RabbitMQ (--queue-url).
+# A job is a list of outbound message ids. Three backends share one small
+# interface: the in-process queue (default), RabbitMQ and PostgreSQL (--queue-url).
 # A job is acknowledged only after the database has the outcome of its
 # messages; losing a job is harmless (the database keeps them pending and
 # recovery publishes them again), and delivering one twice is harmless (a
@@ -3759,8 +3760,165 @@ async def delete_rabbit_queues(url: str, name: str) -> None:
             await channel.queue_delete(queue)
 
 
+# PostgreSQL as the queue (--queue-url postgresql://...): a job is a row. A consumer takes
+# the first one due with FOR UPDATE SKIP LOCKED and moves it a lease ahead (a visibility
+# timeout): acknowledged, the row is deleted; a consumer that died without acknowledging
+# hands its jobs on when their lease ends, as a broker redelivers. NOTIFY wakes idle
+# consumers in every process at once; a poll finds delayed jobs and jobs handed on. Times
+# are the server's clock, so the processes' clocks need not agree.
+PG_QUEUE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS smsleopard_jobs (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue  TEXT NOT NULL,
+    ids    TEXT NOT NULL,
+    due_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS smsleopard_jobs_due ON smsleopard_jobs (queue, due_at);
+"""
+PG_NOW = "extract(epoch FROM clock_timestamp())"
+PG_QUEUE_CHANNEL = "smsleopard_jobs"  # NOTIFY's channel; the payload names the queue
+PG_QUEUE_POLL = 1.0  # seconds at most between looks for due jobs, with no notification
+PG_QUEUE_LOCK = 0x5_3E0_1EAA  # held while a process makes the table (processes start together)
+
+
+class PostgresQueue(JobQueue):
+    """Jobs as rows of a PostgreSQL table (usually in the service's own database), taken
+    with SKIP LOCKED, announced with LISTEN/NOTIFY; see PG_QUEUE_SCHEMA."""
+
+    def __init__(self, url: str, name: str, lease: float, consumes: bool):
+        self._url = url
+        self._name = name
+        self._lease = lease
+        self._consumes = consumes  # False: this process only publishes (--role api)
+        self._pool: Any = None
+        self._listener: Any = None
+        self._wake = asyncio.Event()
+        self._reachable = False
+        self._failed_at = -math.inf  # time.monotonic() of the last use that failed
+        self._faults: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)  # and asyncpg's
+
+    async def open(self) -> None:
+        try:
+            import asyncpg
+        except ImportError:
+            raise ConfigError("--queue-url postgresql://... needs asyncpg: pip install asyncpg") from None
+        self._faults = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                        asyncpg.InternalClientError)  # a connection the server ended, as asyncpg finds out
+        try:
+            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2, reset=_keep_session,
+                                                   command_timeout=PG_COMMAND_TIMEOUT)
+            connection = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
+            try:  # the lock first, then the statements: they see a table another process made
+                await connection.execute("SELECT pg_advisory_lock($1)", PG_QUEUE_LOCK)
+                await connection.execute(PG_QUEUE_SCHEMA)
+            finally:
+                await connection.close()
+            if self._consumes:
+                await self._listen()
+        except self._faults as exc:
+            raise ConfigError(f"cannot use the queue in {redacted(self._url)}: "
+                              f"{exc or type(exc).__name__}") from None
+        self._reachable = True
+        log.info("queue: PostgreSQL at %s, queue %r", redacted(self._url), self._name)
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        self._listener = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
+        await self._listener.add_listener(PG_QUEUE_CHANNEL, self._notified)
+
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._name:
+            self._wake.set()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.terminate()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
+        if not jobs:
+            return
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                await connection.execute(
+                    f"INSERT INTO smsleopard_jobs (queue, ids, due_at) SELECT $1, job.ids, {PG_NOW} + $2 "
+                    "FROM unnest($3::text[]) WITH ORDINALITY AS job(ids, n) ORDER BY job.n",
+                    self._name, max(0.0, delay), [encode_job(job).decode() for job in jobs])
+                await connection.execute("SELECT pg_notify($1, $2)", PG_QUEUE_CHANNEL, self._name)
+        except self._faults as exc:
+            self._failed()
+            raise QueueUnavailable(f"PostgreSQL did not take the jobs: {exc or type(exc).__name__}") from None
+        self._reachable = True
+
+    async def get(self) -> Delivery:
+        backoff = Backoff()
+        while True:
+            self._wake.clear()  # before the look: a notification during it is not lost
+            try:
+                if self._listener is None or self._listener.is_closed():
+                    await self._listen()
+                async with self._pool.acquire() as connection:
+                    job = await connection.fetchrow(
+                        f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} + $2 WHERE id = (SELECT id FROM "
+                        f"smsleopard_jobs WHERE queue = $1 AND due_at <= {PG_NOW} ORDER BY due_at, id "
+                        "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, ids", self._name, self._lease)
+                    due_in = None if job else await connection.fetchval(
+                        f"SELECT min(due_at) - {PG_NOW} FROM smsleopard_jobs WHERE queue = $1", self._name)
+            except self._faults as exc:
+                if self._reachable:
+                    log.warning("queue: PostgreSQL out of reach (%s); trying again", exc or type(exc).__name__)
+                self._failed()
+                await asyncio.sleep(backoff.failed())
+                continue
+            if not self._reachable:
+                log.warning("queue: PostgreSQL reachable again")
+            self._reachable = True
+            backoff.succeeded()
+            if job is not None:
+                try:
+                    return Delivery(decode_job(job["ids"].encode()), functools.partial(self._ack, job["id"]))
+                except ValueError as exc:
+                    log.error("queue: dropping a malformed job: %s", exc)
+                    await self._ack(job["id"])
+                    continue
+            wait = PG_QUEUE_POLL if due_in is None else min(PG_QUEUE_POLL, max(0.01, due_in))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _ack(self, job_id: int) -> None:
+        async with self._pool.acquire() as connection:
+            await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", job_id)
+
+    def _failed(self) -> None:
+        self._reachable, self._failed_at = False, time.monotonic()
+
+    def healthy(self) -> bool:
+        """Reachable at the last use, or that failed a while ago: worth a try (a publish or
+        /health's count tells again), so the jobs of sends that waited go out once it is back."""
+        reachable = self._reachable or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
+        return reachable and (not self._consumes or (self._listener is not None
+                                                     and not self._listener.is_closed()))
+
+    async def depth(self) -> int:
+        try:
+            async with self._pool.acquire() as connection:
+                return await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
+                                                 self._name)
+        except self._faults as exc:
+            self._failed()
+            raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None
+
+    def ready(self) -> int:
+        return 0  # jobs wait in the table, none in this process
+
+
 def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
-    """The backend the configuration names: RabbitMQ for an amqp:// URL, else in-process."""
+    """The backend the configuration names: RabbitMQ for an amqp:// URL, PostgreSQL for a
+    postgresql:// one, else in-process."""
+    if is_postgres(config.queue_url):
+        return PostgresQueue(config.queue_url, config.queue_name, config.claim_timeout, prefetch > 0)
     if config.queue_url:
         return RabbitQueue(config.queue_url, config.queue_name, prefetch)
     return MemoryQueue(clock)
@@ -6251,7 +6409,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     await app[STORE].configure_pace(config.rate_limits, app[CLOCK].now())
     if is_postgres(config.db) and not config.queue_url and not await app[STORE].db.hold("in-process-queue"):
         raise ConfigError("another process already uses this PostgreSQL database with a queue of "
-                          "its own; several processes share the work through a broker: --queue-url")
+                          "its own; several processes share the work through a queue: --queue-url")
     publishing: list[asyncio.Task] = []  # the backlog found at start, published in the background
     if config.dispatches:
         try:
@@ -6363,8 +6521,10 @@ def freeze_heap() -> None:
 
 
 def describe_queue(config: Config) -> str:
-    return (f"RabbitMQ {redacted(config.queue_url)} ({config.queue_name})" if config.queue_url
-            else "in-process")
+    if not config.queue_url:
+        return "in-process"
+    kind = "PostgreSQL" if is_postgres(config.queue_url) else "RabbitMQ"
+    return f"{kind} {redacted(config.queue_url)} ({config.queue_name})"
 
 
 def describe_provider(config: Config) -> str:
@@ -8335,14 +8495,16 @@ async def _api_beside_workers(db: str, queue_url: str, workers: int) -> AsyncIte
             with contextlib.suppress(ProcessLookupError):  # it has ended already
                 process.terminate()
             await process.wait()
-        await delete_rabbit_queues(queue_url, queue_name)
+        if not is_postgres(queue_url):  # PostgreSQL's queue goes with the run's database
+            await delete_rabbit_queues(queue_url, queue_name)
 
 
 async def _bench_postgres(admin_url: str, sizes: BenchSizes, queue_url: str) -> list[Figure]:
     """On PostgreSQL (a database of the run's own): dispatch in one process, and with a
-    broker through one and through two worker processes beside an API process; then the
-    big campaign, the start with a backlog and the listing, as on SQLite; and with a
-    broker, the reads of a big campaign again, the API apart from the worker."""
+    broker through one and through two worker processes beside an API process, and through
+    one with the database as the queue; then the big campaign, the start with a backlog and
+    the listing, as on SQLite; and with a broker, the reads of a big campaign again, the
+    API apart from the worker."""
     import asyncpg
 
     name = f"smsleopard_bench_{os.getpid()}"
@@ -8361,6 +8523,10 @@ async def _bench_postgres(admin_url: str, sizes: BenchSizes, queue_url: str) -> 
                 count, seconds = await api.dispatch({"segment": {"location": f"segment-{segment}"}})
             figures.append(Figure(f"PostgreSQL and RabbitMQ: {count:,} messages, {workers} worker "
                                   f"process{'es' * (workers > 1)} beside the API's", count / seconds, "msg/s"))
+        async with _api_beside_workers(db, db, 1) as api:  # no broker: the database is the queue too
+            count, seconds = await api.dispatch({"segment": {"location": "segment-0"}})
+        figures.append(Figure(f"PostgreSQL as the queue too: {count:,} messages, 1 worker process beside "
+                              "the API's", count / seconds, "msg/s"))
         for phase in (_bench_big_campaign, _bench_startup, _bench_listing):
             figures += [dataclasses.replace(figure, name=f"PostgreSQL: {figure.name.lstrip()}")
                         for figure in await phase(db, sizes)]

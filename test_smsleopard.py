@@ -5053,6 +5053,124 @@ def sent_by(process):
                if sample.name == "smsleopard_messages_total" and sample.labels["outcome"] == "sent")
 
 
+@pytest_asyncio.fixture
+async def pg_queue(fresh_postgres, aiohttp_client, sender):  # the database outlives the apps
+    """Apps on a PostgreSQL database of the test's own that is their queue too, on a real
+    clock (the queue's delays and leases are the server's time)."""
+
+    async def make(**settings):
+        config = test_config(db=fresh_postgres, queue_url=fresh_postgres, retry_base_ms=50, **settings)
+        app = sl.create_app(config, sender=sender, rng=random.Random(3))
+        return Harness(await aiohttp_client(app), app, sl.Clock(), sender)
+
+    return make
+
+
+async def open_pg_queue(url, name="jobs", lease=30.0, consumes=True):
+    queue = sl.PostgresQueue(url, name, lease, consumes)
+    await queue.open()
+    return queue
+
+
+@needs_postgres
+class TestPostgresQueue:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_jobs_go_out_in_order_and_an_acknowledged_one_is_gone(self, fresh_postgres):
+        queue, other = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, name="other")
+        try:
+            await queue.publish([[1, 2, 3], [7]])
+            await other.publish([[9]])  # another queue's, in the same table
+            assert (await queue.depth(), await other.depth()) == (2, 1)
+            first, second = await queue.get(), await queue.get()
+            assert (list(first.ids), list(second.ids)) == ([1, 2, 3], [7])
+            await first.ack()
+            assert await queue.depth() == 1  # the second is out, not acknowledged yet
+            await second.ack()
+            assert (await queue.depth(), queue.healthy()) == (0, True)
+        finally:
+            await queue.close()
+            await other.close()
+
+    async def test_a_job_its_consumer_never_acknowledged_goes_to_another_after_the_lease(self, fresh_postgres):
+        dying, living = await open_pg_queue(fresh_postgres, lease=0.3), await open_pg_queue(fresh_postgres)
+        try:
+            await dying.publish([[5, 6]])
+            assert list((await dying.get()).ids) == [5, 6]  # then its process dies, unacknowledged
+            await dying.close()
+            with pytest.raises(asyncio.TimeoutError):  # the lease holds it meanwhile
+                await asyncio.wait_for(living.get(), 0.05)
+            delivery = await asyncio.wait_for(living.get(), 10)
+            assert list(delivery.ids) == [5, 6]
+            await delivery.ack()
+            assert await living.depth() == 0
+        finally:
+            await living.close()
+
+    async def test_a_delayed_job_waits_its_delay(self, fresh_postgres):
+        queue = await open_pg_queue(fresh_postgres)
+        try:
+            await queue.publish([[1]], delay=3600)
+            await queue.publish([[2]], delay=0.2)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(queue.get(), 0.05)
+            assert list((await asyncio.wait_for(queue.get(), 10)).ids) == [2]
+            assert await queue.depth() == 2  # the hour's job still waits
+        finally:
+            await queue.close()
+
+    async def test_another_process_s_publish_wakes_a_waiting_consumer(self, fresh_postgres, monkeypatch):
+        monkeypatch.setattr(sl, "PG_QUEUE_POLL", 3600.0)  # no poll would find it: only the notification
+        consumer, api = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, consumes=False)
+        try:
+            waiting = asyncio.ensure_future(consumer.get())
+            await asyncio.sleep(0.1)  # let it look, find nothing and wait
+            assert not waiting.done()
+            await api.publish([[42]])
+            assert list((await asyncio.wait_for(waiting, 10)).ids) == [42]
+            assert api.healthy() and api.ready() == 0
+        finally:
+            await consumer.close()
+            await api.close()
+
+    async def test_a_lost_connection_is_unavailable_and_tried_again_a_while_after(self, fresh_postgres, monkeypatch):
+        import asyncpg
+
+        queue, admin = await open_pg_queue(fresh_postgres, consumes=False), await asyncpg.connect(fresh_postgres)
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid != pg_backend_pid()")
+            with pytest.raises(sl.QueueUnavailable):
+                await queue.publish([[1]])
+            assert not queue.healthy()
+            monkeypatch.setattr(sl, "PG_QUEUE_POLL", 0.0)  # the while has passed: worth a try again
+            assert queue.healthy()
+            await queue.publish([[1]])  # the pool connects again
+            assert (await queue.depth(), queue.healthy()) == (1, True)
+        finally:
+            await admin.close()
+            await queue.close()
+
+    async def test_a_campaign_goes_end_to_end_through_postgresql_s_queue(self, pg_queue):
+        h = await pg_queue(batch_size=7)
+        ids = await h.add_customers(50)
+        h.sender.script[h.phones[1]] = transient(2)  # its retries wait in the table
+        campaign_id = await h.launch(ids)
+        campaign = await until(finished(h, campaign_id), "the campaign to finish")
+        assert campaign["stats"] == stats(total=50, sent=50)
+        assert sorted(h.sender.attempts.values()) == [1] * 49 + [3]
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+
+    async def test_an_api_process_and_a_worker_share_the_work_through_it(self, pg_queue):
+        api, worker = await pg_queue(role="api"), await pg_queue(role="worker")
+        ids = await api.add_customers(30)
+        campaign_id = await api.launch(ids)
+        campaign = await until(finished(api, campaign_id), "the campaign to finish")
+        assert campaign["stats"] == stats(total=30, sent=30)
+        assert sorted(api.sender.attempts.values()) == [1] * 30
+        assert (await worker.client.get("/health")).status == 200
+
+
 class TestPostgresLocks:
     pytestmark = [needs_postgres, pytest.mark.asyncio]
 
@@ -5257,6 +5375,13 @@ class TestRoles:
         worker = dataclasses.replace(api, role="worker")
         assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (True, False, False, True)
 
+    def test_postgresql_itself_can_be_the_shared_queue(self):
+        worker = sl.load_config(["--role", "worker", "--db", "postgresql://u@h/d", "--queue-url", "postgresql://u@h/d"], {})
+        assert isinstance(sl.open_queue(worker, sl.Clock(), 0), sl.PostgresQueue)
+        assert sl.describe_queue(worker) == "PostgreSQL postgresql://u@h/d (campaign_sends)"
+        with pytest.raises(sl.ConfigError, match="amqp://, amqps:// or postgresql://"):
+            sl.load_config(["--queue-url", "redis://h/"], {})
+
     @needs_postgres
     def test_a_second_process_without_a_broker_is_refused(self, service, fresh_postgres):
         first = service("--db", fresh_postgres).start()
@@ -5270,16 +5395,17 @@ class TestRoles:
 
 
 @needs_postgres
-@needs_rabbitmq
-@pytest.mark.xdist_group("rabbitmq")
-def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fresh_postgres, tmp_path):
+@pytest.mark.parametrize("queue", [pytest.param("rabbitmq", marks=[needs_rabbitmq, pytest.mark.xdist_group("rabbitmq")]),
+                                   "postgresql"])
+def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fresh_postgres, tmp_path, queue):
     customers = 3000
     name = f"smsleopard-test-three-{os.getpid()}-{random.getrandbits(32):08x}"
+    queue_url = AMQP_URL if queue == "rabbitmq" else fresh_postgres  # the database as the queue
     provider = ServiceProcess(tmp_path)
     provider.log = tmp_path / "provider.log"
     provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "30"]
     provider.start()
-    shared = ("--db", fresh_postgres, "--queue-url", AMQP_URL, "--queue-name", name,
+    shared = ("--db", fresh_postgres, "--queue-url", queue_url, "--queue-name", name,
               "--provider-url", f"{provider.url}/messages", "--concurrency", "40", "--batch-size", "40",
               "--claim-timeout", "2", "--provider-timeout-ms", "900")
     api, workers = service(*shared, "--role", "api"), [service(*shared, "--role", "worker") for _ in range(2)]
@@ -5315,7 +5441,8 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
             if process.process is not None and process.process.poll() is None:
                 process.process.kill()
                 process.process.wait()
-        asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
+        if queue == "rabbitmq":  # PostgreSQL's goes with the test's database
+            asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
 
 
 # ---------------------------------------------------------------------------
@@ -5878,7 +6005,7 @@ class TestBenchmark:
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
         on_postgres = [name for name in figures if name.startswith("PostgreSQL")]
-        assert len(on_postgres) == ((10 + 3 * bool(AMQP_URL)) if PG_URL else 0)
+        assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
         assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
         assert len(figures) == 25 + bool(AMQP_URL) + len(on_postgres)

@@ -126,7 +126,7 @@ class PermanentSendError(SendError):
 
 
 class QueueUnavailable(SmsLeopardError):
-    """The job queue cannot take jobs right now (the broker is down)."""
+    """The job queue cannot take jobs right now (the broker, or the database that holds it, is down)."""
 
 
 class DomainError(SmsLeopardError):
@@ -294,7 +294,8 @@ class Config:
         yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
         yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
-               or is_postgres(self.queue_url), "must be empty or start with amqp://, amqps:// or postgresql://")
+               or is_postgres(self.queue_url),
+               "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
         yield ("provider_url", self.provider_url == "" or HTTP_URL.fullmatch(self.provider_url) is not None,
                "must be empty or an http:// or https:// URL")
         yield ("public_url", self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
@@ -2401,7 +2402,8 @@ class PostgresDatabase:
             try:  # the session that holds the lock may have ended (a restart, the network)
                 await self._held[name].fetchval("SELECT 1")
                 return True
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    asyncpg.InternalClientError):
                 connection = self._held.pop(name)
                 connection.terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
@@ -3791,10 +3793,12 @@ class PostgresQueue(JobQueue):
         self._lease = lease
         self._consumes = consumes  # False: this process only publishes (--role api)
         self._pool: Any = None
-        self._listener: Any = None
+        self._listener: Any = None  # a connection that LISTENs; without one, the poll finds jobs
         self._wake = asyncio.Event()
+        self._taken: set[int] = set()  # jobs handed out and not acknowledged: handed back at close
         self._reachable = False
         self._failed_at = -math.inf  # time.monotonic() of the last use that failed
+        self._closing = False
         self._faults: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)  # and asyncpg's
 
     async def open(self) -> None:
@@ -3813,27 +3817,45 @@ class PostgresQueue(JobQueue):
                 await connection.execute(PG_QUEUE_SCHEMA)
             finally:
                 await connection.close()
-            if self._consumes:
-                await self._listen()
         except self._faults as exc:
+            await self.close()
             raise ConfigError(f"cannot use the queue in {redacted(self._url)}: "
                               f"{exc or type(exc).__name__}") from None
+        if self._consumes:
+            await self._listen()
         self._reachable = True
         log.info("queue: PostgreSQL at %s, queue %r", redacted(self._url), self._name)
 
     async def _listen(self) -> None:
+        """LISTEN on a connection of its own, if one can be had: a notification only saves
+        the wait for the next poll, so its absence stops nothing (it is tried again)."""
         import asyncpg
 
-        self._listener = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
-        await self._listener.add_listener(PG_QUEUE_CHANNEL, self._notified)
+        listener = None
+        try:
+            listener = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
+            await listener.add_listener(PG_QUEUE_CHANNEL, self._notified)
+        except self._faults as exc:
+            if listener is not None:
+                listener.terminate()
+            log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s", exc or type(exc).__name__,
+                        PG_QUEUE_POLL)
+            return
+        self._listener = listener
 
     def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload == self._name:
             self._wake.set()
 
     async def close(self) -> None:
+        self._closing = True
         if self._listener is not None:
             self._listener.terminate()
+        if self._taken:  # what this process took and never finished is due again now, not a lease later
+            with contextlib.suppress(*self._faults):
+                async with self._pool.acquire() as connection:
+                    await connection.execute(f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} "
+                                             "WHERE id = ANY($1::bigint[])", list(self._taken))
         if self._pool is not None:
             await self._pool.close()
 
@@ -3854,42 +3876,53 @@ class PostgresQueue(JobQueue):
 
     async def get(self) -> Delivery:
         backoff = Backoff()
-        while True:
+        while not self._closing:
             self._wake.clear()  # before the look: a notification during it is not lost
+            if self._listener is None or self._listener.is_closed():
+                await self._listen()
             try:
-                if self._listener is None or self._listener.is_closed():
-                    await self._listen()
-                async with self._pool.acquire() as connection:
-                    job = await connection.fetchrow(
-                        f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} + $2 WHERE id = (SELECT id FROM "
-                        f"smsleopard_jobs WHERE queue = $1 AND due_at <= {PG_NOW} ORDER BY due_at, id "
-                        "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, ids", self._name, self._lease)
-                    due_in = None if job else await connection.fetchval(
-                        f"SELECT min(due_at) - {PG_NOW} FROM smsleopard_jobs WHERE queue = $1", self._name)
+                job, due_in = await self._take()
             except self._faults as exc:
                 if self._reachable:
                     log.warning("queue: PostgreSQL out of reach (%s); trying again", exc or type(exc).__name__)
                 self._failed()
-                await asyncio.sleep(backoff.failed())
+                with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
+                    await asyncio.wait_for(self._wake.wait(), backoff.failed())
                 continue
             if not self._reachable:
                 log.warning("queue: PostgreSQL reachable again")
             self._reachable = True
             backoff.succeeded()
             if job is not None:
-                try:
-                    return Delivery(decode_job(job["ids"].encode()), functools.partial(self._ack, job["id"]))
-                except ValueError as exc:
-                    log.error("queue: dropping a malformed job: %s", exc)
-                    await self._ack(job["id"])
-                    continue
+                return job
             wait = PG_QUEUE_POLL if due_in is None else min(PG_QUEUE_POLL, max(0.01, due_in))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+        raise QueueUnavailable("the queue is closed")
+
+    async def _take(self) -> tuple[Delivery | None, float | None]:
+        """The first job due, taken for a lease; else None and the seconds until the next is due."""
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} + $2 WHERE id = (SELECT id FROM "
+                f"smsleopard_jobs WHERE queue = $1 AND due_at <= {PG_NOW} ORDER BY due_at, id "
+                "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, ids", self._name, self._lease)
+            if row is None:
+                return None, await connection.fetchval(
+                    f"SELECT min(due_at) - {PG_NOW} FROM smsleopard_jobs WHERE queue = $1", self._name)
+            try:
+                ids = decode_job(row["ids"].encode())
+            except ValueError as exc:
+                log.error("queue: dropping a malformed job: %s", exc)
+                await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", row["id"])
+                return None, 0.0
+        self._taken.add(row["id"])
+        return Delivery(ids, functools.partial(self._ack, row["id"])), None
 
     async def _ack(self, job_id: int) -> None:
         async with self._pool.acquire() as connection:
             await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", job_id)
+        self._taken.discard(job_id)
 
     def _failed(self) -> None:
         self._reachable, self._failed_at = False, time.monotonic()
@@ -3897,18 +3930,18 @@ class PostgresQueue(JobQueue):
     def healthy(self) -> bool:
         """Reachable at the last use, or that failed a while ago: worth a try (a publish or
         /health's count tells again), so the jobs of sends that waited go out once it is back."""
-        reachable = self._reachable or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
-        return reachable and (not self._consumes or (self._listener is not None
-                                                     and not self._listener.is_closed()))
+        return self._reachable or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
 
     async def depth(self) -> int:
         try:
             async with self._pool.acquire() as connection:
-                return await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
-                                                 self._name)
+                depth = await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
+                                                  self._name)
         except self._faults as exc:
             self._failed()
             raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None
+        self._reachable = True
+        return depth
 
     def ready(self) -> int:
         return 0  # jobs wait in the table, none in this process
@@ -3918,7 +3951,9 @@ def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
     """The backend the configuration names: RabbitMQ for an amqp:// URL, PostgreSQL for a
     postgresql:// one, else in-process."""
     if is_postgres(config.queue_url):
-        return PostgresQueue(config.queue_url, config.queue_name, config.claim_timeout, prefetch > 0)
+        # a job's lease outlasts its claims' (taking them may wait on the write lock): a live
+        # consumer's job is seldom handed on; a dead one's claims lapse first anyway
+        return PostgresQueue(config.queue_url, config.queue_name, 2 * config.claim_timeout, prefetch > 0)
     if config.queue_url:
         return RabbitQueue(config.queue_url, config.queue_name, prefetch)
     return MemoryQueue(clock)
@@ -4613,7 +4648,7 @@ class Dispatcher:
                 await self._queue.publish([delivery.ids], self._lease)
             await delivery.ack()
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the intake
-            log.warning("a job stays unacknowledged (%r); the broker will deliver it again", exc)
+            log.warning("a job stays unacknowledged (%r); the queue will deliver it again", exc)
 
     async def process(self, ids: Sequence[int]) -> None:
         """Claim, render, send and record one job's messages."""

@@ -2200,6 +2200,19 @@ def postgres_sql(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
+def pg_faults(*, refusals: bool = False) -> tuple[type[BaseException], ...]:
+    """What asyncpg raises when the database is out of reach, or ended a connection (a
+    restart, pg_terminate_backend: InternalClientError, as asyncpg finds out when it next
+    uses it); with `refusals`, whatever the server answers too, where any failure means
+    "try again later" (a connection to make, a lock's session, the queue's own statements)."""
+    import asyncpg
+
+    lost = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.CannotConnectNowError, asyncpg.InsufficientResourcesError,
+            asyncpg.AdminShutdownError, asyncpg.InternalClientError)
+    return (*lost, asyncpg.PostgresError) if refusals else lost
+
+
 def _changed(status: str) -> int:
     """The row count of a command tag: 'UPDATE 3' -> 3."""
     last = status.rsplit(" ", 1)[-1]
@@ -2269,7 +2282,7 @@ class PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=PG_POOL_SIZE,
                                              command_timeout=PG_COMMAND_TIMEOUT, reset=_keep_session)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except pg_faults(refusals=True) as exc:
             raise ConfigError(f"cannot use database {redacted(url)}: {exc}") from None
         return cls(pool, url)
 
@@ -2313,15 +2326,13 @@ class PostgresDatabase:
 
         try:
             return await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        except pg_faults(refusals=True) as exc:
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     @contextlib.asynccontextmanager
     async def _connection(self, *, own: bool = False) -> AsyncIterator[Any]:
         """A pooled connection (or, `own`, one of its own, closed after: whatever its session
         holds ends with it); a database out of reach is DatabaseUnavailable."""
-        import asyncpg
-
         try:
             if own:
                 connection = await self._connect()
@@ -2332,11 +2343,7 @@ class PostgresDatabase:
             else:
                 async with self._pool.acquire() as connection:
                     yield connection
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
-                asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-                asyncpg.InsufficientResourcesError, asyncpg.AdminShutdownError,
-                asyncpg.InternalClientError) as exc:  # the last: a connection the server ended
-            # (a restart, pg_terminate_backend), as asyncpg finds out when it next uses it
+        except pg_faults() as exc:
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     @contextlib.asynccontextmanager
@@ -2396,14 +2403,11 @@ class PostgresDatabase:
         """Whether this process holds the lock `name` (taking it if it is free): a session
         advisory lock on a connection of its own, held until the process ends. So one
         process of many delivers the outbox (in order), and another takes over when it dies."""
-        import asyncpg
-
         if name in self._held:
             try:  # the session that holds the lock may have ended (a restart, the network)
                 await self._held[name].fetchval("SELECT 1")
                 return True
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                    asyncpg.InternalClientError):
+            except pg_faults(refusals=True):
                 connection = self._held.pop(name)
                 connection.terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
@@ -3796,18 +3800,14 @@ class PostgresQueue(JobQueue):
         self._listener: Any = None  # a connection that LISTENs; without one, the poll finds jobs
         self._wake = asyncio.Event()
         self._taken: set[int] = set()  # jobs handed out and not acknowledged: handed back at close
-        self._reachable = False
-        self._failed_at = -math.inf  # time.monotonic() of the last use that failed
+        self._failed_at: float | None = None  # time.monotonic() when the last use failed; None: it worked
         self._closing = False
-        self._faults: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)  # and asyncpg's
 
     async def open(self) -> None:
         try:
             import asyncpg
         except ImportError:
             raise ConfigError("--queue-url postgresql://... needs asyncpg: pip install asyncpg") from None
-        self._faults = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                        asyncpg.InternalClientError)  # a connection the server ended, as asyncpg finds out
         try:
             self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2, reset=_keep_session,
                                                    command_timeout=PG_COMMAND_TIMEOUT)
@@ -3817,13 +3817,12 @@ class PostgresQueue(JobQueue):
                 await connection.execute(PG_QUEUE_SCHEMA)
             finally:
                 await connection.close()
-        except self._faults as exc:
+        except pg_faults(refusals=True) as exc:
             await self.close()
             raise ConfigError(f"cannot use the queue in {redacted(self._url)}: "
                               f"{exc or type(exc).__name__}") from None
         if self._consumes:
             await self._listen()
-        self._reachable = True
         log.info("queue: PostgreSQL at %s, queue %r", redacted(self._url), self._name)
 
     async def _listen(self) -> None:
@@ -3835,7 +3834,7 @@ class PostgresQueue(JobQueue):
         try:
             listener = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
             await listener.add_listener(PG_QUEUE_CHANNEL, self._notified)
-        except self._faults as exc:
+        except pg_faults(refusals=True) as exc:
             if listener is not None:
                 listener.terminate()
             log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s", exc or type(exc).__name__,
@@ -3852,7 +3851,7 @@ class PostgresQueue(JobQueue):
         if self._listener is not None:
             self._listener.terminate()
         if self._taken:  # what this process took and never finished is due again now, not a lease later
-            with contextlib.suppress(*self._faults):
+            with contextlib.suppress(*pg_faults(refusals=True)):
                 async with self._pool.acquire() as connection:
                     await connection.execute(f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} "
                                              "WHERE id = ANY($1::bigint[])", list(self._taken))
@@ -3869,10 +3868,10 @@ class PostgresQueue(JobQueue):
                     "FROM unnest($3::text[]) WITH ORDINALITY AS job(ids, n) ORDER BY job.n",
                     self._name, max(0.0, delay), [encode_job(job).decode() for job in jobs])
                 await connection.execute("SELECT pg_notify($1, $2)", PG_QUEUE_CHANNEL, self._name)
-        except self._faults as exc:
+        except pg_faults(refusals=True) as exc:
             self._failed()
             raise QueueUnavailable(f"PostgreSQL did not take the jobs: {exc or type(exc).__name__}") from None
-        self._reachable = True
+        self._failed_at = None
 
     async def get(self) -> Delivery:
         backoff = Backoff()
@@ -3882,16 +3881,16 @@ class PostgresQueue(JobQueue):
                 await self._listen()
             try:
                 job, due_in = await self._take()
-            except self._faults as exc:
-                if self._reachable:
+            except pg_faults(refusals=True) as exc:
+                if self._failed_at is None:
                     log.warning("queue: PostgreSQL out of reach (%s); trying again", exc or type(exc).__name__)
                 self._failed()
                 with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
                     await asyncio.wait_for(self._wake.wait(), backoff.failed())
                 continue
-            if not self._reachable:
+            if self._failed_at is not None:
                 log.warning("queue: PostgreSQL reachable again")
-            self._reachable = True
+            self._failed_at = None
             backoff.succeeded()
             if job is not None:
                 return job
@@ -3925,22 +3924,22 @@ class PostgresQueue(JobQueue):
         self._taken.discard(job_id)
 
     def _failed(self) -> None:
-        self._reachable, self._failed_at = False, time.monotonic()
+        self._failed_at = time.monotonic()
 
     def healthy(self) -> bool:
         """Reachable at the last use, or that failed a while ago: worth a try (a publish or
         /health's count tells again), so the jobs of sends that waited go out once it is back."""
-        return self._reachable or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
+        return self._failed_at is None or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
 
     async def depth(self) -> int:
         try:
             async with self._pool.acquire() as connection:
                 depth = await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
                                                   self._name)
-        except self._faults as exc:
+        except pg_faults(refusals=True) as exc:
             self._failed()
             raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None
-        self._reachable = True
+        self._failed_at = None
         return depth
 
     def ready(self) -> int:

@@ -5066,6 +5066,12 @@ async def pg_queue(fresh_postgres, aiohttp_client, sender):  # the database outl
     return make
 
 
+async def end_other_sessions(connection):
+    """What a restart of the server does to every other connection to this database."""
+    await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid != pg_backend_pid()")
+
+
 async def open_pg_queue(url, name="jobs", lease=30.0, consumes=True):
     queue = sl.PostgresQueue(url, name, lease, consumes)
     await queue.open()
@@ -5151,8 +5157,7 @@ class TestPostgresQueue:
         monkeypatch.setattr(sl, "PG_QUEUE_POLL", 0.0)  # a failed use is worth another try at once
         queue, admin = await open_pg_queue(fresh_postgres), await asyncpg.connect(fresh_postgres)
         try:  # a restart of the server, as the pool's and the listener's connections see it
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid != pg_backend_pid()")
+            await end_other_sessions(admin)
             published = 0
             for _ in range(3):  # each dead connection of the pool fails once (a 503), then is gone
                 try:
@@ -5271,8 +5276,7 @@ class TestPostgresLocks:
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
         try:  # a restart of the server, as the pool's connections see it
-            await other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid != pg_backend_pid()")
+            await end_other_sessions(other)
             outcomes = []
             for _ in range(sl.PG_POOL_SIZE + 1):  # each dead connection fails once (a 503), then is gone
                 try:

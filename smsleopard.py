@@ -271,6 +271,8 @@ class Config:
     run_scheduler: bool = _setting(True, "run the scheduler task (if the role does)", cli=False)
     access_log: bool = _setting(True, "log every HTTP request", cli=False)
     seed_path: str = _setting(str(Path(__file__).with_name("seed.sql")), "sample data", cli=False)
+    group_commits: bool = _setting(
+        True, "commit outcomes as attempts end (off: at the end of each claim)", cli=False)
 
     def __post_init__(self) -> None:
         for name, ok, reason in self._checks():
@@ -697,6 +699,8 @@ class Attempt:
     started: bool = False           # the provider was called
     provider_id: str | None = None  # the provider's id for it, once sent
     retry_after: float = 0.0        # for THROTTLED: what the provider asked for
+    token: int = 0                  # the claim it belongs to
+    paced: bool = False             # claimed by the pacer, which finds its retries itself
 
 
 class ClaimedMessage(NamedTuple):
@@ -1549,6 +1553,12 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE webhook_outbox SET pending = pending + (NEW.status = 'pending') - (OLD.status = 'pending');
     END;
     """,
+    # 5: the webhook-ids of signed requests seen lately: a replay within the signature's
+    # window is answered without being acted on.
+    """
+    CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+    CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -2164,6 +2174,10 @@ BEGIN
     RETURN NULL;
 END $$;
 """ + _statement_triggers("campaigns", "campaign", "count_campaigns")}  # version n -> the script to n + 1
+PG_MIGRATIONS[4] = """
+CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
+"""
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
 
@@ -2771,6 +2785,8 @@ class Store:
             values |= {"status": status, "updated_at": utc_iso(now)}
             await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
                              "WHERE id = ?", (*values.values(), campaign_id))
+            if status != campaign["status"] and "campaign" in self.events:  # scheduled or back
+                await self._emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
             return await self._campaign_in(tx, campaign_id)
 
     async def delete_campaign(self, campaign_id: int) -> None:
@@ -3114,12 +3130,14 @@ class Store:
              for campaign_id, rate_limit, tokens, at in campaigns if rate_limit is not None])
 
     async def record(self, attempts: Sequence[Attempt], now: float,
-                     token: int) -> list[tuple[int, str]]:
-        """Store a batch's outcomes and the counters in one transaction.
+                     finished: Sequence[int]) -> list[tuple[int, str]]:
+        """Store a group of outcomes (of one claim or several) and the counters in one
+        transaction, and drop the claims `finished` (tokens) whose last outcome it holds.
 
-        Returns (campaign id, status) for the campaigns this batch finished.
-        An outcome whose claim was lost (it lapsed, and someone else claimed
-        the message) changes nothing; its campaign's counters are recounted.
+        Returns (campaign id, status) for the campaigns this group finished.
+        An outcome whose claim was lost (it lapsed and someone else claimed the
+        message, or the customer was erased meanwhile) changes nothing and
+        emits no event; its campaign's counters are recounted.
         """
         stamp = utc_iso(now)
         sent, others, releases = [], [], []
@@ -3129,24 +3147,32 @@ class Store:
             delta[0] += 1
             if attempt.result is Result.SENT:
                 delta[1] += 1
-                sent.append((attempt.message_id, attempt.text, attempt.provider_id))
+                sent.append((attempt.message_id, attempt.text, attempt.provider_id, attempt.token))
             elif attempt.result is Result.RELEASED:
-                releases.append((attempt.message_id, token))
+                releases.append((attempt.message_id, attempt.token))
             else:
                 delta[2] += attempt.result is Result.FAILED
                 status = (MessageStatus.FAILED if attempt.result is Result.FAILED
                           else MessageStatus.PENDING)
                 others.append((status, attempt.text, attempt.error, attempt.retry_count,
-                               attempt.next_attempt_at, stamp, attempt.message_id, token))
+                               attempt.next_attempt_at, stamp, attempt.message_id, attempt.token))
         async with self.db.transaction() as tx:
+            failed = ([a for a in attempts if a.result is Result.FAILED]
+                      if "message" in self.events else [])
+            if failed:  # only outcomes that still hold their claim are news to a receiver
+                holding = set(await tx.fetch(
+                    "SELECT id, claim_token FROM outbound_messages "
+                    "WHERE id IN (SELECT value FROM json_each(?))", (_in(a.message_id for a in failed),)))
+                failed = [a for a in failed if (a.message_id, a.token) in holding]
             changed = 0
             if sent:  # the common case, in one statement: SQLite reads the batch from JSON
                 changed += await tx.execute(
                     "UPDATE outbound_messages AS m SET status = 'sent', rendered_content = j.value ->> 1, "
                     "provider_message_id = j.value ->> 2, sent_at = ?, claim_token = NULL, "
                     "claim_expires_at = NULL, updated_at = ? "
-                    "FROM json_each(?) AS j WHERE m.id = j.value ->> 0 AND m.claim_token = ?",
-                    (now, stamp, json.dumps(sent), token))
+                    "FROM json_each(?) AS j WHERE m.id = j.value ->> 0 "
+                    "AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
+                    (now, stamp, json.dumps(sent)))
             if others:
                 changed += await tx.executemany(
                     "UPDATE outbound_messages SET status = ?, rendered_content = ?, last_error = ?, "
@@ -3156,11 +3182,12 @@ class Store:
                 changed += await tx.executemany(
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
                     "WHERE id = ? AND claim_token = ?", releases)
-            await tx.execute("DELETE FROM claims WHERE token = ?", (token,))
-            if "message" in self.events:
-                await self._emit(tx, [("message.failed", {
-                    "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
-                    "retry_count": a.retry_count}) for a in attempts if a.result is Result.FAILED], now)
+            if finished:
+                await tx.execute("DELETE FROM claims WHERE token IN (SELECT value FROM json_each(?))",
+                                 (_in(finished),))
+            await self._emit(tx, [("message.failed", {
+                "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
+                "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
                 await tx.executemany(
                     "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
@@ -3385,6 +3412,13 @@ class Store:
                 "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events "
                 "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ?)",
                 (utc_iso(before), limit))
+
+    async def first_sighting(self, request_id: str, now: float, window: float) -> bool:
+        """Whether a signed request's id is new within `window` seconds (else a replay)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM seen_requests WHERE seen_at < ?", (now - window,))
+            return bool(await tx.execute("INSERT INTO seen_requests (id, seen_at) VALUES (?, ?) "
+                                         "ON CONFLICT DO NOTHING", (request_id, now)))
 
     async def forget_old_receipts(self, before: float) -> int:
         """Early receipts whose message never got sent (it failed after all) are let go."""
@@ -4248,7 +4282,9 @@ class Outgoing(NamedTuple):
     text: str
 
 
-Sender = Callable[[Outgoing], Awaitable[str | None]]  # the provider's message id; raises SendError
+# The provider's message id; raises SendError. A sender whose `answers_at_once` is true never
+# waits (the mock with no latency): the dispatcher calls it without a task of its own.
+Sender = Callable[[Outgoing], Awaitable[str | None]]
 UNROUTABLE_PREFIXES = ("+999",)  # no country has calling code 999
 TRANSIENT_ERRORS = ("provider timeout", "provider returned 503 Service Unavailable",
                     "throttled by carrier", "connection reset by provider")
@@ -4260,6 +4296,7 @@ class MockSender:
     channel's limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
 
     def __init__(self, latency_ms: float, failure_rate: float, rng: random.Random):
+        self.answers_at_once = not latency_ms  # never waits: the dispatcher needs no task for it
         self._latency = latency_ms / 1000
         self._failure_rate = failure_rate
         self._rng = rng
@@ -4379,21 +4416,25 @@ def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
     """The provider the configuration names: HTTP for a --provider-url, else the mock."""
     if not config.provider_url:
         return MockSender(config.send_latency_ms, config.failure_rate, rng)
-    callback = config.public_url.rstrip("/") + "/providers/receipts" if config.public_url else None
+    callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a secret:
+                if config.public_url and config.receipt_secret else None)  # receipts would be 404
     return HttpSender(config.provider_url, config.provider_token, config.provider_timeout_ms / 1000,
                       config.concurrency, callback, clock)
 
 
 # ---------------------------------------------------------------------------
 # DISPATCH
-# Jobs in, outcomes out: claim a batch in one transaction, render it, send it
-# with at most `concurrency` attempts in flight, record it in one transaction.
+# Jobs in, outcomes out: claim what can start soon in one transaction, render
+# it, send it with at most `concurrency` attempts in flight, and commit the
+# outcomes in small groups as they come (the Recorder).
 # ---------------------------------------------------------------------------
 
 RELEASE_DELAY = 1.0        # seconds before a message released unattempted is offered again
 FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, never dies of
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 SLICE = 100  # messages a batch renders or starts between two turns of the event loop
+GROUP_WINDOW = 0.1  # seconds an outcome waits for others to share its commit
+GROUP_MOST = 1000   # outcomes that make a group commit at once (or half the slots, if fewer)
 HALT_POLL = 0.5  # seconds between two looks for campaigns another process paused or cancelled
 
 CrashHandler = Callable[[str, BaseException], None]
@@ -4445,39 +4486,6 @@ class BackgroundLoop:
 
     async def _run(self) -> None:
         raise NotImplementedError
-
-
-def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task | None:
-    """Run `coro` at once, up to its first real wait; wrap it in a Task only if it waits.
-
-    What Python 3.12's eager tasks do, for 3.11: an attempt that completes
-    without waiting (a provider with no latency) costs no Task. Returns None
-    when `coro` has finished, else the Task that carries on from where it waited.
-    """
-    try:
-        waiting_on = coro.send(None)
-    except StopIteration:
-        return None
-    task = asyncio.ensure_future(_carry_on(coro, waiting_on))
-    # A Task cancelled before its first step never runs _carry_on: close coro so its cleanup runs.
-    task.add_done_callback(lambda _: coro.close())
-    return task
-
-
-@types.coroutine
-def _carry_on(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
-    """Drive a started coroutine to its end: `yield from`, written out, since the first step is taken."""
-    while True:
-        try:
-            sent = yield waiting_on
-        except BaseException as thrown:  # noqa: BLE001 - a cancellation thrown in by the Task goes on to coro
-            step: Callable[[], Any] = functools.partial(coro.throw, thrown)
-        else:
-            step = functools.partial(coro.send, sent)
-        try:
-            waiting_on = step()
-        except StopIteration as finished:
-            return finished.value
 
 
 class Slots:
@@ -4555,15 +4563,121 @@ class ChannelRates:
         return sum(count for second, count in self._seconds[channel] if second >= int(now) - 2) / 2
 
 
+@dataclass(eq=False, slots=True)
+class Flight:
+    """A claim being sent: its attempts running as tasks, how many of its messages have no
+    outcome yet, and a future that completes once every outcome is committed."""
+
+    token: int
+    campaigns: tuple[int, ...]
+    unsettled: int
+    committed: asyncio.Future
+    tasks: set[asyncio.Task] = field(default_factory=set)
+    failure: BaseException | None = None  # a group holding some of its outcomes failed to commit
+
+
+class Recorder:
+    """Commits outcomes in small groups as attempts end, never held to the end of a batch.
+
+    A group is committed GROUP_WINDOW seconds after its first outcome, or at once
+    when `most` are ready (half the attempt slots: a wave of answers) or nothing
+    claimed is left without an outcome (a provider that answers at once: a
+    claim's outcomes go in one commit). With
+    `at_batch_end` (the benchmark's comparison) only a claim's last outcome
+    commits. Groups commit one after another, in order; `commit` stores one.
+    """
+
+    def __init__(self, commit: Callable[[list[Attempt], list[int]], Awaitable[None]],
+                 clock: Clock, on_crash: CrashHandler, most: int, at_batch_end: bool = False):
+        self._commit = commit
+        self._most = max(1, min(GROUP_MOST, most))
+        self._clock = clock
+        self._at_batch_end = at_batch_end
+        self._ready: list[Attempt] = []
+        self._flights: set[Flight] = set()      # flights with outcomes in the group
+        self._finished: list[Flight] = []       # flights whose last outcome is in the group
+        self.unsettled = 0                      # claimed messages without an outcome yet
+        self._due = asyncio.Event()
+        self._idle = asyncio.Event()            # nothing ready, nothing being committed
+        self._idle.set()
+        self._timer: Any = None
+        self._task = spawn(self._run(), "dispatcher-recorder", on_crash)
+
+    def add(self, flight: Flight, attempt: Attempt) -> None:
+        """An attempt's outcome (or a message released unattempted), to commit soon."""
+        self._idle.clear()
+        self._ready.append(attempt)
+        self._flights.add(flight)
+        flight.unsettled -= 1
+        self.unsettled -= 1
+        if not flight.unsettled:
+            self._finished.append(flight)
+        if self._at_batch_end:
+            if not flight.unsettled:
+                self._due.set()
+        elif len(self._ready) >= self._most or not self.unsettled:
+            self._due.set()
+        elif self._timer is None:
+            self._timer = self._clock.call_at(self._clock.now() + GROUP_WINDOW, self._due.set)
+
+    async def _run(self) -> None:
+        while True:
+            await self._due.wait()
+            self._due.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._ready or self._finished:
+                await self._flush()
+            if not self._ready:
+                self._idle.set()
+
+    async def settled(self) -> None:
+        """For tests: wait until what is ready has been committed (a group waiting for its
+        window waits for the clock)."""
+        await self._idle.wait()
+
+    async def _flush(self) -> None:
+        group, flights, finished = self._ready, self._flights, self._finished
+        self._ready, self._flights, self._finished = [], set(), []
+        try:
+            await self._commit(group, [f.token for f in finished if f.failure is None])
+        except Exception as exc:  # noqa: BLE001 - the flights' jobs come back after their lease
+            for flight in flights:
+                flight.failure = flight.failure or exc
+        for flight in finished:
+            if flight.committed.done():  # its batch was cancelled
+                continue
+            if flight.failure is None:
+                flight.committed.set_result(None)
+            else:
+                flight.committed.set_exception(flight.failure)
+
+    async def close(self) -> None:
+        """Commit what is ready, then stop."""
+        if self._ready or self._finished:
+            await self._flush()
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
 class Dispatcher:
     """Turns queued jobs into sent (or failed) messages, and paces rate-limited channels.
 
     The intake takes jobs while the messages in progress stay within a budget
-    (all attempt slots busy and a job ready behind them). A job's messages are
-    claimed with a lease of `claim_timeout` seconds and must be attempted within
-    half of it; what is not started by then is released unattempted, so a claim
-    never lapses while its owner lives. A message of a campaign paused or
-    cancelled after its claim is released too, never attempted.
+    (all attempt slots busy and a job ready behind them). A job is claimed a
+    part at a time, sized to what can start soon (about `concurrency`
+    messages, or what the provider answers in GROUP_WINDOW when that is more),
+    and one claim at a time waits for attempt slots: the messages a campaign
+    counts as `sending` are those really in flight, one claim waiting, and
+    outcomes not yet committed. Each attempt is a task of its own (so the
+    provider's time-out cancels it alone) unless the provider answers without
+    waiting; its outcome goes to the Recorder, which commits outcomes in small
+    groups. A claim's lease is `claim_timeout` seconds and its messages must
+    start within half of it; what has not started by then is released
+    unattempted, so a claim never lapses while its owner lives. A message of a
+    campaign paused or cancelled after its claim is released too, never
+    attempted.
 
     Rate-limited campaigns and channels (configured, or throttled by the
     provider) bypass the job queue: the pacer claims their messages straight
@@ -4579,6 +4693,7 @@ class Dispatcher:
         self._queue = queue
         self._campaigns = campaigns
         self._sender = sender
+        self._inline = getattr(sender, "answers_at_once", False)  # no task needed per attempt
         self._policy = policy
         self._clock = clock
         self._on_crash = on_crash
@@ -4590,14 +4705,20 @@ class Dispatcher:
         self._in_progress = 0                                # messages of jobs taken, not recorded
         self._room = asyncio.Event()                         # set while in_progress < budget
         self._room.set()
+        self._claiming = asyncio.Lock()                      # held by the claim waiting for slots
         self._rates = ChannelRates()
         self._batches: set[asyncio.Task] = set()
-        self._flying: Counter[int] = Counter()               # campaign -> batches sending it
+        self._flights: set[Flight] = set()                   # claims with attempts to start or end
+        self._flying: Counter[int] = Counter()               # campaign -> claims sending it
         self._loops: list[asyncio.Task] = []
+        self._recorder: Recorder | None = None
         self._closing = False                                # stop(): start nothing new
         self._aborted = asyncio.get_running_loop().create_future()  # stop() ran out of time
 
     def start(self) -> None:
+        self._recorder = Recorder(self._record, self._clock, self._on_crash,
+                                  self._config.concurrency // 2,
+                                  at_batch_end=not self._config.group_commits)
         self._loops = [spawn(self._take_jobs(), "dispatcher-intake", self._on_crash),
                        spawn(self._pace(), "dispatcher-pacer", self._on_crash)]
         if not self._store.db.exclusive:  # other processes may pause what this one sends
@@ -4650,26 +4771,61 @@ class Dispatcher:
             log.warning("a job stays unacknowledged (%r); the queue will deliver it again", exc)
 
     async def process(self, ids: Sequence[int]) -> None:
-        """Claim, render, send and record one job's messages."""
-        now, claimed = self._clock.now(), self._campaigns.stamp()
-        token = secrets.randbits(62)
-        claim = await self._store.claim(ids, now, token, now + self._lease)
-        await self._campaigns.publish_by_due(claim.deferred)
-        await self._send_claimed(claim, token, claimed, paced=False)
+        """Claim, render, send and record one job's messages, a claim at a time."""
+        flights, start = [], 0
+        try:
+            while start < len(ids) and not self._closing:
+                async with self._claiming:  # one claim at a time waits for slots
+                    part = ids[start:start + self._claim_size()]
+                    start += len(part)
+                    now, claimed = self._clock.now(), self._campaigns.stamp()
+                    token = secrets.randbits(62)
+                    claim = await self._store.claim(part, now, token, now + self._lease)
+                    await self._campaigns.publish_by_due(claim.deferred)
+                    if (flight := await self._send_claimed(claim, token, claimed)) is not None:
+                        flights.append(flight)
+        finally:
+            await self._committed(flights)
 
-    async def _send_claimed(self, claim: Claim, token: int, claimed: int, paced: bool) -> None:
-        """Send what a claim took (`claimed`: its stamp, taken before it claimed)."""
+    def _claim_size(self) -> int:
+        """What can start soon: the slots, or what the provider answers in GROUP_WINDOW."""
+        now = self._clock.now()
+        answered = sum(self._rates.rate(channel, now) for channel in CHANNELS) * GROUP_WINDOW
+        return min(self._config.job_size, max(self._config.concurrency, int(answered)))
+
+    @staticmethod
+    async def _committed(flights: Sequence[Flight]) -> None:
+        """Wait until the flights' outcomes are committed; the first failure, if any."""
+        if flights:
+            failures = await asyncio.gather(*(f.committed for f in flights), return_exceptions=True)
+            for failure in failures:
+                if isinstance(failure, BaseException):
+                    raise failure
+
+    async def _send_claimed(self, claim: Claim, token: int, claimed: int,
+                            paced: bool = False) -> Flight | None:
+        """Start sending what a claim took (`claimed`: its stamp, taken before it claimed);
+        return once each of its messages has started or been released."""
         self._metrics.count_suppressed(claim.suppressed)
         if not claim.rows:
-            return
-        self._flying.update(claim.campaigns.keys())
-        try:
-            attempts = await self._prepare(claim)
-            await self._attempt_all(attempts, claimed)
-            await asyncio.shield(self._record(attempts, token, paced))
-        finally:
-            self._flying.subtract(claim.campaigns.keys())
-            self._flying = +self._flying  # campaigns with none in flight drop out
+            return None
+        now = self._clock.now()
+        attempts = await self._prepare(claim, token, paced)
+        flight = Flight(token, tuple(claim.campaigns), len(attempts),
+                        asyncio.get_running_loop().create_future())
+        self._flights.add(flight)
+        self._flying.update(flight.campaigns)
+        self._recorder.unsettled += len(attempts)
+        deadline = self._clock.call_at(now + self._lease / 2, functools.partial(self._expire, flight))
+        flight.committed.add_done_callback(lambda _: self._landed(flight, deadline))
+        await self._start_all(attempts, flight, claimed, now + self._lease / 2)
+        return flight
+
+    def _landed(self, flight: Flight, deadline: Any) -> None:
+        deadline.cancel()
+        self._flights.discard(flight)
+        self._flying.subtract(flight.campaigns)
+        self._flying = +self._flying  # campaigns with none in flight drop out
 
     # -- the pacer ----------------------------------------------------------
 
@@ -4711,11 +4867,16 @@ class Dispatcher:
             with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
                 await self._campaigns.publish_pending()
         if paced.claim.rows:
-            self._start_batch(self._send_claimed(paced.claim, token, claimed, paced=True),
-                              len(paced.claim.rows))
+            self._start_batch(self._send_paced(paced.claim, token, claimed), len(paced.claim.rows))
         return math.inf if paced.next_look is None else paced.next_look
 
-    async def _prepare(self, claim: Claim) -> list[Attempt]:
+    async def _send_paced(self, claim: Claim, token: int, claimed: int) -> None:
+        flight = await self._send_claimed(claim, token, claimed, paced=True)
+        await self._committed([flight] if flight else [])
+
+    # -- attempts -----------------------------------------------------------
+
+    async def _prepare(self, claim: Claim, token: int, paced: bool) -> list[Attempt]:
         """Render each claimed message; a template that no longer parses fails its message.
         A slice at a time: requests wait no longer for a batch than for a few messages."""
         templates: dict[int, tuple | TemplateError] = {}
@@ -4730,7 +4891,7 @@ class Dispatcher:
                 await asyncio.sleep(0)
             channel = claim.campaigns[message.campaign_id][0]
             attempt = Attempt(message.id, message.campaign_id, channel, message.phone, "",
-                              message.retry_count)
+                              message.retry_count, token=token, paced=paced)
             template = templates[message.campaign_id]
             if isinstance(template, TemplateError):
                 attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
@@ -4739,37 +4900,59 @@ class Dispatcher:
             attempts.append(attempt)
         return attempts
 
-    async def _attempt_all(self, attempts: list[Attempt], claimed: int) -> None:
-        """Send a batch, at most `concurrency` at once, within half the claim's lease; started
+    async def _start_all(self, attempts: list[Attempt], flight: Flight, claimed: int,
+                         deadline: float) -> None:
+        """Start a claim's attempts in order, each as a slot frees up, until `deadline`;
         a slice at a time (with no provider latency an attempt is over as it starts)."""
         self._rates.started(attempts, self._clock.now())
-        waiting: dict[asyncio.Task, Attempt] = {}
-        for n, attempt in enumerate(attempt for attempt in attempts if not attempt.result):
+        for n, attempt in enumerate(attempts):
             if n and not n % SLICE:
                 await asyncio.sleep(0)
-            if (task := start_eagerly(self._attempt(attempt, claimed))) is not None:
-                waiting[task] = attempt
-        if not waiting:
-            return
-        everything = asyncio.gather(*waiting, return_exceptions=True)
-        await asyncio.wait((everything, self._aborted), timeout=self._lease / 2,
-                           return_when=asyncio.FIRST_COMPLETED)
-        if not everything.done():
-            for task in waiting:
-                task.cancel()
-            await asyncio.wait(waiting)
-        for task, attempt in waiting.items():
-            if task.cancelled():
-                self._cut_short(attempt)
+            if attempt.result is None:
+                if not self._slots.try_take() and not await self._slot_before(deadline):
+                    attempt.result = Result.RELEASED
+                elif self._closing or self._campaigns.stops(attempt.campaign_id, claimed):
+                    self._slots.give()
+                    attempt.result = Result.RELEASED
+                elif self._inline:
+                    await self._attempt(attempt)
+                    self._slots.give()
+                else:
+                    task = asyncio.create_task(self._attempt(attempt))
+                    flight.tasks.add(task)
+                    task.add_done_callback(functools.partial(self._attempt_ended, flight, attempt))
+                    continue
+            self._recorder.add(flight, attempt)
 
-    async def _attempt(self, attempt: Attempt, claimed: int) -> None:
-        if not self._slots.try_take():
-            await self._slots.take()
+    async def _slot_before(self, deadline: float) -> bool:
+        """Wait for an attempt slot until `deadline` (or shutdown); whether one was had."""
+        took = asyncio.ensure_future(self._slots.take())
+        expired = asyncio.get_running_loop().create_future()
+        timer = self._clock.call_at(deadline, lambda: expired.done() or expired.set_result(None))
         try:
-            if self._closing or self._campaigns.stops(attempt.campaign_id, claimed):
-                attempt.result = Result.RELEASED
-                return
-            attempt.started = True
+            await asyncio.wait((took, expired, self._aborted), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not took.done():
+                took.cancel()
+                await asyncio.gather(took, return_exceptions=True)
+        return took.done() and not took.cancelled() and took.exception() is None
+
+    def _attempt_ended(self, flight: Flight, attempt: Attempt, task: asyncio.Task) -> None:
+        flight.tasks.discard(task)
+        if attempt.result is None:  # cancelled: at the claim's deadline, or by shutdown
+            self._cut_short(attempt)
+        self._slots.give()
+        self._recorder.add(flight, attempt)
+
+    def _expire(self, flight: Flight) -> None:
+        """Half the claim's lease is over: attempts still running end as time-outs."""
+        for task in list(flight.tasks):
+            task.cancel()
+
+    async def _attempt(self, attempt: Attempt) -> None:
+        attempt.started = True
+        try:
             with self._metrics.provider_latency.labels(attempt.channel).time():
                 attempt.provider_id = await self._sender(Outgoing(
                     str(attempt.message_id), attempt.channel, attempt.phone, attempt.text))
@@ -4784,11 +4967,9 @@ class Dispatcher:
         except Exception as exc:
             log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
-        finally:
-            self._slots.give()
 
     def _cut_short(self, attempt: Attempt) -> None:
-        """An attempt cancelled by the deadline or by shutdown.
+        """An attempt cancelled by the claim's deadline or by shutdown.
 
         Our own shutdown uses up no retry: the message is released, to be
         attempted again (with the same reference) after the restart.
@@ -4807,23 +4988,21 @@ class Dispatcher:
             attempt.result, attempt.retry_count = Result.RETRY, attempt.retry_count + 1
             attempt.next_attempt_at = self._clock.now() + delay
 
-    async def _record(self, attempts: list[Attempt], token: int, paced: bool) -> None:
-        """Store the outcomes; slow down channels the provider throttled; then publish the
-        retries and any released messages (the pacer finds paced ones by itself)."""
+    async def _record(self, attempts: list[Attempt], finished: list[int]) -> None:
+        """Store a group's outcomes; slow down channels the provider throttled; then publish
+        the retries and any released messages (the pacer finds paced ones by itself)."""
         now = self._clock.now()
-        finished = await self._store.record(attempts, now, token)
+        done = await self._store.record(attempts, now, finished)
         self._metrics.count_outcomes(attempts)
-        for campaign_id, _ in finished:
+        for campaign_id, _ in done:
             await self._campaigns.log_finished(campaign_id)
         await self._slow_down_throttled(attempts, now)
-        if paced:
-            return
-        retries = sorted(((a.message_id, a.next_attempt_at) for a in attempts
-                          if a.result in (Result.RETRY, Result.THROTTLED)), key=lambda r: r[1])
+        retries = sorted(((a.message_id, a.next_attempt_at) for a in attempts if not a.paced
+                          and a.result in (Result.RETRY, Result.THROTTLED)), key=lambda r: r[1])
         await self._campaigns.publish_by_due(retries)
         # Released messages go back to the queue even when their campaign is halted: a claim
         # skips them while it is, and a resume that came first has published them already.
-        released = [a.message_id for a in attempts if a.result is Result.RELEASED]
+        released = [a.message_id for a in attempts if a.result is Result.RELEASED and not a.paced]
         if released and not self._closing:
             await self._campaigns.enqueue(released, RELEASE_DELAY)
 
@@ -4868,16 +5047,23 @@ class Dispatcher:
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        if not self._batches:
-            return
-        _, running = await asyncio.wait(self._batches, timeout=timeout)
-        if running:
-            log.warning("shutdown: %d batches still sending after %.1f s; interrupting them",
-                        len(running), timeout)
-            self._aborted.set_result(None)
-            _, stuck = await asyncio.wait(running, timeout=BOOKKEEPING_TIMEOUT)
-            for batch in stuck:
-                batch.cancel()
+        if self._batches:
+            _, running = await asyncio.wait(self._batches, timeout=timeout)
+            if running:
+                log.warning("shutdown: %d batches still sending after %.1f s; interrupting them",
+                            len(running), timeout)
+                self._aborted.set_result(None)
+                for flight in self._flights:
+                    self._expire(flight)
+                _, stuck = await asyncio.wait(running, timeout=BOOKKEEPING_TIMEOUT)
+                for batch in stuck:
+                    batch.cancel()
+        if self._recorder is not None:
+            await self._recorder.close()
+
+    async def recorded(self) -> None:
+        """For tests: wait until the outcomes ready to commit are committed."""
+        await self._recorder.settled()
 
     async def drain(self) -> None:
         """For tests: wait until no job is ready and no batch is in progress (delayed jobs wait)."""
@@ -5932,7 +6118,11 @@ async def receive_inbound(request: web.Request) -> web.Response:
     message = json_object(parse_json(body), "request body", ("from", "text", "timestamp"))
     phone = phone_value(message.get("from"), "from")
     action = keyword_action(text_value(message.get("text"), "text", max_length=1600, min_length=0))
-    if action != "none" and not await request.app[STORE].opt_by_phone(
+    if action != "none" and await is_replay(request):
+        log.warning("inbound: a replay of webhook-id %r was not acted on",
+                    request.headers["webhook-id"][:100])
+        action = "none"
+    elif action != "none" and not await request.app[STORE].opt_by_phone(
             phone, action == "opted_out", request.app[CLOCK].now()):
         action = "none"  # no customer has that number
     return json_response({"action": action})
@@ -6011,6 +6201,14 @@ async def signed_body(request: web.Request, what: str) -> bytes:
                                     request.app[CLOCK].now()):
         raise ApiError(401, "UNAUTHORIZED", f"The signature does not hold: {problem}")
     return body
+
+
+async def is_replay(request: web.Request) -> bool:
+    """Whether a signed request's webhook-id was seen within the signature's window: a
+    captured request sent again (a START that would undo a later STOP) is not acted on."""
+    window = 2 * SIGNATURE_TOLERANCE  # a timestamp may be that far either side of now
+    return not await request.app[STORE].first_sighting(
+        request.headers["webhook-id"], request.app[CLOCK].now(), window)
 
 
 async def receive_receipts(request: web.Request) -> web.Response:

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import yarl
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -5505,6 +5506,40 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
 #                  [data-testid=csv-counts]  #csv-errors  [data-testid=csv-error-line]
 #   toasts         #toasts (aria-live)  [data-testid=toast]
+
+class TestDashboardFiles:
+    """The page and its files as the service serves them from static/ beside it (no browser)."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_they_need_no_key_and_carry_the_page_headers(self, make_harness):
+        h = await make_harness(api_key="k")
+        for path, name, content_type in (("/", "index.html", "text/html"),
+                                         ("/static/app.js", "app.js", "text/javascript"),
+                                         ("/static/app.css", "app.css", "text/css")):
+            response = await h.client.get(path)
+            assert (response.status, response.content_type, response.charset) == (200, content_type, "utf-8")
+            assert await response.read() == (sl.STATIC_DIR / name).read_bytes()
+            csp = response.headers["Content-Security-Policy"]
+            assert "script-src 'self';" in csp and "default-src 'none'" in csp and "connect-src 'self'" in csp
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Cache-Control"] == "no-cache"
+            unchanged = await h.client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+            assert unchanged.status == 304
+        page = (sl.STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        assert '<script src="/static/app.js"></script>' in page and 'href="/static/app.css"' in page
+        assert "<style" not in page and "<script>" not in page  # nothing inline: the policy allows none
+        assert (await h.client.get("/campaigns")).status == 401
+
+    async def test_nothing_else_is_served(self, h):
+        for path in ("/static/index.html", "/static/nothing.js", "/static/.hidden.js", "/static/",
+                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py", "/static/..%2Fsmsleopard.py",
+                     "/static/..%2F..%2Fetc%2Fpasswd.js", "/static/app.js/x", "/static/app.js%00.css",
+                     "/smsleopard.py", "/app.js"):
+            response = await h.client.get(yarl.URL(path, encoded=True))
+            assert response.status == 404, path
+            assert_documented_error(404, await response.json())
+
 
 needs_browser = pytest.mark.skipif(not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
                                    reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "

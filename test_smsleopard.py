@@ -52,6 +52,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import smsleopard as sl
 from smsleopard import Config
+from tools import bench, mock_provider
 
 SEED_SQL = Path(Config().seed_path).read_text(encoding="utf-8")
 
@@ -1126,7 +1127,7 @@ class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
     async def provider(self, aiohttp_client, **settings):
-        mock = sl.MockProvider(sl.MockProviderConfig(**settings), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings), random.Random(3))
         return mock, await aiohttp_client(mock.app())
 
     async def test_reference_is_an_idempotency_key(self, aiohttp_client):
@@ -1476,7 +1477,7 @@ class TestThrottlingAndRateLimits:
         assert (await h.campaign(campaign_id))["stats"] == stats(total=40, sent=40)
 
     async def test_through_the_mock_provider_over_http(self, make_harness, aiohttp_server):
-        mock = sl.MockProvider(sl.MockProviderConfig(), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(), random.Random(3))
         server = await aiohttp_server(mock.app())
         h = await make_harness(provider_url=str(server.make_url("/messages")), real_provider=True)
         ids = await h.add_customers(50)
@@ -2828,7 +2829,7 @@ class TestReceipts:
 
     async def test_the_mock_provider_races_its_receipts_against_our_records(self, make_harness, clock, aiohttp_server,
                                                                             unused_tcp_port):
-        mock = sl.MockProvider(sl.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
                                random.Random(4), clock)
         provider = await aiohttp_server(mock.app())
         h = await make_harness(provider_url=str(provider.make_url("/messages")), real_provider=True,
@@ -6080,7 +6081,7 @@ class TestBenchmark:
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
 
     def test_the_table_names_the_ratio(self):
-        figures = [sl.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
-                   sl.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
-        table = sl.format_figures(figures)
+        figures = [bench.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
+                   bench.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
+        table = bench.format_figures(figures)
         assert "end-to-end dispatch / raw sqlite3 reference = 0.60" in table and "met" in table

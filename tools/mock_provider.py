@@ -193,16 +193,19 @@ class MockProvider:
 def mock_provider_main(argv: Sequence[str]) -> int:
     """`python smsleopard.py mock-provider [options]`: serve until SIGINT or SIGTERM."""
     parser = _ArgumentParser(prog="smsleopard.py mock-provider",
-                             description="A mock SMS/WhatsApp provider for demos, benchmarks and tests.")
+                             description="A mock SMS/WhatsApp provider for demos, benchmarks "
+                                         "and tests.")
     for setting in dataclasses.fields(MockProviderConfig):
-        parser.add_argument(_flag(setting.name), type=type(setting.default), default=setting.default,
-                            help=f"default {setting.default!r}")
+        parser.add_argument(_flag(setting.name), type=type(setting.default),
+                            default=setting.default, help=f"default {setting.default!r}")
     config = MockProviderConfig(**vars(parser.parse_args(list(argv))))
     problems = [name for name, ok in (
         ("--port", 0 <= config.port <= 65535), ("--failure-rate", 0 <= config.failure_rate <= 1),
-        ("--delivery-rate", 0 <= config.delivery_rate <= 1), ("--latency-ms", config.latency_ms >= 0),
-        ("--max-rps", config.max_rps >= 0), ("--receipt-delay-ms", config.receipt_delay_ms >= 0),
-        ("--receipt-secret", not config.receipt_secret or secret_problem(config.receipt_secret) is None),
+        ("--delivery-rate", 0 <= config.delivery_rate <= 1),
+        ("--latency-ms", config.latency_ms >= 0), ("--max-rps", config.max_rps >= 0),
+        ("--receipt-delay-ms", config.receipt_delay_ms >= 0),
+        ("--receipt-secret",
+         not config.receipt_secret or secret_problem(config.receipt_secret) is None),
     ) if not ok]
     if problems:
         raise ConfigError(f"{problems[0]} is out of range")

@@ -653,7 +653,7 @@ MAX_CSV_ROWS = 100_000        # customers in one CSV import
 MAX_LISTED_ERRORS = 100       # problems listed one by one in an error answer
 MAX_TEXT = 200                # characters in a name, a customer field, a segment value
 MAX_TEMPLATE = 2000
-ERROR_TEXT_LIMIT = 300        # characters of a provider's (or a receiver's) answer kept
+ERROR_TEXT_LIMIT = 300        # characters of a provider's (or receiver's) answer kept as an error
 MAX_RECEIPTS = 1000           # receipts in one POST /providers/receipts
 PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")  # E.164: '+' and 8 to 15 digits
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
@@ -679,7 +679,7 @@ class SendResult:
     status: str
     new_ids: Sequence[int] = ()   # the messages this send created
     publish_all: bool = False     # it started a campaign that had recipients waiting
-    paced: bool = False           # the campaign or its channel has a rate limit: paced sends
+    paced: bool = False           # a campaign or channel rate limit: the pacer sends it
     channel: str = ""             # the campaign's
 
     def as_json(self) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import yarl
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,6 +52,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import smsleopard as sl
 from smsleopard import Config
+from tools import bench, mock_provider
 
 SEED_SQL = Path(Config().seed_path).read_text(encoding="utf-8")
 
@@ -1087,7 +1089,7 @@ class TestHttpSender:
         (slow_answer, sl.TransientSendError, "provider timeout (0.2 s)"),
     ])
     async def test_answers_map_to_outcomes(self, stub_provider, answer, error, words):
-        stub, send = await stub_provider(answer)
+        _stub, send = await stub_provider(answer)
         with pytest.raises(error) as raised:
             await send(outgoing())
         assert str(raised.value).startswith(words)
@@ -1097,7 +1099,7 @@ class TestHttpSender:
                                                  ({"Retry-After": "soon"}, 1.0),
                                                  ({"Retry-After": "999999999"}, 3600.0)])
     async def test_429_is_throttled_with_retry_after(self, stub_provider, header, seconds):
-        stub, send = await stub_provider((429, '{"error": "slow down"}', header))
+        _stub, send = await stub_provider((429, '{"error": "slow down"}', header))
         with pytest.raises(sl.ThrottledError) as raised:
             await send(outgoing())
         assert raised.value.retry_after == seconds
@@ -1108,7 +1110,7 @@ class TestHttpSender:
         assert sl.parse_retry_after("Fri, 15 Jan 2027 07:00:00 GMT", T0) == 0.0
 
     async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
-        stub, send = await stub_provider()
+        _stub, send = await stub_provider()
         send._url = f"http://127.0.0.1:{unused_tcp_port}/messages"
         with pytest.raises(sl.TransientSendError, match="provider unreachable"):
             await send(outgoing())
@@ -1137,11 +1139,11 @@ class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
     async def provider(self, aiohttp_client, **settings):
-        mock = sl.MockProvider(sl.MockProviderConfig(**settings), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings), random.Random(3))
         return mock, await aiohttp_client(mock.app())
 
     async def test_reference_is_an_idempotency_key(self, aiohttp_client):
-        mock, client = await self.provider(aiohttp_client)
+        _mock, client = await self.provider(aiohttp_client)
         body = {"reference": "7", "channel": "sms", "to": "+254712000001", "text": "Hi"}
         first = await (await client.post("/messages", json=body)).json()
         again = await client.post("/messages", json=body)
@@ -1643,7 +1645,7 @@ class TestThrottlingAndRateLimits:
         assert (await h.campaign(campaign_id))["stats"] == stats(total=40, sent=40)
 
     async def test_through_the_mock_provider_over_http(self, make_harness, aiohttp_server):
-        mock = sl.MockProvider(sl.MockProviderConfig(), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(), random.Random(3))
         server = await aiohttp_server(mock.app())
         h = await make_harness(provider_url=str(server.make_url("/messages")), real_provider=True)
         ids = await h.add_customers(50)
@@ -1695,7 +1697,7 @@ class TestDispatchHelpers:
             slots.give()
 
         tasks = [asyncio.create_task(holder(n)) for n in "abcde"]
-        while len(admitted) < 2:
+        while len(admitted) < 2:  # noqa: ASYNC110 (the holders run at the next turns of the loop)
             await asyncio.sleep(0)
         assert admitted == ["a", "b"] and not slots.try_take()
         gate.set()
@@ -2615,7 +2617,7 @@ class TestCancel:
         assert h.sender.calls == 2
         campaign = await h.campaign(campaign_id)
         assert (campaign["status"], campaign["stats"]) == ("cancelled", stats(total=6, sent=1, cancelled=5))
-        assert await listed_counts(h, campaign_id) == {**{s: 0 for s in sl.MessageStatus}, "sent": 1,
+        assert await listed_counts(h, campaign_id) == {**dict.fromkeys(sl.MessageStatus, 0), "sent": 1,
                                                        "cancelled": 5}
 
     async def test_a_scheduled_campaign_can_be_called_off(self, h):
@@ -2831,7 +2833,7 @@ class TestStatsAndProgress:
         await act(h, second, "cancel")
         h.sender.gate.set()
         await h.settle()
-        assert await listed_counts(h, second) == {**{s: 0 for s in sl.MessageStatus}, "sent": 2,
+        assert await listed_counts(h, second) == {**dict.fromkeys(sl.MessageStatus, 0), "sent": 2,
                                                   "cancelled": 4}
         assert (await h.campaign(second))["stats"] == stats(total=6, sent=2, cancelled=4)
 
@@ -2900,7 +2902,7 @@ def signed(body, secret=RECEIPT_SECRET, at=T0, message_id=None):
     from standardwebhooks import Webhook
 
     message_id = message_id or f"msg_{next(REQUEST_IDS)}"
-    signature = Webhook(secret).sign(message_id, datetime.datetime.fromtimestamp(at, datetime.timezone.utc),
+    signature = Webhook(secret).sign(message_id, datetime.datetime.fromtimestamp(at, datetime.UTC),
                                      body.decode())
     return {"webhook-id": message_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature,
             "Content-Type": "application/json"}
@@ -2962,7 +2964,7 @@ class TestReceipts:
 
     async def test_the_mock_provider_races_its_receipts_against_our_records(self, make_harness, clock, aiohttp_server,
                                                                             unused_tcp_port):
-        mock = sl.MockProvider(sl.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
                                random.Random(4), clock)
         provider = await aiohttp_server(mock.app())
         h = await make_harness(provider_url=str(provider.make_url("/messages")), real_provider=True,
@@ -3100,7 +3102,7 @@ class TestWebhooks:
         ids = await h.add_customers(1)
         await h.launch(ids)
         await self.deliver(h)
-        for hours in itertools.count(1):
+        for hours in itertools.count(1):  # noqa: B007 (read after the loop)
             h.clock.advance(3600)
             await self.deliver(h)
             if (dead := await h.get("/webhooks/deliveries?status=dead"))["data"]:
@@ -3582,7 +3584,10 @@ class TestErasure:
         second = await h.launch([customer])
         await h.settle()
         secrets = [b"+15550009876", b"Zebulon", b"Quixotic", "+15550009876".encode("utf-16-le")]
-        files = lambda: b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("erase.db"))
+
+        def files():
+            return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("erase.db"))
+
         assert all(secret in files() for secret in secrets[:3])
         await h.request("DELETE", f"/customers/{customer}", expect=204)
         assert (await h.campaign(campaign_id))["stats"] == stats(total=3, sent=3)
@@ -3715,7 +3720,7 @@ class TestMetrics:
 
 
 class TestCors:
-    PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+    PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",  # noqa: RUF012
                  "Access-Control-Request-Headers": "authorization, content-type"}
 
     @pytest.mark.asyncio
@@ -3831,7 +3836,7 @@ class TestErrors:
         assert_error(await response.json(), "METHOD_NOT_ALLOWED")
         await h.post("/campaigns", {"name": "n", "channel": "sms", "base_template": "x"},
                      headers={"Idempotency-Key": "k"}, expect=201)
-        status, payload = await h.request("PATCH", "/campaigns", {}, headers={"Idempotency-Key": "k"})
+        status, _payload = await h.request("PATCH", "/campaigns", {}, headers={"Idempotency-Key": "k"})
         assert status == 405  # a key is no business of a route that does not exist
 
     @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]", b"NaN", b"Infinity",
@@ -3850,7 +3855,7 @@ class TestErrors:
         (b'{"customer_id": 1, "override_template": 1e400}', "override_template must be a string"),
     ])
     async def test_numbers_too_large_for_any_field_are_validation_errors(self, h, raw, words):
-        customer, = await h.add_customers(1)
+        _customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign()
         payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw, expect=400)
         assert_error(payload, "VALIDATION_ERROR")
@@ -4027,7 +4032,7 @@ class TestMalformedRequests:
         assert all(r.exc_info is None for r in caplog.records)
 
     async def test_a_client_that_goes_away_mid_body_is_not_an_error(self, h, caplog):
-        reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
         writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
         await writer.drain()
         writer.close()
@@ -4794,8 +4799,8 @@ class TestReadme:
         rows = [line for line in text.splitlines() if line.startswith("| ")]
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
-                assert any(row.startswith(f"| `{sl._flag(setting.name)}`") or
-                           row.startswith(f"| `--no-{setting.name}`") for row in rows), setting.name
+                assert any(row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
+                           for row in rows), setting.name
         for route in sl.ROUTES:
             parent, _, last = route.path.rpartition("/")
             assert any(f"`{route.method} {route.path}" in row or
@@ -4942,7 +4947,7 @@ async def rabbit(aiohttp_client, sender):
         await sl.delete_rabbit_queues(AMQP_URL, harness.app[sl.CONFIG].queue_name)
 
 
-async def until(predicate, what, timeout=30.0):
+async def until(predicate, what, timeout=30.0):  # noqa: ASYNC109 (a deadline to poll to)
     """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to wait on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -5363,7 +5368,7 @@ class TestPostgresQueue:
 
 
 class TestPostgresLocks:
-    pytestmark = [needs_postgres, pytest.mark.asyncio]
+    pytestmark = [needs_postgres, pytest.mark.asyncio]  # noqa: RUF012 (pytest reads it)
 
     async def test_processes_starting_together_make_the_schema_once(self, fresh_postgres):
         stores = await asyncio.gather(sl.Store.open(fresh_postgres), sl.Store.open(fresh_postgres))
@@ -5668,6 +5673,40 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
 #                  [data-testid=csv-counts]  #csv-errors  [data-testid=csv-error-line]
 #   toasts         #toasts (aria-live)  [data-testid=toast]
+
+class TestDashboardFiles:
+    """The page and its files as the service serves them from static/ beside it (no browser)."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_they_need_no_key_and_carry_the_page_headers(self, make_harness):
+        h = await make_harness(api_key="k")
+        for path, name, content_type in (("/", "index.html", "text/html"),
+                                         ("/static/app.js", "app.js", "text/javascript"),
+                                         ("/static/app.css", "app.css", "text/css")):
+            response = await h.client.get(path)
+            assert (response.status, response.content_type, response.charset) == (200, content_type, "utf-8")
+            assert await response.read() == (sl.STATIC_DIR / name).read_bytes()
+            csp = response.headers["Content-Security-Policy"]
+            assert "script-src 'self';" in csp and "default-src 'none'" in csp and "connect-src 'self'" in csp
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Cache-Control"] == "no-cache"
+            unchanged = await h.client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+            assert unchanged.status == 304
+        page = (sl.STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        assert '<script src="/static/app.js"></script>' in page and 'href="/static/app.css"' in page
+        assert "<style" not in page and "<script>" not in page  # nothing inline: the policy allows none
+        assert (await h.client.get("/campaigns")).status == 401
+
+    async def test_nothing_else_is_served(self, h):
+        for path in ("/static/index.html", "/static/nothing.js", "/static/.hidden.js", "/static/",
+                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py", "/static/..%2Fsmsleopard.py",
+                     "/static/..%2F..%2Fetc%2Fpasswd.js", "/static/app.js/x", "/static/app.js%00.css",
+                     "/smsleopard.py", "/app.js"):
+            response = await h.client.get(yarl.URL(path, encoded=True))
+            assert response.status == 404, path
+            assert_documented_error(404, await response.json())
+
 
 needs_browser = pytest.mark.skipif(not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
                                    reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
@@ -6143,10 +6182,8 @@ def test_cancel_asks_first(page_service, browser):
 def test_no_request_to_another_host_and_no_console_errors(page_service, browser):
     (person,) = page_customers(page_service, {"first_name": "Imani"})
     created = page_campaign(page_service)
-    try:
+    with contextlib.suppress(WebDriverException):
         browser.get_log("browser")  # empty the log of earlier tests
-    except WebDriverException:
-        pass
     open_page(browser, page_service, "/campaigns")
     page_element(browser, f"[data-testid=campaign-row-{created['id']}] a").click()
     page_element(browser, "#send-mode-ids").click()
@@ -6208,7 +6245,7 @@ class TestBenchmark:
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
 
     def test_the_table_names_the_ratio(self):
-        figures = [sl.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
-                   sl.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
-        table = sl.format_figures(figures)
+        figures = [bench.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
+                   bench.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]
+        table = bench.format_figures(figures)
         assert "end-to-end dispatch / raw sqlite3 reference = 0.60" in table and "met" in table

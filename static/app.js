@@ -1,0 +1,777 @@
+'use strict';
+// ---------------------------------------------------------------- basics
+const KEY_STORE = 'smsleopard.apiKey';
+const PAGE_SIZE = 20;
+const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'failed', 'cancelled'];
+const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled', 'suppressed'];
+const FIELDS = ['first_name', 'last_name', 'phone', 'location', 'preferred_product'];
+const CHANNELS = {sms: 'SMS', whatsapp: 'WhatsApp'};
+const main = document.getElementById('main');
+const numberFormat = new Intl.NumberFormat();
+const relative = new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'});
+const num = n => (n == null ? '—' : numberFormat.format(n));
+const plural = (n, word) => num(n) + ' ' + word + (n === 1 ? '' : 's');
+const cap = s => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, ' ');
+
+// h('tag', {attr: value, onclick: fn}, ...children): DOM built safely, text is never parsed as HTML.
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'value' || k === 'checked' || k === 'selected') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat(Infinity)) if (kid != null && kid !== false) el.append(kid.nodeType ? kid : String(kid));
+  return el;
+}
+
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+}
+
+function when(iso) {
+  if (!iso) return '—';
+  const seconds = (new Date(iso) - Date.now()) / 1000, a = Math.abs(seconds);
+  const [n, unit] = a < 45 ? [0, 'second'] : a < 3570 ? [seconds / 60, 'minute'] : a < 86400 ? [seconds / 3600, 'hour'] : [seconds / 86400, 'day'];
+  if (unit === 'day' && a > 30 * 86400) return absolute(iso);
+  return unit === 'second' ? (seconds > 0 ? 'in a moment' : 'just now') : relative.format(Math.round(n), unit);
+}
+const absolute = iso => (iso ? new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'}) : '—');
+const timeEl = iso => h('time', {datetime: iso || '', title: absolute(iso)}, when(iso));
+
+const duration = s => (s == null ? '—' : s === 0 ? 'done' : s < 60 ? Math.max(1, Math.round(s)) + ' s' :
+  s < 3600 ? Math.round(s / 60) + ' min' : (s / 3600).toFixed(1) + ' h');
+
+const badge = (status, label) => h('span', {class: 'badge b-' + status, 'data-status': status}, label || cap(status));
+const customerName = c => [c.first_name, c.last_name].filter(x => x && x.trim()).join(' ');
+
+function bar(percent, status, label) {
+  const p = Math.max(0, Math.min(100, percent || 0));
+  return h('div', {class: 'bar s-' + status, role: 'progressbar', 'aria-label': label,
+    'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.floor(p), 'aria-valuetext': Math.floor(p) + '%'},
+  h('span', {style: 'width:' + p + '%'}));
+}
+
+function field(id, label, control, hint) {
+  control.id = id;
+  return h('div', {class: 'field'}, h('label', {for: id}, label), control, hint && h('p', {class: 'hint'}, hint));
+}
+const options = (pairs, chosen) => pairs.map(([v, t]) => h('option', {value: v, selected: String(v) === String(chosen)}, t));
+
+// Replace a region's content, keeping keyboard focus on the "same" control (data-fk) across re-renders.
+function swap(region, ...nodes) {
+  const active = document.activeElement;
+  const fk = active && region.contains(active) ? active.getAttribute('data-fk') : null;
+  region.replaceChildren(...nodes.flat(Infinity).filter(n => n != null && n !== false));
+  if (fk) {
+    const again = region.querySelector('[data-fk="' + fk + '"]') || region.querySelector('button, a, select, input');
+    if (again) again.focus();
+  }
+}
+
+function toast(message, kind) {
+  const box = document.getElementById('toasts');
+  if ([...box.children].some(t => t.firstChild.textContent === message)) return;  // a failing poll says it once
+  const item = h('div', {class: 'toast ' + (kind || ''), role: kind === 'error' ? 'alert' : null, 'data-testid': 'toast'},
+    h('span', {}, message), h('button', {type: 'button', 'aria-label': 'Dismiss', onclick: () => item.remove()}, '×'));
+  box.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 10000 : 5000);
+}
+
+// ---------------------------------------------------------------- API
+class ApiError extends Error {
+  constructor(status, code, message, errors) { super(message); Object.assign(this, {status, code, errors: errors || []}); }
+}
+
+async function api(method, path, body, opts) {
+  opts = opts || {};
+  const headers = {Accept: 'application/json'};
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (key) headers.Authorization = 'Bearer ' + key;
+  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+  if (body !== undefined) headers['Content-Type'] = opts.csv ? 'text/csv' : 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {method, headers, body: body === undefined ? undefined : opts.csv ? body : JSON.stringify(body)});
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', 'Cannot reach the SMSLeopard service. Check that it is running.');
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try { data = await response.json(); } catch (e) { data = null; }
+  if (!response.ok) {
+    const err = (data && data.error) || {};
+    const failure = new ApiError(response.status, err.code || 'HTTP_' + response.status, err.message || response.statusText || 'Request failed', err.errors);
+    if (response.status === 401) {
+      const rejected = sessionStorage.getItem(KEY_STORE);
+      sessionStorage.removeItem(KEY_STORE);
+      askForKey(rejected ? 'That key was not accepted: ' + failure.message : null);
+    }
+    throw failure;
+  }
+  return data;
+}
+
+function fail(e) {
+  if (e.status === 401) return;  // the key prompt is on screen
+  toast(e.message, 'error');
+}
+
+// ---------------------------------------------------------------- routing and polling
+const view = {id: 0};
+const poll = {timer: null, fn: null};
+function live() { const id = view.id; return () => id === view.id; }
+// Of overlapping loads in one view only the newest may draw: an older answer arriving late is dropped.
+function newestOnly(isLive) { let n = 0; return () => { const mine = ++n; return () => isLive() && mine === n; }; }
+
+function setPoll(fn, ms) {
+  clearTimeout(poll.timer);
+  poll.fn = ms == null ? null : fn;
+  if (ms != null && !document.hidden) poll.timer = setTimeout(fn, ms);
+}
+document.addEventListener('visibilitychange', () => {
+  clearTimeout(poll.timer);
+  if (!document.hidden && poll.fn) poll.fn();
+});
+
+// Sending (or due to start) refreshes every second; a later schedule wakes the page at its time; else nothing.
+function nextPoll(campaigns) {
+  let next = null;
+  for (const c of campaigns) {
+    if (c.status === 'sending' || (c.stats && c.stats.sending > 0)) return 1000;
+    if (c.status === 'scheduled' && c.scheduled_at && c.stats.total > 0) {
+      const wait = Math.max(1000, new Date(c.scheduled_at) - Date.now() + 500);
+      next = Math.min(next == null ? Infinity : next, wait, 2147483000);
+    }
+  }
+  return next;
+}
+
+function route() {
+  view.id++;
+  setPoll(null, null);
+  const parts = location.hash.replace(/^#[/]?/, '').split('/').filter(Boolean);
+  const section = parts[0] === 'customers' ? 'customers' : 'campaigns';
+  for (const name of ['campaigns', 'customers']) {
+    document.getElementById('nav-' + name).toggleAttribute('aria-current', false);
+    if (name === section) document.getElementById('nav-' + name).setAttribute('aria-current', 'page');
+  }
+  document.getElementById('key-status').hidden = !sessionStorage.getItem(KEY_STORE);
+  if (parts[0] === 'customers') return showCustomers();
+  if (parts[0] === 'campaigns' && parts[1] === 'new') return showCompose(null);
+  if (parts[0] === 'campaigns' && /^[0-9]+$/.test(parts[1] || '')) return parts[2] === 'edit' ? showCompose(+parts[1]) : showCampaign(+parts[1]);
+  if (parts.length && parts[0] !== 'campaigns') return showMessage('Page not found', 'There is nothing at this address.');
+  return showCampaigns();
+}
+window.addEventListener('hashchange', route);
+
+function page(title, ...nodes) {
+  document.title = title + ' · SMSLeopard';
+  main.replaceChildren(...nodes);
+}
+function focusHeading() { const h1 = main.querySelector('h1'); if (h1) { h1.tabIndex = -1; h1.focus({preventScroll: true}); } }
+
+function showMessage(title, text) {
+  page(title, h('div', {class: 'card center-card empty'}, h('strong', {}, title), h('p', {}, text),
+    h('a', {class: 'btn', href: '#/campaigns'}, 'Back to campaigns')));
+}
+
+// Paging: a cursor for each page reached by "Next" (it continues after the last row seen), a page number otherwise.
+const newPager = () => ({page: 1, cursors: {}});
+function listQuery(pager, filters, size) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  q.set('page_size', size || PAGE_SIZE);
+  if (pager.cursors[pager.page]) q.set('cursor', pager.cursors[pager.page]);
+  else if (pager.page > 1) q.set('page', pager.page);
+  return q.toString();
+}
+function pagerBar(pager, pagination, noun, prefix, go) {
+  if (pagination.next_cursor) pager.cursors[pager.page + 1] = pagination.next_cursor;
+  const total = pagination.total_count;
+  return h('div', {class: 'pager'},
+    h('span', {id: prefix + '-page-info'}, 'Page ' + num(pager.page) + ' of ' + num(Math.max(1, pagination.total_pages)) + ' · ' + num(total) + ' ' + noun),
+    h('div', {class: 'actions'},
+      h('button', {type: 'button', class: 'btn small', id: prefix + '-prev', 'data-fk': prefix + '-prev', disabled: pager.page <= 1,
+        onclick: () => { pager.page--; go(); }}, '← Previous'),
+      h('button', {type: 'button', class: 'btn small', id: prefix + '-next', 'data-fk': prefix + '-next', disabled: !pagination.next_cursor,
+        onclick: () => { pager.page++; go(); }}, 'Next →')));
+}
+
+// ---------------------------------------------------------------- API key
+// Shown on the first 401: the key goes to sessionStorage (this tab only) and the view loads again with it.
+let askingForKey = false;
+function askForKey(problem) {
+  if (askingForKey) return;
+  askingForKey = true;
+  view.id++;
+  setPoll(null, null);
+  const input = h('input', {type: 'password', autocomplete: 'off', required: true});
+  const error = h('div', {id: 'key-error', role: 'alert'}, problem && h('p', {class: 'alert error'}, problem));
+  const form = h('form', {id: 'key-form', novalidate: true}, h('h1', {}, 'Enter your API key'),
+    h('p', {class: 'hint', style: 'margin-bottom:14px'}, 'This SMSLeopard service asks for an API key. It is kept for this browser tab only.'),
+    error, field('api-key-input', 'API key', input), h('button', {type: 'submit', class: 'btn primary', id: 'api-key-submit'}, 'Continue'));
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    if (!input.value.trim()) return error.replaceChildren(h('p', {class: 'alert error'}, 'Enter the API key.'));
+    sessionStorage.setItem(KEY_STORE, input.value.trim());
+    askingForKey = false;
+    route();
+  });
+  page('API key', h('div', {class: 'card center-card'}, form));
+  document.getElementById('key-status').hidden = true;
+  input.focus();
+}
+document.getElementById('forget-key').addEventListener('click', () => { sessionStorage.removeItem(KEY_STORE); askForKey(); });
+
+// ---------------------------------------------------------------- campaign list
+const listState = {status: '', channel: '', pager: newPager()};
+
+function showCampaigns() {
+  const isLive = live();
+  const body = h('div', {id: 'campaigns-body'}, h('div', {class: 'empty'}, 'Loading campaigns…'));
+  const filter = (id, label, pairs, key) => field(id, label, h('select', {onchange: e => {
+    listState[key] = e.target.value; listState.pager = newPager(); load();
+  }}, options(pairs, listState[key])));
+  page('Campaigns',
+    h('div', {class: 'page-head'}, h('h1', {}, 'Campaigns'), h('a', {class: 'btn primary', href: '#/campaigns/new', id: 'new-campaign'}, '+ New campaign')),
+    h('div', {class: 'card flush'},
+      h('div', {class: 'toolbar'},
+        filter('filter-status', 'Status', [['', 'All statuses'], ...CAMPAIGN_STATUSES.map(s => [s, cap(s)])], 'status'),
+        filter('filter-channel', 'Channel', [['', 'All channels'], ...Object.entries(CHANNELS)], 'channel')),
+      body));
+  focusHeading();
+
+  const begin = newestOnly(isLive);
+  async function load() {
+    const current = begin();
+    try {
+      const answer = await api('GET', '/campaigns?' + listQuery(listState.pager, {status: listState.status, channel: listState.channel}));
+      if (!current()) return;
+      if (!answer.data.length && listState.pager.page > 1) { listState.pager = newPager(); return load(); }
+      swap(body, answer.data.length ? campaignTable(answer) : campaignsEmpty());
+      setPoll(load, nextPoll(answer.data));
+    } catch (e) {
+      if (!current()) return;
+      fail(e);
+      swap(body, h('div', {class: 'empty'}, h('strong', {}, 'Could not load campaigns'), e.message));
+      if (e.status !== 401) setPoll(load, 5000);
+    }
+  }
+  function campaignTable(answer) {
+    return h('div', {},
+      h('table', {id: 'campaigns-table'},
+        h('thead', {}, h('tr', {}, h('th', {}, 'Campaign'), h('th', {}, 'Status'), h('th', {}, 'Progress'),
+          h('th', {class: 'num'}, 'Sent'), h('th', {class: 'num'}, 'Failed'), h('th', {}, 'Created'))),
+        h('tbody', {}, answer.data.map(c => h('tr', {'data-testid': 'campaign-row-' + c.id, 'data-status': c.status},
+          h('td', {}, h('a', {class: 'name-link', href: '#/campaigns/' + c.id, 'data-fk': 'c' + c.id}, c.name),
+            h('div', {class: 'sub'}, CHANNELS[c.channel] + ' · #' + c.id + (c.status === 'scheduled' ? ' · starts ' + when(c.scheduled_at) : ''))),
+          h('td', {}, badge(c.status)),
+          h('td', {}, h('div', {class: 'progress-cell'}, bar(c.progress.percent, c.status, 'Progress of ' + c.name),
+            h('span', {class: 'pct'}, Math.floor(c.progress.percent) + '%'))),
+          h('td', {class: 'num'}, num(c.stats.sent), h('span', {class: 'sub'}, ' / ' + num(c.stats.total))),
+          h('td', {class: 'num' + (c.stats.failed ? ' bad' : '')}, num(c.stats.failed)),
+          h('td', {class: 'sub'}, timeEl(c.created_at)))))),
+      pagerBar(listState.pager, answer.pagination, 'campaigns', 'campaigns', load));
+  }
+  function campaignsEmpty() {
+    if (listState.status || listState.channel) {
+      return h('div', {class: 'empty'}, h('strong', {}, 'No campaigns match these filters'),
+        h('button', {type: 'button', class: 'btn', onclick: () => { listState.status = listState.channel = ''; listState.pager = newPager(); route(); }}, 'Clear filters'));
+    }
+    return h('div', {class: 'empty', id: 'campaigns-empty'}, h('strong', {}, 'No campaigns yet — create one'),
+      'Write a message once; SMSLeopard personalises it for every customer.',
+      h('div', {}, h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')));
+  }
+  load();
+}
+
+// ---------------------------------------------------------------- one campaign
+const CAN = {
+  edit: ['draft', 'scheduled', 'paused'], send: ['draft', 'scheduled', 'sending', 'paused'], pause: ['sending'],
+  resume: ['paused'], cancel: ['draft', 'scheduled', 'sending', 'paused'], retry: ['sending', 'paused', 'sent', 'failed'],
+};
+
+function confirmDialog(title, text, okLabel) {
+  const dialog = document.getElementById('confirm-dialog');
+  document.getElementById('confirm-title').textContent = title;
+  document.getElementById('confirm-text').textContent = text;
+  document.getElementById('confirm-ok').textContent = okLabel;
+  return new Promise(resolve => {
+    const done = answer => { dialog.onclose = null; if (dialog.open) dialog.close(); resolve(answer); };
+    document.getElementById('confirm-ok').onclick = () => done(true);
+    document.getElementById('confirm-cancel').onclick = () => done(false);
+    dialog.onclose = () => done(false);
+    dialog.showModal();
+    document.getElementById('confirm-cancel').focus();
+  });
+}
+
+function showCampaign(id) {
+  const isLive = live();
+  const st = {campaign: null, msgStatus: '', delivery: '', pager: newPager(), sendShown: false};
+  const title = h('h1', {id: 'campaign-name'}, 'Campaign #' + id);
+  const meta = h('div', {class: 'meta'});
+  const actions = h('div', {class: 'actions', id: 'campaign-actions'});
+  const head = h('div', {class: 'page-head'}, h('div', {}, title, meta), actions);
+  const progress = h('section', {class: 'card', id: 'progress-card', 'aria-label': 'Progress'}, 'Loading…');
+  const sendCard = h('section', {class: 'card', id: 'send-panel', 'aria-labelledby': 'send-h', hidden: true});
+  const aboutCard = h('section', {class: 'card', 'aria-labelledby': 'about-h'});
+  const errorsBody = h('div', {});
+  const msgsBody = h('div', {});
+  const msgFilter = (fid, label, pairs, key) => field(fid, label, h('select', {onchange: e => { st[key] = e.target.value; st.pager = newPager(); refresh(); }}, options(pairs, '')));
+  page('Campaign #' + id, h('div', {class: 'crumbs'}, h('a', {href: '#/campaigns'}, 'Campaigns'), ' / #' + id), head, progress,
+    h('div', {class: 'split'}, h('div', {}, sendCard,
+      h('section', {class: 'card flush', 'aria-labelledby': 'errors-h'}, h('div', {class: 'toolbar'}, h('h2', {id: 'errors-h', style: 'margin:0'}, 'Errors')), errorsBody)),
+    aboutCard),
+    h('section', {class: 'card flush', 'aria-labelledby': 'messages-h'},
+      h('div', {class: 'toolbar'}, h('h2', {id: 'messages-h', style: 'margin:0 auto 6px 0'}, 'Messages'),
+        msgFilter('messages-status-filter', 'Status', [['', 'All statuses'], ...MESSAGE_STATUSES.map(s => [s, cap(s)])], 'msgStatus'),
+        msgFilter('messages-delivery-filter', 'Delivery', [['', 'Any delivery'], ['delivered', 'Delivered'], ['undelivered', 'Undelivered']], 'delivery')),
+      msgsBody));
+  focusHeading();
+
+  const begin = newestOnly(isLive);
+  async function refresh() {
+    const current = begin();
+    try {
+      const [c, errors, msgs] = await Promise.all([
+        api('GET', '/campaigns/' + id), api('GET', '/campaigns/' + id + '/errors?page_size=20'),
+        api('GET', '/campaigns/' + id + '/messages?' + listQuery(st.pager, {status: st.msgStatus, delivery_status: st.delivery}))]);
+      if (!current()) return;
+      st.campaign = c;
+      renderHead(c); renderProgress(c); renderAbout(c); renderSend(c); renderErrors(errors); renderMessages(msgs);
+      setPoll(refresh, nextPoll([c]));
+    } catch (e) {
+      if (!current()) return;
+      if (e.status === 404 && !st.campaign) return showMessage('Campaign not found', e.message);
+      fail(e);
+      if (e.status !== 401) setPoll(refresh, 5000);
+    }
+  }
+
+  function renderHead(c) {
+    document.title = c.name + ' · SMSLeopard';
+    title.textContent = c.name;
+    swap(meta, h('span', {id: 'campaign-status'}, badge(c.status)), h('span', {}, CHANNELS[c.channel]),
+      h('span', {}, 'created ', timeEl(c.created_at)), c.scheduled_at && c.status === 'scheduled' && h('span', {}, 'starts ', timeEl(c.scheduled_at)),
+      c.finished_at && h('span', {}, 'finished ', timeEl(c.finished_at)));
+    const button = (action, label, cls, onclick) => h('button', {type: 'button', class: 'btn ' + (cls || ''), id: 'action-' + action, 'data-fk': action, onclick}, label);
+    const s = c.status;
+    swap(actions,
+      CAN.edit.includes(s) && h('a', {class: 'btn', href: '#/campaigns/' + c.id + '/edit', id: 'action-edit', 'data-fk': 'edit'}, 'Edit'),
+      CAN.pause.includes(s) && h('button', {type: 'button', class: 'btn', id: 'action-pause', 'data-fk': 'toggle', onclick: () => act('pause')}, 'Pause'),
+      CAN.resume.includes(s) && h('button', {type: 'button', class: 'btn primary', id: 'action-resume', 'data-fk': 'toggle', onclick: () => act('resume')}, 'Resume'),
+      CAN.retry.includes(s) && c.stats.failed > 0 && button('retry', 'Retry ' + num(c.stats.failed) + ' failed', '', () => act('retry-failed')),
+      CAN.cancel.includes(s) && button('cancel', 'Cancel campaign', 'danger', () => act('cancel')),
+      s === 'draft' && c.stats.total === 0 && button('delete', 'Delete', 'danger', () => act('delete')));
+  }
+
+  async function act(action) {
+    const c = st.campaign;
+    if (action === 'cancel' && !await confirmDialog('Cancel “' + c.name + '”?', 'Its ' + num(c.stats.pending) + ' pending messages will never be sent. This cannot be undone.', 'Cancel campaign')) return;
+    if (action === 'delete' && !await confirmDialog('Delete “' + c.name + '”?', 'The draft is removed for good.', 'Delete draft')) return;
+    if (st.busy) return;
+    st.busy = true;
+    try {
+      if (action === 'delete') {
+        await api('DELETE', '/campaigns/' + c.id, undefined, {idempotencyKey: uuid()});
+        toast('Deleted “' + c.name + '”.');
+        location.hash = '#/campaigns';
+        return;
+      }
+      const answer = await api('POST', '/campaigns/' + c.id + '/' + action, undefined, {idempotencyKey: uuid()});
+      toast(action === 'retry-failed' ? plural(answer.messages_requeued, 'failed message') + ' queued again.' : '“' + c.name + '” is ' + answer.status + '.');
+    } catch (e) { fail(e); }
+    st.busy = false;
+    if (isLive()) refresh();
+  }
+
+  function renderProgress(c) {
+    const s = c.stats, total = s.total || 0, pct = c.progress.percent || 0;
+    const share = n => (total ? (100 * n / total) : 0) + '%';
+    const stat = (key, label) => h('div', {class: 'stat ' + key + (s[key] ? ' some' : ''), 'data-testid': 'stat-' + key}, h('div', {class: 'v'}, num(s[key])), h('div', {class: 'k'}, label));
+    const settled = h('div', {class: 'bar big', id: 'campaign-progress', role: 'progressbar', 'aria-label': 'Messages settled',
+      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.floor(pct), 'aria-valuetext': Math.floor(pct) + '% settled'},
+    h('span', {class: 'seg-sent', style: 'width:' + share(s.sent)}), h('span', {class: 'seg-failed', style: 'width:' + share(s.failed)}),
+    h('span', {class: 'seg-other', style: 'width:' + share(s.suppressed + s.cancelled)}));
+    const rate = c.progress.rate_per_second;
+    swap(progress,
+      h('div', {class: 'prog-head'}, h('div', {}, h('span', {class: 'big', id: 'progress-percent'}, Math.floor(pct) + '%'), h('span', {class: 'sub'}, ' settled')),
+        h('div', {class: 'sub', id: 'progress-rate'}, (rate ? rate.toLocaleString(undefined, {maximumFractionDigits: 1}) + ' messages/s · ' : '') +
+          'time left: ' + (c.progress.eta_seconds == null ? (c.status === 'paused' ? 'paused' : '—') : duration(c.progress.eta_seconds)))),
+      settled,
+      h('div', {class: 'legend'}, h('span', {}, h('i', {class: 'seg-sent', style: 'background:#16a34a'}), 'sent'),
+        h('span', {}, h('i', {style: 'background:#dc2626'}), 'failed'), h('span', {}, h('i', {style: 'background:#9aa4b2'}), 'suppressed or cancelled')),
+      h('div', {class: 'stats'}, stat('total', 'Messages'), stat('sent', 'Sent'), stat('delivered', 'Delivered'), stat('failed', 'Failed'),
+        stat('pending', 'Pending'), stat('sending', 'At the provider'), stat('suppressed', 'Suppressed'), stat('cancelled', 'Cancelled')));
+  }
+
+  function renderAbout(c) {
+    swap(aboutCard, h('h2', {id: 'about-h'}, 'Message'), h('pre', {class: 'template', id: 'campaign-template'}, c.base_template),
+      h('dl', {class: 'facts'}, h('dt', {}, 'Channel'), h('dd', {}, CHANNELS[c.channel]),
+        h('dt', {}, 'Rate limit'), h('dd', {}, c.rate_limit ? num(c.rate_limit) + ' messages/s' : 'Service default'),
+        h('dt', {}, 'Quiet hours'), h('dd', {}, c.quiet_hours ? 'Respected' : 'Ignored (transactional)'),
+        h('dt', {}, 'Started'), h('dd', {}, absolute(c.started_at)), h('dt', {}, 'Finished'), h('dd', {}, absolute(c.finished_at))));
+  }
+
+  // The send form is built once (what the person types survives the refreshes) and hidden when sending is over.
+  function renderSend(c) {
+    const can = CAN.send.includes(c.status);
+    sendCard.hidden = !can;
+    const later = c.status === 'scheduled' && new Date(c.scheduled_at) > Date.now();
+    const label = c.status === 'draft' ? 'Send now' : later ? 'Queue for ' + absolute(c.scheduled_at) : 'Add recipients';
+    if (st.sendSubmit) st.sendSubmit.textContent = label;
+    if (!can || st.sendShown) return;
+    st.sendShown = true;
+    let key = uuid();
+    const renew = () => { key = uuid(); };
+    const radio = (value, label) => h('label', {}, h('input', {type: 'radio', name: 'audience', value, id: 'send-mode-' + value, checked: value === 'all', onchange: show}), label);
+    const location_ = h('input', {oninput: renew}), product = h('input', {oninput: renew}), ids = h('input', {oninput: renew, placeholder: 'e.g. 12, 15, 40'});
+    const segment = h('div', {class: 'row-form', hidden: true}, field('send-location', 'Location', location_), field('send-product', 'Preferred product', product));
+    const idsBox = h('div', {hidden: true}, field('send-ids', 'Customer IDs', ids, 'Separate the IDs with commas or spaces.'));
+    const result = h('div', {id: 'send-result', role: 'status'});
+    const submit = st.sendSubmit = h('button', {type: 'submit', class: 'btn primary', id: 'send-submit'}, label);
+    function show() {
+      renew();
+      const mode = sendCard.querySelector('input[name=audience]:checked').value;
+      segment.hidden = mode !== 'segment'; idsBox.hidden = mode !== 'ids';
+    }
+    const form = h('form', {novalidate: true}, h('fieldset', {}, h('legend', {}, 'Audience'),
+      h('div', {class: 'radios'}, radio('all', 'All customers'), radio('segment', 'A segment'), radio('ids', 'Chosen customers'))),
+    segment, idsBox, result, submit);
+    form.addEventListener('submit', async event => {
+      event.preventDefault();
+      const mode = form.querySelector('input[name=audience]:checked').value;
+      let body = {all_customers: true};
+      if (mode === 'segment') {
+        const seg = {};
+        if (location_.value.trim()) seg.location = location_.value.trim();
+        if (product.value.trim()) seg.preferred_product = product.value.trim();
+        if (!Object.keys(seg).length) { result.replaceChildren(h('p', {class: 'alert error'}, 'Give a location, a product or both.')); return; }
+        body = {segment: seg};
+      } else if (mode === 'ids') {
+        const tokens = ids.value.split(/[^0-9a-zA-Z+.-]+/).filter(Boolean);
+        const bad = tokens.find(t => !/^[0-9]+$/.test(t));
+        if (!tokens.length || bad) { result.replaceChildren(h('p', {class: 'alert error'}, bad ? '“' + bad + '” is not a customer ID.' : 'Give at least one customer ID.')); return; }
+        body = {customer_ids: tokens.map(Number)};
+      }
+      submit.disabled = true;
+      try {
+        const r = await api('POST', '/campaigns/' + id + '/send', body, {idempotencyKey: key});
+        const text = 'Queued ' + plural(r.messages_queued, 'message') + (r.duplicates_skipped ? ' · ' + num(r.duplicates_skipped) + ' already had one' : '') +
+          (r.suppressed ? ' · ' + num(r.suppressed) + ' opted out (suppressed)' : '') + '. Campaign is ' + r.status + '.';
+        result.replaceChildren(h('p', {class: 'alert ok'}, text));
+        toast(text);
+        renew();
+        refresh();
+      } catch (e) {
+        result.replaceChildren(h('p', {class: 'alert error'}, e.message));
+        if (e.status === 401) fail(e);
+      } finally { submit.disabled = false; }
+    });
+    sendCard.replaceChildren(h('h2', {id: 'send-h'}, 'Send'), h('p', {class: 'hint', style: 'margin:0 0 14px'},
+      'Each customer gets the message once: sending to someone again is skipped. Opted-out customers are suppressed.'), form);
+  }
+
+  function renderErrors(answer) {
+    swap(errorsBody, answer.data.length ? h('table', {id: 'errors-table'},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Error'), h('th', {}, 'Status'), h('th', {class: 'num'}, 'Messages'))),
+      h('tbody', {}, answer.data.map(e => h('tr', {'data-testid': 'error-row'}, h('td', {class: 'err-text'}, e.last_error),
+        h('td', {}, badge(e.status)), h('td', {class: 'num'}, num(e.count))))))
+      : h('div', {class: 'empty', id: 'errors-empty'}, 'No errors: every attempt so far went through.'));
+  }
+
+  function renderMessages(answer) {
+    const filtered = st.msgStatus || st.delivery;
+    swap(msgsBody, answer.data.length ? h('div', {},
+      h('table', {id: 'messages-table'},
+        h('thead', {}, h('tr', {}, h('th', {}, 'Message'), h('th', {}, 'Customer'), h('th', {}, 'Status'), h('th', {}, 'Content'), h('th', {class: 'num'}, 'Retries'), h('th', {}, 'Updated'))),
+        h('tbody', {}, answer.data.map(m => h('tr', {'data-testid': 'message-row-' + m.id, 'data-status': m.status},
+          h('td', {class: 'sub'}, '#' + m.id), h('td', {}, m.customer_id == null ? h('span', {class: 'sub'}, 'erased') : '#' + m.customer_id),
+          h('td', {}, badge(m.status), m.delivery_status ? [' ', badge(m.delivery_status)] : null),
+          h('td', {}, m.rendered_content || h('span', {class: 'sub'}, 'Rendered when sent'), m.last_error && h('div', {class: 'err-text'}, m.last_error)),
+          h('td', {class: 'num'}, num(m.retry_count)), h('td', {class: 'sub'}, timeEl(m.updated_at)))))),
+      pagerBar(st.pager, answer.pagination, 'messages', 'messages', refresh))
+      : h('div', {class: 'empty', id: 'messages-empty'}, filtered ? 'No messages with this status.' : 'No messages yet: send the campaign to an audience.'));
+  }
+  refresh();
+}
+
+// ---------------------------------------------------------------- create and edit
+function localInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso), p = n => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+}
+
+async function showCompose(id) {
+  const isLive = live();
+  page(id ? 'Edit campaign' : 'New campaign', h('div', {class: 'empty'}, 'Loading…'));
+  let campaign = null, customers = [];
+  try {
+    [campaign, customers] = await Promise.all([id ? api('GET', '/campaigns/' + id) : null, api('GET', '/customers?page_size=100').then(r => r.data)]);
+  } catch (e) {
+    if (!isLive()) return;
+    fail(e);
+    return e.status === 401 ? null : showMessage(e.status === 404 ? 'Campaign not found' : 'Could not load', e.message);
+  }
+  if (!isLive()) return;
+  if (campaign && !CAN.edit.includes(campaign.status)) {
+    return showMessage('This campaign cannot be edited', '“' + campaign.name + '” is ' + campaign.status + '; only draft, scheduled and paused campaigns can be changed.');
+  }
+  const form = {draftId: campaign ? campaign.id : null, autoDraft: false, draftChannel: campaign ? campaign.channel : null, creating: null, createKey: uuid()};
+  const paused = campaign && campaign.status === 'paused';
+  const name = h('input', {value: campaign ? campaign.name : '', maxlength: 200, required: true, autocomplete: 'off'});
+  const channel = h('select', {disabled: paused}, options(Object.entries(CHANNELS), campaign ? campaign.channel : 'sms'));
+  const template = h('textarea', {class: 'mono', rows: 6, value: campaign ? campaign.base_template : '', maxlength: 2000, required: true, placeholder: 'Hi {first_name|there}, …'});
+  const schedule = h('input', {type: 'datetime-local', value: localInput(campaign && campaign.scheduled_at), disabled: paused});
+  const rate = h('input', {type: 'number', min: 0, step: 'any', value: campaign && campaign.rate_limit != null ? campaign.rate_limit : '', placeholder: 'No limit'});
+  const quiet = h('input', {type: 'checkbox', id: 'f-quiet', checked: campaign ? campaign.quiet_hours : true});
+  const formError = h('div', {id: 'form-error', role: 'alert'});
+  const insert = f => h('button', {type: 'button', class: 'chip', 'aria-label': 'Insert ' + f, onclick: () => {
+    const at = template.selectionStart, text = '{' + f + '}';
+    template.setRangeText(text, at, template.selectionEnd, 'end'); template.focus(); schedulePreview();
+  }}, '{' + f + '}');
+
+  const customerSelect = h('select', {}, customers.length ? customers.map(c => h('option', {value: c.id},
+    (customerName(c) || 'No name') + ' · ' + c.phone)) : h('option', {value: ''}, 'No customers yet'));
+  const out = {
+    text: h('div', {class: 'bubble placeholder', id: 'preview-text', 'data-testid': 'preview-text'}, 'Type a message to see it as the customer will.'),
+    missing: h('dd', {id: 'preview-missing'}, '—'), encoding: h('dd', {id: 'preview-encoding'}, '—'),
+    chars: h('dd', {id: 'preview-characters'}, '—'), segments: h('dd', {id: 'preview-segments'}, '—'),
+    error: h('div', {id: 'preview-error', role: 'alert'}), note: h('p', {class: 'hint', id: 'preview-note'}),
+  };
+  const previewCard = h('aside', {class: 'card', 'aria-labelledby': 'preview-h', id: 'preview-panel'},
+    h('h2', {id: 'preview-h'}, 'Live preview'),
+    field('preview-customer', 'Preview for', customerSelect, customers.length ? null : h('a', {href: '#/customers'}, 'Import customers first')),
+    h('div', {class: 'phone'}, out.text), out.error,
+    h('dl', {class: 'facts'}, h('dt', {}, 'Missing fields'), out.missing, h('dt', {}, 'SMS encoding'), out.encoding,
+      h('dt', {}, 'Characters'), out.chars, h('dt', {}, 'SMS segments'), out.segments), out.note);
+
+  const save = h('button', {type: 'submit', class: 'btn primary', id: 'save-campaign'}, id ? 'Save changes' : 'Save campaign');
+  // Cancel leaves an existing campaign as it was, and removes the draft kept for a new one's preview.
+  const cancel = h('button', {type: 'button', class: 'btn', id: 'cancel-compose', onclick: async () => {
+    clearTimeout(timer); seq++;
+    if (form.creating) await form.creating.catch(() => null);
+    if (form.autoDraft) await api('DELETE', '/campaigns/' + form.draftId).catch(fail);
+    location.hash = id ? '#/campaigns/' + id : '#/campaigns';
+  }}, 'Cancel');
+  const editor = h('form', {class: 'card', id: 'campaign-form', novalidate: true},
+    formError,
+    field('f-name', 'Campaign name', name),
+    h('div', {class: 'row-form'}, field('f-channel', 'Channel', channel, paused ? 'Fixed while paused.' : null),
+      field('f-rate', 'Rate limit (messages per second)', rate)),
+    field('f-template', 'Message', template),
+    h('div', {class: 'chips', role: 'group', 'aria-label': 'Insert a customer field'}, FIELDS.map(insert)),
+    h('p', {class: 'hint', style: 'margin-bottom:14px'}, 'Use {field|fallback} for a default when a customer has no value, and {{ or }} for a literal brace.'),
+    h('div', {class: 'row-form'}, field('f-schedule', 'Schedule (optional)', schedule, paused ? 'Fixed while paused.' : 'Leave empty to send when you choose.'),
+      h('div', {class: 'field', style: 'justify-content:flex-end'}, h('label', {class: 'check', for: 'f-quiet'}, quiet, 'Respect quiet hours'),
+        h('p', {class: 'hint'}, 'Untick for transactional messages.'))),
+    h('div', {class: 'actions'}, save, cancel));
+
+  page(id ? 'Edit ' + campaign.name : 'New campaign',
+    h('div', {class: 'crumbs'}, h('a', {href: '#/campaigns'}, 'Campaigns'), id ? [' / ', h('a', {href: '#/campaigns/' + id}, campaign.name)] : null),
+    h('div', {class: 'page-head'}, h('h1', {}, id ? 'Edit campaign' : 'New campaign')),
+    h('div', {class: 'split'}, editor, previewCard));
+  focusHeading();
+
+  function values() {
+    const v = {name: name.value.trim(), base_template: template.value, quiet_hours: quiet.checked,
+      rate_limit: rate.value === '' ? null : Number(rate.value)};
+    if (!paused) {
+      v.channel = channel.value;
+      const unchanged = campaign && schedule.value === localInput(campaign.scheduled_at);
+      v.scheduled_at = unchanged ? campaign.scheduled_at : schedule.value ? new Date(schedule.value).toISOString() : null;
+    }
+    return v;
+  }
+
+  // The API renders previews for a stored campaign: a new one is kept as a draft from its first preview on.
+  function ensureDraft() {
+    if (form.draftId) return Promise.resolve(form.draftId);
+    if (!form.creating) {
+      form.creating = api('POST', '/campaigns', {name: name.value.trim() || 'Untitled campaign', channel: channel.value,
+        base_template: template.value, quiet_hours: quiet.checked}, {idempotencyKey: form.createKey}).then(c => {
+        form.draftId = c.id; form.autoDraft = true; form.draftChannel = c.channel;
+        if (isLive()) history.replaceState(null, '', '#/campaigns/' + c.id + '/edit');
+        out.note.textContent = 'Kept as draft #' + c.id + ' so the service can render the preview; Cancel removes it.';
+        return c.id;
+      }).finally(() => { form.creating = null; });
+    }
+    return form.creating;
+  }
+
+  let timer = null, seq = 0;
+  function schedulePreview() { clearTimeout(timer); timer = setTimeout(preview, 250); }
+  async function preview() {
+    const mine = ++seq;
+    const text = template.value;
+    if (!customerSelect.value || !text.trim()) {
+      out.text.className = 'bubble placeholder';
+      out.text.textContent = customers.length ? 'Type a message to see it as the customer will.' : 'Add customers to preview a message.';
+      out.error.replaceChildren();
+      return;
+    }
+    try {
+      const draftId = await ensureDraft();
+      if (form.autoDraft && form.draftChannel !== channel.value) {
+        form.draftChannel = (await api('PATCH', '/campaigns/' + draftId, {channel: channel.value})).channel;
+      }
+      const p = await api('POST', '/campaigns/' + draftId + '/personalized-preview', {customer_id: Number(customerSelect.value), override_template: text});
+      if (mine !== seq || !isLive()) return;
+      out.error.replaceChildren();
+      out.text.className = 'bubble' + (channel.value === 'whatsapp' ? ' wa' : '');
+      out.text.textContent = p.rendered_message;
+      out.missing.replaceChildren(p.missing_fields.length ? h('span', {class: 'chips'}, p.missing_fields.map(f => h('span', {class: 'chip miss'}, f))) : 'None');
+      const sms = channel.value === 'sms' ? p.sms : null;
+      out.encoding.textContent = sms ? sms.encoding : (channel.value === 'sms' ? 'Save to see SMS figures' : 'Not SMS');
+      out.chars.textContent = sms ? num(sms.characters) : num(p.rendered_message.length);
+      out.segments.textContent = sms ? num(sms.segments) : '—';
+      if (p.channel_limit_problem) out.error.replaceChildren(h('p', {class: 'alert error'}, p.channel_limit_problem));
+    } catch (e) {
+      if (mine !== seq || !isLive()) return;
+      if (e.status === 401) return;
+      out.error.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'preview-error'}, e.message));
+    }
+  }
+  for (const el of [template, channel]) el.addEventListener('input', schedulePreview);
+  customerSelect.addEventListener('change', schedulePreview);
+
+  editor.addEventListener('submit', async event => {
+    event.preventDefault();
+    formError.replaceChildren();
+    const v = values();
+    if (!v.name || !v.base_template.trim()) {
+      formError.replaceChildren(h('p', {class: 'alert error'}, 'Give the campaign a name and a message.'));
+      return (v.name ? template : name).focus();
+    }
+    save.disabled = true;
+    clearTimeout(timer); seq++;
+    try {
+      if (form.creating) await form.creating.catch(() => null);
+      let saved;
+      if (form.draftId) {
+        const changes = {};
+        const before = campaign || {};
+        for (const [k, value] of Object.entries(v)) if (form.autoDraft || value !== before[k]) changes[k] = value;
+        saved = Object.keys(changes).length ? await api('PATCH', '/campaigns/' + form.draftId, changes, {idempotencyKey: uuid()}) : campaign;
+      } else {
+        if (v.rate_limit == null) delete v.rate_limit;
+        if (v.scheduled_at == null) delete v.scheduled_at;
+        saved = await api('POST', '/campaigns', v, {idempotencyKey: form.createKey});
+      }
+      toast('Saved “' + saved.name + '”' + (saved.status === 'scheduled' ? ', scheduled for ' + absolute(saved.scheduled_at) : '') + '.');
+      location.hash = '#/campaigns/' + saved.id;
+    } catch (e) {
+      if (e.status !== 401) formError.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'form-error'}, e.message));
+    } finally { save.disabled = false; }
+  });
+  if (template.value) schedulePreview();
+}
+
+// ---------------------------------------------------------------- customers
+const customerState = {location: '', preferred_product: '', pager: newPager()};
+
+function showCustomers() {
+  const isLive = live();
+  const body = h('div', {}, h('div', {class: 'empty'}, 'Loading customers…'));
+  const loc = h('input', {value: customerState.location, placeholder: 'e.g. Nairobi'});
+  const product = h('input', {value: customerState.preferred_product, placeholder: 'e.g. Smartphone'});
+  const search = h('form', {class: 'toolbar', role: 'search', id: 'customer-search', novalidate: true},
+    field('customer-filter-location', 'Location', loc), field('customer-filter-product', 'Preferred product', product),
+    h('button', {type: 'submit', class: 'btn', id: 'customer-search-submit'}, 'Search'),
+    h('button', {type: 'button', class: 'btn', id: 'customer-search-clear', onclick: () => { loc.value = product.value = ''; apply(); }}, 'Clear'));
+  function apply(event) {
+    if (event) event.preventDefault();
+    customerState.location = loc.value.trim(); customerState.preferred_product = product.value.trim(); customerState.pager = newPager();
+    load();
+  }
+  search.addEventListener('submit', apply);
+
+  // CSV import: a chosen file is read into the text box, so what is sent is what the person sees.
+  const file = h('input', {type: 'file', accept: '.csv,text/csv'});
+  const text = h('textarea', {class: 'mono', rows: 7, placeholder: 'phone,first_name,last_name,location' + String.fromCharCode(10) + '+254712000300,Baraka,Otieno,Mombasa', spellcheck: 'false'});
+  const conflict = h('select', {}, options([['error', 'Stop: import nothing'], ['skip', 'Skip those rows'], ['update', 'Update those customers']], 'error'));
+  const result = h('div', {id: 'csv-result', role: 'status'});
+  const importButton = h('button', {type: 'submit', class: 'btn primary', id: 'csv-import'}, 'Import customers');
+  file.addEventListener('change', async () => {
+    if (file.files[0]) { text.value = await file.files[0].text(); result.replaceChildren(h('p', {class: 'hint'}, 'Loaded ' + file.files[0].name + '.')); }
+  });
+  const importer = h('form', {class: 'card', id: 'csv-form', 'aria-labelledby': 'import-h', novalidate: true},
+    h('h2', {id: 'import-h'}, 'Import customers'),
+    field('csv-file', 'CSV file', file), field('csv-text', 'or paste CSV', text, 'A header row names the columns: phone (required), first_name, last_name, location, preferred_product, timezone.'),
+    field('csv-conflict', 'When a phone already exists', conflict), result, importButton);
+  importer.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (!text.value.trim()) { result.replaceChildren(h('div', {class: 'alert error', id: 'csv-errors'}, 'Choose a CSV file or paste its rows.')); return; }
+    importButton.disabled = true;
+    try {
+      const r = await api('POST', '/customers?on_conflict=' + conflict.value, text.value, {csv: true, idempotencyKey: uuid()});
+      result.replaceChildren(h('p', {class: 'alert ok', 'data-testid': 'csv-counts'},
+        'Imported: ' + num(r.created) + ' created, ' + num(r.updated) + ' updated, ' + num(r.skipped) + ' skipped.'));
+      text.value = ''; file.value = '';
+      customerState.pager = newPager();
+      load(true);
+    } catch (e) {
+      if (e.status === 401) return;
+      result.replaceChildren(h('div', {class: 'alert error', id: 'csv-errors'}, h('strong', {}, e.message),
+        e.errors.length ? h('ul', {}, e.errors.map(x => h('li', {'data-testid': 'csv-error-line'}, 'Line ' + x.line + (x.field ? ' (' + x.field + ')' : '') + ': ' + x.message))) : null));
+    } finally { importButton.disabled = false; }
+  });
+
+  page('Customers', h('div', {class: 'page-head'}, h('h1', {}, 'Customers')),
+    h('div', {class: 'split'}, h('div', {class: 'card flush'}, search, body), importer));
+  focusHeading();
+
+  const begin = newestOnly(isLive);
+  async function load(newest) {
+    const current = begin();
+    try {
+      const filters = {location: customerState.location, preferred_product: customerState.preferred_product};
+      let answer = await api('GET', '/customers?' + listQuery(customerState.pager, filters));
+      if (newest && answer.pagination.total_pages > 1) {  // the list is oldest first: show the page the import ended on
+        customerState.pager = {page: answer.pagination.total_pages, cursors: {}};
+        answer = await api('GET', '/customers?' + listQuery(customerState.pager, filters));
+      }
+      if (!current()) return;
+      swap(body, answer.data.length ? customerTable(answer) : h('div', {class: 'empty', id: 'customers-empty'},
+        h('strong', {}, filters.location || filters.preferred_product ? 'No customers match this search' : 'No customers yet — import a CSV file'),
+        filters.location || filters.preferred_product ? 'Location and product match exactly, in any case.' : 'Use the import form to add your customer list.'));
+    } catch (e) {
+      if (!current()) return;
+      fail(e);
+      swap(body, h('div', {class: 'empty'}, h('strong', {}, 'Could not load customers'), e.message));
+    }
+  }
+  function customerTable(answer) {
+    return h('div', {}, h('table', {id: 'customers-table'},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Customer'), h('th', {}, 'Location'), h('th', {}, 'Product'), h('th', {}, 'Consent'), h('th', {}, h('span', {class: 'sr-only'}, 'Actions')))),
+      h('tbody', {}, answer.data.map(customerRow))),
+    pagerBar(customerState.pager, answer.pagination, 'customers', 'customers', load));
+  }
+  function customerRow(c) {
+    const out = !!c.opted_out_at;
+    const row = h('tr', {'data-testid': 'customer-row-' + c.id, 'data-opted-out': String(out)},
+      h('td', {}, h('div', {}, customerName(c) || h('span', {class: 'sub'}, 'No name')), h('div', {class: 'sub'}, c.phone + ' · #' + c.id)),
+      h('td', {}, c.location || h('span', {class: 'sub'}, '—')), h('td', {}, c.preferred_product || h('span', {class: 'sub'}, '—')),
+      h('td', {}, out ? h('span', {title: absolute(c.opted_out_at)}, badge('opted-out', 'Opted out'), h('div', {class: 'sub'}, when(c.opted_out_at))) : badge('subscribed', 'Subscribed')),
+      h('td', {class: 'num'}, h('button', {type: 'button', class: 'btn small', 'data-testid': (out ? 'optin-' : 'optout-') + c.id,
+        'data-fk': 'opt' + c.id, 'aria-label': (out ? 'Opt in ' : 'Opt out ') + (customerName(c) || c.phone), onclick: async () => {
+          if (row.busy) return;
+          row.busy = true;
+          try {
+            const updated = await api('POST', '/customers/' + c.id + (out ? '/opt-in' : '/opt-out'), undefined, {idempotencyKey: uuid()});
+            toast((customerName(updated) || updated.phone) + (updated.opted_out_at ? ' is opted out: no campaign will reach them.' : ' is opted in again.'));
+            swap(row.parentNode, ...[...row.parentNode.children].map(r => (r === row ? customerRow(updated) : r)));
+          } catch (e) { fail(e); row.busy = false; }
+        }}, out ? 'Opt in' : 'Opt out')));
+    return row;
+  }
+  load();
+}
+
+route();

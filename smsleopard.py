@@ -82,7 +82,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import aiohttp
 import aiosqlite
@@ -167,6 +167,9 @@ class DatabaseUnavailable(Unavailable):
         self.reason = reason
 
 
+FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, never dies of
+
+
 def invalid(message: str) -> Invalid:
     return Invalid("VALIDATION_ERROR", message)
 
@@ -189,6 +192,108 @@ class ApiError(SmsLeopardError):
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+
+
+# ---------------------------------------------------------------------------
+# CONSENT
+# What a send owes the person at the other end: no message after they said
+# STOP, none in the night where they live, none past a daily cap. Pure
+# rules; the claim applies them to each message as it is about to go.
+# ---------------------------------------------------------------------------
+
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+CAP_WINDOW = 24 * 3600.0  # seconds: the frequency cap counts messages sent within this
+
+
+def keyword_action(text: str) -> str:
+    """What an inbound message asks: opted_out, opted_in or none. Only a keyword on its
+    own counts (any case; spaces and punctuation around it ignored): "stop!" does,
+    "don't stop" does not."""
+    word = re.sub(r"^[\W_]+|[\W_]+$", "", text).upper()
+    return ("opted_out" if word in OPT_OUT_KEYWORDS else
+            "opted_in" if word in OPT_IN_KEYWORDS else "none")
+
+
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """Whether `name` is an IANA timezone this machine knows (Africa/Nairobi, UTC)."""
+    return name in _timezone_names()
+
+
+@functools.lru_cache(maxsize=1024)
+def timezone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """A daily window in local time when nothing is sent; start > end wraps past midnight."""
+
+    start: dt.time
+    end: dt.time
+
+    def ends(self, now: float, zone: zoneinfo.ZoneInfo) -> float | None:
+        """When the window that `now` falls in ends, for someone in `zone` (epoch seconds),
+        or None when `now` is outside it. Daylight saving is the zone's: the window ends
+        at the first moment the local clock shows `end`."""
+        local = datetime.fromtimestamp(now, zone)
+        clock = local.time().replace(tzinfo=None)
+        wraps = self.start > self.end
+        inside = (self.start <= clock or clock < self.end) if wraps else (
+            self.start <= clock < self.end)
+        if not inside:
+            return None
+        day = local.date() + dt.timedelta(days=1 if clock >= self.end else 0)
+        end = datetime.combine(day, self.end, tzinfo=zone)
+        ends = end.timestamp()
+        if datetime.fromtimestamp(ends, zone).time() != self.end:  # `end` falls in a DST gap:
+            low, high = int(end.replace(fold=1).timestamp()), int(ends)  # the clocks jump past it
+            while high - low > 1:
+                middle = (low + high) // 2
+                wall = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
+                if wall >= end.replace(tzinfo=None):
+                    high = middle
+                else:
+                    low = middle
+            ends = float(high)
+        return ends if ends > now else None
+
+
+def parse_quiet_hours(text: str) -> QuietHours | None:
+    """'21:00-08:00' as QuietHours (None for empty); ValueError if malformed."""
+    if not text.strip():
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match:
+        raise ValueError("must be HH:MM-HH:MM, like 21:00-08:00")
+    hours = [int(part) for part in match.groups()]
+    if hours[0] > 23 or hours[2] > 23 or hours[1] > 59 or hours[3] > 59:
+        raise ValueError("must hold times between 00:00 and 23:59")
+    window = QuietHours(dt.time(hours[0], hours[1]), dt.time(hours[2], hours[3]))
+    if window.start == window.end:
+        raise ValueError("must not start and end at the same time")
+    return window
+
+
+def quiet_hours_problem(text: str) -> str | None:
+    try:
+        parse_quiet_hours(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The rules every message is held to at the moment it would be sent."""
+
+    quiet_hours: QuietHours | None = None
+    daily_cap: int = 0  # messages per customer in any 24 hours; 0: no cap
 
 
 # ---------------------------------------------------------------------------
@@ -1133,108 +1238,6 @@ def refill(tokens: float, since: float, rate: float, now: float) -> float:
 def whole_tokens(tokens: float) -> int:
     """The attempts a bucket allows (0.9999999 is 1: epoch seconds are not exact)."""
     return math.floor(tokens + 1e-6)
-
-
-# ---------------------------------------------------------------------------
-# CONSENT
-# What a send owes the person at the other end: no message after they said
-# STOP, none in the night where they live, none past a daily cap. Pure
-# rules; the claim applies them to each message as it is about to go.
-# ---------------------------------------------------------------------------
-
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
-CAP_WINDOW = 24 * 3600.0  # seconds: the frequency cap counts messages sent within this
-
-
-def keyword_action(text: str) -> str:
-    """What an inbound message asks: opted_out, opted_in or none. Only a keyword on its
-    own counts (any case; spaces and punctuation around it ignored): "stop!" does,
-    "don't stop" does not."""
-    word = re.sub(r"^[\W_]+|[\W_]+$", "", text).upper()
-    return ("opted_out" if word in OPT_OUT_KEYWORDS else
-            "opted_in" if word in OPT_IN_KEYWORDS else "none")
-
-
-@functools.cache
-def _timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_timezone(name: str) -> bool:
-    """Whether `name` is an IANA timezone this machine knows (Africa/Nairobi, UTC)."""
-    return name in _timezone_names()
-
-
-@functools.lru_cache(maxsize=1024)
-def timezone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """A daily window in local time when nothing is sent; start > end wraps past midnight."""
-
-    start: dt.time
-    end: dt.time
-
-    def ends(self, now: float, zone: zoneinfo.ZoneInfo) -> float | None:
-        """When the window that `now` falls in ends, for someone in `zone` (epoch seconds),
-        or None when `now` is outside it. Daylight saving is the zone's: the window ends
-        at the first moment the local clock shows `end`."""
-        local = datetime.fromtimestamp(now, zone)
-        clock = local.time().replace(tzinfo=None)
-        wraps = self.start > self.end
-        inside = (self.start <= clock or clock < self.end) if wraps else (
-            self.start <= clock < self.end)
-        if not inside:
-            return None
-        day = local.date() + dt.timedelta(days=1 if clock >= self.end else 0)
-        end = datetime.combine(day, self.end, tzinfo=zone)
-        ends = end.timestamp()
-        if datetime.fromtimestamp(ends, zone).time() != self.end:  # `end` falls in a DST gap:
-            low, high = int(end.replace(fold=1).timestamp()), int(ends)  # the clocks jump past it
-            while high - low > 1:
-                middle = (low + high) // 2
-                wall = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
-                if wall >= end.replace(tzinfo=None):
-                    high = middle
-                else:
-                    low = middle
-            ends = float(high)
-        return ends if ends > now else None
-
-
-def parse_quiet_hours(text: str) -> QuietHours | None:
-    """'21:00-08:00' as QuietHours (None for empty); ValueError if malformed."""
-    if not text.strip():
-        return None
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
-    if not match:
-        raise ValueError("must be HH:MM-HH:MM, like 21:00-08:00")
-    hours = [int(part) for part in match.groups()]
-    if hours[0] > 23 or hours[2] > 23 or hours[1] > 59 or hours[3] > 59:
-        raise ValueError("must hold times between 00:00 and 23:59")
-    window = QuietHours(dt.time(hours[0], hours[1]), dt.time(hours[2], hours[3]))
-    if window.start == window.end:
-        raise ValueError("must not start and end at the same time")
-    return window
-
-
-def quiet_hours_problem(text: str) -> str | None:
-    try:
-        parse_quiet_hours(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Consent:
-    """The rules every message is held to at the moment it would be sent."""
-
-    quiet_hours: QuietHours | None = None
-    daily_cap: int = 0  # messages per customer in any 24 hours; 0: no cap
 
 
 # ---------------------------------------------------------------------------
@@ -3589,6 +3592,33 @@ def compact_ids(ids: list[int]) -> Sequence[int]:
 # ---------------------------------------------------------------------------
 
 
+class Backoff:
+    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+
+    def failed(self) -> float:
+        self.delay = min(30.0, max(1.0, self.delay * 2))
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay = 0.0
+
+
+def message_budget(config: Config) -> int:
+    """Messages the dispatcher works on at once (claimed or about to be): every attempt slot
+    busy, and a whole job ready behind them, so a batch's last wave leaves no slot idle."""
+    return config.concurrency + config.job_size
+
+
+def prefetch(config: Config) -> int:
+    """Jobs a broker may hand over before any is acknowledged: a budget's worth of whole jobs,
+    and room for small ones (retries), which must not hold the big ones back."""
+    return 2 * math.ceil(message_budget(config) / config.job_size) + 6
+
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """A job handed to the dispatcher; `ack` once its outcomes are committed."""
@@ -4458,7 +4488,6 @@ def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
 # ---------------------------------------------------------------------------
 
 RELEASE_DELAY = 1.0        # seconds before a message released unattempted is offered again
-FAULTS = (DatabaseUnavailable, QueueUnavailable)  # what the service waits out, never dies of
 BOOKKEEPING_TIMEOUT = 5.0  # seconds shutdown allows interrupted batches to record their outcomes
 SLICE = 100  # messages a batch renders or starts between two turns of the event loop
 GROUP_WINDOW = 0.1  # seconds an outcome waits for others to share its commit
@@ -4466,20 +4495,6 @@ GROUP_MOST = 1000   # outcomes that make a group commit at once (or half the slo
 HALT_POLL = 0.5  # seconds between two looks for campaigns another process paused or cancelled
 
 CrashHandler = Callable[[str, BaseException], None]
-
-
-class Backoff:
-    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
-
-    def __init__(self) -> None:
-        self.delay = 0.0
-
-    def failed(self) -> float:
-        self.delay = min(30.0, max(1.0, self.delay * 2))
-        return self.delay
-
-    def succeeded(self) -> None:
-        self.delay = 0.0
 
 
 def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.Task:
@@ -4556,18 +4571,6 @@ class Slots:
                 waiter.set_result(None)
                 return
         self._free += 1
-
-
-def message_budget(config: Config) -> int:
-    """Messages the dispatcher works on at once (claimed or about to be): every attempt slot
-    busy, and a whole job ready behind them, so a batch's last wave leaves no slot idle."""
-    return config.concurrency + config.job_size
-
-
-def prefetch(config: Config) -> int:
-    """Jobs a broker may hand over before any is acknowledged: a budget's worth of whole jobs,
-    and room for small ones (retries), which must not hold the big ones back."""
-    return 2 * math.ceil(message_budget(config) / config.job_size) + 6
 
 
 class ChannelRates:
@@ -6522,17 +6525,36 @@ class JsonErrorRequestHandler(web_protocol.RequestHandler):
         response.force_close()
         return response
 
+    open_now: ClassVar[dict["JsonErrorRequestHandler", None]] = {}  # in the order they came
+    answering = 0  # requests of this connection inside the application (busy_middleware)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        connections = self._manager.connections if self._manager else []
-        if len(connections) > connection_limit():
-            idle = [c for c in connections if c is not self and c.is_idle()]
-            if idle:
-                idle[0].force_close()
+        self.open_now[self] = None
+        if len(self.open_now) > connection_limit():
+            oldest = next((c for c in self.open_now if c is not self and not c.answering), None)
+            if oldest is not None:
+                del self.open_now[oldest]  # closing: connection_lost comes later
+                oldest.force_close()
 
-    def is_idle(self) -> bool:
-        """Waiting for a request that has not arrived (or arrived only in part)."""
-        return self._waiter is not None and not self._waiter.done()
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.open_now.pop(self, None)
+        super().connection_lost(exc)
+
+
+@web.middleware
+async def busy_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """Marks a connection busy while the application answers it: one waiting for a request
+    that has not arrived (or arrived only in part) is idle, the first to close when
+    connections would exhaust the file descriptors."""
+    connection = request.protocol
+    if not isinstance(connection, JsonErrorRequestHandler):
+        return await handler(request)
+    connection.answering += 1
+    try:
+        return await handler(request)
+    finally:
+        connection.answering -= 1
 
 
 class OncePerInterval(logging.Filter):
@@ -6596,7 +6618,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
     clock = clock or Clock()
     rng = rng or random.Random()
     metrics = Metrics()
-    middlewares = [metrics_middleware(metrics),
+    middlewares = [busy_middleware, metrics_middleware(metrics),
                    *([cors_middleware(config.cors)] if config.cors else []),
                    error_middleware,
                    *([auth_middleware(config.api_key)] if config.api_key else []),

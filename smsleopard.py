@@ -342,7 +342,7 @@ class Config:
         "'Authorization: Bearer <key>'")
     queue_name: str = _setting("campaign_sends",
                                "the queue's name (RabbitMQ's delay queues share the prefix)")
-    batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
+    batch_size: int = _setting(1000, "most messages in one job (claimed a part at a time)")
     provider_url: str = _setting(
         "", "empty: the mock provider in this process; http(s)://...: a real provider over HTTP")
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
@@ -824,8 +824,7 @@ class Attempt:
 
 
 class ClaimedMessage(NamedTuple):
-    """A message a claim handed to the dispatcher, with what rendering it needs: fields 3 to 7
-    are the customer's, in CUSTOMER_FIELDS order."""
+    """A message a claim handed to the dispatcher, with what rendering it needs."""
 
     id: int
     campaign_id: int
@@ -835,6 +834,12 @@ class ClaimedMessage(NamedTuple):
     phone: str
     location: str | None
     preferred_product: str | None
+
+    @property
+    def fields(self) -> tuple[str | None, ...]:
+        """The customer's fields in CUSTOMER_FIELDS order, as render_row takes them."""
+        return (self.first_name, self.last_name, self.phone, self.location,
+                self.preferred_product)
 
 
 @dataclass(frozen=True, slots=True)
@@ -956,6 +961,12 @@ def next_status(status: CampaignStatus, action: Action, campaign_id: int = 0,
 def allowed_actions(status: CampaignStatus) -> list[str]:
     """The operator actions a campaign in `status` accepts, as the API names them."""
     return [str(action) for action in OPERATOR_ACTIONS if status in TRANSITIONS[action]]
+
+
+def finishing_action(sent: int, failed: int) -> Action:
+    """How a campaign ends once every message has settled: failed if nothing was sent and
+    something failed; else sent (one whose every message was suppressed went as it should)."""
+    return Action.FINISH_FAILED if failed and not sent else Action.FINISH_SENT
 
 
 def statuses_allowing(action: Action) -> tuple[str, ...]:
@@ -1631,6 +1642,31 @@ CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.la
                 "cu.location, cu.preferred_product, m.claim_token IS NULL, cu.id, cu.opted_out_at, "
                 "cu.timezone, c.quiet_hours, c.channel FROM outbound_messages m "
                 "JOIN campaigns c ON c.id = m.campaign_id JOIN customers cu ON cu.id = m.customer_id")
+
+
+class ClaimRow(NamedTuple):
+    """A row of CLAIM_SELECT: a message about to be claimed, with what consent and rendering
+    need to know of its customer and campaign."""
+
+    id: int
+    campaign_id: int
+    retry_count: int
+    first_name: str | None
+    last_name: str | None
+    phone: str
+    location: str | None
+    preferred_product: str | None
+    unclaimed: bool              # no claim held it (else a lapsed one did: it counted as sending)
+    customer_id: int
+    opted_out_at: str | None
+    timezone: str
+    quiet_hours: bool            # the campaign respects quiet hours
+    channel: str
+
+    def message(self) -> ClaimedMessage:
+        return ClaimedMessage(self.id, self.campaign_id, self.retry_count, self.first_name,
+                              self.last_name, self.phone, self.location, self.preferred_product)
+
 RESTATE_AFTER = 10_000  # messages one send inserts before the planner's statistics are refreshed
 OPTED_OUT = "opted out"        # the last_error of a message suppressed for each reason
 OVER_CAP = "frequency cap"
@@ -2989,41 +3025,42 @@ class Store:
                 "ORDER BY m.next_attempt_at", params)]
             return await self._take(tx, rows, token, lease_until, deferred, now)
 
-    async def _take(self, tx: SqliteTransaction, rows: list[tuple], token: int,
+    async def _take(self, tx: SqliteTransaction, rows: Sequence[tuple], token: int,
                     lease_until: float, deferred: list[tuple[int, float]], now: float) -> Claim:
         """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
         ledger too; but first hold back what consent forbids now."""
+        rows = [ClaimRow(*row) for row in rows]
         if rows and self.db.CLAIM_LOCK:  # claims run side by side: lock their campaigns in one order
             await tx.fetch("SELECT id FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) "
-                           "ORDER BY id FOR NO KEY UPDATE", (_in({row[1] for row in rows}),))
+                           "ORDER BY id FOR NO KEY UPDATE", (_in({row.campaign_id for row in rows}),))
         rows, quiet, suppressed = await self._hold_back(tx, rows, now)
         deferred = sorted(deferred + quiet, key=lambda item: item[1])
         if not rows:
             return Claim([], {}, deferred, suppressed)
-        ids = _in(row[0] for row in rows)
+        ids = _in(row.id for row in rows)
         await tx.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
                          "WHERE id IN (SELECT value FROM json_each(?))", (token, lease_until, ids))
         await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
                          (token, lease_until, encode_job(ids).decode()))
-        newly = Counter(row[1] for row in rows if row[8])
+        newly = Counter(row.campaign_id for row in rows if row.unclaimed)
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
                              [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
         campaigns = await tx.fetch("SELECT id, channel, base_template FROM campaigns "
                                    "WHERE id IN (SELECT value FROM json_each(?))",
-                                   (_in({row[1] for row in rows}),))
-        return Claim([ClaimedMessage(*row[:8]) for row in rows],
+                                   (_in({row.campaign_id for row in rows}),))
+        return Claim([row.message() for row in rows],
                      {campaign_id: (channel, template) for campaign_id, channel, template in campaigns},
                      deferred, suppressed)
 
-    async def _hold_back(self, tx: SqliteTransaction, rows: list[tuple], now: float
-                         ) -> tuple[list[tuple], list[tuple[int, float]], Counter[str]]:
+    async def _hold_back(self, tx: SqliteTransaction, rows: list[ClaimRow], now: float
+                         ) -> tuple[list[ClaimRow], list[tuple[int, float]], Counter[str]]:
         """Of rows about to be claimed, those that may go now; the others are suppressed
         (the customer opted out after the send, or is over the daily cap) or put off to
         the end of the customer's quiet hours, with no attempt used: (rows, deferred,
         suppressed per channel)."""
         consent = self.consent
         if not rows or (consent.quiet_hours is None and not consent.daily_cap
-                        and all(row[10] is None for row in rows)):
+                        and all(row.opted_out_at is None for row in rows)):
             return rows, [], Counter()
         sent_lately: Counter[int] = Counter()
         if consent.daily_cap:  # sent in the window, or in flight under another live claim
@@ -3031,40 +3068,40 @@ class Store:
                 "SELECT customer_id, count(*) FROM outbound_messages WHERE customer_id IN "
                 "(SELECT value FROM json_each(?)) AND ((status = 'sent' AND sent_at > ?) OR "
                 "(status = 'pending' AND claim_token IS NOT NULL AND claim_expires_at > ?)) "
-                "GROUP BY customer_id", (_in({row[9] for row in rows}), now - CAP_WINDOW, now))))
+                "GROUP BY customer_id", (_in({row.customer_id for row in rows}), now - CAP_WINDOW, now))))
         kept, deferred, suppressed = [], [], []
         for row in rows:
-            quiet_until = (consent.quiet_hours.ends(now, timezone(row[11]))
-                           if consent.quiet_hours is not None and row[12] else None)
-            if row[10] is not None:
+            quiet_until = (consent.quiet_hours.ends(now, timezone(row.timezone))
+                           if consent.quiet_hours is not None and row.quiet_hours else None)
+            if row.opted_out_at is not None:
                 suppressed.append((row, OPTED_OUT))
             elif quiet_until is not None:
                 deferred.append((row, quiet_until))
-            elif consent.daily_cap and sent_lately[row[9]] >= consent.daily_cap:
+            elif consent.daily_cap and sent_lately[row.customer_id] >= consent.daily_cap:
                 suppressed.append((row, OVER_CAP))
             else:
-                sent_lately[row[9]] += 1
+                sent_lately[row.customer_id] += 1
                 kept.append(row)
         if deferred:
             await tx.executemany(
                 "UPDATE outbound_messages SET next_attempt_at = ?, claim_token = NULL, "
-                "claim_expires_at = NULL WHERE id = ?", [(until, row[0]) for row, until in deferred])
+                "claim_expires_at = NULL WHERE id = ?", [(until, row.id) for row, until in deferred])
         if suppressed:
             await tx.executemany(
                 "UPDATE outbound_messages SET status = 'suppressed', last_error = ?, "
                 "claim_token = NULL, claim_expires_at = NULL, updated_at = ? WHERE id = ?",
-                [(reason, utc_iso(now), row[0]) for row, reason in suppressed])
+                [(reason, utc_iso(now), row.id) for row, reason in suppressed])
         deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # sending, suppressed
         for row, _ in deferred + suppressed:  # one taken over from a lapsed claim was sending
-            deltas[row[1]][0] -= not row[8]
+            deltas[row.campaign_id][0] -= not row.unclaimed
         for row, _ in suppressed:
-            deltas[row[1]][1] += 1
+            deltas[row.campaign_id][1] += 1
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ?, "
                              "suppressed_count = suppressed_count + ? WHERE id = ?",
                              [(*deltas[campaign_id], campaign_id) for campaign_id in sorted(deltas)])
         if suppressed:
-            await self._finish_campaigns(tx, list({row[1] for row, _ in suppressed}), now)
-        return kept, [(row[0], until) for row, until in deferred], Counter(row[13] for row, _ in suppressed)
+            await self._finish_campaigns(tx, list({row.campaign_id for row, _ in suppressed}), now)
+        return kept, [(row.id, until) for row, until in deferred], Counter(row.channel for row, _ in suppressed)
 
     # -- pacing -------------------------------------------------------------
 
@@ -3266,23 +3303,22 @@ class Store:
 
     async def _finish_campaigns(self, tx: SqliteTransaction, campaign_ids: list[int],
                                 now: float) -> list[tuple[int, str]]:
-        """Sending campaigns with every message settled finish: failed if nothing was sent
-        and something failed, else sent (a campaign whose every message was suppressed
-        went as it should)."""
+        """Sending campaigns with every message settled finish, as finishing_action says."""
+        settled = await tx.fetch(
+            "SELECT id, sent_count, failed_count FROM campaigns "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND status = ? "
+            f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
+            (_in(campaign_ids), CampaignStatus.SENDING))
+        finished = [(campaign_id, next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
+                    for campaign_id, sent, failed in settled]
         stamp = utc_iso(now)
-        rows = await tx.fetch(
-            "UPDATE campaigns SET status = CASE WHEN sent_count > 0 OR failed_count = 0 THEN ? "
-            "ELSE ? END, "
-            "updated_at = ?, finished_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
-            "AND status IN (SELECT value FROM json_each(?)) "
-            f"AND {SETTLED_COUNTS} = total_count RETURNING id, status",
-            (next_status(CampaignStatus.SENDING, Action.FINISH_SENT),
-             next_status(CampaignStatus.SENDING, Action.FINISH_FAILED), stamp, stamp,
-             _in(campaign_ids), _in(statuses_allowing(Action.FINISH_SENT))))
-        if rows and "campaign" in self.events:
+        await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
+                             "WHERE id = ?", [(status, stamp, stamp, campaign_id)
+                                              for campaign_id, status in finished])
+        if finished and "campaign" in self.events:
             await self._emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
-                                                 for campaign_id, _ in rows], now)
-        return [tuple(row) for row in rows]
+                                                 for campaign_id, _ in finished], now)
+        return finished
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
         """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
@@ -4927,7 +4963,7 @@ class Dispatcher:
             if isinstance(template, TemplateError):
                 attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
             else:
-                attempt.text = render_row(template, message[3:8])  # the fields, in order
+                attempt.text = render_row(template, message.fields)
             attempts.append(attempt)
         return attempts
 

@@ -242,6 +242,107 @@ async def _bench_dispatch(db: str, sizes: BenchSizes, reference: float,
     return figures
 
 
+class AnswerClock:
+    """A sender that notes when the provider answered each message, and a store wrapper that
+    notes when each outcome was committed: the outcome's delay to become visible."""
+
+    def __init__(self, inner: Sender):
+        self._inner = inner
+        self._answered: dict[int, float] = {}
+        self.delays: list[float] = []
+
+    async def __call__(self, message: Outgoing) -> str | None:
+        try:
+            return await self._inner(message)
+        finally:
+            self._answered[int(message.reference)] = time.perf_counter()
+
+    def watch(self, store: Store) -> None:
+        record = store.record  # instrumentation: the bench's own, on this instance only
+
+        async def timed(attempts: Sequence[Any], now: float, finished: Sequence[int]) -> Any:
+            done = await record(attempts, now, finished)
+            committed = time.perf_counter()
+            self.delays += [committed - self._answered.pop(a.message_id)
+                            for a in attempts if a.message_id in self._answered]
+            return done
+
+        store.record = timed
+
+
+async def _bench_outcomes(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Outcomes committed in groups as attempts end: what it costs against committing a
+    claim's outcomes at its end (no latency, alternated in the same run), and how soon an
+    outcome is visible in its message's row after the provider's answer."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for grouped in (False, True, True, False):
+        async with BenchService(db, group_commits=grouped) as service:
+            count, seconds = await service.dispatch({"segment": {"location": "segment-0"}})
+        rates[grouped].append(count / seconds)
+    ratio = sum(rates[True]) / sum(rates[False])
+    clock = AnswerClock(MockSender(100, 0.0, random.Random(1)))
+    async with BenchService(db, clock, send_latency_ms=100, concurrency=1000) as service:
+        clock.watch(service.app[smsleopard.STORE])
+        count, _ = await service.dispatch({"segment": {"location": "segment-1"}})
+    p99 = _percentile_ms(clock.delays, 0.99)
+    return [Figure(f"group commits / commits at each claim's end, no latency, {count:,} "
+                   "messages, 2 runs each", ratio, "ratio", ">= 0.95", ratio >= 0.95),
+            Figure(f"outcome committed after the provider's answer, p99, 100 ms latency, "
+                   f"concurrency 1,000, {len(clock.delays):,} outcomes", p99, "ms", "<= 1,000",
+                   p99 <= 1000)]
+
+
+async def _service_process(db: str, *settings: str) -> tuple[asyncio.subprocess.Process, str]:
+    """`python smsleopard.py` on `db` in a process of its own; (process, its URL)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, smsleopard.__file__, "--db", db, "--port", "0", "--no-seed", *settings,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    while line := (await process.stderr.readline()).decode():
+        if "listening on " in line:
+            asyncio.ensure_future(process.stderr.read())  # keep the pipe from filling up
+            return process, line.split("listening on ")[1].strip()
+    raise RuntimeError("the service did not start")
+
+
+async def _bench_kill_9(db: str, sizes: BenchSizes) -> list[Figure]:
+    """Duplicates at the provider after a kill -9 mid-campaign: batch 1,000, concurrency 100,
+    200 ms (500 msg/s), the mock provider and the service in processes of their own."""
+    count, limit = min(5000, sizes.dispatch), 100 + 0.2 * 500
+    async with mock_provider_process("--latency-ms", "200") as url, aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60)) as session:
+        stats_url = url.removesuffix("/messages") + "/stats"
+
+        async def counts() -> dict[str, int]:
+            async with session.get(stats_url) as response:
+                return await response.json()
+
+        settings = ("--provider-url", url, "--concurrency", "100", "--batch-size", "1000")
+        process, service = await _service_process(db, *settings)
+        async with session.post(f"{service}/campaigns", json={
+                "name": "kill -9", "channel": "sms", "base_template": "Hi {first_name}"}) as answer:
+            campaign = f"{service}/campaigns/{(await answer.json())['id']}"
+        await session.post(f"{campaign}/send", json={"customer_ids": list(range(1, count + 1))})
+        while (await counts())["accepted"] < count // 2:
+            await asyncio.sleep(0.05)
+        process.kill()
+        await process.wait()
+        process, service = await _service_process(db, *settings)
+        campaign = service + campaign[campaign.index("/campaigns/"):]
+        try:
+            while True:
+                async with session.get(campaign) as answer:
+                    if (await answer.json())["status"] != "sending":
+                        break
+                await asyncio.sleep(0.1)
+        finally:
+            process.terminate()
+            await process.wait()
+        duplicates = (await counts())["duplicates"]
+    return [Figure(f"duplicates at the provider after kill -9 mid-campaign ({count:,} messages, "
+                   "batch 1,000, concurrency 100, 200 ms)", duplicates, "messages",
+                   f"<= {limit:.0f}", duplicates <= limit)]
+
+
 class CountingSender:
     """A sender that counts the attempts it passes on, and when each started."""
 
@@ -635,6 +736,8 @@ async def run_benchmark(sizes: BenchSizes, workdir: str, queue_url: str = "",
     figures.append(Figure(f"POST /customers, {customers:,} customers in bulks of 10,000", loaded,
                           "customers/s"))
     figures += await _bench_dispatch(db, sizes, reference, queue_url)
+    figures += await _bench_outcomes(db, sizes)
+    figures += await _bench_kill_9(db, sizes)
     figures += await _bench_failures(db, sizes)
     figures += await _bench_http_provider(db, sizes)
     figures += await _bench_message_events(db, sizes)

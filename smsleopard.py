@@ -2500,6 +2500,76 @@ class PostgresDatabase:
         return False
 
 
+# PostgreSQL as the queue (--queue-url postgresql://...): a job is a row. A consumer takes
+# the first one due with FOR UPDATE SKIP LOCKED and moves it a lease ahead (a visibility
+# timeout): acknowledged, the row is deleted; a consumer that died without acknowledging
+# hands its jobs on when their lease ends, as a broker redelivers. NOTIFY wakes idle
+# consumers in every process at once; a poll finds delayed jobs and jobs handed on. Times
+# are the server's clock, so the processes' clocks need not agree.
+PG_QUEUE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS smsleopard_jobs (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue  TEXT NOT NULL,
+    ids    TEXT NOT NULL,
+    due_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS smsleopard_jobs_due ON smsleopard_jobs (queue, due_at);
+"""
+PG_NOW = "extract(epoch FROM clock_timestamp())"
+PG_QUEUE_CHANNEL = "smsleopard_jobs"  # NOTIFY's channel; the payload names the queue
+PG_QUEUE_LOCK = 0x5_3E0_1EAA  # held while a process makes the table (processes start together)
+
+
+class PostgresJobs:
+    """The statements of PostgreSQL's job table (the queue's, in QUEUE), each on a
+    connection its caller holds."""
+
+    @staticmethod
+    async def make(connection: Any) -> None:
+        """The table, made once by processes starting together (the lock first: then each
+        sees a table another made)."""
+        await connection.execute("SELECT pg_advisory_lock($1)", PG_QUEUE_LOCK)
+        await connection.execute(PG_QUEUE_SCHEMA)
+
+    @staticmethod
+    async def publish(connection: Any, queue: str, delay: float, jobs: list[str]) -> None:
+        async with connection.transaction():
+            await connection.execute(
+                "INSERT INTO smsleopard_jobs (queue, ids, due_at) SELECT $1, job.ids, "
+                f"{PG_NOW} + $2 FROM unnest($3::text[]) WITH ORDINALITY AS job(ids, n) "
+                "ORDER BY job.n", queue, delay, jobs)
+            await connection.execute("SELECT pg_notify($1, $2)", PG_QUEUE_CHANNEL, queue)
+
+    @staticmethod
+    async def take(connection: Any, queue: str, lease: float) -> tuple[int, str] | None:
+        """The first job due, moved a lease ahead: (id, ids), or None."""
+        row = await connection.fetchrow(
+            f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} + $2 WHERE id = (SELECT id FROM "
+            f"smsleopard_jobs WHERE queue = $1 AND due_at <= {PG_NOW} ORDER BY due_at, id "
+            "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, ids", queue, lease)
+        return None if row is None else (row["id"], row["ids"])
+
+    @staticmethod
+    async def next_due_in(connection: Any, queue: str) -> float | None:
+        """Seconds until the queue's next job falls due (None: it is empty)."""
+        return await connection.fetchval(
+            f"SELECT min(due_at) - {PG_NOW} FROM smsleopard_jobs WHERE queue = $1", queue)
+
+    @staticmethod
+    async def delete(connection: Any, job_id: int) -> None:
+        await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", job_id)
+
+    @staticmethod
+    async def due_now(connection: Any, job_ids: list[int]) -> None:
+        await connection.execute(f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} "
+                                 "WHERE id = ANY($1::bigint[])", job_ids)
+
+    @staticmethod
+    async def depth(connection: Any, queue: str) -> int:
+        return await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
+                                         queue)
+
+
 async def _keep_session(connection: Any) -> None:
     """What a pooled connection runs as it is given back, beyond the rollback of a transaction
     left open (asyncpg 0.32's pool rolls back before it calls this; check again on an upgrade):
@@ -3894,25 +3964,9 @@ async def delete_rabbit_queues(url: str, name: str) -> None:
             await channel.queue_delete(queue)
 
 
-# PostgreSQL as the queue (--queue-url postgresql://...): a job is a row. A consumer takes
-# the first one due with FOR UPDATE SKIP LOCKED and moves it a lease ahead (a visibility
-# timeout): acknowledged, the row is deleted; a consumer that died without acknowledging
-# hands its jobs on when their lease ends, as a broker redelivers. NOTIFY wakes idle
-# consumers in every process at once; a poll finds delayed jobs and jobs handed on. Times
-# are the server's clock, so the processes' clocks need not agree.
-PG_QUEUE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS smsleopard_jobs (
-    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    queue  TEXT NOT NULL,
-    ids    TEXT NOT NULL,
-    due_at DOUBLE PRECISION NOT NULL
-);
-CREATE INDEX IF NOT EXISTS smsleopard_jobs_due ON smsleopard_jobs (queue, due_at);
-"""
-PG_NOW = "extract(epoch FROM clock_timestamp())"
-PG_QUEUE_CHANNEL = "smsleopard_jobs"  # NOTIFY's channel; the payload names the queue
+
+
 PG_QUEUE_POLL = 1.0  # seconds at most between looks for due jobs, with no notification
-PG_QUEUE_LOCK = 0x5_3E0_1EAA  # held while a process makes the table (processes start together)
 
 
 class PostgresQueue(JobQueue):
@@ -3940,9 +3994,8 @@ class PostgresQueue(JobQueue):
             self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2, reset=_keep_session,
                                                    command_timeout=PG_COMMAND_TIMEOUT)
             connection = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
-            try:  # the lock first, then the statements: they see a table another process made
-                await connection.execute("SELECT pg_advisory_lock($1)", PG_QUEUE_LOCK)
-                await connection.execute(PG_QUEUE_SCHEMA)
+            try:
+                await PostgresJobs.make(connection)
             finally:
                 await connection.close()
         except pg_faults(refusals=True) as exc:
@@ -3981,8 +4034,7 @@ class PostgresQueue(JobQueue):
         if self._taken:  # what this process took and never finished is due again now, not a lease later
             with contextlib.suppress(*pg_faults(refusals=True)):
                 async with self._pool.acquire() as connection:
-                    await connection.execute(f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} "
-                                             "WHERE id = ANY($1::bigint[])", list(self._taken))
+                    await PostgresJobs.due_now(connection, list(self._taken))
         if self._pool is not None:
             await self._pool.close()
 
@@ -3990,12 +4042,9 @@ class PostgresQueue(JobQueue):
         if not jobs:
             return
         try:
-            async with self._pool.acquire() as connection, connection.transaction():
-                await connection.execute(
-                    f"INSERT INTO smsleopard_jobs (queue, ids, due_at) SELECT $1, job.ids, {PG_NOW} + $2 "
-                    "FROM unnest($3::text[]) WITH ORDINALITY AS job(ids, n) ORDER BY job.n",
-                    self._name, max(0.0, delay), [encode_job(job).decode() for job in jobs])
-                await connection.execute("SELECT pg_notify($1, $2)", PG_QUEUE_CHANNEL, self._name)
+            async with self._pool.acquire() as connection:
+                await PostgresJobs.publish(connection, self._name, max(0.0, delay),
+                                           [encode_job(job).decode() for job in jobs])
         except pg_faults(refusals=True) as exc:
             self._failed()
             raise QueueUnavailable(f"PostgreSQL did not take the jobs: {exc or type(exc).__name__}") from None
@@ -4030,25 +4079,22 @@ class PostgresQueue(JobQueue):
     async def _take(self) -> tuple[Delivery | None, float | None]:
         """The first job due, taken for a lease; else None and the seconds until the next is due."""
         async with self._pool.acquire() as connection:
-            row = await connection.fetchrow(
-                f"UPDATE smsleopard_jobs SET due_at = {PG_NOW} + $2 WHERE id = (SELECT id FROM "
-                f"smsleopard_jobs WHERE queue = $1 AND due_at <= {PG_NOW} ORDER BY due_at, id "
-                "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, ids", self._name, self._lease)
-            if row is None:
-                return None, await connection.fetchval(
-                    f"SELECT min(due_at) - {PG_NOW} FROM smsleopard_jobs WHERE queue = $1", self._name)
+            taken = await PostgresJobs.take(connection, self._name, self._lease)
+            if taken is None:
+                return None, await PostgresJobs.next_due_in(connection, self._name)
+            job_id, text = taken
             try:
-                ids = decode_job(row["ids"].encode())
+                ids = decode_job(text.encode())
             except ValueError as exc:
                 log.error("queue: dropping a malformed job: %s", exc)
-                await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", row["id"])
+                await PostgresJobs.delete(connection, job_id)
                 return None, 0.0
-        self._taken.add(row["id"])
-        return Delivery(ids, functools.partial(self._ack, row["id"])), None
+        self._taken.add(job_id)
+        return Delivery(ids, functools.partial(self._ack, job_id)), None
 
     async def _ack(self, job_id: int) -> None:
         async with self._pool.acquire() as connection:
-            await connection.execute("DELETE FROM smsleopard_jobs WHERE id = $1", job_id)
+            await PostgresJobs.delete(connection, job_id)
         self._taken.discard(job_id)
 
     def _failed(self) -> None:
@@ -4062,8 +4108,7 @@ class PostgresQueue(JobQueue):
     async def depth(self) -> int:
         try:
             async with self._pool.acquire() as connection:
-                depth = await connection.fetchval("SELECT count(*) FROM smsleopard_jobs WHERE queue = $1",
-                                                  self._name)
+                depth = await PostgresJobs.depth(connection, self._name)
         except pg_faults(refusals=True) as exc:
             self._failed()
             raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None

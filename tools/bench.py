@@ -292,16 +292,26 @@ async def _bench_outcomes(db: str, sizes: BenchSizes) -> list[Figure]:
                    p99 <= 1000)]
 
 
-async def _service_process(db: str, *settings: str) -> tuple[asyncio.subprocess.Process, str]:
-    """`python smsleopard.py` on `db` in a process of its own; (process, its URL)."""
+@contextlib.asynccontextmanager
+async def _service_process(db: str, *settings: str
+                           ) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`python smsleopard.py` on `db` in a process of its own: (process, its URL)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, smsleopard.__file__, "--db", db, "--port", "0", "--no-seed", *settings,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    while line := (await process.stderr.readline()).decode():
-        if "listening on " in line:
-            asyncio.ensure_future(process.stderr.read())  # keep the pipe from filling up
-            return process, line.split("listening on ")[1].strip()
-    raise RuntimeError("the service did not start")
+    try:
+        while line := (await process.stderr.readline()).decode():
+            if "listening on " in line:
+                break
+        else:
+            raise RuntimeError("the service did not start")
+        draining = asyncio.ensure_future(process.stderr.read())  # the pipe must not fill up
+        yield process, line.split("listening on ")[1].strip()
+        draining.cancel()
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
 
 
 async def _bench_kill_9(db: str, sizes: BenchSizes) -> list[Figure]:
@@ -310,34 +320,28 @@ async def _bench_kill_9(db: str, sizes: BenchSizes) -> list[Figure]:
     count, limit = min(5000, sizes.dispatch), 100 + 0.2 * 500
     async with mock_provider_process("--latency-ms", "200") as url, aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=60)) as session:
-        stats_url = url.removesuffix("/messages") + "/stats"
 
-        async def counts() -> dict[str, int]:
-            async with session.get(stats_url) as response:
-                return await response.json()
+        async def get(address: str) -> Any:
+            async with session.get(address) as answer:
+                return await answer.json()
 
         settings = ("--provider-url", url, "--concurrency", "100", "--batch-size", "1000")
-        process, service = await _service_process(db, *settings)
-        async with session.post(f"{service}/campaigns", json={
-                "name": "kill -9", "channel": "sms", "base_template": "Hi {first_name}"}) as answer:
-            campaign = f"{service}/campaigns/{(await answer.json())['id']}"
-        await session.post(f"{campaign}/send", json={"customer_ids": list(range(1, count + 1))})
-        while (await counts())["accepted"] < count // 2:
-            await asyncio.sleep(0.05)
-        process.kill()
-        await process.wait()
-        process, service = await _service_process(db, *settings)
-        campaign = service + campaign[campaign.index("/campaigns/"):]
-        try:
-            while True:
-                async with session.get(campaign) as answer:
-                    if (await answer.json())["status"] != "sending":
-                        break
-                await asyncio.sleep(0.1)
-        finally:
-            process.terminate()
+        async with _service_process(db, *settings) as (process, service):
+            body = {"name": "kill -9", "channel": "sms", "base_template": "Hi {first_name}"}
+            async with session.post(f"{service}/campaigns", json=body) as answer:
+                path = f"/campaigns/{(await answer.json())['id']}"
+            ids = list(range(1, count + 1))
+            async with session.post(f"{service}{path}/send", json={"customer_ids": ids}):
+                pass
+            stats_url = url.removesuffix("/messages") + "/stats"
+            while (await get(stats_url))["accepted"] < count // 2:  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.05)
+            process.kill()
             await process.wait()
-        duplicates = (await counts())["duplicates"]
+        async with _service_process(db, *settings) as (_, service):
+            while (await get(service + path))["status"] == "sending":  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        duplicates = (await get(stats_url))["duplicates"]
     return [Figure(f"duplicates at the provider after kill -9 mid-campaign ({count:,} messages, "
                    "batch 1,000, concurrency 100, 200 ms)", duplicates, "messages",
                    f"<= {limit:.0f}", duplicates <= limit)]

@@ -2033,8 +2033,14 @@ class TestOpenApi:
         preview = f"/campaigns/{campaign['id']}/personalized-preview"
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": customer["id"]})
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
+        await call("POST", "/preview", body={"template": "Hi {first_name}", "channel": "sms",
+                                             "customer_id": customer["id"]})
+        await call("POST", "/preview", body={"template": "Hi", "channel": "sms", "customer_id": 404})
         await h.settle()
         await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("GET", "/campaigns/{id}/timeline", f"/campaigns/{campaign['id']}/timeline")
+        await call("GET", "/campaigns/{id}/timeline", "/campaigns/404/timeline")
+        await call("GET", "/overview")
         await call("GET", "/campaigns/{id}/errors", f"/campaigns/{campaign['id']}/errors")
         await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
         await call("POST", "/campaigns/{id}/pause", f"/campaigns/{campaign['id']}/pause")
@@ -2423,6 +2429,67 @@ class TestPreviewApi:
                      "CAMPAIGN_NOT_FOUND")
         assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": 50},
                                   expect=404), "CUSTOMER_NOT_FOUND")
+
+
+class TestUnsavedPreview:
+    """POST /preview: the compose form's preview, with nothing saved."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_it_answers_as_a_campaigns_preview_does_and_saves_nothing(self, h):
+        customer, = await h.add_customers(1, location="Nairobi")
+        template = "Hi {first_name|friend}, {preferred_product} in {location}!"
+        campaign_id = await h.add_campaign(template)
+        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": customer},
+                              expect=200)
+        unsaved = await h.post("/preview", {"template": template, "channel": "sms", "customer_id": customer},
+                               expect=200)
+        assert unsaved == stored
+        assert unsaved["rendered_message"] == "Hi Name0, [unknown] in Nairobi!"
+        assert unsaved["missing_fields"] == ["preferred_product"]
+        chat = await h.post("/preview", {"template": "{first_name}" * 30, "channel": "whatsapp",
+                                         "customer_id": customer}, expect=200)
+        assert chat["sms"] is None and chat["channel_limit_problem"] is None
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1, "no draft was made"
+
+    @pytest.mark.parametrize("body, code, words", [
+        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE", "nickname"),
+        ({"template": "", "channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template"),
+        ({"template": "Hi", "channel": "fax", "customer_id": 1}, "VALIDATION_ERROR", "channel"),
+        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR", "customer_id"),
+        ({"template": "Hi", "channel": "sms"}, "VALIDATION_ERROR", "customer_id is required"),
+        ({"channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template is required"),
+        ({"template": "Hi", "channel": "sms", "customer_id": 1, "override_template": "x"},
+         "VALIDATION_ERROR", "override_template"),
+        ([], "VALIDATION_ERROR", "object"),
+    ])
+    async def test_bad_bodies_are_400(self, h, body, code, words):
+        await h.add_customers(1)
+        error = await h.post("/preview", body, expect=400)
+        assert_error(error, code)
+        assert words in error["error"]["message"]
+
+    async def test_an_unknown_customer_is_404_and_a_query_is_refused(self, h):
+        body = {"template": "Hi", "channel": "sms", "customer_id": 50}
+        assert_error(await h.post("/preview", body, expect=404), "CUSTOMER_NOT_FOUND")
+        assert_error(await h.post("/preview?x=1", body, expect=400), "VALIDATION_ERROR")
+
+
+class TestMessageCustomers:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaigns_messages_name_their_customers_until_erased(self, h):
+        named = (await h.post("/customers", {"phone": "+254711000001", "first_name": "Wanjiku",
+                                             "last_name": "Kariuki"}, expect=201))["id"]
+        nameless = (await h.post("/customers", {"phone": "+254711000002", "first_name": " "},
+                                 expect=201))["id"]
+        campaign_id = await h.launch([named, nameless])
+        await h.settle()
+        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)}
+        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"), nameless: (None, "+254711000002")}
+        await h.request("DELETE", f"/customers/{named}", expect=204)
+        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)]
+        assert sorted(shown, key=str) == sorted([(None, None, None), (nameless, None, "+254711000002")], key=str)
 
 
 # ---------------------------------------------------------------------------
@@ -2884,6 +2951,55 @@ class TestStatsAndProgress:
                     "cancelled_count": 0, "suppressed_count": 0, "delivered_count": 0,
                     "undelivered_count": 0}
         assert sl.campaign_progress({**counters, **row}, now) == expected
+
+
+class TestTimeline:
+    """GET /campaigns/{id}/timeline: progress rows, one when a run starts and at most one a
+    second as outcomes are recorded; the answer ends with the counters as they are."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaigns_life_in_points(self, make_harness):
+        h = await make_harness(max_retries=2)
+        ids = await h.add_customers(4)
+        h.sender.script[h.phones[1]] = transient(1)
+        h.sender.script[h.phones[2]] = [sl.PermanentSendError("no route")]
+        campaign_id = await h.launch(ids)
+        assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
+            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0), "settled_per_second": 0.0}
+        await h.settle()  # three settled at once; the retry waits for the clock
+        h.clock.advance(10)
+        done = await h.run_until_done(campaign_id)
+        timeline = await h.get(f"/campaigns/{campaign_id}/timeline")
+        assert (timeline["campaign_id"], timeline["started_at"], timeline["finished_at"]) == (
+            campaign_id, done["started_at"], done["finished_at"])
+        points = timeline["points"]
+        assert points[0]["at"] == done["started_at"] and points[-1]["at"] == done["finished_at"]
+        assert {name: points[-1][name] for name in ("sent", "failed")} == {"sent": 3, "failed": 1}
+        elapsed = sl.parse_timestamp(done["finished_at"]) - T0
+        assert points[-1]["settled_per_second"] == round((4 - sum(
+            points[-2][name] for name in ("sent", "failed", "suppressed", "cancelled"))) / (
+            elapsed - (sl.parse_timestamp(points[-2]["at"]) - T0)), 2)
+        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?", (campaign_id,))
+        assert 1 <= rows[0][0] <= 3 and len(points) <= sl.TIMELINE_POINTS
+
+    async def test_a_draft_has_none_and_errors_are_the_apis(self, h):
+        draft = await h.add_campaign()
+        assert (await h.get(f"/campaigns/{draft}/timeline"))["points"] == []
+        assert_error(await h.get("/campaigns/404/timeline", expect=404), "CAMPAIGN_NOT_FOUND")
+        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400), "VALIDATION_ERROR")
+
+    async def test_a_long_campaign_answers_a_bounded_number_of_points(self, h):
+        ids = await h.add_customers(2)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        await h.execute("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
+                        "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
+                        (campaign_id, T0 - 100))
+        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?", (sl.utc_iso(T0 - 100), campaign_id))
+        points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
+        assert 2 <= len(points) <= sl.TIMELINE_POINTS
+        assert [p["at"] for p in points] == sorted({p["at"] for p in points})
 
 
 # ---------------------------------------------------------------------------
@@ -3717,6 +3833,67 @@ class TestMetrics:
         assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
         assert "smsleopard_queue_depth" in {name for name, _ in await scrape(
             h, {"Authorization": "Bearer secret-key"})}
+
+
+class TestOverview:
+    """GET /overview: the dashboard's landing page in one answer."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_today_the_last_hour_and_the_provider(self, make_harness):
+        h = await make_harness(quiet_hours="21:00-08:00")
+        empty = await h.get("/overview")
+        assert empty["today"] == {"since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
+            {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
+            {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
+        assert len(empty["attempts_per_second"]) == 360 and empty["step_seconds"] == 10
+        assert {p["per_second"] for p in empty["attempts_per_second"]} == {0}
+        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0, "throttled": 0,
+                                     "error_rate": None, "median_ms": None, "p95_ms": None}
+        assert empty["gateways"] == [{"channel": c, "kind": "mock", "host": None, "state": "up"}
+                                     for c in ("sms", "whatsapp")]
+        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None}
+        assert (empty["queue_depth"], empty["attempts_in_flight"], empty["webhook_outbox_depth"]) == (0, 0, 0)
+
+        ids = await h.add_customers(4, timezone="Africa/Nairobi")
+        h.clock.advance(5 * 3600)  # 13:00 in Nairobi, out of the quiet hours
+        h.sender.script[h.phones[0]] = [sl.PermanentSendError("no route")]
+        h.sender.script[h.phones[1]] = transient(1)
+        campaign_id = await h.launch(ids)
+        await h.run_until_done(campaign_id, step=5)
+        h.clock.advance(10)  # every attempt in a whole step of the series
+        seen = await h.get("/overview")
+        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0, "failed": 1}
+        provider = seen["provider"]
+        assert (provider["attempts"], provider["errors"], provider["error_rate"]) == (5, 2, 0.4)
+        assert 0 < provider["median_ms"] <= provider["p95_ms"]
+        assert sum(p["per_second"] * 10 for p in seen["attempts_per_second"]) == pytest.approx(5, abs=0.5)
+        assert seen["campaigns"]["sent"] == 1
+
+        h.clock.advance(17 * 3600)  # past midnight, UTC: a new day (09:00 in Nairobi)
+        await h.post(f"/campaigns/{campaign_id}/retry-failed", expect=200)
+        await h.run_until_done(campaign_id)
+        tomorrow = await h.get("/overview")
+        assert tomorrow["today"]["since"] == "2027-01-16T00:00:00.000Z"
+        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0, "failed": 0}
+        assert tomorrow["provider"]["attempts"] == 1, "the window is the last five minutes"
+
+    async def test_it_takes_no_query_and_needs_the_key(self, make_harness):
+        h = await make_harness(api_key="k")
+        assert (await h.request("GET", "/overview"))[0] == 401
+        status, answer = await h.request("GET", "/overview?x=1", headers={"Authorization": "Bearer k"})
+        assert status == 400 and answer["error"]["code"] == "VALIDATION_ERROR"
+
+
+class TestBucketQuantile:
+    @pytest.mark.parametrize("q, counts, expected", [
+        (0.5, [0, 0, 0], None),
+        (0.5, [2, 4, 4], 0.1),      # half of 4 is the whole first bucket: its upper bound
+        (0.5, [0, 4, 4], 0.55),     # all in the second bucket, interpolated to its middle
+        (0.95, [0, 0, 10], 1.0),    # beyond the last finite bound: that bound
+    ])
+    def test_bucket_quantile(self, q, counts, expected):
+        assert sl.bucket_quantile(q, (0.1, 1.0, math.inf), counts) == pytest.approx(expected)
 
 
 class TestCors:

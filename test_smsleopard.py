@@ -5826,7 +5826,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #
 # Element ids and data-testid values the tests rely on:
 #
-#   navigation     #nav-campaigns  #nav-customers  #new-campaign  #key-status
+#   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
+#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
+#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox  #gateways-table
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
 #   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
 #                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
@@ -5834,8 +5836,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry  #action-delete
 #                  #campaign-progress (role=progressbar, aria-valuenow)  #progress-percent  #progress-rate
 #                  [data-testid=stat-<name>] > .v
+#                  #life-card  #rate-chart  #outcomes-chart  #funnel  [data-testid=funnel-<step>]
 #                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product  #send-ids
-#                  #send-submit  #send-result
+#                  #send-submit  #send-result  #send-status  [data-testid=message-customer]
 #                  #errors-table  [data-testid=error-row]  #errors-empty
 #                  #messages-table  [data-testid=message-row-<id>] (data-status)  #messages-status-filter
 #                  #messages-delivery-filter  #messages-prev  #messages-next  #messages-empty
@@ -5843,13 +5846,15 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #   compose        #campaign-form  #f-name  #f-channel  #f-template  #f-schedule  #f-rate  #f-quiet
 #                  #save-campaign  #cancel-compose  #form-error
 #                  #preview-customer  #preview-text  #preview-missing  #preview-encoding
-#                  #preview-characters  #preview-segments  #preview-error  #preview-note
+#                  #preview-characters  #preview-segments  #preview-error  #preview-note  #quiet-hint
 #   customers      #customers-table  [data-testid=customer-row-<id>] (data-opted-out)
-#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]
+#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]  [data-testid=erase-<id>]
+#                  #customer-form  #c-phone  #c-first  #c-last  #c-location  #c-product  #c-timezone
+#                  #customer-save  #customer-cancel  #customer-error
 #                  #customer-filter-location  #customer-filter-product  #customer-search-submit
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
 #                  [data-testid=csv-counts]  #csv-errors  [data-testid=csv-error-line]
-#   toasts         #toasts (aria-live)  [data-testid=toast]
+#   toasts         #toasts (aria-live, above the page, never over it)  [data-testid=toast]
 
 class TestDashboardFiles:
     """The page and its files as the service serves them from static/ beside it (no browser)."""
@@ -6069,6 +6074,9 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
 
     assert page_element(browser, "#send-mode-all").is_selected()
     browser.find_element(By.ID, "send-submit").click()
+    everyone = page_service.call("GET", "/customers?page_size=1")["pagination"]["total_count"]
+    text_shows(browser, "#confirm-title", f"to all {everyone:,} customers?")
+    browser.find_element(By.ID, "confirm-ok").click()
     text_shows(browser, "#toasts", "Queued")  # the panel goes when the campaign is sent, the toast stays a while
     status_shows(browser, "sent", timeout=15)
     page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute("aria-valuenow") == "100")
@@ -6093,6 +6101,7 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     created = page_campaign(slow, rate_limit=2)
     open_page(browser, slow, f"/campaigns/{created['id']}")
     page_element(browser, "#send-submit").click()
+    page_element(browser, "#confirm-ok").click()  # to all 16 customers: it asks first
     status_shows(browser, "sending")
     page_element(browser, "#action-pause").click()
 
@@ -6103,6 +6112,7 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     assert paused["status"] == "paused"
     assert paused["stats"]["pending"] > 0, "paused before the end"
     text_shows(browser, "#progress-rate", "time left: paused")
+    text_shows(browser, "#send-status", "paused: new recipients wait for Resume")
 
     # While paused, the rate limit can go (the edit form keeps channel and schedule as they are).
     browser.find_element(By.ID, "action-edit").click()
@@ -6195,7 +6205,11 @@ def test_failed_messages_show_their_errors(page_service, browser):
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("cancelled")
     page_element(browser, "#messages-empty")
 
-    browser.find_element(By.ID, "action-retry").click()
+    browser.find_element(By.ID, "action-retry").click()  # a refusal at the first attempt: retrying is no use
+    text_shows(browser, "#confirm-text", "1 of 1 failed message failed at the first attempt")
+    assert "no route to +999700000012" in browser.find_element(By.ID, "confirm-text").text
+    assert "will not help" in browser.find_element(By.ID, "confirm-text").text
+    browser.find_element(By.ID, "confirm-ok").click()
     text_shows(browser, "#toasts", "1 failed message queued again.")
     again = page_service.call("GET", f"/campaigns/{created['id']}")
     assert again["status"] in ("sending", "sent") and again["started_at"] is not None
@@ -6308,14 +6322,15 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     assert browser.current_url.endswith("#/campaigns/new"), "nothing was saved, the form stays"
     assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
 
-    # Put right, the preview works (through a draft kept for it), and Cancel takes that draft away again.
+    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing behind.
     area = browser.find_element(By.ID, "f-template")
     area.clear()
     area.send_keys("Hello {first_name|friend}, welcome back")
     text_shows(browser, "#preview-text", "welcome back")
-    assert "Kept as draft" in browser.find_element(By.ID, "preview-note").text
+    assert "Nothing is saved until you press Save" in browser.find_element(By.ID, "preview-note").text
     assert not browser.find_element(By.ID, "preview-error").text
-    assert [c["status"] for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name] == ["draft"]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == "Untitled campaign"]
     browser.find_element(By.ID, "cancel-compose").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
     assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
@@ -6341,6 +6356,7 @@ def test_cancel_asks_first(page_service, browser):
     page_wait(browser).until(EC.invisibility_of_element_located((By.ID, "confirm-dialog")))
     assert page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "draft"
     browser.find_element(By.ID, "action-cancel").click()
+    text_shows(browser, "#confirm-text", "No message is pending.")
     page_element(browser, "#confirm-ok").click()
     status_shows(browser, "cancelled")
     assert page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "cancelled"
@@ -6353,6 +6369,142 @@ def test_cancel_asks_first(page_service, browser):
     browser.find_element(By.ID, "confirm-ok").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
     assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == "CAMPAIGN_NOT_FOUND"
+
+
+@needs_browser
+def test_the_overview_is_the_landing_page(page_service, browser):
+    people = page_customers(page_service, {"first_name": "Neema"}, {"first_name": "Otieno"})
+    created = page_campaign(page_service)
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    page_wait(browser).until(lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
+    browser.get("about:blank")
+    browser.get(page_service.url + "/")
+    page_element(browser, "#overview")
+    assert browser.find_element(By.ID, "nav-overview").get_attribute("aria-current") == "page"
+    answer = page_service.call("GET", "/overview")
+    sms = answer["today"]["channels"][0]
+    assert sms["sent"] >= 2
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
+                             == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
+    chart = browser.find_element(By.CSS_SELECTOR, "#attempts-chart svg")
+    assert chart.get_attribute("role") == "img"
+    caption = browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert caption.startswith("Attempts per second over the last hour") and "peak" in caption
+    assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart svg rect")
+    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()  # the numbers, as a table
+    assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart details tbody tr")
+    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate", "#tile-outbox"):
+        assert browser.find_element(By.CSS_SELECTOR, tile + " .v").text, tile
+    assert "ms" in browser.find_element(By.CSS_SELECTOR, "#tile-latency .v").text
+    assert "Mock provider" in browser.find_element(By.ID, "gateways-table").text
+    assert "Quiet hours: off" in browser.find_element(By.ID, "overview").text
+
+
+@needs_browser
+def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, browser):
+    amani, = page_customers(page_service, {"first_name": "Amani", "last_name": "Njoroge"})
+    created = page_campaign(page_service)
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [amani["id"]]})
+    open_page(browser, page_service, f"/campaigns/{created['id']}")
+    status_shows(browser, "sent", timeout=15)
+    page_element(browser, "#funnel")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
+    chart = page_element(browser, "#rate-chart svg")
+    assert chart.get_attribute("role") == "img"
+    assert "settled per second" in browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert "1 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
+    (message,) = page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]
+    cell = page_element(browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
+    assert "Amani Njoroge" in cell.text and amani["phone"] in cell.text and "#" not in cell.text
+    assert browser.find_element(By.ID, "campaign-quiet").text == "Off: the service has none"
+
+
+@needs_browser
+def test_customers_are_added_edited_and_erased_from_the_page(page_service, browser):
+    town = f"Formtown {page_token()}"
+    phone = page_phone()
+    open_page(browser, page_service, "/customers")
+    page_element(browser, "#c-phone").send_keys("12345")
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#customer-error", "E.164")
+    phone_input = browser.find_element(By.ID, "c-phone")
+    phone_input.clear()
+    phone_input.send_keys(phone)
+    browser.find_element(By.ID, "c-first").send_keys("Zawadi")
+    browser.find_element(By.ID, "c-location").send_keys(town)
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#toasts", "Zawadi is added")
+    (made,) = page_service.call("GET", f"/customers?location={town.replace(' ', '%20')}")["data"]
+    assert (made["phone"], made["first_name"], made["last_name"]) == (phone, "Zawadi", None)
+
+    page_element(browser, "#customer-filter-location").send_keys(town)
+    browser.find_element(By.ID, "customer-search-submit").click()
+    page_element(browser, f"[data-testid=edit-{made['id']}]").click()
+    text_shows(browser, "#customer-form-h", "Edit Zawadi")
+    assert browser.find_element(By.ID, "c-phone").get_attribute("value") == phone
+    browser.find_element(By.ID, "c-last").send_keys("Mutua")
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#toasts", "Zawadi Mutua is saved")
+    assert page_service.call("GET", f"/customers/{made['id']}")["last_name"] == "Mutua"
+    text_shows(browser, f"[data-testid=customer-row-{made['id']}]", "Zawadi Mutua")
+
+    page_element(browser, f"[data-testid=erase-{made['id']}]").click()
+    text_shows(browser, "#confirm-title", "Erase Zawadi Mutua?")
+    browser.find_element(By.ID, "confirm-cancel").click()
+    assert page_service.call("GET", f"/customers/{made['id']}")["id"] == made["id"]
+    page_element(browser, f"[data-testid=erase-{made['id']}]").click()
+    page_element(browser, "#confirm-ok").click()
+    text_shows(browser, "#toasts", "Zawadi Mutua is erased")
+    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == "CUSTOMER_NOT_FOUND"
+    page_wait(browser).until(lambda b: not b.find_elements(By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
+
+
+@needs_browser
+def test_the_compose_form_says_its_time_zone_and_quiet_hours(page_service, browser):
+    open_page(browser, page_service, "/campaigns/new")
+    label = page_element(browser, "label[for=f-schedule]").text
+    zone = browser.execute_script("return Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone in label
+    quiet = browser.find_element(By.ID, "f-quiet")
+    assert not quiet.is_selected() and not quiet.is_enabled()
+    assert "Quiet hours: off" in browser.find_element(By.CSS_SELECTOR, "label[for=f-quiet]").text
+    assert "no quiet hours" in browser.find_element(By.ID, "quiet-hint").text
+
+
+@needs_browser
+def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_service, browser):
+    people = page_customers(page_service, *({"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
+                                            for n in range(3)))
+    created = page_campaign(page_service, name="A campaign with a rather long name to wrap on a phone")
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    browser.set_window_size(390, 844)
+    try:
+        for route, ready in (("/", "#overview .card"), ("/campaigns", "#campaigns-table"),
+                             (f"/campaigns/{created['id']}", "#messages-table"), ("/customers", "#customers-table"),
+                             ("/campaigns/new", "#f-template")):
+            open_page(browser, page_service, route)
+            page_element(browser, ready)
+            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], (route, wide)
+            for link in browser.find_elements(By.CSS_SELECTOR, ".top nav a"):
+                box = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", link)
+                assert box[0] >= 0 and box[1] <= wide[1], (route, link.text, box)
+        # A message appears above the page: it covers no control (the pager included).
+        open_page(browser, page_service, "/campaigns")
+        page_element(browser, "#campaigns-next")
+        browser.execute_script("toast('A message that stays a while')")
+        text_shows(browser, "#toasts", "A message that stays a while")
+        covered = browser.execute_script("""
+            const t = document.querySelector('#toasts').getBoundingClientRect();
+            return [...document.querySelectorAll('main button, main a, main select, main input')].filter(el => {
+              const r = el.getBoundingClientRect();
+              return r.width && !(r.bottom <= t.top || r.top >= t.bottom || r.right <= t.left || r.left >= t.right);
+            }).map(el => el.id || el.textContent)""")
+        assert covered == []
+    finally:
+        browser.set_window_size(1280, 900)
 
 
 @needs_browser

@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
+import fnmatch
 import functools
 import heapq
 import itertools
@@ -4970,10 +4971,15 @@ def comparable(text, kind):
     return json.loads(text) if kind == "json" else text.strip()
 
 
+API_DOC = README.with_name("docs") / "api.md"
+
+
 class TestReadme:
     def test_every_setting_endpoint_and_error_code_is_in_its_table(self):
-        text = README.read_text(encoding="utf-8")
+        text = README.read_text(encoding="utf-8") + API_DOC.read_text(encoding="utf-8")
         rows = [line for line in text.splitlines() if line.startswith("| ")]
+        settings = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("| `--")]
+        assert len(settings) == sum(s.metadata.get("cli", True) for s in dataclasses.fields(sl.Config))
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
                 assert any(row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
@@ -4986,7 +4992,7 @@ class TestReadme:
             assert any(row.startswith(f"| {status} |") and f"`{code}`" in row for row in rows), code
 
     def test_the_signature_check_it_shows_accepts_ours_and_nothing_else(self):
-        snippet = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[1]
+        snippet = re.search(r"```python\n(.*?)```", API_DOC.read_text(encoding="utf-8"), re.S)[1]
         namespace = {}
         exec(snippet, namespace)  # the README's own code, as a receiver would paste it
         body = b'{"type":"campaign.status_changed"}'
@@ -4996,6 +5002,22 @@ class TestReadme:
         assert not namespace["verify"](RECEIPT_SECRET, headers, body)
         stale = sl.webhook_headers(WEBHOOK_SECRET, "evt_1", time.time() - 600, body)
         assert not namespace["verify"](WEBHOOK_SECRET, stale, body)
+
+    def test_it_is_short_for_its_readers_and_its_links_hold(self):
+        text = README.read_text(encoding="utf-8")
+        assert text.count("\n") <= 400
+        assert not re.search(r"\bspec\b|§", text, re.I)
+        for document in (README, *README.with_name("docs").glob("*.md")):
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text(encoding="utf-8")):
+                if not target.startswith(("http://", "https://")) and target != "docs/gateways.md":
+                    assert (document.parent / target).exists(), (document.name, target)
+        for command in ("python smsleopard.py --port 9000", "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
+            assert command in text
+
+    def test_demo_databases_are_ignored_by_git(self):
+        patterns = README.with_name(".gitignore").read_text().split()
+        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm", "provider-demo.db"):
+            assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
 
     def test_the_examples_are_found(self):
         examples = readme_examples(README.read_text(encoding="utf-8"))

@@ -6595,6 +6595,35 @@ class TestBenchmark:
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
 
+    def test_help_gives_each_options_unit_and_meaning(self, capsys):
+        with pytest.raises(SystemExit) as done:
+            sl.main(["bench", "--help"])
+        assert done.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())
+        for flag, words in (("--customers N", "customers loaded through POST /customers"),
+                            ("--dispatch N", "1 to 10,000,000 messages"),
+                            ("--paced-seconds SECONDS", "0.1 to 3,600 seconds"),
+                            ("--watch-seconds SECONDS", "seconds"), ("--csv-rows N", "rows"),
+                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"), ("--queue-url AMQP_URL", "amqp://"),
+                            ("--postgres-url POSTGRES_URL", "postgresql://"), ("--quick", "a tenth"),
+                            ("--json", "JSON")):
+            assert flag in text and words in text, flag
+        assert text.count("(default: ") == len(bench.SIZE_FLAGS) + 1
+
+    @pytest.mark.parametrize("argv, message", [
+        (["--dispatch", "0"], "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
+        (["--paced-seconds", "9999"], "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
+        (["--csv-rows", "x"], "argument --csv-rows: 'x' is not a number"),
+        (["--send-ids", "5"], "argument --send-ids: '5': give two sizes, like 10000,100000"),
+        (["--send-ids", "5,200000"], "200000 is out of range: from 1 to 100,000 customers"),
+        (["--nope"], "unrecognized arguments: --nope"),
+    ])
+    def test_a_wrong_flag_names_the_range_and_shows_the_usage(self, capsys, argv, message):
+        assert sl.main(["bench", *argv]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("smsleopard: error: ") and message in error
+        assert "\nusage: smsleopard.py bench [-h] [--quick] [--json]" in error
+
     def test_the_table_names_the_ratio(self):
         figures = [bench.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),
                    bench.Figure("end-to-end dispatch", 60.0, "msg/s", ">= 50%", True)]

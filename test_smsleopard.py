@@ -6027,6 +6027,11 @@ def page_element(browser, css: str, timeout: float = 10):
     return page_wait(browser, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def click_when_ready(browser, css: str, timeout: float = 10) -> None:
+    """Click an element the page may be redrawing (a list reloading): again until it takes."""
+    page_wait(browser, timeout).until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
 def text_shows(browser, css: str, text: str, timeout: float = 10) -> None:
     page_wait(browser, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
@@ -6463,7 +6468,8 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
 
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
-    page_element(browser, f"[data-testid=edit-{made['id']}]").click()
+    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
+    click_when_ready(browser, f"[data-testid=edit-{made['id']}]")
     text_shows(browser, "#customer-form-h", "Edit Zawadi")
     assert browser.find_element(By.ID, "c-phone").get_attribute("value") == phone
     browser.find_element(By.ID, "c-last").send_keys("Mutua")
@@ -6472,11 +6478,11 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
     assert page_service.call("GET", f"/customers/{made['id']}")["last_name"] == "Mutua"
     text_shows(browser, f"[data-testid=customer-row-{made['id']}]", "Zawadi Mutua")
 
-    page_element(browser, f"[data-testid=erase-{made['id']}]").click()
+    click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
     text_shows(browser, "#confirm-title", "Erase Zawadi Mutua?")
     browser.find_element(By.ID, "confirm-cancel").click()
     assert page_service.call("GET", f"/customers/{made['id']}")["id"] == made["id"]
-    page_element(browser, f"[data-testid=erase-{made['id']}]").click()
+    click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
     page_element(browser, "#confirm-ok").click()
     text_shows(browser, "#toasts", "Zawadi Mutua is erased")
     assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == "CUSTOMER_NOT_FOUND"

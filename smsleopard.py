@@ -1262,12 +1262,33 @@ OUTCOME_NAMES = {Result.SENT: "sent", Result.FAILED: "failed", Result.RETRY: "re
                  Result.THROTTLED: "throttled"}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+RECENT_STEP = 10.0     # seconds per point of the recent attempts series (GET /overview)
+RECENT_SPAN = 3600.0   # seconds that series covers
+RECENT_WINDOW = 300.0  # seconds the provider's latency and error rate are taken over
+
+
+def bucket_quantile(q: float, bounds: Sequence[float], counts: Sequence[float]) -> float | None:
+    """The q-quantile of a histogram (cumulative counts per upper bound, +Inf last), found
+    by linear interpolation inside its bucket, as Prometheus's histogram_quantile does;
+    None when it holds nothing."""
+    if not counts or counts[-1] <= 0:
+        return None
+    rank = q * counts[-1]
+    for index, count in enumerate(counts[:-1]):
+        if count >= rank:
+            low, below = (bounds[index - 1], counts[index - 1]) if index else (0.0, 0.0)
+            share = (rank - below) / (count - below) if count > below else 1.0
+            return low + (bounds[index] - low) * share
+    return bounds[-2]  # past the last finite bound: that bound is all a histogram can say
 
 
 class Metrics:
-    """The service's Prometheus metrics, every series there from the start (at zero)."""
+    """The service's Prometheus metrics, every series there from the start (at zero), and
+    what this process did lately: the totals noted at the start of each RECENT_STEP."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or Clock()
+        self._marks: deque[tuple[int, tuple[float, ...]]] = deque()  # (step, totals at its start)
         self.registry = prom.CollectorRegistry()
         metric = functools.partial  # each metric registers itself in this registry
         self.messages = metric(prom.Counter, registry=self.registry)(
@@ -1293,6 +1314,7 @@ class Metrics:
                 self.messages.labels(channel, outcome)
 
     def count_outcomes(self, attempts: Iterable[Attempt]) -> None:
+        self._mark(self._clock.now())
         counts = Counter((a.channel, OUTCOME_NAMES[a.result]) for a in attempts
                          if a.result in OUTCOME_NAMES)
         for (channel, outcome), count in counts.items():
@@ -1310,6 +1332,70 @@ class Metrics:
         self.queue_depth.set(math.nan if queue_depth is None else queue_depth)
         self.outbox_depth.set(outbox_depth)
         return prom.generate_latest(self.registry)
+
+    def _totals(self) -> tuple[float, ...]:
+        """Attempts, errors (failed or to be retried), throttled, then the provider latency
+        histogram's cumulative counts per bucket, all channels together."""
+        outcomes: Counter[str] = Counter()
+        for sample in self.messages.collect()[0].samples:
+            if sample.name.endswith("_total"):
+                outcomes[sample.labels["outcome"]] += sample.value
+        buckets: Counter[float] = Counter()
+        for sample in self.provider_latency.collect()[0].samples:
+            if sample.name.endswith("_bucket"):
+                buckets[float(sample.labels["le"])] += sample.value
+        attempts = sum(outcomes[name] for name in OUTCOME_NAMES.values())
+        return (attempts, outcomes["failed"] + outcomes["retried"], outcomes["throttled"],
+                *(buckets[bound] for bound in (*LATENCY_BUCKETS, math.inf)))
+
+    def _mark(self, now: float) -> None:
+        """Note the totals at the start of this step, before its first outcome is counted."""
+        step = math.floor(now / RECENT_STEP)
+        if not self._marks or self._marks[-1][0] < step:
+            self._marks.append((step, self._totals()))
+        while self._marks[0][0] < step - RECENT_SPAN / RECENT_STEP - 1:
+            self._marks.popleft()
+
+    def _starts(self, first: int, last: int, now_totals: tuple[float, ...]
+                ) -> list[tuple[float, ...]]:
+        """The totals at the start of each step from `first` to `last`: its mark, or the next
+        one's (no step between counted anything), or the totals now."""
+        marks, starts, later = dict(self._marks), [], now_totals
+        for step in range(last, first - 1, -1):
+            later = marks.get(step, later)
+            starts.append(later)
+        return starts[::-1]
+
+    def in_flight_now(self) -> int:
+        return int(self.in_flight.collect()[0].samples[0].value)
+
+    def recent(self) -> dict[str, Any]:
+        """This process's attempts per second over the last hour (a point per RECENT_STEP,
+        the last one the step so far), and the provider's latency (median, p95) and error
+        rate over the last RECENT_WINDOW seconds."""
+        now = self._clock.now()
+        self._mark(now)
+        step, totals = math.floor(now / RECENT_STEP), self._totals()
+        count = int(RECENT_SPAN / RECENT_STEP)
+        marked = self._starts(step - count + 1, step, totals)
+        starts = [start[0] for start in marked]
+        ends = [*starts[1:], totals[0]]
+        lengths = [RECENT_STEP] * (count - 1) + [max(1.0, now - step * RECENT_STEP)]
+        series = [{"at": utc_iso((step - count + 1 + n) * RECENT_STEP),
+                   "per_second": round((ends[n] - starts[n]) / lengths[n], 2)}
+                  for n in range(count)]
+        before = marked[-int(RECENT_WINDOW / RECENT_STEP)]
+        window = [now_total - then for now_total, then in zip(totals, before, strict=True)]
+        attempts, errors, throttled, buckets = *window[:3], window[3:]
+        bounds = (*LATENCY_BUCKETS, math.inf)
+        latency = {name: None if (value := bucket_quantile(q, bounds, buckets)) is None
+                   else round(value * 1000, 1)
+                   for name, q in (("median_ms", 0.5), ("p95_ms", 0.95))}
+        return {"step_seconds": RECENT_STEP, "attempts_per_second": series,
+                "provider": {"window_seconds": RECENT_WINDOW, "attempts": int(attempts),
+                             "errors": int(errors), "throttled": int(throttled),
+                             "error_rate": round(errors / attempts, 4) if attempts else None,
+                             **latency}}
 
 
 # Until STORAGE to DISPATCH are rewritten (round 3), four of ruff's rules wait there: lines
@@ -1601,6 +1687,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
     CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
     """,
+    # 6: a campaign's progress over its life, for its chart and today's counts: a row when a
+    # run starts, then at most one a second while outcomes are recorded (where the rate is
+    # sampled), so a chart reads a few dozen rows however many messages the campaign has.
+    """
+    CREATE TABLE campaign_progress (
+        campaign_id INTEGER NOT NULL,
+        at          REAL NOT NULL,  -- epoch seconds; the counters below are the campaign's then
+        sent        INTEGER NOT NULL,
+        failed      INTEGER NOT NULL,
+        suppressed  INTEGER NOT NULL,
+        cancelled   INTEGER NOT NULL,
+        delivered   INTEGER NOT NULL,
+        undelivered INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, at)
+    ) WITHOUT ROWID;
+    CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1635,6 +1738,8 @@ EVENT_RETENTION = 7 * 24 * 3600.0  # seconds delivered and dead events stay list
 STAT_NAMES = ("total", "pending", "sending", "sent", "failed", "cancelled", "suppressed",
               "delivered", "undelivered")
 SETTLED_COUNTS = "sent_count + failed_count + cancelled_count + suppressed_count"
+# What a progress row keeps of a campaign's counters (campaign_progress, schema 6).
+PROGRESS_COUNTS = ("sent", "failed", "suppressed", "cancelled", "delivered", "undelivered")
 
 # The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
 # was unclaimed: one taken over from a lapsed claim is counted as sending already).
@@ -2245,6 +2350,20 @@ PG_MIGRATIONS[4] = """
 CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
 CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
 """
+PG_MIGRATIONS[5] = """
+CREATE TABLE campaign_progress (
+    campaign_id BIGINT NOT NULL,
+    at          DOUBLE PRECISION NOT NULL,
+    sent        BIGINT NOT NULL,
+    failed      BIGINT NOT NULL,
+    suppressed  BIGINT NOT NULL,
+    cancelled   BIGINT NOT NULL,
+    delivered   BIGINT NOT NULL,
+    undelivered BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, at)
+);
+CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
+"""
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
 
@@ -2830,6 +2949,7 @@ class Store:
                              "started_at = coalesce(started_at, ?), finished_at = NULL, "
                              "rate_at = ?, rate_settled = ?, rate = 0 WHERE id = ?",
                              (after, stamp, stamp, now, settled, campaign["id"]))
+            await self._note_progress(tx, [campaign["id"]], now)
         else:
             final = after in (CampaignStatus.SENT, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
             await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = "
@@ -3357,10 +3477,11 @@ class Store:
     async def _sample_progress(self, tx: SqliteTransaction, campaign_ids: list[int],
                                now: float) -> None:
         """Once a second per campaign, note the settled count and the rate since the last note."""
-        await tx.execute(
-            f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
-            f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
-            "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW))
+        if await tx.execute(
+                f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
+                f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW)):
+            await self._note_progress(tx, campaign_ids, now)
 
     async def _recount(self, tx: SqliteTransaction, campaign_ids: list[int]) -> None:
         """Rebuild campaigns' counters from their messages (rare paths only: O(messages))."""
@@ -3630,6 +3751,54 @@ class Store:
                              "location, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                              (key, fingerprint, answer.status, answer.body, answer.location,
                               utc_iso(now)))
+
+    # -- the operator's view ------------------------------------------------
+
+    async def _note_progress(self, tx: SqliteTransaction, campaign_ids: list[int],
+                             now: float) -> None:
+        """A progress row for each of these campaigns sampled just now (rate_at = now)."""
+        await tx.execute(
+            f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
+            f"SELECT id, rate_at, {', '.join(f'{name}_count' for name in PROGRESS_COUNTS)} "
+            "FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) AND rate_at = ? "
+            "ON CONFLICT DO NOTHING", (_in(campaign_ids), now))
+
+    async def progress_points(self, campaign_id: int, times: Sequence[float]) -> list[tuple]:
+        """(at, *PROGRESS_COUNTS) of the last progress row at or before each of `times`, each
+        row once, oldest first: one index lookup per time, however long the campaign ran."""
+        values = ("json_array_elements_text(?::json) AS b(value)", "b.value::double precision"
+                  ) if isinstance(self.db, PostgresDatabase) else ("json_each(?) AS b", "b.value")
+        return await self.db.fetch(
+            f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
+            f"FROM {values[0]} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
+            "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
+            f"AND at <= {values[1]}) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
+                                                      campaign_id))
+
+    async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
+        """Messages sent, delivered and failed since `since`, per channel: each campaign's
+        counters now less those of its last progress row before then, for the campaigns
+        with progress since (their runs started or recorded outcomes)."""
+        names = ("sent", "delivered", "failed")
+        changes = ", ".join(f"CAST(sum(c.{name}_count - coalesce(b.{name}, 0)) AS BIGINT)"
+                            for name in names)
+        rows = await self.db.fetch(
+            f"SELECT c.channel, {changes} FROM campaigns AS c LEFT JOIN campaign_progress AS b "
+            "ON b.campaign_id = c.id AND b.at = (SELECT max(at) FROM campaign_progress "
+            "WHERE campaign_id = c.id AND at < ?) "
+            "WHERE c.id IN (SELECT campaign_id FROM campaign_progress WHERE at >= ?) "
+            "GROUP BY c.channel", (since, since))
+        counts = {channel: dict.fromkeys(names, 0) for channel in CHANNELS}
+        for channel, *values in rows:
+            counts[channel] = {name: max(0, value) for name, value in zip(names, values)}
+        return counts
+
+    async def customer_labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
+        """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
+        rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
+                                   "WHERE id IN (SELECT value FROM json_each(?))",
+                                   (_in(customer_ids),))
+        return {customer_id: tuple(rest) for customer_id, *rest in rows}
 
 
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
@@ -5853,8 +6022,12 @@ def campaign_json(row: Mapping[str, Any], now: float) -> dict[str, Any]:
             "stats": message_stats(row), "progress": campaign_progress(row, now)}
 
 
-def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in MESSAGE_COLUMNS}
+def message_json(row: Mapping[str, Any], customer: tuple | None = None) -> dict[str, Any]:
+    """A message, with its customer's name and phone (null once the customer is erased)."""
+    first, last, phone = customer or (None, None, None)
+    name = " ".join(part for part in (first, last) if part and part.strip()) or None
+    return {**{name: row[name] for name in MESSAGE_COLUMNS},
+            "customer_name": name, "customer_phone": phone}
 
 
 # -- handlers -----------------------------------------------------------------
@@ -5988,7 +6161,10 @@ async def list_messages(request: web.Request) -> web.Response:
     campaign = await _campaign(request)
     kind = f"messages-{campaign['id']}"
     page = await request.app[STORE].list_messages(campaign, status, page_request(params, kind))
-    return json_response(page_json(page, kind, message_json))
+    labels = await request.app[STORE].customer_labels(
+        {row["customer_id"] for row in page.rows if row["customer_id"] is not None})
+    return json_response(page_json(page, kind, lambda row: message_json(
+        row, labels.get(row["customer_id"]))))
 
 
 async def list_errors(request: web.Request) -> web.Response:
@@ -6042,6 +6218,53 @@ async def preview(request: web.Request) -> web.Response:
     if override is not None:
         override = template_value(override, "override_template")
     return json_response(build_preview(campaign, await _customer(request, customer_id), override))
+
+
+async def preview_unsaved(request: web.Request) -> web.Response:
+    """POST /preview: a template rendered for one customer as a campaign's preview would
+    be, with nothing saved (the compose form's live preview)."""
+    query_params(request, ())
+    body = json_object(await read_json(request), "request body",
+                       ("template", "channel", "customer_id"))
+    for name in ("template", "channel", "customer_id"):
+        if name not in body:
+            raise invalid(f"{name} is required")
+    template = template_value(body["template"], "template")
+    channel = choice(body["channel"], "channel", Channel)
+    customer = await _customer(request, int_value(body["customer_id"], "customer_id"))
+    return json_response(build_preview({"base_template": template, "channel": channel},
+                                       customer, None))
+
+
+TIMELINE_POINTS = 60  # points a campaign's timeline answers at most (one index lookup each)
+
+
+async def campaign_timeline(request: web.Request) -> web.Response:
+    """A campaign's progress over its life: its counters at up to TIMELINE_POINTS moments
+    from its start to its end (or now), each with the rate of messages settled since the
+    point before; read from its progress rows, never from its messages."""
+    query_params(request, ())
+    campaign = await _campaign(request)
+    now = request.app[CLOCK].now()
+    points: list[dict[str, Any]] = []
+    if campaign["started_at"] is not None:
+        start = parse_timestamp(campaign["started_at"])
+        end = parse_timestamp(campaign["finished_at"]) if campaign["finished_at"] else now
+        end = max(end, start)
+        times = [start + (end - start) * n / (TIMELINE_POINTS - 2)
+                 for n in range(TIMELINE_POINTS - 1)]
+        rows = await request.app[STORE].progress_points(campaign["id"], times)
+        live = (end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
+        previous: tuple | None = None  # the first point has no rate: nothing comes before it
+        for at, *counts in [row for row in rows if row[0] < end] + [live]:
+            rate = 0.0
+            if previous is not None and at > previous[0]:
+                rate = (sum(counts[:4]) - sum(previous[1:5])) / (at - previous[0])
+            points.append({"at": utc_iso(at), **dict(zip(PROGRESS_COUNTS, counts, strict=True)),
+                           "settled_per_second": round(max(0.0, rate), 2)})
+            previous = (at, *counts)
+    return json_response({"campaign_id": campaign["id"], "started_at": campaign["started_at"],
+                          "finished_at": campaign["finished_at"], "points": points})
 
 
 READ_ONLY_CUSTOMER_FIELDS = ("id", "opted_out_at", "created_at")
@@ -6304,6 +6527,39 @@ async def serve_metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": prom.CONTENT_TYPE_LATEST})
 
 
+def gateway_states(config: Config) -> list[dict[str, Any]]:
+    """Each channel's gateway: what it is, where (null: in this process), and its state."""
+    host = urllib.parse.urlsplit(config.provider_url).netloc or None
+    kind = "http" if config.provider_url else "mock"
+    return [{"channel": channel, "kind": kind, "host": host, "state": "up"}
+            for channel in CHANNELS]
+
+
+async def overview(request: web.Request) -> web.Response:
+    """GET /overview: the operator's landing page in one answer. Today is the UTC day; the
+    attempts series and the provider figures are this process's own (each process of a
+    deployment answers for itself), the rest is the database's."""
+    query_params(request, ())
+    app, now = request.app, request.app[CLOCK].now()
+    since = now - now % 86400
+    today = await app[STORE].today_counts(since)
+    campaigns, outbox = await app[STORE].gauges()
+    depth = None
+    with contextlib.suppress(Exception):  # a broker away: null here, /health says why
+        depth = await app[QUEUE].depth()
+    recent = app[METRICS].recent()
+    return json_response({
+        "generated_at": utc_iso(now),
+        "today": {"since": utc_iso(since), "timezone": "UTC",
+                  "channels": [{"channel": channel, **today[channel]} for channel in CHANNELS]},
+        **recent, "queue_depth": depth, "attempts_in_flight": app[METRICS].in_flight_now(),
+        "webhook_outbox_depth": outbox,
+        "campaigns": {status: campaigns.get(status, 0) for status in CampaignStatus},
+        "gateways": gateway_states(app[CONFIG]),
+        "settings": {"quiet_hours": app[CONFIG].quiet_hours.strip() or None,
+                     "max_per_customer_per_day": app[CONFIG].max_per_customer_per_day or None}})
+
+
 RECEIPT_FIELDS = ("reference", "status", "error", "timestamp")
 
 
@@ -6393,6 +6649,8 @@ ROUTES = (
     web.post("/campaigns/{id}/cancel", campaign_action(Campaigns.cancel)),
     web.post("/campaigns/{id}/retry-failed", retry_failed),
     web.post("/campaigns/{id}/personalized-preview", preview),
+    web.get("/campaigns/{id}/timeline", campaign_timeline),
+    web.post("/preview", preview_unsaved),
     web.post("/customers", create_customers),
     web.get("/customers", list_customers),
     web.get("/customers/{id}", get_customer),
@@ -6404,6 +6662,7 @@ ROUTES = (
     web.post("/providers/receipts", receive_receipts),
     web.get("/webhooks/deliveries", list_deliveries),
     web.get("/health", health),
+    web.get("/overview", overview),
 )
 
 # -- middleware ---------------------------------------------------------------
@@ -6698,7 +6957,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
     and perhaps a queue of their own."""
     clock = clock or Clock()
     rng = rng or random.Random()
-    metrics = Metrics()
+    metrics = Metrics(clock)
     middlewares = [busy_middleware, metrics_middleware(metrics),
                    *([cors_middleware(config.cors)] if config.cors else []),
                    error_middleware,
@@ -7091,6 +7350,48 @@ def _webhook_schemas() -> dict[str, Any]:
     }
 
 
+def _overview_schemas() -> dict[str, Any]:
+    point = _object({"at": STAMP, **dict.fromkeys(PROGRESS_COUNTS, COUNT),
+                     "settled_per_second": {"type": "number", "minimum": 0}},
+                    ("at", *PROGRESS_COUNTS, "settled_per_second"))
+    counts = _object({"channel": {"enum": list(Channel)}, "sent": COUNT, "delivered": COUNT,
+                      "failed": COUNT}, ("channel", "sent", "delivered", "failed"))
+    millis = {"type": ["number", "null"], "minimum": 0}
+    provider = _object({"window_seconds": {"type": "number"}, "attempts": COUNT, "errors": COUNT,
+                        "throttled": COUNT,
+                        "error_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                        "median_ms": millis, "p95_ms": millis},
+                       ("window_seconds", "attempts", "errors", "throttled", "error_rate",
+                        "median_ms", "p95_ms"))
+    gateway = _object({"channel": {"enum": list(Channel)}, "kind": {"type": "string"},
+                       "host": {"type": ["string", "null"]},
+                       "state": {"enum": ["up", "degraded", "down"]}},
+                      ("channel", "kind", "host", "state"))
+    rate = _object({"at": STAMP, "per_second": {"type": "number", "minimum": 0}},
+                   ("at", "per_second"))
+    overview = {
+        "generated_at": STAMP,
+        "today": _object({"since": STAMP, "timezone": {"const": "UTC"},
+                          "channels": {"type": "array", "items": counts}},
+                         ("since", "timezone", "channels")),
+        "step_seconds": {"type": "number"},
+        "attempts_per_second": {"type": "array", "items": rate},
+        "provider": provider, "queue_depth": {"type": ["integer", "null"], "minimum": 0},
+        "attempts_in_flight": COUNT, "webhook_outbox_depth": COUNT,
+        "campaigns": _object(dict.fromkeys(CampaignStatus, COUNT), list(CampaignStatus)),
+        "gateways": {"type": "array", "items": gateway},
+        "settings": _object({"quiet_hours": {"type": ["string", "null"]},
+                             "max_per_customer_per_day": {"type": ["integer", "null"]}},
+                            ("quiet_hours", "max_per_customer_per_day"))}
+    return {
+        "Timeline": _object({"campaign_id": IDENT, "started_at": _nullable(STAMP),
+                             "finished_at": _nullable(STAMP),
+                             "points": {"type": "array", "items": point}},
+                            ("campaign_id", "started_at", "finished_at", "points")),
+        "Overview": _object(overview, overview),
+    }
+
+
 def _schemas() -> dict[str, Any]:
     text = _text(0, MAX_TEXT)
     customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
@@ -7138,7 +7439,10 @@ def _schemas() -> dict[str, Any]:
                             "provider_message_id": {"type": ["string", "null"]},
                             "delivery_status": {"enum": [*DeliveryStatus, None]},
                             "delivered_at": _nullable(STAMP),
-                            "created_at": STAMP, "updated_at": STAMP}, MESSAGE_COLUMNS),
+                            "created_at": STAMP, "updated_at": STAMP,
+                            "customer_name": {"type": ["string", "null"]},
+                            "customer_phone": {"type": ["string", "null"]}},
+                           (*MESSAGE_COLUMNS, "customer_name", "customer_phone")),
         "MessageList": _list_of("Message"),
         "SendRequest": {"oneOf": [
             _object({"customer_ids": {"type": "array", "items": IDENT, "minItems": 1,
@@ -7163,7 +7467,12 @@ def _schemas() -> dict[str, Any]:
             "channel_limit_problem": {"type": ["string", "null"]}},
             ("rendered_message", "used_template", "customer", "missing_fields", "sms",
              "channel_limit_problem")),
+        "UnsavedPreviewRequest": _object({"template": _text(1, MAX_TEMPLATE),
+                                          "channel": {"enum": list(Channel)},
+                                          "customer_id": IDENT},
+                                         ("template", "channel", "customer_id")),
         **_webhook_schemas(),
+        **_overview_schemas(),
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
         "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
                            "queue": {"enum": ["ok", "down"]},
@@ -7277,6 +7586,15 @@ def _paths() -> dict[str, Any]:
         "/campaigns/{id}/personalized-preview": {"post": _operation(
             "Render the campaign for one customer", (200, "Preview"), (404,),
             body="PreviewRequest", params=[path_id])},
+        "/campaigns/{id}/timeline": {"get": _operation(
+            "A campaign's progress over its life: counters and settled messages per second "
+            f"at up to {TIMELINE_POINTS} moments", (200, "Timeline"), (404,), params=[path_id])},
+        "/preview": {"post": _operation(
+            "Render an unsaved template for one customer, as a campaign's preview does",
+            (200, "Preview"), (404,), body="UnsavedPreviewRequest")},
+        "/overview": {"get": _operation(
+            "Today's counts per channel (UTC), attempts per second over the last hour, queue, "
+            "provider latency and errors, webhook outbox, gateways", (200, "Overview"), ())},
         "/customers": {
             "post": _changing({**_operation(
                 "Create a customer, up to 10,000 as JSON, or up to 100,000 from a CSV file "

@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
+import fnmatch
 import functools
 import heapq
 import itertools
@@ -2040,8 +2041,14 @@ class TestOpenApi:
         preview = f"/campaigns/{campaign['id']}/personalized-preview"
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": customer["id"]})
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
+        await call("POST", "/preview", body={"template": "Hi {first_name}", "channel": "sms",
+                                             "customer_id": customer["id"]})
+        await call("POST", "/preview", body={"template": "Hi", "channel": "sms", "customer_id": 404})
         await h.settle()
         await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("GET", "/campaigns/{id}/timeline", f"/campaigns/{campaign['id']}/timeline")
+        await call("GET", "/campaigns/{id}/timeline", "/campaigns/404/timeline")
+        await call("GET", "/overview")
         await call("GET", "/campaigns/{id}/errors", f"/campaigns/{campaign['id']}/errors")
         await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
         await call("POST", "/campaigns/{id}/pause", f"/campaigns/{campaign['id']}/pause")
@@ -2430,6 +2437,67 @@ class TestPreviewApi:
                      "CAMPAIGN_NOT_FOUND")
         assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": 50},
                                   expect=404), "CUSTOMER_NOT_FOUND")
+
+
+class TestUnsavedPreview:
+    """POST /preview: the compose form's preview, with nothing saved."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_it_answers_as_a_campaigns_preview_does_and_saves_nothing(self, h):
+        customer, = await h.add_customers(1, location="Nairobi")
+        template = "Hi {first_name|friend}, {preferred_product} in {location}!"
+        campaign_id = await h.add_campaign(template)
+        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": customer},
+                              expect=200)
+        unsaved = await h.post("/preview", {"template": template, "channel": "sms", "customer_id": customer},
+                               expect=200)
+        assert unsaved == stored
+        assert unsaved["rendered_message"] == "Hi Name0, [unknown] in Nairobi!"
+        assert unsaved["missing_fields"] == ["preferred_product"]
+        chat = await h.post("/preview", {"template": "{first_name}" * 30, "channel": "whatsapp",
+                                         "customer_id": customer}, expect=200)
+        assert chat["sms"] is None and chat["channel_limit_problem"] is None
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1, "no draft was made"
+
+    @pytest.mark.parametrize("body, code, words", [
+        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE", "nickname"),
+        ({"template": "", "channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template"),
+        ({"template": "Hi", "channel": "fax", "customer_id": 1}, "VALIDATION_ERROR", "channel"),
+        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR", "customer_id"),
+        ({"template": "Hi", "channel": "sms"}, "VALIDATION_ERROR", "customer_id is required"),
+        ({"channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template is required"),
+        ({"template": "Hi", "channel": "sms", "customer_id": 1, "override_template": "x"},
+         "VALIDATION_ERROR", "override_template"),
+        ([], "VALIDATION_ERROR", "object"),
+    ])
+    async def test_bad_bodies_are_400(self, h, body, code, words):
+        await h.add_customers(1)
+        error = await h.post("/preview", body, expect=400)
+        assert_error(error, code)
+        assert words in error["error"]["message"]
+
+    async def test_an_unknown_customer_is_404_and_a_query_is_refused(self, h):
+        body = {"template": "Hi", "channel": "sms", "customer_id": 50}
+        assert_error(await h.post("/preview", body, expect=404), "CUSTOMER_NOT_FOUND")
+        assert_error(await h.post("/preview?x=1", body, expect=400), "VALIDATION_ERROR")
+
+
+class TestMessageCustomers:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaigns_messages_name_their_customers_until_erased(self, h):
+        named = (await h.post("/customers", {"phone": "+254711000001", "first_name": "Wanjiku",
+                                             "last_name": "Kariuki"}, expect=201))["id"]
+        nameless = (await h.post("/customers", {"phone": "+254711000002", "first_name": " "},
+                                 expect=201))["id"]
+        campaign_id = await h.launch([named, nameless])
+        await h.settle()
+        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)}
+        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"), nameless: (None, "+254711000002")}
+        await h.request("DELETE", f"/customers/{named}", expect=204)
+        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)]
+        assert sorted(shown, key=str) == sorted([(None, None, None), (nameless, None, "+254711000002")], key=str)
 
 
 # ---------------------------------------------------------------------------
@@ -2891,6 +2959,55 @@ class TestStatsAndProgress:
                     "cancelled_count": 0, "suppressed_count": 0, "delivered_count": 0,
                     "undelivered_count": 0}
         assert sl.campaign_progress({**counters, **row}, now) == expected
+
+
+class TestTimeline:
+    """GET /campaigns/{id}/timeline: progress rows, one when a run starts and at most one a
+    second as outcomes are recorded; the answer ends with the counters as they are."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaigns_life_in_points(self, make_harness):
+        h = await make_harness(max_retries=2)
+        ids = await h.add_customers(4)
+        h.sender.script[h.phones[1]] = transient(1)
+        h.sender.script[h.phones[2]] = [sl.PermanentSendError("no route")]
+        campaign_id = await h.launch(ids)
+        assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
+            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0), "settled_per_second": 0.0}
+        await h.settle()  # three settled at once; the retry waits for the clock
+        h.clock.advance(10)
+        done = await h.run_until_done(campaign_id)
+        timeline = await h.get(f"/campaigns/{campaign_id}/timeline")
+        assert (timeline["campaign_id"], timeline["started_at"], timeline["finished_at"]) == (
+            campaign_id, done["started_at"], done["finished_at"])
+        points = timeline["points"]
+        assert points[0]["at"] == done["started_at"] and points[-1]["at"] == done["finished_at"]
+        assert {name: points[-1][name] for name in ("sent", "failed")} == {"sent": 3, "failed": 1}
+        elapsed = sl.parse_timestamp(done["finished_at"]) - T0
+        assert points[-1]["settled_per_second"] == round((4 - sum(
+            points[-2][name] for name in ("sent", "failed", "suppressed", "cancelled"))) / (
+            elapsed - (sl.parse_timestamp(points[-2]["at"]) - T0)), 2)
+        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?", (campaign_id,))
+        assert 1 <= rows[0][0] <= 3 and len(points) <= sl.TIMELINE_POINTS
+
+    async def test_a_draft_has_none_and_errors_are_the_apis(self, h):
+        draft = await h.add_campaign()
+        assert (await h.get(f"/campaigns/{draft}/timeline"))["points"] == []
+        assert_error(await h.get("/campaigns/404/timeline", expect=404), "CAMPAIGN_NOT_FOUND")
+        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400), "VALIDATION_ERROR")
+
+    async def test_a_long_campaign_answers_a_bounded_number_of_points(self, h):
+        ids = await h.add_customers(2)
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        await h.execute("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
+                        "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
+                        (campaign_id, T0 - 100))
+        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?", (sl.utc_iso(T0 - 100), campaign_id))
+        points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
+        assert 2 <= len(points) <= sl.TIMELINE_POINTS
+        assert [p["at"] for p in points] == sorted({p["at"] for p in points})
 
 
 # ---------------------------------------------------------------------------
@@ -3724,6 +3841,67 @@ class TestMetrics:
         assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
         assert "smsleopard_queue_depth" in {name for name, _ in await scrape(
             h, {"Authorization": "Bearer secret-key"})}
+
+
+class TestOverview:
+    """GET /overview: the dashboard's landing page in one answer."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_today_the_last_hour_and_the_provider(self, make_harness):
+        h = await make_harness(quiet_hours="21:00-08:00")
+        empty = await h.get("/overview")
+        assert empty["today"] == {"since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
+            {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
+            {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
+        assert len(empty["attempts_per_second"]) == 360 and empty["step_seconds"] == 10
+        assert {p["per_second"] for p in empty["attempts_per_second"]} == {0}
+        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0, "throttled": 0,
+                                     "error_rate": None, "median_ms": None, "p95_ms": None}
+        assert empty["gateways"] == [{"channel": c, "kind": "mock", "host": None, "state": "up"}
+                                     for c in ("sms", "whatsapp")]
+        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None}
+        assert (empty["queue_depth"], empty["attempts_in_flight"], empty["webhook_outbox_depth"]) == (0, 0, 0)
+
+        ids = await h.add_customers(4, timezone="Africa/Nairobi")
+        h.clock.advance(5 * 3600)  # 13:00 in Nairobi, out of the quiet hours
+        h.sender.script[h.phones[0]] = [sl.PermanentSendError("no route")]
+        h.sender.script[h.phones[1]] = transient(1)
+        campaign_id = await h.launch(ids)
+        await h.run_until_done(campaign_id, step=5)
+        h.clock.advance(10)  # every attempt in a whole step of the series
+        seen = await h.get("/overview")
+        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0, "failed": 1}
+        provider = seen["provider"]
+        assert (provider["attempts"], provider["errors"], provider["error_rate"]) == (5, 2, 0.4)
+        assert 0 < provider["median_ms"] <= provider["p95_ms"]
+        assert sum(p["per_second"] * 10 for p in seen["attempts_per_second"]) == pytest.approx(5, abs=0.5)
+        assert seen["campaigns"]["sent"] == 1
+
+        h.clock.advance(17 * 3600)  # past midnight, UTC: a new day (09:00 in Nairobi)
+        await h.post(f"/campaigns/{campaign_id}/retry-failed", expect=200)
+        await h.run_until_done(campaign_id)
+        tomorrow = await h.get("/overview")
+        assert tomorrow["today"]["since"] == "2027-01-16T00:00:00.000Z"
+        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0, "failed": 0}
+        assert tomorrow["provider"]["attempts"] == 1, "the window is the last five minutes"
+
+    async def test_it_takes_no_query_and_needs_the_key(self, make_harness):
+        h = await make_harness(api_key="k")
+        assert (await h.request("GET", "/overview"))[0] == 401
+        status, answer = await h.request("GET", "/overview?x=1", headers={"Authorization": "Bearer k"})
+        assert status == 400 and answer["error"]["code"] == "VALIDATION_ERROR"
+
+
+class TestBucketQuantile:
+    @pytest.mark.parametrize("q, counts, expected", [
+        (0.5, [0, 0, 0], None),
+        (0.5, [2, 4, 4], 0.1),      # half of 4 is the whole first bucket: its upper bound
+        (0.5, [0, 4, 4], 0.55),     # all in the second bucket, interpolated to its middle
+        (0.95, [0, 0, 10], 1.0),    # beyond the last finite bound: that bound
+    ])
+    def test_bucket_quantile(self, q, counts, expected):
+        assert sl.bucket_quantile(q, (0.1, 1.0, math.inf), counts) == pytest.approx(expected)
 
 
 class TestCors:
@@ -4800,10 +4978,15 @@ def comparable(text, kind):
     return json.loads(text) if kind == "json" else text.strip()
 
 
+API_DOC = README.with_name("docs") / "api.md"
+
+
 class TestReadme:
     def test_every_setting_endpoint_and_error_code_is_in_its_table(self):
-        text = README.read_text(encoding="utf-8")
+        text = README.read_text(encoding="utf-8") + API_DOC.read_text(encoding="utf-8")
         rows = [line for line in text.splitlines() if line.startswith("| ")]
+        settings = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("| `--")]
+        assert len(settings) == sum(s.metadata.get("cli", True) for s in dataclasses.fields(sl.Config))
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
                 assert any(row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
@@ -4816,7 +4999,7 @@ class TestReadme:
             assert any(row.startswith(f"| {status} |") and f"`{code}`" in row for row in rows), code
 
     def test_the_signature_check_it_shows_accepts_ours_and_nothing_else(self):
-        snippet = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[1]
+        snippet = re.search(r"```python\n(.*?)```", API_DOC.read_text(encoding="utf-8"), re.S)[1]
         namespace = {}
         exec(snippet, namespace)  # the README's own code, as a receiver would paste it
         body = b'{"type":"campaign.status_changed"}'
@@ -4826,6 +5009,22 @@ class TestReadme:
         assert not namespace["verify"](RECEIPT_SECRET, headers, body)
         stale = sl.webhook_headers(WEBHOOK_SECRET, "evt_1", time.time() - 600, body)
         assert not namespace["verify"](WEBHOOK_SECRET, stale, body)
+
+    def test_it_is_short_for_its_readers_and_its_links_hold(self):
+        text = README.read_text(encoding="utf-8")
+        assert text.count("\n") <= 400
+        assert not re.search(r"\bspec\b|§", text, re.I)
+        for document in (README, *README.with_name("docs").glob("*.md")):
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text(encoding="utf-8")):
+                if not target.startswith(("http://", "https://")) and target != "docs/gateways.md":
+                    assert (document.parent / target).exists(), (document.name, target)
+        for command in ("python smsleopard.py --port 9000", "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
+            assert command in text
+
+    def test_demo_databases_are_ignored_by_git(self):
+        patterns = README.with_name(".gitignore").read_text().split()
+        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm", "provider-demo.db"):
+            assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
 
     def test_the_examples_are_found(self):
         examples = readme_examples(README.read_text(encoding="utf-8"))
@@ -5656,7 +5855,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #
 # Element ids and data-testid values the tests rely on:
 #
-#   navigation     #nav-campaigns  #nav-customers  #new-campaign  #key-status
+#   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
+#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
+#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox  #gateways-table
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
 #   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
 #                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
@@ -5664,8 +5865,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry  #action-delete
 #                  #campaign-progress (role=progressbar, aria-valuenow)  #progress-percent  #progress-rate
 #                  [data-testid=stat-<name>] > .v
+#                  #life-card  #rate-chart  #outcomes-chart  #funnel  [data-testid=funnel-<step>]
 #                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product  #send-ids
-#                  #send-submit  #send-result
+#                  #send-submit  #send-result  #send-status  [data-testid=message-customer]
 #                  #errors-table  [data-testid=error-row]  #errors-empty
 #                  #messages-table  [data-testid=message-row-<id>] (data-status)  #messages-status-filter
 #                  #messages-delivery-filter  #messages-prev  #messages-next  #messages-empty
@@ -5673,13 +5875,15 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #   compose        #campaign-form  #f-name  #f-channel  #f-template  #f-schedule  #f-rate  #f-quiet
 #                  #save-campaign  #cancel-compose  #form-error
 #                  #preview-customer  #preview-text  #preview-missing  #preview-encoding
-#                  #preview-characters  #preview-segments  #preview-error  #preview-note
+#                  #preview-characters  #preview-segments  #preview-error  #preview-note  #quiet-hint
 #   customers      #customers-table  [data-testid=customer-row-<id>] (data-opted-out)
-#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]
+#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]  [data-testid=erase-<id>]
+#                  #customer-form  #c-phone  #c-first  #c-last  #c-location  #c-product  #c-timezone
+#                  #customer-save  #customer-cancel  #customer-error
 #                  #customer-filter-location  #customer-filter-product  #customer-search-submit
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
 #                  [data-testid=csv-counts]  #csv-errors  [data-testid=csv-error-line]
-#   toasts         #toasts (aria-live)  [data-testid=toast]
+#   toasts         #toasts (aria-live, above the page, never over it)  [data-testid=toast]
 
 class TestDashboardFiles:
     """The page and its files as the service serves them from static/ beside it (no browser)."""
@@ -5830,6 +6034,11 @@ def page_element(browser, css: str, timeout: float = 10):
     return page_wait(browser, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def click_when_ready(browser, css: str, timeout: float = 10) -> None:
+    """Click an element the page may be redrawing (a list reloading): again until it takes."""
+    page_wait(browser, timeout).until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
 def text_shows(browser, css: str, text: str, timeout: float = 10) -> None:
     page_wait(browser, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
@@ -5899,6 +6108,9 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
 
     assert page_element(browser, "#send-mode-all").is_selected()
     browser.find_element(By.ID, "send-submit").click()
+    everyone = page_service.call("GET", "/customers?page_size=1")["pagination"]["total_count"]
+    text_shows(browser, "#confirm-title", f"to all {everyone:,} customers?")
+    browser.find_element(By.ID, "confirm-ok").click()
     text_shows(browser, "#toasts", "Queued")  # the panel goes when the campaign is sent, the toast stays a while
     status_shows(browser, "sent", timeout=15)
     page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute("aria-valuenow") == "100")
@@ -5923,6 +6135,7 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     created = page_campaign(slow, rate_limit=2)
     open_page(browser, slow, f"/campaigns/{created['id']}")
     page_element(browser, "#send-submit").click()
+    page_element(browser, "#confirm-ok").click()  # to all 16 customers: it asks first
     status_shows(browser, "sending")
     page_element(browser, "#action-pause").click()
 
@@ -5933,6 +6146,7 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     assert paused["status"] == "paused"
     assert paused["stats"]["pending"] > 0, "paused before the end"
     text_shows(browser, "#progress-rate", "time left: paused")
+    text_shows(browser, "#send-status", "paused: new recipients wait for Resume")
 
     # While paused, the rate limit can go (the edit form keeps channel and schedule as they are).
     browser.find_element(By.ID, "action-edit").click()
@@ -6025,7 +6239,11 @@ def test_failed_messages_show_their_errors(page_service, browser):
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("cancelled")
     page_element(browser, "#messages-empty")
 
-    browser.find_element(By.ID, "action-retry").click()
+    browser.find_element(By.ID, "action-retry").click()  # a refusal at the first attempt: retrying is no use
+    text_shows(browser, "#confirm-text", "1 of 1 failed message failed at the first attempt")
+    assert "no route to +999700000012" in browser.find_element(By.ID, "confirm-text").text
+    assert "will not help" in browser.find_element(By.ID, "confirm-text").text
+    browser.find_element(By.ID, "confirm-ok").click()
     text_shows(browser, "#toasts", "1 failed message queued again.")
     again = page_service.call("GET", f"/campaigns/{created['id']}")
     assert again["status"] in ("sending", "sent") and again["started_at"] is not None
@@ -6138,14 +6356,15 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     assert browser.current_url.endswith("#/campaigns/new"), "nothing was saved, the form stays"
     assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
 
-    # Put right, the preview works (through a draft kept for it), and Cancel takes that draft away again.
+    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing behind.
     area = browser.find_element(By.ID, "f-template")
     area.clear()
     area.send_keys("Hello {first_name|friend}, welcome back")
     text_shows(browser, "#preview-text", "welcome back")
-    assert "Kept as draft" in browser.find_element(By.ID, "preview-note").text
+    assert "Nothing is saved until you press Save" in browser.find_element(By.ID, "preview-note").text
     assert not browser.find_element(By.ID, "preview-error").text
-    assert [c["status"] for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name] == ["draft"]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == "Untitled campaign"]
     browser.find_element(By.ID, "cancel-compose").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
     assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
@@ -6171,6 +6390,7 @@ def test_cancel_asks_first(page_service, browser):
     page_wait(browser).until(EC.invisibility_of_element_located((By.ID, "confirm-dialog")))
     assert page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "draft"
     browser.find_element(By.ID, "action-cancel").click()
+    text_shows(browser, "#confirm-text", "No message is pending.")
     page_element(browser, "#confirm-ok").click()
     status_shows(browser, "cancelled")
     assert page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "cancelled"
@@ -6183,6 +6403,143 @@ def test_cancel_asks_first(page_service, browser):
     browser.find_element(By.ID, "confirm-ok").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
     assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == "CAMPAIGN_NOT_FOUND"
+
+
+@needs_browser
+def test_the_overview_is_the_landing_page(page_service, browser):
+    people = page_customers(page_service, {"first_name": "Neema"}, {"first_name": "Otieno"})
+    created = page_campaign(page_service)
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    page_wait(browser).until(lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
+    browser.get("about:blank")
+    browser.get(page_service.url + "/")
+    page_element(browser, "#overview")
+    assert browser.find_element(By.ID, "nav-overview").get_attribute("aria-current") == "page"
+    answer = page_service.call("GET", "/overview")
+    sms = answer["today"]["channels"][0]
+    assert sms["sent"] >= 2
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
+                             == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
+    chart = browser.find_element(By.CSS_SELECTOR, "#attempts-chart svg")
+    assert chart.get_attribute("role") == "img"
+    caption = browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert caption.startswith("Attempts per second over the last hour") and "peak" in caption
+    assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart svg rect")
+    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()  # the numbers, as a table
+    assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart details tbody tr")
+    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate", "#tile-outbox"):
+        assert browser.find_element(By.CSS_SELECTOR, tile + " .v").text, tile
+    assert "ms" in browser.find_element(By.CSS_SELECTOR, "#tile-latency .v").text
+    assert "Mock provider" in browser.find_element(By.ID, "gateways-table").text
+    assert "Quiet hours: off" in browser.find_element(By.ID, "overview").text
+
+
+@needs_browser
+def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, browser):
+    amani, = page_customers(page_service, {"first_name": "Amani", "last_name": "Njoroge"})
+    created = page_campaign(page_service)
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [amani["id"]]})
+    open_page(browser, page_service, f"/campaigns/{created['id']}")
+    status_shows(browser, "sent", timeout=15)
+    page_element(browser, "#funnel")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
+    chart = page_element(browser, "#rate-chart svg")
+    assert chart.get_attribute("role") == "img"
+    assert "settled per second" in browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert "1 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
+    (message,) = page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]
+    cell = page_element(browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
+    assert "Amani Njoroge" in cell.text and amani["phone"] in cell.text and "#" not in cell.text
+    assert browser.find_element(By.ID, "campaign-quiet").text == "Off: the service has none"
+
+
+@needs_browser
+def test_customers_are_added_edited_and_erased_from_the_page(page_service, browser):
+    town = f"Formtown {page_token()}"
+    phone = page_phone()
+    open_page(browser, page_service, "/customers")
+    page_element(browser, "#c-phone").send_keys("12345")
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#customer-error", "E.164")
+    phone_input = browser.find_element(By.ID, "c-phone")
+    phone_input.clear()
+    phone_input.send_keys(phone)
+    browser.find_element(By.ID, "c-first").send_keys("Zawadi")
+    browser.find_element(By.ID, "c-location").send_keys(town)
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#toasts", "Zawadi is added")
+    (made,) = page_service.call("GET", f"/customers?location={town.replace(' ', '%20')}")["data"]
+    assert (made["phone"], made["first_name"], made["last_name"]) == (phone, "Zawadi", None)
+
+    page_element(browser, "#customer-filter-location").send_keys(town)
+    browser.find_element(By.ID, "customer-search-submit").click()
+    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
+    click_when_ready(browser, f"[data-testid=edit-{made['id']}]")
+    text_shows(browser, "#customer-form-h", "Edit Zawadi")
+    assert browser.find_element(By.ID, "c-phone").get_attribute("value") == phone
+    browser.find_element(By.ID, "c-last").send_keys("Mutua")
+    browser.find_element(By.ID, "customer-save").click()
+    text_shows(browser, "#toasts", "Zawadi Mutua is saved")
+    assert page_service.call("GET", f"/customers/{made['id']}")["last_name"] == "Mutua"
+    text_shows(browser, f"[data-testid=customer-row-{made['id']}]", "Zawadi Mutua")
+
+    click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
+    text_shows(browser, "#confirm-title", "Erase Zawadi Mutua?")
+    browser.find_element(By.ID, "confirm-cancel").click()
+    assert page_service.call("GET", f"/customers/{made['id']}")["id"] == made["id"]
+    click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
+    page_element(browser, "#confirm-ok").click()
+    text_shows(browser, "#toasts", "Zawadi Mutua is erased")
+    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == "CUSTOMER_NOT_FOUND"
+    page_wait(browser).until(lambda b: not b.find_elements(By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
+
+
+@needs_browser
+def test_the_compose_form_says_its_time_zone_and_quiet_hours(page_service, browser):
+    open_page(browser, page_service, "/campaigns/new")
+    label = page_element(browser, "label[for=f-schedule]").text
+    zone = browser.execute_script("return Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone in label
+    quiet = browser.find_element(By.ID, "f-quiet")
+    assert not quiet.is_selected() and not quiet.is_enabled()
+    assert "Quiet hours: off" in browser.find_element(By.CSS_SELECTOR, "label[for=f-quiet]").text
+    assert "no quiet hours" in browser.find_element(By.ID, "quiet-hint").text
+
+
+@needs_browser
+def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_service, browser):
+    people = page_customers(page_service, *({"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
+                                            for n in range(3)))
+    created = page_campaign(page_service, name="A campaign with a rather long name to wrap on a phone")
+    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    browser.set_window_size(390, 844)
+    try:
+        for route, ready in (("/", "#overview .card"), ("/campaigns", "#campaigns-table"),
+                             (f"/campaigns/{created['id']}", "#messages-table"), ("/customers", "#customers-table"),
+                             ("/campaigns/new", "#f-template")):
+            open_page(browser, page_service, route)
+            page_element(browser, ready)
+            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], (route, wide)
+            for link in browser.find_elements(By.CSS_SELECTOR, ".top nav a"):
+                box = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", link)
+                assert box[0] >= 0 and box[1] <= wide[1], (route, link.text, box)
+        # A message appears above the page: it covers no control (the pager included).
+        open_page(browser, page_service, "/campaigns")
+        page_element(browser, "#campaigns-next")
+        browser.execute_script("toast('A message that stays a while')")
+        text_shows(browser, "#toasts", "A message that stays a while")
+        covered = browser.execute_script("""
+            const t = document.querySelector('#toasts').getBoundingClientRect();
+            return [...document.querySelectorAll('main button, main a, main select, main input')].filter(el => {
+              const r = el.getBoundingClientRect();
+              return r.width && !(r.bottom <= t.top || r.top >= t.bottom || r.right <= t.left || r.left >= t.right);
+            }).map(el => el.id || el.textContent)""")
+        assert covered == []
+    finally:
+        browser.set_window_size(1280, 900)
 
 
 @needs_browser
@@ -6251,6 +6608,35 @@ class TestBenchmark:
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
+
+    def test_help_gives_each_options_unit_and_meaning(self, capsys):
+        with pytest.raises(SystemExit) as done:
+            sl.main(["bench", "--help"])
+        assert done.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())
+        for flag, words in (("--customers N", "customers loaded through POST /customers"),
+                            ("--dispatch N", "1 to 10,000,000 messages"),
+                            ("--paced-seconds SECONDS", "0.1 to 3,600 seconds"),
+                            ("--watch-seconds SECONDS", "seconds"), ("--csv-rows N", "rows"),
+                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"), ("--queue-url AMQP_URL", "amqp://"),
+                            ("--postgres-url POSTGRES_URL", "postgresql://"), ("--quick", "a tenth"),
+                            ("--json", "JSON")):
+            assert flag in text and words in text, flag
+        assert text.count("(default: ") == len(bench.SIZE_FLAGS) + 1
+
+    @pytest.mark.parametrize("argv, message", [
+        (["--dispatch", "0"], "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
+        (["--paced-seconds", "9999"], "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
+        (["--csv-rows", "x"], "argument --csv-rows: 'x' is not a number"),
+        (["--send-ids", "5"], "argument --send-ids: '5': give two sizes, like 10000,100000"),
+        (["--send-ids", "5,200000"], "200000 is out of range: from 1 to 100,000 customers"),
+        (["--nope"], "unrecognized arguments: --nope"),
+    ])
+    def test_a_wrong_flag_names_the_range_and_shows_the_usage(self, capsys, argv, message):
+        assert sl.main(["bench", *argv]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("smsleopard: error: ") and message in error
+        assert "\nusage: smsleopard.py bench [-h] [--quick] [--json]" in error
 
     def test_the_table_names_the_ratio(self):
         figures = [bench.Figure("raw sqlite3 reference", 100.0, "msg/s", "reference"),

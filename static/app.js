@@ -27,6 +27,39 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 
+// svg('tag', {attr: value}, ...children): the same for SVG, whose elements need their namespace.
+function svg(tag, attrs, ...kids) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v != null) el.setAttribute(k, v);
+  for (const kid of kids.flat(Infinity)) if (kid != null && kid !== false) el.append(kid.nodeType ? kid : String(kid));
+  return el;
+}
+
+// A table whose cells carry their column's name: on a phone each row stands as a card of labelled values.
+function table(attrs, heads, rows) {
+  const names = heads.map(hd => (typeof hd === 'string' ? hd : hd.label));
+  for (const tr of rows) [...tr.children].forEach((td, i) => { if (names[i]) td.setAttribute('data-label', names[i]); });
+  return h('table', Object.assign({class: 'stack'}, attrs),
+    h('thead', {}, h('tr', {}, heads.map(hd => (typeof hd === 'string' ? h('th', {}, hd) :
+      h('th', {class: hd.cls || null}, hd.hidden ? h('span', {class: 'sr-only'}, hd.label) : hd.label))))),
+    h('tbody', {}, rows));
+}
+
+// The browser's time zone, said with every time a person types or reads: "Africa/Nairobi (UTC+3)".
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+function zoneLabel() {
+  if (ZONE === 'UTC') return 'UTC';
+  const minutes = -new Date().getTimezoneOffset(), sign = minutes < 0 ? '−' : '+', a = Math.abs(minutes);
+  return ZONE + ' (UTC' + (minutes ? sign + Math.floor(a / 60) + (a % 60 ? ':' + String(a % 60).padStart(2, '0') : '') : '') + ')';
+}
+
+// What the service is set up with (quiet hours, daily cap), read once from GET /overview.
+let serviceSettings = null;
+async function settings() {
+  if (!serviceSettings) serviceSettings = (await api('GET', '/overview')).settings;
+  return serviceSettings;
+}
+
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
@@ -39,7 +72,8 @@ function when(iso) {
   if (unit === 'day' && a > 30 * 86400) return absolute(iso);
   return unit === 'second' ? (seconds > 0 ? 'in a moment' : 'just now') : relative.format(Math.round(n), unit);
 }
-const absolute = iso => (iso ? new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'}) : '—');
+const absolute = iso => (iso ? new Date(iso).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short'}) : '—');
+const clockTime = d => d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit'});
 const timeEl = iso => h('time', {datetime: iso || '', title: absolute(iso)}, when(iso));
 
 const duration = s => (s == null ? '—' : s === 0 ? 'done' : s < 60 ? Math.max(1, Math.round(s)) + ' s' :
@@ -154,8 +188,8 @@ function route() {
   view.id++;
   setPoll(null, null);
   const parts = location.hash.replace(/^#[/]?/, '').split('/').filter(Boolean);
-  const section = parts[0] === 'customers' ? 'customers' : 'campaigns';
-  for (const name of ['campaigns', 'customers']) {
+  const section = parts[0] === 'customers' ? 'customers' : parts[0] === 'campaigns' ? 'campaigns' : 'overview';
+  for (const name of ['overview', 'campaigns', 'customers']) {
     document.getElementById('nav-' + name).toggleAttribute('aria-current', false);
     if (name === section) document.getElementById('nav-' + name).setAttribute('aria-current', 'page');
   }
@@ -163,7 +197,8 @@ function route() {
   if (parts[0] === 'customers') return showCustomers();
   if (parts[0] === 'campaigns' && parts[1] === 'new') return showCompose(null);
   if (parts[0] === 'campaigns' && /^[0-9]+$/.test(parts[1] || '')) return parts[2] === 'edit' ? showCompose(+parts[1]) : showCampaign(+parts[1]);
-  if (parts.length && parts[0] !== 'campaigns') return showMessage('Page not found', 'There is nothing at this address.');
+  if (!parts.length) return showOverview();
+  if (parts[0] !== 'campaigns') return showMessage('Page not found', 'There is nothing at this address.');
   return showCampaigns();
 }
 window.addEventListener('hashchange', route);
@@ -227,6 +262,124 @@ function askForKey(problem) {
 }
 document.getElementById('forget-key').addEventListener('click', () => { sessionStorage.removeItem(KEY_STORE); askForKey(); });
 
+// ---------------------------------------------------------------- charts
+// Drawn here as SVG, from the API's numbers; each has a caption that says what it shows in words, and
+// "Show the numbers" opens them as a table (what a screen reader reads instead of the picture).
+const fmt1 = n => (n == null ? '—' : n.toLocaleString(undefined, {maximumFractionDigits: n < 10 ? 1 : 0}));
+
+function chartFigure(id, caption, drawing, heads, rows) {
+  const capId = id + '-caption';
+  drawing.setAttribute('role', 'img');
+  drawing.setAttribute('aria-labelledby', capId);
+  return h('figure', {class: 'chart', id},
+    drawing, h('figcaption', {id: capId, class: 'sub'}, caption),
+    h('details', {}, h('summary', {}, 'Show the numbers'),
+      h('div', {class: 'numbers'}, table({}, heads, rows.map(r => h('tr', {}, r.map(c => h('td', {}, c))))))));
+}
+
+// Bars of one series over time: values, with where each bar starts and ends on a 0..1 scale.
+function barsSvg(bars, colour, height) {
+  const top = Math.max(...bars.map(b => b.value), 0);
+  const scale = top ? (height - 4) / top : 0;
+  return svg('svg', {viewBox: '0 0 1000 ' + height, preserveAspectRatio: 'none', class: 'bars', height},
+    [0.25, 0.5, 0.75].map(f => svg('line', {x1: 0, x2: 1000, y1: height * f, y2: height * f, class: 'grid'})),
+    bars.map(b => svg('rect', {x: (b.from * 1000).toFixed(2), width: Math.max(1, (b.to - b.from) * 1000 - 0.5).toFixed(2),
+      y: (height - b.value * scale).toFixed(2), height: (b.value * scale).toFixed(2), fill: b.colour || colour})));
+}
+
+// Stacked areas of cumulative counts over time (x on a 0..1 scale).
+function areasSvg(points, series, height) {
+  const top = Math.max(1, ...points.map(pt => series.reduce((sum, one) => sum + pt[one.key], 0)));
+  const y = v => (height - v * (height - 4) / top).toFixed(2);
+  let below = points.map(() => 0);
+  const shapes = series.map(one => {
+    const upper = points.map((pt, i) => below[i] + pt[one.key]);
+    const path = points.map((pt, i) => (i ? 'L' : 'M') + (pt.x * 1000).toFixed(2) + ' ' + y(upper[i])).join(' ') + ' ' +
+      points.map((pt, i) => points.length - 1 - i).map(i => 'L' + (points[i].x * 1000).toFixed(2) + ' ' + y(below[i])).join(' ') + ' Z';
+    below = upper;
+    return svg('path', {d: path, fill: one.colour});
+  });
+  return svg('svg', {viewBox: '0 0 1000 ' + height, preserveAspectRatio: 'none', class: 'bars', height},
+    [0.25, 0.5, 0.75].map(f => svg('line', {x1: 0, x2: 1000, y1: height * f, y2: height * f, class: 'grid'})), shapes);
+}
+
+function axis(left, right, top) {
+  return h('div', {class: 'axis', 'aria-hidden': 'true'}, h('span', {}, left), top ? h('span', {}, top) : null, h('span', {}, right));
+}
+
+// ---------------------------------------------------------------- overview
+function showOverview() {
+  const isLive = live();
+  const body = h('div', {id: 'overview'}, h('div', {class: 'empty'}, 'Loading…'));
+  page('Overview', h('div', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Overview'),
+    h('div', {class: 'meta'}, h('span', {id: 'overview-updated'}, 'Today is the UTC day; times are ' + zoneLabel()))),
+  h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')), body);
+  focusHeading();
+  const begin = newestOnly(isLive);
+  async function load() {
+    const current = begin();
+    try {
+      const o = await api('GET', '/overview');
+      if (!current()) return;
+      serviceSettings = o.settings;
+      swap(body, render(o));
+      const busy = o.attempts_in_flight > 0 || o.queue_depth > 0 || o.campaigns.sending > 0;
+      setPoll(load, busy ? 1000 : 5000);
+    } catch (e) {
+      if (!current()) return;
+      fail(e);
+      swap(body, h('div', {class: 'empty'}, h('strong', {}, 'Could not load the overview'), e.message));
+      if (e.status !== 401) setPoll(load, 5000);
+    }
+  }
+  function tile(id, label, value, note, bad) {
+    return h('div', {class: 'stat' + (bad ? ' warn' : ''), id}, h('div', {class: 'v'}, value), h('div', {class: 'k'}, label), note && h('div', {class: 'sub'}, note));
+  }
+  function render(o) {
+    const today = h('section', {class: 'card', 'aria-labelledby': 'today-h', id: 'overview-today'},
+      h('h2', {id: 'today-h'}, 'Today', h('span', {class: 'sub'}, ' · since ' + clockTime(new Date(o.today.since)) + ' (midnight UTC)')),
+      h('div', {class: 'channels'}, o.today.channels.map(c => {
+        const total = c.sent + c.failed;
+        return h('div', {class: 'channel', 'data-testid': 'today-' + c.channel},
+          h('h3', {}, CHANNELS[c.channel]),
+          h('dl', {class: 'facts'}, h('dt', {}, 'Sent'), h('dd', {'data-testid': 'today-' + c.channel + '-sent'}, num(c.sent)),
+            h('dt', {}, 'Delivered'), h('dd', {'data-testid': 'today-' + c.channel + '-delivered'}, num(c.delivered) + (c.sent ? ' (' + Math.round(100 * c.delivered / c.sent) + '% of sent)' : '')),
+            h('dt', {}, 'Failed'), h('dd', {'data-testid': 'today-' + c.channel + '-failed', class: c.failed ? 'bad' : null}, num(c.failed))),
+          h('div', {class: 'bar', 'aria-hidden': 'true'}, h('span', {class: 'seg-sent', style: 'width:' + (total ? 100 * c.sent / total : 0) + '%'}),
+            h('span', {class: 'seg-failed', style: 'width:' + (total ? 100 * c.failed / total : 0) + '%'})));
+      })));
+    const series = o.attempts_per_second, n = series.length;
+    const peak = series.reduce((best, pt) => (pt.per_second > best.per_second ? pt : best), series[0] || {per_second: 0});
+    const lastMinute = series.slice(-6).reduce((sum, pt) => sum + pt.per_second, 0) / Math.max(1, Math.min(6, n));
+    const caption = peak.per_second ? 'Attempts per second over the last hour, in ' + o.step_seconds + '-second steps: peak ' + fmt1(peak.per_second) + ' at ' +
+      clockTime(new Date(peak.at)) + '; ' + fmt1(lastMinute) + ' a second over the last minute.' : 'No attempts in the last hour.';
+    const chart = h('section', {class: 'card', 'aria-labelledby': 'rate-h'}, h('h2', {id: 'rate-h'}, 'Attempts per second, last hour'),
+      chartFigure('attempts-chart', caption, barsSvg(series.map((pt, i) => ({from: i / n, to: (i + 1) / n, value: pt.per_second})), '#b45309', 140),
+        ['Time', {label: 'Attempts/s', cls: 'num'}], series.filter(pt => pt.per_second).map(pt => [clockTime(new Date(pt.at)), fmt1(pt.per_second)])),
+      axis(n ? clockTime(new Date(series[0].at)) : '', 'now', 'peak ' + fmt1(peak.per_second) + '/s'),
+      h('p', {class: 'hint'}, 'Counted by this service process; with several processes, each shows its own.'));
+    const pr = o.provider;
+    const tiles = h('section', {class: 'card', 'aria-labelledby': 'now-h'}, h('h2', {id: 'now-h'}, 'Right now'),
+      h('div', {class: 'stats tiles'},
+        tile('tile-queue', 'Queue depth', num(o.queue_depth), o.queue_depth == null ? 'queue unreachable' : 'jobs waiting', o.queue_depth == null),
+        tile('tile-in-flight', 'In flight', num(o.attempts_in_flight), 'attempts at the provider'),
+        tile('tile-latency', 'Provider latency', pr.median_ms == null ? '—' : fmt1(pr.median_ms) + ' ms', pr.p95_ms == null ? 'no attempts in 5 min' : 'median · p95 ' + fmt1(pr.p95_ms) + ' ms'),
+        tile('tile-error-rate', 'Error rate', pr.error_rate == null ? '—' : (100 * pr.error_rate).toLocaleString(undefined, {maximumFractionDigits: 1}) + '%',
+          num(pr.errors) + ' of ' + plural(pr.attempts, 'attempt') + ' in 5 min' + (pr.throttled ? ' · ' + num(pr.throttled) + ' throttled' : ''), pr.error_rate > 0.1),
+        tile('tile-outbox', 'Webhook outbox', num(o.webhook_outbox_depth), 'events not delivered yet', o.webhook_outbox_depth > 1000)));
+    const gateways = h('section', {class: 'card flush', 'aria-labelledby': 'gw-h'}, h('div', {class: 'toolbar'}, h('h2', {id: 'gw-h', style: 'margin:0'}, 'Gateways')),
+      table({id: 'gateways-table'}, ['Channel', 'Gateway', 'Host', 'State'], o.gateways.map(g => h('tr', {'data-testid': 'gateway-' + g.channel},
+        h('td', {}, CHANNELS[g.channel] || g.channel), h('td', {}, g.kind === 'mock' ? 'Mock provider' : g.kind.toUpperCase()),
+        h('td', {class: 'sub'}, g.host || 'in this process'), h('td', {}, badge(g.state === 'up' ? 'up' : g.state, cap(g.state)))))));
+    const counts = h('section', {class: 'card', 'aria-labelledby': 'camp-h'}, h('h2', {id: 'camp-h'}, 'Campaigns'),
+      h('ul', {class: 'counts'}, CAMPAIGN_STATUSES.map(st => h('li', {}, h('a', {href: '#/campaigns', onclick: () => { listState.status = st; listState.pager = newPager(); }}, badge(st)), ' ', h('strong', {}, num(o.campaigns[st]))))),
+      h('p', {class: 'hint'}, 'Quiet hours: ' + (o.settings.quiet_hours ? o.settings.quiet_hours + ' in each customer’s time zone' : 'off') +
+        ' · daily cap: ' + (o.settings.max_per_customer_per_day ? num(o.settings.max_per_customer_per_day) + ' per customer' : 'none') + '.'));
+    return [today, chart, h('div', {class: 'split'}, h('div', {}, tiles, gateways), counts)];
+  }
+  load();
+}
+
 // ---------------------------------------------------------------- campaign list
 const listState = {status: '', channel: '', pager: newPager()};
 
@@ -263,10 +416,8 @@ function showCampaigns() {
   }
   function campaignTable(answer) {
     return h('div', {},
-      h('table', {id: 'campaigns-table'},
-        h('thead', {}, h('tr', {}, h('th', {}, 'Campaign'), h('th', {}, 'Status'), h('th', {}, 'Progress'),
-          h('th', {class: 'num'}, 'Sent'), h('th', {class: 'num'}, 'Failed'), h('th', {}, 'Created'))),
-        h('tbody', {}, answer.data.map(c => h('tr', {'data-testid': 'campaign-row-' + c.id, 'data-status': c.status},
+      table({id: 'campaigns-table'}, ['Campaign', 'Status', 'Progress', {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, 'Created'],
+        answer.data.map(c => h('tr', {'data-testid': 'campaign-row-' + c.id, 'data-status': c.status},
           h('td', {}, h('a', {class: 'name-link', href: '#/campaigns/' + c.id, 'data-fk': 'c' + c.id}, c.name),
             h('div', {class: 'sub'}, CHANNELS[c.channel] + ' · #' + c.id + (c.status === 'scheduled' ? ' · starts ' + when(c.scheduled_at) : ''))),
           h('td', {}, badge(c.status)),
@@ -274,7 +425,7 @@ function showCampaigns() {
             h('span', {class: 'pct'}, Math.floor(c.progress.percent) + '%'))),
           h('td', {class: 'num'}, num(c.stats.sent), h('span', {class: 'sub'}, ' / ' + num(c.stats.total))),
           h('td', {class: 'num' + (c.stats.failed ? ' bad' : '')}, num(c.stats.failed)),
-          h('td', {class: 'sub'}, timeEl(c.created_at)))))),
+          h('td', {class: 'sub'}, timeEl(c.created_at))))),
       pagerBar(listState.pager, answer.pagination, 'campaigns', 'campaigns', load));
   }
   function campaignsEmpty() {
@@ -318,12 +469,13 @@ function showCampaign(id) {
   const actions = h('div', {class: 'actions', id: 'campaign-actions'});
   const head = h('div', {class: 'page-head'}, h('div', {}, title, meta), actions);
   const progress = h('section', {class: 'card', id: 'progress-card', 'aria-label': 'Progress'}, 'Loading…');
+  const lifeCard = h('section', {class: 'card', id: 'life-card', 'aria-labelledby': 'life-h'}, h('h2', {id: 'life-h'}, 'Over its life'));
   const sendCard = h('section', {class: 'card', id: 'send-panel', 'aria-labelledby': 'send-h', hidden: true});
   const aboutCard = h('section', {class: 'card', 'aria-labelledby': 'about-h'});
   const errorsBody = h('div', {});
   const msgsBody = h('div', {});
   const msgFilter = (fid, label, pairs, key) => field(fid, label, h('select', {onchange: e => { st[key] = e.target.value; st.pager = newPager(); refresh(); }}, options(pairs, '')));
-  page('Campaign #' + id, h('div', {class: 'crumbs'}, h('a', {href: '#/campaigns'}, 'Campaigns'), ' / #' + id), head, progress,
+  page('Campaign #' + id, h('div', {class: 'crumbs'}, h('a', {href: '#/campaigns'}, 'Campaigns'), ' / #' + id), head, progress, lifeCard,
     h('div', {class: 'split'}, h('div', {}, sendCard,
       h('section', {class: 'card flush', 'aria-labelledby': 'errors-h'}, h('div', {class: 'toolbar'}, h('h2', {id: 'errors-h', style: 'margin:0'}, 'Errors')), errorsBody)),
     aboutCard),
@@ -338,12 +490,13 @@ function showCampaign(id) {
   async function refresh() {
     const current = begin();
     try {
-      const [c, errors, msgs] = await Promise.all([
+      const [c, errors, msgs, life, service] = await Promise.all([
         api('GET', '/campaigns/' + id), api('GET', '/campaigns/' + id + '/errors?page_size=20'),
-        api('GET', '/campaigns/' + id + '/messages?' + listQuery(st.pager, {status: st.msgStatus, delivery_status: st.delivery}))]);
+        api('GET', '/campaigns/' + id + '/messages?' + listQuery(st.pager, {status: st.msgStatus, delivery_status: st.delivery})),
+        api('GET', '/campaigns/' + id + '/timeline'), settings()]);
       if (!current()) return;
-      st.campaign = c;
-      renderHead(c); renderProgress(c); renderAbout(c); renderSend(c); renderErrors(errors); renderMessages(msgs);
+      st.campaign = c; st.errors = errors;
+      renderHead(c); renderProgress(c); renderLife(c, life); renderAbout(c, service); renderSend(c); renderErrors(errors); renderMessages(msgs);
       setPoll(refresh, nextPoll([c]));
     } catch (e) {
       if (!current()) return;
@@ -370,9 +523,30 @@ function showCampaign(id) {
       s === 'draft' && c.stats.total === 0 && button('delete', 'Delete', 'danger', () => act('delete')));
   }
 
+  // What a retry would do: failures that came before the retries ran out were the provider's final word.
+  async function retryWarning(c) {
+    const failed = await api('GET', '/campaigns/' + c.id + '/messages?status=failed&page_size=100');
+    const early = failed.data.filter(m => m.retry_count === 0 && m.last_error);
+    if (!early.length) return null;
+    const reasons = [...new Set(early.map(m => m.last_error))].slice(0, 3).join('; ');
+    const some = failed.pagination.total_count > failed.data.length ? ' (of the first ' + num(failed.data.length) + ')' : '';
+    return num(early.length) + ' of ' + plural(c.stats.failed, 'failed message') + some + ' failed at the first attempt, a permanent refusal (' +
+      reasons + '): trying them again will not help. The others are tried again.';
+  }
+
   async function act(action) {
-    const c = st.campaign;
-    if (action === 'cancel' && !await confirmDialog('Cancel “' + c.name + '”?', 'Its ' + num(c.stats.pending) + ' pending messages will never be sent. This cannot be undone.', 'Cancel campaign')) return;
+    let c = st.campaign;
+    if (action === 'cancel') {
+      try { c = st.campaign = await api('GET', '/campaigns/' + c.id); } catch (e) { return fail(e); }
+      const flying = c.stats.sending ? ' ' + plural(c.stats.sending, 'attempt') + ' already at the provider finish first; any of them that must be retried is cancelled too.' : '';
+      if (!await confirmDialog('Cancel “' + c.name + '”?', (c.stats.pending ? plural(c.stats.pending, 'pending message') + ' will be cancelled, never sent.' : 'No message is pending.') +
+        flying + ' This cannot be undone.', 'Cancel campaign')) return;
+    }
+    if (action === 'retry-failed') {
+      let warning = null;
+      try { warning = await retryWarning(c); } catch (e) { return fail(e); }
+      if (warning && !await confirmDialog('Retry failed messages of “' + c.name + '”?', warning, 'Retry anyway')) return;
+    }
     if (action === 'delete' && !await confirmDialog('Delete “' + c.name + '”?', 'The draft is removed for good.', 'Delete draft')) return;
     if (st.busy) return;
     st.busy = true;
@@ -384,7 +558,9 @@ function showCampaign(id) {
         return;
       }
       const answer = await api('POST', '/campaigns/' + c.id + '/' + action, undefined, {idempotencyKey: uuid()});
-      toast(action === 'retry-failed' ? plural(answer.messages_requeued, 'failed message') + ' queued again.' : '“' + c.name + '” is ' + answer.status + '.');
+      toast(action === 'retry-failed' ? plural(answer.messages_requeued, 'failed message') + ' queued again.' :
+        action === 'cancel' ? '“' + c.name + '” is cancelled: ' + plural(answer.stats.cancelled - c.stats.cancelled, 'message') + ' cancelled.' :
+          '“' + c.name + '” is ' + answer.status + '.');
     } catch (e) { fail(e); }
     st.busy = false;
     if (isLive()) refresh();
@@ -410,11 +586,52 @@ function showCampaign(id) {
         stat('pending', 'Pending'), stat('sending', 'At the provider'), stat('suppressed', 'Suppressed'), stat('cancelled', 'Cancelled')));
   }
 
-  function renderAbout(c) {
+  // The campaign's life from GET /campaigns/{id}/timeline, and its funnel from its stats.
+  function renderLife(c, life) {
+    const pts = life.points;
+    const from = pts.length ? new Date(pts[0].at).getTime() : 0, to = pts.length ? new Date(pts[pts.length - 1].at).getTime() : 0;
+    const span = Math.max(1, to - from), x = at => (new Date(at).getTime() - from) / span;
+    let charts;
+    if (pts.length < 2) {
+      charts = h('p', {class: 'hint', id: 'life-empty'}, c.started_at ? 'The chart fills in as messages settle.' : 'Not started yet: the chart shows once it sends.');
+    } else {
+      const bars = pts.slice(1).map((pt, i) => ({from: x(pts[i].at), to: x(pt.at), value: pt.settled_per_second}));
+      const peak = Math.max(...pts.map(pt => pt.settled_per_second));
+      const last = pts[pts.length - 1];
+      const length = duration((to - from) / 1000);
+      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + length + ': peak ' + fmt1(peak) + '/s' +
+        (c.finished_at ? '.' : '; ' + fmt1(last.settled_per_second) + '/s at the last point.'), barsSvg(bars, '#b45309', 110),
+      ['Time', {label: 'Settled/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
+      pts.map(pt => [clockTime(new Date(pt.at)), fmt1(pt.settled_per_second), num(pt.sent), num(pt.failed), num(pt.suppressed)]));
+      const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(last.sent) + ' sent, ' + num(last.failed) + ' failed, ' +
+        num(last.suppressed + last.cancelled) + ' suppressed or cancelled.',
+      areasSvg(pts.map(pt => Object.assign({x: x(pt.at), other: pt.suppressed + pt.cancelled}, pt)),
+        [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
+      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(clockTime(new Date(from)), clockTime(new Date(to)))),
+        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(clockTime(new Date(from)), clockTime(new Date(to)))));
+      outcomes.querySelector('details').remove();  // the first chart's table holds these numbers too
+    }
+    const s = c.stats, total = s.total || 0;
+    const awaiting = s.sent - s.delivered - s.undelivered;
+    const step = (key, label, value, cls, depth) => h('li', {class: 'step' + (depth ? ' sub-step' : ''), 'data-testid': 'funnel-' + key},
+      h('span', {class: 'label'}, label), h('span', {class: 'track', 'aria-hidden': 'true'}, h('span', {class: cls, style: 'width:' + (total ? 100 * value / total : 0) + '%'})),
+      h('span', {class: 'value'}, num(value), total ? h('span', {class: 'sub'}, ' ' + Math.round(100 * value / total) + '%') : null));
+    const funnel = h('ol', {class: 'funnel', id: 'funnel', 'aria-label': 'Funnel: what became of the messages'},
+      step('queued', 'Queued', total, 'seg-queued'), step('sent', 'Sent', s.sent, 'seg-sent'),
+      step('delivered', 'Delivered', s.delivered, 'seg-sent', 1), step('undelivered', 'Undelivered', s.undelivered, 'seg-failed', 1),
+      awaiting > 0 && step('awaiting', 'No receipt yet', awaiting, 'seg-other', 1),
+      step('failed', 'Failed', s.failed, 'seg-failed'), step('suppressed', 'Suppressed', s.suppressed, 'seg-other'),
+      s.cancelled > 0 && step('cancelled', 'Cancelled', s.cancelled, 'seg-other'),
+      s.pending + s.sending > 0 && step('waiting', 'Still to go', s.pending + s.sending, 'seg-queued'));
+    swap(lifeCard, h('h2', {id: 'life-h'}, 'Over its life'), h('div', {class: 'split'}, h('div', {}, charts), h('div', {}, h('h3', {}, 'Funnel'), funnel)));
+  }
+
+  function renderAbout(c, service) {
     swap(aboutCard, h('h2', {id: 'about-h'}, 'Message'), h('pre', {class: 'template', id: 'campaign-template'}, c.base_template),
       h('dl', {class: 'facts'}, h('dt', {}, 'Channel'), h('dd', {}, CHANNELS[c.channel]),
         h('dt', {}, 'Rate limit'), h('dd', {}, c.rate_limit ? num(c.rate_limit) + ' messages/s' : 'Service default'),
-        h('dt', {}, 'Quiet hours'), h('dd', {}, c.quiet_hours ? 'Respected' : 'Ignored (transactional)'),
+        h('dt', {}, 'Quiet hours'), h('dd', {id: 'campaign-quiet'}, !service.quiet_hours ? 'Off: the service has none' :
+          c.quiet_hours ? 'Respected (' + service.quiet_hours + ', the customer’s time)' : 'Ignored (transactional)'),
         h('dt', {}, 'Started'), h('dd', {}, absolute(c.started_at)), h('dt', {}, 'Finished'), h('dd', {}, absolute(c.finished_at))));
   }
 
@@ -425,6 +642,8 @@ function showCampaign(id) {
     const later = c.status === 'scheduled' && new Date(c.scheduled_at) > Date.now();
     const label = c.status === 'draft' ? 'Send now' : later ? 'Queue for ' + absolute(c.scheduled_at) : 'Add recipients';
     if (st.sendSubmit) st.sendSubmit.textContent = label;
+    if (st.sendStatus) st.sendStatus.textContent = c.status === 'paused' ? 'The campaign is paused: new recipients wait for Resume.' :
+      c.status === 'sending' ? 'The campaign is sending.' : c.status === 'scheduled' ? 'The campaign starts ' + absolute(c.scheduled_at) + '.' : '';
     if (!can || st.sendShown) return;
     st.sendShown = true;
     let key = uuid();
@@ -434,6 +653,7 @@ function showCampaign(id) {
     const segment = h('div', {class: 'row-form', hidden: true}, field('send-location', 'Location', location_), field('send-product', 'Preferred product', product));
     const idsBox = h('div', {hidden: true}, field('send-ids', 'Customer IDs', ids, 'Separate the IDs with commas or spaces.'));
     const result = h('div', {id: 'send-result', role: 'status'});
+    st.sendStatus = h('p', {class: 'hint', id: 'send-status'});
     const submit = st.sendSubmit = h('button', {type: 'submit', class: 'btn primary', id: 'send-submit'}, label);
     function show() {
       renew();
@@ -442,7 +662,7 @@ function showCampaign(id) {
     }
     const form = h('form', {novalidate: true}, h('fieldset', {}, h('legend', {}, 'Audience'),
       h('div', {class: 'radios'}, radio('all', 'All customers'), radio('segment', 'A segment'), radio('ids', 'Chosen customers'))),
-    segment, idsBox, result, submit);
+    segment, idsBox, result, st.sendStatus, submit);
     form.addEventListener('submit', async event => {
       event.preventDefault();
       const mode = form.querySelector('input[name=audience]:checked').value;
@@ -461,9 +681,16 @@ function showCampaign(id) {
       }
       submit.disabled = true;
       try {
+        if (mode === 'all') {
+          const everyone = (await api('GET', '/customers?page_size=1')).pagination.total_count;
+          const c = st.campaign;
+          if (!await confirmDialog('Send “' + c.name + '” to all ' + plural(everyone, 'customer') + '?',
+            'Each of the ' + num(everyone) + ' customers gets the message once (opted-out ones are suppressed)' +
+            (c.status === 'draft' || (c.status === 'scheduled' && !later) ? '; sending starts now.' : '.'), 'Send to ' + num(everyone))) return;
+        }
         const r = await api('POST', '/campaigns/' + id + '/send', body, {idempotencyKey: key});
         const text = 'Queued ' + plural(r.messages_queued, 'message') + (r.duplicates_skipped ? ' · ' + num(r.duplicates_skipped) + ' already had one' : '') +
-          (r.suppressed ? ' · ' + num(r.suppressed) + ' opted out (suppressed)' : '') + '. Campaign is ' + r.status + '.';
+          (r.suppressed ? ' · ' + num(r.suppressed) + ' opted out (suppressed)' : '') + '.';
         result.replaceChildren(h('p', {class: 'alert ok'}, text));
         toast(text);
         renew();
@@ -478,23 +705,22 @@ function showCampaign(id) {
   }
 
   function renderErrors(answer) {
-    swap(errorsBody, answer.data.length ? h('table', {id: 'errors-table'},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Error'), h('th', {}, 'Status'), h('th', {class: 'num'}, 'Messages'))),
-      h('tbody', {}, answer.data.map(e => h('tr', {'data-testid': 'error-row'}, h('td', {class: 'err-text'}, e.last_error),
-        h('td', {}, badge(e.status)), h('td', {class: 'num'}, num(e.count))))))
+    swap(errorsBody, answer.data.length ? table({id: 'errors-table'}, ['Error', 'Status', {label: 'Messages', cls: 'num'}],
+      answer.data.map(e => h('tr', {'data-testid': 'error-row'}, h('td', {class: 'err-text'}, e.last_error),
+        h('td', {}, badge(e.status)), h('td', {class: 'num'}, num(e.count)))))
       : h('div', {class: 'empty', id: 'errors-empty'}, 'No errors: every attempt so far went through.'));
   }
 
   function renderMessages(answer) {
     const filtered = st.msgStatus || st.delivery;
     swap(msgsBody, answer.data.length ? h('div', {},
-      h('table', {id: 'messages-table'},
-        h('thead', {}, h('tr', {}, h('th', {}, 'Message'), h('th', {}, 'Customer'), h('th', {}, 'Status'), h('th', {}, 'Content'), h('th', {class: 'num'}, 'Retries'), h('th', {}, 'Updated'))),
-        h('tbody', {}, answer.data.map(m => h('tr', {'data-testid': 'message-row-' + m.id, 'data-status': m.status},
-          h('td', {class: 'sub'}, '#' + m.id), h('td', {}, m.customer_id == null ? h('span', {class: 'sub'}, 'erased') : '#' + m.customer_id),
+      table({id: 'messages-table'}, ['Message', 'Customer', 'Status', 'Content', {label: 'Retries', cls: 'num'}, 'Updated'],
+        answer.data.map(m => h('tr', {'data-testid': 'message-row-' + m.id, 'data-status': m.status},
+          h('td', {class: 'sub'}, '#' + m.id), h('td', {'data-testid': 'message-customer'}, m.customer_id == null ? h('span', {class: 'sub'}, 'erased') :
+            [h('div', {}, m.customer_name || h('span', {class: 'sub'}, 'No name')), h('div', {class: 'sub'}, m.customer_phone)]),
           h('td', {}, badge(m.status), m.delivery_status ? [' ', badge(m.delivery_status)] : null),
           h('td', {}, m.rendered_content || h('span', {class: 'sub'}, 'Rendered when sent'), m.last_error && h('div', {class: 'err-text'}, m.last_error)),
-          h('td', {class: 'num'}, num(m.retry_count)), h('td', {class: 'sub'}, timeEl(m.updated_at)))))),
+          h('td', {class: 'num'}, num(m.retry_count)), h('td', {class: 'sub'}, timeEl(m.updated_at))))),
       pagerBar(st.pager, answer.pagination, 'messages', 'messages', refresh))
       : h('div', {class: 'empty', id: 'messages-empty'}, filtered ? 'No messages with this status.' : 'No messages yet: send the campaign to an audience.'));
   }
@@ -511,9 +737,9 @@ function localInput(iso) {
 async function showCompose(id) {
   const isLive = live();
   page(id ? 'Edit campaign' : 'New campaign', h('div', {class: 'empty'}, 'Loading…'));
-  let campaign = null, customers = [];
+  let campaign = null, customers = [], service = null;
   try {
-    [campaign, customers] = await Promise.all([id ? api('GET', '/campaigns/' + id) : null, api('GET', '/customers?page_size=100').then(r => r.data)]);
+    [campaign, customers, service] = await Promise.all([id ? api('GET', '/campaigns/' + id) : null, api('GET', '/customers?page_size=100').then(r => r.data), settings()]);
   } catch (e) {
     if (!isLive()) return;
     fail(e);
@@ -523,14 +749,16 @@ async function showCompose(id) {
   if (campaign && !CAN.edit.includes(campaign.status)) {
     return showMessage('This campaign cannot be edited', '“' + campaign.name + '” is ' + campaign.status + '; only draft, scheduled and paused campaigns can be changed.');
   }
-  const form = {draftId: campaign ? campaign.id : null, autoDraft: false, draftChannel: campaign ? campaign.channel : null, creating: null, createKey: uuid()};
+  const form = {createKey: uuid()};
   const paused = campaign && campaign.status === 'paused';
   const name = h('input', {value: campaign ? campaign.name : '', maxlength: 200, required: true, autocomplete: 'off'});
   const channel = h('select', {disabled: paused}, options(Object.entries(CHANNELS), campaign ? campaign.channel : 'sms'));
   const template = h('textarea', {class: 'mono', rows: 6, value: campaign ? campaign.base_template : '', maxlength: 2000, required: true, placeholder: 'Hi {first_name|there}, …'});
   const schedule = h('input', {type: 'datetime-local', value: localInput(campaign && campaign.scheduled_at), disabled: paused});
   const rate = h('input', {type: 'number', min: 0, step: 'any', value: campaign && campaign.rate_limit != null ? campaign.rate_limit : '', placeholder: 'No limit'});
-  const quiet = h('input', {type: 'checkbox', id: 'f-quiet', checked: campaign ? campaign.quiet_hours : true});
+  // Without quiet hours on the service the box has nothing to respect: it shows "off", and the campaign keeps its setting.
+  const quietOff = !service.quiet_hours;
+  const quiet = h('input', {type: 'checkbox', id: 'f-quiet', checked: !quietOff && (campaign ? campaign.quiet_hours : true), disabled: quietOff});
   const formError = h('div', {id: 'form-error', role: 'alert'});
   const insert = f => h('button', {type: 'button', class: 'chip', 'aria-label': 'Insert ' + f, onclick: () => {
     const at = template.selectionStart, text = '{' + f + '}';
@@ -543,7 +771,7 @@ async function showCompose(id) {
     text: h('div', {class: 'bubble placeholder', id: 'preview-text', 'data-testid': 'preview-text'}, 'Type a message to see it as the customer will.'),
     missing: h('dd', {id: 'preview-missing'}, '—'), encoding: h('dd', {id: 'preview-encoding'}, '—'),
     chars: h('dd', {id: 'preview-characters'}, '—'), segments: h('dd', {id: 'preview-segments'}, '—'),
-    error: h('div', {id: 'preview-error', role: 'alert'}), note: h('p', {class: 'hint', id: 'preview-note'}),
+    error: h('div', {id: 'preview-error', role: 'alert'}), note: h('p', {class: 'hint', id: 'preview-note'}, 'Nothing is saved until you press Save.'),
   };
   const previewCard = h('aside', {class: 'card', 'aria-labelledby': 'preview-h', id: 'preview-panel'},
     h('h2', {id: 'preview-h'}, 'Live preview'),
@@ -553,11 +781,9 @@ async function showCompose(id) {
       h('dt', {}, 'Characters'), out.chars, h('dt', {}, 'SMS segments'), out.segments), out.note);
 
   const save = h('button', {type: 'submit', class: 'btn primary', id: 'save-campaign'}, id ? 'Save changes' : 'Save campaign');
-  // Cancel leaves an existing campaign as it was, and removes the draft kept for a new one's preview.
-  const cancel = h('button', {type: 'button', class: 'btn', id: 'cancel-compose', onclick: async () => {
+  // Nothing is saved before Save: Cancel only leaves.
+  const cancel = h('button', {type: 'button', class: 'btn', id: 'cancel-compose', onclick: () => {
     clearTimeout(timer); seq++;
-    if (form.creating) await form.creating.catch(() => null);
-    if (form.autoDraft) await api('DELETE', '/campaigns/' + form.draftId).catch(fail);
     location.hash = id ? '#/campaigns/' + id : '#/campaigns';
   }}, 'Cancel');
   const editor = h('form', {class: 'card', id: 'campaign-form', novalidate: true},
@@ -568,9 +794,12 @@ async function showCompose(id) {
     field('f-template', 'Message', template),
     h('div', {class: 'chips', role: 'group', 'aria-label': 'Insert a customer field'}, FIELDS.map(insert)),
     h('p', {class: 'hint', style: 'margin-bottom:14px'}, 'Use {field|fallback} for a default when a customer has no value, and {{ or }} for a literal brace.'),
-    h('div', {class: 'row-form'}, field('f-schedule', 'Schedule (optional)', schedule, paused ? 'Fixed while paused.' : 'Leave empty to send when you choose.'),
-      h('div', {class: 'field', style: 'justify-content:flex-end'}, h('label', {class: 'check', for: 'f-quiet'}, quiet, 'Respect quiet hours'),
-        h('p', {class: 'hint'}, 'Untick for transactional messages.'))),
+    h('div', {class: 'row-form'}, field('f-schedule', 'Schedule (optional), ' + zoneLabel(), schedule,
+      paused ? 'Fixed while paused.' : 'Your time zone, ' + ZONE + '. Leave empty to send when you choose.'),
+    h('div', {class: 'field', style: 'justify-content:flex-end'}, h('label', {class: 'check', for: 'f-quiet'}, quiet,
+      quietOff ? 'Quiet hours: off' : 'Respect quiet hours (' + service.quiet_hours + ')'),
+    h('p', {class: 'hint', id: 'quiet-hint'}, quietOff ? 'This service has no quiet hours (its --quiet-hours setting is empty).' :
+      'In each customer’s time zone. Untick for transactional messages.'))),
     h('div', {class: 'actions'}, save, cancel));
 
   page(id ? 'Edit ' + campaign.name : 'New campaign',
@@ -580,29 +809,14 @@ async function showCompose(id) {
   focusHeading();
 
   function values() {
-    const v = {name: name.value.trim(), base_template: template.value, quiet_hours: quiet.checked,
-      rate_limit: rate.value === '' ? null : Number(rate.value)};
+    const v = {name: name.value.trim(), base_template: template.value, rate_limit: rate.value === '' ? null : Number(rate.value)};
+    if (!quietOff) v.quiet_hours = quiet.checked;
     if (!paused) {
       v.channel = channel.value;
       const unchanged = campaign && schedule.value === localInput(campaign.scheduled_at);
       v.scheduled_at = unchanged ? campaign.scheduled_at : schedule.value ? new Date(schedule.value).toISOString() : null;
     }
     return v;
-  }
-
-  // The API renders previews for a stored campaign: a new one is kept as a draft from its first preview on.
-  function ensureDraft() {
-    if (form.draftId) return Promise.resolve(form.draftId);
-    if (!form.creating) {
-      form.creating = api('POST', '/campaigns', {name: name.value.trim() || 'Untitled campaign', channel: channel.value,
-        base_template: template.value, quiet_hours: quiet.checked}, {idempotencyKey: form.createKey}).then(c => {
-        form.draftId = c.id; form.autoDraft = true; form.draftChannel = c.channel;
-        if (isLive()) history.replaceState(null, '', '#/campaigns/' + c.id + '/edit');
-        out.note.textContent = 'Kept as draft #' + c.id + ' so the service can render the preview; Cancel removes it.';
-        return c.id;
-      }).finally(() => { form.creating = null; });
-    }
-    return form.creating;
   }
 
   let timer = null, seq = 0;
@@ -617,11 +831,7 @@ async function showCompose(id) {
       return;
     }
     try {
-      const draftId = await ensureDraft();
-      if (form.autoDraft && form.draftChannel !== channel.value) {
-        form.draftChannel = (await api('PATCH', '/campaigns/' + draftId, {channel: channel.value})).channel;
-      }
-      const p = await api('POST', '/campaigns/' + draftId + '/personalized-preview', {customer_id: Number(customerSelect.value), override_template: text});
+      const p = await api('POST', '/preview', {template: text, channel: channel.value, customer_id: Number(customerSelect.value)});
       if (mine !== seq || !isLive()) return;
       out.error.replaceChildren();
       out.text.className = 'bubble' + (channel.value === 'whatsapp' ? ' wa' : '');
@@ -652,13 +862,11 @@ async function showCompose(id) {
     save.disabled = true;
     clearTimeout(timer); seq++;
     try {
-      if (form.creating) await form.creating.catch(() => null);
       let saved;
-      if (form.draftId) {
+      if (campaign) {
         const changes = {};
-        const before = campaign || {};
-        for (const [k, value] of Object.entries(v)) if (form.autoDraft || value !== before[k]) changes[k] = value;
-        saved = Object.keys(changes).length ? await api('PATCH', '/campaigns/' + form.draftId, changes, {idempotencyKey: uuid()}) : campaign;
+        for (const [k, value] of Object.entries(v)) if (value !== campaign[k]) changes[k] = value;
+        saved = Object.keys(changes).length ? await api('PATCH', '/campaigns/' + campaign.id, changes, {idempotencyKey: uuid()}) : campaign;
       } else {
         if (v.rate_limit == null) delete v.rate_limit;
         if (v.scheduled_at == null) delete v.scheduled_at;
@@ -723,8 +931,56 @@ function showCustomers() {
     } finally { importButton.disabled = false; }
   });
 
+  // One form adds a customer, or edits the one chosen in the list.
+  const cf = {editing: null};
+  const inputs = {phone: h('input', {autocomplete: 'off', placeholder: '+254712345678', required: true}), first_name: h('input', {autocomplete: 'off'}),
+    last_name: h('input', {autocomplete: 'off'}), location: h('input', {autocomplete: 'off'}), preferred_product: h('input', {autocomplete: 'off'}),
+    timezone: h('input', {autocomplete: 'off', placeholder: 'e.g. Africa/Nairobi'})};
+  const cfTitle = h('h2', {id: 'customer-form-h'}, 'Add a customer');
+  const cfError = h('div', {id: 'customer-error', role: 'alert'});
+  const cfSave = h('button', {type: 'submit', class: 'btn primary', id: 'customer-save'}, 'Add customer');
+  const cfCancel = h('button', {type: 'button', class: 'btn', id: 'customer-cancel', hidden: true, onclick: () => editCustomer(null)}, 'Cancel');
+  const customerForm = h('form', {class: 'card', id: 'customer-form', 'aria-labelledby': 'customer-form-h', novalidate: true}, cfTitle, cfError,
+    field('c-phone', 'Phone', inputs.phone, 'E.164: + and 8 to 15 digits.'),
+    h('div', {class: 'row-form'}, field('c-first', 'First name', inputs.first_name), field('c-last', 'Last name', inputs.last_name)),
+    h('div', {class: 'row-form'}, field('c-location', 'Location', inputs.location), field('c-product', 'Preferred product', inputs.preferred_product)),
+    field('c-timezone', 'Time zone', inputs.timezone, 'Where they live, for quiet hours. Empty: the service’s default.'),
+    h('div', {class: 'actions'}, cfSave, cfCancel));
+  function editCustomer(c) {
+    cf.editing = c;
+    cfError.replaceChildren();
+    for (const [k, input] of Object.entries(inputs)) input.value = c ? c[k] || '' : '';
+    cfTitle.textContent = c ? 'Edit ' + (customerName(c) || c.phone) : 'Add a customer';
+    cfSave.textContent = c ? 'Save changes' : 'Add customer';
+    cfCancel.hidden = !c;
+    if (c) { customerForm.scrollIntoView({block: 'nearest'}); inputs.phone.focus(); }
+  }
+  customerForm.addEventListener('submit', async event => {
+    event.preventDefault();
+    cfError.replaceChildren();
+    const values = {};
+    for (const [k, input] of Object.entries(inputs)) {
+      const v = input.value.trim();
+      if (cf.editing ? v !== (cf.editing[k] || '') : v) values[k] = v || null;
+    }
+    if (!cf.editing && !values.phone) return cfError.replaceChildren(h('p', {class: 'alert error'}, 'Give the phone number.'));
+    if (values.timezone === null) delete values.timezone;  // a time zone is kept; it can change, not go
+    if (cf.editing && !Object.keys(values).length) return editCustomer(null);
+    cfSave.disabled = true;
+    try {
+      const saved = cf.editing ? await api('PATCH', '/customers/' + cf.editing.id, values, {idempotencyKey: uuid()})
+        : await api('POST', '/customers', values, {idempotencyKey: uuid()});
+      toast((customerName(saved) || saved.phone) + (cf.editing ? ' is saved.' : ' is added as customer #' + saved.id + '.'));
+      const added = !cf.editing;
+      editCustomer(null);
+      load(added);
+    } catch (e) {
+      if (e.status !== 401) cfError.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'customer-error'}, e.message));
+    } finally { cfSave.disabled = false; }
+  });
+
   page('Customers', h('div', {class: 'page-head'}, h('h1', {}, 'Customers')),
-    h('div', {class: 'split'}, h('div', {class: 'card flush'}, search, body), importer));
+    h('div', {class: 'split'}, h('div', {class: 'card flush'}, search, body), h('div', {}, customerForm, importer)));
   focusHeading();
 
   const begin = newestOnly(isLive);
@@ -748,10 +1004,20 @@ function showCustomers() {
     }
   }
   function customerTable(answer) {
-    return h('div', {}, h('table', {id: 'customers-table'},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Customer'), h('th', {}, 'Location'), h('th', {}, 'Product'), h('th', {}, 'Consent'), h('th', {}, h('span', {class: 'sr-only'}, 'Actions')))),
-      h('tbody', {}, answer.data.map(customerRow))),
+    return h('div', {}, table({id: 'customers-table'}, ['Customer', 'Location', 'Product', 'Consent', {label: 'Actions', hidden: true}],
+      answer.data.map(customerRow)),
     pagerBar(customerState.pager, answer.pagination, 'customers', 'customers', load));
+  }
+  async function erase(c, row) {
+    const who = customerName(c) || c.phone;
+    if (!await confirmDialog('Erase ' + who + '?', 'Their name, phone and the text of their messages are deleted for good; their pending messages are cancelled. Campaign counts stay.', 'Erase')) return;
+    try {
+      await api('DELETE', '/customers/' + c.id, undefined, {idempotencyKey: uuid()});
+      toast(who + ' is erased.');
+      if (cf.editing && cf.editing.id === c.id) editCustomer(null);
+      row.remove();
+      load();
+    } catch (e) { fail(e); }
   }
   function customerRow(c) {
     const out = !!c.opted_out_at;
@@ -759,16 +1025,22 @@ function showCustomers() {
       h('td', {}, h('div', {}, customerName(c) || h('span', {class: 'sub'}, 'No name')), h('div', {class: 'sub'}, c.phone + ' · #' + c.id)),
       h('td', {}, c.location || h('span', {class: 'sub'}, '—')), h('td', {}, c.preferred_product || h('span', {class: 'sub'}, '—')),
       h('td', {}, out ? h('span', {title: absolute(c.opted_out_at)}, badge('opted-out', 'Opted out'), h('div', {class: 'sub'}, when(c.opted_out_at))) : badge('subscribed', 'Subscribed')),
-      h('td', {class: 'num'}, h('button', {type: 'button', class: 'btn small', 'data-testid': (out ? 'optin-' : 'optout-') + c.id,
+      h('td', {class: 'num row-actions'}, h('div', {class: 'actions end'}, h('button', {type: 'button', class: 'btn small', 'data-testid': (out ? 'optin-' : 'optout-') + c.id,
         'data-fk': 'opt' + c.id, 'aria-label': (out ? 'Opt in ' : 'Opt out ') + (customerName(c) || c.phone), onclick: async () => {
           if (row.busy) return;
           row.busy = true;
           try {
             const updated = await api('POST', '/customers/' + c.id + (out ? '/opt-in' : '/opt-out'), undefined, {idempotencyKey: uuid()});
             toast((customerName(updated) || updated.phone) + (updated.opted_out_at ? ' is opted out: no campaign will reach them.' : ' is opted in again.'));
-            swap(row.parentNode, ...[...row.parentNode.children].map(r => (r === row ? customerRow(updated) : r)));
+            const fresh = customerRow(updated);
+            [...fresh.children].forEach((td, i) => td.setAttribute('data-label', row.children[i].getAttribute('data-label') || ''));
+            swap(row.parentNode, ...[...row.parentNode.children].map(r => (r === row ? fresh : r)));
           } catch (e) { fail(e); row.busy = false; }
-        }}, out ? 'Opt in' : 'Opt out')));
+        }}, out ? 'Opt in' : 'Opt out'),
+      h('button', {type: 'button', class: 'btn small', 'data-testid': 'edit-' + c.id, 'data-fk': 'edit' + c.id, 'aria-label': 'Edit ' + (customerName(c) || c.phone),
+        onclick: () => editCustomer(c)}, 'Edit'),
+      h('button', {type: 'button', class: 'btn small danger', 'data-testid': 'erase-' + c.id, 'data-fk': 'erase' + c.id, 'aria-label': 'Erase ' + (customerName(c) || c.phone),
+        onclick: () => erase(c, row)}, 'Erase'))));
     return row;
   }
   load();

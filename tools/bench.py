@@ -3,6 +3,7 @@ all, on a temporary database, and measures its performance figures next to a raw
 reference doing the same dispatch work in the same run.
 """
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -33,6 +34,7 @@ from smsleopard import (
     CUSTOMER_FIELDS,
     MAX_BULK_CUSTOMERS,
     MAX_CSV_ROWS,
+    MAX_SEND_IDS,
     MIGRATIONS,
     CampaignStatus,
     Config,
@@ -776,31 +778,90 @@ def format_figures(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
+class BenchParser(_ArgumentParser):
+    """bench's own flags: a mistake names the flag and its range, then shows the usage line."""
+
+    def error(self, message: str) -> Any:
+        return super().error(f"{message}\n{self.format_usage().rstrip()}")
+
+
+def bounded(kind: Callable[[str], float], low: float, high: float, unit: str) -> Callable:
+    """An argparse type: a `kind` number from `low` to `high` (in `unit`), or a message naming
+    that range."""
+
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range: from {low:,} to {high:,} {unit}")
+        return value
+
+    return convert
+
+
+def send_sizes(text: str) -> tuple[int, int]:
+    """--send-ids: two sizes, 1 to MAX_SEND_IDS customers each."""
+    parts = text.split(",")
+    size = bounded(int, 1, MAX_SEND_IDS, "customers")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: give two sizes, like 10000,100000")
+    return size(parts[0]), size(parts[1])
+
+
+# Each size flag: its type, its range, its unit, and what it sizes.
+SIZE_FLAGS = {
+    "customers": (int, 1, 10_000_000, "customers", "customers loaded through POST /customers, in "
+                  f"bulks of {MAX_BULK_CUSTOMERS:,}"),
+    "dispatch": (int, 1, 10_000_000, "messages", "messages in each end-to-end dispatch run"),
+    "big": (int, 1, 10_000_000, "messages",
+            "messages of the big campaign: the memory run, then GET /campaigns/{id} behind it"),
+    "campaigns": (int, 1, 10_000_000, "campaigns", "campaigns behind GET /campaigns"),
+    "failing": (int, 1, 1_000_000, "messages",
+                "messages sent with 250 ms of latency and 5%% failures"),
+    "paced_seconds": (float, 0.1, 3600, "seconds", "how long the rate limit is measured"),
+    "csv_rows": (int, 1, MAX_CSV_ROWS, "rows", "rows of the CSV file imported"),
+    "watch_seconds": (float, 0.1, 600, "seconds",
+                      "how long /health is watched after a start with a backlog"),
+}
+
+
 def bench_main(argv: Sequence[str]) -> int:
     """`python smsleopard.py bench [--quick] [--json] [sizes]`: print the performance figures."""
-    parser = _ArgumentParser(prog="smsleopard.py bench",
-                             description="Measure SMSLeopard's performance against its targets.")
+    parser = BenchParser(
+        prog="smsleopard.py bench",
+        description="Measure SMSLeopard's performance against its targets, on a temporary "
+                    "database: the real service in this process, HTTP and all. Sizes default "
+                    "to the full run (a million customers, messages and campaigns; minutes).")
     parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes: a run of under a minute")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    for name in ("customers", "dispatch", "big", "campaigns", "failing", "paced_seconds",
-                 "csv_rows", "watch_seconds"):
-        parser.add_argument(_flag(name), type=float if name.endswith("_seconds") else int,
-                            help=f"override the {name} size")
-    parser.add_argument("--send-ids", help="the two POST /send sizes, like 10000,100000")
-    parser.add_argument("--queue-url", default="",
-                        help="also dispatch through this RabbitMQ (amqp://...)")
-    parser.add_argument("--postgres-url", default="",
+                        help="a tenth of the full sizes: a run of about a minute")
+    parser.add_argument("--json", action="store_true",
+                        help="print the sizes and figures as JSON, not as a table")
+    for name, (kind, low, high, unit, meaning) in SIZE_FLAGS.items():
+        parser.add_argument(_flag(name), type=bounded(kind, low, high, unit),
+                            metavar="SECONDS" if unit == "seconds" else "N",
+                            help=f"{meaning}; {low:,} to {high:,} {unit} (default: "
+                                 f"{getattr(FULL_SIZES, name):,}, --quick: "
+                                 f"{getattr(QUICK_SIZES, name):,})")
+    parser.add_argument("--send-ids", type=send_sizes, metavar="SIZE,SIZE",
+                        help="customers in the two POST /campaigns/{id}/send runs with "
+                             f"customer_ids, 1 to {MAX_SEND_IDS:,} each (default: 10000,100000)")
+    parser.add_argument("--queue-url", default="", metavar="AMQP_URL",
+                        help="also dispatch through this RabbitMQ broker (amqp://user:pass@host:"
+                             "5672/vhost); default: not measured")
+    parser.add_argument("--postgres-url", default="", metavar="POSTGRES_URL",
                         help="also dispatch on PostgreSQL, in a database made (and dropped) on "
-                             "this server (postgresql://...); with --queue-url, through worker "
-                             "processes too")
+                             "this server (postgresql://user:pass@host:5432/name); with "
+                             "--queue-url, through worker processes too; default: not measured")
     args = parser.parse_args(list(argv))
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     changes: dict[str, Any] = {name: getattr(args, name) for name in (
         "customers", "dispatch", "big", "campaigns", "failing", "paced_seconds", "csv_rows",
         "watch_seconds") if getattr(args, name)}
     if args.send_ids:
-        changes["send_ids"] = tuple(int(size) for size in args.send_ids.split(","))
+        changes["send_ids"] = args.send_ids
     sizes = dataclasses.replace(sizes, **changes)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="smsleopard-bench-") as workdir:

@@ -4884,13 +4884,15 @@ class Recorder:
         self._timer: Any = None
         self._task = spawn(self._run(), "dispatcher-recorder", on_crash)
 
-    def add(self, flight: Flight, attempt: Attempt) -> None:
-        """An attempt's outcome (or a message released unattempted), to commit soon."""
+    def add(self, flight: Flight, attempts: Sequence[Attempt]) -> None:
+        """Outcomes of a flight's attempts (or messages released unattempted), to commit soon."""
+        if not attempts:
+            return
         self._idle.clear()
-        self._ready.append(attempt)
+        self._ready += attempts
         self._flights.add(flight)
-        flight.unsettled -= 1
-        self.unsettled -= 1
+        flight.unsettled -= len(attempts)
+        self.unsettled -= len(attempts)
         if not flight.unsettled:
             self._finished.append(flight)
         if self._at_batch_end:
@@ -4942,6 +4944,16 @@ class Recorder:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
+def _run_at_once(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never waits (an attempt at a sender that `answers_at_once`)."""
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    coro.close()
+    raise RuntimeError("a sender that answers at once waited")
+
+
 class Dispatcher:
     """Turns queued jobs into sent (or failed) messages, and paces rate-limited channels.
 
@@ -4988,6 +5000,7 @@ class Dispatcher:
         self._room.set()
         self._claiming = asyncio.Lock()                      # held by the claim waiting for slots
         self._rates = ChannelRates()
+        self._latency = {channel: metrics.provider_latency.labels(channel) for channel in CHANNELS}
         self._batches: set[asyncio.Task] = set()
         self._flights: set[Flight] = set()                   # claims with attempts to start or end
         self._flying: Counter[int] = Counter()               # campaign -> claims sending it
@@ -5069,7 +5082,10 @@ class Dispatcher:
             await self._committed(flights)
 
     def _claim_size(self) -> int:
-        """What can start soon: the slots, or what the provider answers in GROUP_WINDOW."""
+        """What can start soon: the slots, or what the provider answers in GROUP_WINDOW (all
+        of a job with a provider that answers at once)."""
+        if self._inline:
+            return self._config.job_size
         now = self._clock.now()
         answered = sum(self._rates.rate(channel, now) for channel in CHANNELS) * GROUP_WINDOW
         return min(self._config.job_size, max(self._config.concurrency, int(answered)))
@@ -5184,26 +5200,36 @@ class Dispatcher:
     async def _start_all(self, attempts: list[Attempt], flight: Flight, claimed: int,
                          deadline: float) -> None:
         """Start a claim's attempts in order, each as a slot frees up, until `deadline`;
-        a slice at a time (with no provider latency an attempt is over as it starts)."""
+        a slice at a time (with no provider latency an attempt is over as it starts). What
+        ends at once goes to the Recorder together, before any wait for a slot."""
         self._rates.started(attempts, self._clock.now())
+        ended: list[Attempt] = []
         for n, attempt in enumerate(attempts):
             if n and not n % SLICE:
                 await asyncio.sleep(0)
-            if attempt.result is None:
-                if not self._slots.try_take() and not await self._slot_before(deadline):
+            if attempt.result is None and not self._slots.try_take():
+                self._recorder.add(flight, ended)
+                ended = []
+                if not await self._slot_before(deadline):
                     attempt.result = Result.RELEASED
-                elif self._closing or self._campaigns.stops(attempt.campaign_id, claimed):
-                    self._slots.give()
-                    attempt.result = Result.RELEASED
-                elif self._inline:
-                    await self._attempt(attempt)
-                    self._slots.give()
-                else:
-                    task = asyncio.create_task(self._attempt(attempt))
-                    flight.tasks.add(task)
-                    task.add_done_callback(functools.partial(self._attempt_ended, flight, attempt))
-                    continue
-            self._recorder.add(flight, attempt)
+            if attempt.result is None and self._start(attempt, flight, claimed):
+                continue  # a task of its own: it hands its outcome over as it ends
+            ended.append(attempt)
+        self._recorder.add(flight, ended)
+
+    def _start(self, attempt: Attempt, flight: Flight, claimed: int) -> bool:
+        """Begin an attempt in the slot taken for it; whether it goes on in a task."""
+        if self._closing or self._campaigns.stops(attempt.campaign_id, claimed):
+            attempt.result = Result.RELEASED
+        elif not self._inline:
+            task = asyncio.create_task(self._attempt(attempt))
+            flight.tasks.add(task)
+            task.add_done_callback(functools.partial(self._attempt_ended, flight, attempt))
+            return True
+        else:
+            _run_at_once(self._attempt(attempt))
+        self._slots.give()
+        return False
 
     async def _slot_before(self, deadline: float) -> bool:
         """Wait for an attempt slot until `deadline` (or shutdown); whether one was had."""
@@ -5224,7 +5250,7 @@ class Dispatcher:
         if attempt.result is None:  # cancelled: at the claim's deadline, or by shutdown
             self._cut_short(attempt)
         self._slots.give()
-        self._recorder.add(flight, attempt)
+        self._recorder.add(flight, [attempt])
 
     def _expire(self, flight: Flight) -> None:
         """Half the claim's lease is over: attempts still running end as time-outs."""
@@ -5233,10 +5259,13 @@ class Dispatcher:
 
     async def _attempt(self, attempt: Attempt) -> None:
         attempt.started = True
+        began = time.perf_counter()
         try:
-            with self._metrics.provider_latency.labels(attempt.channel).time():
+            try:
                 attempt.provider_id = await self._sender(Outgoing(
                     str(attempt.message_id), attempt.channel, attempt.phone, attempt.text))
+            finally:
+                self._latency[attempt.channel].observe(time.perf_counter() - began)
             attempt.result = Result.SENT
         except ThrottledError as exc:
             attempt.result, attempt.error, attempt.retry_after = Result.THROTTLED, str(exc), exc.retry_after

@@ -3415,13 +3415,6 @@ class Store:
                 others.append((status, attempt.text, attempt.error, attempt.retry_count,
                                attempt.next_attempt_at, stamp, attempt.message_id, attempt.token))
         async with self.db.transaction() as tx:
-            failed = ([a for a in attempts if a.result is Result.FAILED]
-                      if "message" in self.events else [])
-            if failed:  # only outcomes that still hold their claim are news to a receiver
-                holding = set(await tx.fetch(
-                    "SELECT id, claim_token FROM outbound_messages "
-                    "WHERE id IN (SELECT value FROM json_each(?))", (_in(a.message_id for a in failed),)))
-                failed = [a for a in failed if (a.message_id, a.token) in holding]
             changed = 0
             if sent:  # the common case, in one statement: SQLite reads the batch from JSON
                 changed += await tx.execute(
@@ -3443,6 +3436,14 @@ class Store:
             if finished:
                 await tx.execute("DELETE FROM claims WHERE token IN (SELECT value FROM json_each(?))",
                                  (_in(finished),))
+            failed = ([a for a in attempts if a.result is Result.FAILED]
+                      if "message" in self.events else [])
+            if failed and changed < len(attempts):  # only what this group changed is news
+                recorded = {message_id for message_id, in await tx.fetch(
+                    "SELECT id FROM outbound_messages WHERE id IN (SELECT value FROM json_each(?)) "
+                    "AND status = 'failed' AND updated_at = ?",
+                    (_in(a.message_id for a in failed), stamp))}
+                failed = [a for a in failed if a.message_id in recorded]
             await self._emit(tx, [("message.failed", {
                 "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
                 "retry_count": a.retry_count}) for a in failed], now)

@@ -82,7 +82,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Protocol, Self
 
 import aiohttp
 import aiosqlite
@@ -1853,6 +1853,38 @@ def _bind(params: Sequence[Any]) -> Sequence[Any]:
     return params
 
 
+class Transaction(Protocol):
+    """One write transaction, as both databases give it (SqliteTransaction,
+    PostgresTransaction): statements in, row counts and rows out."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int: ...
+
+
+class Database(Protocol):
+    """What the Store needs of a database: SqliteDatabase and PostgresDatabase both are one."""
+
+    exclusive: bool   # one process owns it (SQLite): claims found at start are a dead one's
+    CLAIM_LOCK: str   # what a claim's SELECT adds to lock its rows
+    write_failure: str | None  # why writes fail now (None: they do not)
+
+    async def close(self) -> None: ...
+    async def schema_version(self) -> int: ...
+    async def migrate(self, number: int, script: str) -> None: ...
+    def transaction(self, *, secure_delete: bool = False,
+                    claim: bool = False) -> contextlib.AbstractAsyncContextManager[Transaction]: ...
+    async def checkpoint(self) -> None: ...
+    async def hold(self, name: str) -> bool: ...
+    async def restate(self, table: str) -> None: ...
+    async def probe(self) -> None: ...
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    async def fetch_point(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    def stream(self, sql: str, params: Sequence[Any], size: int
+               ) -> AsyncIterator[list[tuple]]: ...
+
+
 class SqliteTransaction:
     """One transaction on the writing connection."""
 
@@ -2711,7 +2743,7 @@ def _in(values: Iterable[Any]) -> list[Any]:
 class Store:
     """The database: customers, campaigns, messages and idempotency keys."""
 
-    def __init__(self, db: SqliteDatabase):
+    def __init__(self, db: Database):
         self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
         self.events: frozenset[str] = frozenset()  # the webhook events to write: campaign, message
         self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
@@ -2787,7 +2819,7 @@ class Store:
         return [dict(zip(CUSTOMER_COLUMNS, row)) for row in created]
 
     @staticmethod
-    async def _insert_customers(tx: SqliteTransaction, customers: Sequence[Mapping[str, Any]],
+    async def _insert_customers(tx: Transaction, customers: Sequence[Mapping[str, Any]],
                                 now: float) -> None:
         stamp = utc_iso(now)
         await tx.executemany(
@@ -2839,7 +2871,7 @@ class Store:
                                  "WHERE id = ?", (*changes.values(), customer_id))
             return await self._customer_in(tx, customer_id)
 
-    async def _customer_in(self, tx: SqliteTransaction, customer_id: int) -> dict[str, Any]:
+    async def _customer_in(self, tx: Transaction, customer_id: int) -> dict[str, Any]:
         rows = await tx.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers WHERE id = ?",
                               (customer_id,))
         if not rows:
@@ -2927,7 +2959,7 @@ class Store:
         """Campaigns matching every filter (channel, status), newest first."""
         return await self._filtered_page("campaigns", CAMPAIGN_COLUMNS, filters, "DESC", request)
 
-    async def _campaign_in(self, tx: SqliteTransaction, campaign_id: int) -> dict[str, Any]:
+    async def _campaign_in(self, tx: Transaction, campaign_id: int) -> dict[str, Any]:
         """The campaign, read inside a transaction; NotFound if there is none."""
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns WHERE id = ?",
                               (campaign_id,))
@@ -2935,7 +2967,7 @@ class Store:
             raise campaign_not_found(campaign_id)
         return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
 
-    async def _move(self, tx: SqliteTransaction, campaign: dict[str, Any], action: Action,
+    async def _move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
                     now: float) -> CampaignStatus:
         """Apply `action` to the campaign's status, as the transition table allows."""
         before = CampaignStatus(campaign["status"])
@@ -2960,7 +2992,7 @@ class Store:
             await self._emit_status_changes(tx, [(campaign["id"], before)], now)
         return after
 
-    async def _emit_status_changes(self, tx: SqliteTransaction, changes: list[tuple[int, str]],
+    async def _emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
                                    now: float) -> None:
         """campaign.status_changed for each (campaign id, status before), with its stats now."""
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
@@ -2971,7 +3003,7 @@ class Store:
             "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
             "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes], now)
 
-    async def _emit(self, tx: SqliteTransaction, events: list[tuple[str, dict[str, Any]]],
+    async def _emit(self, tx: Transaction, events: list[tuple[str, dict[str, Any]]],
                     now: float) -> None:
         """Write webhook events to the outbox, in the caller's transaction, in one statement
         (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
@@ -3162,7 +3194,7 @@ class Store:
                           campaign["status"], new_ids,
                           publish_all=started and waiting > 0, paced=paced, channel=campaign["channel"])
 
-    async def _audience_source(self, tx: SqliteTransaction,
+    async def _audience_source(self, tx: Transaction,
                                audience: Audience) -> tuple[str, tuple]:
         """A SELECT of the audience's customer ids; UNKNOWN_CUSTOMERS for ids with no customer."""
         if audience.customer_ids:
@@ -3179,7 +3211,7 @@ class Store:
         return (f"SELECT id FROM customers WHERE {where} ORDER BY id",
                 tuple(value for _, value in audience.segment))
 
-    async def _new_message_ids(self, tx: SqliteTransaction, last_id: int,
+    async def _new_message_ids(self, tx: Transaction, last_id: int,
                                inserted: int) -> Sequence[int]:
         """The ids one INSERT just created: a range, as new rows are numbered max(id) + 1 on."""
         (top,), = await tx.fetch("SELECT coalesce(max(id), 0) FROM outbound_messages")
@@ -3215,7 +3247,7 @@ class Store:
                 "ORDER BY m.next_attempt_at", params)]
             return await self._take(tx, rows, token, lease_until, deferred, now)
 
-    async def _take(self, tx: SqliteTransaction, rows: Sequence[tuple], token: int,
+    async def _take(self, tx: Transaction, rows: Sequence[tuple], token: int,
                     lease_until: float, deferred: list[tuple[int, float]], now: float) -> Claim:
         """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
         ledger too; but first hold back what consent forbids now."""
@@ -3242,7 +3274,7 @@ class Store:
                      {campaign_id: (channel, template) for campaign_id, channel, template in campaigns},
                      deferred, suppressed)
 
-    async def _hold_back(self, tx: SqliteTransaction, rows: list[ClaimRow], now: float
+    async def _hold_back(self, tx: Transaction, rows: list[ClaimRow], now: float
                          ) -> tuple[list[ClaimRow], list[tuple[int, float]], Counter[str]]:
         """Of rows about to be claimed, those that may go now; the others are suppressed
         (the customer opted out after the send, or is over the daily cap) or put off to
@@ -3304,13 +3336,13 @@ class Store:
                                  "tokens = 0, tokens_at = ? WHERE channel = ?",
                                  (limit, limit, now, now, channel))  # the bucket fills from now
 
-    async def _pace_of(self, tx: SqliteTransaction, channel: str) -> tuple[Pace, int]:
+    async def _pace_of(self, tx: Transaction, channel: str) -> tuple[Pace, int]:
         (rate, ceiling, rate_at, tokens, tokens_at, until, last), = await tx.fetch(
             "SELECT rate, ceiling, rate_at, tokens, tokens_at, throttled_until, last_campaign "
             "FROM channel_pace WHERE channel = ?", (channel,))
         return Pace(rate, ceiling, rate_at, tokens, tokens_at, until), last
 
-    async def _set_pace(self, tx: SqliteTransaction, channel: str, pace: Pace, last: int) -> None:
+    async def _set_pace(self, tx: Transaction, channel: str, pace: Pace, last: int) -> None:
         await tx.execute("UPDATE channel_pace SET rate = ?, ceiling = ?, rate_at = ?, tokens = ?, "
                          "tokens_at = ?, throttled_until = ?, last_campaign = ? WHERE channel = ?",
                          (pace.rate, pace.ceiling, pace.rate_at, pace.tokens, pace.tokens_at,
@@ -3357,7 +3389,7 @@ class Store:
             await self._set_pace(tx, channel, pace, chosen[-1][1] if chosen else last)
         return PacedClaim(claim, next_look(pace, rate, now, bool(chosen), waiting), lifted)
 
-    async def _choose_round_robin(self, tx: SqliteTransaction, campaigns: list[tuple], last: int,
+    async def _choose_round_robin(self, tx: Transaction, campaigns: list[tuple], last: int,
                                   allowed: int, now: float) -> tuple[list[tuple[int, int]], bool]:
         """Up to `allowed` due messages, one campaign after another starting after `last`;
         also whether any campaign has due messages waiting (for tokens)."""
@@ -3380,7 +3412,7 @@ class Store:
                     chosen.append(queue.popleft())
         return chosen, waiting
 
-    async def _spend_campaign_tokens(self, tx: SqliteTransaction, campaigns: list[tuple],
+    async def _spend_campaign_tokens(self, tx: Transaction, campaigns: list[tuple],
                                      taken: Counter, now: float) -> None:
         await tx.executemany(
             "UPDATE campaigns SET pace_tokens = ?, pace_at = ? WHERE id = ?",
@@ -3464,7 +3496,7 @@ class Store:
             await self._sample_progress(tx, list(deltas), now)
             return await self._finish_campaigns(tx, list(deltas), now)
 
-    async def _cancel_leftovers(self, tx: SqliteTransaction, ids: list[int], now: float) -> None:
+    async def _cancel_leftovers(self, tx: Transaction, ids: list[int], now: float) -> None:
         """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
         rows = await tx.fetch(
             "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
@@ -3475,7 +3507,7 @@ class Store:
                              [(count, campaign_id)
                               for campaign_id, count in Counter(c for c, in rows).items()])
 
-    async def _sample_progress(self, tx: SqliteTransaction, campaign_ids: list[int],
+    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int],
                                now: float) -> None:
         """Once a second per campaign, note the settled count and the rate since the last note."""
         if await tx.execute(
@@ -3484,7 +3516,7 @@ class Store:
                 "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW)):
             await self._note_progress(tx, campaign_ids, now)
 
-    async def _recount(self, tx: SqliteTransaction, campaign_ids: list[int]) -> None:
+    async def _recount(self, tx: Transaction, campaign_ids: list[int]) -> None:
         """Rebuild campaigns' counters from their messages (rare paths only: O(messages))."""
         counts = ", ".join(
             f"{status}_count = (SELECT count(*) FROM outbound_messages "
@@ -3493,7 +3525,7 @@ class Store:
         await tx.execute(f"UPDATE campaigns SET {counts} "
                          "WHERE id IN (SELECT value FROM json_each(?))", (_in(campaign_ids),))
 
-    async def _finish_campaigns(self, tx: SqliteTransaction, campaign_ids: list[int],
+    async def _finish_campaigns(self, tx: Transaction, campaign_ids: list[int],
                                 now: float) -> list[tuple[int, str]]:
         """Sending campaigns with every message settled finish, as finishing_action says."""
         settled = await tx.fetch(
@@ -3595,7 +3627,7 @@ class Store:
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
 
-    async def _deliver(self, tx: SqliteTransaction,
+    async def _deliver(self, tx: Transaction,
                        receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
         """Apply receipts to sent messages: (receipt, campaign id, status, delivery status)."""
         moves = [(r, campaign_id, before) for r, campaign_id, _, before in receipts
@@ -3619,7 +3651,7 @@ class Store:
                 "message_id": r.message_id, "campaign_id": campaign_id, "delivered_at": r.at,
                 "error": r.error}) for r, campaign_id, _ in moves], now)
 
-    async def _apply_early_receipts(self, tx: SqliteTransaction, sent_ids: list[int],
+    async def _apply_early_receipts(self, tx: Transaction, sent_ids: list[int],
                                     now: float) -> None:
         """Receipts that came before the outcome they report, applied now it is recorded."""
         parked = await tx.fetch(
@@ -3755,7 +3787,7 @@ class Store:
 
     # -- the operator's view ------------------------------------------------
 
-    async def _note_progress(self, tx: SqliteTransaction, campaign_ids: list[int],
+    async def _note_progress(self, tx: Transaction, campaign_ids: list[int],
                              now: float) -> None:
         """A progress row for each of these campaigns sampled just now (rate_at = now)."""
         await tx.execute(

@@ -6619,7 +6619,8 @@ async def overview(request: web.Request) -> web.Response:
         "campaigns": {status: campaigns.get(status, 0) for status in CampaignStatus},
         "gateways": gateway_states(app[CONFIG]),
         "settings": {"quiet_hours": app[CONFIG].quiet_hours.strip() or None,
-                     "max_per_customer_per_day": app[CONFIG].max_per_customer_per_day or None}})
+                     "max_per_customer_per_day": app[CONFIG].max_per_customer_per_day or None,
+                     "max_retries": app[CONFIG].max_retries}})
 
 
 RECEIPT_FIELDS = ("reference", "status", "error", "timestamp")
@@ -7443,8 +7444,9 @@ def _overview_schemas() -> dict[str, Any]:
         "campaigns": _object(dict.fromkeys(CampaignStatus, COUNT), list(CampaignStatus)),
         "gateways": {"type": "array", "items": gateway},
         "settings": _object({"quiet_hours": {"type": ["string", "null"]},
-                             "max_per_customer_per_day": {"type": ["integer", "null"]}},
-                            ("quiet_hours", "max_per_customer_per_day"))}
+                             "max_per_customer_per_day": {"type": ["integer", "null"]},
+                             "max_retries": COUNT},
+                            ("quiet_hours", "max_per_customer_per_day", "max_retries"))}
     return {
         "Timeline": _object({"campaign_id": IDENT, "started_at": _nullable(STAMP),
                              "finished_at": _nullable(STAMP),

@@ -3860,7 +3860,8 @@ class TestOverview:
                                      "error_rate": None, "median_ms": None, "p95_ms": None}
         assert empty["gateways"] == [{"channel": c, "kind": "mock", "host": None, "state": "up"}
                                      for c in ("sms", "whatsapp")]
-        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None}
+        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None,
+                                     "max_retries": 3}
         assert (empty["queue_depth"], empty["attempts_in_flight"], empty["webhook_outbox_depth"]) == (0, 0, 0)
 
         ids = await h.add_customers(4, timezone="Africa/Nairobi")

@@ -525,6 +525,7 @@ function showCampaign(id) {
 
   // What a retry would do: failures that came before the retries ran out were the provider's final word.
   async function retryWarning(c) {
+    if (!(await settings()).max_retries) return null;  // without retries every failure comes at the first attempt
     const failed = await api('GET', '/campaigns/' + c.id + '/messages?status=failed&page_size=100');
     const early = failed.data.filter(m => m.retry_count === 0 && m.last_error);
     if (!early.length) return null;

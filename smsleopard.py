@@ -87,6 +87,7 @@ from typing import Any, NamedTuple, Self
 import aiohttp
 import aiosqlite
 import prometheus_client as prom
+import yarl
 from aiohttp import web, web_protocol
 
 __version__ = "2.0.0"
@@ -239,7 +240,10 @@ class Config:
                                "the queue's name (RabbitMQ's delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages claimed, sent and recorded as one batch")
     provider_url: str = _setting(
-        "", "empty: the mock provider in this process; http(s)://...: a real provider over HTTP")
+        "", "empty: the mock provider in this process; http(s)://...: a generic JSON provider; "
+        "twilio://SID:TOKEN@api.twilio.com?from=..., africastalking://USER:KEY@api.africastalking"
+        ".com?from=..., infobip://KEY@BASE.api.infobip.com?from=...&bulk=100, kannel://USER:PASS@"
+        "host:13013?from=...&smsc=... (KIND+http:// for plain HTTP; docs/gateways.md)")
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
@@ -304,9 +308,8 @@ class Config:
         yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
                or is_postgres(self.queue_url),
                "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
-        yield ("provider_url",
-               self.provider_url == "" or HTTP_URL.fullmatch(self.provider_url) is not None,
-               "must be empty or an http:// or https:// URL")
+        yield ("provider_url", gateway_url_problem(self.provider_url) is None,
+               gateway_url_problem(self.provider_url) or "")
         yield ("public_url",
                self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
                "must be empty or an http:// or https:// URL")
@@ -441,6 +444,104 @@ def redacted(url: str) -> str:
     where = f"{parts.username}@{host}" if parts.username else host
     port = f":{parts.port}" if parts.port else ""
     return urllib.parse.urlunsplit((parts.scheme, where + port, parts.path, "", ""))
+
+
+# --provider-url names the gateway by its scheme (§20): KIND://credentials@host?options over
+# HTTPS, KIND+http:// over plain HTTP, http(s):// the generic JSON provider of §12.
+GATEWAY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "twilio": ("from", "messaging_service"),
+    "africastalking": ("from",),
+    "infobip": ("from", "bulk"),
+    "kannel": ("from", "smsc"),
+    "smpp": ("source", "window", "system_type"),  # SMPP is built by a later change
+}
+GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "USERNAME:API_KEY@",
+                       "infobip": "API_KEY@", "kannel": "USER:PASSWORD@",
+                       "smpp": "SYSTEM_ID:PASSWORD@"}
+MAX_BULK = 1000  # messages in one Infobip request
+
+
+@dataclass(frozen=True)
+class GatewayUrl:
+    """--provider-url taken apart: which gateway, where, with what credentials and options."""
+
+    kind: str                    # generic, twilio, africastalking, infobip, kannel or smpp
+    base: str                    # scheme://host[:port][/path], no credentials, no query
+    user: str = ""               # account SID, username (infobip: none, its key is the secret)
+    secret: str = field(default="", repr=False)  # auth token, API key, password: never shown
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.base).netloc
+
+    @property
+    def shown(self) -> str:
+        """The URL fit for a log or an answer: the secret and the query are ***."""
+        if self.kind == "generic":
+            return redacted(self.base)
+        user = f"{self.user}:***@" if self.user else "***@"
+        plain = "+http" if self.base.startswith("http:") else ""
+        return f"{self.kind}{plain}://{user}{self.host}{urllib.parse.urlsplit(self.base).path}"
+
+
+def parse_gateway_url(url: str) -> GatewayUrl:
+    """--provider-url as a GatewayUrl; ValueError naming the problem (never the secret)."""
+    scheme, _, rest = url.partition("://")
+    kind, plus, transport = scheme.lower().partition("+")
+    if kind in ("http", "https") and not plus:
+        if HTTP_URL.fullmatch(url) is None:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return GatewayUrl("generic", url)
+    kind = "smpp" if kind == "smpps" and not plus else kind
+    if not rest or kind not in GATEWAY_OPTIONS or (plus and transport != "http"):
+        raise ValueError("must be empty, http(s)://..., or twilio://, africastalking://, "
+                         "infobip://, kannel:// or smpp:// (KIND+http:// for plain HTTP)")
+    parts = urllib.parse.urlsplit("x://" + rest)
+    try:
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError(f"{kind}:// has a bad port") from None
+    if not host:
+        raise ValueError(f"{kind}:// needs a host")
+    user = urllib.parse.unquote(parts.username or "")
+    secret = urllib.parse.unquote(parts.password or "")
+    if kind == "infobip":
+        user, secret = "", secret or user
+    if not secret or (kind != "infobip" and not user):
+        raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_CREDENTIALS[kind]}"
+                         f"host")
+    options = _gateway_options(kind, parts.query)
+    netloc = parts.netloc.rpartition("@")[2]
+    return GatewayUrl(kind, f"{'http' if plus else 'https'}://{netloc}{parts.path.rstrip('/')}",
+                      user, secret, options)
+
+
+def _gateway_options(kind: str, query: str) -> dict[str, str]:
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    options = dict(pairs)
+    allowed = GATEWAY_OPTIONS[kind]
+    if unknown := [name for name, _ in pairs if name not in allowed]:
+        raise ValueError(f"{kind}:// has an unknown option {unknown[0][:40]!r} "
+                         f"(it takes {', '.join(allowed)})")
+    if len(options) < len(pairs):
+        raise ValueError(f"{kind}:// gives an option twice")
+    if kind == "twilio" and len(options.keys() & {"from", "messaging_service"}) != 1:
+        raise ValueError("twilio:// needs from=+15550001111 or messaging_service=MG... (one)")
+    bulk = options.get("bulk", "100")
+    if kind == "infobip" and not (bulk.isdigit() and 1 <= int(bulk) <= MAX_BULK):
+        raise ValueError(f"infobip:// bulk must be between 1 and {MAX_BULK}")
+    return options
+
+
+def gateway_url_problem(url: str) -> str | None:
+    """What is wrong with a --provider-url, or None."""
+    try:
+        if url:
+            parse_gateway_url(url)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def is_postgres(db: str) -> bool:
@@ -716,6 +817,7 @@ class Attempt:
     retry_after: float = 0.0        # for THROTTLED: what the provider asked for
     token: int = 0                  # the claim it belongs to
     paced: bool = False             # claimed by the pacer, which finds its retries itself
+    opted_out: bool = False         # the gateway refused it as opted out: the customer is, too
 
 
 class ClaimedMessage(NamedTuple):
@@ -1587,6 +1689,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
     CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
     """,
+    # 6: a receipt that names only the gateway's own id (Africa's Talking) finds its message.
+    # Partial: the mock's messages have none, and cost the dispatch nothing.
+    """
+    CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -2205,6 +2313,10 @@ END $$;
 PG_MIGRATIONS[4] = """
 CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
 CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
+"""
+PG_MIGRATIONS[5] = """
+CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
+WHERE provider_message_id IS NOT NULL;
 """
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
@@ -3225,6 +3337,8 @@ class Store:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
                 await self._recount(tx, list(deltas))
+            if opted_out := [a.phone for a in attempts if a.opted_out]:
+                await self._opt_out_phones(tx, opted_out, now)
             if sent and await tx.fetch("SELECT 1 FROM early_receipts LIMIT 1"):
                 await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
             if others or releases:
@@ -3232,6 +3346,11 @@ class Store:
                                                   if a.result is not Result.SENT], now)
             await self._sample_progress(tx, list(deltas), now)
             return await self._finish_campaigns(tx, list(deltas), now)
+
+    async def _opt_out_phones(self, tx: SqliteTransaction, phones: list[str], now: float) -> None:
+        """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are, here too."""
+        await tx.execute("UPDATE customers SET opted_out_at = coalesce(opted_out_at, ?) "
+                         "WHERE phone IN (SELECT value FROM json_each(?))", (utc_iso(now), _in(phones)))
 
     async def _cancel_leftovers(self, tx: SqliteTransaction, ids: list[int], now: float) -> None:
         """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
@@ -3363,6 +3482,12 @@ class Store:
                 [(r.message_id, r.status, r.at, r.error, now) for r in waiting])
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
+
+    async def reference_of(self, provider_id: str) -> str | None:
+        """Our reference (the message id) of the message a gateway knows as `provider_id`."""
+        rows = await self.db.fetch("SELECT id FROM outbound_messages WHERE provider_message_id = ? "
+                                   "ORDER BY id LIMIT 1", (provider_id,))
+        return str(rows[0][0]) if rows else None
 
     async def _deliver(self, tx: SqliteTransaction,
                        receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
@@ -4368,36 +4493,58 @@ def provider_text(body: bytes) -> str:
     return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
 
 
-class HttpSender:
-    """A real provider over HTTP: each attempt is `POST url` with {"reference", "channel",
-    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
+class OptedOutError(PermanentSendError):
+    """The gateway refused the message because the customer opted out with it (Twilio 21610,
+    Africa's Talking 406): permanent, and the customer is opted out here too (§14)."""
 
-    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
-    time-outs and connection errors are transient; any other 4xx is permanent, with the
-    provider's words in last_error.
-    """
 
-    def __init__(self, url: str, token: str, timeout: float, concurrency: int,
-                 callback_url: str | None, clock: Clock):
-        self._url = url
-        self._headers = {"Content-Type": "application/json",
-                         **({"Authorization": f"Bearer {token}"} if token else {})}
-        self._timeout = timeout
-        self._concurrency = concurrency
-        self._callback_url = callback_url
-        self._clock = clock
+def scrubbed(text: str, secrets_: Iterable[str]) -> str:
+    """`text` with every secret (as is and URL-encoded) replaced by ***."""
+    for secret in filter(None, secrets_):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+def callback_token(receipt_secret: str, kind: str) -> str:
+    """The secret path segment of a gateway's callbacks: derived from --receipt-secret, so the
+    same across restarts, and different per gateway."""
+    key = hashlib.sha256(b"smsleopard callback token " + receipt_secret.encode()).digest()
+    return hmac.new(key, kind.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class Callbacks(NamedTuple):
+    """Where a gateway calls us back (None: it does not), as pasted into its console."""
+
+    receipts: str | None = None
+    inbound: str | None = None
+
+
+class Gateway:
+    """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
+    time-outs and connection errors to transient failures, the state /providers and /health
+    show (down after a connection error, up at the next answer), and where it calls back."""
+
+    kind = "generic"
+    signs = False  # whether its callbacks carry a signature (else a token in their path)
+
+    def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
+                 clock: Clock):
+        self.url, self.callbacks = url, callbacks
+        self._timeout, self._concurrency, self._clock = timeout, concurrency, clock
         self._session: aiohttp.ClientSession | None = None
+        self.down: str | None = None  # why the gateway is down; None while it answers
 
     async def open(self) -> None:
-        """The connection pool; ConfigError if nothing answers at the provider's address."""
-        address = urllib.parse.urlsplit(self._url)
+        """The connection pool; ConfigError if nothing answers at the gateway's address."""
+        address = urllib.parse.urlsplit(self.url.base)
         port = address.port or (443 if address.scheme == "https" else 80)
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(address.hostname, port),
                                                timeout=self._timeout)
             writer.close()
         except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"cannot reach the provider at {self._url}: "
+            raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
         connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(  # no cookies, no decompression: a little less per call
@@ -4408,24 +4555,58 @@ class HttpSender:
         if self._session is not None:
             await self._session.close()
 
+    async def _exchange(self, method: str, url: Any, **options: Any
+                        ) -> tuple[int, bytes, float]:
+        """(status, body, seconds its Retry-After asks for) of one request."""
+        try:
+            async with self._session.request(method, url, **options) as response:
+                status, body = response.status, await response.read()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"),
+                                                self._clock.now())
+        except TimeoutError:
+            raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
+        except aiohttp.ClientError as exc:
+            said = scrubbed(str(exc) or type(exc).__name__, (self.url.secret,))
+            self.down = f"unreachable: {said}"
+            raise TransientSendError(f"provider unreachable: {said}") from None
+        self.down = None
+        return status, body, retry_after
+
+    def describe(self, channels: list[str]) -> dict[str, Any]:
+        """The gateway as GET /providers shows it: never a password, key or secret."""
+        return {"channels": channels, "kind": self.kind, "host": self.url.host,
+                "url": self.url.shown, "state": "down" if self.down else "up",
+                "reason": self.down, "callbacks": self.callbacks._asdict()}
+
+
+class HttpSender(Gateway):
+    """The generic JSON provider (§12): each attempt is `POST url` with {"reference", "channel",
+    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
+
+    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
+    time-outs and connection errors are transient; any other 4xx is permanent, with the
+    provider's words in last_error.
+    """
+
+    def __init__(self, url: str, token: str, timeout: float, concurrency: int,
+                 callback_url: str | None, clock: Clock):
+        super().__init__(GatewayUrl("generic", url, secret=token), timeout, concurrency,
+                         Callbacks(callback_url), clock)
+        self._headers = {"Content-Type": "application/json",
+                         **({"Authorization": f"Bearer {token}"} if token else {})}
+        self._callback_url = callback_url
+
     async def __call__(self, message: Outgoing) -> str:
         body = json.dumps({"reference": message.reference, "channel": message.channel,
                            "to": message.to, "text": message.text,
                            "callback_url": self._callback_url}).encode()
-        try:
-            async with self._session.post(self._url, data=body, headers=self._headers) as response:
-                status, answer = response.status, await response.read()
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
-        except aiohttp.ClientError as exc:
-            raise TransientSendError(f"provider unreachable: {exc or type(exc).__name__}") from None
+        status, answer, retry_after = await self._exchange("POST", self.url.base, data=body,
+                                                           headers=self._headers)
         if 200 <= status < 300:
             return self._message_id(status, answer)
         said = provider_text(answer)
         if status == 429:
-            raise ThrottledError(f"throttled by the provider (429): {said}",
-                                 parse_retry_after(retry_after, self._clock.now()))
+            raise ThrottledError(f"throttled by the provider (429): {said}", retry_after)
         if status == 408 or status >= 500:
             raise TransientSendError(f"provider answered {status}: {said}")
         raise PermanentSendError(f"provider refused it ({status}): {said}")
@@ -4440,14 +4621,381 @@ class HttpSender:
                                  f"{provider_text(answer) or '(nothing)'}")
 
 
+def json_answer(body: bytes) -> Any:
+    """A gateway's answer as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def short(text: Any) -> str:
+    """A gateway's words, fit for last_error."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
+
+
+def http_outcome(kind: str, status: int, said: str, retry_after: float) -> SendError:
+    """What an HTTP status means when the answer says nothing more precise (§12)."""
+    if status == 429:
+        return ThrottledError(f"{kind} throttled it (429): {said}", retry_after)
+    if status == 408 or status >= 500:
+        return TransientSendError(f"{kind} answered {status}: {said}")
+    return PermanentSendError(f"{kind} refused it ({status}): {said}")
+
+
+# -- Twilio -------------------------------------------------------------------
+
+TWILIO_THROTTLED = {20429}
+TWILIO_OPTED_OUT = {21610}
+
+
+def twilio_form(message: Outgoing, options: Mapping[str, str], callback: str | None
+                ) -> dict[str, str]:
+    """The form of Twilio's Messages.json for one message (whatsapp: numbers prefixed)."""
+    prefix = "whatsapp:" if message.channel == "whatsapp" else ""
+    form = {"To": prefix + message.to, "Body": message.text}
+    if "messaging_service" in options:
+        form["MessagingServiceSid"] = options["messaging_service"]
+    else:
+        form["From"] = prefix + options["from"].removeprefix(prefix)
+    if callback:
+        form["StatusCallback"] = f"{callback}?ref={message.reference}"
+    return form
+
+
+def twilio_outcome(status: int, body: bytes, retry_after: float) -> str:
+    """Twilio's answer: 2xx {"sid"} is sent; else its error code decides (§20)."""
+    data = json_answer(body)
+    data = data if isinstance(data, dict) else {}
+    if 200 <= status < 300:
+        if isinstance(data.get("sid"), str) and data["sid"]:
+            return data["sid"][:200]
+        raise TransientSendError(f"twilio answered {status} without a sid: "
+                                 f"{short(body.decode('utf-8', 'replace')) or '(nothing)'}")
+    code = data.get("code")
+    said = short(f"error {code}: {data.get('message', '')}" if code else
+                 body.decode("utf-8", "replace") or "(nothing)")
+    if code in TWILIO_THROTTLED:
+        raise ThrottledError(f"twilio throttled it ({status}): {said}", retry_after)
+    if code in TWILIO_OPTED_OUT:
+        raise OptedOutError(f"twilio refused it ({status}): {said}")
+    raise http_outcome("twilio", status, said, retry_after)
+
+
+class TwilioGateway(Gateway):
+    """Twilio Programmable Messaging: a form POST to Messages.json, HTTP Basic SID:TOKEN."""
+
+    kind, signs = "twilio", True
+
+    async def __call__(self, message: Outgoing) -> str:
+        form = twilio_form(message, self.url.options, self.callbacks.receipts)
+        endpoint = f"{self.url.base}/2010-04-01/Accounts/{self.url.user}/Messages.json"
+        status, body, retry_after = await self._exchange(
+            "POST", endpoint, data=form, auth=aiohttp.BasicAuth(self.url.user, self.url.secret))
+        return twilio_outcome(status, body, retry_after)
+
+
+def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields, each name
+    followed by its values (sorted), as twilio's RequestValidator computes it."""
+    signed = url + "".join(name + value for name in sorted(set(form))
+                           for value in sorted(_all_values(form, name)))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _all_values(form: Mapping[str, Any], name: str) -> list[str]:
+    getall = getattr(form, "getall", None)
+    return list(getall(name)) if getall else [form[name]]
+
+
+def twilio_urls(url: str) -> list[str]:
+    """The URL as given, with its default port and without it: Twilio signs either."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    bare = host.rsplit(":", 1)[0] if parts.port else host
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return [url] + [urllib.parse.urlunsplit(parts._replace(netloc=n))
+                    for n in (bare, f"{bare}:{port}") if n != parts.netloc]
+
+
+# -- Africa's Talking ---------------------------------------------------------
+
+AFRICASTALKING_SENT = {100, 101, 102}
+AFRICASTALKING_TRANSIENT = {500, 501}
+AFRICASTALKING_OPTED_OUT = {406}
+
+
+def africastalking_outcome(status: int, body: bytes, retry_after: float) -> str:
+    """Africa's Talking's answer: the first recipient's statusCode decides (§20)."""
+    data = json_answer(body)
+    recipients = (data.get("SMSMessageData") or {}).get("Recipients") if isinstance(
+        data, dict) and isinstance(data.get("SMSMessageData"), dict) else None
+    if not recipients or not isinstance(recipients, list) or not isinstance(recipients[0], dict):
+        said = short(data["SMSMessageData"].get("Message") if isinstance(recipients, list)
+                     else body.decode("utf-8", "replace") or "(nothing)")
+        if 200 <= status < 300 and isinstance(recipients, list):
+            raise PermanentSendError(f"africastalking sent it to nobody: {said}")
+        if 200 <= status < 300:
+            raise TransientSendError(f"africastalking answered {status} without recipients: "
+                                     f"{said}")
+        raise http_outcome("africastalking", status, said, retry_after)
+    recipient = recipients[0]
+    code, message_id = recipient.get("statusCode"), recipient.get("messageId")
+    said = short(f"status {code} {recipient.get('status', '')}")
+    if code in AFRICASTALKING_SENT and isinstance(message_id, str) and message_id not in (
+            "", "None"):
+        return message_id[:200]
+    if code in AFRICASTALKING_SENT or code in AFRICASTALKING_TRANSIENT:
+        raise TransientSendError(f"africastalking answered {said}")
+    if code in AFRICASTALKING_OPTED_OUT:
+        raise OptedOutError(f"africastalking refused it: {said}")
+    raise PermanentSendError(f"africastalking refused it: {said}")
+
+
+class AfricasTalkingGateway(Gateway):
+    """Africa's Talking SMS: a form POST to /version1/messaging with the apiKey header."""
+
+    kind = "africastalking"
+
+    async def __call__(self, message: Outgoing) -> str:
+        form = {"username": self.url.user, "to": message.to, "message": message.text}
+        if self.url.options.get("from"):
+            form["from"] = self.url.options["from"]
+        status, body, retry_after = await self._exchange(
+            "POST", self.url.base + "/version1/messaging", data=form,
+            headers={"apiKey": self.url.secret, "Accept": "application/json"})
+        return africastalking_outcome(status, body, retry_after)
+
+
+# -- Infobip ------------------------------------------------------------------
+
+INFOBIP_SENT_GROUPS = {"PENDING", "DELIVERED"}  # accepted; the delivery report says the rest
+
+
+def infobip_body(messages: Sequence[Outgoing], options: Mapping[str, str],
+                 callback: str | None) -> bytes:
+    """One request of /sms/2/text/advanced: each message personalised, messageId ours."""
+    return json.dumps({"messages": [{
+        **({"from": options["from"]} if options.get("from") else {}),
+        "destinations": [{"to": m.to.removeprefix("+"), "messageId": m.reference}],
+        "text": m.text,
+        **({"notifyUrl": callback, "notifyContentType": "application/json"} if callback else {}),
+    } for m in messages]}).encode()
+
+
+def infobip_error(body: bytes) -> str:
+    """The words of an Infobip error, in either of its two shapes."""
+    data = json_answer(body)
+    if isinstance(data, dict):
+        service = (data.get("requestError") or {}).get("serviceException") if isinstance(
+            data.get("requestError"), dict) else None
+        if isinstance(service, dict):
+            return short(f"{service.get('messageId', '')}: {service.get('text', '')}")
+        if "errorCode" in data:
+            return short(f"{data['errorCode']}: {data.get('description', '')}")
+    return short(body.decode("utf-8", "replace") or "(nothing)")
+
+
+def infobip_outcomes(status: int, body: bytes, references: Sequence[str], retry_after: float
+                     ) -> dict[str, str | SendError]:
+    """Each message's outcome in one Infobip answer: its id, or the error to raise."""
+    if not 200 <= status < 300:
+        error = http_outcome("infobip", status, infobip_error(body), retry_after)
+        return dict.fromkeys(references, error)
+    data = json_answer(body)
+    answers = data.get("messages") if isinstance(data, dict) else None
+    by_id = {a.get("messageId"): a for a in answers if isinstance(a, dict)} if isinstance(
+        answers, list) else {}
+    return {ref: infobip_message_outcome(by_id.get(ref), status) for ref in references}
+
+
+def infobip_message_outcome(answer: dict[str, Any] | None, status: int) -> str | SendError:
+    if answer is None:
+        return TransientSendError(f"infobip answered {status} without this message")
+    state = answer.get("status") if isinstance(answer.get("status"), dict) else {}
+    group, name = str(state.get("groupName", "")).upper(), state.get("name", "")
+    if group in INFOBIP_SENT_GROUPS or name == "REJECTED_DUPLICATE_MESSAGE_ID":
+        return str(answer["messageId"])[:200]  # a duplicate: an earlier attempt got through
+    return PermanentSendError(short(f"infobip refused it: {group or '?'} {name}: "
+                                    f"{state.get('description', '')}"))
+
+
+class InfobipGateway(Gateway):
+    """Infobip SMS, many messages per request: the attempts that arrive together (up to
+    `bulk`) go out as one request, each caller answered its own outcome."""
+
+    kind = "infobip"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._bulk = int(self.url.options.get("bulk", "100"))
+        self._waiting: list[tuple[Outgoing, asyncio.Future]] = []
+        self._requests: set[asyncio.Task] = set()
+
+    async def __call__(self, message: Outgoing) -> str:
+        outcome = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, outcome))
+        if len(self._waiting) >= self._bulk:
+            self._flush()
+        elif len(self._waiting) == 1:  # the others starting in this turn of the loop join it
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await outcome
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting[:self._bulk], self._waiting[self._bulk:]
+        if self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        if batch:
+            task = asyncio.create_task(self._send(batch), name="infobip-request")
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
+    async def _send(self, batch: list[tuple[Outgoing, asyncio.Future]]) -> None:
+        references = [message.reference for message, _ in batch]
+        try:
+            status, body, retry_after = await self._exchange(
+                "POST", self.url.base + "/sms/2/text/advanced",
+                data=infobip_body([m for m, _ in batch], self.url.options, self.callbacks.receipts),
+                headers={"Authorization": f"App {self.url.secret}",
+                         "Content-Type": "application/json", "Accept": "application/json"})
+            outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
+                                                                    retry_after)
+        except SendError as exc:
+            outcomes = dict.fromkeys(references, exc)
+        for message, future in batch:
+            outcome = outcomes[message.reference]
+            if not future.done():  # its attempt may have been cancelled meanwhile
+                if isinstance(outcome, SendError):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+
+# -- Kannel -------------------------------------------------------------------
+
+KANNEL_DLR_MASK = 19  # 1 delivered, 2 undelivered, 16 refused by the SMSC
+
+
+def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> str:
+    """The query of Kannel's sendsms for one message; the dlr-url carries our reference."""
+    query = {"username": url.user, "password": url.secret, "to": message.to,
+             "text": message.text, "charset": "UTF-8"}
+    if url.options.get("from"):
+        query["from"] = url.options["from"]
+    if sms_info(message.text).encoding == "UCS-2":
+        query["coding"] = "2"
+    if url.options.get("smsc"):
+        query["smsc"] = url.options["smsc"]
+    if callback:
+        query |= {"dlr-mask": str(KANNEL_DLR_MASK),
+                  "dlr-url": f"{callback}?ref={message.reference}&type=%d&reply=%A"}
+    return urllib.parse.urlencode(query)
+
+
+def kannel_outcome(status: int, body: bytes, retry_after: float) -> None:
+    """Kannel's answer: 202 is sent (it gives no id: our reference is the key); 503 and 500
+    are transient; other 4xx permanent (§20)."""
+    said = short(body.decode("utf-8", "replace") or "(nothing)")
+    if 200 <= status < 300:
+        return None
+    if status == 503:
+        raise TransientSendError(f"kannel answered 503: {said}")
+    raise http_outcome("kannel", status, said, retry_after)
+
+
+class KannelGateway(Gateway):
+    """Kannel's sendsms HTTP interface: one GET per message."""
+
+    kind = "kannel"
+
+    async def __call__(self, message: Outgoing) -> None:
+        path = urllib.parse.urlsplit(self.url.base).path or "/cgi-bin/sendsms"
+        base = urllib.parse.urlsplit(self.url.base)._replace(path=path).geturl()
+        query = kannel_query(message, self.url, self.callbacks.receipts)
+        status, body, retry_after = await self._exchange(
+            "GET", yarl.URL(f"{base}?{query}", encoded=True))
+        return kannel_outcome(status, body, retry_after)
+
+
+# -- the registry ---------------------------------------------------------------
+
+GATEWAYS: dict[str, type[Gateway]] = {
+    "twilio": TwilioGateway,
+    "africastalking": AfricasTalkingGateway,
+    "infobip": InfobipGateway,
+    "kannel": KannelGateway,
+    # "smpp": an SmppGateway (one transceiver bind) comes with its own change (§20)
+}
+
+
+def gateway_callbacks(config: Config, kind: str) -> Callbacks:
+    """Where a gateway calls back: under --public-url; tokened unless the gateway signs."""
+    if not config.public_url:
+        return Callbacks()
+    base = f"{config.public_url.rstrip('/')}/providers/{kind}"
+    if kind == "twilio":
+        return Callbacks(base + "/receipts", base + "/inbound")
+    if not config.receipt_secret:
+        return Callbacks()
+    token = callback_token(config.receipt_secret, kind)
+    inbound = f"{base}/inbound/{token}"
+    if kind == "kannel":  # the sms-service's get-url, with Kannel's escapes
+        inbound += "?from=%p&to=%P&text=%a&charset=%C&coding=%c"
+    return Callbacks(f"{base}/receipts/{token}", inbound)
+
+
+def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
+    """The gateway a parsed --provider-url names."""
+    timeout = config.provider_timeout_ms / 1000
+    if url.kind == "generic":
+        callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a
+                    if config.public_url and config.receipt_secret else None)  # secret: 404
+        return HttpSender(url.base, config.provider_token, timeout, config.concurrency, callback,
+                          clock)
+    if url.kind not in GATEWAYS:
+        raise ConfigError(f"--provider-url: the {url.kind} gateway is not in this release")
+    return GATEWAYS[url.kind](url, timeout, config.concurrency,
+                              gateway_callbacks(config, url.kind), clock)
+
+
+class GatewaySender:
+    """The sender of a configuration with gateways: each message goes to its channel's."""
+
+    def __init__(self, gateways: Mapping[str, Gateway]):
+        self.gateways = dict(gateways)  # channel -> gateway (one may serve several channels)
+
+    @property
+    def distinct(self) -> list[Gateway]:
+        return list({id(g): g for g in self.gateways.values()}.values())
+
+    async def open(self) -> None:
+        for gateway in self.distinct:
+            await gateway.open()
+
+    async def close(self) -> None:
+        for gateway in self.distinct:
+            await gateway.close()
+
+    def __call__(self, message: Outgoing) -> Awaitable[str | None]:
+        return self.gateways[message.channel](message)
+
+    def by_kind(self, kind: str) -> Gateway | None:
+        return next((g for g in self.distinct if g.kind == kind), None)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [gateway.describe([c for c, g in self.gateways.items() if g is gateway])
+                for gateway in self.distinct]
+
+
 def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
-    """The provider the configuration names: HTTP for a --provider-url, else the mock."""
+    """The provider the configuration names: its gateways for a --provider-url, else the
+    mock. (--whatsapp-provider-url, when it comes, gives the whatsapp channel its own.)"""
     if not config.provider_url:
         return MockSender(config.send_latency_ms, config.failure_rate, rng)
-    callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a secret:
-                if config.public_url and config.receipt_secret else None)  # receipts would be 404
-    return HttpSender(config.provider_url, config.provider_token, config.provider_timeout_ms / 1000,
-                      config.concurrency, callback, clock)
+    gateway = open_gateway(parse_gateway_url(config.provider_url), config, clock)
+    return GatewaySender(dict.fromkeys(CHANNELS, gateway))
 
 
 # ---------------------------------------------------------------------------
@@ -4992,6 +5540,7 @@ class Dispatcher:
             self._fail_transiently(attempt, str(exc))
         except PermanentSendError as exc:
             attempt.result, attempt.error = Result.FAILED, str(exc)
+            attempt.opted_out = isinstance(exc, OptedOutError)
         except Exception as exc:
             log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
@@ -5455,6 +6004,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 HEALER = web.AppKey("healer", Healer)
 WEBHOOKS = web.AppKey("webhooks", WebhookSender | None)
 METRICS = web.AppKey("metrics", Metrics)
+SENDER = web.AppKey("sender", object)  # the Sender: a GatewaySender for a --provider-url
 CRASHED = web.AppKey("crashed", asyncio.Event)   # set when a background task died
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409,
@@ -6682,10 +7232,12 @@ async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncI
 
 
 async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator[None]:
-    if isinstance(sender, HttpSender):
+    gateways = isinstance(sender, (Gateway, GatewaySender))
+    app[SENDER] = sender
+    if gateways:
         await sender.open()
     yield
-    if isinstance(sender, HttpSender):
+    if gateways:
         await sender.close()
 
 

@@ -39,6 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import multidict
 import pytest
 import pytest_asyncio
 import yarl
@@ -1111,7 +1112,7 @@ class TestHttpSender:
 
     async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
         _stub, send = await stub_provider()
-        send._url = f"http://127.0.0.1:{unused_tcp_port}/messages"
+        send.url = dataclasses.replace(send.url, base=f"http://127.0.0.1:{unused_tcp_port}/messages")
         with pytest.raises(sl.TransientSendError, match="provider unreachable"):
             await send(outgoing())
 
@@ -1122,8 +1123,8 @@ class TestHttpSender:
         assert err.startswith(f"smsleopard: error: cannot reach the provider at {url}") and err.count("\n") == 1
 
     @pytest.mark.parametrize("argv, message", [
-        (["--provider-url", "ftp://x"], "--provider-url must be empty or an http:// or https:// URL"),
-        (["--provider-url", "http://"], "--provider-url must be empty or an http:// or https:// URL"),
+        (["--provider-url", "ftp://x"], "--provider-url must be empty, http(s)://..., or twilio://"),
+        (["--provider-url", "http://"], "--provider-url must be an http:// or https:// URL"),
         (["--rate-limit", "sms=fast"], "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
         (["--rate-limit", "fax=5"], "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
         (["--provider-url", "http://p", "--provider-timeout-ms", "20000", "--claim-timeout", "30"],
@@ -1133,6 +1134,230 @@ class TestHttpSender:
         with pytest.raises(sl.ConfigError) as refused:
             sl.load_config(argv, {})
         assert str(refused.value).startswith(message)
+
+
+class TestGatewayUrls:
+    @pytest.mark.parametrize("url, kind, base, user, options", [
+        ("twilio://AC1:tok@api.twilio.com?from=%2B15550001111", "twilio", "https://api.twilio.com",
+         "AC1", {"from": "+15550001111"}),
+        ("twilio+http://AC1:tok@127.0.0.1:8000?messaging_service=MG1", "twilio",
+         "http://127.0.0.1:8000", "AC1", {"messaging_service": "MG1"}),
+        ("africastalking://sandbox:key@api.africastalking.com?from=LEOPARD", "africastalking",
+         "https://api.africastalking.com", "sandbox", {"from": "LEOPARD"}),
+        ("infobip://k3y@abc.api.infobip.com?from=Shop&bulk=50", "infobip",
+         "https://abc.api.infobip.com", "", {"from": "Shop", "bulk": "50"}),
+        ("kannel+http://u:p@10.0.0.5:13013?from=Leopard&smsc=", "kannel", "http://10.0.0.5:13013",
+         "u", {"from": "Leopard", "smsc": ""}),
+        ("https://p.example.com/messages", "generic", "https://p.example.com/messages", "", {}),
+    ])
+    def test_a_gateway_url_is_taken_apart(self, url, kind, base, user, options):
+        parsed = sl.parse_gateway_url(url)
+        assert (parsed.kind, parsed.base, parsed.user, dict(parsed.options)) == (kind, base, user, options)
+
+    @pytest.mark.parametrize("url, problem", [
+        ("twilio://AC1@api.twilio.com?from=1", "twilio:// needs its credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@host"),
+        ("twilio://AC1:s3cret@api.twilio.com", "twilio:// needs from=+15550001111 or messaging_service"),
+        ("twilio://AC1:s3cret@api.twilio.com?from=1&messaging_service=MG", "twilio:// needs from="),
+        ("kannel://u:s3cret@h?from=x&colour=red", "kannel:// has an unknown option 'colour' (it takes from, smsc)"),
+        ("kannel://u:s3cret@h?from=x&from=y", "kannel:// gives an option twice"),
+        ("infobip://s3cret@h?bulk=0", "infobip:// bulk must be between 1 and 1000"),
+        ("infobip://s3cret@h?bulk=lots", "infobip:// bulk must be between 1 and 1000"),
+        ("kannel://u:s3cret@h:99999", "kannel:// has a bad port"),
+        ("kannel+ftp://u:s3cret@h", "must be empty, http(s)://..., or twilio://"),
+        ("carrierpigeon://u:s3cret@h", "must be empty, http(s)://..., or twilio://"),
+        ("africastalking://:s3cret@h", "africastalking:// needs its credentials"),
+    ])
+    def test_a_bad_gateway_url_is_one_line_naming_the_problem_not_the_secret(self, url, problem):
+        with pytest.raises(sl.ConfigError) as refused:
+            sl.load_config(["--provider-url", url], {})
+        message = str(refused.value)
+        assert message.startswith(f"--provider-url {problem}") and "s3cret" not in message
+        assert "\n" not in message
+
+    def test_the_url_shown_hides_the_secret(self):
+        assert sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S").shown == \
+            "infobip://***@abc.api.infobip.com"
+        assert sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown == "kannel+http://u:***@h:13013"
+
+    def test_callback_tokens_are_stable_and_differ_per_gateway(self):
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        assert token == sl.callback_token(RECEIPT_SECRET, "kannel") and len(token) == 32
+        assert token != sl.callback_token(RECEIPT_SECRET, "infobip")
+        assert token != sl.callback_token(WEBHOOK_SECRET, "kannel")
+
+
+def raised(call, *args):
+    """What a mapping function gives for an answer: its value, or (error class, words)."""
+    try:
+        return call(*args)
+    except sl.SendError as exc:
+        return type(exc).__name__, str(exc)
+
+
+class TestGatewayAnswers:
+    """Each gateway's answers, mapped onto §12's outcomes: tables of the wire facts (§20)."""
+
+    @pytest.mark.parametrize("status, body, outcome", [
+        (201, b'{"sid": "SM123", "status": "queued"}', "SM123"),
+        (201, b'{"status": "queued"}', ("TransientSendError", 'twilio answered 201 without a sid: {"status": "queued"}')),
+        (429, b'{"code": 20429, "message": "Too many requests"}',
+         ("ThrottledError", "twilio throttled it (429): error 20429: Too many requests")),
+        (400, b'{"code": 21211, "message": "Invalid To"}',
+         ("PermanentSendError", "twilio refused it (400): error 21211: Invalid To")),
+        (400, b'{"code": 21408, "message": "Permission"}', ("PermanentSendError", "twilio refused it (400): error 21408: Permission")),
+        (400, b'{"code": 21610, "message": "Unsubscribed recipient"}',
+         ("OptedOutError", "twilio refused it (400): error 21610: Unsubscribed recipient")),
+        (400, b'{"code": 21612, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21612: x")),
+        (400, b'{"code": 21614, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21614: x")),
+        (503, b"<html>down</html>", ("TransientSendError", "twilio answered 503: <html>down</html>")),
+        (401, b'{"code": 20003, "message": "Authenticate"}', ("PermanentSendError", "twilio refused it (401): error 20003: Authenticate")),
+    ])
+    def test_twilio(self, status, body, outcome):
+        assert raised(sl.twilio_outcome, status, body, 1.0) == outcome
+
+    @pytest.mark.parametrize("status, body, outcome", [
+        (201, {"statusCode": 101, "status": "Success", "messageId": "ATXid_1"}, "ATXid_1"),
+        (201, {"statusCode": 100, "status": "Processed", "messageId": "ATXid_2"}, "ATXid_2"),
+        (201, {"statusCode": 102, "status": "Queued", "messageId": "ATXid_3"}, "ATXid_3"),
+        (201, {"statusCode": 403, "status": "InvalidPhoneNumber", "messageId": "None"},
+         ("PermanentSendError", "africastalking refused it: status 403 InvalidPhoneNumber")),
+        (201, {"statusCode": 404, "status": "UnsupportedNumberType"}, ("PermanentSendError", "africastalking refused it: status 404 UnsupportedNumberType")),
+        (201, {"statusCode": 406, "status": "UserInBlacklist", "messageId": "None"},
+         ("OptedOutError", "africastalking refused it: status 406 UserInBlacklist")),
+        (201, {"statusCode": 407, "status": "CouldNotRoute"}, ("PermanentSendError", "africastalking refused it: status 407 CouldNotRoute")),
+        (409, {"statusCode": 409, "status": "DoNotDisturbRejection", "messageId": "None"},
+         ("PermanentSendError", "africastalking refused it: status 409 DoNotDisturbRejection")),
+        (201, {"statusCode": 500, "status": "InternalServerError"}, ("TransientSendError", "africastalking answered status 500 InternalServerError")),
+        (201, {"statusCode": 101, "status": "Success", "messageId": "None"}, ("TransientSendError", "africastalking answered status 101 Success")),
+    ])
+    def test_africastalking_recipients(self, status, body, outcome):
+        answer = json.dumps({"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [body]}}).encode()
+        assert raised(sl.africastalking_outcome, status, answer, 1.0) == outcome
+
+    @pytest.mark.parametrize("status, body, outcome", [
+        (201, b'{"SMSMessageData": {"Message": "InvalidPhoneNumber", "Recipients": []}}',
+         ("PermanentSendError", "africastalking sent it to nobody: InvalidPhoneNumber")),
+        (401, b"The supplied authentication is invalid", ("PermanentSendError", "africastalking refused it (401): The supplied authentication is invalid")),
+        (429, b"slow", ("ThrottledError", "africastalking throttled it (429): slow")),
+        (502, b"", ("TransientSendError", "africastalking answered 502: (nothing)")),
+        (200, b"garbage", ("TransientSendError", "africastalking answered 200 without recipients: garbage")),
+    ])
+    def test_africastalking_whole_answers(self, status, body, outcome):
+        assert raised(sl.africastalking_outcome, status, body, 1.0) == outcome
+
+    def test_infobip_answers_each_message_of_a_request(self):
+        answer = json.dumps({"bulkId": "b1", "messages": [
+            {"to": "2547", "messageId": "2", "status": {"groupId": 5, "groupName": "REJECTED", "id": 12,
+                                                        "name": "REJECTED_NOT_ENOUGH_CREDITS", "description": "Not enough credits"}},
+            {"to": "2547", "messageId": "1", "status": {"groupId": 1, "groupName": "PENDING", "id": 26,
+                                                        "name": "MESSAGE_ACCEPTED", "description": "sent"}},
+            {"to": "2547", "messageId": "4", "status": {"groupName": "REJECTED", "name": "REJECTED_DUPLICATE_MESSAGE_ID"}},
+        ]}).encode()
+        outcomes = sl.infobip_outcomes(200, answer, ["1", "2", "3", "4"], 1.0)
+        assert outcomes["1"] == "1" and outcomes["4"] == "4"
+        assert isinstance(outcomes["2"], sl.PermanentSendError) and str(outcomes["2"]) == (
+            "infobip refused it: REJECTED REJECTED_NOT_ENOUGH_CREDITS: Not enough credits")
+        assert isinstance(outcomes["3"], sl.TransientSendError)
+
+    @pytest.mark.parametrize("status, body, error, words", [
+        (429, b'{"errorCode": "E429", "description": "Too many requests sent."}', sl.ThrottledError,
+         "infobip throttled it (429): E429: Too many requests sent."),
+        (400, b'{"requestError": {"serviceException": {"messageId": "BAD_REQUEST", "text": "Bad request"}}}',
+         sl.PermanentSendError, "infobip refused it (400): BAD_REQUEST: Bad request"),
+        (500, b'{"requestError": {"serviceException": {"messageId": "GENERAL_ERROR", "text": "Oops"}}}',
+         sl.TransientSendError, "infobip answered 500: GENERAL_ERROR: Oops"),
+        (200, b"not json", sl.TransientSendError, "infobip answered 200 without this message"),
+    ])
+    def test_infobip_whole_answers(self, status, body, error, words):
+        outcomes = sl.infobip_outcomes(status, body, ["1", "2"], 1.0)
+        assert all(type(o) is error and str(o) == words for o in outcomes.values())
+
+    @pytest.mark.parametrize("status, body, outcome", [
+        (202, b"0: Accepted for delivery", None), (202, b"3: Queued for later delivery", None),
+        (202, b"Sent.", None),
+        (503, b"Temporal failure, try again later.", ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
+        (500, b"Sending failed.", ("TransientSendError", "kannel answered 500: Sending failed.")),
+        (403, b"Not routable. Do not try again.", ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
+        (400, b"Missing receiver number, rejected", ("PermanentSendError", "kannel refused it (400): Missing receiver number, rejected")),
+    ])
+    def test_kannel(self, status, body, outcome):
+        assert raised(sl.kannel_outcome, status, body, 1.0) == outcome
+
+
+class TestGatewayRequests:
+    def test_twilio_form(self):
+        form = sl.twilio_form(outgoing(reference="42", text="Hi"), {"from": "+15550001111"},
+                              "https://sms.example.com/providers/twilio/receipts")
+        assert form == {"To": "+254712000001", "Body": "Hi", "From": "+15550001111",
+                        "StatusCallback": "https://sms.example.com/providers/twilio/receipts?ref=42"}
+        whatsapp = sl.twilio_form(outgoing(channel="whatsapp"), {"messaging_service": "MG1"}, None)
+        assert whatsapp == {"To": "whatsapp:+254712000001", "Body": "Hi", "MessagingServiceSid": "MG1"}
+
+    def test_kannel_query_carries_the_reference_and_ucs2_when_needed(self):
+        url = sl.parse_gateway_url("kannel://u:p%26w@h:13013?from=Leo&smsc=fake")
+        query = urllib.parse.parse_qs(sl.kannel_query(outgoing(reference="9", text="Привет"), url,
+                                                      "https://s.example/providers/kannel/receipts/t0k"))
+        assert query == {"username": ["u"], "password": ["p&w"], "to": ["+254712000001"],
+                         "text": ["Привет"], "charset": ["UTF-8"], "from": ["Leo"], "coding": ["2"],
+                         "smsc": ["fake"], "dlr-mask": ["19"],
+                         "dlr-url": ["https://s.example/providers/kannel/receipts/t0k?ref=9&type=%d&reply=%A"]}
+        assert "coding" not in urllib.parse.parse_qs(sl.kannel_query(outgoing(text="Hi"), url, None))
+
+    def test_infobip_body_is_one_personalised_message_each(self):
+        body = json.loads(sl.infobip_body([outgoing(reference="1", text="Hi A"), outgoing(reference="2", text="Hi B")],
+                                          {"from": "Shop"}, "https://s/providers/infobip/receipts/t"))
+        assert body == {"messages": [
+            {"from": "Shop", "destinations": [{"to": "254712000001", "messageId": ref}], "text": text,
+             "notifyUrl": "https://s/providers/infobip/receipts/t", "notifyContentType": "application/json"}
+            for ref, text in (("1", "Hi A"), ("2", "Hi B"))]}
+
+
+class TestGatewayOptOut:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_gateways_opt_out_answer_fails_the_message_and_opts_the_customer_out(self, h):
+        ids = await h.add_customers(2)
+        h.sender.script[h.phones[0]] = [sl.OptedOutError("twilio refused it (400): error 21610: unsubscribed")]
+        h.sender.script[h.phones[1]] = [sl.PermanentSendError("twilio refused it (400): error 21211: bad")]
+        campaign_id = await h.launch(ids)
+        await h.settle()
+        messages = {m["customer_id"]: m for m in await h.messages(campaign_id)}
+        assert [messages[i]["status"] for i in ids] == ["failed", "failed"]
+        assert messages[ids[0]]["last_error"] == "twilio refused it (400): error 21610: unsubscribed"
+        assert (await h.get(f"/customers/{ids[0]}"))["opted_out_at"] == sl.utc_iso(T0)
+        assert (await h.get(f"/customers/{ids[1]}"))["opted_out_at"] is None
+        again = await h.launch(ids)  # never attempted again
+        assert (await h.campaign(again))["stats"]["suppressed"] == 1
+
+
+# the official twilio-python test vectors (tests/unit/test_request_validator.py)
+TWILIO_VECTOR_PARAMS = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
+                        "From": "+14158675309", "To": "+18005551212"}
+
+
+class TestTwilioSignature:
+    @pytest.mark.parametrize("url, signature", [
+        ("https://mycompany.com/myapp.php?foo=1&bar=2", "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+        ("https://mycompany.com:443/myapp.php?foo=1&bar=2", "kvajT1Ptam85bY51eRf/AJRuM3w="),
+    ])
+    def test_the_official_vectors(self, url, signature):
+        assert sl.twilio_signature("12345", url, TWILIO_VECTOR_PARAMS) == signature
+
+    def test_it_agrees_with_twilios_own_request_validator(self):
+        from twilio.request_validator import RequestValidator
+
+        form = multidict.MultiDict([("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("To", "+2547"),
+                             ("Body", "héllo ☕"), ("Body", "again")])
+        url = "https://sms.example.com/providers/twilio/receipts?ref=42"
+        ours = sl.twilio_signature("s3cret-token", url, form)
+        assert RequestValidator("s3cret-token").validate(url, form, ours)
+        assert ours == RequestValidator("s3cret-token").compute_signature(url, form)
+        assert not RequestValidator("other").validate(url, form, ours)
+
+    def test_either_port_form_is_accepted(self):
+        assert sl.twilio_urls("https://h.example/p?x=1") == [
+            "https://h.example/p?x=1", "https://h.example:443/p?x=1"]
+        assert sl.twilio_urls("http://h.example:8080/p") == ["http://h.example:8080/p", "http://h.example/p"]
 
 
 class TestMockProvider:

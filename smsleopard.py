@@ -4520,6 +4520,37 @@ class Callbacks(NamedTuple):
     inbound: str | None = None
 
 
+class GatewayReceipt(NamedTuple):
+    """A delivery report as a gateway words it: our reference or its own id, and what it
+    means (status None: an intermediate report that changes nothing)."""
+
+    reference: str | None
+    provider_id: str | None
+    status: str | None
+    error: str | None = None
+
+
+Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body
+
+
+def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
+    """One field of a gateway's callback as text; ValueError naming it when missing."""
+    value = fields.get(name) if isinstance(fields, Mapping) else None
+    if value is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+        if required:
+            raise ValueError(f"{name} is required")
+        return ""
+    return str(value)[:2000]
+
+
+def gateway_phone(text: str) -> str:
+    """A number as a gateway writes it (+2547..., 2547..., 002547..., whatsapp:+2547...) in
+    E.164 form, as customers are stored."""
+    number = text.strip().removeprefix("whatsapp:").replace(" ", "")
+    number = "+" + number[2:] if number.startswith("00") else number
+    return number if number.startswith("+") else "+" + number
+
+
 class Gateway:
     """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
     time-outs and connection errors to transient failures, the state /providers and /health
@@ -4571,6 +4602,14 @@ class Gateway:
             raise TransientSendError(f"provider unreachable: {said}") from None
         self.down = None
         return status, body, retry_after
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        """The delivery reports in a callback; ValueError when it is not one."""
+        raise ValueError(f"{self.kind} sends no delivery reports here")
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        """(phone, text) of each message a customer sent; ValueError when it is not one."""
+        raise ValueError(f"{self.kind} sends no inbound messages here")
 
     def describe(self, channels: list[str]) -> dict[str, Any]:
         """The gateway as GET /providers shows it: never a password, key or secret."""
@@ -4695,6 +4734,25 @@ class TwilioGateway(Gateway):
             "POST", endpoint, data=form, auth=aiohttp.BasicAuth(self.url.user, self.url.secret))
         return twilio_outcome(status, body, retry_after)
 
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [twilio_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "From")), field_text(fields, "Body"))]
+
+
+TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+
+
+def twilio_receipt(fields: Fields) -> GatewayReceipt:
+    """A status callback: MessageSid, MessageStatus, ErrorCode (our reference in ?ref=)."""
+    status = field_text(fields, "MessageStatus")
+    code, words = field_text(fields, "ErrorCode", required=False), field_text(
+        fields, "ErrorMessage", required=False)
+    error = short(f"twilio error {code}" + (f": {words}" if words else "")) if code else None
+    return GatewayReceipt(field_text(fields, "ref", required=False) or None,
+                          field_text(fields, "MessageSid"), TWILIO_STATUSES.get(status), error)
+
 
 def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
     """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields, each name
@@ -4767,6 +4825,26 @@ class AfricasTalkingGateway(Gateway):
             "POST", self.url.base + "/version1/messaging", data=form,
             headers={"apiKey": self.url.secret, "Accept": "application/json"})
         return africastalking_outcome(status, body, retry_after)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [africastalking_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "from")), field_text(fields, "text"))]
+
+
+AFRICASTALKING_UNDELIVERED = {"Failed", "Rejected", "Expired", "AbsentSubscriber"}
+
+
+def africastalking_receipt(fields: Fields) -> GatewayReceipt:
+    """A delivery report: id (Africa's Talking's), status, failureReason."""
+    status = field_text(fields, "status")
+    reason = field_text(fields, "failureReason", required=False)
+    meaning = ("delivered" if status == "Success" else
+               "undelivered" if status in AFRICASTALKING_UNDELIVERED else None)
+    error = short(f"africastalking: {status}" + (f" ({reason})" if reason else ""))
+    return GatewayReceipt(None, field_text(fields, "id"), meaning,
+                          error if meaning == "undelivered" else None)
 
 
 # -- Infobip ------------------------------------------------------------------
@@ -4872,6 +4950,38 @@ class InfobipGateway(Gateway):
                 else:
                     future.set_result(outcome)
 
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [infobip_receipt(result) for result in infobip_results(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(r, "from")), field_text(r, "text"))
+                for r in infobip_results(fields)]
+
+
+INFOBIP_UNDELIVERED = {"UNDELIVERABLE", "EXPIRED", "REJECTED"}
+INFOBIP_NOT_FINAL = {"DELIVERED_TO_OPERATOR"}  # group DELIVERED, but "a further DLR may follow"
+
+
+def infobip_results(fields: Fields) -> list[Mapping[str, Any]]:
+    results = fields.get("results") if isinstance(fields, Mapping) else None
+    if not isinstance(results, list) or not results or not all(
+            isinstance(r, Mapping) for r in results):
+        raise ValueError("results must be a list of reports")
+    return results
+
+
+def infobip_receipt(result: Mapping[str, Any]) -> GatewayReceipt:
+    """One delivery report: messageId (ours), status.groupName, error."""
+    status = result.get("status") if isinstance(result.get("status"), Mapping) else {}
+    group, name = str(status.get("groupName", "")).upper(), str(status.get("name", ""))
+    error = result.get("error") if isinstance(result.get("error"), Mapping) else {}
+    meaning = ("delivered" if group == "DELIVERED" and name not in INFOBIP_NOT_FINAL else
+               "undelivered" if group in INFOBIP_UNDELIVERED else None)
+    words = short(f"infobip: {group} {name}" + (
+        f" ({error.get('name')}: {error.get('description', '')})" if error.get("id") else ""))
+    return GatewayReceipt(field_text(result, "messageId"), None, meaning,
+                          words if meaning == "undelivered" else None)
+
 
 # -- Kannel -------------------------------------------------------------------
 
@@ -4917,6 +5027,34 @@ class KannelGateway(Gateway):
         status, body, retry_after = await self._exchange(
             "GET", yarl.URL(f"{base}?{query}", encoded=True))
         return kannel_outcome(status, body, retry_after)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [kannel_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "from")), kannel_text(fields))]
+
+
+KANNEL_REPORTS = {"1": "delivered", "2": "undelivered", "16": "undelivered"}  # 4, 8: not final
+
+
+def kannel_receipt(fields: Fields) -> GatewayReceipt:
+    """A delivery report fetched from our dlr-url: ref (ours), type (%d), reply (%A)."""
+    kind = field_text(fields, "type")
+    reply = field_text(fields, "reply", required=False)
+    meaning = KANNEL_REPORTS.get(kind)
+    error = short(f"kannel report {kind}" + (f": {reply}" if reply else ""))
+    return GatewayReceipt(field_text(fields, "ref"), None, meaning,
+                          error if meaning == "undelivered" else None)
+
+
+def kannel_text(fields: Fields) -> str:
+    """The text of an inbound message: the query's bytes (read as latin-1) in the charset
+    Kannel names (UTF-16BE for UCS-2 without mo-recode)."""
+    raw = field_text(fields, "text").encode("latin-1", "replace")
+    charset = field_text(fields, "charset", required=False).upper() or "UTF-8"
+    encoding = "utf-16-be" if charset in ("UTF-16BE", "UCS-2", "UTF-16") else "utf-8"
+    return raw.decode(encoding if charset != "ISO-8859-1" else "latin-1", "replace")
 
 
 # -- the registry ---------------------------------------------------------------
@@ -6021,6 +6159,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_CSV": (400, "a CSV import has bad lines: errors lists them (line, field, message)"),
     "MALFORMED_REQUEST": (400, "the HTTP request itself cannot be parsed (a bad header byte)"),
     "UNAUTHORIZED": (401, "the API key is missing or wrong; a provider's signature does not hold"),
+    "FORBIDDEN": (403, "a gateway's own signature (X-Twilio-Signature) does not hold"),
     "CAMPAIGN_NOT_FOUND": (404, "no campaign has this id"),
     "CUSTOMER_NOT_FOUND": (404, "no customer has this id"),
     "NOT_FOUND": (404, "no such route"),
@@ -6754,9 +6893,12 @@ async def health(request: web.Request) -> web.Response:
         with contextlib.suppress(Exception):
             depth = await queue.depth()
         queue_ok = depth is not None
-    report = {"status": "ok" if db_ok and queue_ok else "down", "db": "ok" if db_ok else "down",
-              "queue": "ok" if queue_ok else "down", "queue_depth": depth}
-    return json_response(report, status=200 if db_ok and queue_ok else 503)
+    provider_down = gateways_down(request.app)
+    ok = db_ok and queue_ok and provider_down is None
+    report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
+              "queue": "ok" if queue_ok else "down", "queue_depth": depth,
+              "provider": "down" if provider_down else "ok", "provider_reason": provider_down}
+    return json_response(report, status=200 if ok else 503)
 
 
 async def serve_metrics(request: web.Request) -> web.Response:
@@ -6823,6 +6965,120 @@ async def receive_receipts(request: web.Request) -> web.Response:
     return json_response(await request.app[STORE].apply_receipts(receipts, now))
 
 
+# -- gateways' callbacks (§20) ---------------------------------------------------
+
+
+def callback_gateway(request: web.Request) -> Gateway:
+    """The gateway a callback's path names, once its token (or its signature's path) holds:
+    404 for a gateway not configured or a wrong token, as for any path that is not ours."""
+    sender, kind = request.app[SENDER], request.match_info["kind"]
+    gateway = sender.by_kind(kind) if isinstance(sender, GatewaySender) else None
+    token = request.match_info.get("token")
+    secret = request.app[CONFIG].receipt_secret
+    if gateway is None or gateway.kind == "generic" or gateway.signs != (token is None) or (
+            token is not None and not (secret and hmac.compare_digest(
+                token.encode(), callback_token(secret, kind).encode()))):
+        raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
+    return gateway
+
+
+async def callback_fields(request: web.Request) -> Fields:
+    """A callback's fields: the query of a GET (bytes read as latin-1: Kannel's text may be
+    UTF-16), a JSON body, or a form."""
+    if request.method == "GET":
+        return dict(urllib.parse.parse_qsl(request.rel_url.raw_query_string,
+                                           keep_blank_values=True, encoding="latin-1"))
+    body = await read_body(request)
+    if request.content_type in JSON_TYPES:
+        return parse_json(body)
+    form = await request.post()
+    return {**form, **{name: value for name, value in request.query.items() if name not in form}}
+
+
+def twilio_url(request: web.Request) -> str:
+    """The URL Twilio called, as it signed it: under --public-url when there is one."""
+    public = request.app[CONFIG].public_url
+    return public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
+
+
+async def verified_fields(request: web.Request, gateway: Gateway) -> Fields:
+    """The callback's fields; for a gateway that signs, 403 unless its signature holds."""
+    fields = await callback_fields(request)
+    if gateway.signs:
+        form = await request.post()
+        given, token = request.headers.get("X-Twilio-Signature", "").encode(), gateway.url.secret
+        if not any(hmac.compare_digest(given, twilio_signature(token, url, form).encode())
+                   for url in twilio_urls(twilio_url(request))):
+            raise ApiError(403, "FORBIDDEN", "X-Twilio-Signature does not hold")
+    return fields
+
+
+async def gateway_receipts(request: web.Request) -> web.Response:
+    """Delivery reports in a gateway's own format (Kannel's by GET)."""
+    gateway = callback_gateway(request)
+    try:
+        found = gateway.receipts(await verified_fields(request, gateway))
+    except ValueError as exc:
+        raise invalid(f"not a {gateway.kind} delivery report: {exc}") from None
+    store, now = request.app[STORE], request.app[CLOCK].now()
+    receipts, unknown = [], []
+    for report in (r for r in found if r.status is not None):
+        reference = report.reference or await store.reference_of(report.provider_id)
+        if reference is None:
+            unknown.append(report.provider_id)
+        else:
+            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
+    taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
+                                                                          "unknown": []}
+    return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100]})
+
+
+async def gateway_inbound(request: web.Request) -> web.Response:
+    """Messages from customers in a gateway's own format: §14's keywords."""
+    gateway = callback_gateway(request)
+    try:
+        messages = gateway.inbound(await verified_fields(request, gateway))
+    except ValueError as exc:
+        raise invalid(f"not a {gateway.kind} inbound message: {exc}") from None
+    action = "none"
+    for phone, text in messages:
+        said = keyword_action(text)
+        if said != "none" and await request.app[STORE].opt_by_phone(
+                phone, said == "opted_out", request.app[CLOCK].now()):
+            action = said
+    return json_response({"action": action})
+
+
+def provider_list(app: web.Application) -> list[dict[str, Any]]:
+    sender = app[SENDER]
+    if isinstance(sender, GatewaySender):
+        return sender.describe()
+    return [{"channels": list(CHANNELS), "kind": "mock", "host": None, "url": None,
+             "state": "up", "reason": None, "callbacks": Callbacks()._asdict()}]
+
+
+async def list_providers(request: web.Request) -> web.Response:
+    """Each channel's gateway: its kind, host, state, and the URLs to paste into its console."""
+    query_params(request, ())
+    return json_response({"data": provider_list(request.app)})
+
+
+def gateways_down(app: web.Application) -> str | None:
+    """Why a gateway is down, or None when all answer."""
+    return next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
+                 if g["state"] == "down"), None)
+
+
+GATEWAY_ROUTES = (
+    web.post("/providers/{kind}/receipts", gateway_receipts),
+    web.get("/providers/{kind}/receipts/{token}", gateway_receipts),
+    web.post("/providers/{kind}/receipts/{token}", gateway_receipts),
+    web.post("/providers/{kind}/inbound", gateway_inbound),
+    web.get("/providers/{kind}/inbound/{token}", gateway_inbound),
+    web.post("/providers/{kind}/inbound/{token}", gateway_inbound),
+)
+
+
 def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
     pending = row["status"] == "pending"
     return {**{name: row[name] for name in EVENT_COLUMNS
@@ -6868,6 +7124,8 @@ ROUTES = (
     web.post("/customers/{id}/opt-in", opt_action(False)),
     web.post("/providers/inbound", receive_inbound),
     web.post("/providers/receipts", receive_receipts),
+    web.get("/providers", list_providers),
+    *GATEWAY_ROUTES,
     web.get("/webhooks/deliveries", list_deliveries),
     web.get("/health", health),
 )
@@ -7160,6 +7418,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
         app.router.add_get("/health", health)
         app.router.add_post("/providers/receipts", receive_receipts)
         app.router.add_post("/providers/inbound", receive_inbound)
+        app.router.add_routes(GATEWAY_ROUTES)
     else:
         app.router.add_routes(ROUTES)
         app.router.add_get("/openapi.json", serve_openapi)
@@ -7616,8 +7875,21 @@ def _schemas() -> dict[str, Any]:
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
         "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
                            "queue": {"enum": ["ok", "down"]},
-                           "queue_depth": {"type": ["integer", "null"]}},
-                          ("status", "db", "queue", "queue_depth")),
+                           "queue_depth": {"type": ["integer", "null"]},
+                           "provider": {"enum": ["ok", "down"]},
+                           "provider_reason": {"type": ["string", "null"]}},
+                          ("status", "db", "queue", "queue_depth", "provider", "provider_reason")),
+        "ProviderList": _object({"data": {"type": "array", "items": _object({
+            "channels": {"type": "array", "items": {"enum": list(Channel)}},
+            "kind": {"type": "string"}, "host": {"type": ["string", "null"]},
+            "url": {"type": ["string", "null"]}, "state": {"enum": ["up", "down"]},
+            "reason": {"type": ["string", "null"]},
+            "callbacks": _object({"receipts": {"type": ["string", "null"]},
+                                  "inbound": {"type": ["string", "null"]}},
+                                 ("receipts", "inbound"))},
+            ("channels", "kind", "host", "url", "state", "reason", "callbacks"))}}, ("data",)),
+        "GatewayCallback": {"type": "object", "description": "the gateway's own format: a form "
+                            "(Twilio, Africa's Talking), JSON (Infobip) or a query (Kannel)"},
     }
 
 
@@ -7625,7 +7897,8 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found",
+ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key",
+                 403: "A gateway's signature does not hold", 404: "Not found",
                  405: "Method not allowed", 409: "Conflict", 413: "Body over 8 MiB",
                  415: "Body not JSON", 500: "Internal error", 503: "Queue unavailable"}
 
@@ -7757,6 +8030,10 @@ def _paths() -> dict[str, Any]:
             "Delivery receipts from the provider, signed (Standard Webhooks) with "
             "--receipt-secret",
             (200, "ReceiptsTaken"), (404,), body="Receipts"), "security": []}},
+        "/providers": {"get": _operation(
+            "Each channel's gateway: kind, host, state, and the callback URLs to paste into its "
+            "console (never a password, key or secret)", (200, "ProviderList"), ())},
+        **_gateway_paths(),
         "/webhooks/deliveries": {"get": _operation(
             "The webhook outbox: events and how their delivery went, newest first",
             (200, "DeliveryList"), (), params=[
@@ -7768,6 +8045,32 @@ def _paths() -> dict[str, Any]:
                                         "text/html"), "security": []}},
         "/static/{name}": {"get": {**_static_operation(), "security": []}},
         "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), ())},
+    }
+
+
+def _gateway_paths() -> dict[str, Any]:
+    """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
+    kind = _param("kind", "path", {"enum": list(GATEWAYS)})
+    token = _param("token", "path", {"type": "string"})
+
+    def callback(summary: str, *params: dict[str, Any], errors: tuple[int, ...] = (404,),
+                 ok: str = "ReceiptsTaken", get: bool = False) -> dict[str, Any]:
+        return {**_operation(summary, (200, ok), errors, body=None if get else "GatewayCallback",
+                             params=[kind, *params]), "security": []}
+
+    receipts = "Delivery reports in the gateway's own format"
+    inbound = "Messages from customers in the gateway's own format: §14's keywords"
+    return {
+        "/providers/{kind}/receipts": {"post": callback(receipts + ", signed (Twilio)",
+                                                        errors=(403, 404))},
+        "/providers/{kind}/receipts/{token}": {
+            "get": callback(receipts + " (Kannel)", token, get=True),
+            "post": callback(receipts, token)},
+        "/providers/{kind}/inbound": {"post": callback(inbound + ", signed (Twilio)",
+                                                       errors=(403, 404), ok="InboundAction")},
+        "/providers/{kind}/inbound/{token}": {
+            "get": callback(inbound + " (Kannel)", token, ok="InboundAction", get=True),
+            "post": callback(inbound, token, ok="InboundAction")},
     }
 
 

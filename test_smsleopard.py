@@ -4229,6 +4229,12 @@ class TestErrors:
         keyed = await make_harness(api_key="k")
         status, payload = await keyed.request("GET", "/campaigns")
         seen[payload["error"]["code"]] = status
+        somewhere = f"127.0.0.1:{keyed.client.server.port}"  # anything listening: it is not called
+        twilio = await make_harness(provider_url=f"twilio+http://AC1:tok@{somewhere}?from=1",
+                                    real_provider=True)
+        status, payload = await twilio.request("POST", "/providers/twilio/receipts", raw=b"MessageSid=SM1",
+                                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        seen[payload["error"]["code"]] = status
         assert seen == {code: status for code, (status, _) in sl.ERROR_CODES.items()}
 
 
@@ -4286,7 +4292,8 @@ class TestHealth:
     pytestmark = pytest.mark.asyncio
 
     async def test_healthy(self, h):
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
+                                       "provider": "ok", "provider_reason": None}
 
     async def test_queue_depth_counts_waiting_jobs(self, make_harness):
         h = await make_harness(run_workers=False, batch_size=2)
@@ -4297,7 +4304,8 @@ class TestHealth:
     async def test_a_down_queue_or_database_is_503(self, h, monkeypatch):
         monkeypatch.setattr(h.app[sl.QUEUE], "healthy", lambda: False)
         assert await h.get("/health", expect=503) == {"status": "down", "db": "ok", "queue": "down",
-                                                      "queue_depth": None}
+                                                      "queue_depth": None, "provider": "ok",
+                                                      "provider_reason": None}
 
         async def no_database():
             return False
@@ -4449,7 +4457,8 @@ class TestHostileInput:
                         status, payload = await h.request(method, path + query)
                         assert 400 <= status < 500, (method, path + query, payload)
                         assert_documented_error(status, payload)
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
+                                       "provider": "ok", "provider_reason": None}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
         assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
         assert (await h.get(f"/customers/{customer}"))["id"] == customer
@@ -4948,7 +4957,8 @@ class TestFaults:
         try:
             began = time.monotonic()
             assert svc.request("GET", "/health", timeout=10) == (200, {"status": "ok", "db": "ok",
-                                                                       "queue": "ok", "queue_depth": 0})
+                                                                       "queue": "ok", "queue_depth": 0,
+                                       "provider": "ok", "provider_reason": None})
             assert time.monotonic() - began < 5
         finally:
             for sock in idle:
@@ -4974,6 +4984,7 @@ class TestFaults:
 # ---------------------------------------------------------------------------
 
 README = Path(sl.__file__).with_name("README.md")
+GATEWAYS_DOC = Path(sl.__file__).parent / "docs" / "gateways.md"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROVIDER_ID = re.compile(r"mp-[0-9a-f]{12}")
 README_PORTS = (8080, 8081, 9090)  # the ports the README's examples use
@@ -5020,7 +5031,8 @@ def comparable(text, kind):
 
 class TestReadme:
     def test_every_setting_endpoint_and_error_code_is_in_its_table(self):
-        text = README.read_text(encoding="utf-8")
+        # the gateways' endpoints and codes are in their own document, docs/gateways.md
+        text = README.read_text(encoding="utf-8") + GATEWAYS_DOC.read_text(encoding="utf-8")
         rows = [line for line in text.splitlines() if line.startswith("| ")]
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
@@ -5216,7 +5228,8 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to finish")
         assert campaign["stats"] == stats(total=50, pending=0, sending=0, sent=50, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 50
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
+                                       "provider": "ok", "provider_reason": None}
 
     async def test_a_retry_goes_through_the_delay_queue(self, rabbit):
         h = await rabbit()
@@ -5578,7 +5591,8 @@ class TestPostgresQueue:
         assert sorted(h.sender.attempts.values()) == [1] * 49 + [3]
 
         async def acknowledged():  # the campaign is sent a moment before its last job is acknowledged
-            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
+                                       "provider": "ok", "provider_reason": None}
 
         await until(acknowledged, "every job acknowledged")
 

@@ -4730,8 +4730,9 @@ class TwilioGateway(Gateway):
     async def __call__(self, message: Outgoing) -> str:
         form = twilio_form(message, self.url.options, self.callbacks.receipts)
         endpoint = f"{self.url.base}/2010-04-01/Accounts/{self.url.user}/Messages.json"
+        basic = base64.b64encode(f"{self.url.user}:{self.url.secret}".encode()).decode()
         status, body, retry_after = await self._exchange(
-            "POST", endpoint, data=form, auth=aiohttp.BasicAuth(self.url.user, self.url.secret))
+            "POST", endpoint, data=form, headers={"Authorization": f"Basic {basic}"})
         return twilio_outcome(status, body, retry_after)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:

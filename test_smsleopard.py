@@ -1360,6 +1360,225 @@ class TestTwilioSignature:
         assert sl.twilio_urls("http://h.example:8080/p") == ["http://h.example:8080/p", "http://h.example/p"]
 
 
+DIALECT_URLS = {
+    "generic": "http://{address}/messages",
+    "twilio": "twilio+http://AC0123:tw-s3cret@{address}?from=%2B15550001111",
+    "africastalking": "africastalking+http://sandbox:at-s3cret@{address}?from=LEOPARD",
+    "infobip": "infobip+http://ib-s3cret@{address}?from=Shop&bulk=7",
+    "kannel": "kannel+http://leopard:k-s3cret@{address}?from=Leopard&smsc=fake",
+}
+SECRETS = ("tw-s3cret", "at-s3cret", "ib-s3cret", "k-s3cret")
+
+
+class TestGatewaysEndToEnd:
+    """The service and the mock provider speaking each dialect, receipts and opt-outs included."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def through(self, make_harness, aiohttp_server, port, dialect, clock=None, **settings):
+        """(harness, mock): the service on `port`, its gateway the mock speaking `dialect`."""
+        public = f"http://127.0.0.1:{port}"
+        token = sl.callback_token(RECEIPT_SECRET, dialect)
+        receipt_url = f"{public}/providers/africastalking/receipts/{token}" if dialect == "africastalking" else ""
+        config = mock_provider.MockProviderConfig(
+            dialect=dialect, delivery_rate=0.5, receipt_url=receipt_url,
+            receipt_secret=RECEIPT_SECRET if dialect == "generic" else "", **settings)
+        mock = mock_provider.MockProvider(config, random.Random(3), clock)  # signs in the service's time
+        server = await aiohttp_server(mock.app())
+        url = DIALECT_URLS[dialect].format(address=f"127.0.0.1:{server.port}")
+        h = await make_harness(provider_url=url, real_provider=True, port=port, public_url=public,
+                               receipt_secret=RECEIPT_SECRET)
+        return h, mock
+
+    @pytest.mark.parametrize("dialect", list(DIALECT_URLS))
+    async def test_a_campaign_with_its_reports_and_refusals(self, make_harness, aiohttp_server, unused_tcp_port,
+                                                            caplog, clock, dialect):
+        caplog.set_level(logging.DEBUG, logger="smsleopard")
+        h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, dialect, clock)
+        ids = await h.add_customers(20)
+        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}, {"phone": "+99870000001"}]},
+                               expect=201)
+        refused_ids = [c["id"] for c in refused["customers"]]
+        campaign_id = await h.launch(ids + refused_ids, template="Hi {first_name} ☕")
+        await h.settle()
+        campaign = await h.campaign(campaign_id)
+        assert (campaign["stats"]["sent"], campaign["stats"]["failed"]) == (20, 2)
+
+        async def reported():
+            stats = (await h.campaign(campaign_id))["stats"]
+            return stats["delivered"] + stats["undelivered"] == 20 and stats
+
+        reports = await until(reported, "every delivery report")
+        assert reports["delivered"] > 0 and reports["undelivered"] > 0
+        assert mock.stats["accepted"] == 20 and mock.stats["receipts_sent"] == 20
+        messages = await h.messages(campaign_id)
+        undelivered = [m["last_error"] for m in messages if m["delivery_status"] == "undelivered"]
+        assert all(error for error in undelivered)
+        opted_out = (await h.get(f"/customers/{refused_ids[1]}"))["opted_out_at"]
+        assert (opted_out is not None) == (dialect in ("twilio", "africastalking"))
+        if dialect == "infobip":
+            assert mock.requests <= 6  # 22 messages in requests of up to 7
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        assert not [secret for secret in SECRETS if secret in shown]
+
+    async def test_the_text_reaches_the_gateway_whole(self, make_harness, aiohttp_server, unused_tcp_port):
+        h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
+        await h.launch(await h.add_customers(1), template="Привет {first_name} ☕ & 100% +1")
+        await h.settle()
+        assert [m["rendered_content"] for m in await h.messages(1)] == ["Привет Name0 ☕ & 100% +1"]
+        assert mock.stats["accepted"] == 1
+
+    async def test_providers_shows_the_urls_to_paste_and_no_secret(self, make_harness, aiohttp_server,
+                                                                   unused_tcp_port):
+        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        public = f"http://127.0.0.1:{unused_tcp_port}/providers/kannel"
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert gateway == {
+            "channels": ["sms", "whatsapp"], "kind": "kannel", "host": gateway["host"],
+            "url": f"kannel+http://leopard:***@{gateway['host']}", "state": "up", "reason": None,
+            "callbacks": {"receipts": f"{public}/receipts/{token}",
+                          "inbound": f"{public}/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
+
+    async def test_a_gateway_that_stops_answering_is_down(self, make_harness, aiohttp_server, unused_tcp_port):
+        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio", failure_rate=0)
+        gateway = h.app[sl.SENDER].by_kind("twilio")
+        gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")  # nothing listens
+        campaign_id = await h.launch(await h.add_customers(1))
+        await h.settle()
+        assert (await h.messages(campaign_id))[0]["last_error"].startswith("provider unreachable")
+        health = await h.get("/health", expect=503)
+        assert health["provider"] == "down" and health["provider_reason"].startswith("twilio: unreachable")
+        assert (await h.get("/providers"))["data"][0]["state"] == "down"
+
+
+class TestGatewayCallbacks:
+    """Callbacks as each gateway sends them: verified, parsed, and refused when wrong."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def harness(self, make_harness, aiohttp_server, kind):
+        app = sl.web.Application()  # a gateway that is never called: the tests post its callbacks
+        server = await aiohttp_server(app)
+        url = DIALECT_URLS[kind].format(address=f"127.0.0.1:{server.port}")
+        return await make_harness(provider_url=url, real_provider=True, public_url="https://sms.example.com",
+                                  receipt_secret=RECEIPT_SECRET, run_workers=False)
+
+    async def sent_message(self, h, provider_id):
+        ids = await h.add_customers(1)
+        campaign_id = await h.add_campaign()
+        await h.send(campaign_id, {"customer_ids": ids})
+        message_id = (await h.sql("SELECT id FROM outbound_messages"))[0][0]
+        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? WHERE id = ?",
+                        (provider_id, message_id))
+        await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
+        return campaign_id, message_id
+
+    async def test_twilio_reports_need_its_signature(self, make_harness, aiohttp_server):
+        from twilio.request_validator import RequestValidator
+
+        h = await self.harness(make_harness, aiohttp_server, "twilio")
+        _, message_id = await self.sent_message(h, "SM1")
+        path = f"/providers/twilio/receipts?ref={message_id}"
+        form = {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003",
+                "ErrorMessage": "Unreachable destination handset"}
+        signature = RequestValidator("tw-s3cret").compute_signature("https://sms.example.com" + path, form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        raw = urllib.parse.urlencode(form)
+        status, payload = await h.request("POST", path, raw=raw, headers={**headers, "X-Twilio-Signature": "bad"})
+        assert status == 403 and payload["error"]["code"] == "FORBIDDEN"
+        taken = await h.post(path, raw=raw, headers={**headers, "X-Twilio-Signature": signature}, expect=200)
+        assert taken == {"accepted": 1, "unknown": []}
+        (row,) = await h.sql("SELECT delivery_status, last_error FROM outbound_messages")
+        assert row == ("undelivered", "twilio error 30003: Unreachable destination handset")
+
+    async def test_twilio_inbound_stop_opts_out(self, make_harness, aiohttp_server):
+        from twilio.request_validator import RequestValidator
+
+        h = await self.harness(make_harness, aiohttp_server, "twilio")
+        customer_id = (await h.add_customers(1))[0]
+        form = {"From": h.phones[0], "Body": " Stop! ", "MessageSid": "SM9"}
+        url = "https://sms.example.com/providers/twilio/inbound"
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": RequestValidator("tw-s3cret").compute_signature(url, form)}
+        assert await h.post("/providers/twilio/inbound", raw=urllib.parse.urlencode(form), headers=headers,
+                            expect=200) == {"action": "opted_out"}
+        assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
+
+    async def test_africastalking_reports_are_found_by_its_id(self, make_harness, aiohttp_server):
+        h = await self.harness(make_harness, aiohttp_server, "africastalking")
+        campaign_id, _ = await self.sent_message(h, "ATXid_7")
+        token = sl.callback_token(RECEIPT_SECRET, "africastalking")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        path = f"/providers/africastalking/receipts/{token}"
+        for form, answer in [
+                ({"id": "ATXid_7", "status": "Buffered"}, {"accepted": 0, "unknown": []}),
+                ({"id": "ATXid_8", "status": "Success"}, {"accepted": 0, "unknown": ["ATXid_8"]}),
+                ({"id": "ATXid_7", "status": "Failed", "failureReason": "UserInBlackList"},
+                 {"accepted": 1, "unknown": []})]:
+            assert await h.post(path, raw=urllib.parse.urlencode(form), headers=headers, expect=200) == answer
+        (message,) = await h.messages(campaign_id)
+        assert (message["delivery_status"], message["last_error"]) == (
+            "undelivered", "africastalking: Failed (UserInBlackList)")
+
+    @pytest.mark.parametrize("path", [
+        "/providers/africastalking/receipts/wrong", "/providers/africastalking/receipts",
+        "/providers/kannel/receipts/{token}", "/providers/nosuch/receipts/{token}"])
+    async def test_a_wrong_token_or_gateway_is_404(self, make_harness, aiohttp_server, path):
+        h = await self.harness(make_harness, aiohttp_server, "africastalking")
+        token = sl.callback_token(RECEIPT_SECRET, "africastalking")
+        status, payload = await h.request("POST", path.format(token=token), raw=b"id=1&status=Success",
+                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 404 and payload["error"]["code"] == "NOT_FOUND"
+        assert token not in json.dumps(payload)
+
+    @pytest.mark.parametrize("kind, raw, content_type", [
+        ("africastalking", b"status=Success", "application/x-www-form-urlencoded"),
+        ("infobip", b'{"results": "no"}', "application/json"),
+        ("infobip", b"not json", "application/json"),
+        ("infobip", b'{"results": [{"status": {"groupName": "DELIVERED"}}]}', "application/json"),
+    ])
+    async def test_garbage_from_a_gateway_is_400(self, make_harness, aiohttp_server, kind, raw, content_type):
+        h = await self.harness(make_harness, aiohttp_server, kind)
+        token = sl.callback_token(RECEIPT_SECRET, kind)
+        status, payload = await h.request("POST", f"/providers/{kind}/receipts/{token}", raw=raw,
+                                          headers={"Content-Type": content_type})
+        assert status == 400, payload
+        assert_documented_error(status, payload)
+
+    async def test_kannel_reports_and_inbound_come_by_get(self, make_harness, aiohttp_server):
+        h = await self.harness(make_harness, aiohttp_server, "kannel")
+        campaign_id, message_id = await self.sent_message(h, None)
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        base = f"/providers/kannel/receipts/{token}?ref={message_id}"
+        assert await h.get(base + "&type=8&reply=ACK%2F") == {"accepted": 0, "unknown": []}
+        assert await h.get(base + "&type=16&reply=NACK%2F0x0000000b") == {"accepted": 1, "unknown": []}
+        assert await h.get(base + "&type=1&reply=id%3A1+stat%3ADELIVRD") == {"accepted": 1, "unknown": []}
+        assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
+        customer_id = (await h.add_customers(1))[0]
+        stop = "%00S%00T%00O%00P"  # UCS-2 without mo-recode: UTF-16BE bytes
+        inbound = f"/providers/kannel/inbound/{token}?from=%2B{h.phones[1][1:]}&text={stop}&charset=UTF-16BE&coding=2"
+        assert await h.get(inbound) == {"action": "opted_out"}
+        assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
+
+    async def test_infobip_reports_and_inbound(self, make_harness, aiohttp_server):
+        h = await self.harness(make_harness, aiohttp_server, "infobip")
+        campaign_id, message_id = await self.sent_message(h, "x")
+        token = sl.callback_token(RECEIPT_SECRET, "infobip")
+        report = {"results": [
+            {"messageId": str(message_id), "status": {"groupId": 3, "groupName": "DELIVERED", "id": 2,
+                                                      "name": "DELIVERED_TO_OPERATOR"}},
+            {"messageId": "404404", "status": {"groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"}}]}
+        assert await h.post(f"/providers/infobip/receipts/{token}", report, expect=200) == {
+            "accepted": 0, "unknown": ["404404"]}
+        report["results"][0]["status"] |= {"id": 5, "name": "DELIVERED_TO_HANDSET"}
+        assert (await h.post(f"/providers/infobip/receipts/{token}", report, expect=200))["accepted"] == 1
+        assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
+        inbound = {"results": [{"from": h.phones[0][1:], "to": "385921004026", "text": "STOP"}],
+                   "messageCount": 1, "pendingMessageCount": 0}
+        assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
+
+
 class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
@@ -1398,7 +1617,18 @@ class TestMockProvider:
 
     async def test_its_settings_are_checked(self, capsys):
         assert await asyncio.to_thread(sl.main, ["mock-provider", "--failure-rate", "2"]) == 2
-        assert capsys.readouterr().err == "smsleopard: error: --failure-rate is out of range\n"
+        assert capsys.readouterr().err == (
+            "smsleopard: error: --failure-rate is out of range: it must be between 0 and 1\n")
+
+    async def test_an_unknown_flag_shows_the_usage_and_help_says_each_unit(self, capsys):
+        assert await asyncio.to_thread(sl.main, ["mock-provider", "--colour", "red"]) == 2
+        err = capsys.readouterr().err
+        assert "unrecognized arguments: --colour red" in err and "usage: smsleopard.py mock-provider" in err
+        with pytest.raises(SystemExit):
+            mock_provider.mock_provider_main(["--help"])
+        shown = capsys.readouterr().out
+        assert "--dialect {generic,twilio,africastalking,infobip,kannel}" in shown
+        assert "milliseconds each request takes" in shown and "0..1" in shown
 
 
 # ---------------------------------------------------------------------------

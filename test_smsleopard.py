@@ -1452,6 +1452,48 @@ class TestGatewaysEndToEnd:
         assert (await h.get("/providers"))["data"][0]["state"] == "down"
 
 
+@needs_processes
+class TestRealKannel:
+    """The kannel gateway against a real Kannel 1.4.5 (Debian's bearerbox and smsbox, with the
+    fake SMSC of kannel-extras), delivery reports and an inbound STOP included."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_campaign_through_kannel_with_its_reports_and_a_stop(self, make_harness, tmp_path,
+                                                                         unused_tcp_port):
+        from tools import kannel as real_kannel
+
+        assert real_kannel.kannel_installed(), "install kannel and kannel-extras (.ci/run does)"
+        public = f"http://127.0.0.1:{unused_tcp_port}"
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        inbound = f"{public}/providers/kannel/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"
+        async with real_kannel.kannel_async(tmp_path / "kannel", inbound_url=inbound) as k:
+            address = urllib.parse.urlsplit(k.sendsms_url).netloc
+            url = f"kannel+http://{k.username}:{urllib.parse.quote(k.password)}@{address}?from=Leopard&smsc=fake"
+            h = await make_harness(provider_url=url, real_provider=True, port=unused_tcp_port,
+                                   public_url=public, receipt_secret=RECEIPT_SECRET)
+            ids = await h.add_customers(3)
+            campaign_id = await h.launch(ids, template="Hi {first_name}, чай ☕ & 100% +1")
+            await h.settle()
+            assert (await h.campaign(campaign_id))["stats"]["sent"] == 3
+            for n, phone in enumerate(h.phones):
+                got = await asyncio.to_thread(k.wait_for_mt, lambda m, phone=phone: m.receiver == phone)
+                assert (got.sender, got.text) == ("Leopard", f"Hi Name{n}, чай ☕ & 100% +1")
+
+            async def delivered():
+                return (await h.campaign(campaign_id))["stats"]["delivered"] == 3
+
+            await until(delivered, "Kannel's delivery reports")
+            await asyncio.to_thread(k.inject_mo, h.phones[1], "12345", "STOP")
+
+            async def opted_out():
+                return (await h.get(f"/customers/{ids[1]}"))["opted_out_at"] is not None
+
+            await until(opted_out, "the STOP to arrive through smsbox")
+            assert (await h.get(f"/customers/{ids[0]}"))["opted_out_at"] is None
+            await h.client.close()
+
+
 class TestGatewayCallbacks:
     """Callbacks as each gateway sends them: verified, parsed, and refused when wrong."""
 

@@ -4592,8 +4592,8 @@ class Gateway:
         try:
             async with self._session.request(method, url, **options) as response:
                 status, body = response.status, await response.read()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"),
-                                                self._clock.now())
+                retry_after = DEFAULT_RETRY_AFTER if status < 400 else parse_retry_after(
+                    response.headers.get("Retry-After"), self._clock.now())
         except TimeoutError:
             raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
         except aiohttp.ClientError as exc:

@@ -1494,6 +1494,18 @@ class TestRealKannel:
             await h.client.close()
 
 
+@needs_processes
+class TestBenchGateways:
+    pytestmark = pytest.mark.asyncio
+
+    async def test_the_infobip_row_goes_through_the_mock_in_its_own_process(self, tmp_path):
+        db = str(tmp_path / "bench.db")
+        await bench._load_customers(db, 300, 100)  # segment-2 holds 100 of them
+        (figure,) = await bench._bench_infobip(db)
+        assert figure.name.startswith("through Infobip") and "100 messages" in figure.name
+        assert figure.value > 0 and figure.target == ">= 10,000"
+
+
 class TestGatewayCallbacks:
     """Callbacks as each gateway sends them: verified, parsed, and refused when wrong."""
 

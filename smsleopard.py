@@ -7634,7 +7634,10 @@ def describe_queue(config: Config) -> str:
 
 
 def describe_provider(config: Config) -> str:
-    return redacted(config.provider_url) if config.provider_url else "the mock, in-process"
+    """--provider-url as the start's log line shows it: no password, key or token."""
+    if not config.provider_url:
+        return "the mock, in-process"
+    return parse_gateway_url(config.provider_url).shown
 
 
 class JsonLogFormatter(logging.Formatter):

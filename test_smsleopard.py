@@ -1136,6 +1136,16 @@ class TestHttpSender:
         assert str(refused.value).startswith(message)
 
 
+DIALECT_URLS = {
+    "generic": "http://{address}/messages",
+    "twilio": "twilio+http://AC0123:tw-s3cret@{address}?from=%2B15550001111",
+    "africastalking": "africastalking+http://sandbox:at-s3cret@{address}?from=LEOPARD",
+    "infobip": "infobip+http://ib-s3cret@{address}?from=Shop&bulk=7",
+    "kannel": "kannel+http://leopard:k-s3cret@{address}?from=Leopard&smsc=fake",
+}
+SECRETS = ("tw-s3cret", "at-s3cret", "ib-s3cret", "k-s3cret")
+
+
 class TestGatewayUrls:
     @pytest.mark.parametrize("url, kind, base, user, options", [
         ("twilio://AC1:tok@api.twilio.com?from=%2B15550001111", "twilio", "https://api.twilio.com",
@@ -1178,6 +1188,13 @@ class TestGatewayUrls:
         assert sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S").shown == \
             "infobip://***@abc.api.infobip.com"
         assert sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown == "kannel+http://u:***@h:13013"
+
+    @pytest.mark.parametrize("url", [*(u.format(address="gw.example.com:8443") for u in DIALECT_URLS.values()),
+                                     "https://user:pw-s3cret@p.example.com/messages?key=q-s3cret"])
+    def test_the_start_line_names_the_gateway_without_its_secret(self, url):
+        shown = sl.describe_provider(test_config(provider_url=url))
+        assert "gw.example.com:8443" in shown or "p.example.com" in shown
+        assert "s3cret" not in shown
 
     def test_callback_tokens_are_stable_and_differ_per_gateway(self):
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
@@ -1358,16 +1375,6 @@ class TestTwilioSignature:
         assert sl.twilio_urls("https://h.example/p?x=1") == [
             "https://h.example/p?x=1", "https://h.example:443/p?x=1"]
         assert sl.twilio_urls("http://h.example:8080/p") == ["http://h.example:8080/p", "http://h.example/p"]
-
-
-DIALECT_URLS = {
-    "generic": "http://{address}/messages",
-    "twilio": "twilio+http://AC0123:tw-s3cret@{address}?from=%2B15550001111",
-    "africastalking": "africastalking+http://sandbox:at-s3cret@{address}?from=LEOPARD",
-    "infobip": "infobip+http://ib-s3cret@{address}?from=Shop&bulk=7",
-    "kannel": "kannel+http://leopard:k-s3cret@{address}?from=Leopard&smsc=fake",
-}
-SECRETS = ("tw-s3cret", "at-s3cret", "ib-s3cret", "k-s3cret")
 
 
 class TestGatewaysEndToEnd:

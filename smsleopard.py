@@ -4629,8 +4629,9 @@ class HttpSender(Gateway):
 
     def __init__(self, url: str, token: str, timeout: float, concurrency: int,
                  callback_url: str | None, clock: Clock):
+        inbound = callback_url and callback_url.removesuffix("/receipts") + "/inbound"
         super().__init__(GatewayUrl("generic", url, secret=token), timeout, concurrency,
-                         Callbacks(callback_url), clock)
+                         Callbacks(callback_url, inbound), clock)
         self._headers = {"Content-Type": "application/json",
                          **({"Authorization": f"Bearer {token}"} if token else {})}
         self._callback_url = callback_url
@@ -4924,6 +4925,7 @@ class InfobipGateway(Gateway):
 
     def _flush(self) -> None:
         batch, self._waiting = self._waiting[:self._bulk], self._waiting[self._bulk:]
+        batch = [(m, f) for m, f in batch if not f.done()]  # an attempt cancelled meanwhile
         if self._waiting:
             asyncio.get_running_loop().call_soon(self._flush)
         if batch:

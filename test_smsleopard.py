@@ -1196,6 +1196,13 @@ class TestGatewayUrls:
         assert "gw.example.com:8443" in shown or "p.example.com" in shown
         assert "s3cret" not in shown
 
+    def test_smpp_has_its_place_but_is_not_in_this_release(self):
+        config = sl.load_config(["--provider-url", "smpp://sys:pw-s3cret@smsc.example.com:2775?source=Shop"], {})
+        assert sl.parse_gateway_url(config.provider_url).kind == "smpp"
+        with pytest.raises(sl.ConfigError, match="the smpp gateway is not in this release") as refused:
+            sl.open_sender(config, random.Random(1), sl.Clock())
+        assert "s3cret" not in str(refused.value)
+
     def test_callback_tokens_are_stable_and_differ_per_gateway(self):
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         assert token == sl.callback_token(RECEIPT_SECRET, "kannel") and len(token) == 32

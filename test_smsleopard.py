@@ -1542,6 +1542,15 @@ class TestGatewayCallbacks:
         await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
         return campaign_id, message_id
 
+    async def test_providers_needs_the_api_key_and_the_callbacks_do_not(self, make_harness):
+        h = await make_harness(api_key="k", receipt_secret=RECEIPT_SECRET)
+        assert (await h.request("GET", "/providers"))[0] == 401
+        (mock,) = (await h.request("GET", "/providers", headers={"Authorization": "Bearer k"}))[1]["data"]
+        assert (mock["kind"], mock["state"], mock["channels"]) == ("mock", "up", ["sms", "whatsapp"])
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        status, payload = await h.request("GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
+        assert status == 404 and payload["error"]["code"] == "NOT_FOUND"  # no kannel gateway here
+
     async def test_twilio_reports_need_its_signature(self, make_harness, aiohttp_server):
         from twilio.request_validator import RequestValidator
 

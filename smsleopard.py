@@ -88,7 +88,7 @@ import aiohttp
 import aiosqlite
 import prometheus_client as prom
 import yarl
-from aiohttp import web, web_protocol
+from aiohttp import web, web_log, web_protocol
 
 __version__ = "2.0.0"
 
@@ -6899,8 +6899,9 @@ async def health(request: web.Request) -> web.Response:
     provider_down = gateways_down(request.app)
     ok = db_ok and queue_ok and provider_down is None
     report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
-              "queue": "ok" if queue_ok else "down", "queue_depth": depth,
-              "provider": "down" if provider_down else "ok", "provider_reason": provider_down}
+              "queue": "ok" if queue_ok else "down", "queue_depth": depth}
+    if isinstance(request.app[SENDER], GatewaySender):  # the gateways of a --provider-url
+        report |= {"provider": "down" if provider_down else "ok", "provider_reason": provider_down}
     return json_response(report, status=200 if ok else 503)
 
 
@@ -7393,6 +7394,21 @@ class Runner(web.AppRunner):
         return server
 
 
+CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")
+
+
+class AccessLogger(web_log.AccessLogger):
+    """The access log, with the secret token of a gateway's callback path shown as ***."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = request.rel_url.raw_path
+        if CALLBACK_TOKEN.match(path):
+            query = request.rel_url.raw_query_string
+            shown = CALLBACK_TOKEN.sub(r"\1***", path) + (f"?{query}" if query else "")
+            request = request.clone(rel_url=yarl.URL(shown, encoded=True))
+        super().log(request, response, time)
+
+
 # ---------------------------------------------------------------------------
 # APP
 # The application factory, with one cleanup context per resource: each opens
@@ -7595,6 +7611,7 @@ async def serve(config: Config) -> int:
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
     runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
+                    access_log_class=AccessLogger,
                     shutdown_timeout=5.0)
     try:
         await runner.setup()
@@ -7884,7 +7901,7 @@ def _schemas() -> dict[str, Any]:
                            "queue_depth": {"type": ["integer", "null"]},
                            "provider": {"enum": ["ok", "down"]},
                            "provider_reason": {"type": ["string", "null"]}},
-                          ("status", "db", "queue", "queue_depth", "provider", "provider_reason")),
+                          ("status", "db", "queue", "queue_depth")),
         "ProviderList": _object({"data": {"type": "array", "items": _object({
             "channels": {"type": "array", "items": {"enum": list(Channel)}},
             "kind": {"type": "string"}, "host": {"type": ["string", "null"]},

@@ -1396,6 +1396,9 @@ class TestGatewaysEndToEnd:
         receipt_url = f"{public}/providers/africastalking/receipts/{token}" if dialect == "africastalking" else ""
         config = mock_provider.MockProviderConfig(
             dialect=dialect, delivery_rate=0.5, receipt_url=receipt_url,
+            # Africa's Talking's reports name only its id, stored when the outcome is committed
+            # (within GROUP_WINDOW): a report before that is unknown (docs/gateways.md)
+            receipt_delay_ms=500 if dialect == "africastalking" else 0,
             receipt_secret=RECEIPT_SECRET if dialect == "generic" else "", **settings)
         mock = mock_provider.MockProvider(config, random.Random(3), clock)  # signs in the service's time
         server = await aiohttp_server(mock.app())
@@ -1550,6 +1553,18 @@ class TestGatewayCallbacks:
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         status, payload = await h.request("GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
         assert status == 404 and payload["error"]["code"] == "NOT_FOUND"  # no kannel gateway here
+
+    async def test_the_access_log_shows_no_callback_token(self, caplog):
+        from aiohttp.test_utils import make_mocked_request
+
+        logger = sl.AccessLogger(logging.getLogger("smsleopard.access"), sl.ACCESS_LOG_FORMAT)
+        caplog.set_level(logging.INFO, logger="smsleopard.access")
+        for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1", "/providers/infobip/inbound/t0ken-s3cret",
+                     "/campaigns/1"):
+            logger.log(make_mocked_request("GET", path), sl.web.Response(), 0.001)
+        assert "s3cret" not in caplog.text
+        assert '"GET /providers/kannel/receipts/***?ref=1&type=1 HTTP/1.1"' in caplog.text
+        assert '"GET /campaigns/1 HTTP/1.1"' in caplog.text
 
     async def test_twilio_reports_need_its_signature(self, make_harness, aiohttp_server):
         from twilio.request_validator import RequestValidator
@@ -4599,8 +4614,7 @@ class TestHealth:
     pytestmark = pytest.mark.asyncio
 
     async def test_healthy(self, h):
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
-                                       "provider": "ok", "provider_reason": None}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
 
     async def test_queue_depth_counts_waiting_jobs(self, make_harness):
         h = await make_harness(run_workers=False, batch_size=2)
@@ -4611,8 +4625,7 @@ class TestHealth:
     async def test_a_down_queue_or_database_is_503(self, h, monkeypatch):
         monkeypatch.setattr(h.app[sl.QUEUE], "healthy", lambda: False)
         assert await h.get("/health", expect=503) == {"status": "down", "db": "ok", "queue": "down",
-                                                      "queue_depth": None, "provider": "ok",
-                                                      "provider_reason": None}
+                                                      "queue_depth": None}
 
         async def no_database():
             return False
@@ -4764,8 +4777,7 @@ class TestHostileInput:
                         status, payload = await h.request(method, path + query)
                         assert 400 <= status < 500, (method, path + query, payload)
                         assert_documented_error(status, payload)
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
-                                       "provider": "ok", "provider_reason": None}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
         assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
         assert (await h.get(f"/customers/{customer}"))["id"] == customer
@@ -5264,8 +5276,7 @@ class TestFaults:
         try:
             began = time.monotonic()
             assert svc.request("GET", "/health", timeout=10) == (200, {"status": "ok", "db": "ok",
-                                                                       "queue": "ok", "queue_depth": 0,
-                                       "provider": "ok", "provider_reason": None})
+                                                                       "queue": "ok", "queue_depth": 0})
             assert time.monotonic() - began < 5
         finally:
             for sock in idle:
@@ -5535,8 +5546,7 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to finish")
         assert campaign["stats"] == stats(total=50, pending=0, sending=0, sent=50, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 50
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
-                                       "provider": "ok", "provider_reason": None}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
 
     async def test_a_retry_goes_through_the_delay_queue(self, rabbit):
         h = await rabbit()
@@ -5898,8 +5908,7 @@ class TestPostgresQueue:
         assert sorted(h.sender.attempts.values()) == [1] * 49 + [3]
 
         async def acknowledged():  # the campaign is sent a moment before its last job is acknowledged
-            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0,
-                                       "provider": "ok", "provider_reason": None}
+            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
 
         await until(acknowledged, "every job acknowledged")
 
@@ -6781,7 +6790,7 @@ class TestBenchmark:
         assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
         assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
-        assert len(figures) == 25 + bool(AMQP_URL) + len(on_postgres)
+        assert len(figures) == 26 + bool(AMQP_URL) + len(on_postgres)
         assert all(figure["value"] > 0 for figure in figures.values())
         for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",
                       "/health in the", "GET /campaigns first page, status=sent"):  # as on SQLite

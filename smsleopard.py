@@ -87,7 +87,8 @@ from typing import Any, ClassVar, NamedTuple, Protocol, Self
 import aiohttp
 import aiosqlite
 import prometheus_client as prom
-from aiohttp import web, web_protocol
+import yarl
+from aiohttp import web, web_log, web_protocol
 
 __version__ = "2.0.0"
 
@@ -344,7 +345,10 @@ class Config:
                                "the queue's name (RabbitMQ's delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages in one job (claimed a part at a time)")
     provider_url: str = _setting(
-        "", "empty: the mock provider in this process; http(s)://...: a real provider over HTTP")
+        "", "empty: the mock provider in this process; http(s)://...: a generic JSON provider; "
+        "twilio://SID:TOKEN@api.twilio.com?from=..., africastalking://USER:KEY@api.africastalking"
+        ".com?from=..., infobip://KEY@BASE.api.infobip.com?from=...&bulk=100, kannel://USER:PASS@"
+        "host:13013?from=...&smsc=... (KIND+http:// for plain HTTP; docs/gateways.md)")
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
@@ -409,9 +413,8 @@ class Config:
         yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
                or is_postgres(self.queue_url),
                "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
-        yield ("provider_url",
-               self.provider_url == "" or HTTP_URL.fullmatch(self.provider_url) is not None,
-               "must be empty or an http:// or https:// URL")
+        yield ("provider_url", gateway_url_problem(self.provider_url) is None,
+               gateway_url_problem(self.provider_url) or "")
         yield ("public_url",
                self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
                "must be empty or an http:// or https:// URL")
@@ -546,6 +549,104 @@ def redacted(url: str) -> str:
     where = f"{parts.username}@{host}" if parts.username else host
     port = f":{parts.port}" if parts.port else ""
     return urllib.parse.urlunsplit((parts.scheme, where + port, parts.path, "", ""))
+
+
+# --provider-url names the gateway by its scheme (§20): KIND://credentials@host?options over
+# HTTPS, KIND+http:// over plain HTTP, http(s):// the generic JSON provider of §12.
+GATEWAY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "twilio": ("from", "messaging_service"),
+    "africastalking": ("from",),
+    "infobip": ("from", "bulk"),
+    "kannel": ("from", "smsc"),
+    "smpp": ("source", "window", "system_type"),  # SMPP is built by a later change
+}
+GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "USERNAME:API_KEY@",
+                       "infobip": "API_KEY@", "kannel": "USER:PASSWORD@",
+                       "smpp": "SYSTEM_ID:PASSWORD@"}
+MAX_BULK = 1000  # messages in one Infobip request
+
+
+@dataclass(frozen=True)
+class GatewayUrl:
+    """--provider-url taken apart: which gateway, where, with what credentials and options."""
+
+    kind: str                    # generic, twilio, africastalking, infobip, kannel or smpp
+    base: str                    # scheme://host[:port][/path], no credentials, no query
+    user: str = ""               # account SID, username (infobip: none, its key is the secret)
+    secret: str = field(default="", repr=False)  # auth token, API key, password: never shown
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.base).netloc
+
+    @property
+    def shown(self) -> str:
+        """The URL fit for a log or an answer: the secret and the query are ***."""
+        if self.kind == "generic":
+            return redacted(self.base)
+        user = f"{self.user}:***@" if self.user else "***@"
+        plain = "+http" if self.base.startswith("http:") else ""
+        return f"{self.kind}{plain}://{user}{self.host}{urllib.parse.urlsplit(self.base).path}"
+
+
+def parse_gateway_url(url: str) -> GatewayUrl:
+    """--provider-url as a GatewayUrl; ValueError naming the problem (never the secret)."""
+    scheme, _, rest = url.partition("://")
+    kind, plus, transport = scheme.lower().partition("+")
+    if kind in ("http", "https") and not plus:
+        if HTTP_URL.fullmatch(url) is None:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return GatewayUrl("generic", url)
+    kind = "smpp" if kind == "smpps" and not plus else kind
+    if not rest or kind not in GATEWAY_OPTIONS or (plus and transport != "http"):
+        raise ValueError("must be empty, http(s)://..., or twilio://, africastalking://, "
+                         "infobip://, kannel:// or smpp:// (KIND+http:// for plain HTTP)")
+    parts = urllib.parse.urlsplit("x://" + rest)
+    try:
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError(f"{kind}:// has a bad port") from None
+    if not host:
+        raise ValueError(f"{kind}:// needs a host")
+    user = urllib.parse.unquote(parts.username or "")
+    secret = urllib.parse.unquote(parts.password or "")
+    if kind == "infobip":
+        user, secret = "", secret or user
+    if not secret or (kind != "infobip" and not user):
+        raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_CREDENTIALS[kind]}"
+                         f"host")
+    options = _gateway_options(kind, parts.query)
+    netloc = parts.netloc.rpartition("@")[2]
+    return GatewayUrl(kind, f"{'http' if plus else 'https'}://{netloc}{parts.path.rstrip('/')}",
+                      user, secret, options)
+
+
+def _gateway_options(kind: str, query: str) -> dict[str, str]:
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    options = dict(pairs)
+    allowed = GATEWAY_OPTIONS[kind]
+    if unknown := [name for name, _ in pairs if name not in allowed]:
+        raise ValueError(f"{kind}:// has an unknown option {unknown[0][:40]!r} "
+                         f"(it takes {', '.join(allowed)})")
+    if len(options) < len(pairs):
+        raise ValueError(f"{kind}:// gives an option twice")
+    if kind == "twilio" and len(options.keys() & {"from", "messaging_service"}) != 1:
+        raise ValueError("twilio:// needs from=+15550001111 or messaging_service=MG... (one)")
+    bulk = options.get("bulk", "100")
+    if kind == "infobip" and not (bulk.isdigit() and 1 <= int(bulk) <= MAX_BULK):
+        raise ValueError(f"infobip:// bulk must be between 1 and {MAX_BULK}")
+    return options
+
+
+def gateway_url_problem(url: str) -> str | None:
+    """What is wrong with a --provider-url, or None."""
+    try:
+        if url:
+            parse_gateway_url(url)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def is_postgres(db: str) -> bool:
@@ -821,6 +922,7 @@ class Attempt:
     retry_after: float = 0.0        # for THROTTLED: what the provider asked for
     token: int = 0                  # the claim it belongs to
     paced: bool = False             # claimed by the pacer, which finds its retries itself
+    opted_out: bool = False         # the gateway refused it as opted out: the customer is, too
 
 
 class ClaimedMessage(NamedTuple):
@@ -1704,6 +1806,12 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
     """,
+    # 7: a receipt that names only the gateway's own id (Africa's Talking) finds its message.
+    # Partial: the mock's messages have none, and cost the dispatch nothing.
+    """
+    CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -2395,6 +2503,10 @@ CREATE TABLE campaign_progress (
     PRIMARY KEY (campaign_id, at)
 );
 CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
+"""
+PG_MIGRATIONS[6] = """
+CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
+WHERE provider_message_id IS NOT NULL;
 """
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
@@ -3488,6 +3600,8 @@ class Store:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
                 await self._recount(tx, list(deltas))
+            if opted_out := [a.phone for a in attempts if a.opted_out]:
+                await self._opt_out_phones(tx, opted_out, now)
             if sent and await tx.fetch("SELECT 1 FROM early_receipts LIMIT 1"):
                 await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
             if others or releases:
@@ -3495,6 +3609,11 @@ class Store:
                                                   if a.result is not Result.SENT], now)
             await self._sample_progress(tx, list(deltas), now)
             return await self._finish_campaigns(tx, list(deltas), now)
+
+    async def _opt_out_phones(self, tx: Transaction, phones: list[str], now: float) -> None:
+        """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are, here too."""
+        await tx.execute("UPDATE customers SET opted_out_at = coalesce(opted_out_at, ?) "
+                         "WHERE phone IN (SELECT value FROM json_each(?))", (utc_iso(now), _in(phones)))
 
     async def _cancel_leftovers(self, tx: Transaction, ids: list[int], now: float) -> None:
         """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
@@ -3626,6 +3745,12 @@ class Store:
                 [(r.message_id, r.status, r.at, r.error, now) for r in waiting])
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
+
+    async def reference_of(self, provider_id: str) -> str | None:
+        """Our reference (the message id) of the message a gateway knows as `provider_id`."""
+        rows = await self.db.fetch("SELECT id FROM outbound_messages WHERE provider_message_id = ? "
+                                   "ORDER BY id LIMIT 1", (provider_id,))
+        return str(rows[0][0]) if rows else None
 
     async def _deliver(self, tx: Transaction,
                        receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
@@ -4681,36 +4806,89 @@ def provider_text(body: bytes) -> str:
     return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
 
 
-class HttpSender:
-    """A real provider over HTTP: each attempt is `POST url` with {"reference", "channel",
-    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
+class OptedOutError(PermanentSendError):
+    """The gateway refused the message because the customer opted out with it (Twilio 21610,
+    Africa's Talking 406): permanent, and the customer is opted out here too (§14)."""
 
-    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
-    time-outs and connection errors are transient; any other 4xx is permanent, with the
-    provider's words in last_error.
-    """
 
-    def __init__(self, url: str, token: str, timeout: float, concurrency: int,
-                 callback_url: str | None, clock: Clock):
-        self._url = url
-        self._headers = {"Content-Type": "application/json",
-                         **({"Authorization": f"Bearer {token}"} if token else {})}
-        self._timeout = timeout
-        self._concurrency = concurrency
-        self._callback_url = callback_url
-        self._clock = clock
+def scrubbed(text: str, secrets_: Iterable[str]) -> str:
+    """`text` with every secret (as is and URL-encoded) replaced by ***."""
+    for secret in filter(None, secrets_):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+def callback_token(receipt_secret: str, kind: str) -> str:
+    """The secret path segment of a gateway's callbacks: derived from --receipt-secret, so the
+    same across restarts, and different per gateway."""
+    key = hashlib.sha256(b"smsleopard callback token " + receipt_secret.encode()).digest()
+    return hmac.new(key, kind.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class Callbacks(NamedTuple):
+    """Where a gateway calls us back (None: it does not), as pasted into its console."""
+
+    receipts: str | None = None
+    inbound: str | None = None
+
+
+class GatewayReceipt(NamedTuple):
+    """A delivery report as a gateway words it: our reference or its own id, and what it
+    means (status None: an intermediate report that changes nothing)."""
+
+    reference: str | None
+    provider_id: str | None
+    status: str | None
+    error: str | None = None
+
+
+Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body
+
+
+def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
+    """One field of a gateway's callback as text; ValueError naming it when missing."""
+    value = fields.get(name) if isinstance(fields, Mapping) else None
+    if value is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+        if required:
+            raise ValueError(f"{name} is required")
+        return ""
+    return str(value)[:2000]
+
+
+def gateway_phone(text: str) -> str:
+    """A number as a gateway writes it (+2547..., 2547..., 002547..., whatsapp:+2547...) in
+    E.164 form, as customers are stored."""
+    number = text.strip().removeprefix("whatsapp:").replace(" ", "")
+    number = "+" + number[2:] if number.startswith("00") else number
+    return number if number.startswith("+") else "+" + number
+
+
+class Gateway:
+    """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
+    time-outs and connection errors to transient failures, the state /providers and /health
+    show (down after a connection error, up at the next answer), and where it calls back."""
+
+    kind = "generic"
+    signs = False  # whether its callbacks carry a signature (else a token in their path)
+
+    def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
+                 clock: Clock):
+        self.url, self.callbacks = url, callbacks
+        self._timeout, self._concurrency, self._clock = timeout, concurrency, clock
         self._session: aiohttp.ClientSession | None = None
+        self.down: str | None = None  # why the gateway is down; None while it answers
 
     async def open(self) -> None:
-        """The connection pool; ConfigError if nothing answers at the provider's address."""
-        address = urllib.parse.urlsplit(self._url)
+        """The connection pool; ConfigError if nothing answers at the gateway's address."""
+        address = urllib.parse.urlsplit(self.url.base)
         port = address.port or (443 if address.scheme == "https" else 80)
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(address.hostname, port),
                                                timeout=self._timeout)
             writer.close()
         except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"cannot reach the provider at {self._url}: "
+            raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
         connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(  # no cookies, no decompression: a little less per call
@@ -4721,24 +4899,67 @@ class HttpSender:
         if self._session is not None:
             await self._session.close()
 
+    async def _exchange(self, method: str, url: Any, **options: Any
+                        ) -> tuple[int, bytes, float]:
+        """(status, body, seconds its Retry-After asks for) of one request."""
+        try:
+            async with self._session.request(method, url, **options) as response:
+                status, body = response.status, await response.read()
+                retry_after = DEFAULT_RETRY_AFTER if status < 400 else parse_retry_after(
+                    response.headers.get("Retry-After"), self._clock.now())
+        except TimeoutError:
+            raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
+        except aiohttp.ClientError as exc:
+            said = scrubbed(str(exc) or type(exc).__name__, (self.url.secret,))
+            self.down = f"unreachable: {said}"
+            raise TransientSendError(f"provider unreachable: {said}") from None
+        self.down = None
+        return status, body, retry_after
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        """The delivery reports in a callback; ValueError when it is not one."""
+        raise ValueError(f"{self.kind} sends no delivery reports here")
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        """(phone, text) of each message a customer sent; ValueError when it is not one."""
+        raise ValueError(f"{self.kind} sends no inbound messages here")
+
+    def describe(self, channels: list[str]) -> dict[str, Any]:
+        """The gateway as GET /providers shows it: never a password, key or secret."""
+        return {"channels": channels, "kind": self.kind, "host": self.url.host,
+                "url": self.url.shown, "state": "down" if self.down else "up",
+                "reason": self.down, "callbacks": self.callbacks._asdict()}
+
+
+class HttpSender(Gateway):
+    """The generic JSON provider (§12): each attempt is `POST url` with {"reference", "channel",
+    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
+
+    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
+    time-outs and connection errors are transient; any other 4xx is permanent, with the
+    provider's words in last_error.
+    """
+
+    def __init__(self, url: str, token: str, timeout: float, concurrency: int,
+                 callback_url: str | None, clock: Clock):
+        inbound = callback_url and callback_url.removesuffix("/receipts") + "/inbound"
+        super().__init__(GatewayUrl("generic", url, secret=token), timeout, concurrency,
+                         Callbacks(callback_url, inbound), clock)
+        self._headers = {"Content-Type": "application/json",
+                         **({"Authorization": f"Bearer {token}"} if token else {})}
+        self._callback_url = callback_url
+
     async def __call__(self, message: Outgoing) -> str:
         body = json.dumps({"reference": message.reference, "channel": message.channel,
                            "to": message.to, "text": message.text,
                            "callback_url": self._callback_url}).encode()
-        try:
-            async with self._session.post(self._url, data=body, headers=self._headers) as response:
-                status, answer = response.status, await response.read()
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
-        except aiohttp.ClientError as exc:
-            raise TransientSendError(f"provider unreachable: {exc or type(exc).__name__}") from None
+        status, answer, retry_after = await self._exchange("POST", self.url.base, data=body,
+                                                           headers=self._headers)
         if 200 <= status < 300:
             return self._message_id(status, answer)
         said = provider_text(answer)
         if status == 429:
-            raise ThrottledError(f"throttled by the provider (429): {said}",
-                                 parse_retry_after(retry_after, self._clock.now()))
+            raise ThrottledError(f"throttled by the provider (429): {said}", retry_after)
         if status == 408 or status >= 500:
             raise TransientSendError(f"provider answered {status}: {said}")
         raise PermanentSendError(f"provider refused it ({status}): {said}")
@@ -4753,14 +4974,482 @@ class HttpSender:
                                  f"{provider_text(answer) or '(nothing)'}")
 
 
+def json_answer(body: bytes) -> Any:
+    """A gateway's answer as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def short(text: Any) -> str:
+    """A gateway's words, fit for last_error."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
+
+
+def http_outcome(kind: str, status: int, said: str, retry_after: float) -> SendError:
+    """What an HTTP status means when the answer says nothing more precise (§12)."""
+    if status == 429:
+        return ThrottledError(f"{kind} throttled it (429): {said}", retry_after)
+    if status == 408 or status >= 500:
+        return TransientSendError(f"{kind} answered {status}: {said}")
+    return PermanentSendError(f"{kind} refused it ({status}): {said}")
+
+
+# -- Twilio -------------------------------------------------------------------
+
+TWILIO_THROTTLED = {20429}
+TWILIO_OPTED_OUT = {21610}
+
+
+def twilio_form(message: Outgoing, options: Mapping[str, str], callback: str | None
+                ) -> dict[str, str]:
+    """The form of Twilio's Messages.json for one message (whatsapp: numbers prefixed)."""
+    prefix = "whatsapp:" if message.channel == "whatsapp" else ""
+    form = {"To": prefix + message.to, "Body": message.text}
+    if "messaging_service" in options:
+        form["MessagingServiceSid"] = options["messaging_service"]
+    else:
+        form["From"] = prefix + options["from"].removeprefix(prefix)
+    if callback:
+        form["StatusCallback"] = f"{callback}?ref={message.reference}"
+    return form
+
+
+def twilio_outcome(status: int, body: bytes, retry_after: float) -> str:
+    """Twilio's answer: 2xx {"sid"} is sent; else its error code decides (§20)."""
+    data = json_answer(body)
+    data = data if isinstance(data, dict) else {}
+    if 200 <= status < 300:
+        if isinstance(data.get("sid"), str) and data["sid"]:
+            return data["sid"][:200]
+        raise TransientSendError(f"twilio answered {status} without a sid: "
+                                 f"{short(body.decode('utf-8', 'replace')) or '(nothing)'}")
+    code = data.get("code")
+    said = short(f"error {code}: {data.get('message', '')}" if code else
+                 body.decode("utf-8", "replace") or "(nothing)")
+    if code in TWILIO_THROTTLED:
+        raise ThrottledError(f"twilio throttled it ({status}): {said}", retry_after)
+    if code in TWILIO_OPTED_OUT:
+        raise OptedOutError(f"twilio refused it ({status}): {said}")
+    raise http_outcome("twilio", status, said, retry_after)
+
+
+class TwilioGateway(Gateway):
+    """Twilio Programmable Messaging: a form POST to Messages.json, HTTP Basic SID:TOKEN."""
+
+    kind, signs = "twilio", True
+
+    async def __call__(self, message: Outgoing) -> str:
+        form = twilio_form(message, self.url.options, self.callbacks.receipts)
+        endpoint = f"{self.url.base}/2010-04-01/Accounts/{self.url.user}/Messages.json"
+        basic = base64.b64encode(f"{self.url.user}:{self.url.secret}".encode()).decode()
+        status, body, retry_after = await self._exchange(
+            "POST", endpoint, data=form, headers={"Authorization": f"Basic {basic}"})
+        return twilio_outcome(status, body, retry_after)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [twilio_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "From")), field_text(fields, "Body"))]
+
+
+TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+
+
+def twilio_receipt(fields: Fields) -> GatewayReceipt:
+    """A status callback: MessageSid, MessageStatus, ErrorCode (our reference in ?ref=)."""
+    status = field_text(fields, "MessageStatus")
+    code, words = field_text(fields, "ErrorCode", required=False), field_text(
+        fields, "ErrorMessage", required=False)
+    error = short(f"twilio error {code}" + (f": {words}" if words else "")) if code else None
+    return GatewayReceipt(field_text(fields, "ref", required=False) or None,
+                          field_text(fields, "MessageSid"), TWILIO_STATUSES.get(status), error)
+
+
+def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields, each name
+    followed by its values (sorted), as twilio's RequestValidator computes it."""
+    signed = url + "".join(name + value for name in sorted(set(form))
+                           for value in sorted(_all_values(form, name)))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _all_values(form: Mapping[str, Any], name: str) -> list[str]:
+    getall = getattr(form, "getall", None)
+    return list(getall(name)) if getall else [form[name]]
+
+
+def twilio_urls(url: str) -> list[str]:
+    """The URL as given, with its default port and without it: Twilio signs either."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    bare = host.rsplit(":", 1)[0] if parts.port else host
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return [url] + [urllib.parse.urlunsplit(parts._replace(netloc=n))
+                    for n in (bare, f"{bare}:{port}") if n != parts.netloc]
+
+
+# -- Africa's Talking ---------------------------------------------------------
+
+AFRICASTALKING_SENT = {100, 101, 102}
+AFRICASTALKING_TRANSIENT = {500, 501}
+AFRICASTALKING_OPTED_OUT = {406}
+
+
+def africastalking_outcome(status: int, body: bytes, retry_after: float) -> str:
+    """Africa's Talking's answer: the first recipient's statusCode decides (§20)."""
+    data = json_answer(body)
+    recipients = (data.get("SMSMessageData") or {}).get("Recipients") if isinstance(
+        data, dict) and isinstance(data.get("SMSMessageData"), dict) else None
+    if not recipients or not isinstance(recipients, list) or not isinstance(recipients[0], dict):
+        said = short(data["SMSMessageData"].get("Message") if isinstance(recipients, list)
+                     else body.decode("utf-8", "replace") or "(nothing)")
+        if 200 <= status < 300 and isinstance(recipients, list):
+            raise PermanentSendError(f"africastalking sent it to nobody: {said}")
+        if 200 <= status < 300:
+            raise TransientSendError(f"africastalking answered {status} without recipients: "
+                                     f"{said}")
+        raise http_outcome("africastalking", status, said, retry_after)
+    recipient = recipients[0]
+    code, message_id = recipient.get("statusCode"), recipient.get("messageId")
+    said = short(f"status {code} {recipient.get('status', '')}")
+    if code in AFRICASTALKING_SENT and isinstance(message_id, str) and message_id not in (
+            "", "None"):
+        return message_id[:200]
+    if code in AFRICASTALKING_SENT or code in AFRICASTALKING_TRANSIENT:
+        raise TransientSendError(f"africastalking answered {said}")
+    if code in AFRICASTALKING_OPTED_OUT:
+        raise OptedOutError(f"africastalking refused it: {said}")
+    raise PermanentSendError(f"africastalking refused it: {said}")
+
+
+class AfricasTalkingGateway(Gateway):
+    """Africa's Talking SMS: a form POST to /version1/messaging with the apiKey header."""
+
+    kind = "africastalking"
+
+    async def __call__(self, message: Outgoing) -> str:
+        form = {"username": self.url.user, "to": message.to, "message": message.text}
+        if self.url.options.get("from"):
+            form["from"] = self.url.options["from"]
+        status, body, retry_after = await self._exchange(
+            "POST", self.url.base + "/version1/messaging", data=form,
+            headers={"apiKey": self.url.secret, "Accept": "application/json"})
+        return africastalking_outcome(status, body, retry_after)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [africastalking_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "from")), field_text(fields, "text"))]
+
+
+AFRICASTALKING_UNDELIVERED = {"Failed", "Rejected", "Expired", "AbsentSubscriber"}
+
+
+def africastalking_receipt(fields: Fields) -> GatewayReceipt:
+    """A delivery report: id (Africa's Talking's), status, failureReason."""
+    status = field_text(fields, "status")
+    reason = field_text(fields, "failureReason", required=False)
+    meaning = ("delivered" if status == "Success" else
+               "undelivered" if status in AFRICASTALKING_UNDELIVERED else None)
+    error = short(f"africastalking: {status}" + (f" ({reason})" if reason else ""))
+    return GatewayReceipt(None, field_text(fields, "id"), meaning,
+                          error if meaning == "undelivered" else None)
+
+
+# -- Infobip ------------------------------------------------------------------
+
+INFOBIP_SENT_GROUPS = {"PENDING", "DELIVERED"}  # accepted; the delivery report says the rest
+
+
+def infobip_body(messages: Sequence[Outgoing], options: Mapping[str, str],
+                 callback: str | None) -> bytes:
+    """One request of /sms/2/text/advanced: each message personalised, messageId ours."""
+    return json.dumps({"messages": [{
+        **({"from": options["from"]} if options.get("from") else {}),
+        "destinations": [{"to": m.to.removeprefix("+"), "messageId": m.reference}],
+        "text": m.text,
+        **({"notifyUrl": callback, "notifyContentType": "application/json"} if callback else {}),
+    } for m in messages]}).encode()
+
+
+def infobip_error(body: bytes) -> str:
+    """The words of an Infobip error, in either of its two shapes."""
+    data = json_answer(body)
+    if isinstance(data, dict):
+        service = (data.get("requestError") or {}).get("serviceException") if isinstance(
+            data.get("requestError"), dict) else None
+        if isinstance(service, dict):
+            return short(f"{service.get('messageId', '')}: {service.get('text', '')}")
+        if "errorCode" in data:
+            return short(f"{data['errorCode']}: {data.get('description', '')}")
+    return short(body.decode("utf-8", "replace") or "(nothing)")
+
+
+def infobip_outcomes(status: int, body: bytes, references: Sequence[str], retry_after: float
+                     ) -> dict[str, str | SendError]:
+    """Each message's outcome in one Infobip answer: its id, or the error to raise."""
+    if not 200 <= status < 300:
+        error = http_outcome("infobip", status, infobip_error(body), retry_after)
+        return dict.fromkeys(references, error)
+    data = json_answer(body)
+    answers = data.get("messages") if isinstance(data, dict) else None
+    by_id = {a.get("messageId"): a for a in answers if isinstance(a, dict)} if isinstance(
+        answers, list) else {}
+    return {ref: infobip_message_outcome(by_id.get(ref), status) for ref in references}
+
+
+def infobip_message_outcome(answer: dict[str, Any] | None, status: int) -> str | SendError:
+    if answer is None:
+        return TransientSendError(f"infobip answered {status} without this message")
+    state = answer.get("status") if isinstance(answer.get("status"), dict) else {}
+    group, name = str(state.get("groupName", "")).upper(), state.get("name", "")
+    if group in INFOBIP_SENT_GROUPS or name == "REJECTED_DUPLICATE_MESSAGE_ID":
+        return str(answer["messageId"])[:200]  # a duplicate: an earlier attempt got through
+    return PermanentSendError(short(f"infobip refused it: {group or '?'} {name}: "
+                                    f"{state.get('description', '')}"))
+
+
+class InfobipGateway(Gateway):
+    """Infobip SMS, many messages per request: the attempts that arrive together (up to
+    `bulk`) go out as one request, each caller answered its own outcome."""
+
+    kind = "infobip"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._bulk = int(self.url.options.get("bulk", "100"))
+        self._waiting: list[tuple[Outgoing, asyncio.Future]] = []
+        self._requests: set[asyncio.Task] = set()
+
+    async def __call__(self, message: Outgoing) -> str:
+        outcome = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, outcome))
+        if len(self._waiting) >= self._bulk:
+            self._flush()
+        elif len(self._waiting) == 1:  # the others starting in this turn of the loop join it
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await outcome
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting[:self._bulk], self._waiting[self._bulk:]
+        batch = [(m, f) for m, f in batch if not f.done()]  # an attempt cancelled meanwhile
+        if self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        if batch:
+            task = asyncio.create_task(self._send(batch), name="infobip-request")
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
+    async def _send(self, batch: list[tuple[Outgoing, asyncio.Future]]) -> None:
+        references = [message.reference for message, _ in batch]
+        try:
+            status, body, retry_after = await self._exchange(
+                "POST", self.url.base + "/sms/2/text/advanced",
+                data=infobip_body([m for m, _ in batch], self.url.options, self.callbacks.receipts),
+                headers={"Authorization": f"App {self.url.secret}",
+                         "Content-Type": "application/json", "Accept": "application/json"})
+            outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
+                                                                    retry_after)
+        except SendError as exc:
+            outcomes = dict.fromkeys(references, exc)
+        for message, future in batch:
+            outcome = outcomes[message.reference]
+            if not future.done():  # its attempt may have been cancelled meanwhile
+                if isinstance(outcome, SendError):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [infobip_receipt(result) for result in infobip_results(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(r, "from")), field_text(r, "text"))
+                for r in infobip_results(fields)]
+
+
+INFOBIP_UNDELIVERED = {"UNDELIVERABLE", "EXPIRED", "REJECTED"}
+INFOBIP_NOT_FINAL = {"DELIVERED_TO_OPERATOR"}  # group DELIVERED, but "a further DLR may follow"
+
+
+def infobip_results(fields: Fields) -> list[Mapping[str, Any]]:
+    results = fields.get("results") if isinstance(fields, Mapping) else None
+    if not isinstance(results, list) or not results or not all(
+            isinstance(r, Mapping) for r in results):
+        raise ValueError("results must be a list of reports")
+    return results
+
+
+def infobip_receipt(result: Mapping[str, Any]) -> GatewayReceipt:
+    """One delivery report: messageId (ours), status.groupName, error."""
+    status = result.get("status") if isinstance(result.get("status"), Mapping) else {}
+    group, name = str(status.get("groupName", "")).upper(), str(status.get("name", ""))
+    error = result.get("error") if isinstance(result.get("error"), Mapping) else {}
+    meaning = ("delivered" if group == "DELIVERED" and name not in INFOBIP_NOT_FINAL else
+               "undelivered" if group in INFOBIP_UNDELIVERED else None)
+    words = short(f"infobip: {group} {name}" + (
+        f" ({error.get('name')}: {error.get('description', '')})" if error.get("id") else ""))
+    return GatewayReceipt(field_text(result, "messageId"), None, meaning,
+                          words if meaning == "undelivered" else None)
+
+
+# -- Kannel -------------------------------------------------------------------
+
+KANNEL_DLR_MASK = 19  # 1 delivered, 2 undelivered, 16 refused by the SMSC
+
+
+def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> str:
+    """The query of Kannel's sendsms for one message; the dlr-url carries our reference."""
+    query = {"username": url.user, "password": url.secret, "to": message.to,
+             "text": message.text, "charset": "UTF-8"}
+    if url.options.get("from"):
+        query["from"] = url.options["from"]
+    if sms_info(message.text).encoding == "UCS-2":
+        query["coding"] = "2"
+    if url.options.get("smsc"):
+        query["smsc"] = url.options["smsc"]
+    if callback:
+        query |= {"dlr-mask": str(KANNEL_DLR_MASK),
+                  "dlr-url": f"{callback}?ref={message.reference}&type=%d&reply=%A"}
+    return urllib.parse.urlencode(query)
+
+
+def kannel_outcome(status: int, body: bytes, retry_after: float) -> None:
+    """Kannel's answer: 202 is sent (it gives no id: our reference is the key); 503 and 500
+    are transient; other 4xx permanent (§20)."""
+    said = short(body.decode("utf-8", "replace") or "(nothing)")
+    if 200 <= status < 300:
+        return None
+    if status == 503:
+        raise TransientSendError(f"kannel answered 503: {said}")
+    raise http_outcome("kannel", status, said, retry_after)
+
+
+class KannelGateway(Gateway):
+    """Kannel's sendsms HTTP interface: one GET per message."""
+
+    kind = "kannel"
+
+    async def __call__(self, message: Outgoing) -> None:
+        path = urllib.parse.urlsplit(self.url.base).path or "/cgi-bin/sendsms"
+        base = urllib.parse.urlsplit(self.url.base)._replace(path=path).geturl()
+        query = kannel_query(message, self.url, self.callbacks.receipts)
+        status, body, retry_after = await self._exchange(
+            "GET", yarl.URL(f"{base}?{query}", encoded=True))
+        return kannel_outcome(status, body, retry_after)
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [kannel_receipt(fields)]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(gateway_phone(field_text(fields, "from")), kannel_text(fields))]
+
+
+KANNEL_REPORTS = {"1": "delivered", "2": "undelivered", "16": "undelivered"}  # 4, 8: not final
+
+
+def kannel_receipt(fields: Fields) -> GatewayReceipt:
+    """A delivery report fetched from our dlr-url: ref (ours), type (%d), reply (%A)."""
+    kind = field_text(fields, "type")
+    reply = field_text(fields, "reply", required=False)
+    meaning = KANNEL_REPORTS.get(kind)
+    error = short(f"kannel report {kind}" + (f": {reply}" if reply else ""))
+    return GatewayReceipt(field_text(fields, "ref"), None, meaning,
+                          error if meaning == "undelivered" else None)
+
+
+def kannel_text(fields: Fields) -> str:
+    """The text of an inbound message: the query's bytes (read as latin-1) in the charset
+    Kannel names (UTF-16BE for UCS-2 without mo-recode)."""
+    raw = field_text(fields, "text").encode("latin-1", "replace")
+    charset = field_text(fields, "charset", required=False).upper() or "UTF-8"
+    encoding = "utf-16-be" if charset in ("UTF-16BE", "UCS-2", "UTF-16") else "utf-8"
+    return raw.decode(encoding if charset != "ISO-8859-1" else "latin-1", "replace")
+
+
+# -- the registry ---------------------------------------------------------------
+
+GATEWAYS: dict[str, type[Gateway]] = {
+    "twilio": TwilioGateway,
+    "africastalking": AfricasTalkingGateway,
+    "infobip": InfobipGateway,
+    "kannel": KannelGateway,
+    # "smpp": an SmppGateway (one transceiver bind) comes with its own change (§20)
+}
+
+
+def gateway_callbacks(config: Config, kind: str) -> Callbacks:
+    """Where a gateway calls back: under --public-url; tokened unless the gateway signs."""
+    if not config.public_url:
+        return Callbacks()
+    base = f"{config.public_url.rstrip('/')}/providers/{kind}"
+    if kind == "twilio":
+        return Callbacks(base + "/receipts", base + "/inbound")
+    if not config.receipt_secret:
+        return Callbacks()
+    token = callback_token(config.receipt_secret, kind)
+    inbound = f"{base}/inbound/{token}"
+    if kind == "kannel":  # the sms-service's get-url, with Kannel's escapes
+        inbound += "?from=%p&to=%P&text=%a&charset=%C&coding=%c"
+    return Callbacks(f"{base}/receipts/{token}", inbound)
+
+
+def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
+    """The gateway a parsed --provider-url names."""
+    timeout = config.provider_timeout_ms / 1000
+    if url.kind == "generic":
+        callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a
+                    if config.public_url and config.receipt_secret else None)  # secret: 404
+        return HttpSender(url.base, config.provider_token, timeout, config.concurrency, callback,
+                          clock)
+    if url.kind not in GATEWAYS:
+        raise ConfigError(f"--provider-url: the {url.kind} gateway is not in this release")
+    return GATEWAYS[url.kind](url, timeout, config.concurrency,
+                              gateway_callbacks(config, url.kind), clock)
+
+
+class GatewaySender:
+    """The sender of a configuration with gateways: each message goes to its channel's."""
+
+    def __init__(self, gateways: Mapping[str, Gateway]):
+        self.gateways = dict(gateways)  # channel -> gateway (one may serve several channels)
+
+    @property
+    def distinct(self) -> list[Gateway]:
+        return list({id(g): g for g in self.gateways.values()}.values())
+
+    async def open(self) -> None:
+        for gateway in self.distinct:
+            await gateway.open()
+
+    async def close(self) -> None:
+        for gateway in self.distinct:
+            await gateway.close()
+
+    def __call__(self, message: Outgoing) -> Awaitable[str | None]:
+        return self.gateways[message.channel](message)
+
+    def by_kind(self, kind: str) -> Gateway | None:
+        return next((g for g in self.distinct if g.kind == kind), None)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [gateway.describe([c for c, g in self.gateways.items() if g is gateway])
+                for gateway in self.distinct]
+
+
 def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
-    """The provider the configuration names: HTTP for a --provider-url, else the mock."""
+    """The provider the configuration names: its gateways for a --provider-url, else the
+    mock. (--whatsapp-provider-url, when it comes, gives the whatsapp channel its own.)"""
     if not config.provider_url:
         return MockSender(config.send_latency_ms, config.failure_rate, rng)
-    callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a secret:
-                if config.public_url and config.receipt_secret else None)  # receipts would be 404
-    return HttpSender(config.provider_url, config.provider_token, config.provider_timeout_ms / 1000,
-                      config.concurrency, callback, clock)
+    gateway = open_gateway(parse_gateway_url(config.provider_url), config, clock)
+    return GatewaySender(dict.fromkeys(CHANNELS, gateway))
 
 
 # ---------------------------------------------------------------------------
@@ -5307,6 +5996,7 @@ class Dispatcher:
             self._fail_transiently(attempt, str(exc))
         except PermanentSendError as exc:
             attempt.result, attempt.error = Result.FAILED, str(exc)
+            attempt.opted_out = isinstance(exc, OptedOutError)
         except Exception as exc:
             log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
@@ -5770,6 +6460,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 HEALER = web.AppKey("healer", Healer)
 WEBHOOKS = web.AppKey("webhooks", WebhookSender | None)
 METRICS = web.AppKey("metrics", Metrics)
+SENDER = web.AppKey("sender", object)  # the Sender: a GatewaySender for a --provider-url
 CRASHED = web.AppKey("crashed", asyncio.Event)   # set when a background task died
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409,
@@ -5786,6 +6477,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_CSV": (400, "a CSV import has bad lines: errors lists them (line, field, message)"),
     "MALFORMED_REQUEST": (400, "the HTTP request itself cannot be parsed (a bad header byte)"),
     "UNAUTHORIZED": (401, "the API key is missing or wrong; a provider's signature does not hold"),
+    "FORBIDDEN": (403, "a gateway's own signature (X-Twilio-Signature) does not hold"),
     "CAMPAIGN_NOT_FOUND": (404, "no campaign has this id"),
     "CUSTOMER_NOT_FOUND": (404, "no customer has this id"),
     "NOT_FOUND": (404, "no such route"),
@@ -6573,9 +7265,13 @@ async def health(request: web.Request) -> web.Response:
         with contextlib.suppress(Exception):
             depth = await queue.depth()
         queue_ok = depth is not None
-    report = {"status": "ok" if db_ok and queue_ok else "down", "db": "ok" if db_ok else "down",
+    provider_down = gateways_down(request.app)
+    ok = db_ok and queue_ok and provider_down is None
+    report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
               "queue": "ok" if queue_ok else "down", "queue_depth": depth}
-    return json_response(report, status=200 if db_ok and queue_ok else 503)
+    if isinstance(request.app[SENDER], GatewaySender):  # the gateways of a --provider-url
+        report |= {"provider": "down" if provider_down else "ok", "provider_reason": provider_down}
+    return json_response(report, status=200 if ok else 503)
 
 
 async def serve_metrics(request: web.Request) -> web.Response:
@@ -6676,6 +7372,120 @@ async def receive_receipts(request: web.Request) -> web.Response:
     return json_response(await request.app[STORE].apply_receipts(receipts, now))
 
 
+# -- gateways' callbacks (§20) ---------------------------------------------------
+
+
+def callback_gateway(request: web.Request) -> Gateway:
+    """The gateway a callback's path names, once its token (or its signature's path) holds:
+    404 for a gateway not configured or a wrong token, as for any path that is not ours."""
+    sender, kind = request.app[SENDER], request.match_info["kind"]
+    gateway = sender.by_kind(kind) if isinstance(sender, GatewaySender) else None
+    token = request.match_info.get("token")
+    secret = request.app[CONFIG].receipt_secret
+    if gateway is None or gateway.kind == "generic" or gateway.signs != (token is None) or (
+            token is not None and not (secret and hmac.compare_digest(
+                token.encode(), callback_token(secret, kind).encode()))):
+        raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
+    return gateway
+
+
+async def callback_fields(request: web.Request) -> Fields:
+    """A callback's fields: the query of a GET (bytes read as latin-1: Kannel's text may be
+    UTF-16), a JSON body, or a form."""
+    if request.method == "GET":
+        return dict(urllib.parse.parse_qsl(request.rel_url.raw_query_string,
+                                           keep_blank_values=True, encoding="latin-1"))
+    body = await read_body(request)
+    if request.content_type in JSON_TYPES:
+        return parse_json(body)
+    form = await request.post()
+    return {**form, **{name: value for name, value in request.query.items() if name not in form}}
+
+
+def twilio_url(request: web.Request) -> str:
+    """The URL Twilio called, as it signed it: under --public-url when there is one."""
+    public = request.app[CONFIG].public_url
+    return public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
+
+
+async def verified_fields(request: web.Request, gateway: Gateway) -> Fields:
+    """The callback's fields; for a gateway that signs, 403 unless its signature holds."""
+    fields = await callback_fields(request)
+    if gateway.signs:
+        form = await request.post()
+        given, token = request.headers.get("X-Twilio-Signature", "").encode(), gateway.url.secret
+        if not any(hmac.compare_digest(given, twilio_signature(token, url, form).encode())
+                   for url in twilio_urls(twilio_url(request))):
+            raise ApiError(403, "FORBIDDEN", "X-Twilio-Signature does not hold")
+    return fields
+
+
+async def gateway_receipts(request: web.Request) -> web.Response:
+    """Delivery reports in a gateway's own format (Kannel's by GET)."""
+    gateway = callback_gateway(request)
+    try:
+        found = gateway.receipts(await verified_fields(request, gateway))
+    except ValueError as exc:
+        raise invalid(f"not a {gateway.kind} delivery report: {exc}") from None
+    store, now = request.app[STORE], request.app[CLOCK].now()
+    receipts, unknown = [], []
+    for report in (r for r in found if r.status is not None):
+        reference = report.reference or await store.reference_of(report.provider_id)
+        if reference is None:
+            unknown.append(report.provider_id)
+        else:
+            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
+    taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
+                                                                          "unknown": []}
+    return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100]})
+
+
+async def gateway_inbound(request: web.Request) -> web.Response:
+    """Messages from customers in a gateway's own format: §14's keywords."""
+    gateway = callback_gateway(request)
+    try:
+        messages = gateway.inbound(await verified_fields(request, gateway))
+    except ValueError as exc:
+        raise invalid(f"not a {gateway.kind} inbound message: {exc}") from None
+    action = "none"
+    for phone, text in messages:
+        said = keyword_action(text)
+        if said != "none" and await request.app[STORE].opt_by_phone(
+                phone, said == "opted_out", request.app[CLOCK].now()):
+            action = said
+    return json_response({"action": action})
+
+
+def provider_list(app: web.Application) -> list[dict[str, Any]]:
+    sender = app[SENDER]
+    if isinstance(sender, GatewaySender):
+        return sender.describe()
+    return [{"channels": list(CHANNELS), "kind": "mock", "host": None, "url": None,
+             "state": "up", "reason": None, "callbacks": Callbacks()._asdict()}]
+
+
+async def list_providers(request: web.Request) -> web.Response:
+    """Each channel's gateway: its kind, host, state, and the URLs to paste into its console."""
+    query_params(request, ())
+    return json_response({"data": provider_list(request.app)})
+
+
+def gateways_down(app: web.Application) -> str | None:
+    """Why a gateway is down, or None when all answer."""
+    return next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
+                 if g["state"] == "down"), None)
+
+
+GATEWAY_ROUTES = (
+    web.post("/providers/{kind}/receipts", gateway_receipts),
+    web.get("/providers/{kind}/receipts/{token}", gateway_receipts),
+    web.post("/providers/{kind}/receipts/{token}", gateway_receipts),
+    web.post("/providers/{kind}/inbound", gateway_inbound),
+    web.get("/providers/{kind}/inbound/{token}", gateway_inbound),
+    web.post("/providers/{kind}/inbound/{token}", gateway_inbound),
+)
+
+
 def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
     pending = row["status"] == "pending"
     return {**{name: row[name] for name in EVENT_COLUMNS
@@ -6723,6 +7533,8 @@ ROUTES = (
     web.post("/customers/{id}/opt-in", opt_action(False)),
     web.post("/providers/inbound", receive_inbound),
     web.post("/providers/receipts", receive_receipts),
+    web.get("/providers", list_providers),
+    *GATEWAY_ROUTES,
     web.get("/webhooks/deliveries", list_deliveries),
     web.get("/health", health),
     web.get("/overview", overview),
@@ -7007,6 +7819,21 @@ class Runner(web.AppRunner):
         return server
 
 
+CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")
+
+
+class AccessLogger(web_log.AccessLogger):
+    """The access log, with the secret token of a gateway's callback path shown as ***."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = request.rel_url.raw_path
+        if CALLBACK_TOKEN.match(path):
+            query = request.rel_url.raw_query_string
+            shown = CALLBACK_TOKEN.sub(r"\1***", path) + (f"?{query}" if query else "")
+            request = request.clone(rel_url=yarl.URL(shown, encoded=True))
+        super().log(request, response, time)
+
+
 # ---------------------------------------------------------------------------
 # APP
 # The application factory, with one cleanup context per resource: each opens
@@ -7035,6 +7862,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
         app.router.add_get("/health", health)
         app.router.add_post("/providers/receipts", receive_receipts)
         app.router.add_post("/providers/inbound", receive_inbound)
+        app.router.add_routes(GATEWAY_ROUTES)
     else:
         app.router.add_routes(ROUTES)
         app.router.add_get("/openapi.json", serve_openapi)
@@ -7107,10 +7935,12 @@ async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncI
 
 
 async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator[None]:
-    if isinstance(sender, HttpSender):
+    gateways = isinstance(sender, (Gateway, GatewaySender))
+    app[SENDER] = sender
+    if gateways:
         await sender.open()
     yield
-    if isinstance(sender, HttpSender):
+    if gateways:
         await sender.close()
 
 
@@ -7206,6 +8036,7 @@ async def serve(config: Config) -> int:
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
     runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
+                    access_log_class=AccessLogger,
                     shutdown_timeout=5.0)
     try:
         await runner.setup()
@@ -7247,7 +8078,10 @@ def describe_queue(config: Config) -> str:
 
 
 def describe_provider(config: Config) -> str:
-    return redacted(config.provider_url) if config.provider_url else "the mock, in-process"
+    """--provider-url as the start's log line shows it: no password, key or token."""
+    if not config.provider_url:
+        return "the mock, in-process"
+    return parse_gateway_url(config.provider_url).shown
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -7540,8 +8374,21 @@ def _schemas() -> dict[str, Any]:
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
         "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
                            "queue": {"enum": ["ok", "down"]},
-                           "queue_depth": {"type": ["integer", "null"]}},
+                           "queue_depth": {"type": ["integer", "null"]},
+                           "provider": {"enum": ["ok", "down"]},
+                           "provider_reason": {"type": ["string", "null"]}},
                           ("status", "db", "queue", "queue_depth")),
+        "ProviderList": _object({"data": {"type": "array", "items": _object({
+            "channels": {"type": "array", "items": {"enum": list(Channel)}},
+            "kind": {"type": "string"}, "host": {"type": ["string", "null"]},
+            "url": {"type": ["string", "null"]}, "state": {"enum": ["up", "down"]},
+            "reason": {"type": ["string", "null"]},
+            "callbacks": _object({"receipts": {"type": ["string", "null"]},
+                                  "inbound": {"type": ["string", "null"]}},
+                                 ("receipts", "inbound"))},
+            ("channels", "kind", "host", "url", "state", "reason", "callbacks"))}}, ("data",)),
+        "GatewayCallback": {"type": "object", "description": "the gateway's own format: a form "
+                            "(Twilio, Africa's Talking), JSON (Infobip) or a query (Kannel)"},
     }
 
 
@@ -7549,7 +8396,8 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key", 404: "Not found",
+ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key",
+                 403: "A gateway's signature does not hold", 404: "Not found",
                  405: "Method not allowed", 409: "Conflict", 413: "Body over 8 MiB",
                  415: "Body not JSON", 500: "Internal error", 503: "Queue unavailable"}
 
@@ -7690,6 +8538,10 @@ def _paths() -> dict[str, Any]:
             "Delivery receipts from the provider, signed (Standard Webhooks) with "
             "--receipt-secret",
             (200, "ReceiptsTaken"), (404,), body="Receipts"), "security": []}},
+        "/providers": {"get": _operation(
+            "Each channel's gateway: kind, host, state, and the callback URLs to paste into its "
+            "console (never a password, key or secret)", (200, "ProviderList"), ())},
+        **_gateway_paths(),
         "/webhooks/deliveries": {"get": _operation(
             "The webhook outbox: events and how their delivery went, newest first",
             (200, "DeliveryList"), (), params=[
@@ -7701,6 +8553,32 @@ def _paths() -> dict[str, Any]:
                                         "text/html"), "security": []}},
         "/static/{name}": {"get": {**_static_operation(), "security": []}},
         "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), ())},
+    }
+
+
+def _gateway_paths() -> dict[str, Any]:
+    """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
+    kind = _param("kind", "path", {"enum": list(GATEWAYS)})
+    token = _param("token", "path", {"type": "string"})
+
+    def callback(summary: str, *params: dict[str, Any], errors: tuple[int, ...] = (404,),
+                 ok: str = "ReceiptsTaken", get: bool = False) -> dict[str, Any]:
+        return {**_operation(summary, (200, ok), errors, body=None if get else "GatewayCallback",
+                             params=[kind, *params]), "security": []}
+
+    receipts = "Delivery reports in the gateway's own format"
+    inbound = "Messages from customers in the gateway's own format: §14's keywords"
+    return {
+        "/providers/{kind}/receipts": {"post": callback(receipts + ", signed (Twilio)",
+                                                        errors=(403, 404))},
+        "/providers/{kind}/receipts/{token}": {
+            "get": callback(receipts + " (Kannel)", token, get=True),
+            "post": callback(receipts, token)},
+        "/providers/{kind}/inbound": {"post": callback(inbound + ", signed (Twilio)",
+                                                       errors=(403, 404), ok="InboundAction")},
+        "/providers/{kind}/inbound/{token}": {
+            "get": callback(inbound + " (Kannel)", token, ok="InboundAction", get=True),
+            "post": callback(inbound, token, ok="InboundAction")},
     }
 
 

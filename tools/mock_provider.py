@@ -1,23 +1,29 @@
 """The mock provider: `python smsleopard.py mock-provider` is the provider side as its own
-HTTP server, for demos, benchmarks and tests. POST /messages takes a message the way
-HttpSender sends it, with latency, failures, a rate limit that answers 429, `reference` as
-an idempotency key, and delivery receipts posted (signed, given a secret) to the message's
-callback_url.
+HTTP server, for demos, benchmarks and tests. It speaks one gateway's dialect (`--dialect`):
+the generic JSON provider's POST /messages, or Twilio's, Africa's Talking's, Infobip's or
+Kannel's send request, answers, errors and delivery reports, each in its own format and
+signature. With latency, failures, a rate limit, an idempotency key where the dialect has
+one, and delivery reports posted to the message's callback (or --receipt-url, where the
+real gateway's is set in its console).
 """
 
+import argparse
 import asyncio
+import base64
 import dataclasses
 import logging
 import random
 import secrets
 import signal
 import time
+import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import yarl
 from aiohttp import web
 
 from smsleopard import (
@@ -32,26 +38,368 @@ from smsleopard import (
     log,
     refill,
     secret_problem,
+    twilio_signature,
     utc_iso,
     webhook_headers,
 )
 
+DIALECTS = ("generic", "twilio", "africastalking", "infobip", "kannel")
+
 
 @dataclass(frozen=True)
 class MockProviderConfig:
-    host: str = "127.0.0.1"
-    port: int = 9090
-    latency_ms: float = 0.0
-    failure_rate: float = 0.0       # answers 503
-    max_rps: float = 0.0            # 0: no limit; over it, 429 with Retry-After
-    delivery_rate: float = 1.0      # share of accepted messages whose receipt says delivered
-    receipt_delay_ms: float = 0.0
-    receipt_secret: str = ""        # whsec_...: receipts are signed with it
-    seed: int = 0                   # with the reference, decides each message's receipt
+    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on"})
+    port: int = field(default=9090, metadata={"help": "TCP port, 0..65535 (0 picks a free one)"})
+    dialect: str = field(default="generic", metadata={
+        "help": "the gateway it plays: " + ", ".join(DIALECTS)})
+    latency_ms: float = field(default=0.0, metadata={
+        "help": "milliseconds each request takes before its answer (>= 0)"})
+    failure_rate: float = field(default=0.0, metadata={
+        "help": "share of requests answered as a transient failure (503 or the dialect's), 0..1"})
+    max_rps: float = field(default=0.0, metadata={
+        "help": "messages per second it takes (>= 0; 0: no limit); over it: 429 with "
+                "Retry-After (Kannel: 503)"})
+    delivery_rate: float = field(default=1.0, metadata={
+        "help": "share of accepted messages whose report says delivered, 0..1"})
+    receipt_delay_ms: float = field(default=0.0, metadata={
+        "help": "milliseconds between accepting a message and posting its report (>= 0)"})
+    receipt_secret: str = field(default="", repr=False, metadata={
+        "help": "generic dialect: whsec_<base64>, the Standard Webhooks secret reports are "
+                "signed with"})
+    receipt_url: str = field(default="", metadata={
+        "help": "where reports go for a dialect whose callback is set in the gateway's console "
+                "(africastalking); empty: the message's own callback"})
+    seed: int = field(default=0, metadata={
+        "help": "with each message's reference, decides its report (the same every run)"})
 
 
-RECEIPT_BATCH = 1000  # receipts posted at once to one callback_url
+RECEIPT_BATCH = 1000  # receipts posted at once to one callback
 UNDELIVERED_REASONS = ("handset switched off", "subscriber absent", "carrier rejected the message")
+OPTED_OUT_PREFIXES = ("+998",)  # numbers whose owner opted out at the gateway (Twilio, AT)
+
+
+class Refused(Exception):
+    """A request the dialect refuses as a whole: its answer."""
+
+    def __init__(self, response: web.Response):
+        self.response = response
+
+
+@dataclass
+class Incoming:
+    """One message of a request, as the mock sees it in any dialect."""
+
+    key: str | None       # the idempotency key (None: the dialect has none)
+    to: str
+    text: str
+    callback: str | None  # where its report goes
+    reference: str = ""   # our reference where the dialect carries it
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """A delivery report due for one accepted message."""
+
+    message: Incoming
+    provider_id: str
+    delivered: bool
+    reason: str = ""
+
+
+def _hex(n: int) -> str:
+    return secrets.token_hex(n)
+
+
+class Dialect:
+    """How one gateway words requests, answers and reports. Outcomes: ('accepted', id),
+    ('unroutable',), ('opted_out',), ('failed',), ('throttled',)."""
+
+    method, path = "POST", "/messages"
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        raise NotImplementedError
+
+    def answer(self, outcomes: list[tuple[Incoming, tuple]]) -> web.Response:
+        raise NotImplementedError
+
+    def whole(self, outcome: str) -> web.Response:
+        """The answer to a request refused as a whole: 'failed' or 'throttled'."""
+        status = 429 if outcome == "throttled" else 503
+        return web.json_response({"error": {"message": "too many requests" if status == 429
+                                            else "temporarily unavailable"}}, status=status,
+                                 headers={"Retry-After": "1"} if status == 429 else None)
+
+    def new_id(self, message: Incoming) -> str:
+        return f"mp-{_hex(6)}"
+
+    def reports(self, callback: str, batch: list[Report], config: MockProviderConfig,
+                clock: Clock) -> list[dict[str, Any]]:
+        """The requests (aiohttp request keywords) that carry `batch` to `callback`."""
+        raise NotImplementedError
+
+
+class GenericDialect(Dialect):
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            for name in ("reference", "channel", "to", "text"):
+                if not isinstance(body.get(name), str) or not body[name]:
+                    raise ValueError(f"{name} is required and must be a string")
+            if problem := channel_limit_problem(body["channel"], body["text"]):
+                raise ValueError(problem)
+        except (ValueError, TypeError) as exc:
+            answer = web.json_response({"error": {"message": str(exc)}}, status=400)
+            raise Refused(answer) from None
+        return [Incoming(body["reference"], body["to"], body["text"], body.get("callback_url"),
+                         body["reference"])]
+
+    def answer(self, outcomes: list[tuple[Incoming, tuple]]) -> web.Response:
+        message, outcome = outcomes[0]
+        if outcome[0] == "accepted":
+            return web.json_response({"id": outcome[1]})
+        if outcome[0] in ("unroutable", "opted_out"):
+            return web.json_response({"error": {"message": f"no route to {message.to}"}},
+                                     status=400)
+        return self.whole(outcome[0])
+
+    def reports(self, callback, batch, config, clock):
+        receipts = []
+        for report in batch:
+            receipt = {"reference": report.message.reference,
+                       "status": "delivered" if report.delivered else "undelivered",
+                       "timestamp": utc_iso(clock.now())}
+            if not report.delivered:
+                receipt["error"] = report.reason
+            receipts.append(receipt)
+        body = _dumps({"receipts": receipts} if len(receipts) > 1 else receipts[0]).encode()
+        headers = {"Content-Type": "application/json"}
+        if config.receipt_secret:
+            headers |= webhook_headers(config.receipt_secret, f"rcpt_{_hex(8)}", clock.now(),
+                                       body)
+        return [{"method": "POST", "url": callback, "data": body, "headers": headers}]
+
+
+def reference_in(callback: str | None) -> str:
+    """Our reference, carried in a per-message callback URL's ?ref=."""
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(callback or "").query).get("ref", [""])[0]
+
+
+def basic_auth(request: web.Request) -> tuple[str, str]:
+    """(login, password) of an Authorization: Basic header; empty when there is none."""
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    try:
+        login, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except ValueError:
+        return "", ""
+    return (login, password) if scheme.lower() == "basic" else ("", "")
+
+
+class TwilioDialect(Dialect):
+    path = "/2010-04-01/Accounts/{sid}/Messages.json"
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}  # account sid -> auth token seen (reports are signed)
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        sid, token = basic_auth(request)
+        if not token or sid != request.match_info["sid"]:
+            raise Refused(self._error(401, 20003, "Authenticate"))
+        self.tokens[sid] = token
+        form = await request.post()
+        if not form.get("To") or not form.get("Body") or not (
+                form.get("From") or form.get("MessagingServiceSid")):
+            raise Refused(self._error(400, 21604, "A 'To', 'Body' and 'From' are required"))
+        callback = form.get("StatusCallback") or None
+        ref = reference_in(callback)
+        return [Incoming(ref or None, str(form["To"]).removeprefix("whatsapp:"),
+                         str(form["Body"]), callback, ref, {"sid": sid, "to": str(form["To"])})]
+
+    @staticmethod
+    def _error(status: int, code: int, message: str) -> web.Response:
+        return web.json_response({"code": code, "message": message, "status": status,
+                                  "more_info": f"https://www.twilio.com/docs/errors/{code}"},
+                                 status=status)
+
+    def new_id(self, message: Incoming) -> str:
+        return "SM" + _hex(16)
+
+    def answer(self, outcomes):
+        message, outcome = outcomes[0]
+        if outcome[0] == "accepted":
+            return web.json_response({"sid": outcome[1], "status": "queued", "to": message.to,
+                                      "body": message.text}, status=201)
+        if outcome[0] == "unroutable":
+            return self._error(400, 21211, f"The 'To' number {message.to} is not a valid phone "
+                                           "number.")
+        if outcome[0] == "opted_out":
+            return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
+        return self.whole(outcome[0])
+
+    def whole(self, outcome):
+        if outcome == "throttled":
+            return self._error(429, 20429, "Too Many Requests")
+        return self._error(503, 20503, "Service Unavailable")
+
+    def reports(self, callback, batch, config, clock):
+        requests = []
+        for report in batch:
+            form = {"MessageSid": report.provider_id, "SmsSid": report.provider_id,
+                    "AccountSid": report.message.extra["sid"], "To": report.message.extra["to"],
+                    "MessageStatus": "delivered" if report.delivered else "undelivered",
+                    "ApiVersion": "2010-04-01"}
+            if not report.delivered:
+                form |= {"ErrorCode": "30003", "ErrorMessage": report.reason}
+            token = self.tokens[report.message.extra["sid"]]
+            requests.append({"method": "POST", "url": callback, "data": form, "headers": {
+                "X-Twilio-Signature": twilio_signature(token, callback, form)}})
+        return requests
+
+
+class AfricasTalkingDialect(Dialect):
+    path = "/version1/messaging"
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        if not request.headers.get("apiKey"):
+            raise Refused(web.Response(status=401, text="The supplied authentication is invalid"))
+        form = await request.post()
+        if not form.get("username") or not form.get("to") or "message" not in form:
+            raise Refused(web.Response(status=400, text="Request is missing required form field"))
+        to, text = str(form["to"]), str(form["message"])
+        return [Incoming(f"{to}\n{text}", to, text, None)]  # no reference: the same text again
+
+    def new_id(self, message: Incoming) -> str:
+        return f"ATXid_{_hex(16)}"
+
+    def answer(self, outcomes):
+        message, outcome = outcomes[0]
+        if outcome[0] in ("failed", "throttled"):
+            return self.whole(outcome[0])
+        code, status, message_id = {"accepted": (101, "Success", outcome[-1]),
+                                    "unroutable": (403, "InvalidPhoneNumber", "None"),
+                                    "opted_out": (406, "UserInBlacklist", "None")}[outcome[0]]
+        sent = code == 101
+        return web.json_response({"SMSMessageData": {
+            "Message": f"Sent to {int(sent)}/1 Total Cost: KES {0.8 * sent:.4f}",
+            "Recipients": [{"statusCode": code, "number": message.to, "status": status,
+                            "cost": "KES 0.8000" if sent else "0", "messageId": message_id}]}},
+            status=201)
+
+    def whole(self, outcome):
+        if outcome == "throttled":
+            return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "1"})
+        return web.Response(status=503, text="Service Unavailable")
+
+    def reports(self, callback, batch, config, clock):
+        return [{"method": "POST", "url": callback, "data": {
+            "id": r.provider_id, "phoneNumber": r.message.to, "networkCode": "63902",
+            "status": "Success" if r.delivered else "Failed",
+            **({} if r.delivered else {"failureReason": "DeliveryFailure"})}} for r in batch]
+
+
+class InfobipDialect(Dialect):
+    path = "/sms/2/text/advanced"
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        if not request.headers.get("Authorization", "").startswith("App "):
+            raise Refused(self._error(401, "UNAUTHORIZED", "Invalid login details"))
+        try:
+            messages = (await request.json())["messages"]
+            return [Incoming(m["destinations"][0]["messageId"], "+" + m["destinations"][0]["to"],
+                             m["text"], m.get("notifyUrl"), m["destinations"][0]["messageId"])
+                    for m in messages]
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise Refused(self._error(400, "BAD_REQUEST", "Bad request")) from None
+
+    @staticmethod
+    def _error(status: int, message_id: str, text: str) -> web.Response:
+        return web.json_response({"requestError": {"serviceException": {
+            "messageId": message_id, "text": text}}}, status=status)
+
+    def new_id(self, message: Incoming) -> str:
+        return message.reference  # the messageId the client chose
+
+    def answer(self, outcomes):
+        if outcomes and outcomes[0][1][0] in ("failed", "throttled"):
+            return self.whole(outcomes[0][1][0])
+        accepted = {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "MESSAGE_ACCEPTED",
+                    "description": "Message sent to next instance"}
+        rejected = {"groupId": 5, "groupName": "REJECTED", "id": 14,
+                    "name": "REJECTED_DESTINATION", "description": "Destination rejected"}
+        return web.json_response({"bulkId": _hex(8), "messages": [
+            {"to": m.to.removeprefix("+"), "messageId": m.reference, "smsCount": 1,
+             "status": accepted if outcome[0] == "accepted" else rejected}
+            for m, outcome in outcomes]})
+
+    def whole(self, outcome):
+        if outcome == "throttled":
+            return web.json_response({
+                "errorCode": "E429", "description": "Too many requests sent.",
+                "action": "Check request rate limit", "violations": [], "resources": []},
+                status=429)
+        return self._error(500, "GENERAL_ERROR", "Something went wrong. Please contact support.")
+
+    def reports(self, callback, batch, config, clock):
+        delivered = {"groupId": 3, "groupName": "DELIVERED", "id": 5,
+                     "name": "DELIVERED_TO_HANDSET", "description": "Message delivered to handset"}
+        undelivered = {"groupId": 2, "groupName": "UNDELIVERABLE", "id": 9,
+                       "name": "UNDELIVERABLE_NOT_DELIVERED", "description": "Not delivered"}
+        no_error = {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
+                    "description": "No Error", "permanent": False}
+        results = [{"messageId": r.provider_id, "to": r.message.to.removeprefix("+"),
+                    "doneAt": utc_iso(clock.now()), "smsCount": 1,
+                    "status": delivered if r.delivered else undelivered,
+                    "error": no_error if r.delivered else {
+                        "groupId": 1, "groupName": "HANDSET_ERRORS", "id": 27,
+                        "name": "EC_ABSENT_SUBSCRIBER", "description": r.reason,
+                        "permanent": False}} for r in batch]
+        return [{"method": "POST", "url": callback, "data": _dumps({"results": results}).encode(),
+                 "headers": {"Content-Type": "application/json"}}]
+
+
+class KannelDialect(Dialect):
+    method, path = "GET", "/cgi-bin/sendsms"
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        query = request.query
+        if not query.get("username") or not query.get("password"):
+            raise Refused(web.Response(status=403, text="Authorization failed for sendsms"))
+        if not query.get("to"):
+            raise Refused(web.Response(status=400, text="Missing receiver number, rejected"))
+        callback = query.get("dlr-url") or None
+        ref = reference_in(callback)
+        return [Incoming(ref or None, query["to"], query.get("text", ""), callback, ref)]
+
+    def new_id(self, message: Incoming) -> str:
+        return ""  # Kannel gives none
+
+    def answer(self, outcomes):
+        outcome = outcomes[0][1]
+        if outcome[0] == "accepted":
+            return web.Response(status=202, text="0: Accepted for delivery")
+        if outcome[0] in ("unroutable", "opted_out"):
+            return web.Response(status=403, text="Not routable. Do not try again.")
+        return self.whole(outcome[0])
+
+    def whole(self, outcome):
+        return web.Response(status=503, text="Temporal failure, try again later.")
+
+    def reports(self, callback, batch, config, clock):
+        requests = []
+        for r in batch:
+            stat = "DELIVRD" if r.delivered else "UNDELIV"
+            reply = urllib.parse.quote(f"id:{_hex(4)} sub:001 dlvrd:00{int(r.delivered)} "
+                                       f"stat:{stat} err:000", safe="")
+            url = callback.replace("%d", "1" if r.delivered else "2").replace("%A", reply)
+            requests.append({"method": "GET", "url": yarl.URL(url, encoded=True)})
+        return requests
+
+
+DIALECT_CLASSES = {"generic": GenericDialect, "twilio": TwilioDialect,
+                   "africastalking": AfricasTalkingDialect, "infobip": InfobipDialect,
+                   "kannel": KannelDialect}
 
 
 class MockProvider:
@@ -60,80 +408,82 @@ class MockProvider:
     def __init__(self, config: MockProviderConfig, rng: random.Random | None = None,
                  clock: Clock | None = None):
         self._config = config
+        self._dialect = DIALECT_CLASSES[config.dialect]()
         self._rng = rng or random.Random()
         self._clock = clock or Clock()  # stamps and signs receipts
-        self._accepted: dict[str, dict[str, str]] = {}  # reference -> the first answer
+        self._accepted: dict[str, tuple] = {}  # idempotency key -> the first outcome
         self._bucket = (float(config.max_rps), time.monotonic())  # (tokens, when)
-        self._receipts: dict[str, list[dict[str, Any]]] = defaultdict(list)  # callback -> due
+        self._receipts: dict[str, list[Report]] = defaultdict(list)  # callback -> due
         self._receipts_due = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._sender: asyncio.Task | None = None
         self.stats = Counter(dict.fromkeys(
             ("received", "accepted", "throttled", "failed", "duplicates", "receipts_sent"), 0))
+        self.requests = 0  # send requests taken (an Infobip request holds many messages)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_post("/messages", self.take)
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route(self._dialect.method, self._dialect.path, self.take)
         app.router.add_get("/stats", self.answer_stats)
         app.cleanup_ctx.append(self._receipts_context)
         return app
 
     async def take(self, request: web.Request) -> web.Response:
-        self.stats["received"] += 1
+        self.requests += 1
         try:
-            message = self._message(await request.json())
-        except (ValueError, TypeError) as exc:
-            return web.json_response({"error": {"message": str(exc)}}, status=400)
-        if (first := self._accepted.get(message["reference"])) is not None:
-            self.stats["duplicates"] += 1  # taken before: the same answer, no second delivery
-            return web.json_response(first)
-        if not self._within_rate():
-            self.stats["throttled"] += 1
-            return web.json_response({"error": {"message": "too many requests"}}, status=429,
-                                     headers={"Retry-After": "1"})
+            messages = await self._dialect.parse(request)
+        except Refused as refused:
+            self.stats["received"] += 1
+            return refused.response
+        self.stats["received"] += len(messages)
+        if all(m.key in self._accepted for m in messages):  # taken before: the same answer
+            self.stats["duplicates"] += len(messages)
+            return self._dialect.answer([(m, self._accepted[m.key]) for m in messages])
+        if not self._within_rate(len(messages)):
+            self.stats["throttled"] += len(messages)
+            return self._dialect.whole("throttled")
         if self._config.latency_ms:
             await asyncio.sleep(self._config.latency_ms / 1000)
-        return self._answer(message)
-
-    def _answer(self, message: dict[str, Any]) -> web.Response:
-        if (first := self._accepted.get(message["reference"])) is not None:
-            self.stats["duplicates"] += 1  # accepted while this one waited
-            return web.json_response(first)
-        if message["to"].startswith(UNROUTABLE_PREFIXES):
-            return web.json_response({"error": {"message": f"no route to {message['to']}"}},
-                                     status=400)
-        if self._config.failure_rate and self._rng.random() < self._config.failure_rate:
-            self.stats["failed"] += 1
-            return web.json_response({"error": {"message": "temporarily unavailable"}}, status=503)
-        answer = {"id": f"mp-{secrets.token_hex(6)}"}
-        self._accepted[message["reference"]] = answer
-        self.stats["accepted"] += 1
-        if message.get("callback_url"):
-            self._receipt_later(message)
-        return web.json_response(answer)
+        refused = {id(m): r for m in messages if (r := self._refusal(m))}
+        if len(refused) < len(messages) and self._config.failure_rate and (
+                self._rng.random() < self._config.failure_rate):
+            self.stats["failed"] += len(messages)
+            return self._dialect.whole("failed")
+        return self._dialect.answer([(m, refused.get(id(m)) or self._outcome(m))
+                                     for m in messages])
 
     @staticmethod
-    def _message(body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
-        for name in ("reference", "channel", "to", "text"):
-            if not isinstance(body.get(name), str) or not body[name]:
-                raise ValueError(f"{name} is required and must be a string")
-        if problem := channel_limit_problem(body["channel"], body["text"]):
-            raise ValueError(problem)
-        return body
+    def _refusal(message: Incoming) -> tuple | None:
+        if message.to.startswith(UNROUTABLE_PREFIXES):
+            return ("unroutable",)
+        if message.to.startswith(OPTED_OUT_PREFIXES):
+            return ("opted_out",)
+        return None
 
-    def _within_rate(self) -> bool:
+    def _outcome(self, message: Incoming) -> tuple:
+        if message.key is not None and (first := self._accepted.get(message.key)) is not None:
+            self.stats["duplicates"] += 1  # accepted while this one waited, or in this request
+            return first
+        outcome = ("accepted", self._dialect.new_id(message))
+        if message.key is not None:
+            self._accepted[message.key] = outcome
+        self.stats["accepted"] += 1
+        callback = self._config.receipt_url or message.callback
+        if callback:
+            self._receipt_later(message, outcome[1], callback)
+        return outcome
+
+    def _within_rate(self, count: int) -> bool:
         """A token bucket of max_rps a second (one second's burst)."""
         if not self._config.max_rps:
             return True
         tokens, then = self._bucket
         now = time.monotonic()
         tokens = refill(tokens, then, self._config.max_rps, now)
-        if tokens < 1:
+        if tokens < count:
             self._bucket = (tokens, now)
             return False
-        self._bucket = (tokens - 1, now)
+        self._bucket = (tokens - count, now)
         return True
 
     async def answer_stats(self, request: web.Request) -> web.Response:
@@ -141,19 +491,16 @@ class MockProvider:
 
     # -- receipts -----------------------------------------------------------
 
-    def _receipt_later(self, message: dict[str, Any]) -> None:
-        fate = random.Random(f"{self._config.seed}:{message['reference']}")  # the same every run
+    def _receipt_later(self, message: Incoming, provider_id: str, callback: str) -> None:
+        fate = random.Random(f"{self._config.seed}:{message.reference or message.key}")
         delivered = fate.random() < self._config.delivery_rate
-        receipt = {"reference": message["reference"],
-                   "status": "delivered" if delivered else "undelivered",
-                   "timestamp": utc_iso(self._clock.now())}
-        if not delivered:
-            receipt["error"] = fate.choice(UNDELIVERED_REASONS)
+        report = Report(message, provider_id, delivered,
+                        "" if delivered else fate.choice(UNDELIVERED_REASONS))
         asyncio.get_running_loop().call_later(self._config.receipt_delay_ms / 1000,
-                                              self._receipt_due, message["callback_url"], receipt)
+                                              self._receipt_due, callback, report)
 
-    def _receipt_due(self, callback_url: str, receipt: dict[str, Any]) -> None:
-        self._receipts[callback_url].append(receipt)
+    def _receipt_due(self, callback: str, report: Report) -> None:
+        self._receipts[callback].append(report)
         self._receipts_due.set()
 
     async def _receipts_context(self, app: web.Application) -> AsyncIterator[None]:
@@ -168,49 +515,63 @@ class MockProvider:
         while True:
             await self._receipts_due.wait()
             self._receipts_due.clear()
-            for callback_url in list(self._receipts):
-                while batch := self._receipts[callback_url][:RECEIPT_BATCH]:
-                    del self._receipts[callback_url][:len(batch)]
-                    await self._post_receipts(callback_url, batch)
+            for callback in list(self._receipts):
+                while batch := self._receipts[callback][:RECEIPT_BATCH]:
+                    del self._receipts[callback][:len(batch)]
+                    requests = self._dialect.reports(callback, batch, self._config, self._clock)
+                    sent = await asyncio.gather(*(self._post(r) for r in requests))
+                    self.stats["receipts_sent"] += len(batch) * all(sent)
 
-    async def _post_receipts(self, callback_url: str, batch: list[dict[str, Any]]) -> None:
-        body = _dumps({"receipts": batch} if len(batch) > 1 else batch[0]).encode()
-        headers = {"Content-Type": "application/json"}
-        if self._config.receipt_secret:
-            headers |= webhook_headers(self._config.receipt_secret, f"rcpt_{secrets.token_hex(8)}",
-                                       self._clock.now(), body)
+    async def _post(self, request: dict[str, Any]) -> bool:
+        shown = str(request["url"]).split("?")[0]
         try:
-            async with self._session.post(callback_url, data=body, headers=headers) as response:
+            async with self._session.request(**request) as response:
                 if response.status < 300:
-                    self.stats["receipts_sent"] += len(batch)
-                else:
-                    log.warning("mock provider: %s answered %d to %d receipts", callback_url,
-                                response.status, len(batch))
+                    return True
+                log.warning("mock provider: %s answered %d to a report", shown, response.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("mock provider: cannot post receipts to %s: %r", callback_url, exc)
+            log.warning("mock provider: cannot post a report to %s: %r", shown, exc)
+        return False
+
+
+class _MockParser(_ArgumentParser):
+    """Mistakes end in ConfigError with the usage line, not in a dump."""
+
+    def error(self, message: str) -> Any:
+        raise ConfigError(f"{message}\n{self.format_usage().strip()}")
+
+
+RANGES = {"port": (0, 65535), "failure_rate": (0, 1), "delivery_rate": (0, 1)}
 
 
 def mock_provider_main(argv: Sequence[str]) -> int:
     """`python smsleopard.py mock-provider [options]`: serve until SIGINT or SIGTERM."""
-    parser = _ArgumentParser(prog="smsleopard.py mock-provider",
-                             description="A mock SMS/WhatsApp provider for demos, benchmarks "
-                                         "and tests.")
+    parser = _MockParser(prog="smsleopard.py mock-provider",
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                         description="A mock SMS/WhatsApp gateway for demos, benchmarks and "
+                                     "tests.")
     for setting in dataclasses.fields(MockProviderConfig):
         parser.add_argument(_flag(setting.name), type=type(setting.default),
-                            default=setting.default, help=f"default {setting.default!r}")
+                            default=setting.default, help=setting.metadata["help"],
+                            choices=DIALECTS if setting.name == "dialect" else None)
     config = MockProviderConfig(**vars(parser.parse_args(list(argv))))
-    problems = [name for name, ok in (
-        ("--port", 0 <= config.port <= 65535), ("--failure-rate", 0 <= config.failure_rate <= 1),
-        ("--delivery-rate", 0 <= config.delivery_rate <= 1),
-        ("--latency-ms", config.latency_ms >= 0), ("--max-rps", config.max_rps >= 0),
-        ("--receipt-delay-ms", config.receipt_delay_ms >= 0),
-        ("--receipt-secret",
-         not config.receipt_secret or secret_problem(config.receipt_secret) is None),
-    ) if not ok]
-    if problems:
-        raise ConfigError(f"{problems[0]} is out of range")
+    if problem := config_problem(config):
+        raise ConfigError(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return asyncio.run(_serve_mock_provider(config))
+
+
+def config_problem(config: MockProviderConfig) -> str | None:
+    """What is wrong with the settings, naming the range, or None."""
+    for name, (low, high) in RANGES.items():
+        if not low <= getattr(config, name) <= high:
+            return f"{_flag(name)} is out of range: it must be between {low} and {high}"
+    for name in ("latency_ms", "max_rps", "receipt_delay_ms"):
+        if getattr(config, name) < 0:
+            return f"{_flag(name)} is out of range: it must be 0 or more"
+    if config.receipt_secret and (problem := secret_problem(config.receipt_secret)):
+        return f"--receipt-secret {problem}"
+    return None
 
 
 async def _serve_mock_provider(config: MockProviderConfig) -> int:

@@ -40,6 +40,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import multidict
 import pytest
@@ -7024,3 +7025,87 @@ class TestWhatsAppWebhook:
         assert "wa-s3cret" not in json.dumps(shown) and "wa-t0ken" not in json.dumps(shown)
         status, _ = await h.request("POST", "/providers/whatsapp/receipts")  # its webhook is one URL
         assert status == 404
+
+
+class TestWhatsAppTemplateField:
+    """A whatsapp campaign's approved template: validated on create and PATCH, previewed."""
+
+    pytestmark = pytest.mark.asyncio
+    TEMPLATE: ClassVar = {"name": "order_update", "language": "en_US",
+                          "parameters": ["{first_name}", "{preferred_product|our shop}"]}
+
+    async def test_it_is_kept_shown_and_changed(self, h):
+        campaign = await h.post("/campaigns", {"name": "Launch", "channel": "whatsapp", "base_template": "Hi {first_name}",
+                                               "whatsapp_template": self.TEMPLATE}, expect=201)
+        assert campaign["whatsapp_template"] == self.TEMPLATE
+        assert described("POST", "/campaigns", 201, campaign) is True
+        assert (await h.campaign(campaign["id"]))["whatsapp_template"] == self.TEMPLATE
+        bare = {"name": "hello_world", "language": "en"}
+        changed = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": bare}, expect=200)
+        assert changed[1]["whatsapp_template"] == {**bare, "parameters": []}
+        cleared = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": None}, expect=200)
+        assert cleared[1]["whatsapp_template"] is None
+        assert described("PATCH", "/campaigns/{id}", 200, cleared[1]) is True
+
+    @pytest.mark.parametrize("spec, code, message", [
+        ("order_update", "VALIDATION_ERROR", 'whatsapp_template must be an object {"name", "language", '
+                                             '"parameters": [...]} or null'),
+        ({"name": "Order Update", "language": "en"}, "VALIDATION_ERROR",
+         "whatsapp_template name must be the approved template's name: lowercase letters, digits and "
+         "underscores, like order_update"),
+        ({"name": "order_update"}, "VALIDATION_ERROR",
+         "whatsapp_template language must be the template's language code, like en or en_US"),
+        ({"name": "order_update", "language": "english"}, "VALIDATION_ERROR",
+         "whatsapp_template language must be the template's language code, like en or en_US"),
+        ({"name": "order_update", "language": "en", "parameters": "{first_name}"}, "VALIDATION_ERROR",
+         "whatsapp_template parameters must be a list of at most 100 templates of 1 to 1024 characters, "
+         'like ["{first_name}", "{preferred_product|our shop}"]'),
+        ({"name": "order_update", "language": "en", "parameters": [""]}, "VALIDATION_ERROR",
+         "whatsapp_template parameters must be a list"),
+        ({"name": "order_update", "language": "en", "header": {}}, "VALIDATION_ERROR",
+         "whatsapp_template has an unknown field 'header' (it takes name, language, parameters)"),
+        ({"name": "order_update", "language": "en", "parameters": ["{first_name}", "{shoe_size}"]},
+         "INVALID_TEMPLATE", "whatsapp_template.parameters[1]: placeholder {shoe_size} names unknown field "
+                             "'shoe_size'"),
+    ])
+    async def test_a_bad_spec_is_400_naming_the_problem(self, h, spec, code, message):
+        body = {"name": "L", "channel": "whatsapp", "base_template": "Hi", "whatsapp_template": spec}
+        status, payload = await h.request("POST", "/campaigns", body)
+        assert status == 400 and payload["error"]["code"] == code
+        assert payload["error"]["message"].startswith(message), payload
+        campaign_id = await h.add_campaign(channel="whatsapp")
+        status, payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec})
+        assert status == 400 and payload["error"]["message"].startswith(message)
+
+    async def test_it_is_only_for_a_whatsapp_campaign(self, h):
+        body = {"name": "L", "channel": "sms", "base_template": "Hi", "whatsapp_template": self.TEMPLATE}
+        status, payload = await h.request("POST", "/campaigns", body)
+        assert status == 400 and payload["error"]["message"].startswith(
+            "whatsapp_template is for a whatsapp campaign; this one's channel is sms")
+        sms = await h.add_campaign()
+        status, _ = await h.request("PATCH", f"/campaigns/{sms}", {"whatsapp_template": self.TEMPLATE})
+        assert status == 400
+        whatsapp = await h.add_campaign(channel="whatsapp", whatsapp_template=self.TEMPLATE)
+        status, payload = await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms"})
+        assert status == 400 and "set whatsapp_template to null first" in payload["error"]["message"]
+        await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms", "whatsapp_template": None},
+                        expect=200)
+
+    async def test_the_preview_shows_the_rendered_parameters(self, h):
+        full, = await h.add_customers(1, preferred_product="Shoes")
+        sparse = (await h.post("/customers", {"phone": "+447900000001"}, expect=201))["id"]
+        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template=self.TEMPLATE)
+        for customer_id, parameters in ((full, ["Name0", "Shoes"]), (sparse, ["[unknown]", "our shop"])):
+            preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                                   {"customer_id": customer_id}, expect=200)
+            assert preview["whatsapp_template"] == {"name": "order_update", "language": "en_US",
+                                                    "parameters": parameters}
+            assert described("POST", "/campaigns/{id}/personalized-preview", 200, preview) is True
+        plain = await h.add_campaign("Hi", channel="whatsapp")
+        preview = await h.post(f"/campaigns/{plain}/personalized-preview", {"customer_id": full}, expect=200)
+        assert preview["whatsapp_template"] is None
+
+    async def test_a_parameter_is_rendered_on_one_line(self):
+        spec = sl.WhatsAppTemplate("t", "en", ("{first_name}", "{location|home}"))
+        values = ["Jane\n\tMary     Ann", None, "+1", None, None]
+        assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate("t", "en", ("Jane Mary Ann", "home"))

@@ -1672,7 +1672,7 @@ class TestMockProvider:
         with pytest.raises(SystemExit):
             mock_provider.mock_provider_main(["--help"])
         shown = capsys.readouterr().out
-        assert "--dialect {generic,twilio,africastalking,infobip,kannel}" in shown
+        assert "--dialect {generic,twilio,africastalking,infobip,kannel,whatsapp}" in shown
         assert "milliseconds each request takes" in shown and "0..1" in shown
 
 
@@ -7109,3 +7109,94 @@ class TestWhatsAppTemplateField:
         spec = sl.WhatsAppTemplate("t", "en", ("{first_name}", "{location|home}"))
         values = ["Jane\n\tMary     Ann", None, "+1", None, None]
         assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate("t", "en", ("Jane Mary Ann", "home"))
+
+
+class TestWhatsAppEndToEnd:
+    """A whatsapp campaign with its template through the mock's whatsapp dialect: Meta's
+    requests and answers, and its signed statuses posted to /providers/whatsapp."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def through(self, make_harness, aiohttp_server, port, clock, **settings):
+        public = f"http://127.0.0.1:{port}"
+        config = mock_provider.MockProviderConfig(
+            dialect="whatsapp", delivery_rate=0.5, receipt_url=f"{public}/providers/whatsapp",
+            app_secret="wa-s3cret", **settings)
+        mock = mock_provider.MockProvider(config, random.Random(3), clock)
+        seen = []  # the requests as the mock received them
+        parse = mock._dialect.parse
+
+        async def parse_and_keep(request):
+            seen.append((request.path, request.headers["Authorization"], json.loads(await request.read())))
+            return await parse(request)
+
+        mock._dialect.parse = parse_and_keep
+        server = await aiohttp_server(mock.app())
+        url = WA_URL.format(address=f"127.0.0.1:{server.port}")
+        h = await make_harness(whatsapp_provider_url=url, real_provider=True, port=port, public_url=public)
+        return h, mock, seen
+
+    async def test_a_campaign_with_a_template_and_its_signed_statuses(self, make_harness, aiohttp_server,
+                                                                      unused_tcp_port, clock, caplog):
+        caplog.set_level(logging.DEBUG, logger="smsleopard")
+        h, mock, seen = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
+        ids = await h.add_customers(10, preferred_product="Shoes")
+        refused = (await h.post("/customers", {"phone": "+99970000001"}, expect=201))["id"]
+        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template={
+            "name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{preferred_product}"]})
+        await h.send(campaign_id, {"customer_ids": [*ids, refused]})
+        await h.settle()
+        campaign = await h.campaign(campaign_id)
+        assert (campaign["stats"]["sent"], campaign["stats"]["failed"]) == (10, 1)
+        path, auth, body = next(s for s in seen if s[2]["to"] == h.phones[0].removeprefix("+"))
+        message_id = min(m["id"] for m in await h.messages(campaign_id))
+        assert (path, auth) == ("/v21.0/106540352242922/messages", "Bearer wa-t0ken")
+        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                        "to": h.phones[0].removeprefix("+"), "type": "template", "template": {
+                            "name": "order_update", "language": {"code": "en_US"},
+                            "components": [{"type": "body", "parameters": [
+                                {"type": "text", "text": "Name0"}, {"type": "text", "text": "Shoes"}]}]},
+                        "biz_opaque_callback_data": str(message_id)}
+
+        async def reported():
+            stats = (await h.campaign(campaign_id))["stats"]
+            return stats["delivered"] + stats["undelivered"] == 10 and stats
+
+        reports = await until(reported, "every status")
+        assert reports["delivered"] > 0 and reports["undelivered"] > 0 and mock.stats["receipts_sent"] == 10
+        messages = await h.messages(campaign_id)
+        assert all(m["provider_message_id"].startswith("wamid.") for m in messages if m["status"] == "sent")
+        assert {m["last_error"] for m in messages if m["delivery_status"] == "undelivered"} <= {
+            f"whatsapp error 131026: {reason}" for reason in mock_provider.UNDELIVERED_REASONS}
+        assert [m["last_error"] for m in messages if m["status"] == "failed"] == [
+            "whatsapp refused it (400): error 131026: (#131026) Message undeliverable (Message Undeliverable.)"]
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        assert "wa-s3cret" not in shown and "wa-t0ken" not in shown
+
+    async def test_a_campaign_without_a_template_goes_as_text(self, make_harness, aiohttp_server,
+                                                              unused_tcp_port, clock):
+        h, mock, seen = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
+        campaign_id = await h.add_campaign("Hi {first_name} ☕", channel="whatsapp")
+        await h.send(campaign_id, {"customer_ids": await h.add_customers(12)})
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 12 and mock.stats["accepted"] == 12
+        assert seen[0][2]["type"] == "text" and seen[0][2]["text"]["body"].endswith(" ☕")
+
+    async def test_an_expired_token_marks_the_channel_down_and_burns_nothing(self, make_harness, aiohttp_server,
+                                                                           unused_tcp_port, clock):
+        h, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
+        gateway = h.app[sl.SENDER].by_kind("whatsapp")
+        gateway.url = dataclasses.replace(gateway.url, secret="")  # the mock answers 190
+        campaign_id = await h.add_campaign("Hi", channel="whatsapp")
+        await h.send(campaign_id, {"customer_ids": await h.add_customers(3)})
+
+        async def down():
+            return gateway.down
+
+        reason = await until(down, "the channel down")
+        assert reason.startswith("whatsapp refused the channel (401): error 190")
+        health = await h.get("/health", expect=503)
+        assert health["provider_reason"].startswith("whatsapp: whatsapp refused the channel")
+        stats = (await h.campaign(campaign_id))["stats"]
+        assert stats["failed"] == 0 and stats["sent"] == 0
+        assert {m["retry_count"] for m in await h.messages(campaign_id)} == {0}

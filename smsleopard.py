@@ -5276,10 +5276,7 @@ class WhatsAppGateway(Gateway):
         return [whatsapp_receipt(status) for status in whatsapp_values(fields, "statuses")]
 
     def inbound(self, fields: Fields) -> list[tuple[str, str]]:
-        return [(gateway_phone(field_text(m, "from")), str(m["text"]["body"]))
-                for m in whatsapp_values(fields, "messages")
-                if m.get("type") == "text" and isinstance(m.get("text"), dict)
-                and isinstance(m["text"].get("body"), str)]
+        return [(phone, text) for phone, text, _ in whatsapp_texts(fields)]
 
     def describe(self, channels: list[str]) -> dict[str, Any]:
         return {**super().describe(channels), "verify_token": self.url.options["verify_token"]}
@@ -5302,6 +5299,15 @@ def whatsapp_values(fields: Fields, kind: str) -> list[Mapping[str, Any]]:
             items = value.get(kind) if isinstance(value, Mapping) else None
             found += [item for item in items or [] if isinstance(item, Mapping)]
     return found
+
+
+def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
+    """(phone, text, wamid) of each text message a customer sent; other types are not words."""
+    return [(gateway_phone(field_text(m, "from")), str(m["text"]["body"]),
+             field_text(m, "id", required=False))
+            for m in whatsapp_values(fields, "messages")
+            if m.get("type") == "text" and isinstance(m.get("text"), dict)
+            and isinstance(m["text"].get("body"), str)]
 
 
 WHATSAPP_STATUSES = {"delivered": "delivered", "read": "delivered", "failed": "undelivered"}
@@ -5894,6 +5900,8 @@ class Dispatcher:
                 templates[campaign_id] = positional(parse_template(text))
             except TemplateError as exc:
                 templates[campaign_id] = exc
+        whatsapp = {campaign_id: stored_whatsapp_template(text)
+                    for campaign_id, text in claim.whatsapp.items()}
         attempts = []
         for n, message in enumerate(claim.rows):
             if n and not n % SLICE:
@@ -5906,9 +5914,9 @@ class Dispatcher:
                 attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
             else:
                 attempt.text = render_row(template, message[3:8])  # the fields, in order
-                if message.campaign_id in claim.whatsapp:
+                if message.campaign_id in whatsapp:
                     attempt.whatsapp_template = render_whatsapp_template(
-                        stored_whatsapp_template(claim.whatsapp[message.campaign_id]), message[3:8])
+                        whatsapp[message.campaign_id], message[3:8])
             attempts.append(attempt)
         return attempts
 
@@ -7431,7 +7439,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         raise ApiError(401, "UNAUTHORIZED", "X-Hub-Signature-256 does not hold for this body")
     try:
         fields = parse_json(body)
-        found, messages = gateway.receipts(fields), gateway.inbound(fields)
+        found, messages = gateway.receipts(fields), whatsapp_texts(fields)
     except (ValueError, AttributeError, TypeError) as exc:
         raise invalid(f"not a whatsapp webhook: {exc}") from None
     store, now = request.app[STORE], request.app[CLOCK].now()
@@ -7445,9 +7453,11 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
                                                                           "unknown": []}
     action = "none"
-    for phone, text in messages:
+    for phone, text, wamid in messages:  # a message Meta posts again is not acted on again
         said = keyword_action(text)
-        if said != "none" and await store.opt_by_phone(phone, said == "opted_out", now):
+        if said != "none" and (not wamid or await store.first_sighting(
+                f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)) and await store.opt_by_phone(
+                phone, said == "opted_out", now):
             action = said
     return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100],
                           "action": action})

@@ -6998,17 +6998,18 @@ class TestWhatsAppWebhook:
         await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200)
         assert (await h.sql("SELECT delivery_status FROM outbound_messages")) == [("delivered",)]
 
-    async def test_an_inbound_stop_opts_out_and_start_opts_back_in(self, make_harness, aiohttp_server):
+    async def test_an_inbound_stop_opts_out_start_back_in_and_a_repeat_is_not_acted_on(self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         customer_id = (await h.add_customers(1))[0]
-        for text, action in ((" Stop! ", "opted_out"), ("START", "opted_in"), ("hello", "none")):
+        posts = [(wamid, text, action) for wamid, (text, action) in enumerate(
+            ((" Stop! ", "opted_out"), ("START", "opted_in"), ("hello", "none")))]
+        posts.append((0, " Stop! ", "none"))  # Meta posts the STOP again: it undoes no START
+        for wamid, text, action in posts:
             raw, headers = wa_signed(wa_webhook("messages", {
-                "from": h.phones[0].removeprefix("+"), "id": "wamid.9", "timestamp": "1749416383",
+                "from": h.phones[0].removeprefix("+"), "id": f"wamid.{wamid}", "timestamp": "1749416383",
                 "type": "text", "text": {"body": text}}))
             assert (await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200))["action"] == action
-            if action != "none":
-                opted_out = (await h.get(f"/customers/{customer_id}"))["opted_out_at"]
-                assert (opted_out is not None) == (action == "opted_out")
+        assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is None
 
     async def test_providers_shows_the_callback_url_and_verify_token_and_no_secret(self, make_harness,
                                                                                   aiohttp_server):

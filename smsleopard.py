@@ -8029,7 +8029,10 @@ def describe_queue(config: Config) -> str:
 
 
 def describe_provider(config: Config) -> str:
-    return redacted(config.provider_url) if config.provider_url else "the mock, in-process"
+    shown = redacted(config.provider_url) if config.provider_url else "the mock, in-process"
+    if config.whatsapp_provider_url:
+        shown += f" (whatsapp: {redacted(config.whatsapp_provider_url)})"
+    return shown
 
 
 class JsonLogFormatter(logging.Formatter):

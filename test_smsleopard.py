@@ -6766,6 +6766,11 @@ class TestBenchmark:
         assert "end-to-end dispatch / raw sqlite3 reference = 0.60" in table and "met" in table
 
 
+# ---------------------------------------------------------------------------
+# SENDER: the WhatsApp Cloud API gateway (§20), its campaign field and its mock dialect
+# (kept together at the end, apart from the other gateways' tests, so branches merge)
+# ---------------------------------------------------------------------------
+
 WA_URL = "whatsapp+http://106540352242922:wa-t0ken@{address}/v21.0?app_secret=wa-s3cret&verify_token=vt-123"
 
 

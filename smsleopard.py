@@ -5180,6 +5180,8 @@ WHATSAPP_OUTSIDE_WINDOW = 131047
 WHATSAPP_DOWN = {0, 3, 10, 190, 368, 131005, 131031, 131042, 133010, *range(200, 300)}
 WHATSAPP_DOWN_RETRY = 60.0  # seconds between two looks at a channel that is down
 WHATSAPP_PAIR_RETRY = 6.0   # 131056: about one message per six seconds to one customer
+WHATSAPP_WINDOW_WORDS = ("outside the customer's 24-hour window: a free-form message needs an "
+                         "approved template")
 
 
 class GatewayDownError(ThrottledError):
@@ -5244,8 +5246,7 @@ def whatsapp_error(code: int, said: str, status: int, retry_after: float) -> Sen
     if code in WHATSAPP_TRANSIENT:
         return TransientSendError(f"whatsapp answered {status}: {said}")
     if code == WHATSAPP_OUTSIDE_WINDOW:
-        return PermanentSendError("outside the customer's 24-hour window: a free-form message "
-                                  f"needs an approved template (whatsapp {said})")
+        return PermanentSendError(f"{WHATSAPP_WINDOW_WORDS} (whatsapp {said})")
     return PermanentSendError(f"whatsapp refused it ({status}): {said}")
 
 
@@ -5320,6 +5321,8 @@ def whatsapp_receipt(status: Mapping[str, Any]) -> GatewayReceipt:
     error = errors[0] if isinstance(errors, list) and errors and isinstance(
         errors[0], Mapping) else {}
     words = short(f"whatsapp {whatsapp_words(error)}" if error else "whatsapp: failed")
+    if error.get("code") == WHATSAPP_OUTSIDE_WINDOW:  # it usually comes this way, after a 200
+        words = short(f"{WHATSAPP_WINDOW_WORDS} ({words})")
     return GatewayReceipt(field_text(status, "biz_opaque_callback_data", required=False) or None,
                           field_text(status, "id"), meaning,
                           words if meaning == "undelivered" else None)

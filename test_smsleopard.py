@@ -6916,12 +6916,17 @@ class TestWhatsAppWire:
                           {"id": "wamid.3", "status": "read", "biz_opaque_callback_data": "13"},
                           {"id": "wamid.4", "status": "failed", "biz_opaque_callback_data": "14", "errors": [
                               {"code": 131026, "title": "Message undeliverable",
-                               "error_data": {"details": "Message Undeliverable."}}]})
+                               "error_data": {"details": "Message Undeliverable."}}]},
+                          {"id": "wamid.5", "status": "failed", "errors": [
+                              {"code": 131047, "title": "Re-engagement message"}]})
         assert gateway.receipts(post) == [
             sl.GatewayReceipt("11", "wamid.1", None), sl.GatewayReceipt(None, "wamid.2", "delivered"),
             sl.GatewayReceipt("13", "wamid.3", "delivered"),
             sl.GatewayReceipt("14", "wamid.4", "undelivered",
-                              "whatsapp error 131026: Message undeliverable (Message Undeliverable.)")]
+                              "whatsapp error 131026: Message undeliverable (Message Undeliverable.)"),
+            sl.GatewayReceipt(None, "wamid.5", "undelivered",
+                              "outside the customer's 24-hour window: a free-form message needs an approved "
+                              "template (whatsapp error 131047: Re-engagement message)")]
         messages = wa_webhook("messages", {"from": "16505551234", "id": "wamid.9", "type": "text",
                                            "text": {"body": "STOP"}},
                               {"from": "16505551234", "id": "wamid.10", "type": "image", "image": {"id": "1"}})

@@ -5175,6 +5175,7 @@ def kannel_text(fields: Fields) -> str:
 WHATSAPP_THROTTLED = {4, 80007, 130429, 131048, 131056}  # app, account, number, spam, pair
 WHATSAPP_TRANSIENT = {1, 2, 131000, 131016}              # unknown, service, "went wrong"
 WHATSAPP_OUTSIDE_WINDOW = 131047
+WHATSAPP_PERMANENT = {131026, 132000, 132001}  # undeliverable; the template's count, name
 # The channel, not the message: token (190, 0), permissions (3, 10, 131005, 200-299), the
 # account blocked (368, 131031), payment (131042), the number not registered (133010).
 WHATSAPP_DOWN = {0, 3, 10, 190, 368, 131005, 131031, 131042, 133010, *range(200, 300)}
@@ -5247,7 +5248,9 @@ def whatsapp_error(code: int, said: str, status: int, retry_after: float) -> Sen
         return TransientSendError(f"whatsapp answered {status}: {said}")
     if code == WHATSAPP_OUTSIDE_WINDOW:
         return PermanentSendError(f"{WHATSAPP_WINDOW_WORDS} (whatsapp {said})")
-    return PermanentSendError(f"whatsapp refused it ({status}): {said}")
+    if code in WHATSAPP_PERMANENT:
+        return PermanentSendError(f"whatsapp refused it ({status}): {said}")
+    return http_outcome("whatsapp", status, said, retry_after)  # a code not known here
 
 
 class WhatsAppGateway(Gateway):

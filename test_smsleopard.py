@@ -6894,6 +6894,10 @@ class TestWhatsAppWire:
          ("GatewayDownError", "whatsapp refused the channel (403): error 131031: Account has been locked")),
         (error(3, "Capability or permissions issue", status=500),  # a 500 that is not transient
          ("GatewayDownError", "whatsapp refused the channel (500): error 3: Capability or permissions issue")),
+        (error(99999, "Something new", status=500), ("TransientSendError", "whatsapp answered 500: error 99999: "
+                                                                        "Something new")),
+        (error(131009, "Parameter value is not valid"),
+         ("PermanentSendError", "whatsapp refused it (400): error 131009: Parameter value is not valid")),
         ((502, b"<html>Bad gateway</html>"), ("TransientSendError", "whatsapp answered 502: <html>Bad gateway</html>")),
         ((429, b"slow down"), ("ThrottledError", "whatsapp throttled it (429): slow down")),
     ])

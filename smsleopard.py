@@ -349,6 +349,9 @@ class Config:
         "twilio://SID:TOKEN@api.twilio.com?from=..., africastalking://USER:KEY@api.africastalking"
         ".com?from=..., infobip://KEY@BASE.api.infobip.com?from=...&bulk=100, kannel://USER:PASS@"
         "host:13013?from=...&smsc=... (KIND+http:// for plain HTTP; docs/gateways.md)")
+    whatsapp_provider_url: str = _setting(
+        "", "the whatsapp channel's gateway when it differs from --provider-url: whatsapp://"
+        "PHONE_NUMBER_ID:TOKEN@graph.facebook.com/v21.0?app_secret=...&verify_token=...")
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
@@ -415,6 +418,9 @@ class Config:
                "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
         yield ("provider_url", gateway_url_problem(self.provider_url) is None,
                gateway_url_problem(self.provider_url) or "")
+        yield ("whatsapp_provider_url",
+               gateway_url_problem(self.whatsapp_provider_url) is None,
+               gateway_url_problem(self.whatsapp_provider_url) or "")
         yield ("public_url",
                self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
                "must be empty or an http:// or https:// URL")
@@ -559,10 +565,11 @@ GATEWAY_OPTIONS: dict[str, tuple[str, ...]] = {
     "infobip": ("from", "bulk"),
     "kannel": ("from", "smsc"),
     "smpp": ("source", "window", "system_type"),  # SMPP is built by a later change
+    "whatsapp": ("app_secret", "verify_token"),
 }
 GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "USERNAME:API_KEY@",
                        "infobip": "API_KEY@", "kannel": "USER:PASSWORD@",
-                       "smpp": "SYSTEM_ID:PASSWORD@"}
+                       "smpp": "SYSTEM_ID:PASSWORD@", "whatsapp": "PHONE_NUMBER_ID:ACCESS_TOKEN@"}
 MAX_BULK = 1000  # messages in one Infobip request
 
 
@@ -601,7 +608,8 @@ def parse_gateway_url(url: str) -> GatewayUrl:
     kind = "smpp" if kind == "smpps" and not plus else kind
     if not rest or kind not in GATEWAY_OPTIONS or (plus and transport != "http"):
         raise ValueError("must be empty, http(s)://..., or twilio://, africastalking://, "
-                         "infobip://, kannel:// or smpp:// (KIND+http:// for plain HTTP)")
+                         "infobip://, kannel://, smpp:// or whatsapp:// (KIND+http:// for plain "
+                         "HTTP)")
     parts = urllib.parse.urlsplit("x://" + rest)
     try:
         host, _ = parts.hostname, parts.port
@@ -617,9 +625,11 @@ def parse_gateway_url(url: str) -> GatewayUrl:
         raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_CREDENTIALS[kind]}"
                          f"host")
     options = _gateway_options(kind, parts.query)
-    netloc = parts.netloc.rpartition("@")[2]
-    return GatewayUrl(kind, f"{'http' if plus else 'https'}://{netloc}{parts.path.rstrip('/')}",
-                      user, secret, options)
+    netloc, path = parts.netloc.rpartition("@")[2], parts.path.rstrip("/")
+    if kind == "whatsapp":
+        path = whatsapp_version_path(path)
+    return GatewayUrl(kind, f"{'http' if plus else 'https'}://{netloc}{path}", user, secret,
+                      options)
 
 
 def _gateway_options(kind: str, query: str) -> dict[str, str]:
@@ -636,7 +646,23 @@ def _gateway_options(kind: str, query: str) -> dict[str, str]:
     bulk = options.get("bulk", "100")
     if kind == "infobip" and not (bulk.isdigit() and 1 <= int(bulk) <= MAX_BULK):
         raise ValueError(f"infobip:// bulk must be between 1 and {MAX_BULK}")
+    if kind == "whatsapp" and not (options.get("app_secret") and options.get("verify_token")):
+        raise ValueError("whatsapp:// needs app_secret=... (the app's secret, which signs the "
+                         "webhook) and verify_token=... (the one pasted into Meta's console)")
     return options
+
+
+WHATSAPP_VERSION = "v21.0"  # the Graph API version when the URL names none
+
+
+def whatsapp_version_path(path: str) -> str:
+    """The Graph API version of a whatsapp:// URL's path (/v21.0); ValueError otherwise."""
+    if not path:
+        return "/" + WHATSAPP_VERSION
+    if re.fullmatch(r"/v\d{1,3}\.\d{1,2}", path) is None:
+        raise ValueError("whatsapp:// takes the Graph API version as its path, like "
+                         f"graph.facebook.com/{WHATSAPP_VERSION}")
+    return path
 
 
 def gateway_url_problem(url: str) -> str | None:
@@ -904,6 +930,15 @@ class Result(enum.Enum):
     RELEASED = "released"    # never attempted (shutdown, deadline, pause): claim dropped
 
 
+class WhatsAppTemplate(NamedTuple):
+    """An approved WhatsApp template (§20): as a campaign names it, its parameters are
+    templates of §4; as one customer receives it, they are rendered."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Attempt:
     """One try at handing a claimed message to the provider, and how it ended."""
@@ -923,6 +958,7 @@ class Attempt:
     token: int = 0                  # the claim it belongs to
     paced: bool = False             # claimed by the pacer, which finds its retries itself
     opted_out: bool = False         # the gateway refused it as opted out: the customer is, too
+    whatsapp_template: WhatsAppTemplate | None = None  # the campaign's, rendered for the customer
 
 
 class ClaimedMessage(NamedTuple):
@@ -1244,6 +1280,64 @@ def channel_limit_problem(channel: str, text: str) -> str | None:
     return None
 
 
+WHATSAPP_TEMPLATE_KEYS = ("name", "language", "parameters")
+WHATSAPP_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")  # as Meta's console allows them
+WHATSAPP_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")  # en, en_US, pt_BR, zh_CN
+WHATSAPP_MAX_PARAMETERS = 100
+WHATSAPP_MAX_PARAMETER = 1024  # characters of one parameter's template
+
+
+def whatsapp_template_spec(value: Any) -> WhatsAppTemplate:
+    """A campaign's whatsapp_template from its JSON: ValueError naming what is wrong, or
+    TemplateError (with the parameter's position) for a placeholder that does not parse."""
+    if not isinstance(value, dict):
+        raise ValueError('must be an object {"name", "language", "parameters": [...]} or null')
+    if unknown := sorted(value.keys() - set(WHATSAPP_TEMPLATE_KEYS)):
+        raise ValueError(f"has an unknown field {unknown[0][:40]!r} (it takes name, language, "
+                         "parameters)")
+    name, language = value.get("name"), value.get("language")
+    if not isinstance(name, str) or WHATSAPP_TEMPLATE_NAME.fullmatch(name) is None:
+        raise ValueError("name must be the approved template's name: lowercase letters, "
+                         "digits and underscores, like order_update")
+    if not isinstance(language, str) or WHATSAPP_LANGUAGE.fullmatch(language) is None:
+        raise ValueError("language must be the template's language code, like en or en_US")
+    parameters = value.get("parameters", [])
+    if not isinstance(parameters, list) or len(parameters) > WHATSAPP_MAX_PARAMETERS or not all(
+            isinstance(p, str) and 1 <= len(p) <= WHATSAPP_MAX_PARAMETER for p in parameters):
+        raise ValueError(f"parameters must be a list of at most {WHATSAPP_MAX_PARAMETERS} "
+                         f"templates of 1 to {WHATSAPP_MAX_PARAMETER} characters, "
+                         'like ["{first_name}", "{preferred_product|our shop}"]')
+    for n, parameter in enumerate(parameters):
+        try:
+            parse_template(parameter)
+        except TemplateError as exc:
+            raise TemplateError(f"parameters[{n}]: {exc}") from None
+    return WhatsAppTemplate(name, language, tuple(parameters))
+
+
+def stored_whatsapp_template(text: str | None) -> WhatsAppTemplate | None:
+    """A campaign's whatsapp_template as stored (JSON text), or None."""
+    if not text:
+        return None
+    spec = json.loads(text)
+    return WhatsAppTemplate(spec["name"], spec["language"], tuple(spec["parameters"]))
+
+
+def whatsapp_template_json(spec: WhatsAppTemplate | None) -> dict[str, Any] | None:
+    return None if spec is None else {"name": spec.name, "language": spec.language,
+                                      "parameters": list(spec.parameters)}
+
+
+def render_whatsapp_template(spec: WhatsAppTemplate, values: Sequence[str | None]
+                             ) -> WhatsAppTemplate:
+    """The template for one customer (fields in CUSTOMER_FIELDS order). Meta refuses a
+    parameter with a newline, a tab or more than four spaces in a row (132018): a customer's
+    value is folded onto one line."""
+    return spec._replace(parameters=tuple(
+        " ".join(render_row(positional(parse_template(p)), values).split())
+        for p in spec.parameters))
+
+
 def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any],
                   override: str | None) -> dict[str, Any]:
     """The personalized-preview answer for one campaign and customer."""
@@ -1258,7 +1352,14 @@ def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any],
         "missing_fields": missing_fields(template, customer),
         "sms": dataclasses.asdict(sms) if sms else None,
         "channel_limit_problem": channel_limit_problem(campaign["channel"], rendered),
+        "whatsapp_template": whatsapp_template_json(_rendered_whatsapp(campaign, customer)),
     }
+
+
+def _rendered_whatsapp(campaign: Mapping[str, Any], customer: Mapping[str, Any]
+                       ) -> WhatsAppTemplate | None:
+    spec = stored_whatsapp_template(campaign.get("whatsapp_template"))
+    return spec and render_whatsapp_template(spec, [customer.get(n) for n in CUSTOMER_FIELDS])
 
 
 
@@ -1812,6 +1913,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
     WHERE provider_message_id IS NOT NULL;
     """,
+    # 8: a whatsapp campaign's approved template, {"name", "language", "parameters"} as JSON.
+    """
+    ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1819,7 +1924,7 @@ CUSTOMER_COLUMNS = ("id", "phone", "first_name", "last_name", "location", "prefe
                     "timezone", "opted_out_at", "created_at")
 CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled_at",
                   "rate_limit", "quiet_hours", "created_at", "updated_at", "started_at",
-                  "finished_at")
+                  "finished_at", "whatsapp_template")
 CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "delivered_count", "undelivered_count", "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
                     "suppressed_count", "rate_at",
@@ -1919,6 +2024,7 @@ class Claim:
     campaigns: dict[int, tuple[str, str]]  # campaign id -> (channel, template)
     deferred: list[tuple[int, float]]      # (message id, when it falls due)
     suppressed: Mapping[str, int] = field(default_factory=dict)  # channel -> messages held back
+    whatsapp: Mapping[int, str] = field(default_factory=dict)  # campaign id -> its template
 
 
 @dataclass(frozen=True, slots=True)
@@ -2507,6 +2613,9 @@ CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
 PG_MIGRATIONS[6] = """
 CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
 WHERE provider_message_id IS NOT NULL;
+"""
+PG_MIGRATIONS[7] = """
+ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
 """
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
@@ -3379,12 +3488,13 @@ class Store:
         newly = Counter(row.campaign_id for row in rows if row.unclaimed)
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
                              [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
-        campaigns = await tx.fetch("SELECT id, channel, base_template FROM campaigns "
-                                   "WHERE id IN (SELECT value FROM json_each(?))",
+        campaigns = await tx.fetch("SELECT id, channel, base_template, whatsapp_template "
+                                   "FROM campaigns WHERE id IN (SELECT value FROM json_each(?))",
                                    (_in({row.campaign_id for row in rows}),))
         return Claim([row.message() for row in rows],
-                     {campaign_id: (channel, template) for campaign_id, channel, template in campaigns},
-                     deferred, suppressed)
+                     {campaign_id: (channel, template) for campaign_id, channel, template, _ in campaigns},
+                     deferred, suppressed,
+                     {campaign_id: spec for campaign_id, _, _, spec in campaigns if spec})
 
     async def _hold_back(self, tx: Transaction, rows: list[ClaimRow], now: float
                          ) -> tuple[list[ClaimRow], list[tuple[int, float]], Counter[str]]:
@@ -3962,7 +4072,7 @@ class Store:
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
     """The lifecycle actions a PATCH with these changes amounts to."""
     actions = []
-    if changes.keys() & {"name", "base_template", "rate_limit", "quiet_hours"}:
+    if changes.keys() & {"name", "base_template", "rate_limit", "quiet_hours", "whatsapp_template"}:
         actions.append(Action.EDIT_CONTENT)
     if "channel" in changes:
         actions.append(Action.EDIT)
@@ -4746,6 +4856,7 @@ class Outgoing(NamedTuple):
     channel: str
     to: str
     text: str
+    whatsapp_template: WhatsAppTemplate | None = None  # rendered for this customer (§20)
 
 
 # The provider's message id; raises SendError. A sender whose `answers_at_once` is true never
@@ -5373,6 +5484,193 @@ def kannel_text(fields: Fields) -> str:
     return raw.decode(encoding if charset != "ISO-8859-1" else "latin-1", "replace")
 
 
+# -- WhatsApp Business Cloud API --------------------------------------------------
+# Meta answers its rate limits with HTTP 400 and a token it no longer takes with 401, so the
+# error's code decides, never the HTTP status (docs/gateways.md, "Where Meta and §20 differ").
+
+WHATSAPP_THROTTLED = {4, 80007, 130429, 131048, 131056}  # app, account, number, spam, pair
+WHATSAPP_TRANSIENT = {1, 2, 131000, 131016}              # unknown, service, "went wrong"
+WHATSAPP_OUTSIDE_WINDOW = 131047
+WHATSAPP_PERMANENT = {131026, 132000, 132001}  # undeliverable; the template's count, name
+# The channel, not the message: token (190, 0), permissions (3, 10, 131005, 200-299), the
+# account blocked (368, 131031), payment (131042), the number not registered (133010).
+WHATSAPP_DOWN = {0, 3, 10, 190, 368, 131005, 131031, 131042, 133010, *range(200, 300)}
+WHATSAPP_DOWN_RETRY = 60.0  # seconds between two looks at a channel that is down
+WHATSAPP_PAIR_RETRY = 6.0   # 131056: about one message per six seconds to one customer
+WHATSAPP_WINDOW_WORDS = ("outside the customer's 24-hour window: a free-form message needs an "
+                         "approved template")
+
+
+class GatewayDownError(ThrottledError):
+    """The gateway refused the channel, not the message (an expired token, a blocked
+    account): nothing is used up; the gateway shows down until it takes a message again."""
+
+
+def whatsapp_body(message: Outgoing) -> bytes:
+    """The JSON of one message to /{PHONE_NUMBER_ID}/messages: the campaign's template
+    (rendered) when it names one, else text; our reference comes back in the statuses."""
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual",
+                            "to": message.to.removeprefix("+")}
+    template = message.whatsapp_template
+    if template is None:
+        body |= {"type": "text", "text": {"preview_url": False, "body": message.text}}
+    else:
+        components = [{"type": "body", "parameters": [
+            {"type": "text", "text": text} for text in template.parameters]}]
+        body |= {"type": "template", "template": {
+            "name": template.name, "language": {"code": template.language},
+            **({"components": components} if template.parameters else {})}}
+    body["biz_opaque_callback_data"] = message.reference
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def whatsapp_outcome(status: int, body: bytes, retry_after: float) -> str:
+    """The Cloud API's answer: 2xx {"messages": [{"id"}]} is sent; else error.code decides."""
+    data = json_answer(body)
+    data = data if isinstance(data, dict) else {}
+    if 200 <= status < 300:
+        messages = data.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict) and \
+                isinstance(messages[0].get("id"), str) and messages[0]["id"]:
+            return messages[0]["id"][:200]
+        raise TransientSendError(f"whatsapp answered {status} without a message id: "
+                                 f"{short(body.decode('utf-8', 'replace')) or '(nothing)'}")
+    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    if code is None:
+        raise http_outcome("whatsapp", status, short(body.decode("utf-8", "replace")
+                                                     or "(nothing)"), retry_after)
+    raise whatsapp_error(code, whatsapp_words(error), status, retry_after)
+
+
+def whatsapp_words(error: Mapping[str, Any]) -> str:
+    """An error's code, message and details, as last_error shows them."""
+    details = error.get("error_data", {}).get("details") if isinstance(
+        error.get("error_data"), dict) else None
+    words = error.get("message") or error.get("title") or ""
+    return short(f"error {error.get('code')}: {words}" + (
+        f" ({details})" if details and details not in str(words) else ""))
+
+
+def whatsapp_error(code: int, said: str, status: int, retry_after: float) -> SendError:
+    """What one of the Cloud API's error codes means (§20)."""
+    if code in WHATSAPP_THROTTLED:
+        pause = max(retry_after, WHATSAPP_PAIR_RETRY if code == 131056 else 0)
+        return ThrottledError(f"whatsapp throttled it ({status}): {said}", pause)
+    if code in WHATSAPP_DOWN:
+        return GatewayDownError(f"whatsapp refused the channel ({status}): {said}",
+                                WHATSAPP_DOWN_RETRY)
+    if code in WHATSAPP_TRANSIENT:
+        return TransientSendError(f"whatsapp answered {status}: {said}")
+    if code == WHATSAPP_OUTSIDE_WINDOW:
+        return PermanentSendError(f"{WHATSAPP_WINDOW_WORDS} (whatsapp {said})")
+    if code in WHATSAPP_PERMANENT:
+        return PermanentSendError(f"whatsapp refused it ({status}): {said}")
+    return http_outcome("whatsapp", status, said, retry_after)  # a code not known here
+
+
+class WhatsAppGateway(Gateway):
+    """Meta's WhatsApp Business Cloud API: JSON POSTs to /{version}/{PHONE_NUMBER_ID}/messages
+    with the access token as a bearer token; statuses and customers' messages come to one
+    webhook, /providers/whatsapp, signed with the app's secret."""
+
+    kind, signs = "whatsapp", True
+
+    async def __call__(self, message: Outgoing) -> str:
+        status, body, retry_after = await self._exchange(
+            "POST", f"{self.url.base}/{self.url.user}/messages", data=whatsapp_body(message),
+            headers={"Authorization": f"Bearer {self.url.secret}",
+                     "Content-Type": "application/json"})
+        try:
+            return whatsapp_outcome(status, body, retry_after)
+        except GatewayDownError as exc:
+            self.down = str(exc)
+            raise
+
+    def verified(self, body: bytes, signature: str) -> bool:
+        """Whether X-Hub-Signature-256 is sha256=<hex HMAC-SHA256 of the raw body>."""
+        return hmac.compare_digest(signature.strip().encode(), whatsapp_signature(
+            self.url.options["app_secret"], body).encode())
+
+    def receipts(self, fields: Fields) -> list[GatewayReceipt]:
+        return [whatsapp_receipt(status) for status in whatsapp_values(fields, "statuses")]
+
+    def inbound(self, fields: Fields) -> list[tuple[str, str]]:
+        return [(phone, text) for phone, text, _ in whatsapp_texts(fields)]
+
+    def describe(self, channels: list[str]) -> dict[str, Any]:
+        return {**super().describe(channels), "verify_token": self.url.options["verify_token"]}
+
+
+def whatsapp_signature(app_secret: str, body: bytes) -> str:
+    """X-Hub-Signature-256 as Meta computes it over the body it posts."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def whatsapp_values(fields: Fields, kind: str) -> list[Mapping[str, Any]]:
+    """Every status (or message) of a webhook post: it may batch entries and changes."""
+    entries = fields.get("entry") if isinstance(fields, Mapping) else None
+    if fields.get("object") != "whatsapp_business_account" or not isinstance(entries, list):
+        raise ValueError('object must be "whatsapp_business_account", with a list of entry')
+    found = []
+    for entry in entries:
+        for change in (entry.get("changes") or []) if isinstance(entry, Mapping) else []:
+            value = change.get("value") if isinstance(change, Mapping) else None
+            items = value.get(kind) if isinstance(value, Mapping) else None
+            found += [item for item in items or [] if isinstance(item, Mapping)]
+    return found
+
+
+def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
+    """(phone, text, wamid) of each text message a customer sent; other types are not words."""
+    return [(gateway_phone(field_text(m, "from")), str(m["text"]["body"]),
+             field_text(m, "id", required=False))
+            for m in whatsapp_values(fields, "messages")
+            if m.get("type") == "text" and isinstance(m.get("text"), dict)
+            and isinstance(m["text"].get("body"), str)]
+
+
+WHATSAPP_STATUSES = {"delivered": "delivered", "read": "delivered", "failed": "undelivered"}
+
+
+def whatsapp_receipt(status: Mapping[str, Any]) -> GatewayReceipt:
+    """A status: id (the wamid), status, biz_opaque_callback_data (our reference), errors."""
+    meaning = WHATSAPP_STATUSES.get(field_text(status, "status"))
+    errors = status.get("errors")
+    error = errors[0] if isinstance(errors, list) and errors and isinstance(
+        errors[0], Mapping) else {}
+    words = short(f"whatsapp {whatsapp_words(error)}" if error else "whatsapp: failed")
+    if error.get("code") == WHATSAPP_OUTSIDE_WINDOW:  # it usually comes this way, after a 200
+        words = short(f"{WHATSAPP_WINDOW_WORDS} ({words})")
+    return GatewayReceipt(field_text(status, "biz_opaque_callback_data", required=False) or None,
+                          field_text(status, "id"), meaning,
+                          words if meaning == "undelivered" else None)
+
+
+class InProcessMock(Gateway):
+    """The in-process mock as a gateway: the channels --whatsapp-provider-url leaves without
+    one when --provider-url is empty."""
+
+    kind = "mock"
+
+    def __init__(self, mock: MockSender):
+        self.url, self.callbacks, self.down, self._mock = GatewayUrl("mock", ""), Callbacks(), \
+            None, mock
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def __call__(self, message: Outgoing) -> Awaitable[str | None]:
+        return self._mock(message)
+
+    def describe(self, channels: list[str]) -> dict[str, Any]:
+        return {"channels": channels, "kind": "mock", "host": None, "url": None, "state": "up",
+                "reason": None, "callbacks": Callbacks()._asdict()}
+
+
 # -- the registry ---------------------------------------------------------------
 
 GATEWAYS: dict[str, type[Gateway]] = {
@@ -5380,6 +5678,7 @@ GATEWAYS: dict[str, type[Gateway]] = {
     "africastalking": AfricasTalkingGateway,
     "infobip": InfobipGateway,
     "kannel": KannelGateway,
+    "whatsapp": WhatsAppGateway,
     # "smpp": an SmppGateway (one transceiver bind) comes with its own change (§20)
 }
 
@@ -5389,6 +5688,8 @@ def gateway_callbacks(config: Config, kind: str) -> Callbacks:
     if not config.public_url:
         return Callbacks()
     base = f"{config.public_url.rstrip('/')}/providers/{kind}"
+    if kind == "whatsapp":  # one webhook for statuses and messages (§20)
+        return Callbacks(base, base)
     if kind == "twilio":
         return Callbacks(base + "/receipts", base + "/inbound")
     if not config.receipt_secret:
@@ -5445,11 +5746,17 @@ class GatewaySender:
 
 def open_sender(config: Config, rng: random.Random, clock: Clock) -> Sender:
     """The provider the configuration names: its gateways for a --provider-url, else the
-    mock. (--whatsapp-provider-url, when it comes, gives the whatsapp channel its own.)"""
-    if not config.provider_url:
-        return MockSender(config.send_latency_ms, config.failure_rate, rng)
-    gateway = open_gateway(parse_gateway_url(config.provider_url), config, clock)
-    return GatewaySender(dict.fromkeys(CHANNELS, gateway))
+    mock; --whatsapp-provider-url gives the whatsapp channel its own."""
+    mock = MockSender(config.send_latency_ms, config.failure_rate, rng)
+    if not config.provider_url and not config.whatsapp_provider_url:
+        return mock
+    gateway = (open_gateway(parse_gateway_url(config.provider_url), config, clock)
+               if config.provider_url else InProcessMock(mock))
+    gateways = dict.fromkeys(CHANNELS, gateway)
+    if config.whatsapp_provider_url:
+        gateways[Channel.WHATSAPP] = open_gateway(
+            parse_gateway_url(config.whatsapp_provider_url), config, clock)
+    return GatewaySender(gateways)
 
 
 # ---------------------------------------------------------------------------
@@ -5904,6 +6211,8 @@ class Dispatcher:
                 templates[campaign_id] = positional(parse_template(text))
             except TemplateError as exc:
                 templates[campaign_id] = exc
+        whatsapp = {campaign_id: stored_whatsapp_template(text)
+                    for campaign_id, text in claim.whatsapp.items()}
         attempts = []
         for n, message in enumerate(claim.rows):
             if n and not n % SLICE:
@@ -5916,6 +6225,9 @@ class Dispatcher:
                 attempt.result, attempt.error = Result.FAILED, f"invalid template: {template}"
             else:
                 attempt.text = render_row(template, message.fields)
+                if message.campaign_id in whatsapp:
+                    attempt.whatsapp_template = render_whatsapp_template(
+                        whatsapp[message.campaign_id], message.fields)
             attempts.append(attempt)
         return attempts
 
@@ -5985,7 +6297,8 @@ class Dispatcher:
         try:
             try:
                 attempt.provider_id = await self._sender(Outgoing(
-                    str(attempt.message_id), attempt.channel, attempt.phone, attempt.text))
+                    str(attempt.message_id), attempt.channel, attempt.phone, attempt.text,
+                    attempt.whatsapp_template))
             finally:
                 self._latency[attempt.channel].observe(time.perf_counter() - began)
             attempt.result = Result.SENT
@@ -6773,6 +7086,8 @@ def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]
 def campaign_json(row: Mapping[str, Any], now: float) -> dict[str, Any]:
     return {**{name: row[name] for name in CAMPAIGN_SHOWN},
             "quiet_hours": bool(row["quiet_hours"]),
+            "whatsapp_template": whatsapp_template_json(
+                stored_whatsapp_template(row["whatsapp_template"])),
             "stats": message_stats(row), "progress": campaign_progress(row, now)}
 
 
@@ -6786,7 +7101,8 @@ def message_json(row: Mapping[str, Any], customer: tuple | None = None) -> dict[
 
 # -- handlers -----------------------------------------------------------------
 
-CAMPAIGN_FIELDS = ("name", "channel", "base_template", "scheduled_at", "rate_limit", "quiet_hours")
+CAMPAIGN_FIELDS = ("name", "channel", "base_template", "scheduled_at", "rate_limit", "quiet_hours",
+                   "whatsapp_template")
 READ_ONLY_CAMPAIGN_FIELDS = ("id", "status", "created_at", "updated_at", "started_at",
                              "finished_at", "stats", "progress")
 
@@ -6809,6 +7125,8 @@ def campaign_fields(body: Mapping[str, Any], now: float) -> dict[str, Any]:
     if "rate_limit" in body:
         fields["rate_limit"] = None if body["rate_limit"] is None else number_value(
             body["rate_limit"], "rate_limit", 0, MAX_RATE)
+    if "whatsapp_template" in body:
+        fields["whatsapp_template"] = whatsapp_template_value(body["whatsapp_template"])
     if "quiet_hours" in body:
         if not isinstance(body["quiet_hours"], bool):
             raise invalid("quiet_hours must be true or false (false: a transactional campaign, "
@@ -6824,6 +7142,26 @@ def campaign_fields(body: Mapping[str, Any], now: float) -> dict[str, Any]:
     return fields
 
 
+def whatsapp_template_value(value: Any) -> str | None:
+    """A whatsapp_template as stored (JSON text) or None; 400 naming what is wrong
+    (INVALID_TEMPLATE for a parameter's placeholder)."""
+    if value is None:
+        return None
+    try:
+        spec = whatsapp_template_spec(value)
+    except TemplateError as exc:
+        raise Invalid("INVALID_TEMPLATE", f"whatsapp_template.{exc}") from None
+    except ValueError as exc:
+        raise invalid(f"whatsapp_template {exc}") from None
+    return json.dumps(whatsapp_template_json(spec), ensure_ascii=False)
+
+
+def check_whatsapp_channel(channel: str, whatsapp_template: str | None) -> None:
+    if whatsapp_template is not None and channel != Channel.WHATSAPP:
+        raise invalid("whatsapp_template is for a whatsapp campaign; this one's channel is "
+                      f"{channel} (set whatsapp_template to null first)")
+
+
 async def create_campaign(request: web.Request) -> web.Response:
     query_params(request, ())
     now = request.app[CLOCK].now()
@@ -6831,6 +7169,7 @@ async def create_campaign(request: web.Request) -> web.Response:
     for name in ("name", "channel", "base_template"):
         if name not in fields:
             raise invalid(f"{name} is required")
+    check_whatsapp_channel(fields["channel"], fields.get("whatsapp_template"))
     campaign = await request.app[CAMPAIGNS].create(fields)
     return json_response(campaign_json(campaign, now), status=201,
                          headers={"Location": f"/campaigns/{campaign['id']}"})
@@ -6865,6 +7204,10 @@ async def edit_campaign(request: web.Request) -> web.Response:
     fields = campaign_fields(await read_json(request), request.app[CLOCK].now())
     if not fields:
         raise invalid(f"give at least one of {', '.join(CAMPAIGN_FIELDS)} to change")
+    if fields.keys() & {"channel", "whatsapp_template"}:
+        current = await _campaign(request)
+        check_whatsapp_channel(fields.get("channel", current["channel"]),
+                               fields.get("whatsapp_template", current["whatsapp_template"]))
     campaign = await request.app[CAMPAIGNS].edit(campaign_id, fields)
     return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
@@ -7382,7 +7725,8 @@ def callback_gateway(request: web.Request) -> Gateway:
     gateway = sender.by_kind(kind) if isinstance(sender, GatewaySender) else None
     token = request.match_info.get("token")
     secret = request.app[CONFIG].receipt_secret
-    if gateway is None or gateway.kind == "generic" or gateway.signs != (token is None) or (
+    if gateway is None or gateway.kind in ("generic", "whatsapp") or gateway.signs != (
+            token is None) or (
             token is not None and not (secret and hmac.compare_digest(
                 token.encode(), callback_token(secret, kind).encode()))):
         raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
@@ -7476,7 +7820,65 @@ def gateways_down(app: web.Application) -> str | None:
                  if g["state"] == "down"), None)
 
 
+async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
+    """The whatsapp channel's Cloud API gateway; 404 when it has none."""
+    sender = request.app[SENDER]
+    gateway = sender.by_kind("whatsapp") if isinstance(sender, GatewaySender) else None
+    if not isinstance(gateway, WhatsAppGateway):
+        raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
+    return gateway
+
+
+async def whatsapp_verification(request: web.Request) -> web.Response:
+    """Meta's check of the webhook: hub.challenge echoed as text when hub.verify_token is the
+    one in the URL, else 403."""
+    gateway = await whatsapp_gateway(request)
+    given = request.query.get("hub.verify_token", "")
+    if request.query.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+            given.encode(), gateway.url.options["verify_token"].encode()):
+        raise ApiError(403, "FORBIDDEN", "hub.mode must be subscribe, with the verify token "
+                       "of --whatsapp-provider-url")
+    return web.Response(text=request.query.get("hub.challenge", "")[:1000],
+                        content_type="text/plain")
+
+
+async def whatsapp_webhook(request: web.Request) -> web.Response:
+    """Statuses (receipts) and customers' messages (§14 keywords) from the Cloud API, signed
+    with X-Hub-Signature-256 (401 otherwise). A status replayed changes nothing: receipts
+    never move backwards."""
+    gateway = await whatsapp_gateway(request)
+    body = await read_body(request)
+    if not gateway.verified(body, request.headers.get("X-Hub-Signature-256", "")):
+        raise ApiError(401, "UNAUTHORIZED", "X-Hub-Signature-256 does not hold for this body")
+    try:
+        fields = parse_json(body)
+        found, messages = gateway.receipts(fields), whatsapp_texts(fields)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise invalid(f"not a whatsapp webhook: {exc}") from None
+    store, now = request.app[STORE], request.app[CLOCK].now()
+    receipts, unknown = [], []
+    for report in (r for r in found if r.status is not None):
+        reference = report.reference or await store.reference_of(report.provider_id)
+        if reference is None:
+            unknown.append(report.provider_id)
+        else:
+            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
+    taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
+                                                                          "unknown": []}
+    action = "none"
+    for phone, text, wamid in messages:  # a message Meta posts again is not acted on again
+        said = keyword_action(text)
+        if said != "none" and (not wamid or await store.first_sighting(
+                f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)) and await store.opt_by_phone(
+                phone, said == "opted_out", now):
+            action = said
+    return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100],
+                          "action": action})
+
+
 GATEWAY_ROUTES = (
+    web.get("/providers/whatsapp", whatsapp_verification),
+    web.post("/providers/whatsapp", whatsapp_webhook),
     web.post("/providers/{kind}/receipts", gateway_receipts),
     web.get("/providers/{kind}/receipts/{token}", gateway_receipts),
     web.post("/providers/{kind}/receipts/{token}", gateway_receipts),
@@ -8078,10 +8480,12 @@ def describe_queue(config: Config) -> str:
 
 
 def describe_provider(config: Config) -> str:
-    """--provider-url as the start's log line shows it: no password, key or token."""
-    if not config.provider_url:
-        return "the mock, in-process"
-    return parse_gateway_url(config.provider_url).shown
+    """The gateways as the start's log line shows them: no password, key or token."""
+    shown = (parse_gateway_url(config.provider_url).shown if config.provider_url
+             else "the mock, in-process")
+    if config.whatsapp_provider_url:
+        shown += f" (whatsapp: {parse_gateway_url(config.whatsapp_provider_url).shown})"
+    return shown
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -8187,13 +8591,25 @@ def _text(minimum: int, maximum: int, pattern: str = NO_NUL) -> dict[str, Any]:
     return {"type": "string", "minLength": minimum, "maxLength": maximum, "pattern": pattern}
 
 
+def _whatsapp_template_schema() -> dict[str, Any]:
+    """A whatsapp campaign's approved template (§20): each parameter a template of §4."""
+    return {**_object({
+        "name": {"type": "string", "pattern": f"^{WHATSAPP_TEMPLATE_NAME.pattern}$"},
+        "language": {"type": "string", "pattern": f"^{WHATSAPP_LANGUAGE.pattern}$"},
+        "parameters": {"type": "array", "maxItems": WHATSAPP_MAX_PARAMETERS,
+                       "items": _text(1, WHATSAPP_MAX_PARAMETER)}}, ("name", "language")),
+        "description": "sent as Meta's template message; without it, the text goes as a "
+                       "free-form message (only inside the customer's 24-hour window)"}
+
+
 def _campaign_schemas() -> dict[str, Any]:
     name = _text(1, MAX_TEXT, "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")  # not blank either
     template = _text(1, MAX_TEMPLATE)
     fields = {"name": name, "channel": {"enum": list(Channel)}, "base_template": template,
               "scheduled_at": _nullable(STAMP), "quiet_hours": {"type": "boolean"},
               "rate_limit": {"type": ["number", "null"], "exclusiveMinimum": 0,
-                             "maximum": MAX_RATE}}
+                             "maximum": MAX_RATE},
+              "whatsapp_template": {"oneOf": [{"type": "null"}, _whatsapp_template_schema()]}}
     stats = STAT_NAMES
     progress = _object({"percent": {"type": "number", "minimum": 0, "maximum": 100},
                         "rate_per_second": {"type": "number", "minimum": 0},
@@ -8208,6 +8624,7 @@ def _campaign_schemas() -> dict[str, Any]:
             "scheduled_at": _nullable(STAMP), "rate_limit": {"type": ["number", "null"]},
             "quiet_hours": {"type": "boolean"}, "created_at": STAMP, "updated_at": STAMP,
             "started_at": _nullable(STAMP), "finished_at": _nullable(STAMP),
+            "whatsapp_template": {"oneOf": [{"type": "null"}, _whatsapp_template_schema()]},
             "stats": _object(dict.fromkeys(stats, COUNT), stats), "progress": progress},
             (*CAMPAIGN_SHOWN, "stats", "progress")),
         "CampaignList": _list_of("Campaign"),
@@ -8362,9 +8779,13 @@ def _schemas() -> dict[str, Any]:
             "sms": {"oneOf": [{"type": "null"}, _object({"encoding": {"enum": ["GSM-7", "UCS-2"]},
                                                          "characters": COUNT, "segments": IDENT},
                                                         ("encoding", "characters", "segments"))]},
-            "channel_limit_problem": {"type": ["string", "null"]}},
+            "channel_limit_problem": {"type": ["string", "null"]},
+            "whatsapp_template": {"oneOf": [{"type": "null"}, _object({
+                "name": {"type": "string"}, "language": {"type": "string"},
+                "parameters": {"type": "array", "items": {"type": "string"}}},
+                ("name", "language", "parameters"))]}},
             ("rendered_message", "used_template", "customer", "missing_fields", "sms",
-             "channel_limit_problem")),
+             "channel_limit_problem", "whatsapp_template")),
         "UnsavedPreviewRequest": _object({"template": _text(1, MAX_TEMPLATE),
                                           "channel": {"enum": list(Channel)},
                                           "customer_id": IDENT},
@@ -8385,10 +8806,17 @@ def _schemas() -> dict[str, Any]:
             "reason": {"type": ["string", "null"]},
             "callbacks": _object({"receipts": {"type": ["string", "null"]},
                                   "inbound": {"type": ["string", "null"]}},
-                                 ("receipts", "inbound"))},
+                                 ("receipts", "inbound")),
+            "verify_token": {"type": "string", "description": "WhatsApp: paste into Meta's "
+                             "console with the callback URL"}},
             ("channels", "kind", "host", "url", "state", "reason", "callbacks"))}}, ("data",)),
         "GatewayCallback": {"type": "object", "description": "the gateway's own format: a form "
-                            "(Twilio, Africa's Talking), JSON (Infobip) or a query (Kannel)"},
+                            "(Twilio, Africa's Talking), JSON (Infobip, WhatsApp) or a query "
+                            "(Kannel)"},
+        "WhatsAppTaken": _object({
+            "accepted": COUNT, "unknown": {"type": "array", "items": {"type": "string"}},
+            "action": {"enum": ["opted_out", "opted_in", "none"]}},
+            ("accepted", "unknown", "action")),
     }
 
 
@@ -8558,7 +8986,7 @@ def _paths() -> dict[str, Any]:
 
 def _gateway_paths() -> dict[str, Any]:
     """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
-    kind = _param("kind", "path", {"enum": list(GATEWAYS)})
+    kind = _param("kind", "path", {"enum": [k for k in GATEWAYS if k != "whatsapp"]})
     token = _param("token", "path", {"type": "string"})
 
     def callback(summary: str, *params: dict[str, Any], errors: tuple[int, ...] = (404,),
@@ -8568,7 +8996,21 @@ def _gateway_paths() -> dict[str, Any]:
 
     receipts = "Delivery reports in the gateway's own format"
     inbound = "Messages from customers in the gateway's own format: §14's keywords"
+    challenge = _text_operation("Meta's check of the webhook: hub.challenge as text when "
+                                "hub.verify_token is the URL's (else 403)", "text/plain")
+    challenge["responses"]["403"] = {"description": ERROR_REASONS[403],
+                                     **_json_content(_ref("Error"))}
+    challenge["responses"]["404"] = {"description": ERROR_REASONS[404],
+                                     **_json_content(_ref("Error"))}
+    challenge["parameters"] = [_param(f"hub.{name}", "query", {"type": "string"})
+                               for name in ("mode", "verify_token", "challenge")]
     return {
+        "/providers/whatsapp": {
+            "get": {**challenge, "security": []},
+            "post": {**_operation(
+                "The WhatsApp Cloud API's webhook: statuses (receipts) and customers' messages "
+                "(§14's keywords), signed with X-Hub-Signature-256 (else 401)",
+                (200, "WhatsAppTaken"), (404,), body="GatewayCallback"), "security": []}},
         "/providers/{kind}/receipts": {"post": callback(receipts + ", signed (Twilio)",
                                                         errors=(403, 404))},
         "/providers/{kind}/receipts/{token}": {

@@ -1,16 +1,17 @@
 """The mock provider: `python smsleopard.py mock-provider` is the provider side as its own
 HTTP server, for demos, benchmarks and tests. It speaks one gateway's dialect (`--dialect`):
-the generic JSON provider's POST /messages, or Twilio's, Africa's Talking's, Infobip's or
-Kannel's send request, answers, errors and delivery reports, each in its own format and
-signature. With latency, failures, a rate limit, an idempotency key where the dialect has
-one, and delivery reports posted to the message's callback (or --receipt-url, where the
-real gateway's is set in its console).
+the generic JSON provider's POST /messages, or Twilio's, Africa's Talking's, Infobip's,
+Kannel's or the WhatsApp Cloud API's send request, answers, errors and delivery reports, each
+in its own format and signature. With latency, failures, a rate limit, an idempotency key
+where the dialect has one, and delivery reports posted to the message's callback (or
+--receipt-url, where the real gateway's is set in its console).
 """
 
 import argparse
 import asyncio
 import base64
 import dataclasses
+import json
 import logging
 import random
 import secrets
@@ -41,9 +42,10 @@ from smsleopard import (
     twilio_signature,
     utc_iso,
     webhook_headers,
+    whatsapp_signature,
 )
 
-DIALECTS = ("generic", "twilio", "africastalking", "infobip", "kannel")
+DIALECTS = ("generic", "twilio", "africastalking", "infobip", "kannel", "whatsapp")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,10 @@ class MockProviderConfig:
                 "signed with"})
     receipt_url: str = field(default="", metadata={
         "help": "where reports go for a dialect whose callback is set in the gateway's console "
-                "(africastalking); empty: the message's own callback"})
+                "(africastalking, whatsapp); empty: the message's own callback"})
+    app_secret: str = field(default="", repr=False, metadata={
+        "help": "whatsapp dialect: the app secret its webhooks are signed with "
+                "(X-Hub-Signature-256)"})
     seed: int = field(default=0, metadata={
         "help": "with each message's reference, decides its report (the same every run)"})
 
@@ -397,9 +402,83 @@ class KannelDialect(Dialect):
         return requests
 
 
+class WhatsAppDialect(Dialect):
+    """Meta's WhatsApp Cloud API: JSON to /{version}/{PHONE_NUMBER_ID}/messages, errors by
+    code (rate limits are HTTP 400), statuses posted to the webhook set in Meta's console and
+    signed with the app secret."""
+
+    path = "/{version}/{phone_number_id}/messages"
+
+    async def parse(self, request: web.Request) -> list[Incoming]:
+        if not request.headers.get("Authorization", "").startswith("Bearer ") or len(
+                request.headers["Authorization"]) <= len("Bearer "):
+            raise Refused(self._error(401, 190, "Invalid OAuth access token."))
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            raise Refused(self._error(400, 100, "Invalid parameter")) from None
+        kind = body.get("type") if isinstance(body, dict) else None
+        template = body.get("template") if kind == "template" else None
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp" or \
+                not body.get("to") or kind not in ("text", "template") or (
+                kind == "text" and not (body.get("text") or {}).get("body")) or (
+                kind == "template" and not (template or {}).get("name")):
+            raise Refused(self._error(400, 131008, "Required parameter is missing"))
+        text = body["text"]["body"] if kind == "text" else json.dumps(template)
+        ref = str(body.get("biz_opaque_callback_data") or "")
+        return [Incoming(ref or None, "+" + str(body["to"]).lstrip("+"), text, None, ref,
+                         {"phone_number_id": request.match_info["phone_number_id"]})]
+
+    @staticmethod
+    def _error(status: int, code: int, message: str, details: str = "") -> web.Response:
+        return web.json_response({"error": {
+            "message": f"(#{code}) {message}", "type": "OAuthException", "code": code,
+            "error_data": {"messaging_product": "whatsapp", "details": details or message},
+            "fbtrace_id": _hex(8)}}, status=status)
+
+    def new_id(self, message: Incoming) -> str:
+        return "wamid." + base64.b64encode(secrets.token_bytes(27)).decode()
+
+    def answer(self, outcomes):
+        message, outcome = outcomes[0]
+        if outcome[0] == "accepted":
+            wa_id = message.to.removeprefix("+")
+            return web.json_response({"messaging_product": "whatsapp",
+                                      "contacts": [{"input": wa_id, "wa_id": wa_id}],
+                                      "messages": [{"id": outcome[1]}]})
+        if outcome[0] in ("unroutable", "opted_out"):
+            return self._error(400, 131026, "Message undeliverable",
+                               "Message Undeliverable.")
+        return self.whole(outcome[0])
+
+    def whole(self, outcome):
+        if outcome == "throttled":
+            return self._error(400, 130429, "Rate limit hit",
+                               "Cloud API message throughput has been reached.")
+        return self._error(503, 131016, "Service unavailable")
+
+    def reports(self, callback, batch, config, clock):
+        statuses = [{
+            "id": r.provider_id, "status": "delivered" if r.delivered else "failed",
+            "timestamp": str(int(clock.now())), "recipient_id": r.message.to.removeprefix("+"),
+            **({"biz_opaque_callback_data": r.message.reference} if r.message.reference else {}),
+            **({} if r.delivered else {"errors": [{
+                "code": 131026, "title": "Message undeliverable", "message": r.reason,
+                "error_data": {"details": r.reason}}]})} for r in batch]
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{
+            "id": "102290129340398", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550783881",
+                             "phone_number_id": batch[0].message.extra["phone_number_id"]},
+                "statuses": statuses}}]}]}).encode()
+        return [{"method": "POST", "url": callback, "data": body, "headers": {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": whatsapp_signature(config.app_secret, body)}}]
+
+
 DIALECT_CLASSES = {"generic": GenericDialect, "twilio": TwilioDialect,
                    "africastalking": AfricasTalkingDialect, "infobip": InfobipDialect,
-                   "kannel": KannelDialect}
+                   "kannel": KannelDialect, "whatsapp": WhatsAppDialect}
 
 
 class MockProvider:
@@ -571,6 +650,8 @@ def config_problem(config: MockProviderConfig) -> str | None:
             return f"{_flag(name)} is out of range: it must be 0 or more"
     if config.receipt_secret and (problem := secret_problem(config.receipt_secret)):
         return f"--receipt-secret {problem}"
+    if config.dialect == "whatsapp" and config.receipt_url and not config.app_secret:
+        return "--app-secret is needed to sign the whatsapp dialect's webhooks"
     return None
 
 

@@ -39,6 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiosmpplib
 import multidict
 import pytest
 import pytest_asyncio
@@ -1621,6 +1622,197 @@ class TestGatewayCallbacks:
         assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
 
 
+class TestSmpp:
+    """SMPP 3.4 through aiosmpplib (§20): the URL, the status table, receipt texts."""
+
+    @pytest.mark.parametrize("url, options", [
+        ("smpp://leopard:pw@10.0.0.5:2775?source=Shop&window=50&system_type=",
+         {"source": "Shop", "window": "50", "system_type": ""}),
+        ("smpp://leopard:p%40ss@smsc.example.com?source=%2B15550001111",
+         {"source": "+15550001111"}),
+    ])
+    def test_an_smpp_url_is_taken_apart(self, url, options):
+        parsed = sl.parse_gateway_url(url)
+        assert (parsed.kind, parsed.user, dict(parsed.options)) == ("smpp", "leopard", options)
+        assert parsed.base.startswith("smpp://") and "pw" not in parsed.shown and "p@ss" not in parsed.shown
+
+    def test_smpps_is_kept_apart_and_shown_as_such(self):
+        assert sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550?source=S").shown == \
+            "smpps://leopard:***@smsc.example.com:3550"
+
+    @pytest.mark.parametrize("url, problem", [
+        ("smpp://leopard:s3cret@h", "smpp:// needs source=SENDER (1 to 20 characters)"),
+        ("smpp://leopard:s3cret@h?source=S&window=0", "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&window=many", "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars", "smpp:// system_type must be at most 12"),
+        ("smpp://leopard:s3cret@h?source=S&bulk=2", "smpp:// has an unknown option 'bulk'"),
+        ("smpp://leopard:s3cret999@h?source=S", "smpp:// system_id must be at most 15 and the password 8"),
+        ("smpp://leopard@h?source=S", "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
+        ("smpp://leopard:s3cret@h:70000?source=S", "smpp:// has a bad port"),
+    ])
+    def test_a_bad_smpp_url_names_the_problem_not_the_secret(self, url, problem):
+        with pytest.raises(sl.ConfigError) as refused:
+            sl.load_config(["--provider-url", url], {})
+        message = str(refused.value)
+        assert message.startswith(f"--provider-url {problem}") and "s3cret" not in message
+
+    def test_smpps_is_refused_at_start_for_want_of_tls(self):
+        url = sl.parse_gateway_url("smpps://leopard:s3cret@h?source=S")
+        with pytest.raises(sl.ConfigError, match=r"smpps:// \(TLS\) is not supported") as refused:
+            sl.SmppGateway(url, 1.0, 10, sl.Callbacks(), sl.Clock())
+        assert "s3cret" not in str(refused.value)
+
+    def test_without_the_library_the_error_says_how_to_get_it(self, monkeypatch):
+        monkeypatch.setitem(sys.modules, "aiosmpplib", None)
+        with pytest.raises(sl.ConfigError, match=r"pip install aiosmpplib==0\.7\.4"):
+            sl.smpp_library()
+
+    @pytest.mark.parametrize("name, outcome", [
+        ("ESME_RTHROTTLED", ("ThrottledError", "smpp throttled it: ESME_RTHROTTLED (0x00000058)")),
+        ("ESME_RMSGQFUL", ("ThrottledError", "smpp throttled it: ESME_RMSGQFUL (0x00000014)")),
+        ("ESME_RINVDSTADR", ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
+        ("ESME_RINVSRCADR", ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
+        ("ESME_RINVMSGLEN", ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
+        ("ESME_RINVESMCLASS", ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
+        ("ESME_RSYSERR", ("TransientSendError", "smpp answered ESME_RSYSERR (0x00000008)")),
+        ("ESME_RSUBMITFAIL", ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
+        ("ESME_RX_T_APPN", ("TransientSendError", "smpp answered ESME_RX_T_APPN (0x00000064)")),
+    ])
+    def test_command_statuses_map_onto_outcomes(self, name, outcome):
+        status = aiosmpplib.SmppCommandStatus[name]  # the library's own table of codes
+        error = sl.smpp_outcome(int(status.value), status.name)
+        assert (type(error).__name__, str(error)) == outcome
+
+    @pytest.mark.parametrize("text, tlv, receipt", [
+        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD err:000 text:Hi",
+         None, (None, "1a2b", "delivered", None)),
+        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV err:001 text:",
+         None, (None, "77", "undelivered", "smpp: UNDELIV err:001")),
+        ("id:77 stat:REJECTD err:009", None, (None, "77", "undelivered", "smpp: REJECTD err:009")),
+        ("id:77 stat:EXPIRED", None, (None, "77", "undelivered", "smpp: EXPIRED err:?")),
+        ("id:77 stat:deleted err:0", None, (None, "77", "undelivered", "smpp: DELETED err:0")),
+        ("id:77 stat:UNKNOWN err:0", None, (None, "77", "undelivered", "smpp: UNKNOWN err:0")),
+        ("id:77 stat:ENROUTE err:0", None, (None, "77", None, None)),
+        ("id:77 stat:ACCEPTD err:0", None, (None, "77", None, None)),
+        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD", (None, "0000ABCD", "delivered", None)),
+    ])
+    def test_receipt_texts(self, text, tlv, receipt):
+        assert tuple(sl.smpp_receipt(text, tlv)) == receipt
+
+    @pytest.mark.parametrize("text", ["", "hello there", "stat:DELIVRD", "id: stat:DELIVRD"])
+    def test_a_text_that_is_no_receipt_gives_none(self, text):
+        assert sl.smpp_receipt(text) is None
+
+
+
+class TestSmppEndToEnd:
+    """The smpp gateway against the mock provider's SMSC (smpp34.Server) in this process."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def smsc(self, aiohttp_server, smpp_port, **settings):
+        """The mock provider's smpp dialect: an SMSC on smpp_port, /stats over HTTP."""
+        config = mock_provider.MockProviderConfig(dialect="smpp", smpp_port=smpp_port, **settings)
+        mock = mock_provider.MockProvider(config, random.Random(3))
+        server = await aiohttp_server(mock.app())
+        return mock, server
+
+    async def through(self, make_harness, aiohttp_server, ports, **settings):
+        smpp_port = ports()
+        mock, server = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5)
+        h = await make_harness(real_provider=True, port=ports(), **{
+            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5",
+            **settings})
+        return h, mock, server, smpp_port
+
+    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(self, make_harness, aiohttp_server,
+                                                                    unused_tcp_port_factory, caplog):
+        caplog.set_level(logging.DEBUG, logger="smsleopard")
+        h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
+        ids = await h.add_customers(20)
+        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]}, expect=201)
+        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]], template="Hi {first_name} €")
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert sorted(m["status"] for m in messages) == ["failed"] + ["sent"] * 20
+        assert [m["last_error"] for m in messages if m["status"] == "failed"] == [
+            "smpp refused it: ESME_RINVDSTADR (0x0000000B)"]
+        assert all(m["provider_message_id"] for m in messages if m["status"] == "sent")
+
+        async def reported():
+            stats = (await h.campaign(campaign_id))["stats"]
+            return stats["delivered"] + stats["undelivered"] == 20 and stats
+
+        reports = await until(reported, "every receipt")
+        assert reports["delivered"] > 0 and reports["undelivered"] > 0
+        assert (mock.stats["accepted"], mock.stats["receipts_sent"], mock.stats["duplicates"]) == (20, 20, 0)
+        # no '+'; GSM-7 (data_coding 0): € is its escape 0x1B 0x65, which the mock shows as read
+        assert sorted(mock.smsc.texts)[0] == (h.phones[0][1:], "Hi Name0 \x1be")
+        assert await mock.smsc.send_inbound(h.phones[3], "  Stop! ")
+        customer = f"/customers/{ids[3]}"
+        assert await until(lambda: self.opted_out(h, customer), "the STOP opting the customer out")
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert (gateway["kind"], gateway["state"], gateway["url"]) == (
+            "smpp", "up", f"smpp://leopard:***@{gateway['host']}")
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        assert "sm-s3crt" not in shown
+
+    @staticmethod
+    async def opted_out(h, customer):
+        return (await h.get(customer))["opted_out_at"] is not None
+
+    async def test_a_long_ucs2_text_goes_as_concatenated_parts_in_one_attempt(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
+        text = "Привет {first_name}! " + "Скидка 20% на кофе ☕ сегодня. " * 8
+        campaign_id = await h.launch(await h.add_customers(1), template=text)
+        await h.settle()
+        (message,) = await h.messages(campaign_id)
+        assert (message["status"], message["retry_count"]) == ("sent", 0)
+        whole = message["rendered_content"]
+        assert len(whole) > 70 and mock.smsc.texts == [(h.phones[0][1:], whole)]
+        assert mock.stats["parts"] == sl.sms_info(whole).segments > 1 and mock.stats["accepted"] == 1
+
+    async def test_a_lost_bind_makes_the_gateway_down_and_attempts_transient_then_it_comes_back(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory,
+                                                     max_retries=0)
+        await server.close()  # the SMSC stops: its binds are gone
+        down = await until(lambda: self.health(h, 503), "/health 503")
+        assert down["provider"] == "down" and down["provider_reason"].startswith("smpp: not bound")
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert gateway["state"] == "down" and gateway["reason"].startswith("not bound")
+        campaign_id = await h.launch(await h.add_customers(2))
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {("failed", "smpp not bound (lost or refused)")}
+        _, server = await self.smsc(aiohttp_server, smpp_port)  # the SMSC is back
+        await until(lambda: self.health(h, 200), "/health 200 once bound again")
+        await h.post(f"/campaigns/{campaign_id}/retry-failed", {}, expect=200)
+        await h.settle()
+        assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+
+    async def test_attempts_in_flight_when_the_bind_goes_fail_as_transient(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        ports = unused_tcp_port_factory
+        smpp_port = ports()
+        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)  # never answers
+        h = await make_harness(real_provider=True, port=ports(), max_retries=0, provider_url=(
+            f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
+        campaign_id = await h.launch(await h.add_customers(3))
+        await until(lambda: asyncio.sleep(0, mock.stats["parts"] == 3), "3 submit_sm in flight")
+        await server.close()
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
+
+    @staticmethod
+    async def health(h, status):
+        """/health's answer when its status is `status`, else None."""
+        answered, payload = await h.request("GET", "/health")
+        return payload if answered == status else None
+
+
 class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
@@ -1669,7 +1861,7 @@ class TestMockProvider:
         with pytest.raises(SystemExit):
             mock_provider.mock_provider_main(["--help"])
         shown = capsys.readouterr().out
-        assert "--dialect {generic,twilio,africastalking,infobip,kannel}" in shown
+        assert "--dialect {generic,twilio,africastalking,infobip,kannel,smpp}" in shown
         assert "milliseconds each request takes" in shown and "0..1" in shown
 
 

@@ -1806,6 +1806,12 @@ class TestSmppEndToEnd:
         messages = await h.messages(campaign_id)
         assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
 
+    async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(
+            self, aiohttp_server, unused_tcp_port):
+        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
+        assert await bench.bare_smpp_rate(unused_tcp_port, 200, window=10) > 0
+        assert (mock.stats["accepted"], mock.stats["duplicates"]) == (200, 0)
+
     @staticmethod
     async def health(h, status):
         """/health's answer when its status is `status`, else None."""

@@ -5353,6 +5353,16 @@ def smpp_correlator(lib: Any) -> type:
         async def get_delivery(self, receipt: Any) -> Any:
             return None
 
+        async def get_segmented(self, smpp_seq_num: int, remove: bool = False) -> Any:
+            """A part's entry goes with its answer, and the text's once every part is
+            answered: the library leaves both for the receipts' bookkeeping, which this
+            correlator does not keep, and its 256 reference numbers come round again."""
+            status, code = await super().get_segmented(smpp_seq_num, remove=True)
+            if status is not None and code != lib.correlator.STATUS_SENDING:
+                reference = status.orig_submit_sm.get_segmentation_data()[0]
+                self._segment_status_store.pop(str(reference), None)
+            return status, code
+
     return Correlator
 
 

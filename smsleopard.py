@@ -63,6 +63,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import ssl
 import sys
 import time
 import types
@@ -5087,6 +5088,7 @@ def kannel_text(fields: Fields) -> str:
 
 SMPP_PORT = 2775
 SMPP_ENQUIRE_LINK = 30.0   # seconds between enquire_link (§20)
+SMPP_READ_LIMIT = 2**16 + 1024  # bytes: aiosmpplib's own stream limit (a message_payload's 64 KB)
 SMPP_THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
 SMPP_UNDELIVERED = {"UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNKNOWN"}
 SMPP_KNOWN_IDS = 1_000_000  # SMSC message ids kept in memory for receipts; older: the database
@@ -5140,9 +5142,6 @@ class SmppGateway(Gateway):
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
         super().__init__(url, timeout, concurrency, Callbacks(), clock)  # it calls no URL back
-        if url.base.startswith("smpps:"):
-            raise ConfigError("--provider-url smpps:// (TLS) is not supported: aiosmpplib 0.7.4 "
-                              "has no TLS; reach the SMSC through a TLS tunnel with smpp://")
         self._lib = smpp_library()
         self._window = int(url.options.get("window", "50"))
         self._slots = asyncio.Semaphore(self._window)
@@ -5164,10 +5163,11 @@ class SmppGateway(Gateway):
     def _make_esme(self) -> Any:
         lib, gateway = self._lib, self
         address = urllib.parse.urlsplit(self.url.base)
+        tls = ssl.create_default_context() if address.scheme == "smpps" else None  # system CAs
 
         class Broker(lib.AbstractBroker):
-            async def enqueue(self, message: Any) -> None:  # enquire_link, deliver_sm_resp...
-                gateway._queue.appendleft(message)
+            async def enqueue(self, message: Any) -> None:  # the library writes its own PDUs
+                gateway._queue.appendleft(message)                # directly; this is not used
                 gateway._ready.set()
 
             async def dequeue(self) -> Any:
@@ -5181,8 +5181,10 @@ class SmppGateway(Gateway):
                 gateway._received(message)
 
             async def send_error(self, message: Any, error: Exception, client_id: str) -> None:
-                gateway._settle(message.log_id, TransientSendError(
-                    f"smpp: not sent: {scrubbed(repr(error), (gateway.url.secret,))}"))
+                said = scrubbed(repr(error), (gateway.url.secret,))
+                gateway._settle(message.log_id, PermanentSendError(  # the PDU cannot be made
+                    f"smpp: cannot encode it: {said}") if isinstance(error, ValueError) else
+                    TransientSendError(f"smpp: not sent: {said}"))
 
         class Backoff(lib.retrytimer.SimpleExponentialBackoff):
             async def wait(self) -> None:  # the library calls it once the bind is gone
@@ -5194,6 +5196,16 @@ class SmppGateway(Gateway):
                 await super().connect()
                 gateway.down = None
                 gateway._bound.set()
+
+            async def _socket_operation(self, operation: Any) -> Any:
+                """smpps://: aiosmpplib 0.7.4 has no TLS option, so the one connection its
+                connect() opens is swapped for the same connection with TLS."""
+                if tls is not None and getattr(operation, "cr_code", None) is (
+                        asyncio.open_connection.__code__):
+                    operation.close()
+                    operation = asyncio.open_connection(self.smsc_host, self.smsc_port, ssl=tls,
+                                                        limit=SMPP_READ_LIMIT)
+                return await super()._socket_operation(operation)
 
         return Esme(
             smsc_host=address.hostname, smsc_port=address.port or SMPP_PORT,

@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -1622,6 +1623,29 @@ class TestGatewayCallbacks:
         assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
 
 
+# A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), made for the smpps:// test
+# with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+# -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`: it protects nothing.
+TEST_CERTIFICATE = """-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUBVzXaULu5OtgtLyCHlfEfvqM5XMwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTIwNTEwMTYxN1oYDzIxMjYxMTEx
+MTAxNjE3WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASdg64WALPK2rkZa720OoQrpETh39XDHu6oYK5plQdoDQ0KBD0Yr1k1
+J0JFjkhObsLG2OqtHCsn5Wg6RPIflgXWo2QwYjAdBgNVHQ4EFgQUBvwM5tJOfoSJ
+gJ9GJpUz5ZES3CkwHwYDVR0jBBgwFoAUBvwM5tJOfoSJgJ9GJpUz5ZES3CkwDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IHz+MmwqLmyj9ylhCHq/kRcTwYbyB5Tx9ndeClmMpHAEAiEAu3/ubTNHjaF9WH2R
+n/fdGw25elGnaoCrq8pbdNkiTzk=
+-----END CERTIFICATE-----
+"""
+TEST_PRIVATE_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgsAsBFJWcw5tUS5Lw
+1RP3AybmW9o+8o8+XkQiUlKCaF6hRANCAASdg64WALPK2rkZa720OoQrpETh39XD
+Hu6oYK5plQdoDQ0KBD0Yr1k1J0JFjkhObsLG2OqtHCsn5Wg6RPIflgXW
+-----END PRIVATE KEY-----
+"""
+
+
 class TestSmpp:
     """SMPP 3.4 through aiosmpplib (§20): the URL, the status table, receipt texts."""
 
@@ -1655,12 +1679,6 @@ class TestSmpp:
             sl.load_config(["--provider-url", url], {})
         message = str(refused.value)
         assert message.startswith(f"--provider-url {problem}") and "s3cret" not in message
-
-    def test_smpps_is_refused_at_start_for_want_of_tls(self):
-        url = sl.parse_gateway_url("smpps://leopard:s3cret@h?source=S")
-        with pytest.raises(sl.ConfigError, match=r"smpps:// \(TLS\) is not supported") as refused:
-            sl.SmppGateway(url, 1.0, 10, sl.Callbacks(), sl.Clock())
-        assert "s3cret" not in str(refused.value)
 
     def test_without_the_library_the_error_says_how_to_get_it(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "aiosmpplib", None)
@@ -1805,6 +1823,41 @@ class TestSmppEndToEnd:
         await h.settle()
         messages = await h.messages(campaign_id)
         assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
+
+    async def test_smpps_binds_over_tls(self, make_harness, aiohttp_server, unused_tcp_port_factory,
+                                         tmp_path, monkeypatch):
+        smpp_port, tls_port = unused_tcp_port_factory(), unused_tcp_port_factory()
+        mock, _ = await self.smsc(aiohttp_server, smpp_port)
+        (tmp_path / "cert.pem").write_text(TEST_CERTIFICATE)
+        (tmp_path / "key.pem").write_text(TEST_PRIVATE_KEY)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # the SMSC's CA, trusted
+        terminator = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        terminator.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        tls_connections = []
+
+        async def relay(reader, writer):  # TLS in front of the SMSC, as an SMSC's port 3550 is
+            tls_connections.append(writer.get_extra_info("ssl_object").version())
+            smsc_reader, smsc_writer = await asyncio.open_connection("127.0.0.1", smpp_port)
+
+            async def pipe(source, sink):
+                with contextlib.suppress(OSError):
+                    while data := await source.read(65536):
+                        sink.write(data)
+                        await sink.drain()
+                sink.close()
+
+            await asyncio.gather(pipe(reader, smsc_writer), pipe(smsc_reader, writer))
+
+        server = await asyncio.start_server(relay, "127.0.0.1", tls_port, ssl=terminator)
+        async with server:
+            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
+                f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard"))
+            campaign_id = await h.launch(await h.add_customers(2))
+            await h.settle()
+            assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+            assert mock.stats["accepted"] == 2 and tls_connections and tls_connections[0].startswith("TLS")
+            assert (await h.get("/providers"))["data"][0]["url"].startswith("smpps://leopard:***@")
+            await h.client.close()
 
     async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(
             self, aiohttp_server, unused_tcp_port):

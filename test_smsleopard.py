@@ -1859,6 +1859,34 @@ class TestSmppEndToEnd:
             assert (await h.get("/providers"))["data"][0]["url"].startswith("smpps://leopard:***@")
             await h.client.close()
 
+    @needs_processes
+    async def test_a_killed_smsc_process_makes_the_gateway_down_until_it_is_back(
+            self, make_harness, unused_tcp_port_factory, tmp_path):
+        smpp_port = unused_tcp_port_factory()
+        smsc = ServiceProcess(tmp_path)
+        smsc.log = tmp_path / "smsc.log"
+        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp", "--smpp-port", str(smpp_port)]
+        await asyncio.to_thread(smsc.start)
+        try:
+            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), max_retries=0, provider_url=(
+                f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard"))
+            ids = await h.add_customers(2)
+            first = await h.launch(ids)
+            await h.settle()
+            assert [m["status"] for m in await h.messages(first)] == ["sent", "sent"]
+            smsc.process.kill()  # kill -9: no unbind, the connection just ends
+            await asyncio.to_thread(smsc.process.wait)
+            down = await until(lambda: self.health(h, 503), "/health 503 after the kill")
+            assert down["provider_reason"].startswith("smpp: not bound")
+            await asyncio.to_thread(smsc.start)
+            await until(lambda: self.health(h, 200), "bound again", timeout=60)
+            second = await h.launch(ids)
+            await h.settle()
+            assert [m["status"] for m in await h.messages(second)] == ["sent", "sent"]
+        finally:
+            smsc.process.kill()
+            await asyncio.to_thread(smsc.process.wait)
+
     async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(
             self, aiohttp_server, unused_tcp_port):
         mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)

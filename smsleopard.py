@@ -244,7 +244,8 @@ class Config:
         "", "empty: the mock provider in this process; http(s)://...: a generic JSON provider; "
         "twilio://SID:TOKEN@api.twilio.com?from=..., africastalking://USER:KEY@api.africastalking"
         ".com?from=..., infobip://KEY@BASE.api.infobip.com?from=...&bulk=100, kannel://USER:PASS@"
-        "host:13013?from=...&smsc=... (KIND+http:// for plain HTTP; docs/gateways.md)")
+        "host:13013?from=...&smsc=..., smpp://SYSTEM_ID:PASS@host:2775?source=...&window=50 "
+        "(smpps:// with TLS) (KIND+http:// for plain HTTP; docs/gateways.md)")
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")

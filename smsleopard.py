@@ -5292,6 +5292,7 @@ class SmppGateway(Gateway):
         """Bind; ConfigError if the SMSC does not accept the bind within the time-out."""
         self._esme = self._make_esme()
         self._runner = asyncio.create_task(self._esme.start(), name="smpp-bind")
+        self._runner.add_done_callback(self._ended)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._bound.wait(), max(1.0, self._timeout))
         if self.down:
@@ -5299,10 +5300,17 @@ class SmppGateway(Gateway):
             raise ConfigError(f"cannot bind to the SMSC at {self.url.shown}: "
                               f"no bind_transceiver_resp OK within {max(1.0, self._timeout):g} s")
 
+    def _ended(self, runner: asyncio.Task) -> None:
+        """The library's session loop died (it retries every error it knows): down for good."""
+        if not runner.cancelled() and (exc := runner.exception()) is not None:
+            log.error("smpp: the session loop stopped: %r", exc, exc_info=exc)
+            self._lost(f"the session loop stopped: {scrubbed(repr(exc), (self.url.secret,))}")
+
     async def close(self) -> None:
         if self._runner is not None:
-            with contextlib.suppress(Exception):  # unbind, when bound
-                await asyncio.wait_for(self._esme.stop(), max(1.0, self._timeout))
+            with contextlib.suppress(Exception):  # unbind, when bound (and the loop still runs)
+                if not self._runner.done():
+                    await asyncio.wait_for(self._esme.stop(), max(1.0, self._timeout))
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._runner

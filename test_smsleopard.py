@@ -1887,6 +1887,22 @@ class TestSmppEndToEnd:
             smsc.process.kill()
             await asyncio.to_thread(smsc.process.wait)
 
+    async def test_a_session_loop_that_dies_leaves_the_gateway_down_with_the_reason(
+            self, aiohttp_server, unused_tcp_port, monkeypatch):
+        await self.smsc(aiohttp_server, unused_tcp_port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
+        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+
+        def broken(message):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(gateway, "_received", broken)  # an error the library does not retry
+        with pytest.raises(sl.TransientSendError, match="the session loop stopped"):
+            await gateway(sl.Outgoing("1", "sms", "+254700000001", "Hi"))
+        assert gateway.down == "the session loop stopped: RuntimeError('a bug')"
+        await gateway.close()
+
     async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(
             self, aiohttp_server, unused_tcp_port):
         mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)

@@ -478,7 +478,7 @@ class MockSmsc:
         await server.stop()
         for esme in self._sessions.values():  # stopping the server leaves its binds open
             with contextlib.suppress(*smpp34_errors(self._smpp34), TimeoutError):
-                await asyncio.wait_for(esme.unbind(), 2.0)
+                await asyncio.wait_for(esme.unbind(), 0.5)
 
     async def _pump(self, server: Any) -> None:
         smpp34 = self._smpp34
@@ -560,8 +560,11 @@ class MockSmsc:
 
     def _later(self, coro: Any, delay_ms: float) -> None:
         async def run() -> None:
-            await asyncio.sleep(delay_ms / 1000)
-            await coro
+            try:
+                await asyncio.sleep(delay_ms / 1000)
+                await coro
+            finally:
+                coro.close()  # cancelled before it started: not an "unawaited" warning
 
         task = asyncio.create_task(run())
         self._tasks.add(task)

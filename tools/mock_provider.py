@@ -2,9 +2,10 @@
 HTTP server, for demos, benchmarks and tests. It speaks one gateway's dialect (`--dialect`):
 the generic JSON provider's POST /messages, or Twilio's, Africa's Talking's, Infobip's or
 Kannel's send request, answers, errors and delivery reports, each in its own format and
-signature. With latency, failures, a rate limit, an idempotency key where the dialect has
-one, and delivery reports posted to the message's callback (or --receipt-url, where the
-real gateway's is set in its console).
+signature; or, with --dialect smpp, an SMSC (smpp34's) accepting binds on --smpp-port.
+With latency, failures, a rate limit, an idempotency key where the dialect has one, and
+delivery reports posted to the message's callback (or --receipt-url, where the real
+gateway's is set in its console).
 """
 
 import argparse

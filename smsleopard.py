@@ -63,6 +63,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import ssl
 import sys
 import time
 import types
@@ -348,7 +349,8 @@ class Config:
         "", "empty: the mock provider in this process; http(s)://...: a generic JSON provider; "
         "twilio://SID:TOKEN@api.twilio.com?from=..., africastalking://USER:KEY@api.africastalking"
         ".com?from=..., infobip://KEY@BASE.api.infobip.com?from=...&bulk=100, kannel://USER:PASS@"
-        "host:13013?from=...&smsc=... (KIND+http:// for plain HTTP; docs/gateways.md)")
+        "host:13013?from=...&smsc=..., smpp://SYSTEM_ID:PASS@host:2775?source=...&window=50 "
+        "(smpps:// with TLS) (KIND+http:// for plain HTTP; docs/gateways.md)")
     whatsapp_provider_url: str = _setting(
         "", "the whatsapp channel's gateway when it differs from --provider-url: whatsapp://"
         "PHONE_NUMBER_ID:TOKEN@graph.facebook.com/v21.0?app_secret=...&verify_token=...")
@@ -564,7 +566,7 @@ GATEWAY_OPTIONS: dict[str, tuple[str, ...]] = {
     "africastalking": ("from",),
     "infobip": ("from", "bulk"),
     "kannel": ("from", "smsc"),
-    "smpp": ("source", "window", "system_type"),  # SMPP is built by a later change
+    "smpp": ("source", "window", "system_type"),
     "whatsapp": ("app_secret", "verify_token"),
 }
 GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "USERNAME:API_KEY@",
@@ -593,7 +595,8 @@ class GatewayUrl:
         if self.kind == "generic":
             return redacted(self.base)
         user = f"{self.user}:***@" if self.user else "***@"
-        plain = "+http" if self.base.startswith("http:") else ""
+        plain = "+http" if self.base.startswith("http:") else "s" if self.base.startswith(
+            "smpps:") else ""
         return f"{self.kind}{plain}://{user}{self.host}{urllib.parse.urlsplit(self.base).path}"
 
 
@@ -624,12 +627,14 @@ def parse_gateway_url(url: str) -> GatewayUrl:
     if not secret or (kind != "infobip" and not user):
         raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_CREDENTIALS[kind]}"
                          f"host")
+    if kind == "smpp" and (len(user) > 15 or len(secret) > 8):  # SMPP 3.4's bind fields
+        raise ValueError("smpp:// system_id must be at most 15 and the password 8 characters")
     options = _gateway_options(kind, parts.query)
     netloc, path = parts.netloc.rpartition("@")[2], parts.path.rstrip("/")
     if kind == "whatsapp":
         path = whatsapp_version_path(path)
-    return GatewayUrl(kind, f"{'http' if plus else 'https'}://{netloc}{path}", user, secret,
-                      options)
+    transport = scheme.lower() if kind == "smpp" else "http" if plus else "https"  # smpp(s)
+    return GatewayUrl(kind, f"{transport}://{netloc}{path}", user, secret, options)
 
 
 def _gateway_options(kind: str, query: str) -> dict[str, str]:
@@ -649,6 +654,8 @@ def _gateway_options(kind: str, query: str) -> dict[str, str]:
     if kind == "whatsapp" and not (options.get("app_secret") and options.get("verify_token")):
         raise ValueError("whatsapp:// needs app_secret=... (the app's secret, which signs the "
                          "webhook) and verify_token=... (the one pasted into Meta's console)")
+    if kind == "smpp" and (problem := smpp_options_problem(options)):
+        raise ValueError(f"smpp:// {problem}")
     return options
 
 
@@ -663,6 +670,21 @@ def whatsapp_version_path(path: str) -> str:
         raise ValueError("whatsapp:// takes the Graph API version as its path, like "
                          f"graph.facebook.com/{WHATSAPP_VERSION}")
     return path
+
+
+MAX_SMPP_WINDOW = 1000  # submit_sm in flight on one bind
+
+
+def smpp_options_problem(options: Mapping[str, str]) -> str | None:
+    """What is wrong with smpp://'s options (SMPP 3.4's field sizes), or None."""
+    window = options.get("window", "50")
+    if not (window.isdigit() and 1 <= int(window) <= MAX_SMPP_WINDOW):
+        return f"window must be between 1 and {MAX_SMPP_WINDOW}"
+    if len(options.get("system_type", "")) > 12:
+        return "system_type must be at most 12 characters"
+    if not 1 <= len(options.get("source", "")) <= 20:
+        return "needs source=SENDER (1 to 20 characters)"
+    return None
 
 
 def gateway_url_problem(url: str) -> str | None:
@@ -5671,6 +5693,312 @@ class InProcessMock(Gateway):
                 "reason": None, "callbacks": Callbacks()._asdict()}
 
 
+# -- SMPP 3.4 -------------------------------------------------------------------
+# One bind_transceiver through aiosmpplib (imported only for an smpp:// URL): the library
+# encodes the PDUs, picks GSM-7 or UCS-2, splits long texts into UDH parts and re-binds with
+# backoff; this adapter adds the window, one awaitable outcome per text, the up/down state,
+# and hands the deliver_sm it receives (receipts and customers' messages) to the service.
+
+SMPP_PORT = 2775
+SMPP_ENQUIRE_LINK = 30.0   # seconds between enquire_link (§20)
+SMPP_READ_LIMIT = 2**16 + 1024  # bytes: aiosmpplib's own stream limit (a message_payload's 64 KB)
+SMPP_THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
+SMPP_UNDELIVERED = {"UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNKNOWN"}
+SMPP_KNOWN_IDS = 1_000_000  # SMSC message ids kept in memory for receipts; older: the database
+SMPP_RECEIPT = re.compile(r"(?:^|\s)id:(?P<id>\S+).*?\sstat:(?P<stat>[A-Za-z]+)"
+                          r"(?:.*?\serr:(?P<err>\S+))?", re.DOTALL)
+
+
+def smpp_outcome(status: int, name: str) -> SendError:
+    """What a submit_sm_resp that is not ESME_ROK means (§20): throttled, permanent for every
+    ESME_RINV* (invalid destination 0x0B among them), else transient."""
+    said = f"{name or 'ESME_?'} (0x{status:08X})"
+    if status in SMPP_THROTTLED:
+        return ThrottledError(f"smpp throttled it: {said}", DEFAULT_RETRY_AFTER)
+    if name.startswith("ESME_RINV"):
+        return PermanentSendError(f"smpp refused it: {said}")
+    return TransientSendError(f"smpp answered {said}")
+
+
+def smpp_receipt(text: str, receipted_id: str | None = None) -> GatewayReceipt | None:
+    """A delivery receipt's text ('id:IDENT sub:001 dlvrd:001 submit date:... done date:...
+    stat:DELIVRD err:000 text:...') as a GatewayReceipt keyed by the SMSC's message id (the
+    receipted_message_id option wins when given); None when it says no id or no stat."""
+    found = SMPP_RECEIPT.search(text)
+    if found is None or not (receipted_id or found["id"]):
+        return None
+    stat = found["stat"].upper()
+    meaning = "delivered" if stat == "DELIVRD" else "undelivered" if stat in SMPP_UNDELIVERED \
+        else None
+    error = short(f"smpp: {stat} err:{found['err'] or '?'}") if meaning == "undelivered" else None
+    return GatewayReceipt(None, receipted_id or found["id"], meaning, error)
+
+
+def smpp_library() -> Any:
+    """aiosmpplib, imported only for an smpp:// URL; ConfigError saying how to get it."""
+    try:
+        import aiosmpplib
+    except ImportError:
+        raise ConfigError("--provider-url smpp:// needs aiosmpplib: "
+                          "pip install aiosmpplib==0.7.4") from None
+    return aiosmpplib
+
+
+class SmppGateway(Gateway):
+    """SMPP 3.4 to an SMSC (§20): one transceiver bind, up to `window` submit_sm in flight,
+    enquire_link every 30 s, re-binding with backoff. A lost bind fails the attempts in flight
+    (and those not yet written) as transient and marks the gateway down until it binds again.
+    Receipts and customers' messages arrive on the bind and wait in `reports()`."""
+
+    kind = "smpp"
+
+    def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
+                 clock: Clock):
+        super().__init__(url, timeout, concurrency, Callbacks(), clock)  # it calls no URL back
+        self._lib = smpp_library()
+        self._window = int(url.options.get("window", "50"))
+        self._slots = asyncio.Semaphore(self._window)
+        self._queue: deque = deque()                           # submit_sm not yet written
+        self._ready = asyncio.Event()                          # _queue has one
+        self._waiting: dict[str, asyncio.Future] = {}          # reference -> its outcome
+        self._in_flight: set[str] = set()                      # references holding a slot
+        self._known: dict[str, str] = {}  # the SMSC's message id -> our reference, oldest first
+        self._receipts: list[GatewayReceipt] = []
+        self._inbound: list[tuple[str, str]] = []
+        self._arrived = asyncio.Event()
+        self._bound = asyncio.Event()
+        self._esme: Any = None
+        self._runner: asyncio.Task | None = None
+        self.down = "not bound yet"
+
+    # -- the library's seams: broker, hook, correlator, retry timer --
+
+    def _make_esme(self) -> Any:
+        lib, gateway = self._lib, self
+        address = urllib.parse.urlsplit(self.url.base)
+        tls = ssl.create_default_context() if address.scheme == "smpps" else None  # system CAs
+
+        class Broker(lib.AbstractBroker):
+            async def enqueue(self, message: Any) -> None:  # the library writes its own PDUs
+                gateway._queue.appendleft(message)                # directly; this is not used
+                gateway._ready.set()
+
+            async def dequeue(self) -> Any:
+                return await gateway._next_pdu()
+
+        class Hook(lib.AbstractHook):
+            async def sending(self, message: Any, pdu: bytes, client_id: str) -> None:
+                pass
+
+            async def received(self, message: Any, pdu: bytes, client_id: str) -> None:
+                gateway._received(message)
+
+            async def send_error(self, message: Any, error: Exception, client_id: str) -> None:
+                said = scrubbed(repr(error), (gateway.url.secret,))
+                gateway._settle(message.log_id, PermanentSendError(  # the PDU cannot be made
+                    f"smpp: cannot encode it: {said}") if isinstance(error, ValueError) else
+                    TransientSendError(f"smpp: not sent: {said}"))
+
+        class Backoff(lib.retrytimer.SimpleExponentialBackoff):
+            async def wait(self) -> None:  # the library calls it once the bind is gone
+                gateway._lost("not bound (lost or refused); binding again with backoff")
+                await super().wait()
+
+        class Esme(lib.ESME):
+            async def connect(self) -> None:
+                await super().connect()
+                gateway.down = None
+                gateway._bound.set()
+
+            async def _socket_operation(self, operation: Any) -> Any:
+                """smpps://: aiosmpplib 0.7.4 has no TLS option, so the one connection its
+                connect() opens is swapped for the same connection with TLS."""
+                if tls is not None and getattr(operation, "cr_code", None) is (
+                        asyncio.open_connection.__code__):
+                    operation.close()
+                    operation = asyncio.open_connection(self.smsc_host, self.smsc_port, ssl=tls,
+                                                        limit=SMPP_READ_LIMIT)
+                return await super()._socket_operation(operation)
+
+        return Esme(
+            smsc_host=address.hostname, smsc_port=address.port or SMPP_PORT,
+            system_id=self.url.user, password=self.url.secret,
+            system_type=self.url.options.get("system_type", ""),
+            enquire_link_interval=SMPP_ENQUIRE_LINK, log_level=logging.CRITICAL,
+            hook=Hook(), broker=Broker(), retry_timer=Backoff(),
+            correlator=smpp_correlator(lib)(self.url.user, max_ttl_response=max(1.0, self._timeout)),
+            socket_timeout=max(1.0, self._timeout))
+
+    async def _next_pdu(self) -> Any:
+        """The next PDU the library writes: a submit_sm only when a window slot is free (one
+        per text: the library sends a long text's parts and answers once for all of them),
+        and none whose attempt was given up meanwhile."""
+        while True:
+            while not self._queue:
+                self._ready.clear()
+                await self._ready.wait()
+            message = self._queue.popleft()
+            if not isinstance(message, self._lib.SubmitSm):
+                return message
+            if message.log_id in self._waiting:
+                await self._slots.acquire()
+                self._in_flight.add(message.log_id)
+                return message
+
+    def _received(self, message: Any) -> None:
+        lib = self._lib
+        if isinstance(message, lib.SubmitSmResp) and message.log_id:
+            status = int(message.command_status.value)
+            if status == 0:
+                self._remember(message.message_id, message.log_id)
+            self._settle(message.log_id, message.message_id if status == 0 else smpp_outcome(
+                status, message.command_status.name))
+        elif isinstance(message, lib.DeliverSm):
+            self._delivered(message)
+
+    def _delivered(self, message: Any) -> None:
+        """A deliver_sm (the library answers deliver_sm_resp): a receipt or a customer's text."""
+        if message.is_receipt():
+            tlv = next((str(p.value).rstrip("\0") for p in message.optional_params or ()
+                        if p.tag == 0x001E), None)  # receipted_message_id
+            receipt = smpp_receipt(message.short_message or "", tlv)
+            if receipt is None or receipt.status is None:
+                return
+            self._receipts.append(receipt._replace(reference=self._known.get(receipt.provider_id)))
+        else:
+            text = message.short_message or message.message_payload or ""
+            self._inbound.append((gateway_phone(message.source.number), text))
+        self._arrived.set()
+
+    def _remember(self, provider_id: str, reference: str) -> None:
+        self._known[provider_id] = reference
+        if len(self._known) > SMPP_KNOWN_IDS:
+            del self._known[next(iter(self._known))]
+
+    def _settle(self, reference: str, outcome: str | SendError) -> None:
+        if reference in self._in_flight:
+            self._in_flight.discard(reference)
+            self._slots.release()
+        future = self._waiting.pop(reference, None)
+        if future is not None and not future.done():
+            if isinstance(outcome, SendError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _lost(self, why: str) -> None:
+        """The bind is gone: what was waiting or in flight fails now, as transient."""
+        self.down = why
+        self._bound.clear()
+        kept = [m for m in self._queue if not isinstance(m, self._lib.SubmitSm)]
+        self._queue.clear()
+        self._queue.extend(kept)
+        failure = TransientSendError(f"smpp {why}")
+        for reference in list(self._waiting):
+            self._settle(reference, failure)
+        self._slots, self._in_flight = asyncio.Semaphore(self._window), set()
+
+    # -- the service's side --
+
+    async def open(self) -> None:
+        """Bind; ConfigError if the SMSC does not accept the bind within the time-out."""
+        self._esme = self._make_esme()
+        self._runner = asyncio.create_task(self._esme.start(), name="smpp-bind")
+        self._runner.add_done_callback(self._ended)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._bound.wait(), max(1.0, self._timeout))
+        if self.down:
+            await self.close()
+            raise ConfigError(f"cannot bind to the SMSC at {self.url.shown}: "
+                              f"no bind_transceiver_resp OK within {max(1.0, self._timeout):g} s")
+
+    def _ended(self, runner: asyncio.Task) -> None:
+        """The library's session loop died (it retries every error it knows): down for good."""
+        if not runner.cancelled() and (exc := runner.exception()) is not None:
+            log.error("smpp: the session loop stopped: %r", exc, exc_info=exc)
+            self._lost(f"the session loop stopped: {scrubbed(repr(exc), (self.url.secret,))}")
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            with contextlib.suppress(Exception):  # unbind, when bound (and the loop still runs)
+                if not self._runner.done():
+                    await asyncio.wait_for(self._esme.stop(), max(1.0, self._timeout))
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+            self._runner = None
+        self._lost("closed")
+
+    async def __call__(self, message: Outgoing) -> str:
+        if self.down:
+            raise TransientSendError(f"smpp {self.down}")
+        lib, source = self._lib, self.url.options["source"]
+        outcome = asyncio.get_running_loop().create_future()
+        self._waiting[message.reference] = outcome
+        self._queue.append(lib.SubmitSm(
+            short_message=message.text, log_id=message.reference,
+            source=lib.PhoneNumber(source.lstrip("+"), *smpp_address_kind(lib, source)),
+            destination=lib.PhoneNumber(message.to.lstrip("+"), lib.TON.INTERNATIONAL,
+                                        lib.NPI.ISDN),
+            registered_delivery=1, esm_class=0x40, auto_message_payload=False))  # UDH parts
+        self._ready.set()
+        try:
+            return await asyncio.wait_for(outcome, max(1.0, self._timeout))
+        except TimeoutError:
+            self._settle(message.reference, TransientSendError(""))
+            raise TransientSendError(f"smpp: no submit_sm_resp within "
+                                     f"{max(1.0, self._timeout):g} s") from None
+        finally:
+            self._waiting.pop(message.reference, None)
+
+    async def reports(self) -> tuple[list[GatewayReceipt], list[tuple[str, str]]]:
+        """The receipts and customers' messages that arrived since the last call (waits for one)."""
+        await self._arrived.wait()
+        self._arrived.clear()
+        receipts, self._receipts = self._receipts, []
+        inbound, self._inbound = self._inbound, []
+        return receipts, inbound
+
+
+def smpp_address_kind(lib: Any, source: str) -> tuple[Any, Any]:
+    """TON and NPI of a source address: international digits, else alphanumeric."""
+    if source.lstrip("+").isdigit():
+        return lib.TON.INTERNATIONAL, lib.NPI.ISDN
+    return lib.TON.ALPHANUMERIC, lib.NPI.UNKNOWN
+
+
+def smpp_correlator(lib: Any) -> type:
+    """aiosmpplib's SimpleCorrelator without what costs per message: its sweep of every entry
+    on each call runs at most once a second, and the SMSC's message ids are kept by the
+    gateway (a bounded map, then the database), not as whole submit_sm for three days."""
+
+    class Correlator(lib.correlator.SimpleCorrelator):
+        _last_sweep = 0.0
+
+        async def _remove_expired(self) -> None:
+            if time.monotonic() - self._last_sweep >= 1.0:
+                self._last_sweep = time.monotonic()
+                await super()._remove_expired()
+
+        async def put_delivery(self, smsc_message_id: str, submit_sm: Any) -> None:
+            pass
+
+        async def get_delivery(self, receipt: Any) -> Any:
+            return None
+
+        async def get_segmented(self, smpp_seq_num: int, remove: bool = False) -> Any:
+            """A part's entry goes with its answer, and the text's once every part is
+            answered: the library leaves both for the receipts' bookkeeping, which this
+            correlator does not keep, and its 256 reference numbers come round again."""
+            status, code = await super().get_segmented(smpp_seq_num, remove=True)
+            if status is not None and code != lib.correlator.STATUS_SENDING:
+                reference = status.orig_submit_sm.get_segmentation_data()[0]
+                self._segment_status_store.pop(str(reference), None)
+            return status, code
+
+    return Correlator
+
+
 # -- the registry ---------------------------------------------------------------
 
 GATEWAYS: dict[str, type[Gateway]] = {
@@ -5679,7 +6007,7 @@ GATEWAYS: dict[str, type[Gateway]] = {
     "infobip": InfobipGateway,
     "kannel": KannelGateway,
     "whatsapp": WhatsAppGateway,
-    # "smpp": an SmppGateway (one transceiver bind) comes with its own change (§20)
+    "smpp": SmppGateway,
 }
 
 
@@ -5709,8 +6037,6 @@ def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
                     if config.public_url and config.receipt_secret else None)  # secret: 404
         return HttpSender(url.base, config.provider_token, timeout, config.concurrency, callback,
                           clock)
-    if url.kind not in GATEWAYS:
-        raise ConfigError(f"--provider-url: the {url.kind} gateway is not in this release")
     return GATEWAYS[url.kind](url, timeout, config.concurrency,
                               gateway_callbacks(config, url.kind), clock)
 
@@ -8277,6 +8603,7 @@ def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | N
         functools.partial(_queue_context, queue=queue),
         functools.partial(_sender_context, sender=sender),
         _store_context,
+        _gateway_reports_context,
         functools.partial(_dispatch_context, sender=sender, policy=policy),
         _scheduler_context,
         _webhook_context,
@@ -8344,6 +8671,42 @@ async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator
     yield
     if gateways:
         await sender.close()
+
+
+async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
+    """Receipts and customers' messages that arrive on a gateway's own connection (an SMPP
+    bind), not at a callback URL: applied as the callbacks' are."""
+    sender = app[SENDER]
+    gateways = [g for g in sender.distinct if hasattr(g, "reports")] if isinstance(
+        sender, GatewaySender) else []
+    tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
+                   _crash_handler(app)) for g in gateways]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None:
+    """Apply what a gateway pushes, batch by batch: receipts by our reference (or the
+    gateway's id, through the database), customers' texts through §14's keywords."""
+    while True:
+        found, inbound = await gateway.reports()
+        try:
+            now = clock.now()
+            receipts = []
+            for report in found:
+                reference = report.reference or await store.reference_of(report.provider_id)
+                if reference is not None:
+                    receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
+            if receipts:
+                await store.apply_receipts(receipts, now)
+            for phone, text in inbound:
+                if (said := keyword_action(text)) != "none":
+                    await store.opt_by_phone(phone, said == "opted_out", now)
+        except FAULTS as exc:
+            log.warning("%s: %d receipts and %d messages not recorded: %s", gateway.kind,
+                        len(found), len(inbound), exc)
 
 
 async def _dispatch_context(app: web.Application, sender: Sender,

@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import aiosmpplib
 import multidict
 import pytest
 import pytest_asyncio
@@ -1207,13 +1209,6 @@ class TestGatewayUrls:
         assert "gw.example.com:8443" in shown or "p.example.com" in shown
         assert "s3cret" not in shown
 
-    def test_smpp_has_its_place_but_is_not_in_this_release(self):
-        config = sl.load_config(["--provider-url", "smpp://sys:pw-s3cret@smsc.example.com:2775?source=Shop"], {})
-        assert sl.parse_gateway_url(config.provider_url).kind == "smpp"
-        with pytest.raises(sl.ConfigError, match="the smpp gateway is not in this release") as refused:
-            sl.open_sender(config, random.Random(1), sl.Clock())
-        assert "s3cret" not in str(refused.value)
-
     def test_callback_tokens_are_stable_and_differ_per_gateway(self):
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         assert token == sl.callback_token(RECEIPT_SECRET, "kannel") and len(token) == 32
@@ -1682,6 +1677,299 @@ class TestGatewayCallbacks:
         assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
 
 
+# A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), made for the smpps:// test
+# with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+# -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`: it protects nothing.
+TEST_CERTIFICATE = """-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUBVzXaULu5OtgtLyCHlfEfvqM5XMwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTIwNTEwMTYxN1oYDzIxMjYxMTEx
+MTAxNjE3WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASdg64WALPK2rkZa720OoQrpETh39XDHu6oYK5plQdoDQ0KBD0Yr1k1
+J0JFjkhObsLG2OqtHCsn5Wg6RPIflgXWo2QwYjAdBgNVHQ4EFgQUBvwM5tJOfoSJ
+gJ9GJpUz5ZES3CkwHwYDVR0jBBgwFoAUBvwM5tJOfoSJgJ9GJpUz5ZES3CkwDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IHz+MmwqLmyj9ylhCHq/kRcTwYbyB5Tx9ndeClmMpHAEAiEAu3/ubTNHjaF9WH2R
+n/fdGw25elGnaoCrq8pbdNkiTzk=
+-----END CERTIFICATE-----
+"""
+TEST_PRIVATE_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgsAsBFJWcw5tUS5Lw
+1RP3AybmW9o+8o8+XkQiUlKCaF6hRANCAASdg64WALPK2rkZa720OoQrpETh39XD
+Hu6oYK5plQdoDQ0KBD0Yr1k1J0JFjkhObsLG2OqtHCsn5Wg6RPIflgXW
+-----END PRIVATE KEY-----
+"""
+
+
+class TestSmpp:
+    """SMPP 3.4 through aiosmpplib (§20): the URL, the status table, receipt texts."""
+
+    @pytest.mark.parametrize("url, options", [
+        ("smpp://leopard:pw@10.0.0.5:2775?source=Shop&window=50&system_type=",
+         {"source": "Shop", "window": "50", "system_type": ""}),
+        ("smpp://leopard:p%40ss@smsc.example.com?source=%2B15550001111",
+         {"source": "+15550001111"}),
+    ])
+    def test_an_smpp_url_is_taken_apart(self, url, options):
+        parsed = sl.parse_gateway_url(url)
+        assert (parsed.kind, parsed.user, dict(parsed.options)) == ("smpp", "leopard", options)
+        assert parsed.base.startswith("smpp://") and "pw" not in parsed.shown and "p@ss" not in parsed.shown
+
+    def test_smpps_is_kept_apart_and_shown_as_such(self):
+        assert sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550?source=S").shown == \
+            "smpps://leopard:***@smsc.example.com:3550"
+
+    @pytest.mark.parametrize("url, problem", [
+        ("smpp://leopard:s3cret@h", "smpp:// needs source=SENDER (1 to 20 characters)"),
+        ("smpp://leopard:s3cret@h?source=S&window=0", "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&window=many", "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars", "smpp:// system_type must be at most 12"),
+        ("smpp://leopard:s3cret@h?source=S&bulk=2", "smpp:// has an unknown option 'bulk'"),
+        ("smpp://leopard:s3cret999@h?source=S", "smpp:// system_id must be at most 15 and the password 8"),
+        ("smpp://leopard@h?source=S", "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
+        ("smpp://leopard:s3cret@h:70000?source=S", "smpp:// has a bad port"),
+    ])
+    def test_a_bad_smpp_url_names_the_problem_not_the_secret(self, url, problem):
+        with pytest.raises(sl.ConfigError) as refused:
+            sl.load_config(["--provider-url", url], {})
+        message = str(refused.value)
+        assert message.startswith(f"--provider-url {problem}") and "s3cret" not in message
+
+    def test_without_the_library_the_error_says_how_to_get_it(self, monkeypatch):
+        monkeypatch.setitem(sys.modules, "aiosmpplib", None)
+        with pytest.raises(sl.ConfigError, match=r"pip install aiosmpplib==0\.7\.4"):
+            sl.smpp_library()
+
+    @pytest.mark.parametrize("name, outcome", [
+        ("ESME_RTHROTTLED", ("ThrottledError", "smpp throttled it: ESME_RTHROTTLED (0x00000058)")),
+        ("ESME_RMSGQFUL", ("ThrottledError", "smpp throttled it: ESME_RMSGQFUL (0x00000014)")),
+        ("ESME_RINVDSTADR", ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
+        ("ESME_RINVSRCADR", ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
+        ("ESME_RINVMSGLEN", ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
+        ("ESME_RINVESMCLASS", ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
+        ("ESME_RSYSERR", ("TransientSendError", "smpp answered ESME_RSYSERR (0x00000008)")),
+        ("ESME_RSUBMITFAIL", ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
+        ("ESME_RX_T_APPN", ("TransientSendError", "smpp answered ESME_RX_T_APPN (0x00000064)")),
+    ])
+    def test_command_statuses_map_onto_outcomes(self, name, outcome):
+        status = aiosmpplib.SmppCommandStatus[name]  # the library's own table of codes
+        error = sl.smpp_outcome(int(status.value), status.name)
+        assert (type(error).__name__, str(error)) == outcome
+
+    @pytest.mark.parametrize("text, tlv, receipt", [
+        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD err:000 text:Hi",
+         None, (None, "1a2b", "delivered", None)),
+        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV err:001 text:",
+         None, (None, "77", "undelivered", "smpp: UNDELIV err:001")),
+        ("id:77 stat:REJECTD err:009", None, (None, "77", "undelivered", "smpp: REJECTD err:009")),
+        ("id:77 stat:EXPIRED", None, (None, "77", "undelivered", "smpp: EXPIRED err:?")),
+        ("id:77 stat:deleted err:0", None, (None, "77", "undelivered", "smpp: DELETED err:0")),
+        ("id:77 stat:UNKNOWN err:0", None, (None, "77", "undelivered", "smpp: UNKNOWN err:0")),
+        ("id:77 stat:ENROUTE err:0", None, (None, "77", None, None)),
+        ("id:77 stat:ACCEPTD err:0", None, (None, "77", None, None)),
+        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD", (None, "0000ABCD", "delivered", None)),
+    ])
+    def test_receipt_texts(self, text, tlv, receipt):
+        assert tuple(sl.smpp_receipt(text, tlv)) == receipt
+
+    @pytest.mark.parametrize("text", ["", "hello there", "stat:DELIVRD", "id: stat:DELIVRD"])
+    def test_a_text_that_is_no_receipt_gives_none(self, text):
+        assert sl.smpp_receipt(text) is None
+
+
+
+class TestSmppEndToEnd:
+    """The smpp gateway against the mock provider's SMSC (smpp34.Server) in this process."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def smsc(self, aiohttp_server, smpp_port, **settings):
+        """The mock provider's smpp dialect: an SMSC on smpp_port, /stats over HTTP."""
+        config = mock_provider.MockProviderConfig(dialect="smpp", smpp_port=smpp_port, **settings)
+        mock = mock_provider.MockProvider(config, random.Random(3))
+        server = await aiohttp_server(mock.app())
+        return mock, server
+
+    async def through(self, make_harness, aiohttp_server, ports, **settings):
+        smpp_port = ports()
+        mock, server = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5)
+        h = await make_harness(real_provider=True, port=ports(), **{
+            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5",
+            **settings})
+        return h, mock, server, smpp_port
+
+    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(self, make_harness, aiohttp_server,
+                                                                    unused_tcp_port_factory, caplog):
+        caplog.set_level(logging.DEBUG, logger="smsleopard")
+        h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
+        ids = await h.add_customers(20)
+        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]}, expect=201)
+        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]], template="Hi {first_name} €")
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert sorted(m["status"] for m in messages) == ["failed"] + ["sent"] * 20
+        assert [m["last_error"] for m in messages if m["status"] == "failed"] == [
+            "smpp refused it: ESME_RINVDSTADR (0x0000000B)"]
+        assert all(m["provider_message_id"] for m in messages if m["status"] == "sent")
+
+        async def reported():
+            stats = (await h.campaign(campaign_id))["stats"]
+            return stats["delivered"] + stats["undelivered"] == 20 and stats
+
+        reports = await until(reported, "every receipt")
+        assert reports["delivered"] > 0 and reports["undelivered"] > 0
+        assert (mock.stats["accepted"], mock.stats["receipts_sent"], mock.stats["duplicates"]) == (20, 20, 0)
+        # no '+'; GSM-7 (data_coding 0): € is its escape 0x1B 0x65, which the mock shows as read
+        assert sorted(mock.smsc.texts)[0] == (h.phones[0][1:], "Hi Name0 \x1be")
+        assert await mock.smsc.send_inbound(h.phones[3], "  Stop! ")
+        customer = f"/customers/{ids[3]}"
+        assert await until(lambda: self.opted_out(h, customer), "the STOP opting the customer out")
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert (gateway["kind"], gateway["state"], gateway["url"]) == (
+            "smpp", "up", f"smpp://leopard:***@{gateway['host']}")
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        assert "sm-s3crt" not in shown
+
+    @staticmethod
+    async def opted_out(h, customer):
+        return (await h.get(customer))["opted_out_at"] is not None
+
+    async def test_a_long_ucs2_text_goes_as_concatenated_parts_in_one_attempt(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
+        text = "Привет {first_name}! " + "Скидка 20% на кофе ☕ сегодня. " * 8
+        campaign_id = await h.launch(await h.add_customers(1), template=text)
+        await h.settle()
+        (message,) = await h.messages(campaign_id)
+        assert (message["status"], message["retry_count"]) == ("sent", 0)
+        whole = message["rendered_content"]
+        assert len(whole) > 70 and mock.smsc.texts == [(h.phones[0][1:], whole)]
+        assert mock.stats["parts"] == sl.sms_info(whole).segments > 1 and mock.stats["accepted"] == 1
+
+    async def test_a_lost_bind_makes_the_gateway_down_and_attempts_transient_then_it_comes_back(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory,
+                                                     max_retries=0)
+        await server.close()  # the SMSC stops: its binds are gone
+        down = await until(lambda: self.health(h, 503), "/health 503")
+        assert down["provider"] == "down" and down["provider_reason"].startswith("smpp: not bound")
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert gateway["state"] == "down" and gateway["reason"].startswith("not bound")
+        campaign_id = await h.launch(await h.add_customers(2))
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {("failed", "smpp not bound (lost or refused)")}
+        _, server = await self.smsc(aiohttp_server, smpp_port)  # the SMSC is back
+        await until(lambda: self.health(h, 200), "/health 200 once bound again")
+        await h.post(f"/campaigns/{campaign_id}/retry-failed", {}, expect=200)
+        await h.settle()
+        assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+
+    async def test_attempts_in_flight_when_the_bind_goes_fail_as_transient(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        ports = unused_tcp_port_factory
+        smpp_port = ports()
+        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)  # never answers
+        h = await make_harness(real_provider=True, port=ports(), max_retries=0, provider_url=(
+            f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
+        campaign_id = await h.launch(await h.add_customers(3))
+        await until(lambda: asyncio.sleep(0, mock.stats["parts"] == 3), "3 submit_sm in flight")
+        await server.close()
+        await h.settle()
+        messages = await h.messages(campaign_id)
+        assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
+
+    async def test_smpps_binds_over_tls(self, make_harness, aiohttp_server, unused_tcp_port_factory,
+                                         tmp_path, monkeypatch):
+        smpp_port, tls_port = unused_tcp_port_factory(), unused_tcp_port_factory()
+        mock, _ = await self.smsc(aiohttp_server, smpp_port)
+        (tmp_path / "cert.pem").write_text(TEST_CERTIFICATE)
+        (tmp_path / "key.pem").write_text(TEST_PRIVATE_KEY)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # the SMSC's CA, trusted
+        terminator = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        terminator.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        tls_connections = []
+
+        async def relay(reader, writer):  # TLS in front of the SMSC, as an SMSC's port 3550 is
+            tls_connections.append(writer.get_extra_info("ssl_object").version())
+            smsc_reader, smsc_writer = await asyncio.open_connection("127.0.0.1", smpp_port)
+
+            async def pipe(source, sink):
+                with contextlib.suppress(OSError):
+                    while data := await source.read(65536):
+                        sink.write(data)
+                        await sink.drain()
+                sink.close()
+
+            await asyncio.gather(pipe(reader, smsc_writer), pipe(smsc_reader, writer))
+
+        server = await asyncio.start_server(relay, "127.0.0.1", tls_port, ssl=terminator)
+        async with server:
+            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
+                f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard"))
+            campaign_id = await h.launch(await h.add_customers(2))
+            await h.settle()
+            assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+            assert mock.stats["accepted"] == 2 and tls_connections and tls_connections[0].startswith("TLS")
+            assert (await h.get("/providers"))["data"][0]["url"].startswith("smpps://leopard:***@")
+            await h.client.close()
+
+    @needs_processes
+    async def test_a_killed_smsc_process_makes_the_gateway_down_until_it_is_back(
+            self, make_harness, unused_tcp_port_factory, tmp_path):
+        smpp_port = unused_tcp_port_factory()
+        smsc = ServiceProcess(tmp_path)
+        smsc.log = tmp_path / "smsc.log"
+        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp", "--smpp-port", str(smpp_port)]
+        await asyncio.to_thread(smsc.start)
+        try:
+            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), max_retries=0, provider_url=(
+                f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard"))
+            ids = await h.add_customers(2)
+            first = await h.launch(ids)
+            await h.settle()
+            assert [m["status"] for m in await h.messages(first)] == ["sent", "sent"]
+            smsc.process.kill()  # kill -9: no unbind, the connection just ends
+            await asyncio.to_thread(smsc.process.wait)
+            down = await until(lambda: self.health(h, 503), "/health 503 after the kill")
+            assert down["provider_reason"].startswith("smpp: not bound")
+            await asyncio.to_thread(smsc.start)
+            await until(lambda: self.health(h, 200), "bound again", timeout=60)
+            second = await h.launch(ids)
+            await h.settle()
+            assert [m["status"] for m in await h.messages(second)] == ["sent", "sent"]
+        finally:
+            smsc.process.kill()
+            await asyncio.to_thread(smsc.process.wait)
+
+    async def test_a_session_loop_that_dies_leaves_the_gateway_down_with_the_reason(
+            self, aiohttp_server, unused_tcp_port, monkeypatch):
+        await self.smsc(aiohttp_server, unused_tcp_port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
+        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+
+        def broken(message):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(gateway, "_received", broken)  # an error the library does not retry
+        with pytest.raises(sl.TransientSendError, match="the session loop stopped"):
+            await gateway(sl.Outgoing("1", "sms", "+254700000001", "Hi"))
+        assert gateway.down == "the session loop stopped: RuntimeError('a bug')"
+        await gateway.close()
+
+    async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(
+            self, aiohttp_server, unused_tcp_port):
+        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
+        assert await bench.bare_smpp_rate(unused_tcp_port, 200, window=10) > 0
+        assert (mock.stats["accepted"], mock.stats["duplicates"]) == (200, 0)
+
+    @staticmethod
+    async def health(h, status):
+        """/health's answer when its status is `status`, else None."""
+        answered, payload = await h.request("GET", "/health")
+        return payload if answered == status else None
+
+
 class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
@@ -1730,7 +2018,7 @@ class TestMockProvider:
         with pytest.raises(SystemExit):
             mock_provider.mock_provider_main(["--help"])
         shown = capsys.readouterr().out
-        assert "--dialect {generic,twilio,africastalking,infobip,kannel,whatsapp}" in shown
+        assert "--dialect {generic,twilio,africastalking,infobip,kannel,whatsapp,smpp}" in shown
         assert "milliseconds each request takes" in shown and "0..1" in shown
 
 

@@ -2,14 +2,16 @@
 HTTP server, for demos, benchmarks and tests. It speaks one gateway's dialect (`--dialect`):
 the generic JSON provider's POST /messages, or Twilio's, Africa's Talking's, Infobip's,
 Kannel's or the WhatsApp Cloud API's send request, answers, errors and delivery reports, each
-in its own format and signature. With latency, failures, a rate limit, an idempotency key
-where the dialect has one, and delivery reports posted to the message's callback (or
---receipt-url, where the real gateway's is set in its console).
+in its own format and signature; or, with --dialect smpp, an SMSC (smpp34's) accepting binds
+on --smpp-port. With latency, failures, a rate limit, an idempotency key where the dialect
+has one, and delivery reports posted to the message's callback (or --receipt-url, where the
+real gateway's is set in its console).
 """
 
 import argparse
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import json
 import logging
@@ -45,7 +47,7 @@ from smsleopard import (
     whatsapp_signature,
 )
 
-DIALECTS = ("generic", "twilio", "africastalking", "infobip", "kannel", "whatsapp")
+DIALECTS = ("generic", "twilio", "africastalking", "infobip", "kannel", "whatsapp", "smpp")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class MockProviderConfig:
                 "(X-Hub-Signature-256)"})
     seed: int = field(default=0, metadata={
         "help": "with each message's reference, decides its report (the same every run)"})
+    smpp_port: int = field(default=2775, metadata={
+        "help": "smpp dialect: the TCP port the SMSC accepts binds on, 1..65535 (HTTP GET "
+                "/stats stays on --port)"})
 
 
 RECEIPT_BATCH = 1000  # receipts posted at once to one callback
@@ -481,13 +486,218 @@ DIALECT_CLASSES = {"generic": GenericDialect, "twilio": TwilioDialect,
                    "kannel": KannelDialect, "whatsapp": WhatsAppDialect}
 
 
+# -- the smpp dialect: an SMSC ----------------------------------------------------
+# Built on smpp34's own SMSC side (smpp34.Server, not written here): it accepts every bind,
+# answers each submit_sm with a message id or an error status, and sends the receipt as a
+# deliver_sm on the same bind. SMPP carries no idempotency key: a repeat is a text (its parts
+# put together) to a destination that was already accepted with that very text.
+
+SMPP_RECEIPT_GAP_MS = 5.0  # smpp34 answers and pushes on different paths: a receipt sent with
+                           # no gap may overtake its submit_sm_resp, which no real SMSC does
+ESME_RSYSERR = 0x08
+
+
+def udh_parts(data: bytes) -> tuple[tuple[int, int, int] | None, bytes]:
+    """A short_message with a User Data Header: ((reference, total, number) of a concatenated
+    text, or None), and the text's bytes after the header."""
+    length = data[0] if data else 0
+    header, body = data[1:1 + length], data[1 + length:]
+    at = 0
+    while at + 2 <= len(header):
+        kind, size = header[at], header[at + 1]
+        value = header[at + 2:at + 2 + size]
+        if kind == 0x00 and size == 3:
+            return (value[0], value[1], value[2]), body
+        if kind == 0x08 and size == 4:
+            return (int.from_bytes(value[:2], "big"), value[2], value[3]), body
+        at += 2 + size
+    return None, body
+
+
+def sms_text(data: bytes, data_coding: int) -> str:
+    """The text of a short_message: UCS-2 for data_coding 8; else read as Latin-1 (exact for
+    the GSM-7 characters ASCII shares, which is what the mock needs)."""
+    return data.decode("utf-16-be", "replace") if data_coding == 8 else data.decode("latin-1")
+
+
+def smpp34_errors(smpp34: Any) -> tuple[type[BaseException], ...]:
+    """What smpp34 raises when the other side is gone."""
+    return smpp34.SmppError, RuntimeError, OSError
+
+
+class MockSmsc:
+    """`mock-provider --dialect smpp`: an SMSC with the mock's latency, failures, --max-rps
+    (ESME_RTHROTTLED), unroutable numbers (ESME_RINVDSTADR), delivery rate and receipt delay;
+    its texts (put together from their parts) are kept in `texts` for tests."""
+
+    def __init__(self, config: MockProviderConfig, stats: Counter):
+        try:
+            import smpp34
+        except ImportError:
+            raise ConfigError("--dialect smpp needs smpp34: pip install smpp34==1.5.0") from None
+        self._smpp34, self._config, self.stats = smpp34, config, stats
+        self._bucket = (float(config.max_rps), time.monotonic())
+        self._sessions: dict[Any, Any] = {}
+        self._parts: dict[tuple, dict[int, bytes]] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._ids = iter(range(1, 1 << 62))
+        self.texts: list[tuple[str, str]] = []  # (destination, text) of each whole text taken
+        self.stats.update(dict.fromkeys(("parts", "inbound_sent"), 0))
+
+    async def context(self, app: web.Application) -> AsyncIterator[None]:
+        server = self._smpp34.Server(self._config.host, self._config.smpp_port,
+                                     system_id="MockSMSC")
+        await server.start()
+        log.info("SMSC accepting binds on %s:%d", self._config.host, self._config.smpp_port)
+        pump = asyncio.create_task(self._pump(server), name="mock-smsc")
+        yield
+        for task in (pump, *self._tasks):
+            task.cancel()
+        await asyncio.gather(pump, *self._tasks, return_exceptions=True)
+        await server.stop()
+        for esme in self._sessions.values():  # stopping the server leaves its binds open
+            with contextlib.suppress(*smpp34_errors(self._smpp34), TimeoutError):
+                await asyncio.wait_for(esme.unbind(), 0.5)
+
+    async def _pump(self, server: Any) -> None:
+        smpp34 = self._smpp34
+        while True:
+            event = await server.next()
+            if isinstance(event, smpp34.SubmitSmEvent):
+                self._take(event)
+            elif isinstance(event, smpp34.Esme):
+                self._sessions[event.session_id] = event
+            elif isinstance(event, smpp34.Unbound):
+                self._sessions.pop(event.session_id, None)
+
+    def _take(self, event: Any) -> None:
+        """One submit_sm: refused, or accepted (after --latency-ms) with a receipt to come."""
+        self.stats["parts"] += 1
+        data, concatenated = bytes(event.short_message), None
+        if event.esm_class & 0x40:
+            concatenated, data = udh_parts(data)
+        first = concatenated is None or concatenated[2] == 1
+        self.stats["received"] += first
+        status = self._refusal(event, first)
+        if status is not None:
+            event.reject(status)
+            return
+        message_id = format(next(self._ids), "x")
+        if self._config.latency_ms:
+            asyncio.get_running_loop().call_later(self._config.latency_ms / 1000, event.accept,
+                                                  message_id)
+        else:
+            event.accept(message_id)
+        whole = self._whole(event, concatenated, data)
+        if whole is not None:
+            self._accepted(event, whole)
+        if event.registered_delivery & 1:
+            which = concatenated[0] if concatenated else data.hex()  # a text's parts share it
+            fate = random.Random(f"{self._config.seed}:{event.destination_addr}:{which}")
+            delivered = fate.random() < self._config.delivery_rate
+            self._later(self._receipt(event, message_id, delivered),
+                        max(self._config.receipt_delay_ms, SMPP_RECEIPT_GAP_MS))
+
+    def _refusal(self, event: Any, first: bool) -> int | None:
+        if ("+" + event.destination_addr).startswith(UNROUTABLE_PREFIXES):
+            return self._smpp34.ESME_RINVDSTADR
+        if first and not self._within_rate():
+            self.stats["throttled"] += 1
+            return self._smpp34.ESME_RTHROTTLED
+        if first and self._config.failure_rate and random.random() < self._config.failure_rate:
+            self.stats["failed"] += 1
+            return ESME_RSYSERR
+        return None
+
+    def _whole(self, event: Any, concatenated: tuple | None, data: bytes) -> str | None:
+        """The whole text once its last part is in (at once for a text of one part)."""
+        if concatenated is None:
+            return sms_text(data, event.data_coding)
+        key = (event.session_id, event.destination_addr, concatenated[0])
+        parts = self._parts.setdefault(key, {})
+        parts[concatenated[2]] = data
+        if len(parts) < concatenated[1]:
+            return None
+        del self._parts[key]
+        return sms_text(b"".join(parts[n] for n in sorted(parts)), event.data_coding)
+
+    def _accepted(self, event: Any, text: str) -> None:
+        key = (event.destination_addr, text)
+        self.stats["duplicates"] += key in self._seen
+        self._seen.add(key)
+        self.stats["accepted"] += 1
+        self.texts.append(key)
+
+    def _within_rate(self) -> bool:
+        if not self._config.max_rps:
+            return True
+        tokens, then = self._bucket
+        now = time.monotonic()
+        tokens = refill(tokens, then, self._config.max_rps, now)
+        self._bucket = (max(0.0, tokens - 1), now)
+        return tokens >= 1
+
+    def _later(self, coro: Any, delay_ms: float) -> None:
+        async def run() -> None:
+            try:
+                await asyncio.sleep(delay_ms / 1000)
+                await coro
+            finally:
+                coro.close()  # cancelled before it started: not an "unawaited" warning
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _receipt(self, event: Any, message_id: str, delivered: bool) -> None:
+        """A delivery receipt: deliver_sm, esm_class 0x04, the usual text and the
+        receipted_message_id and message_state options (2 delivered, 5 undeliverable)."""
+        smpp34, esme = self._smpp34, self._sessions.get(event.session_id)
+        if esme is None:
+            return
+        stamp = time.strftime("%y%m%d%H%M", time.gmtime())
+        stat, err = ("DELIVRD", "000") if delivered else ("UNDELIV", "001")
+        text = (f"id:{message_id} sub:001 dlvrd:00{int(delivered)} submit date:{stamp} "
+                f"done date:{stamp} stat:{stat} err:{err} text:").encode()
+        try:
+            await esme.deliver_sm(event.source_addr, text, source_addr=event.destination_addr,
+                                  esm_class=0x04, tlvs=[
+                                      smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID,
+                                                 message_id.encode() + b"\0"),
+                                      smpp34.Tlv(smpp34.TLV_MESSAGE_STATE,
+                                                 bytes([2 if delivered else 5]))])
+            self.stats["receipts_sent"] += 1
+        except smpp34_errors(smpp34) as exc:  # the ESME went away; a real
+            # SMSC would try again later
+            log.warning("mock SMSC: receipt %s not delivered: %r", message_id, exc)
+
+    async def send_inbound(self, phone: str, text: str, to: str = "SMSLeopard") -> bool:
+        """A customer's text (deliver_sm, esm_class 0) to the first bound ESME; whether one
+        took it."""
+        for esme in list(self._sessions.values()):
+            coding = 0 if text.isascii() else 8
+            data = text.encode("latin-1" if coding == 0 else "utf-16-be")
+            await esme.deliver_sm(to, data, source_addr=phone.lstrip("+"), source_addr_ton=1,
+                                  source_addr_npi=1, data_coding=coding)
+            self.stats["inbound_sent"] += 1
+            return True
+        return False
+
+    async def answer_inbound(self, request: web.Request) -> web.Response:
+        """POST /inbound {"from", "text"}: a customer's text sent to the bound ESME."""
+        body = await request.json()
+        sent = await self.send_inbound(str(body["from"]), str(body["text"]))
+        return web.json_response({"sent": sent}, status=200 if sent else 409)
+
+
 class MockProvider:
     """The provider side: what it takes, what it answers, what it counts."""
 
     def __init__(self, config: MockProviderConfig, rng: random.Random | None = None,
                  clock: Clock | None = None):
         self._config = config
-        self._dialect = DIALECT_CLASSES[config.dialect]()
+        self._dialect = DIALECT_CLASSES.get(config.dialect, Dialect)()
         self._rng = rng or random.Random()
         self._clock = clock or Clock()  # stamps and signs receipts
         self._accepted: dict[str, tuple] = {}  # idempotency key -> the first outcome
@@ -502,9 +712,14 @@ class MockProvider:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_route(self._dialect.method, self._dialect.path, self.take)
+        if self._config.dialect == "smpp":  # an SMSC; HTTP only for /stats and /inbound
+            self.smsc = MockSmsc(self._config, self.stats)
+            app.router.add_post("/inbound", self.smsc.answer_inbound)
+            app.cleanup_ctx.append(self.smsc.context)
+        else:
+            app.router.add_route(self._dialect.method, self._dialect.path, self.take)
+            app.cleanup_ctx.append(self._receipts_context)
         app.router.add_get("/stats", self.answer_stats)
-        app.cleanup_ctx.append(self._receipts_context)
         return app
 
     async def take(self, request: web.Request) -> web.Response:
@@ -620,7 +835,8 @@ class _MockParser(_ArgumentParser):
         raise ConfigError(f"{message}\n{self.format_usage().strip()}")
 
 
-RANGES = {"port": (0, 65535), "failure_rate": (0, 1), "delivery_rate": (0, 1)}
+RANGES = {"port": (0, 65535), "failure_rate": (0, 1), "delivery_rate": (0, 1),
+          "smpp_port": (1, 65535)}
 
 
 def mock_provider_main(argv: Sequence[str]) -> int:

@@ -7448,7 +7448,7 @@ class TestBenchmark:
         assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
         assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
-        assert len(figures) == 29 + bool(AMQP_URL) + len(on_postgres)
+        assert len(figures) == 31 + bool(AMQP_URL) + len(on_postgres)
         assert all(figure["value"] > 0 for name, figure in figures.items()
                    if not name.startswith("duplicates"))  # none is the best there can be
         for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",

@@ -3409,6 +3409,11 @@ class TestPauseAndResume:
 
     async def test_a_halted_batch_gives_what_it_released_back_to_the_queue(self, make_harness):
         h, campaign_id = await self.two_in_flight(make_harness, 4)  # and a claim of two waiting
+        claimed = "SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL"
+        async def four_claimed():
+            return await h.sql(claimed) == [(4,)]
+
+        await until(four_claimed, "the claim of two waiting for a slot")
         await act(h, campaign_id, "pause")
         h.sender.gate.set()
         await h.settle()
@@ -6486,7 +6491,8 @@ class TestPostgresLocks:
             with pytest.raises(asyncio.CancelledError):
                 await waiting
             await other.execute("SELECT pg_advisory_unlock($1)", sl.PG_WRITE_LOCK)
-            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid != pg_backend_pid()"
+            held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid != pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
             assert await other.fetchval(held) == 0  # no session was left holding or wanting it
             async with store.db.transaction() as tx:  # and writes go on
                 await tx.execute("UPDATE channel_pace SET rate = NULL")

@@ -2656,7 +2656,8 @@ PG_REWRITES = (
      "SELECT value::bigint AS id FROM json_array_elements_text(?::json) AS value"),
     ("instr(", "strpos("),
 )
-PG_TEXT_LISTS = re.compile(r"\b(phone|status) IN \(SELECT value FROM json_each\(\?\)\)")
+PG_TEXT_LISTS = re.compile(
+    r"\b(phone|status|provider_message_id) IN \(SELECT value FROM json_each\(\?\)\)")
 PG_ID_LISTS = re.compile(r"\b([\w.]+) IN \(SELECT value FROM json_each\(\?\)\)")
 PG_WRITE_LOCK = 0x5_3E0_1EA9  # the advisory lock every write transaction holds
 PG_POOL_SIZE = 8  # connections a process keeps to PostgreSQL
@@ -3878,11 +3879,13 @@ class Store:
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
 
-    async def reference_of(self, provider_id: str) -> str | None:
-        """Our reference (the message id) of the message a gateway knows as `provider_id`."""
-        rows = await self.db.fetch("SELECT id FROM outbound_messages WHERE provider_message_id = ? "
-                                   "ORDER BY id LIMIT 1", (provider_id,))
-        return str(rows[0][0]) if rows else None
+    async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
+        """Our references (message ids) of the messages gateways know by these ids, in one
+        read: {gateway's id: our reference}."""
+        rows = await self.db.fetch(
+            "SELECT provider_message_id, min(id) FROM outbound_messages WHERE provider_message_id "
+            "IN (SELECT value FROM json_each(?)) GROUP BY provider_message_id", (_in(provider_ids),))
+        return {provider_id: str(message_id) for provider_id, message_id in rows}
 
     async def _deliver(self, tx: Transaction,
                        receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
@@ -4974,6 +4977,25 @@ class GatewayReceipt(NamedTuple):
     provider_id: str | None
     status: str | None
     error: str | None = None
+
+
+async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt],
+                                 now: float) -> dict[str, Any]:
+    """Apply a gateway's delivery reports, those naming only its own id found in one read:
+    {accepted, unknown} as for POST /providers/receipts."""
+    reports = [r for r in reports if r.status is not None]
+    ours = await store.references_of({r.provider_id for r in reports
+                                       if not r.reference and r.provider_id})
+    receipts, unknown = [], []
+    for report in reports:
+        reference = report.reference or ours.get(report.provider_id or "")
+        if reference is None:
+            unknown.append(report.provider_id)
+        else:
+            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
+    taken = (await store.apply_receipts(receipts, now) if receipts
+             else {"accepted": 0, "unknown": []})
+    return {**taken, "unknown": (taken["unknown"] + unknown)[:100]}
 
 
 Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body
@@ -8097,17 +8119,8 @@ async def gateway_receipts(request: web.Request) -> web.Response:
         found = gateway.receipts(await verified_fields(request, gateway))
     except ValueError as exc:
         raise invalid(f"not a {gateway.kind} delivery report: {exc}") from None
-    store, now = request.app[STORE], request.app[CLOCK].now()
-    receipts, unknown = [], []
-    for report in (r for r in found if r.status is not None):
-        reference = report.reference or await store.reference_of(report.provider_id)
-        if reference is None:
-            unknown.append(report.provider_id)
-        else:
-            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
-    taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
-                                                                          "unknown": []}
-    return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100]})
+    return json_response(await apply_gateway_receipts(request.app[STORE], found,
+                                                      request.app[CLOCK].now()))
 
 
 async def gateway_inbound(request: web.Request) -> web.Response:
@@ -8182,15 +8195,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     except (ValueError, AttributeError, TypeError) as exc:
         raise invalid(f"not a whatsapp webhook: {exc}") from None
     store, now = request.app[STORE], request.app[CLOCK].now()
-    receipts, unknown = [], []
-    for report in (r for r in found if r.status is not None):
-        reference = report.reference or await store.reference_of(report.provider_id)
-        if reference is None:
-            unknown.append(report.provider_id)
-        else:
-            receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
-    taken = await store.apply_receipts(receipts, now) if receipts else {"accepted": 0,
-                                                                          "unknown": []}
+    taken = await apply_gateway_receipts(store, found, now)
     action = "none"
     for phone, text, wamid in messages:  # a message Meta posts again is not acted on again
         said = keyword_action(text)
@@ -8198,8 +8203,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
                 f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)) and await store.opt_by_phone(
                 phone, said == "opted_out", now):
             action = said
-    return json_response({**taken, "unknown": (taken["unknown"] + unknown)[:100],
-                          "action": action})
+    return json_response({**taken, "action": action})
 
 
 GATEWAY_ROUTES = (
@@ -8694,13 +8698,7 @@ async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None
         found, inbound = await gateway.reports()
         try:
             now = clock.now()
-            receipts = []
-            for report in found:
-                reference = report.reference or await store.reference_of(report.provider_id)
-                if reference is not None:
-                    receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
-            if receipts:
-                await store.apply_receipts(receipts, now)
+            await apply_gateway_receipts(store, found, now)
             for phone, text in inbound:
                 if (said := keyword_action(text)) != "none":
                     await store.opt_by_phone(phone, said == "opted_out", now)

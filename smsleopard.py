@@ -25,13 +25,13 @@ The main path of a message, and where to read it:
     later                          retries published by due time; Store.record finishes
                                    the campaign through next_status (LIFECYCLE)
 
-The file reads top to bottom, each section using only what stands above it:
-ERRORS, CONFIG, TIME, MODELS, LIFECYCLE, TEMPLATES, RETRY POLICY AND PACING,
-CONSENT, METRICS, STORAGE (SQLite, and PostgreSQL behind the same interface),
-QUEUE, CAMPAIGNS, SENDER, DISPATCH, SCHEDULER, WEBHOOKS, HTTP, APP, CLI; then
-the appendices a reader needs last: OPENAPI and DASHBOARD (the page itself is
-in static/). The benchmark and the mock provider are not the service: they are
-in tools/, imported by the `bench` and `mock-provider` subcommands only.
+The file reads top to bottom, each section using only what stands above it
+(a test checks this with `ast`): ERRORS, CONSENT, CONFIG, TIME, MODELS,
+LIFECYCLE, TEMPLATES, RETRY POLICY AND PACING, METRICS, STORAGE (SQLite, and
+PostgreSQL behind the same interface), QUEUE, CAMPAIGNS, SENDER, DISPATCH,
+SCHEDULER, WEBHOOKS, HTTP, OPENAPI, DASHBOARD (the page itself is in static/),
+APP, CLI. The benchmark and the mock provider are not the service: they are in
+tools/, imported by the `bench` and `mock-provider` subcommands only.
 """
 
 import argparse
@@ -8567,357 +8567,7 @@ class AccessLogger(web_log.AccessLogger):
 
 
 # ---------------------------------------------------------------------------
-# APP
-# The application factory, with one cleanup context per resource: each opens
-# its resource before `yield` and closes it after, in reverse order.
-# ---------------------------------------------------------------------------
-
-
-def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | None = None,
-               rng: random.Random | None = None, queue: JobQueue | None = None) -> web.Application:
-    """The aiohttp application. Tests pass a fake clock, a scripted sender, a seeded rng,
-    and perhaps a queue of their own."""
-    clock = clock or Clock()
-    rng = rng or random.Random()
-    metrics = Metrics(clock)
-    middlewares = [busy_middleware, metrics_middleware(metrics),
-                   *([cors_middleware(config.cors)] if config.cors else []),
-                   error_middleware,
-                   *([auth_middleware(config.api_key)] if config.api_key else []),
-                   idempotency_middleware()]
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
-    app[CONFIG] = config
-    app[METRICS] = metrics
-    app[CLOCK] = clock
-    app[CRASHED] = asyncio.Event()
-    if config.role == "worker":  # it answers its probes and its provider; the API runs elsewhere
-        app.router.add_get("/health", health)
-        app.router.add_post("/providers/receipts", receive_receipts)
-        app.router.add_post("/providers/inbound", receive_inbound)
-        app.router.add_routes(GATEWAY_ROUTES)
-    else:
-        app.router.add_routes(ROUTES)
-        app.router.add_get("/openapi.json", serve_openapi)
-        app.router.add_get("/", serve_dashboard)
-        app.router.add_get("/static/{name}", serve_static)
-    app.router.add_get("/metrics", serve_metrics)
-    policy = RetryPolicy(config.max_retries, config.retry_base_ms / 1000, rng=rng)
-    sender = sender or open_sender(config, rng, clock)
-    app.cleanup_ctx.extend([  # what can fail first, before any file is made: broker, provider
-        functools.partial(_queue_context, queue=queue),
-        functools.partial(_sender_context, sender=sender),
-        _store_context,
-        _gateway_reports_context,
-        functools.partial(_dispatch_context, sender=sender, policy=policy),
-        _scheduler_context,
-        _webhook_context,
-    ])
-    return app
-
-
-def _crash_handler(app: web.Application) -> CrashHandler:
-    def crashed(name: str, exc: BaseException) -> None:
-        log.critical("background task %s died: %r", name, exc, exc_info=exc)
-        app[CRASHED].set()
-
-    return crashed
-
-
-async def _store_context(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    new = config.db != ":memory:" and not await asyncio.to_thread(os.path.exists, config.db)
-    try:
-        store = await open_store(config)
-    except BaseException:
-        if new:  # a failed start leaves no database behind
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    os.remove(config.db + suffix)
-        raise
-    store.events, store.consent = config.events, config.consent
-    app[STORE] = store
-    yield
-    await store.close()
-
-
-async def open_store(config: Config) -> Store:
-    """The database, migrated, with the sample data if it is new and seeding is on."""
-    store = await Store.open(config.db, config.busy_timeout_ms)
-    try:
-        if config.seed and is_postgres(config.db):
-            log.info("the sample data is for SQLite: a PostgreSQL database starts empty")
-        elif config.seed and await store.seed_if_empty(
-                await asyncio.to_thread(Path(config.seed_path).read_text, encoding="utf-8")):
-            log.info("loaded the sample data of %s", config.seed_path)
-    except OSError as exc:
-        await store.close()
-        raise ConfigError(f"cannot read the sample data: {exc}") from None
-    except BaseException:
-        await store.close()
-        raise
-    return store
-
-
-async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    queue = queue or open_queue(config, app[CLOCK], prefetch(config) if config.dispatches else 0)
-    await queue.open()
-    app[QUEUE] = queue
-    yield
-    await queue.close()
-
-
-async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator[None]:
-    gateways = isinstance(sender, (Gateway, GatewaySender))
-    app[SENDER] = sender
-    if gateways:
-        await sender.open()
-    yield
-    if gateways:
-        await sender.close()
-
-
-async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
-    """Receipts and customers' messages that arrive on a gateway's own connection (an SMPP
-    bind), not at a callback URL: applied as the callbacks' are."""
-    sender = app[SENDER]
-    gateways = [g for g in sender.distinct if hasattr(g, "reports")] if isinstance(
-        sender, GatewaySender) else []
-    tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
-                   _crash_handler(app)) for g in gateways]
-    yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None:
-    """Apply what a gateway pushes, batch by batch: receipts by our reference (or the
-    gateway's id, through the database), customers' texts through §14's keywords."""
-    while True:
-        found, inbound = await gateway.reports()
-        try:
-            now = clock.now()
-            await apply_gateway_receipts(store, found, now)
-            for phone, text in inbound:
-                if (said := keyword_action(text)) != "none":
-                    await store.opt_by_phone(phone, said == "opted_out", now)
-        except FAULTS as exc:
-            log.warning("%s: %d receipts and %d messages not recorded: %s", gateway.kind,
-                        len(found), len(inbound), exc)
-
-
-async def _dispatch_context(app: web.Application, sender: Sender,
-                            policy: RetryPolicy) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    campaigns = Campaigns(app[STORE], app[QUEUE], app[CLOCK], config.job_size, app[METRICS])
-    app[CAMPAIGNS] = campaigns
-    dispatcher = Dispatcher(config, app[STORE], app[QUEUE], campaigns, sender, policy, app[CLOCK],
-                            _crash_handler(app), app[METRICS])
-    app[DISPATCHER] = dispatcher
-    await app[STORE].configure_pace(config.rate_limits, app[CLOCK].now())
-    if (is_postgres(config.db) and not config.queue_url
-            and not await app[STORE].db.hold("in-process-queue")):
-        raise ConfigError("another process already uses this PostgreSQL database with a queue of "
-                          "its own; several processes share the work through a queue: --queue-url")
-    publishing: list[asyncio.Task] = []  # the backlog found at start, published in the background
-    if config.dispatches:
-        try:
-            await campaigns.recover(
-                starting=True, ready=dispatcher.start,
-                rest=lambda work: publishing.append(spawn(work, "recovery", _crash_handler(app))))
-        except DatabaseUnavailable as exc:  # damaged pages, say: say so in one line, exit 2
-            await dispatcher.stop(0)
-            raise ConfigError(f"cannot use database {shown_database(config.db)!r}: "
-                              f"{exc.reason}") from None
-    yield
-    for task in publishing:
-        task.cancel()
-    await asyncio.gather(*publishing, return_exceptions=True)
-    await campaigns.close_backlog()
-    await dispatcher.stop(config.shutdown_timeout)
-    with contextlib.suppress(*FAULTS):
-        pending = await app[STORE].pending_count()
-        log.info("stopped: %d messages stay pending for the next start", pending,
-                 extra={"event": "stopped", "pending": pending})
-
-
-async def _webhook_context(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    sender = None
-    if config.webhook_url and config.dispatches:
-        sender = WebhookSender(app[STORE], config.webhook_url, config.webhook_secret, app[CLOCK],
-                               _crash_handler(app))
-        app[STORE].on_events_written = sender.written.set
-        sender.start()
-    app[WEBHOOKS] = sender
-    yield
-    if sender is not None:
-        await sender.stop()
-
-
-async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
-    scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
-    healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK],
-                    _crash_handler(app))
-    progress = ProgressLog(app[STORE], app[CLOCK], _crash_handler(app))
-    app[SCHEDULER], app[HEALER] = scheduler, healer
-    if app[CONFIG].schedules:
-        scheduler.start()
-    if app[CONFIG].run_workers:  # an api process heals its own failed publishes
-        healer.start()
-    if app[CONFIG].dispatches:
-        progress.start()
-    yield
-    await progress.stop()
-    await healer.stop()
-    await scheduler.stop()
-
-
-def listen_socket(host: str, port: int) -> socket.socket:
-    """A listening socket, so a taken port stops the start before anything else runs."""
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family, backlog=1024)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-# ---------------------------------------------------------------------------
-# CLI
-# ---------------------------------------------------------------------------
-
-
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}o'
-
-
-async def serve(config: Config) -> int:
-    """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
-    sock = listen_socket(config.host, config.port)
-    if not config.public_url:  # a provider on this machine reaches us where we listen
-        config = dataclasses.replace(config, public_url=listening_url(sock))
-    app = create_app(config)
-    access_log = logging.getLogger("smsleopard.access") if config.access_log else None
-    runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
-                    access_log_class=AccessLogger,
-                    shutdown_timeout=5.0)
-    try:
-        await runner.setup()
-        started = {"database": shown_database(config.db),
-                   "schema_version": SCHEMA_VERSION, "queue": describe_queue(config),
-                   "provider": describe_provider(config)}
-        log.info("started: database %s (schema version %d), queue %s, provider %s",
-                 *started.values(), extra={"event": "started", **started})
-        await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
-        sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
-        log.info("listening on %s", listening_url(sock))
-        freeze_heap()
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        await asyncio.wait([asyncio.ensure_future(stop.wait()),
-                            asyncio.ensure_future(app[CRASHED].wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
-        log.info("shutting down")
-    finally:
-        await runner.cleanup()
-        sock.close()
-    return 1 if app[CRASHED].is_set() else 0
-
-
-def freeze_heap() -> None:
-    """What starting made lives as long as the process: out of the collector's sight, a full
-    collection while a campaign dispatches walks only what came after (it had held the
-    event loop for 30 ms)."""
-    gc.collect()
-    gc.freeze()
-
-
-def describe_queue(config: Config) -> str:
-    if not config.queue_url:
-        return "in-process"
-    kind = "PostgreSQL" if is_postgres(config.queue_url) else "RabbitMQ"
-    return f"{kind} {redacted(config.queue_url)} ({config.queue_name})"
-
-
-def describe_provider(config: Config) -> str:
-    """The gateways as the start's log line shows them: no password, key or token."""
-    shown = (parse_gateway_url(config.provider_url).shown if config.provider_url
-             else "the mock, in-process")
-    if config.whatsapp_provider_url:
-        shown += f" (whatsapp: {parse_gateway_url(config.whatsapp_provider_url).shown})"
-    return shown
-
-
-class JsonLogFormatter(logging.Formatter):
-    """--log-format json: one object a line, with time, level, logger, message and the
-    fields the line was given (extra=...), like event and campaign_id."""
-
-    PLAIN = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": utc_iso(record.created), "level": record.levelname.lower(),
-                 "logger": record.name, "message": record.getMessage(),
-                 **{name: value for name, value in vars(record).items() if name not in self.PLAIN}}
-        if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-def configure_logging(config: Config) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLogFormatter() if config.log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=config.log_level.upper(), handlers=[handler])
-
-
-def listening_url(sock: socket.socket) -> str:
-    """http://host:port of a listening socket (a wildcard address becomes this machine's)."""
-    host, port = sock.getsockname()[:2]
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def load_tool(name: str) -> types.ModuleType:
-    """tools/<name>.py of the folder this file is in, whatever the working directory, imported
-    only when its subcommand is asked for. The tool imports this module as `smsleopard`: the
-    same module, also where this file runs as a script (as __main__)."""
-    sys.modules.setdefault("smsleopard", sys.modules[__name__])
-    folder = str(Path(__file__).resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    try:
-        return importlib.import_module(f"tools.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("tools", f"tools.{name}"):
-            raise
-        raise ConfigError(f"no tools/{name}.py beside {__file__}: the benchmark and the mock "
-                          "provider come with the repository's tools/") from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python smsleopard.py [settings]` serves; `python smsleopard.py bench` measures;
-    `python smsleopard.py mock-provider` plays the provider (both in tools/)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv[:1] == ["bench"]:
-            return load_tool("bench").bench_main(argv[1:])
-        if argv[:1] == ["mock-provider"]:
-            return load_tool("mock_provider").mock_provider_main(argv[1:])
-        config = load_config(argv, os.environ)
-        configure_logging(config)
-        if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
-            for name in ("aio_pika", "aiormq"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
-        logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
-        return asyncio.run(serve(config))
-    except ConfigError as exc:
-        print(f"smsleopard: error: {exc}", file=sys.stderr)
-        return 2
-
-
-# ---------------------------------------------------------------------------
-# OPENAPI (appendix)
+# OPENAPI
 # The API described for clients and fuzzers (GET /openapi.json); a test
 # checks every route is here and real answers validate against it.
 # ---------------------------------------------------------------------------
@@ -9408,7 +9058,7 @@ async def serve_openapi(request: web.Request) -> web.Response:
 
 
 # ---------------------------------------------------------------------------
-# DASHBOARD (appendix)
+# DASHBOARD
 # The operator's page at GET /: static/index.html with its static/app.js and
 # static/app.css, files beside this one served as they are (no build step),
 # nothing fetched from any other host. It speaks only the public API, as any
@@ -9451,6 +9101,355 @@ def static_file(name: str, content_type: str) -> web.FileResponse:
         "Content-Type": f"{content_type}; charset=utf-8", "Content-Security-Policy": DASHBOARD_CSP,
         "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
+
+# ---------------------------------------------------------------------------
+# APP
+# The application factory, with one cleanup context per resource: each opens
+# its resource before `yield` and closes it after, in reverse order.
+# ---------------------------------------------------------------------------
+
+
+def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | None = None,
+               rng: random.Random | None = None, queue: JobQueue | None = None) -> web.Application:
+    """The aiohttp application. Tests pass a fake clock, a scripted sender, a seeded rng,
+    and perhaps a queue of their own."""
+    clock = clock or Clock()
+    rng = rng or random.Random()
+    metrics = Metrics(clock)
+    middlewares = [busy_middleware, metrics_middleware(metrics),
+                   *([cors_middleware(config.cors)] if config.cors else []),
+                   error_middleware,
+                   *([auth_middleware(config.api_key)] if config.api_key else []),
+                   idempotency_middleware()]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app[CONFIG] = config
+    app[METRICS] = metrics
+    app[CLOCK] = clock
+    app[CRASHED] = asyncio.Event()
+    if config.role == "worker":  # it answers its probes and its provider; the API runs elsewhere
+        app.router.add_get("/health", health)
+        app.router.add_post("/providers/receipts", receive_receipts)
+        app.router.add_post("/providers/inbound", receive_inbound)
+        app.router.add_routes(GATEWAY_ROUTES)
+    else:
+        app.router.add_routes(ROUTES)
+        app.router.add_get("/openapi.json", serve_openapi)
+        app.router.add_get("/", serve_dashboard)
+        app.router.add_get("/static/{name}", serve_static)
+    app.router.add_get("/metrics", serve_metrics)
+    policy = RetryPolicy(config.max_retries, config.retry_base_ms / 1000, rng=rng)
+    sender = sender or open_sender(config, rng, clock)
+    app.cleanup_ctx.extend([  # what can fail first, before any file is made: broker, provider
+        functools.partial(_queue_context, queue=queue),
+        functools.partial(_sender_context, sender=sender),
+        _store_context,
+        _gateway_reports_context,
+        functools.partial(_dispatch_context, sender=sender, policy=policy),
+        _scheduler_context,
+        _webhook_context,
+    ])
+    return app
+
+
+def _crash_handler(app: web.Application) -> CrashHandler:
+    def crashed(name: str, exc: BaseException) -> None:
+        log.critical("background task %s died: %r", name, exc, exc_info=exc)
+        app[CRASHED].set()
+
+    return crashed
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    new = config.db != ":memory:" and not await asyncio.to_thread(os.path.exists, config.db)
+    try:
+        store = await open_store(config)
+    except BaseException:
+        if new:  # a failed start leaves no database behind
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.remove(config.db + suffix)
+        raise
+    store.events, store.consent = config.events, config.consent
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+async def open_store(config: Config) -> Store:
+    """The database, migrated, with the sample data if it is new and seeding is on."""
+    store = await Store.open(config.db, config.busy_timeout_ms)
+    try:
+        if config.seed and is_postgres(config.db):
+            log.info("the sample data is for SQLite: a PostgreSQL database starts empty")
+        elif config.seed and await store.seed_if_empty(
+                await asyncio.to_thread(Path(config.seed_path).read_text, encoding="utf-8")):
+            log.info("loaded the sample data of %s", config.seed_path)
+    except OSError as exc:
+        await store.close()
+        raise ConfigError(f"cannot read the sample data: {exc}") from None
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+async def _queue_context(app: web.Application, queue: JobQueue | None) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    queue = queue or open_queue(config, app[CLOCK], prefetch(config) if config.dispatches else 0)
+    await queue.open()
+    app[QUEUE] = queue
+    yield
+    await queue.close()
+
+
+async def _sender_context(app: web.Application, sender: Sender) -> AsyncIterator[None]:
+    gateways = isinstance(sender, (Gateway, GatewaySender))
+    app[SENDER] = sender
+    if gateways:
+        await sender.open()
+    yield
+    if gateways:
+        await sender.close()
+
+
+async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
+    """Receipts and customers' messages that arrive on a gateway's own connection (an SMPP
+    bind), not at a callback URL: applied as the callbacks' are."""
+    sender = app[SENDER]
+    gateways = [g for g in sender.distinct if hasattr(g, "reports")] if isinstance(
+        sender, GatewaySender) else []
+    tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
+                   _crash_handler(app)) for g in gateways]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None:
+    """Apply what a gateway pushes, batch by batch: receipts by our reference (or the
+    gateway's id, through the database), customers' texts through §14's keywords."""
+    while True:
+        found, inbound = await gateway.reports()
+        try:
+            now = clock.now()
+            await apply_gateway_receipts(store, found, now)
+            for phone, text in inbound:
+                if (said := keyword_action(text)) != "none":
+                    await store.opt_by_phone(phone, said == "opted_out", now)
+        except FAULTS as exc:
+            log.warning("%s: %d receipts and %d messages not recorded: %s", gateway.kind,
+                        len(found), len(inbound), exc)
+
+
+async def _dispatch_context(app: web.Application, sender: Sender,
+                            policy: RetryPolicy) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    campaigns = Campaigns(app[STORE], app[QUEUE], app[CLOCK], config.job_size, app[METRICS])
+    app[CAMPAIGNS] = campaigns
+    dispatcher = Dispatcher(config, app[STORE], app[QUEUE], campaigns, sender, policy, app[CLOCK],
+                            _crash_handler(app), app[METRICS])
+    app[DISPATCHER] = dispatcher
+    await app[STORE].configure_pace(config.rate_limits, app[CLOCK].now())
+    if (is_postgres(config.db) and not config.queue_url
+            and not await app[STORE].db.hold("in-process-queue")):
+        raise ConfigError("another process already uses this PostgreSQL database with a queue of "
+                          "its own; several processes share the work through a queue: --queue-url")
+    publishing: list[asyncio.Task] = []  # the backlog found at start, published in the background
+    if config.dispatches:
+        try:
+            await campaigns.recover(
+                starting=True, ready=dispatcher.start,
+                rest=lambda work: publishing.append(spawn(work, "recovery", _crash_handler(app))))
+        except DatabaseUnavailable as exc:  # damaged pages, say: say so in one line, exit 2
+            await dispatcher.stop(0)
+            raise ConfigError(f"cannot use database {shown_database(config.db)!r}: "
+                              f"{exc.reason}") from None
+    yield
+    for task in publishing:
+        task.cancel()
+    await asyncio.gather(*publishing, return_exceptions=True)
+    await campaigns.close_backlog()
+    await dispatcher.stop(config.shutdown_timeout)
+    with contextlib.suppress(*FAULTS):
+        pending = await app[STORE].pending_count()
+        log.info("stopped: %d messages stay pending for the next start", pending,
+                 extra={"event": "stopped", "pending": pending})
+
+
+async def _webhook_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    sender = None
+    if config.webhook_url and config.dispatches:
+        sender = WebhookSender(app[STORE], config.webhook_url, config.webhook_secret, app[CLOCK],
+                               _crash_handler(app))
+        app[STORE].on_events_written = sender.written.set
+        sender.start()
+    app[WEBHOOKS] = sender
+    yield
+    if sender is not None:
+        await sender.stop()
+
+
+async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
+    scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
+    healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK],
+                    _crash_handler(app))
+    progress = ProgressLog(app[STORE], app[CLOCK], _crash_handler(app))
+    app[SCHEDULER], app[HEALER] = scheduler, healer
+    if app[CONFIG].schedules:
+        scheduler.start()
+    if app[CONFIG].run_workers:  # an api process heals its own failed publishes
+        healer.start()
+    if app[CONFIG].dispatches:
+        progress.start()
+    yield
+    await progress.stop()
+    await healer.stop()
+    await scheduler.stop()
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening socket, so a taken port stops the start before anything else runs."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}o'
+
+
+async def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
+    sock = listen_socket(config.host, config.port)
+    if not config.public_url:  # a provider on this machine reaches us where we listen
+        config = dataclasses.replace(config, public_url=listening_url(sock))
+    app = create_app(config)
+    access_log = logging.getLogger("smsleopard.access") if config.access_log else None
+    runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
+                    access_log_class=AccessLogger,
+                    shutdown_timeout=5.0)
+    try:
+        await runner.setup()
+        started = {"database": shown_database(config.db),
+                   "schema_version": SCHEMA_VERSION, "queue": describe_queue(config),
+                   "provider": describe_provider(config)}
+        log.info("started: database %s (schema version %d), queue %s, provider %s",
+                 *started.values(), extra={"event": "started", **started})
+        await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
+        sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
+        log.info("listening on %s", listening_url(sock))
+        freeze_heap()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        await asyncio.wait([asyncio.ensure_future(stop.wait()),
+                            asyncio.ensure_future(app[CRASHED].wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        sock.close()
+    return 1 if app[CRASHED].is_set() else 0
+
+
+def freeze_heap() -> None:
+    """What starting made lives as long as the process: out of the collector's sight, a full
+    collection while a campaign dispatches walks only what came after (it had held the
+    event loop for 30 ms)."""
+    gc.collect()
+    gc.freeze()
+
+
+def describe_queue(config: Config) -> str:
+    if not config.queue_url:
+        return "in-process"
+    kind = "PostgreSQL" if is_postgres(config.queue_url) else "RabbitMQ"
+    return f"{kind} {redacted(config.queue_url)} ({config.queue_name})"
+
+
+def describe_provider(config: Config) -> str:
+    """The gateways as the start's log line shows them: no password, key or token."""
+    shown = (parse_gateway_url(config.provider_url).shown if config.provider_url
+             else "the mock, in-process")
+    if config.whatsapp_provider_url:
+        shown += f" (whatsapp: {parse_gateway_url(config.whatsapp_provider_url).shown})"
+    return shown
+
+
+class JsonLogFormatter(logging.Formatter):
+    """--log-format json: one object a line, with time, level, logger, message and the
+    fields the line was given (extra=...), like event and campaign_id."""
+
+    PLAIN = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": utc_iso(record.created), "level": record.levelname.lower(),
+                 "logger": record.name, "message": record.getMessage(),
+                 **{name: value for name, value in vars(record).items() if name not in self.PLAIN}}
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(config: Config) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter() if config.log_format == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=config.log_level.upper(), handlers=[handler])
+
+
+def listening_url(sock: socket.socket) -> str:
+    """http://host:port of a listening socket (a wildcard address becomes this machine's)."""
+    host, port = sock.getsockname()[:2]
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def load_tool(name: str) -> types.ModuleType:
+    """tools/<name>.py of the folder this file is in, whatever the working directory, imported
+    only when its subcommand is asked for. The tool imports this module as `smsleopard`: the
+    same module, also where this file runs as a script (as __main__)."""
+    sys.modules.setdefault("smsleopard", sys.modules[__name__])
+    folder = str(Path(__file__).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(f"tools.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tools", f"tools.{name}"):
+            raise
+        raise ConfigError(f"no tools/{name}.py beside {__file__}: the benchmark and the mock "
+                          "provider come with the repository's tools/") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python smsleopard.py [settings]` serves; `python smsleopard.py bench` measures;
+    `python smsleopard.py mock-provider` plays the provider (both in tools/)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["bench"]:
+            return load_tool("bench").bench_main(argv[1:])
+        if argv[:1] == ["mock-provider"]:
+            return load_tool("mock_provider").mock_provider_main(argv[1:])
+        config = load_config(argv, os.environ)
+        configure_logging(config)
+        if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
+            for name in ("aio_pika", "aiormq"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
+        return asyncio.run(serve(config))
+    except ConfigError as exc:
+        print(f"smsleopard: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Nothing here sleeps to wait for luck, and nothing needs the network, except
 the RabbitMQ tests, which run when SMSLEOPARD_TEST_AMQP_URL names a broker.
 """
 
+import ast
 import asyncio
 import base64
 import concurrent.futures
@@ -452,6 +453,114 @@ def assert_error(payload, code):
     assert set(payload["error"]) == {"code", "message"}
     assert payload["error"]["code"] == code
     assert isinstance(payload["error"]["message"], str) and payload["error"]["message"]
+
+
+# ---------------------------------------------------------------------------
+# The file itself: sections read top to bottom
+# ---------------------------------------------------------------------------
+
+SERVICE_SOURCE = Path(sl.__file__).read_text(encoding="utf-8")
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, *COMPREHENSIONS)
+
+
+def section_banners(source):
+    """(first line, title) of each section: '# TITLE' under a line of dashes."""
+    lines = source.splitlines()
+    return [(number + 2, lines[number + 1][2:]) for number, line in enumerate(lines[:-1])
+            if line.startswith("# ---") and re.fullmatch(r"# [A-Z][A-Z ]+", lines[number + 1])]
+
+
+def bound_in(scope):
+    """The names a function, lambda or comprehension binds: its own locals."""
+    if isinstance(scope, COMPREHENSIONS):
+        body, names = [g.target for g in scope.generators], set()
+    else:
+        body = scope.body if isinstance(scope.body, list) else [scope.body]
+        arguments = scope.args
+        names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                 arguments.vararg, arguments.kwarg) if a}
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            stack += node.decorator_list
+            continue
+        elif isinstance(node, SCOPES):
+            continue
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        stack += ast.iter_child_nodes(node)
+    return names
+
+
+def global_reads(node, local=frozenset()):
+    """(name, line) of each name `node` reads from the module: not one of its scopes' locals."""
+    if isinstance(node, SCOPES):
+        outside = []  # what a def evaluates where it stands: decorators, defaults, annotations
+        if not isinstance(node, COMPREHENSIONS):
+            arguments = node.args
+            outside = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            outside += [*node.decorator_list, *filter(None, [node.returns]), *(
+                a.annotation for a in (*arguments.args, *arguments.kwonlyargs) if a.annotation)]
+        for part in outside:
+            yield from global_reads(part, local)
+        inner = local | bound_in(node)
+        if isinstance(node, COMPREHENSIONS):
+            body = list(ast.iter_child_nodes(node))
+        else:
+            body = node.body if isinstance(node.body, list) else [node.body]
+        for child in body:
+            yield from global_reads(child, inner)
+        return
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local:
+        yield node.id, node.lineno
+    for child in ast.iter_child_nodes(node):
+        yield from global_reads(child, local)
+
+
+def reads_from_below(source):
+    """'line: SECTION reads NAME from LATER' for each use of what a later section defines."""
+    banners = section_banners(source)
+    order = ["(preamble)"] + [title for _, title in banners]
+
+    def section(line):
+        return max([(start, title) for start, title in banners if start <= line],
+                   default=(0, "(preamble)"))[1]
+
+    tree = ast.parse(source)
+    defined = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.setdefault(node.name, section(node.lineno))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    defined.setdefault(target.id, section(node.lineno))
+    return [f"{line}: {section(node.lineno)} reads {name} from {defined[name]}"
+            for node in tree.body for name, line in global_reads(node)
+            if name in defined and order.index(defined[name]) > order.index(section(node.lineno))]
+
+
+class TestTheFile:
+    """SPEC §21: the service reads top to bottom, and this file follows its sections."""
+
+    def test_each_section_uses_only_what_stands_above_it(self):
+        assert section_banners(SERVICE_SOURCE)  # the check below has sections to compare
+        assert reads_from_below(SERVICE_SOURCE) == []
+
+    def test_the_check_finds_a_use_of_what_stands_below(self):
+        source = "\n".join([
+            "# ---", "# FIRST", "# ---", "def early(x):", "    return [late(y) for y in x]", "",
+            "def fine(late):", "    return late", "# ---", "# SECOND", "# ---",
+            "def late(y):", "    return early(y)"])
+        assert reads_from_below(source) == ["5: FIRST reads late from SECOND"]
 
 
 # ---------------------------------------------------------------------------

@@ -8534,21 +8534,38 @@ def connection_limit() -> int:
     return max(16, (soft if soft != resource.RLIM_INFINITY else 65536) - FD_RESERVE)
 
 
-class _Server(web.Server):
+class ConnectionMaker:
+    """What the listening socket makes each connection with: aiohttp's own Server (which
+    counts and closes connections), with our JsonErrorRequestHandler as the connection."""
+
+    def __init__(self, server: web.Server, settings: dict[str, Any]):
+        self.server = server
+        self.settings = settings
+
     def __call__(self) -> JsonErrorRequestHandler:
-        return JsonErrorRequestHandler(self, loop=self._loop, **self._kwargs)
+        return JsonErrorRequestHandler(self.server, loop=asyncio.get_running_loop(),
+                                       **self.settings)
+
+    def __getattr__(self, name: str) -> Any:  # the rest is the Server's: connections, shutdown
+        return getattr(self.server, name)
 
 
 class Runner(web.AppRunner):
     """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout."""
 
-    def __init__(self, app: web.Application, **kwargs: Any):
-        super().__init__(app, keepalive_timeout=IDLE_TIMEOUT, **kwargs)
+    RUNNER_SETTINGS = ("handle_signals", "shutdown_timeout", "handler_cancellation")
 
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _Server  # aiohttp builds its Server; ours changes the handler class
-        return server
+    def __init__(self, app: web.Application, **settings: Any):
+        settings = {"keepalive_timeout": IDLE_TIMEOUT,
+                    "access_log_class": web_log.AccessLogger, **settings}
+        super().__init__(app, **settings)
+        self.connection_settings = {name: value for name, value in settings.items()
+                                    if name not in self.RUNNER_SETTINGS}
+
+    @property
+    def server(self) -> Any:
+        server = super().server
+        return server and ConnectionMaker(server, self.connection_settings)
 
 
 CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")

@@ -1630,8 +1630,9 @@ class Metrics:
 # STORAGE
 # All SQL lives here; handlers and workers never hold any. The Store speaks
 # to the database through a small adapter (fetch, and transactions that
-# fetch and execute), written with '?' placeholders and json_each(?) for id
-# lists. Hot paths are set-based or batched: one statement for a batch.
+# fetch and execute), with '?' placeholders; what the dialects say otherwise
+# (lists, string search, row locks) is written out in both, side by side
+# (Dialect). Hot paths are set-based or batched: one statement for a batch.
 # ---------------------------------------------------------------------------
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1 (PRAGMA user_version).
@@ -2089,6 +2090,49 @@ def _bind(params: Sequence[Any]) -> Sequence[Any]:
     return params
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL that SQLite and PostgreSQL say differently, written out in both (SQLITE_SQL,
+    POSTGRES_SQL, side by side below): the Store composes its statements of these and of
+    text both take alike. A list is one parameter in both, JSON text (`_in`)."""
+
+    ids: str          # `column {ids}`: the column is one of the listed ids
+    texts: str        # `column {texts}`: the column is one of the listed texts
+    id_rows: str      # the listed ids as rows of one column, `id`
+    unknown_ids: str  # `{unknown_ids} (SELECT id ...)`: the listed ids the subquery lacks
+    event_rows: str   # (type, body) of the listed events, in their order (then `?`: the stamp)
+    sent_rows: str    # `FROM {sent_rows}`: the listed [id, text, provider id, token] as j, of m
+    time_rows: str    # `FROM {time_rows}`: the listed times as rows b, each `b.value`
+    find: str         # `{find}(text, part) > 0`: `part` is in `text`
+    claim_lock: str   # what a claim's SELECT adds to lock its rows
+
+
+SQLITE_SQL = Dialect(
+    ids="IN (SELECT value FROM json_each(?))",
+    texts="IN (SELECT value FROM json_each(?))",
+    id_rows="SELECT value AS id FROM json_each(?)",
+    unknown_ids="SELECT value FROM json_each(?) WHERE value NOT IN",
+    event_rows="SELECT j.value ->> 'type', j.value, ? FROM json_each(?) AS j ORDER BY j.key",
+    sent_rows="json_each(?) AS j WHERE m.id = j.value ->> 0",
+    time_rows="json_each(?) AS b",
+    find="instr",
+    claim_lock="",  # one writer: a claim's rows need no lock of their own
+)
+POSTGRES_SQL = Dialect(  # = ANY(ARRAY(...)): the list drives an index scan, whatever the planner guesses
+    ids="= ANY(ARRAY(SELECT json_array_elements_text(?::json)::bigint))",
+    texts="= ANY(ARRAY(SELECT json_array_elements_text(?::json)))",
+    id_rows="SELECT value::bigint AS id FROM json_array_elements_text(?::json) AS value",
+    unknown_ids="SELECT value FROM json_array_elements_text(?::json) AS value "
+                "WHERE value::bigint NOT IN",
+    event_rows="SELECT j.value ->> 'type', j.value::text, ? FROM json_array_elements(?::json) "
+               "WITH ORDINALITY AS j(value, key) ORDER BY j.key",
+    sent_rows="json_array_elements(?::json) AS j(value) WHERE m.id = (j.value ->> 0)::bigint",
+    time_rows="(SELECT value::double precision FROM json_array_elements_text(?::json) AS value) AS b",
+    find="strpos",
+    claim_lock=" FOR UPDATE OF m SKIP LOCKED",  # the messages another claim holds are its
+)
+
+
 class Transaction(Protocol):
     """One write transaction, as both databases give it (SqliteTransaction,
     PostgresTransaction): statements in, row counts and rows out."""
@@ -2103,7 +2147,7 @@ class Database(Protocol):
     """What the Store needs of a database: SqliteDatabase and PostgresDatabase both are one."""
 
     exclusive: bool   # one process owns it (SQLite): claims found at start are a dead one's
-    CLAIM_LOCK: str   # what a claim's SELECT adds to lock its rows
+    sql: Dialect      # how it says what the dialects say differently
     write_failure: str | None  # why writes fail now (None: they do not)
 
     async def close(self) -> None: ...
@@ -2209,7 +2253,7 @@ class SqliteDatabase:
     """
 
     exclusive = True
-    CLAIM_LOCK = ""  # one writer: a claim's rows need no lock of their own
+    sql = SQLITE_SQL
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
                  scanner: aiosqlite.Connection, lock: int | None,
@@ -2642,36 +2686,15 @@ ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
 
-# The Store's SQL is SQLite's; these rewrite what PostgreSQL says otherwise, once per
-# statement. Lists come as JSON text in both: json_each(?) there, json_array_elements here.
-PG_REWRITES = (
-    ("FROM json_each(?) AS j ORDER BY j.key",
-     "FROM json_array_elements(?::json) WITH ORDINALITY AS j(value, key) ORDER BY j.key"),
-    ("j.value ->> 'type', j.value, ?", "j.value ->> 'type', j.value::text, ?"),
-    ("FROM json_each(?) AS j WHERE m.id = j.value ->> 0",
-     "FROM json_array_elements(?::json) AS j(value) WHERE m.id = (j.value ->> 0)::bigint"),
-    ("SELECT value FROM json_each(?) WHERE value NOT IN",
-     "SELECT value FROM json_array_elements_text(?::json) AS value WHERE value::bigint NOT IN"),
-    ("SELECT value AS id FROM json_each(?)",
-     "SELECT value::bigint AS id FROM json_array_elements_text(?::json) AS value"),
-    ("instr(", "strpos("),
-)
-PG_TEXT_LISTS = re.compile(
-    r"\b(phone|status|provider_message_id) IN \(SELECT value FROM json_each\(\?\)\)")
-PG_ID_LISTS = re.compile(r"\b([\w.]+) IN \(SELECT value FROM json_each\(\?\)\)")
 PG_WRITE_LOCK = 0x5_3E0_1EA9  # the advisory lock every write transaction holds
 PG_POOL_SIZE = 8  # connections a process keeps to PostgreSQL
 PG_COMMAND_TIMEOUT = 60  # seconds a statement may take, waiting for a lock included
 
 
 @functools.lru_cache(maxsize=1024)
-def postgres_sql(sql: str) -> str:
-    """A statement of the Store's, as PostgreSQL takes it: its rewrites, then $1, $2 ... for ?."""
-    for sqlite_text, postgres_text in PG_REWRITES:
-        sql = sql.replace(sqlite_text, postgres_text)
-    # = ANY(ARRAY(...)): the list drives an index scan, whatever the planner guesses of the rest
-    sql = PG_TEXT_LISTS.sub(r"\1 = ANY(ARRAY(SELECT json_array_elements_text(?::json)))", sql)
-    sql = PG_ID_LISTS.sub(r"\1 = ANY(ARRAY(SELECT json_array_elements_text(?::json)::bigint))", sql)
+def numbered(sql: str) -> str:
+    """A statement with PostgreSQL's placeholders, $1, $2 ..., for SQLite's `?`s (the one
+    difference left to a statement whose dialect's parts are already PostgreSQL's)."""
     numbers = itertools.count(1)
     return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
@@ -2707,15 +2730,15 @@ class PostgresTransaction:
             self.committed.append(callback)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return [tuple(row) for row in await self._connection.fetch(postgres_sql(sql), *_bind(params))]
+        return [tuple(row) for row in await self._connection.fetch(numbered(sql), *_bind(params))]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return _changed(await self._connection.execute(postgres_sql(sql), *_bind(params)))
+        return _changed(await self._connection.execute(numbered(sql), *_bind(params)))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Inserts go in one pipelined round; updates and deletes one by one, as their
         counts matter (a claim lost is found by counting what changed)."""
-        statement = postgres_sql(sql)
+        statement = numbered(sql)
         rows = list(rows)
         if sql.lstrip().upper().startswith("INSERT"):
             if rows:
@@ -2731,7 +2754,7 @@ class PostgresTransaction:
 
 class PostgresDatabase:
     """PostgreSQL through asyncpg (imported only here), with SqliteDatabase's interface, so
-    the Store's statements run on both (rewritten by postgres_sql). Several processes
+    the Store's statements run on both (POSTGRES_SQL's parts, placeholders numbered). Several processes
     share it: every write transaction holds one advisory lock, so writes are serialized
     as SQLite serializes them and the Store's read-then-write transactions hold across
     processes; reads run beside them, on a pool of connections. Claims, the hot path,
@@ -2739,7 +2762,7 @@ class PostgresDatabase:
     locked), never beside any other write."""
 
     exclusive = False  # claims found at start may be another live process's
-    CLAIM_LOCK = " FOR UPDATE OF m SKIP LOCKED"  # the messages another claim holds are its
+    sql = POSTGRES_SQL
 
     def __init__(self, pool: Any, url: str):
         self._pool = pool
@@ -2865,13 +2888,13 @@ class PostgresDatabase:
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         async with self._connection() as connection:
-            return [tuple(row) for row in await connection.fetch(postgres_sql(sql), *_bind(params))]
+            return [tuple(row) for row in await connection.fetch(numbered(sql), *_bind(params))]
 
     fetch_point = fetch  # a read by key is a round trip like any other here
 
     async def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]:
         async with self._connection() as connection, connection.transaction():
-            cursor = await connection.cursor(postgres_sql(sql), *_bind(params))
+            cursor = await connection.cursor(numbered(sql), *_bind(params))
             while rows := await cursor.fetch(size):
                 yield [tuple(row) for row in rows]
 
@@ -2975,12 +2998,12 @@ async def _keep_session(connection: Any) -> None:
 
 
 def _dumps(data: Any) -> str:
-    """Compact JSON, UTF-8 as it is (bodies, the outbox, what SQLite reads with json_each)."""
+    """Compact JSON, UTF-8 as it is (bodies, the outbox, the lists a Dialect reads)."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _in(values: Iterable[Any]) -> list[Any]:
-    """A parameter for `IN (SELECT value FROM json_each(?))`."""
+    """A list parameter, for `column {sql.ids}` and the Dialect's other lists."""
     return list(values)
 
 
@@ -2989,6 +3012,7 @@ class Store:
 
     def __init__(self, db: Database):
         self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
+        self.sql = db.sql  # its dialect's parts of statements
         self.events: frozenset[str] = frozenset()  # the webhook events to write: campaign, message
         self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
         self.consent = Consent()  # what every message is held to as it is claimed
@@ -3050,8 +3074,8 @@ class Store:
         """Insert customers (validated, with every input field), all or nothing; Conflict
         CUSTOMER_EXISTS if a phone is taken."""
         async with self.db.transaction() as tx:
-            taken = await tx.fetch("SELECT phone FROM customers WHERE phone IN "
-                                   "(SELECT value FROM json_each(?)) LIMIT 5",
+            taken = await tx.fetch(f"SELECT phone FROM customers WHERE phone {self.sql.texts} "
+                                   "LIMIT 5",
                                    (_in(c["phone"] for c in customers),))
             if taken:
                 listed = ", ".join(phone for phone, in taken)
@@ -3079,7 +3103,7 @@ class Store:
         `columns`, as `on_conflict` says."""
         async with self.db.transaction() as tx:
             existing = dict(await tx.fetch(
-                "SELECT phone, id FROM customers WHERE phone IN (SELECT value FROM json_each(?))",
+                f"SELECT phone, id FROM customers WHERE phone {self.sql.texts}",
                 (_in(fields["phone"] for _, fields in lines),)))
             if existing and on_conflict == "error":
                 clashes = [(line, fields["phone"]) for line, fields in lines if fields["phone"] in existing]
@@ -3165,9 +3189,10 @@ class Store:
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
                 (phone, customer_id))
             await tx.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            await tx.execute("DELETE FROM idempotency_keys WHERE instr(response, ?) > 0", (phone,))
+            await tx.execute(f"DELETE FROM idempotency_keys WHERE {self.sql.find}(response, ?) > 0",
+                             (phone,))
             await tx.execute("UPDATE webhook_events SET body = replace(body, ?, '[erased]') "
-                             "WHERE instr(body, ?) > 0", (phone, phone))
+                             f"WHERE {self.sql.find}(body, ?) > 0", (phone, phone))
             await self._finish_campaigns(tx, list(deltas), now)
         await self.db.checkpoint()
 
@@ -3240,7 +3265,7 @@ class Store:
                                    now: float) -> None:
         """campaign.status_changed for each (campaign id, status before), with its stats now."""
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                              "WHERE id IN (SELECT value FROM json_each(?))",
+                              f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
         campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
         await self._emit(tx, [("campaign.status_changed", {
@@ -3257,7 +3282,7 @@ class Store:
         stamp = utc_iso(now)
         await tx.execute(
             "INSERT INTO webhook_events (type, body, created_at) "
-            "SELECT j.value ->> 'type', j.value, ? FROM json_each(?) AS j ORDER BY j.key",
+            f"{self.sql.event_rows}",
             (stamp, _dumps([{"type": kind, "timestamp": stamp, "data": data} for kind, data in events])))
 
     async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
@@ -3443,12 +3468,12 @@ class Store:
         """A SELECT of the audience's customer ids; UNKNOWN_CUSTOMERS for ids with no customer."""
         if audience.customer_ids:
             ids = _in(audience.customer_ids)
-            unknown = await tx.fetch("SELECT value FROM json_each(?) "
-                                     "WHERE value NOT IN (SELECT id FROM customers) LIMIT 20", (ids,))
+            unknown = await tx.fetch(f"{self.sql.unknown_ids} (SELECT id FROM customers) LIMIT 20",
+                                     (ids,))
             if unknown:
                 listed = ", ".join(str(value) for value, in unknown)
                 raise Invalid("UNKNOWN_CUSTOMERS", f"No customer has ID {listed}; nothing was queued")
-            return "SELECT value AS id FROM json_each(?)", (ids,)
+            return self.sql.id_rows, (ids,)
         if audience.all_customers:
             return "SELECT id FROM customers ORDER BY id", ()
         where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)  # names from SEGMENT_FIELDS
@@ -3477,14 +3502,14 @@ class Store:
         as `deferred`; the others (sent, claimed by a live worker, of a paused
         campaign) are no business of this job.
         """
-        claimable = (f"WHERE m.id IN (SELECT value FROM json_each(?)) AND {UNPACED_SENDING} "
+        claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} "
                      "AND m.status = 'pending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         params = (_in(ids), now, now + DUE_GRACE)
         # Claims of several processes run at once (on PostgreSQL), each skipping the rows
         # another holds; but a daily cap counts what every claim takes, so then one at a time.
         async with self.db.transaction(claim=not self.consent.daily_cap) as tx:
             rows = await tx.fetch(f"{CLAIM_SELECT} {claimable} AND m.next_attempt_at <= ?"
-                                  f"{self.db.CLAIM_LOCK}", params)
+                                  f"{self.db.sql.claim_lock}", params)
             deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await tx.fetch(
                 "SELECT m.id, m.next_attempt_at FROM outbound_messages m JOIN campaigns c "
                 f"ON c.id = m.campaign_id {claimable} AND m.next_attempt_at > ? "
@@ -3496,8 +3521,8 @@ class Store:
         """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
         ledger too; but first hold back what consent forbids now."""
         rows = [ClaimRow(*row) for row in rows]
-        if rows and self.db.CLAIM_LOCK:  # claims run side by side: lock their campaigns in one order
-            await tx.fetch("SELECT id FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) "
+        if rows and self.db.sql.claim_lock:  # claims run side by side: lock their campaigns in one order
+            await tx.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
                            "ORDER BY id FOR NO KEY UPDATE", (_in({row.campaign_id for row in rows}),))
         rows, quiet, suppressed = await self._hold_back(tx, rows, now)
         deferred = sorted(deferred + quiet, key=lambda item: item[1])
@@ -3505,14 +3530,14 @@ class Store:
             return Claim([], {}, deferred, suppressed)
         ids = _in(row.id for row in rows)
         await tx.execute("UPDATE outbound_messages SET claim_token = ?, claim_expires_at = ? "
-                         "WHERE id IN (SELECT value FROM json_each(?))", (token, lease_until, ids))
+                         f"WHERE id {self.sql.ids}", (token, lease_until, ids))
         await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
                          (token, lease_until, encode_job(ids).decode()))
         newly = Counter(row.campaign_id for row in rows if row.unclaimed)
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
                              [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
         campaigns = await tx.fetch("SELECT id, channel, base_template, whatsapp_template "
-                                   "FROM campaigns WHERE id IN (SELECT value FROM json_each(?))",
+                                   f"FROM campaigns WHERE id {self.sql.ids}",
                                    (_in({row.campaign_id for row in rows}),))
         return Claim([row.message() for row in rows],
                      {campaign_id: (channel, template) for campaign_id, channel, template, _ in campaigns},
@@ -3532,8 +3557,8 @@ class Store:
         sent_lately: Counter[int] = Counter()
         if consent.daily_cap:  # sent in the window, or in flight under another live claim
             sent_lately.update(dict(await tx.fetch(
-                "SELECT customer_id, count(*) FROM outbound_messages WHERE customer_id IN "
-                "(SELECT value FROM json_each(?)) AND ((status = 'sent' AND sent_at > ?) OR "
+                f"SELECT customer_id, count(*) FROM outbound_messages WHERE customer_id {self.sql.ids} "
+                "AND ((status = 'sent' AND sent_at > ?) OR "
                 "(status = 'pending' AND claim_token IS NOT NULL AND claim_expires_at > ?)) "
                 "GROUP BY customer_id", (_in({row.customer_id for row in rows}), now - CAP_WINDOW, now))))
         kept, deferred, suppressed = [], [], []
@@ -3625,7 +3650,7 @@ class Store:
                        else min(most, whole_tokens(tokens)))
             chosen, waiting = await self._choose_round_robin(tx, campaigns, last, allowed, now)
             claim = await self._take(tx, await tx.fetch(
-                f"{CLAIM_SELECT} WHERE m.id IN (SELECT value FROM json_each(?))",
+                f"{CLAIM_SELECT} WHERE m.id {self.sql.ids}",
                 (_in(message_id for message_id, _ in chosen),)), token, lease_until, [], now)
             taken = Counter(campaign_id for _, campaign_id in chosen)
             await self._spend_campaign_tokens(tx, campaigns, taken, now)
@@ -3698,7 +3723,7 @@ class Store:
                     "UPDATE outbound_messages AS m SET status = 'sent', rendered_content = j.value ->> 1, "
                     "provider_message_id = j.value ->> 2, sent_at = ?, claim_token = NULL, "
                     "claim_expires_at = NULL, updated_at = ? "
-                    "FROM json_each(?) AS j WHERE m.id = j.value ->> 0 "
+                    f"FROM {self.sql.sent_rows} "
                     "AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
                     (now, stamp, json.dumps(sent)))
             if others:
@@ -3711,13 +3736,13 @@ class Store:
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
                     "WHERE id = ? AND claim_token = ?", releases)
             if finished:
-                await tx.execute("DELETE FROM claims WHERE token IN (SELECT value FROM json_each(?))",
+                await tx.execute(f"DELETE FROM claims WHERE token {self.sql.ids}",
                                  (_in(finished),))
             failed = ([a for a in attempts if a.result is Result.FAILED]
                       if "message" in self.events else [])
             if failed and changed < len(attempts):  # only what this group changed is news
                 recorded = {message_id for message_id, in await tx.fetch(
-                    "SELECT id FROM outbound_messages WHERE id IN (SELECT value FROM json_each(?)) "
+                    f"SELECT id FROM outbound_messages WHERE id {self.sql.ids} "
                     "AND status = 'failed' AND updated_at = ?",
                     (_in(a.message_id for a in failed), stamp))}
                 failed = [a for a in failed if a.message_id in recorded]
@@ -3746,13 +3771,13 @@ class Store:
     async def _opt_out_phones(self, tx: Transaction, phones: list[str], now: float) -> None:
         """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are, here too."""
         await tx.execute("UPDATE customers SET opted_out_at = coalesce(opted_out_at, ?) "
-                         "WHERE phone IN (SELECT value FROM json_each(?))", (utc_iso(now), _in(phones)))
+                         f"WHERE phone {self.sql.texts}", (utc_iso(now), _in(phones)))
 
     async def _cancel_leftovers(self, tx: Transaction, ids: list[int], now: float) -> None:
         """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
         rows = await tx.fetch(
             "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
-            "WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' "
+            f"WHERE id {self.sql.ids} AND status = 'pending' "
             "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
             "RETURNING campaign_id", (utc_iso(now), _in(ids)))
         await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? WHERE id = ?",
@@ -3764,7 +3789,7 @@ class Store:
         """Once a second per campaign, note the settled count and the rate since the last note."""
         if await tx.execute(
                 f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
-                f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
+                f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id {self.sql.ids} "
                 "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW)):
             await self._note_progress(tx, campaign_ids, now)
 
@@ -3775,14 +3800,14 @@ class Store:
             f"WHERE campaign_id = campaigns.id AND {MESSAGE_STATUS_SQL[status]})"
             for status in STAT_NAMES[2:])
         await tx.execute(f"UPDATE campaigns SET {counts} "
-                         "WHERE id IN (SELECT value FROM json_each(?))", (_in(campaign_ids),))
+                         f"WHERE id {self.sql.ids}", (_in(campaign_ids),))
 
     async def _finish_campaigns(self, tx: Transaction, campaign_ids: list[int],
                                 now: float) -> list[tuple[int, str]]:
         """Sending campaigns with every message settled finish, as finishing_action says."""
         settled = await tx.fetch(
             "SELECT id, sent_count, failed_count FROM campaigns "
-            "WHERE id IN (SELECT value FROM json_each(?)) AND status = ? "
+            f"WHERE id {self.sql.ids} AND status = ? "
             f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
             (_in(campaign_ids), CampaignStatus.SENDING))
         finished = [(campaign_id, next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
@@ -3806,7 +3831,7 @@ class Store:
             for token, message_ids in lapsed:
                 released += await tx.fetch(
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
-                    "WHERE id IN (SELECT value FROM json_each(?)) AND claim_token = ? "
+                    f"WHERE id {self.sql.ids} AND claim_token = ? "
                     "RETURNING id, campaign_id", (decode_job(message_ids.encode()), token))
             if not released:
                 return []
@@ -3817,7 +3842,7 @@ class Store:
             await self._finish_campaigns(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
                 "SELECT id FROM campaigns WHERE status = 'sending' "
-                "AND id IN (SELECT value FROM json_each(?))", (_in(by_campaign),))}
+                f"AND id {self.sql.ids}", (_in(by_campaign),))}
         return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
 
     async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
@@ -3860,7 +3885,7 @@ class Store:
         async with self.db.transaction() as tx:
             known = {row[0]: row for row in await tx.fetch(
                 "SELECT id, campaign_id, status, delivery_status FROM outbound_messages "
-                "WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+                f"WHERE id {self.sql.ids}", (ids,))}
             furthest: dict[int, Receipt] = {}
             for receipt in receipts:
                 kept = furthest.get(receipt.message_id)
@@ -3884,7 +3909,7 @@ class Store:
         read: {gateway's id: our reference}."""
         rows = await self.db.fetch(
             "SELECT provider_message_id, min(id) FROM outbound_messages WHERE provider_message_id "
-            "IN (SELECT value FROM json_each(?)) GROUP BY provider_message_id", (_in(provider_ids),))
+            f"{self.sql.texts} GROUP BY provider_message_id", (_in(provider_ids),))
         return {provider_id: str(message_id) for provider_id, message_id in rows}
 
     async def _deliver(self, tx: Transaction,
@@ -3916,12 +3941,12 @@ class Store:
         """Receipts that came before the outcome they report, applied now it is recorded."""
         parked = await tx.fetch(
             "DELETE FROM early_receipts WHERE message_id IN (SELECT id FROM outbound_messages "
-            "WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sent') "
+            f"WHERE id {self.sql.ids} AND status = 'sent') "
             "RETURNING message_id, delivery_status, delivered_at, error", (_in(sent_ids),))
         if parked:
             campaigns = dict(await tx.fetch(
                 "SELECT id, campaign_id FROM outbound_messages "
-                "WHERE id IN (SELECT value FROM json_each(?))", (_in(row[0] for row in parked),)))
+                f"WHERE id {self.sql.ids}", (_in(row[0] for row in parked),)))
             await self._deliver(tx, [(Receipt(str(message_id), status, at, error),
                                       campaigns[message_id], MessageStatus.SENT, None)
                                      for message_id, status, at, error in parked], now)
@@ -3945,8 +3970,8 @@ class Store:
 
     async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
         """Which of these campaigns are paused or cancelled now."""
-        rows = await self.db.fetch("SELECT id FROM campaigns WHERE id IN (SELECT value FROM "
-                                   "json_each(?)) AND status IN ('paused', 'cancelled')",
+        rows = await self.db.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
+                                   "AND status IN ('paused', 'cancelled')",
                                    (_in(campaign_ids),))
         return [campaign_id for campaign_id, in rows]
 
@@ -4053,19 +4078,17 @@ class Store:
         await tx.execute(
             f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
             f"SELECT id, rate_at, {', '.join(f'{name}_count' for name in PROGRESS_COUNTS)} "
-            "FROM campaigns WHERE id IN (SELECT value FROM json_each(?)) AND rate_at = ? "
+            f"FROM campaigns WHERE id {self.sql.ids} AND rate_at = ? "
             "ON CONFLICT DO NOTHING", (_in(campaign_ids), now))
 
     async def progress_points(self, campaign_id: int, times: Sequence[float]) -> list[tuple]:
         """(at, *PROGRESS_COUNTS) of the last progress row at or before each of `times`, each
         row once, oldest first: one index lookup per time, however long the campaign ran."""
-        values = ("json_array_elements_text(?::json) AS b(value)", "b.value::double precision"
-                  ) if isinstance(self.db, PostgresDatabase) else ("json_each(?) AS b", "b.value")
         return await self.db.fetch(
             f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
-            f"FROM {values[0]} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
+            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
             "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
-            f"AND at <= {values[1]}) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
+            "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
                                                       campaign_id))
 
     async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
@@ -4089,7 +4112,7 @@ class Store:
     async def customer_labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
         """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
         rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
-                                   "WHERE id IN (SELECT value FROM json_each(?))",
+                                   f"WHERE id {self.sql.ids}",
                                    (_in(customer_ids),))
         return {customer_id: tuple(rest) for customer_id, *rest in rows}
 

@@ -17,13 +17,14 @@ Run it::
 The main path of a message, and where to read it:
 
     POST /campaigns/{id}/send      send_campaign (HTTP) -> Campaigns.send (CAMPAIGNS)
-                                   -> Store.add_recipients: one pending row per customer
+                                   -> ClaimStore.add_recipients: one pending row each
                                    -> Campaigns.enqueue -> JobQueue.publish (QUEUE)
-    the dispatcher                 Dispatcher.process (DISPATCH) -> Store.claim (a lease)
-                                   -> render_template (TEMPLATES) -> the Sender (SENDER)
-                                   -> Store.record: outcomes and counters in one transaction
-    later                          retries published by due time; Store.record finishes
-                                   the campaign through next_status (LIFECYCLE)
+    the dispatcher                 Dispatcher.process (DISPATCH) -> ClaimStore.claim (a
+                                   lease) -> render_template (TEMPLATES) -> the Sender
+                                   (SENDER) -> OutcomeStore.record: outcomes and counters
+                                   in one transaction, a small group at a time
+    later                          retries published by due time; OutcomeStore.record
+                                   finishes the campaign through finishing_action (LIFECYCLE)
 
 The file reads top to bottom, each section using only what stands above it
 (a test checks this with `ast`): ERRORS, CONSENT, CONFIG, TIME, MODELS,
@@ -3007,69 +3008,368 @@ def _in(values: Iterable[Any]) -> list[Any]:
     return list(values)
 
 
-class Store:
-    """The database: customers, campaigns, messages and idempotency keys."""
+class Rows:
+    """What every part of the Store shares: the database adapter, its dialect, and pages of rows."""
 
     def __init__(self, db: Database):
-        self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
+        self.db = db
         self.sql = db.sql  # its dialect's parts of statements
+
+
+    async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str],
+                             order: str, request: PageRequest) -> Page:
+        """A page of rows whose columns equal the filters (names from fixed lists, never a caller's)."""
+        where, params = [f"{name} = ?" for name in filters], list(filters.values())
+        if table == "campaigns" and set(filters) <= {"status"}:  # counted by triggers: no count(*)
+            counts = dict(await self.db.fetch("SELECT status, count FROM campaign_counts"))
+            total = counts[filters["status"]] if filters else sum(counts.values())
+        else:
+            total = await self._count(table, where, params)
+        return await self._page(table, columns, where, params, order, request, total)
+
+
+    async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{clause}", params)
+        return total
+
+
+    async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
+                    order: str, request: PageRequest, total: int) -> Page:
+        """One page by number or, when `request.after` is set, strictly after that id.
+
+        A numbered page first walks its offset over ids alone (a covering
+        index), then reads its rows by key like a cursor page does.
+        """
+        newer = "<" if order == "DESC" else ">"  # the direction pages go in
+        if request.after is not None:
+            where, params = [*where, f"id {newer} ?"], [*params, request.after]
+        elif (offset := (request.page - 1) * request.page_size) >= total:
+            return Page([], total, request, False)
+        elif offset:
+            clause = f"WHERE {' AND '.join(where)}" if where else ""
+            first = await self.db.fetch(f"SELECT id FROM {table} {clause} ORDER BY id {order} "
+                                         "LIMIT 1 OFFSET ?", [*params, offset])
+            if not first:
+                return Page([], total, request, False)
+            where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
+                                    f"ORDER BY id {order} LIMIT ?", [*params, request.page_size + 1])
+        names = [column.rsplit(" AS ", 1)[-1] for column in columns]
+        return Page([dict(zip(names, row)) for row in rows[:request.page_size]], total, request,
+                    len(rows) > request.page_size)
+
+
+class OutboxStore(Rows):
+    """The webhook outbox: events written in the transaction that makes them true, then
+    delivered, retried and forgotten; and the signed requests already seen (replays)."""
+
+    def __init__(self, db: Database):
+        super().__init__(db)
         self.events: frozenset[str] = frozenset()  # the webhook events to write: campaign, message
         self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
-        self.consent = Consent()  # what every message is held to as it is claimed
 
-    @classmethod
-    async def open(cls, path: str, busy_timeout_ms: int = 5000) -> "Store":
-        """Open (creating and migrating when needed) the database at `path`: a SQLite file,
-        or a postgresql:// URL."""
-        db = await (PostgresDatabase.open(path) if is_postgres(path)
-                    else SqliteDatabase.open(path, busy_timeout_ms))
-        try:
-            store = cls(db)
-            await store._migrate()
-            return store
-        except BaseException as exc:
-            await db.close()
-            if isinstance(exc, sqlite3.Error):
-                raise ConfigError(f"cannot use database {path!r}: {exc}") from None
-            raise
-
-    async def close(self) -> None:
-        await self.db.close()
-
-    async def _migrate(self) -> None:
-        version = await self.db.schema_version()
-        if version > SCHEMA_VERSION:
-            raise ConfigError(f"database schema version {version} is newer than this release "
-                              f"({SCHEMA_VERSION})")
-        if isinstance(self.db, PostgresDatabase):
-            if version == 0:
-                await self.db.create_schema()
-            for number in range(max(version, PG_FIRST_VERSION), SCHEMA_VERSION):
-                await self.db.migrate(number, PG_MIGRATIONS[number])
+    async def emit(self, tx: Transaction, events: list[tuple[str, dict[str, Any]]],
+                    now: float) -> None:
+        """Write webhook events to the outbox, in the caller's transaction, in one statement
+        (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
+        if not events:
             return
-        for number in range(version, SCHEMA_VERSION):
-            await self.db.migrate(number, MIGRATIONS[number])
+        tx.after_commit(self.on_events_written)
+        stamp = utc_iso(now)
+        await tx.execute(
+            "INSERT INTO webhook_events (type, body, created_at) "
+            f"{self.sql.event_rows}",
+            (stamp, _dumps([{"type": kind, "timestamp": stamp, "data": data} for kind, data in events])))
 
-    async def seed_if_empty(self, script: str) -> bool:
-        """Load sample data into a database without customers; True when it did."""
-        if await self.db.fetch("SELECT 1 FROM customers LIMIT 1"):
-            return False
-        try:
-            await self.db.run_script(script)
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot load the sample data: {exc}") from None
-        return True
+    async def emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
+                                   now: float) -> None:
+        """campaign.status_changed for each (campaign id, status before), with its stats now."""
+        rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
+                              f"WHERE id {self.sql.ids}",
+                              (_in(campaign_id for campaign_id, _ in changes),))
+        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
+        await self.emit(tx, [("campaign.status_changed", {
+            "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
+            "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes], now)
 
-    async def ping(self) -> bool:
-        """True when the database answers a query and its last write succeeded."""
-        try:
-            return await self.db.fetch("SELECT 1") == [(1,)] and self.db.write_failure is None
-        except (sqlite3.Error, DatabaseUnavailable):
-            return False
+    async def next(self) -> tuple[int, str, int, float, float | None] | None:
+        """The oldest pending event: (id, body, attempts, next attempt, first attempt)."""
+        rows = await self.db.fetch("SELECT id, body, attempts, next_attempt_at, first_attempt "
+                                   "FROM webhook_events WHERE status = 'pending' ORDER BY id LIMIT 1")
+        return tuple(rows[0]) if rows else None
 
-    # -- customers ----------------------------------------------------------
+    async def delivered(self, event_id: int, now: float) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE webhook_events SET status = 'delivered', delivered_at = ?, "
+                             "attempts = attempts + 1 WHERE id = ?", (utc_iso(now), event_id))
 
-    async def create_customers(self, customers: Sequence[Mapping[str, Any]],
+    async def failed(self, event_id: int, error: str, now: float,
+                           retry_at: float | None) -> None:
+        """Another attempt at `retry_at`, or, with None, dead."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
+                             "first_attempt = coalesce(first_attempt, ?), "
+                             "next_attempt_at = coalesce(?, next_attempt_at), status = CASE WHEN ? "
+                             "THEN 'dead' ELSE status END WHERE id = ?",
+                             (error[:ERROR_TEXT_LIMIT], now, retry_at, retry_at is None, event_id))
+
+    async def page(self, status: str | None, request: PageRequest) -> Page:
+        filters = {} if status is None else {"status": status}
+        return await self._filtered_page("webhook_events", EVENT_COLUMNS, filters, "DESC", request)
+
+    async def forget_old(self, before: float, limit: int = 10_000) -> int:
+        """Delivered and dead events written before `before` go (a bounded bite at a time)."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events "
+                "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ?)",
+                (utc_iso(before), limit))
+
+    async def first_sighting(self, request_id: str, now: float, window: float) -> bool:
+        """Whether a signed request's id is new within `window` seconds (else a replay)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM seen_requests WHERE seen_at < ?", (now - window,))
+            return bool(await tx.execute("INSERT INTO seen_requests (id, seen_at) VALUES (?, ?) "
+                                         "ON CONFLICT DO NOTHING", (request_id, now)))
+
+    async def forget_old_receipts(self, before: float) -> int:
+        """Early receipts whose message never got sent (it failed after all) are let go."""
+        async with self.db.transaction() as tx:
+            return await tx.execute("DELETE FROM early_receipts WHERE received_at < ?", (before,))
+
+
+class CampaignStore(Rows):
+    """Campaigns: their rows, their moves through the lifecycle (each a status event),
+    finishing them, and their progress over time."""
+
+    def __init__(self, db: Database, outbox: OutboxStore):
+        super().__init__(db)
+        self.outbox = outbox
+
+    async def create(self, fields: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """A new campaign from validated fields: a draft, or scheduled for scheduled_at."""
+        scheduled_at = fields.get("scheduled_at")
+        values = {**fields, "scheduled_at": None if scheduled_at is None else utc_iso(scheduled_at),
+                  "status": CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED,
+                  "created_at": utc_iso(now), "updated_at": utc_iso(now)}
+        async with self.db.transaction() as tx:  # the names come from a fixed list, never a caller
+            rows = await tx.fetch(
+                f"INSERT INTO campaigns ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+                f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}", tuple(values.values()))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+
+    async def get(self, campaign_id: int) -> dict[str, Any] | None:
+        rows = await self.db.fetch_point(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
+                                          "WHERE id = ?", (campaign_id,))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
+
+    async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
+        """Campaigns matching every filter (channel, status), newest first."""
+        return await self._filtered_page("campaigns", CAMPAIGN_COLUMNS, filters, "DESC", request)
+
+    async def campaign_in(self, tx: Transaction, campaign_id: int) -> dict[str, Any]:
+        """The campaign, read inside a transaction; NotFound if there is none."""
+        rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns WHERE id = ?",
+                              (campaign_id,))
+        if not rows:
+            raise campaign_not_found(campaign_id)
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+
+    async def move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
+                    now: float) -> CampaignStatus:
+        """Apply `action` to the campaign's status, as the transition table allows."""
+        before = CampaignStatus(campaign["status"])
+        after = next_status(before, action, campaign["id"])
+        if after == before:
+            return after
+        stamp = utc_iso(now)
+        if after == CampaignStatus.SENDING:  # a new run starts: start the progress sample
+            settled = sum(campaign[f"{s}_count"] for s in ("sent", "failed", "cancelled", "suppressed"))
+            await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, "
+                             "started_at = coalesce(started_at, ?), finished_at = NULL, "
+                             "rate_at = ?, rate_settled = ?, rate = 0 WHERE id = ?",
+                             (after, stamp, stamp, now, settled, campaign["id"]))
+            await self.note_progress(tx, [campaign["id"]], now)
+        else:
+            final = after in (CampaignStatus.SENT, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
+            await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = "
+                             "CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
+                             (after, stamp, final, stamp, campaign["id"]))
+        campaign["status"] = after
+        if "campaign" in self.outbox.events:
+            await self.outbox.emit_status_changes(tx, [(campaign["id"], before)], now)
+        return after
+
+    async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
+        """Pause or resume a campaign (actions that change nothing but its status)."""
+        async with self.db.transaction() as tx:
+            campaign = await self.campaign_in(tx, campaign_id)
+            await self.move(tx, campaign, action, now)
+            if campaign["status"] == CampaignStatus.SENDING:  # resumed with nothing left to do
+                await self.finish(tx, [campaign_id], now)
+            return await self.campaign_in(tx, campaign_id)
+
+    async def cancel(self, campaign_id: int, now: float) -> dict[str, Any]:
+        """Cancel a campaign: its pending messages become cancelled, never attempted.
+
+        Messages being attempted finish and are recorded; those of them that
+        are not sent become cancelled then.
+        """
+        async with self.db.transaction() as tx:
+            campaign = await self.campaign_in(tx, campaign_id)
+            next_status(CampaignStatus(campaign["status"]), Action.CANCEL, campaign_id)
+            cancelled = await tx.execute(
+                "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
+                "WHERE campaign_id = ? AND status = 'pending' AND claim_token IS NULL",
+                (utc_iso(now), campaign_id))
+            await tx.execute("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
+                             "WHERE id = ?", (cancelled, campaign_id))
+            await self.move(tx, campaign, Action.CANCEL, now)
+            return await self.campaign_in(tx, campaign_id)
+
+    async def retry_failed(self, campaign_id: int, now: float) -> tuple[int, str]:
+        """Make every failed message pending again with no retries used; (count, status)."""
+        async with self.db.transaction() as tx:
+            campaign = await self.campaign_in(tx, campaign_id)
+            next_status(CampaignStatus(campaign["status"]), Action.RETRY_FAILED, campaign_id)
+            if not campaign["failed_count"]:
+                raise Conflict("INVALID_STATE",
+                               f"Campaign {campaign_id} has no failed messages to retry")
+            requeued = await tx.execute(
+                "UPDATE outbound_messages SET status = 'pending', retry_count = 0, "
+                "next_attempt_at = 0, updated_at = ? WHERE campaign_id = ? AND status = 'failed'",
+                (utc_iso(now), campaign_id))
+            await tx.execute("UPDATE campaigns SET failed_count = failed_count - ? WHERE id = ?",
+                             (requeued, campaign_id))
+            campaign["failed_count"] -= requeued
+            status = await self.move(tx, campaign, Action.RETRY_FAILED, now)
+        return requeued, status
+
+    async def update(self, campaign_id: int, changes: Mapping[str, Any],
+                              now: float) -> dict[str, Any]:
+        """PATCH: change fields as the campaign's status allows (names from a fixed list)."""
+        async with self.db.transaction() as tx:
+            campaign = await self.campaign_in(tx, campaign_id)
+            status = CampaignStatus(campaign["status"])
+            for action in edit_actions(status, changes):
+                status = next_status(status, action, campaign_id) or status
+            values = {name: (utc_iso(value) if name == "scheduled_at" and value is not None
+                             else value) for name, value in changes.items()}
+            values |= {"status": status, "updated_at": utc_iso(now)}
+            await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
+                             "WHERE id = ?", (*values.values(), campaign_id))
+            if status != campaign["status"] and "campaign" in self.outbox.events:  # scheduled or back
+                await self.outbox.emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
+            return await self.campaign_in(tx, campaign_id)
+
+    async def delete(self, campaign_id: int) -> None:
+        """Delete a draft that has no messages; InvalidState otherwise."""
+        async with self.db.transaction() as tx:
+            campaign = await self.campaign_in(tx, campaign_id)
+            next_status(CampaignStatus(campaign["status"]), Action.DELETE, campaign_id)
+            if campaign["total_count"]:
+                raise Conflict("INVALID_STATE", f"Campaign {campaign_id} has "
+                               f"{campaign['total_count']} messages; cancel it instead")
+            await tx.execute("DELETE FROM campaigns WHERE id = ?", (campaign_id,))
+
+    async def finish(self, tx: Transaction, campaign_ids: list[int],
+                                now: float) -> list[tuple[int, str]]:
+        """Sending campaigns with every message settled finish, as finishing_action says."""
+        settled = await tx.fetch(
+            "SELECT id, sent_count, failed_count FROM campaigns "
+            f"WHERE id {self.sql.ids} AND status = ? "
+            f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
+            (_in(campaign_ids), CampaignStatus.SENDING))
+        finished = [(campaign_id, next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
+                    for campaign_id, sent, failed in settled]
+        stamp = utc_iso(now)
+        await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
+                             "WHERE id = ?", [(status, stamp, stamp, campaign_id)
+                                              for campaign_id, status in finished])
+        if finished and "campaign" in self.outbox.events:
+            await self.outbox.emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
+                                                 for campaign_id, _ in finished], now)
+        return finished
+
+    async def start_due(self, now: float) -> list[int]:
+        """Move scheduled campaigns that are due and have recipients to sending."""
+        started = []
+        async with self.db.transaction() as tx:
+            due = await tx.fetch("SELECT id FROM campaigns WHERE status = 'scheduled' "
+                                 "AND total_count > 0 AND scheduled_at <= ? ORDER BY id",
+                                 (utc_iso(now),))
+            for campaign_id, in due:
+                await self.move(tx, await self.campaign_in(tx, campaign_id), Action.START, now)
+                started.append(campaign_id)
+        return started
+
+    async def next_due_time(self) -> float | None:
+        """When the earliest scheduled campaign with recipients falls due, or None."""
+        (earliest,), = await self.db.fetch(
+            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0")
+        return None if earliest is None else parse_timestamp(earliest)
+
+    async def active(self) -> list[dict[str, Any]]:
+        """Campaigns that are sending or paused, for the progress lines of the log."""
+        rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
+                                   "WHERE status IN ('sending', 'paused') ORDER BY id")
+        return [dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows]
+
+    async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
+        """Which of these campaigns are paused or cancelled now."""
+        rows = await self.db.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
+                                   "AND status IN ('paused', 'cancelled')",
+                                   (_in(campaign_ids),))
+        return [campaign_id for campaign_id, in rows]
+
+    async def note_progress(self, tx: Transaction, campaign_ids: list[int],
+                             now: float) -> None:
+        """A progress row for each of these campaigns sampled just now (rate_at = now)."""
+        await tx.execute(
+            f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
+            f"SELECT id, rate_at, {', '.join(f'{name}_count' for name in PROGRESS_COUNTS)} "
+            f"FROM campaigns WHERE id {self.sql.ids} AND rate_at = ? "
+            "ON CONFLICT DO NOTHING", (_in(campaign_ids), now))
+
+    async def progress_points(self, campaign_id: int, times: Sequence[float]) -> list[tuple]:
+        """(at, *PROGRESS_COUNTS) of the last progress row at or before each of `times`, each
+        row once, oldest first: one index lookup per time, however long the campaign ran."""
+        return await self.db.fetch(
+            f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
+            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
+            "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
+            "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
+                                                      campaign_id))
+
+    async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
+        """Messages sent, delivered and failed since `since`, per channel: each campaign's
+        counters now less those of its last progress row before then, for the campaigns
+        with progress since (their runs started or recorded outcomes)."""
+        names = ("sent", "delivered", "failed")
+        changes = ", ".join(f"CAST(sum(c.{name}_count - coalesce(b.{name}, 0)) AS BIGINT)"
+                            for name in names)
+        rows = await self.db.fetch(
+            f"SELECT c.channel, {changes} FROM campaigns AS c LEFT JOIN campaign_progress AS b "
+            "ON b.campaign_id = c.id AND b.at = (SELECT max(at) FROM campaign_progress "
+            "WHERE campaign_id = c.id AND at < ?) "
+            "WHERE c.id IN (SELECT campaign_id FROM campaign_progress WHERE at >= ?) "
+            "GROUP BY c.channel", (since, since))
+        counts = {channel: dict.fromkeys(names, 0) for channel in CHANNELS}
+        for channel, *values in rows:
+            counts[channel] = {name: max(0, value) for name, value in zip(names, values)}
+        return counts
+
+
+class CustomerStore(Rows):
+    """Customers: bulk and CSV loads, edits, consent, and erasure."""
+
+    def __init__(self, db: Database, campaigns: CampaignStore):
+        super().__init__(db)
+        self.campaigns = campaigns
+
+    async def create(self, customers: Sequence[Mapping[str, Any]],
                                now: float) -> list[dict[str, Any]]:
         """Insert customers (validated, with every input field), all or nothing; Conflict
         CUSTOMER_EXISTS if a phone is taken."""
@@ -3081,13 +3381,13 @@ class Store:
                 listed = ", ".join(phone for phone, in taken)
                 raise Conflict("CUSTOMER_EXISTS", f"A customer with phone {listed} already exists")
             (last_id,), = await tx.fetch("SELECT coalesce(max(id), 0) FROM customers")
-            await self._insert_customers(tx, customers, now)
+            await self._insert(tx, customers, now)
             created = await tx.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                      "WHERE id > ? ORDER BY id", (last_id,))
         return [dict(zip(CUSTOMER_COLUMNS, row)) for row in created]
 
     @staticmethod
-    async def _insert_customers(tx: Transaction, customers: Sequence[Mapping[str, Any]],
+    async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]],
                                 now: float) -> None:
         stamp = utc_iso(now)
         await tx.executemany(
@@ -3095,7 +3395,7 @@ class Store:
             f"VALUES ({', '.join('?' * len(CUSTOMER_INPUT_FIELDS))}, ?)",
             [(*(customer[name] for name in CUSTOMER_INPUT_FIELDS), stamp) for customer in customers])
 
-    async def import_customers(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
+    async def import_rows(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
                                columns: Sequence[str], on_conflict: str,
                                now: float) -> dict[str, int]:
         """A CSV file's customers, (line, fields) each, all or nothing. A phone already here
@@ -3112,7 +3412,7 @@ class Store:
                                [{"line": line, "field": "phone",
                                  "message": f"a customer with phone {phone} already exists"}
                                 for line, phone in clashes[:MAX_LISTED_ERRORS]])
-            await self._insert_customers(
+            await self._insert(
                 tx, [fields for _, fields in lines if fields["phone"] not in existing], now)
             changed = [name for name in columns if name != "phone"]
             updates = [fields for _, fields in lines if fields["phone"] in existing]
@@ -3125,7 +3425,7 @@ class Store:
         return {"created": len(lines) - len(updates), "updated": updated,
                 "skipped": len(updates) - updated}
 
-    async def update_customer(self, customer_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+    async def update(self, customer_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH: change the given fields (names from CUSTOMER_INPUT_FIELDS); the phone stays
         unique. Messages not sent yet are rendered from the customer as they are then."""
         async with self.db.transaction() as tx:
@@ -3162,7 +3462,7 @@ class Store:
                 "UPDATE customers SET opted_out_at = CASE WHEN ? THEN coalesce(opted_out_at, ?) END "
                 "WHERE phone = ?", (opted_out, utc_iso(now), phone)))
 
-    async def erase_customer(self, customer_id: int, now: float) -> None:
+    async def erase(self, customer_id: int, now: float) -> None:
         """Forget a customer: their row goes; their messages lose the text rendered for them,
         the link to them and their phone wherever an error quoted it; those not sent yet are
         cancelled (counters kept exact); and stored answers and events that quoted the phone
@@ -3193,229 +3493,34 @@ class Store:
                              (phone,))
             await tx.execute("UPDATE webhook_events SET body = replace(body, ?, '[erased]') "
                              f"WHERE {self.sql.find}(body, ?) > 0", (phone, phone))
-            await self._finish_campaigns(tx, list(deltas), now)
+            await self.campaigns.finish(tx, list(deltas), now)
         await self.db.checkpoint()
 
-    async def get_customer(self, customer_id: int) -> dict[str, Any] | None:
+    async def get(self, customer_id: int) -> dict[str, Any] | None:
         rows = await self.db.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                     "WHERE id = ?", (customer_id,))
         return dict(zip(CUSTOMER_COLUMNS, rows[0])) if rows else None
 
-    async def list_customers(self, filters: Mapping[str, str], request: PageRequest) -> Page:
+    async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Customers matching every filter (location, preferred_product; any case), oldest first."""
         return await self._filtered_page("customers", CUSTOMER_COLUMNS, filters, "ASC", request)
 
-    # -- campaigns ----------------------------------------------------------
+    async def labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
+        """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
+        rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
+                                   f"WHERE id {self.sql.ids}",
+                                   (_in(customer_ids),))
+        return {customer_id: tuple(rest) for customer_id, *rest in rows}
 
-    async def create_campaign(self, fields: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """A new campaign from validated fields: a draft, or scheduled for scheduled_at."""
-        scheduled_at = fields.get("scheduled_at")
-        values = {**fields, "scheduled_at": None if scheduled_at is None else utc_iso(scheduled_at),
-                  "status": CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED,
-                  "created_at": utc_iso(now), "updated_at": utc_iso(now)}
-        async with self.db.transaction() as tx:  # the names come from a fixed list, never a caller
-            rows = await tx.fetch(
-                f"INSERT INTO campaigns ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
-                f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}", tuple(values.values()))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
 
-    async def get_campaign(self, campaign_id: int) -> dict[str, Any] | None:
-        rows = await self.db.fetch_point(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                                          "WHERE id = ?", (campaign_id,))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
+class ClaimStore(Rows):
+    """Messages and claims: recipients added, claimed by a lease (held back by consent and
+    quiet hours), paced by channel and campaign, and released when a claim lapses."""
 
-    async def list_campaigns(self, filters: Mapping[str, str], request: PageRequest) -> Page:
-        """Campaigns matching every filter (channel, status), newest first."""
-        return await self._filtered_page("campaigns", CAMPAIGN_COLUMNS, filters, "DESC", request)
-
-    async def _campaign_in(self, tx: Transaction, campaign_id: int) -> dict[str, Any]:
-        """The campaign, read inside a transaction; NotFound if there is none."""
-        rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns WHERE id = ?",
-                              (campaign_id,))
-        if not rows:
-            raise campaign_not_found(campaign_id)
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
-
-    async def _move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
-                    now: float) -> CampaignStatus:
-        """Apply `action` to the campaign's status, as the transition table allows."""
-        before = CampaignStatus(campaign["status"])
-        after = next_status(before, action, campaign["id"])
-        if after == before:
-            return after
-        stamp = utc_iso(now)
-        if after == CampaignStatus.SENDING:  # a new run starts: start the progress sample
-            settled = sum(campaign[f"{s}_count"] for s in ("sent", "failed", "cancelled", "suppressed"))
-            await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, "
-                             "started_at = coalesce(started_at, ?), finished_at = NULL, "
-                             "rate_at = ?, rate_settled = ?, rate = 0 WHERE id = ?",
-                             (after, stamp, stamp, now, settled, campaign["id"]))
-            await self._note_progress(tx, [campaign["id"]], now)
-        else:
-            final = after in (CampaignStatus.SENT, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
-            await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = "
-                             "CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
-                             (after, stamp, final, stamp, campaign["id"]))
-        campaign["status"] = after
-        if "campaign" in self.events:
-            await self._emit_status_changes(tx, [(campaign["id"], before)], now)
-        return after
-
-    async def _emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
-                                   now: float) -> None:
-        """campaign.status_changed for each (campaign id, status before), with its stats now."""
-        rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                              f"WHERE id {self.sql.ids}",
-                              (_in(campaign_id for campaign_id, _ in changes),))
-        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
-        await self._emit(tx, [("campaign.status_changed", {
-            "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
-            "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes], now)
-
-    async def _emit(self, tx: Transaction, events: list[tuple[str, dict[str, Any]]],
-                    now: float) -> None:
-        """Write webhook events to the outbox, in the caller's transaction, in one statement
-        (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
-        if not events:
-            return
-        tx.after_commit(self.on_events_written)
-        stamp = utc_iso(now)
-        await tx.execute(
-            "INSERT INTO webhook_events (type, body, created_at) "
-            f"{self.sql.event_rows}",
-            (stamp, _dumps([{"type": kind, "timestamp": stamp, "data": data} for kind, data in events])))
-
-    async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
-        """Pause or resume a campaign (actions that change nothing but its status)."""
-        async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
-            await self._move(tx, campaign, action, now)
-            if campaign["status"] == CampaignStatus.SENDING:  # resumed with nothing left to do
-                await self._finish_campaigns(tx, [campaign_id], now)
-            return await self._campaign_in(tx, campaign_id)
-
-    async def cancel(self, campaign_id: int, now: float) -> dict[str, Any]:
-        """Cancel a campaign: its pending messages become cancelled, never attempted.
-
-        Messages being attempted finish and are recorded; those of them that
-        are not sent become cancelled then.
-        """
-        async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
-            next_status(CampaignStatus(campaign["status"]), Action.CANCEL, campaign_id)
-            cancelled = await tx.execute(
-                "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
-                "WHERE campaign_id = ? AND status = 'pending' AND claim_token IS NULL",
-                (utc_iso(now), campaign_id))
-            await tx.execute("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
-                             "WHERE id = ?", (cancelled, campaign_id))
-            await self._move(tx, campaign, Action.CANCEL, now)
-            return await self._campaign_in(tx, campaign_id)
-
-    async def retry_failed(self, campaign_id: int, now: float) -> tuple[int, str]:
-        """Make every failed message pending again with no retries used; (count, status)."""
-        async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
-            next_status(CampaignStatus(campaign["status"]), Action.RETRY_FAILED, campaign_id)
-            if not campaign["failed_count"]:
-                raise Conflict("INVALID_STATE",
-                               f"Campaign {campaign_id} has no failed messages to retry")
-            requeued = await tx.execute(
-                "UPDATE outbound_messages SET status = 'pending', retry_count = 0, "
-                "next_attempt_at = 0, updated_at = ? WHERE campaign_id = ? AND status = 'failed'",
-                (utc_iso(now), campaign_id))
-            await tx.execute("UPDATE campaigns SET failed_count = failed_count - ? WHERE id = ?",
-                             (requeued, campaign_id))
-            campaign["failed_count"] -= requeued
-            status = await self._move(tx, campaign, Action.RETRY_FAILED, now)
-        return requeued, status
-
-    async def update_campaign(self, campaign_id: int, changes: Mapping[str, Any],
-                              now: float) -> dict[str, Any]:
-        """PATCH: change fields as the campaign's status allows (names from a fixed list)."""
-        async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
-            status = CampaignStatus(campaign["status"])
-            for action in edit_actions(status, changes):
-                status = next_status(status, action, campaign_id) or status
-            values = {name: (utc_iso(value) if name == "scheduled_at" and value is not None
-                             else value) for name, value in changes.items()}
-            values |= {"status": status, "updated_at": utc_iso(now)}
-            await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
-                             "WHERE id = ?", (*values.values(), campaign_id))
-            if status != campaign["status"] and "campaign" in self.events:  # scheduled or back
-                await self._emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
-            return await self._campaign_in(tx, campaign_id)
-
-    async def delete_campaign(self, campaign_id: int) -> None:
-        """Delete a draft that has no messages; InvalidState otherwise."""
-        async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
-            next_status(CampaignStatus(campaign["status"]), Action.DELETE, campaign_id)
-            if campaign["total_count"]:
-                raise Conflict("INVALID_STATE", f"Campaign {campaign_id} has "
-                               f"{campaign['total_count']} messages; cancel it instead")
-            await tx.execute("DELETE FROM campaigns WHERE id = ?", (campaign_id,))
-
-    async def list_messages(self, campaign: Mapping[str, Any], status: str | None,
-                            request: PageRequest) -> Page:
-        """A campaign's messages in creation order; the total comes from its counters."""
-        where = ["campaign_id = ?"] + ([MESSAGE_STATUS_SQL[status]] if status is not None else [])
-        total = message_stats(campaign)["total" if status is None else status]
-        return await self._page("outbound_messages", MESSAGE_SELECT, where, [campaign["id"]], "ASC",
-                                request, total)
-
-    async def error_counts(self, campaign_id: int) -> list[ErrorCount]:
-        """What went wrong: failed messages, and pending ones that carry an error, by error."""
-        rows = await self.db.fetch(
-            "SELECT last_error, status, count(*) AS n FROM outbound_messages "
-            "WHERE campaign_id = ? AND last_error IS NOT NULL AND status IN ('failed', 'pending') "
-            "GROUP BY last_error, status ORDER BY n DESC, last_error, status", (campaign_id,))
-        return [ErrorCount(*row) for row in rows]
-
-    async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str],
-                             order: str, request: PageRequest) -> Page:
-        """A page of rows whose columns equal the filters (names from fixed lists, never a caller's)."""
-        where, params = [f"{name} = ?" for name in filters], list(filters.values())
-        if table == "campaigns" and set(filters) <= {"status"}:  # counted by triggers: no count(*)
-            counts = dict(await self.db.fetch("SELECT status, count FROM campaign_counts"))
-            total = counts[filters["status"]] if filters else sum(counts.values())
-        else:
-            total = await self._count(table, where, params)
-        return await self._page(table, columns, where, params, order, request, total)
-
-    async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{clause}", params)
-        return total
-
-    async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
-                    order: str, request: PageRequest, total: int) -> Page:
-        """One page by number or, when `request.after` is set, strictly after that id.
-
-        A numbered page first walks its offset over ids alone (a covering
-        index), then reads its rows by key like a cursor page does.
-        """
-        newer = "<" if order == "DESC" else ">"  # the direction pages go in
-        if request.after is not None:
-            where, params = [*where, f"id {newer} ?"], [*params, request.after]
-        elif (offset := (request.page - 1) * request.page_size) >= total:
-            return Page([], total, request, False)
-        elif offset:
-            clause = f"WHERE {' AND '.join(where)}" if where else ""
-            first = await self.db.fetch(f"SELECT id FROM {table} {clause} ORDER BY id {order} "
-                                         "LIMIT 1 OFFSET ?", [*params, offset])
-            if not first:
-                return Page([], total, request, False)
-            where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
-                                    f"ORDER BY id {order} LIMIT ?", [*params, request.page_size + 1])
-        names = [column.rsplit(" AS ", 1)[-1] for column in columns]
-        return Page([dict(zip(names, row)) for row in rows[:request.page_size]], total, request,
-                    len(rows) > request.page_size)
-
-    # -- sending ------------------------------------------------------------
+    def __init__(self, db: Database, campaigns: CampaignStore):
+        super().__init__(db)
+        self.campaigns = campaigns
+        self.consent = Consent()  # what every message is held to as it is claimed
 
     async def add_recipients(self, campaign_id: int, audience: Audience, now: float) -> SendResult:
         """Create one pending message per new (campaign, customer) pair, in one transaction;
@@ -3425,7 +3530,7 @@ class Store:
         once it has recipients; one scheduled later keeps waiting.
         """
         async with self.db.transaction() as tx:
-            campaign = await self._campaign_in(tx, campaign_id)
+            campaign = await self.campaigns.campaign_in(tx, campaign_id)
             status = CampaignStatus(campaign["status"])
             next_status(status, Action.ADD_RECIPIENTS, campaign_id, "CAMPAIGN_NOT_SENDABLE")
             source, params = await self._audience_source(tx, audience)
@@ -3449,9 +3554,9 @@ class Store:
             campaign["total_count"] += inserted
             started = bool(campaign["total_count"]) and is_due(campaign, now)
             if started:
-                await self._move(tx, campaign, Action.START, now)
+                await self.campaigns.move(tx, campaign, Action.START, now)
             if suppressed and campaign["status"] == CampaignStatus.SENDING:
-                for _, finished in await self._finish_campaigns(tx, [campaign_id], now):
+                for _, finished in await self.campaigns.finish(tx, [campaign_id], now):
                     campaign["status"] = finished  # everyone it was for had opted out
             new_ids = await self._new_message_ids(tx, last_id, inserted)
             paced = campaign["rate_limit"] is not None or bool(await tx.fetch(
@@ -3489,8 +3594,6 @@ class Store:
         rows = await tx.fetch("SELECT id FROM outbound_messages WHERE id > ? ORDER BY id",
                               (last_id,))
         return [message_id for message_id, in rows]
-
-    # -- dispatch -----------------------------------------------------------
 
     async def claim(self, ids: Sequence[int], now: float, token: int,
                     lease_until: float) -> Claim:
@@ -3592,10 +3695,8 @@ class Store:
                              "suppressed_count = suppressed_count + ? WHERE id = ?",
                              [(*deltas[campaign_id], campaign_id) for campaign_id in sorted(deltas)])
         if suppressed:
-            await self._finish_campaigns(tx, list({row.campaign_id for row, _ in suppressed}), now)
+            await self.campaigns.finish(tx, list({row.campaign_id for row, _ in suppressed}), now)
         return kept, [(row.id, until) for row, until in deferred], Counter(row.channel for row, _ in suppressed)
-
-    # -- pacing -------------------------------------------------------------
 
     async def configure_pace(self, limits: Mapping[str, float], now: float) -> None:
         """Set each channel's configured limit (--rate-limit); no limit makes it unlimited."""
@@ -3689,6 +3790,105 @@ class Store:
             [(refill(tokens, at, rate_limit, now) - taken[campaign_id], now, campaign_id)
              for campaign_id, rate_limit, tokens, at in campaigns if rate_limit is not None])
 
+    async def cancel_leftovers(self, tx: Transaction, ids: list[int], now: float) -> None:
+        """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
+        rows = await tx.fetch(
+            "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
+            f"WHERE id {self.sql.ids} AND status = 'pending' "
+            "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
+            "RETURNING campaign_id", (utc_iso(now), _in(ids)))
+        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? WHERE id = ?",
+                             [(count, campaign_id)
+                              for campaign_id, count in Counter(c for c, in rows).items()])
+
+    async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
+        """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
+        keeping the counters exact. Returns the released messages a sending campaign waits for."""
+        async with self.db.transaction() as tx:
+            lapsed = await tx.fetch("DELETE FROM claims WHERE expires_at <= ? RETURNING token, "
+                                    "message_ids", (math.inf if every else now,))
+            released = []
+            for token, message_ids in lapsed:
+                released += await tx.fetch(
+                    "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
+                    f"WHERE id {self.sql.ids} AND claim_token = ? "
+                    "RETURNING id, campaign_id", (decode_job(message_ids.encode()), token))
+            if not released:
+                return []
+            by_campaign = Counter(campaign_id for _, campaign_id in released)
+            await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
+                                 "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
+            await self.cancel_leftovers(tx, [message_id for message_id, _ in released], now)
+            await self.campaigns.finish(tx, list(by_campaign), now)
+            sending = {campaign_id for campaign_id, in await tx.fetch(
+                "SELECT id FROM campaigns WHERE status = 'sending' "
+                f"AND id {self.sql.ids}", (_in(by_campaign),))}
+        return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
+
+    async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
+                           ) -> AsyncGenerator[tuple[float, Sequence[int]], None]:
+        """Pending messages of sending campaigns as (due time, ids) chunks of at most `size`.
+
+        Messages due now come first, in id order; then those waiting for a
+        retry time or for the claim of a dead worker to lapse, as they fall due.
+        """
+        scope = UNPACED_SENDING + (" AND c.id = ?" if campaign_id is not None else "")
+        params = (campaign_id,) if campaign_id is not None else ()
+        base = ("FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
+                f"WHERE {scope} AND ")
+        due_now = (f"SELECT m.id, 0 {base} m.status = 'pending' AND m.claim_token IS NULL "
+                   "AND m.next_attempt_at <= ? ORDER BY m.id")
+        later = (f"SELECT m.id, CASE WHEN m.claim_token IS NOT NULL THEN m.claim_expires_at "
+                 f"ELSE m.next_attempt_at END AS due {base} m.status = 'pending' "
+                 "AND (m.next_attempt_at > ? OR m.claim_token IS NOT NULL) ORDER BY due, m.id")
+        for sql in (due_now, later):
+            async for rows in self.db.stream(sql, (*params, now), size):
+                for chunk in _split_by_due(rows, DUE_SPREAD):
+                    yield chunk[-1][1], compact_ids([message_id for message_id, _ in chunk])
+
+    async def has_overdue_messages(self, due_before: float) -> bool:
+        """Whether a sending campaign has a pending message that was due before `due_before`."""
+        rows = await self.db.fetch(
+            "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
+            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
+            "AND m.next_attempt_at < ? "
+            "LIMIT 1", (due_before,))
+        return bool(rows)
+
+    async def pending_count(self) -> int:
+        """Messages not settled yet, from the counters of the campaigns that have any."""
+        (count,), = await self.db.fetch(
+            "SELECT coalesce(sum(total_count - sent_count - failed_count - cancelled_count "
+            "- suppressed_count), 0) FROM campaigns WHERE status IN ('scheduled', 'sending', 'paused')")
+        return count
+
+    async def list_messages(self, campaign: Mapping[str, Any], status: str | None,
+                            request: PageRequest) -> Page:
+        """A campaign's messages in creation order; the total comes from its counters."""
+        where = ["campaign_id = ?"] + ([MESSAGE_STATUS_SQL[status]] if status is not None else [])
+        total = message_stats(campaign)["total" if status is None else status]
+        return await self._page("outbound_messages", MESSAGE_SELECT, where, [campaign["id"]], "ASC",
+                                request, total)
+
+    async def error_counts(self, campaign_id: int) -> list[ErrorCount]:
+        """What went wrong: failed messages, and pending ones that carry an error, by error."""
+        rows = await self.db.fetch(
+            "SELECT last_error, status, count(*) AS n FROM outbound_messages "
+            "WHERE campaign_id = ? AND last_error IS NOT NULL AND status IN ('failed', 'pending') "
+            "GROUP BY last_error, status ORDER BY n DESC, last_error, status", (campaign_id,))
+        return [ErrorCount(*row) for row in rows]
+
+
+class OutcomeStore(Rows):
+    """Outcomes: what attempts and delivery receipts did to messages, recorded with their
+    campaigns' counters in one transaction."""
+
+    def __init__(self, db: Database, campaigns: CampaignStore, claims: ClaimStore, outbox: OutboxStore):
+        super().__init__(db)
+        self.campaigns = campaigns
+        self.claims = claims
+        self.outbox = outbox
+
     async def record(self, attempts: Sequence[Attempt], now: float,
                      finished: Sequence[int]) -> list[tuple[int, str]]:
         """Store a group of outcomes (of one claim or several) and the counters in one
@@ -3739,14 +3939,14 @@ class Store:
                 await tx.execute(f"DELETE FROM claims WHERE token {self.sql.ids}",
                                  (_in(finished),))
             failed = ([a for a in attempts if a.result is Result.FAILED]
-                      if "message" in self.events else [])
+                      if "message" in self.outbox.events else [])
             if failed and changed < len(attempts):  # only what this group changed is news
                 recorded = {message_id for message_id, in await tx.fetch(
                     f"SELECT id FROM outbound_messages WHERE id {self.sql.ids} "
                     "AND status = 'failed' AND updated_at = ?",
                     (_in(a.message_id for a in failed), stamp))}
                 failed = [a for a in failed if a.message_id in recorded]
-            await self._emit(tx, [("message.failed", {
+            await self.outbox.emit(tx, [("message.failed", {
                 "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
                 "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
@@ -3763,35 +3963,15 @@ class Store:
             if sent and await tx.fetch("SELECT 1 FROM early_receipts LIMIT 1"):
                 await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
             if others or releases:
-                await self._cancel_leftovers(tx, [a.message_id for a in attempts
+                await self.claims.cancel_leftovers(tx, [a.message_id for a in attempts
                                                   if a.result is not Result.SENT], now)
             await self._sample_progress(tx, list(deltas), now)
-            return await self._finish_campaigns(tx, list(deltas), now)
+            return await self.campaigns.finish(tx, list(deltas), now)
 
     async def _opt_out_phones(self, tx: Transaction, phones: list[str], now: float) -> None:
         """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are, here too."""
         await tx.execute("UPDATE customers SET opted_out_at = coalesce(opted_out_at, ?) "
                          f"WHERE phone {self.sql.texts}", (utc_iso(now), _in(phones)))
-
-    async def _cancel_leftovers(self, tx: Transaction, ids: list[int], now: float) -> None:
-        """Messages of cancelled campaigns that came back pending are cancelled, never retried."""
-        rows = await tx.fetch(
-            "UPDATE outbound_messages SET status = 'cancelled', updated_at = ? "
-            f"WHERE id {self.sql.ids} AND status = 'pending' "
-            "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
-            "RETURNING campaign_id", (utc_iso(now), _in(ids)))
-        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? WHERE id = ?",
-                             [(count, campaign_id)
-                              for campaign_id, count in Counter(c for c, in rows).items()])
-
-    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int],
-                               now: float) -> None:
-        """Once a second per campaign, note the settled count and the rate since the last note."""
-        if await tx.execute(
-                f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
-                f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id {self.sql.ids} "
-                "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW)):
-            await self._note_progress(tx, campaign_ids, now)
 
     async def _recount(self, tx: Transaction, campaign_ids: list[int]) -> None:
         """Rebuild campaigns' counters from their messages (rare paths only: O(messages))."""
@@ -3802,80 +3982,14 @@ class Store:
         await tx.execute(f"UPDATE campaigns SET {counts} "
                          f"WHERE id {self.sql.ids}", (_in(campaign_ids),))
 
-    async def _finish_campaigns(self, tx: Transaction, campaign_ids: list[int],
-                                now: float) -> list[tuple[int, str]]:
-        """Sending campaigns with every message settled finish, as finishing_action says."""
-        settled = await tx.fetch(
-            "SELECT id, sent_count, failed_count FROM campaigns "
-            f"WHERE id {self.sql.ids} AND status = ? "
-            f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
-            (_in(campaign_ids), CampaignStatus.SENDING))
-        finished = [(campaign_id, next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
-                    for campaign_id, sent, failed in settled]
-        stamp = utc_iso(now)
-        await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
-                             "WHERE id = ?", [(status, stamp, stamp, campaign_id)
-                                              for campaign_id, status in finished])
-        if finished and "campaign" in self.events:
-            await self._emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
-                                                 for campaign_id, _ in finished], now)
-        return finished
-
-    async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
-        """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
-        keeping the counters exact. Returns the released messages a sending campaign waits for."""
-        async with self.db.transaction() as tx:
-            lapsed = await tx.fetch("DELETE FROM claims WHERE expires_at <= ? RETURNING token, "
-                                    "message_ids", (math.inf if every else now,))
-            released = []
-            for token, message_ids in lapsed:
-                released += await tx.fetch(
-                    "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
-                    f"WHERE id {self.sql.ids} AND claim_token = ? "
-                    "RETURNING id, campaign_id", (decode_job(message_ids.encode()), token))
-            if not released:
-                return []
-            by_campaign = Counter(campaign_id for _, campaign_id in released)
-            await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
-                                 "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
-            await self._cancel_leftovers(tx, [message_id for message_id, _ in released], now)
-            await self._finish_campaigns(tx, list(by_campaign), now)
-            sending = {campaign_id for campaign_id, in await tx.fetch(
-                "SELECT id FROM campaigns WHERE status = 'sending' "
-                f"AND id {self.sql.ids}", (_in(by_campaign),))}
-        return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
-
-    async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
-                           ) -> AsyncGenerator[tuple[float, Sequence[int]], None]:
-        """Pending messages of sending campaigns as (due time, ids) chunks of at most `size`.
-
-        Messages due now come first, in id order; then those waiting for a
-        retry time or for the claim of a dead worker to lapse, as they fall due.
-        """
-        scope = UNPACED_SENDING + (" AND c.id = ?" if campaign_id is not None else "")
-        params = (campaign_id,) if campaign_id is not None else ()
-        base = ("FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
-                f"WHERE {scope} AND ")
-        due_now = (f"SELECT m.id, 0 {base} m.status = 'pending' AND m.claim_token IS NULL "
-                   "AND m.next_attempt_at <= ? ORDER BY m.id")
-        later = (f"SELECT m.id, CASE WHEN m.claim_token IS NOT NULL THEN m.claim_expires_at "
-                 f"ELSE m.next_attempt_at END AS due {base} m.status = 'pending' "
-                 "AND (m.next_attempt_at > ? OR m.claim_token IS NOT NULL) ORDER BY due, m.id")
-        for sql in (due_now, later):
-            async for rows in self.db.stream(sql, (*params, now), size):
-                for chunk in _split_by_due(rows, DUE_SPREAD):
-                    yield chunk[-1][1], compact_ids([message_id for message_id, _ in chunk])
-
-    async def has_overdue_messages(self, due_before: float) -> bool:
-        """Whether a sending campaign has a pending message that was due before `due_before`."""
-        rows = await self.db.fetch(
-            "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
-            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
-            "AND m.next_attempt_at < ? "
-            "LIMIT 1", (due_before,))
-        return bool(rows)
-
-    # -- receipts -------------------------------------------------------------
+    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int],
+                               now: float) -> None:
+        """Once a second per campaign, note the settled count and the rate since the last note."""
+        if await tx.execute(
+                f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
+                f"rate_settled = {SETTLED_COUNTS}, rate_at = ? WHERE id {self.sql.ids} "
+                "AND rate_at <= ?", (now, now, _in(campaign_ids), now - RATE_WINDOW)):
+            await self.campaigns.note_progress(tx, campaign_ids, now)
 
     async def apply_receipts(self, receipts: Sequence[Receipt], now: float) -> dict[str, Any]:
         """Note what the provider says reached the phone. A receipt never moves a message back
@@ -3931,8 +4045,8 @@ class Store:
             "UPDATE campaigns SET delivered_count = delivered_count + ?, "
             "undelivered_count = undelivered_count + ? WHERE id = ?",
             [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
-        if "message" in self.events:
-            await self._emit(tx, [(f"message.{r.status}", {
+        if "message" in self.outbox.events:
+            await self.outbox.emit(tx, [(f"message.{r.status}", {
                 "message_id": r.message_id, "campaign_id": campaign_id, "delivered_at": r.at,
                 "error": r.error}) for r, campaign_id, _ in moves], now)
 
@@ -3951,8 +4065,6 @@ class Store:
                                       campaigns[message_id], MessageStatus.SENT, None)
                                      for message_id, status, at, error in parked], now)
 
-    # -- the operator's view -------------------------------------------------
-
     async def gauges(self) -> tuple[dict[str, int], int]:
         """Campaigns per status and the webhook events not delivered yet, both kept by
         triggers (no count over a table): what /metrics reads, in one query."""
@@ -3961,96 +4073,11 @@ class Store:
         counts = dict(rows)
         return counts, counts.pop("")
 
-    async def pending_count(self) -> int:
-        """Messages not settled yet, from the counters of the campaigns that have any."""
-        (count,), = await self.db.fetch(
-            "SELECT coalesce(sum(total_count - sent_count - failed_count - cancelled_count "
-            "- suppressed_count), 0) FROM campaigns WHERE status IN ('scheduled', 'sending', 'paused')")
-        return count
 
-    async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
-        """Which of these campaigns are paused or cancelled now."""
-        rows = await self.db.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
-                                   "AND status IN ('paused', 'cancelled')",
-                                   (_in(campaign_ids),))
-        return [campaign_id for campaign_id, in rows]
+class AnswerStore(Rows):
+    """Idempotency keys: the answers kept for a replay."""
 
-    async def active_campaigns(self) -> list[dict[str, Any]]:
-        """Campaigns that are sending or paused, for the progress lines of the log."""
-        rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                                   "WHERE status IN ('sending', 'paused') ORDER BY id")
-        return [dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows]
-
-    async def forget_old_events(self, before: float, limit: int = 10_000) -> int:
-        """Delivered and dead events written before `before` go (a bounded bite at a time)."""
-        async with self.db.transaction() as tx:
-            return await tx.execute(
-                "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events "
-                "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ?)",
-                (utc_iso(before), limit))
-
-    async def first_sighting(self, request_id: str, now: float, window: float) -> bool:
-        """Whether a signed request's id is new within `window` seconds (else a replay)."""
-        async with self.db.transaction() as tx:
-            await tx.execute("DELETE FROM seen_requests WHERE seen_at < ?", (now - window,))
-            return bool(await tx.execute("INSERT INTO seen_requests (id, seen_at) VALUES (?, ?) "
-                                         "ON CONFLICT DO NOTHING", (request_id, now)))
-
-    async def forget_old_receipts(self, before: float) -> int:
-        """Early receipts whose message never got sent (it failed after all) are let go."""
-        async with self.db.transaction() as tx:
-            return await tx.execute("DELETE FROM early_receipts WHERE received_at < ?", (before,))
-
-    # -- the webhook outbox -------------------------------------------------
-
-    async def next_event(self) -> tuple[int, str, int, float, float | None] | None:
-        """The oldest pending event: (id, body, attempts, next attempt, first attempt)."""
-        rows = await self.db.fetch("SELECT id, body, attempts, next_attempt_at, first_attempt "
-                                   "FROM webhook_events WHERE status = 'pending' ORDER BY id LIMIT 1")
-        return tuple(rows[0]) if rows else None
-
-    async def event_delivered(self, event_id: int, now: float) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute("UPDATE webhook_events SET status = 'delivered', delivered_at = ?, "
-                             "attempts = attempts + 1 WHERE id = ?", (utc_iso(now), event_id))
-
-    async def event_failed(self, event_id: int, error: str, now: float,
-                           retry_at: float | None) -> None:
-        """Another attempt at `retry_at`, or, with None, dead."""
-        async with self.db.transaction() as tx:
-            await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
-                             "first_attempt = coalesce(first_attempt, ?), "
-                             "next_attempt_at = coalesce(?, next_attempt_at), status = CASE WHEN ? "
-                             "THEN 'dead' ELSE status END WHERE id = ?",
-                             (error[:ERROR_TEXT_LIMIT], now, retry_at, retry_at is None, event_id))
-
-    async def list_events(self, status: str | None, request: PageRequest) -> Page:
-        filters = {} if status is None else {"status": status}
-        return await self._filtered_page("webhook_events", EVENT_COLUMNS, filters, "DESC", request)
-
-    # -- scheduling ---------------------------------------------------------
-
-    async def start_due_campaigns(self, now: float) -> list[int]:
-        """Move scheduled campaigns that are due and have recipients to sending."""
-        started = []
-        async with self.db.transaction() as tx:
-            due = await tx.fetch("SELECT id FROM campaigns WHERE status = 'scheduled' "
-                                 "AND total_count > 0 AND scheduled_at <= ? ORDER BY id",
-                                 (utc_iso(now),))
-            for campaign_id, in due:
-                await self._move(tx, await self._campaign_in(tx, campaign_id), Action.START, now)
-                started.append(campaign_id)
-        return started
-
-    async def next_due_time(self) -> float | None:
-        """When the earliest scheduled campaign with recipients falls due, or None."""
-        (earliest,), = await self.db.fetch(
-            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0")
-        return None if earliest is None else parse_timestamp(earliest)
-
-    # -- idempotency keys ---------------------------------------------------
-
-    async def recall_answer(self, key: str, fingerprint: str) -> StoredAnswer | None:
+    async def recall(self, key: str, fingerprint: str) -> StoredAnswer | None:
         """The answer kept for `key`; Conflict if the key came with another request."""
         rows = await self.db.fetch("SELECT fingerprint, status, response, location "
                                     "FROM idempotency_keys WHERE key = ?", (key,))
@@ -4062,7 +4089,7 @@ class Store:
                            "This Idempotency-Key was used with a different request; use a new key")
         return StoredAnswer(status, body, location)
 
-    async def keep_answer(self, key: str, fingerprint: str, answer: StoredAnswer,
+    async def keep(self, key: str, fingerprint: str, answer: StoredAnswer,
                           now: float) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("INSERT INTO idempotency_keys (key, fingerprint, status, response, "
@@ -4070,51 +4097,70 @@ class Store:
                              (key, fingerprint, answer.status, answer.body, answer.location,
                               utc_iso(now)))
 
-    # -- the operator's view ------------------------------------------------
 
-    async def _note_progress(self, tx: Transaction, campaign_ids: list[int],
-                             now: float) -> None:
-        """A progress row for each of these campaigns sampled just now (rate_at = now)."""
-        await tx.execute(
-            f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
-            f"SELECT id, rate_at, {', '.join(f'{name}_count' for name in PROGRESS_COUNTS)} "
-            f"FROM campaigns WHERE id {self.sql.ids} AND rate_at = ? "
-            "ON CONFLICT DO NOTHING", (_in(campaign_ids), now))
+class Store:
+    """The database, by what it stores: customers, campaigns, messages and their claims,
+    outcomes, the webhook outbox and idempotency keys, each a part over one adapter."""
 
-    async def progress_points(self, campaign_id: int, times: Sequence[float]) -> list[tuple]:
-        """(at, *PROGRESS_COUNTS) of the last progress row at or before each of `times`, each
-        row once, oldest first: one index lookup per time, however long the campaign ran."""
-        return await self.db.fetch(
-            f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
-            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
-            "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
-            "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
-                                                      campaign_id))
+    def __init__(self, db: Database):
+        self.db = db  # the database adapter: SQL goes through it (tests read rows with it too)
+        self.outbox = OutboxStore(db)
+        self.campaigns = CampaignStore(db, self.outbox)
+        self.customers = CustomerStore(db, self.campaigns)
+        self.claims = ClaimStore(db, self.campaigns)
+        self.outcomes = OutcomeStore(db, self.campaigns, self.claims, self.outbox)
+        self.answers = AnswerStore(db)
 
-    async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
-        """Messages sent, delivered and failed since `since`, per channel: each campaign's
-        counters now less those of its last progress row before then, for the campaigns
-        with progress since (their runs started or recorded outcomes)."""
-        names = ("sent", "delivered", "failed")
-        changes = ", ".join(f"CAST(sum(c.{name}_count - coalesce(b.{name}, 0)) AS BIGINT)"
-                            for name in names)
-        rows = await self.db.fetch(
-            f"SELECT c.channel, {changes} FROM campaigns AS c LEFT JOIN campaign_progress AS b "
-            "ON b.campaign_id = c.id AND b.at = (SELECT max(at) FROM campaign_progress "
-            "WHERE campaign_id = c.id AND at < ?) "
-            "WHERE c.id IN (SELECT campaign_id FROM campaign_progress WHERE at >= ?) "
-            "GROUP BY c.channel", (since, since))
-        counts = {channel: dict.fromkeys(names, 0) for channel in CHANNELS}
-        for channel, *values in rows:
-            counts[channel] = {name: max(0, value) for name, value in zip(names, values)}
-        return counts
+    @classmethod
+    async def open(cls, path: str, busy_timeout_ms: int = 5000) -> "Store":
+        """Open (creating and migrating when needed) the database at `path`: a SQLite file,
+        or a postgresql:// URL."""
+        db = await (PostgresDatabase.open(path) if is_postgres(path)
+                    else SqliteDatabase.open(path, busy_timeout_ms))
+        try:
+            store = cls(db)
+            await store._migrate()
+            return store
+        except BaseException as exc:
+            await db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise ConfigError(f"cannot use database {path!r}: {exc}") from None
+            raise
 
-    async def customer_labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
-        """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
-        rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
-                                   f"WHERE id {self.sql.ids}",
-                                   (_in(customer_ids),))
-        return {customer_id: tuple(rest) for customer_id, *rest in rows}
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def _migrate(self) -> None:
+        version = await self.db.schema_version()
+        if version > SCHEMA_VERSION:
+            raise ConfigError(f"database schema version {version} is newer than this release "
+                              f"({SCHEMA_VERSION})")
+        if isinstance(self.db, PostgresDatabase):
+            if version == 0:
+                await self.db.create_schema()
+            for number in range(max(version, PG_FIRST_VERSION), SCHEMA_VERSION):
+                await self.db.migrate(number, PG_MIGRATIONS[number])
+            return
+        for number in range(version, SCHEMA_VERSION):
+            await self.db.migrate(number, MIGRATIONS[number])
+
+    async def seed_if_empty(self, script: str) -> bool:
+        """Load sample data into a database without customers; True when it did."""
+        if await self.db.fetch("SELECT 1 FROM customers LIMIT 1"):
+            return False
+        try:
+            await self.db.run_script(script)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot load the sample data: {exc}") from None
+        return True
+
+    async def ping(self) -> bool:
+        """True when the database answers a query and its last write succeeded."""
+        try:
+            return await self.db.fetch("SELECT 1") == [(1,)] and self.db.write_failure is None
+        except (sqlite3.Error, DatabaseUnavailable):
+            return False
+
 
 
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
@@ -4660,17 +4706,17 @@ class Campaigns:
     # -- operator actions ---------------------------------------------------
 
     async def create(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        campaign = await self._store.create_campaign(fields, self._clock.now())
+        campaign = await self._store.campaigns.create(fields, self._clock.now())
         self.schedule_changed.set()
         return campaign
 
     async def edit(self, campaign_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
-        campaign = await self._store.update_campaign(campaign_id, changes, self._clock.now())
+        campaign = await self._store.campaigns.update(campaign_id, changes, self._clock.now())
         self.schedule_changed.set()
         return campaign
 
     async def delete(self, campaign_id: int) -> None:
-        await self._store.delete_campaign(campaign_id)
+        await self._store.campaigns.delete(campaign_id)
 
     async def send(self, campaign_id: int, audience: Audience) -> SendResult:
         """Add an audience; its messages are published now, or when the campaign starts.
@@ -4678,7 +4724,7 @@ class Campaigns:
         If the queue is down the messages stay stored and pending, recovery
         publishes them when it is back, and the caller hears QUEUE_UNAVAILABLE.
         """
-        result = await self._store.add_recipients(campaign_id, audience, self._clock.now())
+        result = await self._store.claims.add_recipients(campaign_id, audience, self._clock.now())
         self._metrics.count_suppressed({result.channel: result.suppressed})
         log.info("campaign %d: send accepted, %d messages queued (%d already there, %d suppressed)",
                  campaign_id, result.messages_queued, result.duplicates_skipped, result.suppressed,
@@ -4702,7 +4748,7 @@ class Campaigns:
         return result
 
     async def log_finished(self, campaign_id: int) -> None:
-        campaign = await self._store.get_campaign(campaign_id)
+        campaign = await self._store.campaigns.get(campaign_id)
         if campaign is None:
             return
         stats = message_stats(campaign)
@@ -4713,23 +4759,23 @@ class Campaigns:
 
     async def pause(self, campaign_id: int) -> dict[str, Any]:
         """No attempt starts after this returns; attempts in flight finish and are recorded."""
-        campaign = await self._store.transition(campaign_id, Action.PAUSE, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE, self._clock.now())
         self.halt(campaign_id)
         return campaign
 
     async def resume(self, campaign_id: int) -> dict[str, Any]:
-        campaign = await self._store.transition(campaign_id, Action.RESUME, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME, self._clock.now())
         self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return campaign
 
     async def cancel(self, campaign_id: int) -> dict[str, Any]:
-        campaign = await self._store.cancel(campaign_id, self._clock.now())
+        campaign = await self._store.campaigns.cancel(campaign_id, self._clock.now())
         self.halt(campaign_id)
         return campaign
 
     async def retry_failed(self, campaign_id: int) -> tuple[int, str]:
-        requeued, status = await self._store.retry_failed(campaign_id, self._clock.now())
+        requeued, status = await self._store.campaigns.retry_failed(campaign_id, self._clock.now())
         self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return requeued, status
@@ -4759,7 +4805,7 @@ class Campaigns:
         A campaign is sending once this commits, so if the queue is down its
         messages are published by the recovery that runs when it is back.
         """
-        started = await self._store.start_due_campaigns(self._clock.now())
+        started = await self._store.campaigns.start_due(self._clock.now())
         for campaign_id in started:
             count = await self._publish_quietly(campaign_id)
             log.info("scheduler: campaign %d started with %d messages", campaign_id, count)
@@ -4779,9 +4825,9 @@ class Campaigns:
         """
         self.debt = False
         sole = starting and self._store.db.exclusive
-        jobs = self._store.pending_jobs(self._clock.now(), self._job_size)
+        jobs = self._store.claims.pending_jobs(self._clock.now(), self._job_size)
         try:
-            released = await self._store.release_lapsed_claims(self._clock.now(), every=sole)
+            released = await self._store.claims.release_lapsed_claims(self._clock.now(), every=sole)
             ready()
             published = await self._publish_jobs(jobs, 1 if rest else None)
         except QueueUnavailable as exc:
@@ -4831,7 +4877,7 @@ class Campaigns:
 
     async def release_lapsed_claims(self) -> int:
         """Give the messages of a dead worker (its claims lapsed) to a live one."""
-        released = await self._store.release_lapsed_claims(self._clock.now())
+        released = await self._store.claims.release_lapsed_claims(self._clock.now())
         if released:
             log.warning("%d claims of a worker that stopped lapsed; their messages go out again",
                         len(released))
@@ -4843,7 +4889,7 @@ class Campaigns:
         """Publish the pending messages of a sending campaign (or of all), each when due."""
         now = self._clock.now()
         published = 0
-        pending = self._store.pending_jobs(now, self._job_size, campaign_id)
+        pending = self._store.claims.pending_jobs(now, self._job_size, campaign_id)
         async with contextlib.aclosing(pending) as jobs:
             async for due, ids in jobs:
                 await self._publish([ids], max(0.0, due - now))
@@ -5007,7 +5053,7 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
     """Apply a gateway's delivery reports, those naming only its own id found in one read:
     {accepted, unknown} as for POST /providers/receipts."""
     reports = [r for r in reports if r.status is not None]
-    ours = await store.references_of({r.provider_id for r in reports
+    ours = await store.outcomes.references_of({r.provider_id for r in reports
                                        if not r.reference and r.provider_id})
     receipts, unknown = [], []
     for report in reports:
@@ -5016,7 +5062,7 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
             unknown.append(report.provider_id)
         else:
             receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
-    taken = (await store.apply_receipts(receipts, now) if receipts
+    taken = (await store.outcomes.apply_receipts(receipts, now) if receipts
              else {"accepted": 0, "unknown": []})
     return {**taken, "unknown": (taken["unknown"] + unknown)[:100]}
 
@@ -6474,7 +6520,7 @@ class Dispatcher:
                     start += len(part)
                     now, claimed = self._clock.now(), self._campaigns.stamp()
                     token = secrets.randbits(62)
-                    claim = await self._store.claim(part, now, token, now + self._lease)
+                    claim = await self._store.claims.claim(part, now, token, now + self._lease)
                     await self._campaigns.publish_by_due(claim.deferred)
                     if (flight := await self._send_claimed(claim, token, claimed)) is not None:
                         flights.append(flight)
@@ -6557,7 +6603,7 @@ class Dispatcher:
         if self._closing or room <= 0:
             return now + PACE_TICK
         token, claimed = secrets.randbits(62), self._campaigns.stamp()
-        paced = await self._store.claim_paced(channel, now, token, now + self._lease, room,
+        paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease, room,
                                               self._config.rate_limits.get(channel))
         if paced.lifted:
             log.info("pacer: %s is back to its full speed; its messages go through the queue", channel)
@@ -6709,7 +6755,7 @@ class Dispatcher:
         """Store a group's outcomes; slow down channels the provider throttled; then publish
         the retries and any released messages (the pacer finds paced ones by itself)."""
         now = self._clock.now()
-        done = await self._store.record(attempts, now, finished)
+        done = await self._store.outcomes.record(attempts, now, finished)
         self._metrics.count_outcomes(attempts)
         for campaign_id, _ in done:
             await self._campaigns.log_finished(campaign_id)
@@ -6729,7 +6775,7 @@ class Dispatcher:
             if attempt.result is Result.THROTTLED:
                 waits[attempt.channel] = max(waits.get(attempt.channel, 0.0), attempt.retry_after)
         for channel, retry_after in waits.items():
-            pace = await self._store.slow_down(channel, now, retry_after,
+            pace = await self._store.claims.slow_down(channel, now, retry_after,
                                                self._rates.rate(channel, now),
                                                self._config.rate_limits.get(channel))
             log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
@@ -6753,7 +6799,7 @@ class Dispatcher:
         cancelled."""
         if self._flying:
             since = self._campaigns.stamp()  # before the read: later batches saw it themselves
-            for campaign_id in await self._store.halted_among(list(self._flying)):
+            for campaign_id in await self._store.campaigns.halted_among(list(self._flying)):
                 self._campaigns.halt(campaign_id, since)
 
     # -- stopping -----------------------------------------------------------
@@ -6855,7 +6901,7 @@ class Scheduler(BackgroundLoop):
             changed.event.clear()
             try:
                 await self._campaigns.start_due()
-                due = await self._store.next_due_time()
+                due = await self._store.campaigns.next_due_time()
             except FAULTS as exc:  # a locked or full database: wait it out, never die of it
                 due = self._clock.now() + backoff.failed()
                 log.warning("scheduler: %s; looking again in %.0f s", exc, backoff.delay)
@@ -6922,14 +6968,14 @@ class Healer(BackgroundLoop):
         if self._clock.now() >= self._next_sweep:
             self._next_sweep = self._clock.now() + STRANDED_AFTER
             await self._sweep()
-            await self._store.forget_old_receipts(self._clock.now() - EVENT_LIFETIME)
-            await self._store.forget_old_events(self._clock.now() - EVENT_RETENTION)
+            await self._store.outbox.forget_old_receipts(self._clock.now() - EVENT_LIFETIME)
+            await self._store.outbox.forget_old(self._clock.now() - EVENT_RETENTION)
 
     async def _sweep(self) -> None:
         """With no job waiting and nothing being sent, a message due for a minute is stranded."""
         if self._queue.ready() or self._dispatcher.busy or await self._queue.depth():
             return
-        if await self._store.has_overdue_messages(self._clock.now() - STRANDED_AFTER):
+        if await self._store.claims.has_overdue_messages(self._clock.now() - STRANDED_AFTER):
             log.warning("healer: due messages have no job anywhere; publishing them again")
             await self._campaigns.recover()
 
@@ -6954,7 +7000,7 @@ class ProgressLog(BackgroundLoop):
         while True:
             await sleep_until(self._clock, self._clock.now() + PROGRESS_INTERVAL, self.idle)
             with contextlib.suppress(*FAULTS):  # a line missed; the next comes in 10 s
-                self.report(await self._store.active_campaigns(), self._clock.now())
+                self.report(await self._store.campaigns.active(), self._clock.now())
 
     def report(self, campaigns: Iterable[Mapping[str, Any]], now: float) -> None:
         settled_before, self._settled = self._settled, {}
@@ -7085,7 +7131,7 @@ class WebhookSender(BackgroundLoop):
         now = self._clock.now()
         if not await self._store.db.hold("webhook-sender"):
             return now + WEBHOOK_POLL  # another process delivers the outbox
-        head = await self._store.next_event()
+        head = await self._store.outbox.next()
         if head is None:
             return now + WEBHOOK_POLL
         event_id, body, attempts, due, first_attempt = head
@@ -7093,13 +7139,13 @@ class WebhookSender(BackgroundLoop):
             return due
         error = await self._post(f"evt_{event_id}", body.encode())
         if error is None:
-            await self._store.event_delivered(event_id, self._clock.now())
+            await self._store.outbox.delivered(event_id, self._clock.now())
         elif now - (first_attempt or now) >= EVENT_LIFETIME:
             log.error("webhooks: event %d is dead after %d attempts: %s", event_id, attempts + 1,
                       error)
-            await self._store.event_failed(event_id, error, now, None)
+            await self._store.outbox.failed(event_id, error, now, None)
         else:
-            await self._store.event_failed(event_id, error, now,
+            await self._store.outbox.failed(event_id, error, now,
                                            now + webhook_retry_delay(attempts + 1))
         return None
 
@@ -7551,14 +7597,14 @@ async def list_campaigns(request: web.Request) -> web.Response:
     filters = {name: choice(params[name], name, options)
                for name, options in (("channel", Channel), ("status", CampaignStatus))
                if name in params}
-    page = await request.app[STORE].list_campaigns(filters, page_request(params, "campaigns"))
+    page = await request.app[STORE].campaigns.page(filters, page_request(params, "campaigns"))
     now = request.app[CLOCK].now()
     return json_response(page_json(page, "campaigns", lambda row: campaign_json(row, now)))
 
 
 async def _campaign(request: web.Request) -> dict[str, Any]:
     campaign_id = path_id(request, campaign_not_found)
-    campaign = await request.app[STORE].get_campaign(campaign_id)
+    campaign = await request.app[STORE].campaigns.get(campaign_id)
     if campaign is None:
         raise campaign_not_found(campaign_id)
     return campaign
@@ -7628,8 +7674,9 @@ async def list_messages(request: web.Request) -> web.Response:
         status = choice(params["delivery_status"], "delivery_status", DeliveryStatus)
     campaign = await _campaign(request)
     kind = f"messages-{campaign['id']}"
-    page = await request.app[STORE].list_messages(campaign, status, page_request(params, kind))
-    labels = await request.app[STORE].customer_labels(
+    store = request.app[STORE]
+    page = await store.claims.list_messages(campaign, status, page_request(params, kind))
+    labels = await store.customers.labels(
         {row["customer_id"] for row in page.rows if row["customer_id"] is not None})
     return json_response(page_json(page, kind, lambda row: message_json(
         row, labels.get(row["customer_id"]))))
@@ -7638,7 +7685,7 @@ async def list_messages(request: web.Request) -> web.Response:
 async def list_errors(request: web.Request) -> web.Response:
     params = query_params(request, ("page", "page_size"))
     campaign = await _campaign(request)
-    counts = await request.app[STORE].error_counts(campaign["id"])
+    counts = await request.app[STORE].claims.error_counts(campaign["id"])
     request_page = page_request(params, f"errors-{campaign['id']}")
     first = (request_page.page - 1) * request_page.page_size
     rows = [count._asdict() for count in counts[first:first + request_page.page_size]]
@@ -7721,7 +7768,7 @@ async def campaign_timeline(request: web.Request) -> web.Response:
         end = max(end, start)
         times = [start + (end - start) * n / (TIMELINE_POINTS - 2)
                  for n in range(TIMELINE_POINTS - 1)]
-        rows = await request.app[STORE].progress_points(campaign["id"], times)
+        rows = await request.app[STORE].campaigns.progress_points(campaign["id"], times)
         live = (end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
         previous: tuple | None = None  # the first point has no rate: nothing comes before it
         for at, *counts in [row for row in rows if row[0] < end] + [live]:
@@ -7806,7 +7853,7 @@ async def create_customers(request: web.Request) -> web.Response:
             raise invalid(f"phone {repeated[0]} appears more than once in customers")
     else:
         customers = [customer_fields(body, "", default_timezone=default)]
-    created = await request.app[STORE].create_customers(customers, request.app[CLOCK].now())
+    created = await request.app[STORE].customers.create(customers, request.app[CLOCK].now())
     if bulk:
         return json_response({"customers": [customer_json(row) for row in created]}, status=201)
     return json_response(customer_json(created[0]), status=201,
@@ -7820,7 +7867,7 @@ async def import_customers(request: web.Request) -> web.Response:
     body = await read_body(request)  # a large file takes a second to check: off the event loop
     columns, lines = await asyncio.to_thread(parse_customer_csv, body,
                                              request.app[CONFIG].default_timezone)
-    counts = await request.app[STORE].import_customers(lines, columns, on_conflict,
+    counts = await request.app[STORE].customers.import_rows(lines, columns, on_conflict,
                                                        request.app[CLOCK].now())
     return json_response(counts, status=201)
 
@@ -7907,7 +7954,7 @@ async def edit_customer(request: web.Request) -> web.Response:
     changes = customer_fields(await read_json(request), "", partial=True)
     if not changes:
         raise invalid(f"Give at least one field to change: {', '.join(CUSTOMER_INPUT_FIELDS)}")
-    updated = await request.app[STORE].update_customer(customer_id, changes)
+    updated = await request.app[STORE].customers.update(customer_id, changes)
     return json_response(customer_json(updated))
 
 
@@ -7915,7 +7962,7 @@ async def delete_customer(request: web.Request) -> web.Response:
     query_params(request, ())
     customer_id = path_id(request, customer_not_found)
     await read_no_body(request)
-    await request.app[STORE].erase_customer(customer_id, request.app[CLOCK].now())
+    await request.app[STORE].customers.erase(customer_id, request.app[CLOCK].now())
     return web.Response(status=204)
 
 
@@ -7925,7 +7972,7 @@ def opt_action(opted_out: bool) -> Callable[[web.Request], Awaitable[web.Respons
     async def handler(request: web.Request) -> web.Response:
         query_params(request, ())
         await read_no_body(request)
-        customer = await request.app[STORE].set_opted_out(
+        customer = await request.app[STORE].customers.set_opted_out(
             path_id(request, customer_not_found), opted_out, request.app[CLOCK].now())
         return json_response(customer_json(customer))
 
@@ -7943,7 +7990,7 @@ async def receive_inbound(request: web.Request) -> web.Response:
         log.warning("inbound: a replay of webhook-id %r was not acted on",
                     request.headers["webhook-id"][:100])
         action = "none"
-    elif action != "none" and not await request.app[STORE].opt_by_phone(
+    elif action != "none" and not await request.app[STORE].customers.opt_by_phone(
             phone, action == "opted_out", request.app[CLOCK].now()):
         action = "none"  # no customer has that number
     return json_response({"action": action})
@@ -7952,12 +7999,12 @@ async def receive_inbound(request: web.Request) -> web.Response:
 async def list_customers(request: web.Request) -> web.Response:
     params = query_params(request, (*PAGING_PARAMS, *SEGMENT_FIELDS))
     filters = {name: params[name] for name in SEGMENT_FIELDS if name in params}
-    page = await request.app[STORE].list_customers(filters, page_request(params, "customers"))
+    page = await request.app[STORE].customers.page(filters, page_request(params, "customers"))
     return json_response(page_json(page, "customers", customer_json))
 
 
 async def _customer(request: web.Request, customer_id: int) -> dict[str, Any]:
-    customer = await request.app[STORE].get_customer(customer_id)
+    customer = await request.app[STORE].customers.get(customer_id)
     if customer is None:
         raise customer_not_found(customer_id)
     return customer
@@ -7995,7 +8042,7 @@ async def serve_metrics(request: web.Request) -> web.Response:
     depth = None
     with contextlib.suppress(Exception):  # a broker away: the gauge says NaN, /health says why
         depth = await app[QUEUE].depth()
-    body = app[METRICS].exposition(*await app[STORE].gauges(), depth)
+    body = app[METRICS].exposition(*await app[STORE].outcomes.gauges(), depth)
     return web.Response(body=body, headers={"Content-Type": prom.CONTENT_TYPE_LATEST})
 
 
@@ -8014,8 +8061,8 @@ async def overview(request: web.Request) -> web.Response:
     query_params(request, ())
     app, now = request.app, request.app[CLOCK].now()
     since = now - now % 86400
-    today = await app[STORE].today_counts(since)
-    campaigns, outbox = await app[STORE].gauges()
+    today = await app[STORE].campaigns.today_counts(since)
+    campaigns, outbox = await app[STORE].outcomes.gauges()
     depth = None
     with contextlib.suppress(Exception):  # a broker away: null here, /health says why
         depth = await app[QUEUE].depth()
@@ -8068,7 +8115,7 @@ async def is_replay(request: web.Request) -> bool:
     """Whether a signed request's webhook-id was seen within the signature's window: a
     captured request sent again (a START that would undo a later STOP) is not acted on."""
     window = 2 * SIGNATURE_TOLERANCE  # a timestamp may be that far either side of now
-    return not await request.app[STORE].first_sighting(
+    return not await request.app[STORE].outbox.first_sighting(
         request.headers["webhook-id"], request.app[CLOCK].now(), window)
 
 
@@ -8083,7 +8130,7 @@ async def receive_receipts(request: web.Request) -> web.Response:
         receipts = [parse_receipt(item, f"receipts[{n}]", now) for n, item in enumerate(items)]
     else:
         receipts = [parse_receipt(data, "", now)]
-    return json_response(await request.app[STORE].apply_receipts(receipts, now))
+    return json_response(await request.app[STORE].outcomes.apply_receipts(receipts, now))
 
 
 # -- gateways' callbacks (§20) ---------------------------------------------------
@@ -8156,7 +8203,7 @@ async def gateway_inbound(request: web.Request) -> web.Response:
     action = "none"
     for phone, text in messages:
         said = keyword_action(text)
-        if said != "none" and await request.app[STORE].opt_by_phone(
+        if said != "none" and await request.app[STORE].customers.opt_by_phone(
                 phone, said == "opted_out", request.app[CLOCK].now()):
             action = said
     return json_response({"action": action})
@@ -8222,8 +8269,9 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     action = "none"
     for phone, text, wamid in messages:  # a message Meta posts again is not acted on again
         said = keyword_action(text)
-        if said != "none" and (not wamid or await store.first_sighting(
-                f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)) and await store.opt_by_phone(
+        first = not wamid or await store.outbox.first_sighting(
+            f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)
+        if said != "none" and first and await store.customers.opt_by_phone(
                 phone, said == "opted_out", now):
             action = said
     return json_response({**taken, "action": action})
@@ -8259,7 +8307,7 @@ class EventStatus(enum.StrEnum):
 async def list_deliveries(request: web.Request) -> web.Response:
     params = query_params(request, (*PAGING_PARAMS, "status"))
     status = choice(params["status"], "status", EventStatus) if "status" in params else None
-    page = await request.app[STORE].list_events(status, page_request(params, "deliveries"))
+    page = await request.app[STORE].outbox.page(status, page_request(params, "deliveries"))
     return json_response(page_json(page, "deliveries", event_json))
 
 
@@ -8459,7 +8507,7 @@ def idempotency_middleware() -> Callable:
         fingerprint = await request_fingerprint(request)
         store = request.app[STORE]
         async with locks.hold(key):
-            if (answer := await store.recall_answer(key, fingerprint)) is not None:
+            if (answer := await store.answers.recall(key, fingerprint)) is not None:
                 headers = {"Location": answer.location} if answer.location else None
                 return web.Response(status=answer.status, text=answer.body or None,
                                     headers=headers,
@@ -8468,7 +8516,7 @@ def idempotency_middleware() -> Callable:
             if 200 <= response.status < 300:
                 body = response.text if getattr(response, "body", None) else ""
                 kept = StoredAnswer(response.status, body, response.headers.get("Location"))
-                await store.keep_answer(key, fingerprint, kept, request.app[CLOCK].now())
+                await store.answers.keep(key, fingerprint, kept, request.app[CLOCK].now())
             return response
 
     return replay
@@ -9210,7 +9258,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
                 with contextlib.suppress(OSError):
                     os.remove(config.db + suffix)
         raise
-    store.events, store.consent = config.events, config.consent
+    store.outbox.events, store.claims.consent = config.events, config.consent
     app[STORE] = store
     yield
     await store.close()
@@ -9277,7 +9325,7 @@ async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None
             await apply_gateway_receipts(store, found, now)
             for phone, text in inbound:
                 if (said := keyword_action(text)) != "none":
-                    await store.opt_by_phone(phone, said == "opted_out", now)
+                    await store.customers.opt_by_phone(phone, said == "opted_out", now)
         except FAULTS as exc:
             log.warning("%s: %d receipts and %d messages not recorded: %s", gateway.kind,
                         len(found), len(inbound), exc)
@@ -9291,7 +9339,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     dispatcher = Dispatcher(config, app[STORE], app[QUEUE], campaigns, sender, policy, app[CLOCK],
                             _crash_handler(app), app[METRICS])
     app[DISPATCHER] = dispatcher
-    await app[STORE].configure_pace(config.rate_limits, app[CLOCK].now())
+    await app[STORE].claims.configure_pace(config.rate_limits, app[CLOCK].now())
     if (is_postgres(config.db) and not config.queue_url
             and not await app[STORE].db.hold("in-process-queue")):
         raise ConfigError("another process already uses this PostgreSQL database with a queue of "
@@ -9313,7 +9361,7 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     await campaigns.close_backlog()
     await dispatcher.stop(config.shutdown_timeout)
     with contextlib.suppress(*FAULTS):
-        pending = await app[STORE].pending_count()
+        pending = await app[STORE].claims.pending_count()
         log.info("stopped: %d messages stay pending for the next start", pending,
                  extra={"event": "stopped", "pending": pending})
 
@@ -9324,7 +9372,7 @@ async def _webhook_context(app: web.Application) -> AsyncIterator[None]:
     if config.webhook_url and config.dispatches:
         sender = WebhookSender(app[STORE], config.webhook_url, config.webhook_secret, app[CLOCK],
                                _crash_handler(app))
-        app[STORE].on_events_written = sender.written.set
+        app[STORE].outbox.on_events_written = sender.written.set
         sender.start()
     app[WEBHOOKS] = sender
     yield

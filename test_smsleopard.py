@@ -887,18 +887,18 @@ class TestStore:
 
     async def test_a_read_by_key_sees_what_is_committed_without_waiting(self, tmp_path):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.create_campaign({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
         async with store.db.transaction() as tx:  # read on the loop's thread while a write is open
             await tx.execute("UPDATE campaigns SET name = 'b' WHERE id = ?", (campaign_id,))
-            assert (await store.get_campaign(campaign_id))["name"] == "a"
-        assert (await store.get_campaign(campaign_id))["name"] == "b"
+            assert (await store.campaigns.get(campaign_id))["name"] == "a"
+        assert (await store.campaigns.get(campaign_id))["name"] == "b"
         await store.close()
 
     @pytest.mark.parametrize("error", [sqlite3.OperationalError("database is locked"),
                                        sqlite3.DatabaseError("database disk image is malformed")])
     async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(self, tmp_path, monkeypatch, error):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.create_campaign({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
 
         class Failing:
             def execute(self, sql, params):
@@ -908,7 +908,7 @@ class TestStore:
                 pass
 
         monkeypatch.setattr(store.db, "_point", Failing())  # as another program's lock, or a damaged page
-        assert (await store.get_campaign(campaign_id))["name"] == "a"
+        assert (await store.campaigns.get(campaign_id))["name"] == "a"
         await store.close()
 
     @pytest.mark.parametrize("cancel_at", ["begin", "body"])
@@ -956,7 +956,7 @@ class TestStore:
             db.execute("PRAGMA user_version = 1")
         store = await sl.Store.open(path)
         assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
-        sent = await store.get_campaign(1)
+        sent = await store.campaigns.get(1)
         assert (sent["status"], sl.message_stats(sent)) == ("sent", stats(total=14, sent=13, failed=1))
         customers = await store.db.fetch("SELECT count(*), count(DISTINCT timezone), count(opted_out_at) "
                                          "FROM customers")
@@ -975,9 +975,9 @@ class TestStore:
             db.execute(INSERT_CAMPAIGN + "('x', 'sms', 'draft', 't', '', '')")
             db.execute("PRAGMA user_version = 2")
         store = await sl.Store.open(path)
-        customer = await store.get_customer(1)
+        customer = await store.customers.get(1)
         assert (customer["timezone"], customer["opted_out_at"]) == ("UTC", None)
-        assert (await store.get_campaign(1))["quiet_hours"] == 1
+        assert (await store.campaigns.get(1))["quiet_hours"] == 1
         await store.close()
 
     async def test_a_version_3_database_counts_its_webhook_outbox(self, tmp_path):
@@ -988,7 +988,7 @@ class TestStore:
                            [("pending",), ("pending",), ("delivered",), ("dead",)])
             db.execute("PRAGMA user_version = 3")
         store = await sl.Store.open(path)
-        assert (await store.gauges())[1] == 2
+        assert (await store.outcomes.gauges())[1] == 2
         await store.close()
 
     @pytest.mark.parametrize("sql", [
@@ -1050,7 +1050,7 @@ class TestStore:
         for campaign_id, in await store.db.fetch("SELECT id FROM campaigns"):
             counted = Counter(status for status, in await store.db.fetch(
                 "SELECT status FROM outbound_messages WHERE campaign_id = ?", (campaign_id,)))
-            stats = sl.message_stats(await store.get_campaign(campaign_id))
+            stats = sl.message_stats(await store.campaigns.get(campaign_id))
             assert stats == {"total": sum(counted.values()), **{s: counted[s] for s in stats if s != "total"}}
         # a message that was retried says why
         assert await store.db.fetch("SELECT count(*) FROM outbound_messages "
@@ -2274,7 +2274,7 @@ class TestDispatch:
             self, make_harness, monkeypatch, caplog):
         h = await make_harness(claim_timeout=10)
         ids = await h.add_customers(3)
-        record = h.store.record
+        record = h.store.outcomes.record
         failures = [sqlite3.OperationalError("disk I/O error")]
 
         async def record_failing_once(*args):
@@ -2282,7 +2282,7 @@ class TestDispatch:
                 raise failures.pop()
             return await record(*args)
 
-        monkeypatch.setattr(h.store, "record", record_failing_once)
+        monkeypatch.setattr(h.store.outcomes, "record", record_failing_once)
         campaign_id = await h.launch(ids)
         await h.settle()
         assert "disk I/O error" in caplog.text
@@ -2579,7 +2579,7 @@ class TestThrottlingAndRateLimits:
         h = await make_harness(concurrency=10, batch_size=100, run_workers=False)
         ids = await h.add_customers(40)
         campaign_id = await h.add_campaign()
-        await h.store.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)  # no jobs yet
+        await h.store.claims.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)  # no jobs yet
         messages = [m["id"] for m in await h.messages(campaign_id)]  # ten one-message jobs (retries, say)
         for message_id in messages[:10]:
             await h.campaigns.enqueue([message_id])
@@ -2703,7 +2703,7 @@ class TestRecovery:
         ids = await before.add_customers(6)
         campaign_id = await before.launch(ids)
         messages = [m["id"] for m in await before.messages(campaign_id)]
-        claim = await before.store.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
+        claim = await before.store.claims.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
         assert len(claim.rows) == 2
 
         after = await before.restart(claim_timeout=10)  # the only process on the file: those claims are dead
@@ -2717,7 +2717,7 @@ class TestRecovery:
         ids = await h.add_customers(3)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.store.claim(messages[1:], T0, 777, T0 + 10)  # another worker claimed two, then died
+        await h.store.claims.claim(messages[1:], T0, 777, T0 + 10)  # another worker claimed two, then died
         h.dispatcher.start()  # this worker starts now
         h.app[sl.HEALER].start()
         await h.dispatcher.drain()
@@ -2733,7 +2733,7 @@ class TestRecovery:
         before = await make_harness(db=db, run_workers=False)
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
-        await before.store.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
+        await before.store.claims.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
         before.clock.advance(30)  # the service stayed down longer than the lease
 
         after = await before.restart()
@@ -3667,7 +3667,7 @@ class TestCancel:
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
         messages = [m["id"] for m in await before.messages(campaign_id)]
-        await before.store.claim(messages, T0, 99, T0 + 10)  # a worker that then died
+        await before.store.claims.claim(messages, T0, 99, T0 + 10)  # a worker that then died
         await act(before, campaign_id, "cancel")
         after = await before.restart()
         after.clock.advance(10)
@@ -4766,8 +4766,8 @@ class TestMetrics:
 
         assert await depths() == (2, 2)  # the campaign started, and finished
         first, second = [row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
-        await store.event_delivered(first, T0)
-        await store.event_failed(second, "refused", T0, T0 + 60)  # still pending
+        await store.outbox.delivered(first, T0)
+        await store.outbox.failed(second, "refused", T0, T0 + 60)  # still pending
         assert await depths() == (1, 1)
         async with store.db.transaction() as tx:  # a pending event removed counts down too
             await tx.execute("DELETE FROM webhook_events WHERE id = ?", (second,))
@@ -4775,9 +4775,9 @@ class TestMetrics:
         await h.launch(await h.add_customers(1))
         await h.settle()
         assert await depths() == (2, 2)
-        await store.event_failed(second + 1, "refused", T0, None)  # dead
+        await store.outbox.failed(second + 1, "refused", T0, None)  # dead
         assert await depths() == (1, 1)
-        assert await store.forget_old_events(T0 + 10 * 86400) == 2  # the delivered and the dead go
+        assert await store.outbox.forget_old(T0 + 10 * 86400) == 2  # the delivered and the dead go
         assert await depths() == (1, 1)
 
     async def test_it_is_behind_the_api_key(self, make_harness):
@@ -4914,10 +4914,10 @@ class TestLogs:
         await h.sender.wait_for_in_flight(4)
         reporter = sl.ProgressLog(h.store, h.clock, on_crash=None)
         with caplog.at_level(logging.INFO, logger="smsleopard"):
-            reporter.report([await h.store.get_campaign(campaign_id)], T0)
+            reporter.report([await h.store.campaigns.get(campaign_id)], T0)
             h.sender.gate.set()
             await h.settle()
-            reporter.report([{**await h.store.get_campaign(campaign_id), "status": "sending"}], T0 + 10)
+            reporter.report([{**await h.store.campaigns.get(campaign_id), "status": "sending"}], T0 + 10)
         first, second = [r for r in caplog.records if getattr(r, "event", "") == "campaign_progress"]
         assert (first.sent, first.failed, first.pending, first.rate) == (0, 0, 4, 0.0)
         assert (second.sent, second.failed, second.pending, second.rate) == (4, 0, 0, 0.4)
@@ -5023,7 +5023,7 @@ class TestErrors:
         async def explode(*args):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(h.store, "get_campaign", explode)
+        monkeypatch.setattr(h.store.campaigns, "get", explode)
         status, payload = await h.request("GET", "/campaigns/1")
         assert status == 500
         assert_error(payload, "INTERNAL_ERROR")
@@ -5130,7 +5130,7 @@ class TestErrors:
             other.execute("BEGIN EXCLUSIVE")  # another program holds the database
             await expect("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "x"})
             other.execute("ROLLBACK")
-        monkeypatch.setattr(h.store, "get_campaign", explode)
+        monkeypatch.setattr(h.store.campaigns, "get", explode)
         await expect("GET", "/campaigns/1")
         keyed = await make_harness(api_key="k")
         status, payload = await keyed.request("GET", "/campaigns")
@@ -6547,7 +6547,7 @@ class TestPostgresLocks:
                                  "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
                                  + INSERT_CAMPAIGN + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
         store = await sl.Store.open(fresh_postgres)
-        assert (await store.db.schema_version(), await store.gauges()) == (
+        assert (await store.db.schema_version(), await store.outcomes.gauges()) == (
             sl.SCHEMA_VERSION, ({**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "sent": 1}, 2))
         await connection.execute(  # many at once: each statement moves the counts once
             "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) "
@@ -6555,7 +6555,7 @@ class TestPostgresLocks:
             "UPDATE campaigns SET status = 'cancelled' WHERE id % 4 = 0;"
             "UPDATE campaigns SET name = 'renamed';"  # no status moves
             "DELETE FROM campaigns WHERE id % 10 = 1")
-        counted = (await store.gauges())[0]
+        counted = (await store.outcomes.gauges())[0]
         assert counted == {status: await connection.fetchval("SELECT count(*) FROM campaigns WHERE status = $1", status)
                            for status in sl.CampaignStatus}
         assert counted["cancelled"] == 2500
@@ -6571,8 +6571,8 @@ class TestPostgresLocks:
             assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", sl.PG_WRITE_LOCK)
             async with store.db._pool.acquire() as connection:
                 queries = connection._protocol.queries_count
-            await store.get_campaign(1)
-            await store.get_campaign(2)
+            await store.campaigns.get(1)
+            await store.campaigns.get(2)
             async with store.db._pool.acquire() as connection:  # one round trip a read, no reset after
                 assert connection._protocol.queries_count - queries == 2
         finally:
@@ -6643,10 +6643,10 @@ class TestPostgresLocks:
 
     async def test_claims_run_side_by_side_each_skipping_what_another_holds(self, fresh_postgres):
         store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
-        taken = await asyncio.wait_for(store.claim(range(1, 11), T0, 1, T0 + 60), 10)
+        taken = await asyncio.wait_for(store.claims.claim(range(1, 11), T0, 1, T0 + 60), 10)
         assert [message.id for message in taken.rows] == [6, 7, 8, 9, 10] and not taken.deferred
         await claim.rollback()  # the other claim took nothing in the end: its five are there
-        taken = await store.claim(range(1, 11), T0, 2, T0 + 60)
+        taken = await store.claims.claim(range(1, 11), T0, 2, T0 + 60)
         assert [message.id for message in taken.rows] == [1, 2, 3, 4, 5]
         assert await other.fetchval("SELECT sending_count FROM campaigns") == 10
         await other.close()
@@ -6667,7 +6667,7 @@ class TestPostgresLocks:
         await claim.start()
         await other.execute("SELECT pg_advisory_xact_lock_shared($1)", sl.PG_WRITE_LOCK)
         await other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 1")
-        ours = asyncio.ensure_future(store.claim([3, 4, 1, 2], T0, 1, T0 + 60))
+        ours = asyncio.ensure_future(store.claims.claim([3, 4, 1, 2], T0, 1, T0 + 60))
         await until(lambda: other.fetchval(
             "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"),
             "our claim waits for campaign 1")
@@ -6683,9 +6683,9 @@ class TestPostgresLocks:
 
     async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(self, fresh_postgres):
         store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
-        store.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time
-        waiting = [asyncio.ensure_future(store.claim(range(1, 11), T0, 1, T0 + 60)),
-                   asyncio.ensure_future(store.transition(1, sl.Action.PAUSE, T0))]
+        store.claims.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time
+        waiting = [asyncio.ensure_future(store.claims.claim(range(1, 11), T0, 1, T0 + 60)),
+                   asyncio.ensure_future(store.campaigns.transition(1, sl.Action.PAUSE, T0))]
         await until(lambda: other.fetchval(
             "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()"),
             "the claim waits for the advisory lock (the pause waits behind it, in the process)")

@@ -260,7 +260,7 @@ class AnswerClock:
             self._answered[int(message.reference)] = time.perf_counter()
 
     def watch(self, store: Store) -> None:
-        record = store.record  # instrumentation: the bench's own, on this instance only
+        record = store.outcomes.record  # instrumentation: the bench's own, on this instance only
 
         async def timed(attempts: Sequence[Any], now: float, finished: Sequence[int]) -> Any:
             done = await record(attempts, now, finished)
@@ -269,7 +269,7 @@ class AnswerClock:
                             for a in attempts if a.message_id in self._answered]
             return done
 
-        store.record = timed
+        store.outcomes.record = timed
 
 
 async def _bench_outcomes(db: str, sizes: BenchSizes) -> list[Figure]:

@@ -6704,7 +6704,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #
 #   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
 #   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
-#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox  #gateways-table
+#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox
+#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup  [data-testid=setup-<kind>]
+#                  [data-testid=callback-webhook|receipts|inbound-<kind>]  [data-testid=verify-token-<kind>]
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
 #   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
 #                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
@@ -7512,6 +7514,51 @@ def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_servi
     text_shows(browser, "#f-wa-param-3-error", "Write {{3}} or remove it.")
     assert browser.current_url.endswith(f"#/campaigns/{created['id']}/edit")
     assert page_service.call("GET", f"/campaigns/{created['id']}") == created
+
+
+@needs_browser
+def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser, tmp_path):
+    provider = ServiceProcess(tmp_path)
+    provider.log = tmp_path / "provider.log"
+    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp", "--app-secret", "wa-s3cret"]
+    provider.start()
+    try:
+        served = make_page_service("--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
+                                   "--public-url", "https://leopard.example.com")
+        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"] if g["kind"] == "whatsapp"]
+        open_page(browser, served, "/")
+        row = page_element(browser, "[data-testid=gateway-whatsapp]")
+        assert "WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text and "Up" in row.text
+        assert "Mock provider" in browser.find_element(By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
+        webhook = browser.find_element(By.CSS_SELECTOR, "[data-testid=callback-webhook-whatsapp] input")
+        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == "https://leopard.example.com/providers/whatsapp"
+        assert webhook.get_attribute("readonly") is not None
+        token = browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] input")
+        assert token.get_attribute("value") == whatsapp["verify_token"] == "vt-123"
+        label = browser.find_element(By.CSS_SELECTOR, f"label[for={token.get_attribute('id')}]")
+        assert label.text == "Verify token"
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] button").click()
+        text_shows(browser, "#toasts", "Verify token")
+        shown = browser.execute_script(
+            "return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, "never a credential"
+
+        # At a phone's width the URLs stay inside the page, and so does the template's form.
+        browser.set_window_size(390, 844)
+        try:
+            browser.refresh()
+            page_element(browser, "[data-testid=callback-webhook-whatsapp] input")
+            open_page(browser, served, "/campaigns/new")
+            Select(page_element(browser, "#f-channel")).select_by_value("whatsapp")
+            page_element(browser, "#f-wa-name").send_keys("a_rather_long_template_name_for_a_phone")
+            add_wa_parameter(browser, "{preferred_product|something from our shop, with a long fallback}")
+            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], wide
+        finally:
+            browser.set_window_size(1280, 900)
+    finally:
+        provider.process.kill()
+        provider.process.wait()
 
 
 @needs_browser

@@ -308,21 +308,68 @@ function axis(left, right, top) {
 }
 
 // ---------------------------------------------------------------- overview
+const GATEWAY_NAMES = {mock: 'Mock provider', generic: 'HTTP provider', twilio: 'Twilio', africastalking: 'Africa’s Talking',
+  infobip: 'Infobip', kannel: 'Kannel', smpp: 'SMPP', whatsapp: 'WhatsApp Cloud API'};
+
+// Text to paste elsewhere: read-only, selected whole on focus, and a button that copies it.
+function copyField(id, label, value) {
+  const input = h('input', {id, class: 'mono', readonly: true, value, spellcheck: 'false', 'data-fk': id, onfocus: () => input.select()});
+  async function copy() {
+    input.focus(); input.select();
+    try { await navigator.clipboard.writeText(value); } catch (e) {  // no clipboard API outside https and localhost
+      if (!document.execCommand('copy')) return toast('Press Ctrl+C (⌘C) to copy the selected ' + label.toLowerCase() + '.');
+    }
+    toast(label + ' copied.');
+  }
+  return h('div', {class: 'field copy'}, h('label', {for: id}, label), h('div', {class: 'copy-row'}, input,
+    h('button', {type: 'button', class: 'btn small', 'data-fk': id + '-copy', 'aria-label': 'Copy ' + label.toLowerCase(), onclick: copy}, 'Copy')));
+}
+
+// GET /providers: each gateway, its state, and what to paste into its console (never a password, key or secret).
+function gatewaysSection(providers) {
+  const channels = g => g.channels.map(c => CHANNELS[c] || c).join(', ');
+  const setup = providers.map((g, n) => {
+    const cb = g.callbacks || {}, id = 'gw' + n, name = GATEWAY_NAMES[g.kind] || g.kind;
+    if (g.kind === 'mock') return null;
+    const urls = cb.receipts && cb.receipts === cb.inbound ? [['webhook', 'Callback URL (statuses and messages)', cb.receipts]]
+      : [['receipts', 'Delivery reports URL', cb.receipts], ['inbound', 'Incoming messages URL', cb.inbound]].filter(u => u[2]);
+    const rows = urls.map(([key, label, url]) => h('div', {'data-testid': 'callback-' + key + '-' + g.kind}, copyField(id + '-' + key, label, url)));
+    if (g.verify_token) rows.push(h('div', {'data-testid': 'verify-token-' + g.kind}, copyField(id + '-verify', 'Verify token', g.verify_token)));
+    const twin = providers.filter(other => other.kind === g.kind).length > 1;
+    return h('div', {class: 'gateway-setup', 'data-testid': 'setup-' + g.kind}, h('h3', {}, name + (twin ? ' (' + channels(g) + ')' : '') + ': paste into its console'),
+      rows.length ? rows : h('p', {class: 'hint'}, 'No callback URLs: start the service with --public-url (and --receipt-secret for gateways that do not sign ' +
+        'their callbacks) to get delivery reports and replies.'));
+  }).filter(Boolean);
+  return [h('h2', {id: 'gw-h'}, 'Gateways'),
+    table({id: 'gateways-table'}, ['Channels', 'Gateway', 'Host', 'State'], providers.map(g => h('tr', {'data-testid': 'gateway-' + g.channels.join('-')},
+      h('td', {}, channels(g)), h('td', {}, GATEWAY_NAMES[g.kind] || g.kind), h('td', {class: 'sub'}, g.host || 'in this process'),
+      h('td', {}, badge(g.state === 'up' ? 'up' : 'down', cap(g.state)), g.reason && h('div', {class: 'err-text'}, g.reason))))),
+    setup.length ? h('div', {id: 'gateway-setup'}, setup, h('p', {class: 'hint'}, 'Where each goes in the gateway’s console: docs/gateways.md.'))
+      : h('p', {class: 'hint', id: 'gateway-setup'}, 'The mock provider runs inside this service: there is nothing to set up.')];
+}
+
 function showOverview() {
   const isLive = live();
   const body = h('div', {id: 'overview'}, h('div', {class: 'empty'}, 'Loading…'));
+  // Drawn again only when the answer changes: a URL being selected or copied is left alone by the polling.
+  const gateways = h('section', {class: 'card', id: 'gateways', 'aria-labelledby': 'gw-h'}, h('h2', {id: 'gw-h'}, 'Gateways'));
+  let shownGateways = '';
   page('Overview', h('div', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Overview'),
     h('div', {class: 'meta'}, h('span', {id: 'overview-updated'}, 'Today is the UTC day; times are ' + zoneLabel()))),
-  h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')), body);
+  h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')), body, gateways);
   focusHeading();
   const begin = newestOnly(isLive);
   async function load() {
     const current = begin();
     try {
-      const o = await api('GET', '/overview');
+      const [o, providers] = await Promise.all([api('GET', '/overview'), api('GET', '/providers')]);
       if (!current()) return;
       serviceSettings = o.settings;
       swap(body, render(o));
+      if (JSON.stringify(providers.data) !== shownGateways) {
+        shownGateways = JSON.stringify(providers.data);
+        swap(gateways, gatewaysSection(providers.data));
+      }
       const busy = o.attempts_in_flight > 0 || o.queue_depth > 0 || o.campaigns.sending > 0;
       setPoll(load, busy ? 1000 : 5000);
     } catch (e) {
@@ -367,15 +414,11 @@ function showOverview() {
         tile('tile-error-rate', 'Error rate', pr.error_rate == null ? '—' : (100 * pr.error_rate).toLocaleString(undefined, {maximumFractionDigits: 1}) + '%',
           num(pr.errors) + ' of ' + plural(pr.attempts, 'attempt') + ' in 5 min' + (pr.throttled ? ' · ' + num(pr.throttled) + ' throttled' : ''), pr.error_rate > 0.1),
         tile('tile-outbox', 'Webhook outbox', num(o.webhook_outbox_depth), 'events not delivered yet', o.webhook_outbox_depth > 1000)));
-    const gateways = h('section', {class: 'card flush', 'aria-labelledby': 'gw-h'}, h('div', {class: 'toolbar'}, h('h2', {id: 'gw-h', style: 'margin:0'}, 'Gateways')),
-      table({id: 'gateways-table'}, ['Channel', 'Gateway', 'Host', 'State'], o.gateways.map(g => h('tr', {'data-testid': 'gateway-' + g.channel},
-        h('td', {}, CHANNELS[g.channel] || g.channel), h('td', {}, g.kind === 'mock' ? 'Mock provider' : g.kind.toUpperCase()),
-        h('td', {class: 'sub'}, g.host || 'in this process'), h('td', {}, badge(g.state === 'up' ? 'up' : g.state, cap(g.state)))))));
     const counts = h('section', {class: 'card', 'aria-labelledby': 'camp-h'}, h('h2', {id: 'camp-h'}, 'Campaigns'),
       h('ul', {class: 'counts'}, CAMPAIGN_STATUSES.map(st => h('li', {}, h('a', {href: '#/campaigns', onclick: () => { listState.status = st; listState.pager = newPager(); }}, badge(st)), ' ', h('strong', {}, num(o.campaigns[st]))))),
       h('p', {class: 'hint'}, 'Quiet hours: ' + (o.settings.quiet_hours ? o.settings.quiet_hours + ' in each customer’s time zone' : 'off') +
         ' · daily cap: ' + (o.settings.max_per_customer_per_day ? num(o.settings.max_per_customer_per_day) + ' per customer' : 'none') + '.'));
-    return [today, chart, h('div', {class: 'split'}, h('div', {}, tiles, gateways), counts)];
+    return [today, chart, h('div', {class: 'split'}, tiles, counts)];
   }
   load();
 }

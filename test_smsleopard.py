@@ -6813,7 +6813,9 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #
 #   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
 #   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
-#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox  #gateways-table
+#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox
+#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup  [data-testid=setup-<kind>]
+#                  [data-testid=callback-webhook|receipts|inbound-<kind>]  [data-testid=verify-token-<kind>]
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
 #   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
 #                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
@@ -6832,6 +6834,10 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
 #                  #save-campaign  #cancel-compose  #form-error
 #                  #preview-customer  #preview-text  #preview-missing  #preview-encoding
 #                  #preview-characters  #preview-segments  #preview-error  #preview-note  #quiet-hint
+#                  #wa-template  #wa-mode-template  #wa-mode-text  #wa-text-hint  #f-wa-name  #f-wa-language
+#                  #wa-parameters  #f-wa-param-<n>  [data-testid=wa-remove-<n>]  #wa-add-parameter
+#                  #f-wa-name-error  #f-wa-language-error  #f-wa-param-<n>-error  #wa-parameters-error  #wa-template-error
+#                  #preview-wa  [data-testid=preview-wa-parameter]  #campaign-wa-template (the campaign's page)
 #   customers      #customers-table  [data-testid=customer-row-<id>] (data-opted-out)
 #                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]  [data-testid=erase-<id>]
 #                  #customer-form  #c-phone  #c-first  #c-last  #c-location  #c-product  #c-timezone
@@ -7462,6 +7468,206 @@ def test_the_compose_form_says_its_time_zone_and_quiet_hours(page_service, brows
     assert not quiet.is_selected() and not quiet.is_enabled()
     assert "Quiet hours: off" in browser.find_element(By.CSS_SELECTOR, "label[for=f-quiet]").text
     assert "no quiet hours" in browser.find_element(By.ID, "quiet-hint").text
+
+
+def wa_parameters(browser) -> list[str]:
+    """The template's parameter rows of the compose form, as typed."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#wa-parameters input')].map(i => i.value)")
+
+
+def wa_filled(browser) -> list[str]:
+    """The preview's filled-in parameters, as shown ("{{1}} Wanjiru")."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('[data-testid=preview-wa-parameter]')].map(li => li.textContent)")
+
+
+def add_wa_parameter(browser, text: str) -> None:
+    browser.find_element(By.ID, "wa-add-parameter").click()
+    browser.switch_to.active_element.send_keys(text)  # the new row has the focus
+
+
+def retype(browser, element_id: str, text: str) -> None:
+    element = browser.find_element(By.ID, element_id)
+    element.clear()
+    element.send_keys(text)
+
+
+@needs_browser
+def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_its_parameters(page_service, browser):
+    wanjiru, nameless = page_customers(page_service, {"first_name": "Wanjiru", "preferred_product": "Tea"},
+                                       {"last_name": "Odhiambo", "location": "Kisumu"})
+    name = f"Order update {page_token()}"
+    open_page(browser, page_service, "/campaigns/new")
+    page_element(browser, "#f-name").send_keys(name)
+    assert not browser.find_element(By.ID, "wa-template").is_displayed(), "no template for SMS"
+    Select(browser.find_element(By.ID, "f-channel")).select_by_value("whatsapp")
+    page_element(browser, "#wa-template")
+    assert browser.find_element(By.ID, "wa-mode-template").is_selected()
+    assert browser.find_element(By.ID, "f-wa-language").get_attribute("value") == "en_US"
+    browser.find_element(By.ID, "f-template").send_keys("Hi {first_name|there}, your order is on its way")
+    browser.find_element(By.ID, "f-wa-name").send_keys("order_update")
+    add_wa_parameter(browser, "{first_name|there}")
+    add_wa_parameter(browser, "a slip")
+    add_wa_parameter(browser, "{preferred_product|your   order}")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()  # the rows after it move up
+    assert wa_parameters(browser) == ["{first_name|there}", "{preferred_product|your   order}"]
+    assert " ".join(browser.find_element(By.CSS_SELECTOR, "label[for=f-wa-param-2]").text.split()) == "Parameter {{2}}"
+
+    Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(wanjiru["id"]))
+    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}Wanjiru", "{{2}}Tea"])
+    assert "order_update" in browser.find_element(By.ID, "preview-wa").text
+    text_shows(browser, "#preview-text", "Hi Wanjiru, your order is on its way")
+    Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(nameless["id"]))
+    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}there", "{{2}}your order"])  # on one line, as sent
+    text_shows(browser, "#preview-missing", "preferred_product")  # a parameter's field counts too
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name], \
+        "composing saves nothing"
+
+    browser.find_element(By.ID, "save-campaign").click()
+    text_shows(browser, "#campaign-name", name)
+    (saved,) = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert (saved["channel"], saved["status"]) == ("whatsapp", "draft")
+    assert saved["whatsapp_template"] == {"name": "order_update", "language": "en_US",
+                                          "parameters": ["{first_name|there}", "{preferred_product|your   order}"]}
+    text_shows(browser, "#campaign-wa-template", "order_update")
+    # The service's own preview of the saved campaign agrees with what the form showed.
+    for customer, shown in ((wanjiru, ["Wanjiru", "Tea"]), (nameless, ["there", "your order"])):
+        preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview", {"customer_id": customer["id"]})
+        assert preview["whatsapp_template"]["parameters"] == shown
+
+
+@needs_browser
+def test_a_whatsapp_template_is_changed_then_cleared_from_the_form(page_service, browser):
+    created = page_campaign(page_service, channel="whatsapp", whatsapp_template={
+        "name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{location}"]})
+    open_page(browser, page_service, f"/campaigns/{created['id']}/edit")
+    assert page_element(browser, "#wa-mode-template").is_selected()
+    assert browser.find_element(By.ID, "f-wa-name").get_attribute("value") == "order_update"
+    assert wa_parameters(browser) == ["{first_name}", "{location}"]
+    retype(browser, "f-wa-name", "delivery_notice_2")
+    retype(browser, "f-wa-language", "sw")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()
+    retype(browser, "f-wa-param-1", "{first_name|rafiki}")
+    add_wa_parameter(browser, "{preferred_product|duka letu}")
+    browser.find_element(By.ID, "save-campaign").click()
+    status_shows(browser, "draft")
+    text_shows(browser, "#campaign-wa-template", "delivery_notice_2")
+    assert page_service.call("GET", f"/campaigns/{created['id']}")["whatsapp_template"] == {
+        "name": "delivery_notice_2", "language": "sw", "parameters": ["{first_name|rafiki}", "{preferred_product|duka letu}"]}
+
+    # Text instead: the hint says what that costs, and the template goes (null).
+    page_element(browser, "#action-edit").click()
+    page_element(browser, "#wa-mode-text").click()
+    assert not browser.find_element(By.ID, "f-wa-name").is_displayed()
+    assert "24 hours" in page_element(browser, "#wa-text-hint").text
+    browser.find_element(By.ID, "save-campaign").click()
+    text_shows(browser, "#campaign-wa-template", "None: sent as text")
+    after = page_service.call("GET", f"/campaigns/{created['id']}")
+    assert (after["channel"], after["whatsapp_template"]) == ("whatsapp", None)
+
+    # A campaign turned into SMS loses its template in the same change.
+    again = page_campaign(page_service, channel="whatsapp", whatsapp_template={
+        "name": "order_update", "language": "en", "parameters": []})
+    open_page(browser, page_service, f"/campaigns/{again['id']}/edit")
+    Select(page_element(browser, "#f-channel")).select_by_value("sms")
+    assert not browser.find_element(By.ID, "wa-template").is_displayed()
+    browser.find_element(By.ID, "save-campaign").click()
+    page_wait(browser).until(lambda b: b.current_url.endswith(f"#/campaigns/{again['id']}"))
+    status_shows(browser, "draft")
+    after = page_service.call("GET", f"/campaigns/{again['id']}")
+    assert (after["channel"], after["whatsapp_template"]) == ("sms", None)
+
+
+@needs_browser
+def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_service, browser):
+    page_customers(page_service, {"first_name": "Baraka"})
+    name = f"Bad template {page_token()}"
+    spec = {"name": "Order Update", "language": "en_US", "parameters": ["{first_name}"]}
+    refusal = page_api_error(page_service, "POST", "/campaigns", {
+        "name": name, "channel": "whatsapp", "base_template": "Hi", "whatsapp_template": spec})
+    assert refusal["message"].startswith("whatsapp_template name")
+    open_page(browser, page_service, "/campaigns/new")
+    page_element(browser, "#f-name").send_keys(name)
+    Select(browser.find_element(By.ID, "f-channel")).select_by_value("whatsapp")
+    browser.find_element(By.ID, "f-template").send_keys("Hi")
+    page_element(browser, "#f-wa-name").send_keys(spec["name"])
+    add_wa_parameter(browser, "{first_name}")
+    browser.find_element(By.ID, "save-campaign").click()
+    text_shows(browser, "#f-wa-name-error", refusal["message"])
+    name_input = browser.find_element(By.ID, "f-wa-name")
+    assert name_input.get_attribute("aria-invalid") == "true"
+    assert name_input.get_attribute("aria-describedby") == "f-wa-name-error"
+    assert browser.switch_to.active_element == name_input
+    assert not browser.find_element(By.ID, "form-error").text
+    assert browser.current_url.endswith("#/campaigns/new")
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+
+    # Editing: a parameter the service refuses is marked on its row; the campaign stays as it was.
+    kept = {"name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{location}"]}
+    created = page_campaign(page_service, channel="whatsapp", whatsapp_template=kept)
+    bad = page_api_error(page_service, "PATCH", f"/campaigns/{created['id']}", {
+        "whatsapp_template": {**kept, "parameters": ["{first_name}", "{nickname}"]}})
+    assert bad["code"] == "INVALID_TEMPLATE" and bad["message"].startswith("whatsapp_template.parameters[1]")
+    open_page(browser, page_service, f"/campaigns/{created['id']}/edit")
+    page_element(browser, "#f-wa-param-2")
+    retype(browser, "f-wa-param-2", "{nickname}")
+    browser.find_element(By.ID, "save-campaign").click()
+    text_shows(browser, "#f-wa-param-2-error", bad["message"])
+    assert browser.find_element(By.ID, "f-wa-param-2").get_attribute("aria-invalid") == "true"
+    assert not browser.find_element(By.ID, "f-wa-param-1-error").text
+    # An empty row is a slip the page names itself, before asking the service.
+    retype(browser, "f-wa-param-2", "{location}")
+    add_wa_parameter(browser, "")
+    browser.find_element(By.ID, "save-campaign").click()
+    text_shows(browser, "#f-wa-param-3-error", "Write {{3}} or remove it.")
+    assert browser.current_url.endswith(f"#/campaigns/{created['id']}/edit")
+    assert page_service.call("GET", f"/campaigns/{created['id']}") == created
+
+
+@needs_browser
+def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser, tmp_path):
+    provider = ServiceProcess(tmp_path)
+    provider.log = tmp_path / "provider.log"
+    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp", "--app-secret", "wa-s3cret"]
+    provider.start()
+    try:
+        served = make_page_service("--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
+                                   "--public-url", "https://leopard.example.com")
+        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"] if g["kind"] == "whatsapp"]
+        open_page(browser, served, "/")
+        row = page_element(browser, "[data-testid=gateway-whatsapp]")
+        assert "WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text and "Up" in row.text
+        assert "Mock provider" in browser.find_element(By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
+        webhook = browser.find_element(By.CSS_SELECTOR, "[data-testid=callback-webhook-whatsapp] input")
+        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == "https://leopard.example.com/providers/whatsapp"
+        assert webhook.get_attribute("readonly") is not None
+        token = browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] input")
+        assert token.get_attribute("value") == whatsapp["verify_token"] == "vt-123"
+        label = browser.find_element(By.CSS_SELECTOR, f"label[for={token.get_attribute('id')}]")
+        assert label.text == "Verify token"
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] button").click()
+        text_shows(browser, "#toasts", "Verify token")
+        shown = browser.execute_script(
+            "return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, "never a credential"
+
+        # At a phone's width the URLs stay inside the page, and so does the template's form.
+        browser.set_window_size(390, 844)
+        try:
+            browser.refresh()
+            page_element(browser, "[data-testid=callback-webhook-whatsapp] input")
+            open_page(browser, served, "/campaigns/new")
+            Select(page_element(browser, "#f-channel")).select_by_value("whatsapp")
+            page_element(browser, "#f-wa-name").send_keys("a_rather_long_template_name_for_a_phone")
+            add_wa_parameter(browser, "{preferred_product|something from our shop, with a long fallback}")
+            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], wide
+        finally:
+            browser.set_window_size(1280, 900)
+    finally:
+        provider.process.kill()
+        provider.process.wait()
 
 
 @needs_browser

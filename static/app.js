@@ -308,21 +308,68 @@ function axis(left, right, top) {
 }
 
 // ---------------------------------------------------------------- overview
+const GATEWAY_NAMES = {mock: 'Mock provider', generic: 'HTTP provider', twilio: 'Twilio', africastalking: 'Africa’s Talking',
+  infobip: 'Infobip', kannel: 'Kannel', smpp: 'SMPP', whatsapp: 'WhatsApp Cloud API'};
+
+// Text to paste elsewhere: read-only, selected whole on focus, and a button that copies it.
+function copyField(id, label, value) {
+  const input = h('input', {id, class: 'mono', readonly: true, value, spellcheck: 'false', 'data-fk': id, onfocus: () => input.select()});
+  async function copy() {
+    input.focus(); input.select();
+    try { await navigator.clipboard.writeText(value); } catch (e) {  // no clipboard API outside https and localhost
+      if (!document.execCommand('copy')) return toast('Press Ctrl+C (⌘C) to copy the selected ' + label.toLowerCase() + '.');
+    }
+    toast(label + ' copied.');
+  }
+  return h('div', {class: 'field copy'}, h('label', {for: id}, label), h('div', {class: 'copy-row'}, input,
+    h('button', {type: 'button', class: 'btn small', 'data-fk': id + '-copy', 'aria-label': 'Copy ' + label.toLowerCase(), onclick: copy}, 'Copy')));
+}
+
+// GET /providers: each gateway, its state, and what to paste into its console (never a password, key or secret).
+function gatewaysSection(providers) {
+  const channels = g => g.channels.map(c => CHANNELS[c] || c).join(', ');
+  const setup = providers.map((g, n) => {
+    const cb = g.callbacks || {}, id = 'gw' + n, name = GATEWAY_NAMES[g.kind] || g.kind;
+    if (g.kind === 'mock') return null;
+    const urls = cb.receipts && cb.receipts === cb.inbound ? [['webhook', 'Callback URL (statuses and messages)', cb.receipts]]
+      : [['receipts', 'Delivery reports URL', cb.receipts], ['inbound', 'Incoming messages URL', cb.inbound]].filter(u => u[2]);
+    const rows = urls.map(([key, label, url]) => h('div', {'data-testid': 'callback-' + key + '-' + g.kind}, copyField(id + '-' + key, label, url)));
+    if (g.verify_token) rows.push(h('div', {'data-testid': 'verify-token-' + g.kind}, copyField(id + '-verify', 'Verify token', g.verify_token)));
+    const twin = providers.filter(other => other.kind === g.kind).length > 1;
+    return h('div', {class: 'gateway-setup', 'data-testid': 'setup-' + g.kind}, h('h3', {}, name + (twin ? ' (' + channels(g) + ')' : '') + ': paste into its console'),
+      rows.length ? rows : h('p', {class: 'hint'}, 'No callback URLs: start the service with --public-url (and --receipt-secret for gateways that do not sign ' +
+        'their callbacks) to get delivery reports and replies.'));
+  }).filter(Boolean);
+  return [h('h2', {id: 'gw-h'}, 'Gateways'),
+    table({id: 'gateways-table'}, ['Channels', 'Gateway', 'Host', 'State'], providers.map(g => h('tr', {'data-testid': 'gateway-' + g.channels.join('-')},
+      h('td', {}, channels(g)), h('td', {}, GATEWAY_NAMES[g.kind] || g.kind), h('td', {class: 'sub'}, g.host || 'in this process'),
+      h('td', {}, badge(g.state === 'up' ? 'up' : 'down', cap(g.state)), g.reason && h('div', {class: 'err-text'}, g.reason))))),
+    setup.length ? h('div', {id: 'gateway-setup'}, setup, h('p', {class: 'hint'}, 'Where each goes in the gateway’s console: docs/gateways.md.'))
+      : h('p', {class: 'hint', id: 'gateway-setup'}, 'The mock provider runs inside this service: there is nothing to set up.')];
+}
+
 function showOverview() {
   const isLive = live();
   const body = h('div', {id: 'overview'}, h('div', {class: 'empty'}, 'Loading…'));
+  // Drawn again only when the answer changes: a URL being selected or copied is left alone by the polling.
+  const gateways = h('section', {class: 'card', id: 'gateways', 'aria-labelledby': 'gw-h'}, h('h2', {id: 'gw-h'}, 'Gateways'));
+  let shownGateways = '';
   page('Overview', h('div', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Overview'),
     h('div', {class: 'meta'}, h('span', {id: 'overview-updated'}, 'Today is the UTC day; times are ' + zoneLabel()))),
-  h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')), body);
+  h('a', {class: 'btn primary', href: '#/campaigns/new'}, '+ New campaign')), body, gateways);
   focusHeading();
   const begin = newestOnly(isLive);
   async function load() {
     const current = begin();
     try {
-      const o = await api('GET', '/overview');
+      const [o, providers] = await Promise.all([api('GET', '/overview'), api('GET', '/providers')]);
       if (!current()) return;
       serviceSettings = o.settings;
       swap(body, render(o));
+      if (JSON.stringify(providers.data) !== shownGateways) {
+        shownGateways = JSON.stringify(providers.data);
+        swap(gateways, gatewaysSection(providers.data));
+      }
       const busy = o.attempts_in_flight > 0 || o.queue_depth > 0 || o.campaigns.sending > 0;
       setPoll(load, busy ? 1000 : 5000);
     } catch (e) {
@@ -367,15 +414,11 @@ function showOverview() {
         tile('tile-error-rate', 'Error rate', pr.error_rate == null ? '—' : (100 * pr.error_rate).toLocaleString(undefined, {maximumFractionDigits: 1}) + '%',
           num(pr.errors) + ' of ' + plural(pr.attempts, 'attempt') + ' in 5 min' + (pr.throttled ? ' · ' + num(pr.throttled) + ' throttled' : ''), pr.error_rate > 0.1),
         tile('tile-outbox', 'Webhook outbox', num(o.webhook_outbox_depth), 'events not delivered yet', o.webhook_outbox_depth > 1000)));
-    const gateways = h('section', {class: 'card flush', 'aria-labelledby': 'gw-h'}, h('div', {class: 'toolbar'}, h('h2', {id: 'gw-h', style: 'margin:0'}, 'Gateways')),
-      table({id: 'gateways-table'}, ['Channel', 'Gateway', 'Host', 'State'], o.gateways.map(g => h('tr', {'data-testid': 'gateway-' + g.channel},
-        h('td', {}, CHANNELS[g.channel] || g.channel), h('td', {}, g.kind === 'mock' ? 'Mock provider' : g.kind.toUpperCase()),
-        h('td', {class: 'sub'}, g.host || 'in this process'), h('td', {}, badge(g.state === 'up' ? 'up' : g.state, cap(g.state)))))));
     const counts = h('section', {class: 'card', 'aria-labelledby': 'camp-h'}, h('h2', {id: 'camp-h'}, 'Campaigns'),
       h('ul', {class: 'counts'}, CAMPAIGN_STATUSES.map(st => h('li', {}, h('a', {href: '#/campaigns', onclick: () => { listState.status = st; listState.pager = newPager(); }}, badge(st)), ' ', h('strong', {}, num(o.campaigns[st]))))),
       h('p', {class: 'hint'}, 'Quiet hours: ' + (o.settings.quiet_hours ? o.settings.quiet_hours + ' in each customer’s time zone' : 'off') +
         ' · daily cap: ' + (o.settings.max_per_customer_per_day ? num(o.settings.max_per_customer_per_day) + ' per customer' : 'none') + '.'));
-    return [today, chart, h('div', {class: 'split'}, h('div', {}, tiles, gateways), counts)];
+    return [today, chart, h('div', {class: 'split'}, tiles, counts)];
   }
   load();
 }
@@ -630,10 +673,17 @@ function showCampaign(id) {
   function renderAbout(c, service) {
     swap(aboutCard, h('h2', {id: 'about-h'}, 'Message'), h('pre', {class: 'template', id: 'campaign-template'}, c.base_template),
       h('dl', {class: 'facts'}, h('dt', {}, 'Channel'), h('dd', {}, CHANNELS[c.channel]),
+        c.channel === 'whatsapp' && [h('dt', {}, 'Template'), h('dd', {id: 'campaign-wa-template'}, templateFacts(c.whatsapp_template))],
         h('dt', {}, 'Rate limit'), h('dd', {}, c.rate_limit ? num(c.rate_limit) + ' messages/s' : 'Service default'),
         h('dt', {}, 'Quiet hours'), h('dd', {id: 'campaign-quiet'}, !service.quiet_hours ? 'Off: the service has none' :
           c.quiet_hours ? 'Respected (' + service.quiet_hours + ', the customer’s time)' : 'Ignored (transactional)'),
         h('dt', {}, 'Started'), h('dd', {}, absolute(c.started_at)), h('dt', {}, 'Finished'), h('dd', {}, absolute(c.finished_at))));
+  }
+
+  function templateFacts(t) {
+    if (!t) return 'None: sent as text, which reaches a customer only within 24 hours of their last message';
+    return [h('span', {class: 'mono'}, t.name), ' · ' + t.language, t.parameters.length ? h('ol', {class: 'wa-filled'},
+      t.parameters.map((p, i) => h('li', {}, h('span', {class: 'sub'}, '{{' + (i + 1) + '}}'), h('span', {class: 'mono'}, p)))) : null];
   }
 
   // The send form is built once (what the person types survives the refreshes) and hidden when sending is over.
@@ -735,6 +785,125 @@ function localInput(iso) {
   return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
 }
 
+// A whatsapp campaign's approved template: its name, language and the parameters that fill its {{1}}, {{2}}, …
+// (each written like the message, rendered per customer), or none: then it goes as text, which WhatsApp
+// delivers only inside the customer's 24-hour window. The service checks it; its refusals show under the field.
+const WA_MAX_PARAMETERS = 100;
+function whatsappTemplateEditor(initial, useTemplate, onChange) {
+  const start = initial || {name: '', language: 'en_US', parameters: []};
+  const errorBox = id => h('div', {id, class: 'field-error', role: 'alert'});
+  const radio = (value, label) => h('label', {}, h('input', {type: 'radio', name: 'wa-mode', value, id: 'wa-mode-' + value,
+    checked: (value === 'template') === useTemplate, onchange: () => { show(); onChange(); }}), label);
+  const name = h('input', {value: start.name, autocomplete: 'off', spellcheck: 'false', maxlength: 512, placeholder: 'e.g. order_update', oninput: onChange});
+  const language = h('input', {value: start.language, autocomplete: 'off', spellcheck: 'false', maxlength: 20, placeholder: 'en_US', oninput: onChange});
+  const errors = {name: errorBox('f-wa-name-error'), language: errorBox('f-wa-language-error'),
+    parameters: errorBox('wa-parameters-error'), template: errorBox('wa-template-error')};
+  const list = h('ol', {class: 'wa-params', id: 'wa-parameters', 'aria-labelledby': 'wa-parameters-label'});
+  const add = h('button', {type: 'button', class: 'btn small', id: 'wa-add-parameter', onclick: () => {
+    addRow(''); rows[rows.length - 1].input.focus(); onChange();
+  }}, '+ Add parameter');
+  const count = h('span', {class: 'sub', id: 'wa-parameter-count'});
+  const rows = [];
+  function addRow(text) {
+    const row = {input: h('input', {class: 'mono', value: text, autocomplete: 'off', spellcheck: 'false', maxlength: 1024,
+      placeholder: '{first_name}', oninput: onChange}), label: h('label', {}), error: errorBox(null)};
+    row.remove = h('button', {type: 'button', class: 'btn small', onclick: () => removeRow(row)}, 'Remove');
+    row.item = h('li', {'data-testid': 'wa-parameter'}, h('div', {class: 'wa-param'}, row.label, row.input, row.remove), row.error);
+    rows.push(row);
+    list.append(row.item);
+    renumber();
+  }
+  function removeRow(row) {
+    const at = rows.indexOf(row);
+    rows.splice(at, 1);
+    row.item.remove();
+    renumber();
+    (rows[at] || rows[at - 1] || {input: add}).input.focus();
+    onChange();
+  }
+  function renumber() {
+    rows.forEach((row, i) => {
+      const n = i + 1;
+      row.input.id = 'f-wa-param-' + n; row.error.id = 'f-wa-param-' + n + '-error';
+      row.label.setAttribute('for', row.input.id);
+      row.label.replaceChildren(h('span', {class: 'sr-only'}, 'Parameter '), '{{' + n + '}}');
+      row.remove.setAttribute('aria-label', 'Remove parameter ' + n); row.remove.setAttribute('data-testid', 'wa-remove-' + n);
+    });
+    add.disabled = rows.length >= WA_MAX_PARAMETERS;
+    count.textContent = rows.length >= WA_MAX_PARAMETERS ? ' 100 is the most a template takes.' : '';
+  }
+  start.parameters.forEach(addRow);
+  renumber();
+
+  const textHint = h('p', {class: 'hint', id: 'wa-text-hint'}, 'Without a template the message goes as text, which WhatsApp delivers only within 24 hours ' +
+    'of the customer’s last message to you; outside that window it fails. Anything else needs an approved template.');
+  const fields = h('div', {id: 'wa-template-fields'},
+    h('div', {class: 'row-form'},
+      h('div', {}, field('f-wa-name', 'Template name', name, 'As approved in WhatsApp Manager: lowercase letters, digits and _.'), errors.name),
+      h('div', {}, field('f-wa-language', 'Language', language, 'The approved translation’s code: en, en_US, pt_BR.'), errors.language)),
+    h('div', {class: 'field'}, h('span', {class: 'label', id: 'wa-parameters-label'}, 'Parameters'), list, errors.parameters,
+      h('div', {}, add, count),
+      h('p', {class: 'hint'}, 'They fill the template’s {{1}}, {{2}}, … in order, each written like the message: ',
+        h('code', {}, '{first_name}'), ', ', h('code', {}, '{preferred_product|our shop}'), '. Up to 100.'),
+      h('p', {class: 'hint'}, 'The customer gets the approved template filled in; the message above is what this page and the campaign’s messages show.')));
+  const box = h('fieldset', {class: 'wa-template', id: 'wa-template'}, h('legend', {}, 'WhatsApp template'),
+    h('div', {class: 'radios'}, radio('template', 'An approved template'), radio('text', 'Text, no template')), textHint, fields, errors.template);
+  function templateChosen() { return box.querySelector('input[name=wa-mode]:checked').value === 'template'; }
+  function show() { fields.hidden = !templateChosen(); textHint.hidden = templateChosen(); }
+  show();
+
+  // One refusal, under the field it names ("whatsapp_template name …", "whatsapp_template.parameters[1]: …").
+  function mark(control, where, message) {
+    where.replaceChildren(h('p', {class: 'alert error'}, message));
+    control.setAttribute('aria-invalid', 'true'); control.setAttribute('aria-describedby', where.id);
+    control.focus();
+  }
+  return {
+    element: box,
+    setChannel(channel) { box.hidden = channel !== 'whatsapp'; },
+    // What the campaign's whatsapp_template becomes: null for text (or an SMS campaign).
+    value(channel) {
+      if (channel !== 'whatsapp' || !templateChosen()) return null;
+      return {name: name.value.trim(), language: language.value.trim(), parameters: rows.map(r => r.input.value)};
+    },
+    clearErrors() {
+      for (const e of [...Object.values(errors), ...rows.map(r => r.error)]) e.replaceChildren();
+      for (const c of [name, language, ...rows.map(r => r.input)]) { c.removeAttribute('aria-invalid'); c.removeAttribute('aria-describedby'); }
+    },
+    // Before sending: an empty parameter is a slip (WhatsApp refuses it); say which.
+    check(channel) {
+      const empty = this.value(channel) ? rows.findIndex(r => !r.input.value.trim()) : -1;
+      if (empty >= 0) mark(rows[empty].input, rows[empty].error, 'Write {{' + (empty + 1) + '}} or remove it.');
+      return empty < 0;
+    },
+    // The service's error, shown by the field it is about; false when it is not about the template.
+    showError(message) {
+      const m = /^whatsapp_template(?:\.parameters\[(\d+)\]| (name|language|parameters))?/.exec(message);
+      if (!m || box.hidden) return false;
+      const row = m[1] != null && rows[Number(m[1])];
+      if (row) mark(row.input, row.error, message);
+      else if (m[2] === 'name' || m[2] === 'language') mark(m[2] === 'name' ? name : language, errors[m[2]], message);
+      else if (m[2] === 'parameters' && templateChosen()) mark(rows.length ? rows[0].input : add, errors.parameters, message);
+      else mark(box.querySelector('input[name=wa-mode]:checked'), errors.template, message);
+      return true;
+    },
+  };
+}
+
+// The template's parameters for one customer, rendered by POST /preview one by one (nothing is saved), folded
+// onto one line as the service sends them; each is {text, missing} or {error}.
+async function renderParameters(parameters, customerId) {
+  const asked = new Map();
+  const render = p => api('POST', '/preview', {template: p, channel: 'whatsapp', customer_id: customerId}).then(
+    r => ({text: r.rendered_message.split(/\s+/).filter(Boolean).join(' '), missing: r.missing_fields}),
+    e => { if (e.status === 401) throw e; return {error: e.message}; });
+  return Promise.all(parameters.map(p => {
+    if (!p.trim()) return {text: '', missing: []};
+    if (!asked.has(p)) asked.set(p, render(p));
+    return asked.get(p);
+  }));
+}
+
 async function showCompose(id) {
   const isLive = live();
   page(id ? 'Edit campaign' : 'New campaign', h('div', {class: 'empty'}, 'Loading…'));
@@ -761,6 +930,11 @@ async function showCompose(id) {
   const quietOff = !service.quiet_hours;
   const quiet = h('input', {type: 'checkbox', id: 'f-quiet', checked: !quietOff && (campaign ? campaign.quiet_hours : true), disabled: quietOff});
   const formError = h('div', {id: 'form-error', role: 'alert'});
+  // A campaign turned from SMS to WhatsApp starts with a template, as a new one does; a WhatsApp one keeps its choice.
+  const wa = whatsappTemplateEditor(campaign && campaign.whatsapp_template,
+    !campaign || campaign.channel !== 'whatsapp' || campaign.whatsapp_template != null, () => schedulePreview());
+  wa.setChannel(channel.value);
+  for (const type of ['input', 'change']) channel.addEventListener(type, () => wa.setChannel(channel.value));
   const insert = f => h('button', {type: 'button', class: 'chip', 'aria-label': 'Insert ' + f, onclick: () => {
     const at = template.selectionStart, text = '{' + f + '}';
     template.setRangeText(text, at, template.selectionEnd, 'end'); template.focus(); schedulePreview();
@@ -772,12 +946,13 @@ async function showCompose(id) {
     text: h('div', {class: 'bubble placeholder', id: 'preview-text', 'data-testid': 'preview-text'}, 'Type a message to see it as the customer will.'),
     missing: h('dd', {id: 'preview-missing'}, '—'), encoding: h('dd', {id: 'preview-encoding'}, '—'),
     chars: h('dd', {id: 'preview-characters'}, '—'), segments: h('dd', {id: 'preview-segments'}, '—'),
+    wa: h('section', {id: 'preview-wa', 'aria-label': 'WhatsApp template, filled in', hidden: true}),
     error: h('div', {id: 'preview-error', role: 'alert'}), note: h('p', {class: 'hint', id: 'preview-note'}, 'Nothing is saved until you press Save.'),
   };
   const previewCard = h('aside', {class: 'card', 'aria-labelledby': 'preview-h', id: 'preview-panel'},
     h('h2', {id: 'preview-h'}, 'Live preview'),
     field('preview-customer', 'Preview for', customerSelect, customers.length ? null : h('a', {href: '#/customers'}, 'Import customers first')),
-    h('div', {class: 'phone'}, out.text), out.error,
+    h('div', {class: 'phone'}, out.text), out.wa, out.error,
     h('dl', {class: 'facts'}, h('dt', {}, 'Missing fields'), out.missing, h('dt', {}, 'SMS encoding'), out.encoding,
       h('dt', {}, 'Characters'), out.chars, h('dt', {}, 'SMS segments'), out.segments), out.note);
 
@@ -795,6 +970,7 @@ async function showCompose(id) {
     field('f-template', 'Message', template),
     h('div', {class: 'chips', role: 'group', 'aria-label': 'Insert a customer field'}, FIELDS.map(insert)),
     h('p', {class: 'hint', style: 'margin-bottom:14px'}, 'Use {field|fallback} for a default when a customer has no value, and {{ or }} for a literal brace.'),
+    wa.element,
     h('div', {class: 'row-form'}, field('f-schedule', 'Schedule (optional), ' + zoneLabel(), schedule,
       paused ? 'Fixed while paused.' : 'Your time zone, ' + ZONE + '. Leave empty to send when you choose.'),
     h('div', {class: 'field', style: 'justify-content:flex-end'}, h('label', {class: 'check', for: 'f-quiet'}, quiet,
@@ -810,7 +986,8 @@ async function showCompose(id) {
   focusHeading();
 
   function values() {
-    const v = {name: name.value.trim(), base_template: template.value, rate_limit: rate.value === '' ? null : Number(rate.value)};
+    const v = {name: name.value.trim(), base_template: template.value, rate_limit: rate.value === '' ? null : Number(rate.value),
+      whatsapp_template: wa.value(channel.value)};
     if (!quietOff) v.quiet_hours = quiet.checked;
     if (!paused) {
       v.channel = channel.value;
@@ -824,20 +1001,25 @@ async function showCompose(id) {
   function schedulePreview() { clearTimeout(timer); timer = setTimeout(preview, 250); }
   async function preview() {
     const mine = ++seq;
-    const text = template.value;
+    const text = template.value, spec = wa.value(channel.value);
     if (!customerSelect.value || !text.trim()) {
       out.text.className = 'bubble placeholder';
       out.text.textContent = customers.length ? 'Type a message to see it as the customer will.' : 'Add customers to preview a message.';
       out.error.replaceChildren();
+      out.wa.hidden = true;
       return;
     }
     try {
-      const p = await api('POST', '/preview', {template: text, channel: channel.value, customer_id: Number(customerSelect.value)});
+      const who = Number(customerSelect.value);
+      const [p, filled] = await Promise.all([api('POST', '/preview', {template: text, channel: channel.value, customer_id: who}),
+        spec ? renderParameters(spec.parameters, who) : null]);
       if (mine !== seq || !isLive()) return;
       out.error.replaceChildren();
       out.text.className = 'bubble' + (channel.value === 'whatsapp' ? ' wa' : '');
       out.text.textContent = p.rendered_message;
-      out.missing.replaceChildren(p.missing_fields.length ? h('span', {class: 'chips'}, p.missing_fields.map(f => h('span', {class: 'chip miss'}, f))) : 'None');
+      showFilled(spec, filled);
+      const missing = [...new Set([...p.missing_fields, ...(filled || []).flatMap(f => f.missing || [])])];
+      out.missing.replaceChildren(missing.length ? h('span', {class: 'chips'}, missing.map(f => h('span', {class: 'chip miss'}, f))) : 'None');
       const sms = channel.value === 'sms' ? p.sms : null;
       out.encoding.textContent = sms ? sms.encoding : (channel.value === 'sms' ? 'Save to see SMS figures' : 'Not SMS');
       out.chars.textContent = sms ? num(sms.characters) : num(p.rendered_message.length);
@@ -849,34 +1031,47 @@ async function showCompose(id) {
       out.error.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'preview-error'}, e.message));
     }
   }
+  // The approved template's name and language, and each parameter as this customer gets it.
+  function showFilled(spec, filled) {
+    out.wa.hidden = !spec;
+    if (!spec) return;
+    swap(out.wa, h('h3', {}, 'Template ', h('span', {class: 'mono'}, spec.name || '(no name yet)'), h('span', {class: 'sub'}, ' · ' + (spec.language || '?'))),
+      filled.length ? h('ol', {class: 'wa-filled', id: 'preview-wa-parameters'}, filled.map((f, i) => h('li', {'data-testid': 'preview-wa-parameter'},
+        h('span', {class: 'sub'}, '{{' + (i + 1) + '}}'), f.error ? h('span', {class: 'err-text'}, f.error) : f.text || h('span', {class: 'sub'}, '(empty)'))))
+        : h('p', {class: 'hint'}, 'No parameters: the template is sent as approved.'));
+  }
   for (const el of [template, channel]) el.addEventListener('input', schedulePreview);
+  channel.addEventListener('change', schedulePreview);  // what a script's choice fires (a person's fires both)
   customerSelect.addEventListener('change', schedulePreview);
 
   editor.addEventListener('submit', async event => {
     event.preventDefault();
     formError.replaceChildren();
+    wa.clearErrors();
     const v = values();
     if (!v.name || !v.base_template.trim()) {
       formError.replaceChildren(h('p', {class: 'alert error'}, 'Give the campaign a name and a message.'));
       return (v.name ? template : name).focus();
     }
+    if (!wa.check(channel.value)) return;
     save.disabled = true;
     clearTimeout(timer); seq++;
     try {
       let saved;
       if (campaign) {
         const changes = {};
-        for (const [k, value] of Object.entries(v)) if (value !== campaign[k]) changes[k] = value;
+        for (const [k, value] of Object.entries(v)) if (JSON.stringify(value) !== JSON.stringify(campaign[k])) changes[k] = value;
         saved = Object.keys(changes).length ? await api('PATCH', '/campaigns/' + campaign.id, changes, {idempotencyKey: uuid()}) : campaign;
       } else {
         if (v.rate_limit == null) delete v.rate_limit;
         if (v.scheduled_at == null) delete v.scheduled_at;
+        if (v.whatsapp_template == null) delete v.whatsapp_template;
         saved = await api('POST', '/campaigns', v, {idempotencyKey: form.createKey});
       }
       toast('Saved “' + saved.name + '”' + (saved.status === 'scheduled' ? ', scheduled for ' + absolute(saved.scheduled_at) : '') + '.');
       location.hash = '#/campaigns/' + saved.id;
     } catch (e) {
-      if (e.status !== 401) formError.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'form-error'}, e.message));
+      if (e.status !== 401 && !wa.showError(e.message)) formError.replaceChildren(h('p', {class: 'alert error', 'data-testid': 'form-error'}, e.message));
     } finally { save.disabled = false; }
   });
   if (template.value) schedulePreview();

@@ -7740,15 +7740,16 @@ async def preview_unsaved(request: web.Request) -> web.Response:
     be, with nothing saved (the compose form's live preview)."""
     query_params(request, ())
     body = json_object(await read_json(request), "request body",
-                       ("template", "channel", "customer_id"))
+                       ("template", "channel", "customer_id", "whatsapp_template"))
     for name in ("template", "channel", "customer_id"):
         if name not in body:
             raise invalid(f"{name} is required")
-    template = template_value(body["template"], "template")
-    channel = choice(body["channel"], "channel", Channel)
+    unsaved = {"base_template": template_value(body["template"], "template"),
+               "channel": choice(body["channel"], "channel", Channel),
+               "whatsapp_template": whatsapp_template_value(body.get("whatsapp_template"))}
+    check_whatsapp_channel(unsaved["channel"], unsaved["whatsapp_template"])
     customer = await _customer(request, int_value(body["customer_id"], "customer_id"))
-    return json_response(build_preview({"base_template": template, "channel": channel},
-                                       customer, None))
+    return json_response(build_preview(unsaved, customer, None))
 
 
 TIMELINE_POINTS = 60  # points a campaign's timeline answers at most (one index lookup each)
@@ -8046,14 +8047,6 @@ async def serve_metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": prom.CONTENT_TYPE_LATEST})
 
 
-def gateway_states(config: Config) -> list[dict[str, Any]]:
-    """Each channel's gateway: what it is, where (null: in this process), and its state."""
-    host = urllib.parse.urlsplit(config.provider_url).netloc or None
-    kind = "http" if config.provider_url else "mock"
-    return [{"channel": channel, "kind": kind, "host": host, "state": "up"}
-            for channel in CHANNELS]
-
-
 async def overview(request: web.Request) -> web.Response:
     """GET /overview: the operator's landing page in one answer. Today is the UTC day; the
     attempts series and the provider figures are this process's own (each process of a
@@ -8074,7 +8067,9 @@ async def overview(request: web.Request) -> web.Response:
         **recent, "queue_depth": depth, "attempts_in_flight": app[METRICS].in_flight_now(),
         "webhook_outbox_depth": outbox,
         "campaigns": {status: campaigns.get(status, 0) for status in CampaignStatus},
-        "gateways": gateway_states(app[CONFIG]),
+        "gateways": [{"channel": channel, **{name: gateway[name] for name in
+                                             ("kind", "host", "state")}}
+                     for gateway in provider_list(app) for channel in gateway["channels"]],
         "settings": {"quiet_hours": app[CONFIG].quiet_hours.strip() or None,
                      "max_per_customer_per_day": app[CONFIG].max_per_customer_per_day or None,
                      "max_retries": app[CONFIG].max_retries}})
@@ -8887,7 +8882,9 @@ def _schemas() -> dict[str, Any]:
              "channel_limit_problem", "whatsapp_template")),
         "UnsavedPreviewRequest": _object({"template": _text(1, MAX_TEMPLATE),
                                           "channel": {"enum": list(Channel)},
-                                          "customer_id": IDENT},
+                                          "customer_id": IDENT,
+                                          "whatsapp_template": _nullable(
+                                              _whatsapp_template_schema())},
                                          ("template", "channel", "customer_id")),
         **_webhook_schemas(),
         **_overview_schemas(),

@@ -1558,7 +1558,11 @@ class TestGatewaysEndToEnd:
         assert (opted_out is not None) == (dialect in ("twilio", "africastalking"))
         if dialect == "infobip":
             assert mock.requests <= 6  # 22 messages in requests of up to 7
-        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        overview = await h.get("/overview")
+        assert {(g["channel"], g["kind"]) for g in overview["gateways"]} == {
+            ("sms", dialect), ("whatsapp", dialect)}
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health"),
+                            overview]) + caplog.text
         assert not [secret for secret in SECRETS if secret in shown]
 
     async def test_the_text_reaches_the_gateway_whole(self, make_harness, aiohttp_server, unused_tcp_port):
@@ -1927,7 +1931,8 @@ class TestSmppEndToEnd:
         (gateway,) = (await h.get("/providers"))["data"]
         assert (gateway["kind"], gateway["state"], gateway["url"]) == (
             "smpp", "up", f"smpp://leopard:***@{gateway['host']}")
-        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health"),
+                            await h.get("/overview")]) + caplog.text
         assert "sm-s3crt" not in shown
 
     @staticmethod
@@ -3400,7 +3405,34 @@ class TestUnsavedPreview:
         assert chat["sms"] is None and chat["channel_limit_problem"] is None
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1, "no draft was made"
 
+    async def test_a_whatsapp_template_is_rendered_as_a_saved_campaigns_is(self, h):
+        customer, = await h.add_customers(1, location="Nairobi")
+        spec = {"name": "order_update", "language": "en_US",
+                "parameters": ["{first_name}", "{preferred_product|your order}", "{location}"]}
+        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp")
+        await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec}, expect=200)
+        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                              {"customer_id": customer}, expect=200)
+        unsaved = await h.post("/preview", {"template": "Hi {first_name}", "channel": "whatsapp",
+                                            "customer_id": customer, "whatsapp_template": spec},
+                               expect=200)
+        assert unsaved == stored
+        assert unsaved["whatsapp_template"]["parameters"] == ["Name0", "your order", "Nairobi"]
+        plain = await h.post("/preview", {"template": "Hi", "channel": "whatsapp",
+                                          "customer_id": customer, "whatsapp_template": None},
+                             expect=200)
+        assert plain["whatsapp_template"] is None
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1, "no draft was made"
+
     @pytest.mark.parametrize("body, code, words", [
+        ({"template": "Hi", "channel": "sms", "customer_id": 1,
+          "whatsapp_template": {"name": "a", "language": "en_US"}}, "VALIDATION_ERROR", "whatsapp"),
+        ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
+          "whatsapp_template": {"name": "Bad Name", "language": "en_US"}}, "VALIDATION_ERROR",
+         "whatsapp_template"),
+        ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
+          "whatsapp_template": {"name": "a", "language": "en_US", "parameters": ["{nick}"]}},
+         "INVALID_TEMPLATE", "nick"),
         ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE", "nickname"),
         ({"template": "", "channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template"),
         ({"template": "Hi", "channel": "fax", "customer_id": 1}, "VALIDATION_ERROR", "channel"),

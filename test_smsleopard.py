@@ -8265,7 +8265,9 @@ class TestBenchmark:
         assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
         assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
-        assert len(figures) == 31 + bool(AMQP_URL) + len(on_postgres)
+        assert len(figures) == 33 + bool(AMQP_URL) + len(on_postgres)
+        bare = [name for name in figures if name.startswith("bare aiohttp client")]
+        assert len(bare) == 2 and all(figures[name]["target"] == "reference" for name in bare)
         assert all(figure["value"] > 0 for name, figure in figures.items()
                    if not name.startswith("duplicates"))  # none is the best there can be
         for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",

@@ -8105,7 +8105,7 @@ README = Path(sl.__file__).with_name("README.md")
 GATEWAYS_DOC = Path(sl.__file__).parent / "docs" / "gateways.md"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROVIDER_ID = re.compile(r"mp-[0-9a-f]{12}")
-README_PORTS = (8080, 8081, 9090)  # the ports the README's examples use
+README_PORTS = (8080, 8082, 9090)  # the ports the README's examples use
 
 
 @dataclass
@@ -8203,9 +8203,16 @@ class TestReadme:
         assert len(curls) >= 25 and all(e.expected for e in curls)
         assert any("mock-provider" in e.command for e in examples if e.background)
 
+    def test_the_ports_it_uses_are_known(self):
+        text = README.read_text(encoding="utf-8")
+        shown = {int(port) for port in re.findall(r"(?:127\.0\.0\.1:|localhost:|--port )(\d{4,5})\b", text)}
+        assert shown - {3000, 9000} == set(README_PORTS)  # 3000: a web page's origin; 9000: a port chosen
+
     @needs_processes
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
-        ports = dict.fromkeys(README_PORTS)
+        # each port the README names is a free one here, known before anything starts (a mock
+        # is told the service's port before the service starts)
+        ports = {port: free_port() for port in README_PORTS}
         demo = ServiceProcess(tmp_path)
         demo.settings = ["--port", "0"]  # started as the README says: the demo data, the mock's failures
         processes = [demo.start(cwd=tmp_path)]
@@ -8215,10 +8222,9 @@ class TestReadme:
                 command = example.command
                 for port, real in ports.items():
                     command = command.replace(f"127.0.0.1:{port}", f"127.0.0.1:{real}").replace(
-                        f"localhost:{port}", f"localhost:{real}").replace(f"--port {port}", "--port 0")
+                        f"localhost:{port}", f"localhost:{real}").replace(f"--port {port}", f"--port {real}")
                 if example.background:
                     processes.append(start_readme_process(command, tmp_path, len(processes)))
-                    ports[int(re.search(r"--port (\d+)", example.command)[1])] = processes[-1].port
                     continue
                 got = run_example(command, example, retry=" -X " not in command and " -d " not in command)
                 assert got == comparable(example.expected, example.kind), (example.command, got)
@@ -8226,6 +8232,12 @@ class TestReadme:
             for process in processes:
                 process.process.kill()
                 process.process.wait()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def start_readme_process(command, tmp_path, number):

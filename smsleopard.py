@@ -1624,9 +1624,9 @@ class Metrics:
                              **latency}}
 
 
-# Until STORAGE to DISPATCH are rewritten (round 3), four of ruff's rules wait there: lines
-# over 99 columns, zip() without strict=, a timeout parameter, path calls in coroutines.
-# ruff: disable[E501, B905, ASYNC109, ASYNC240]
+# Until STORAGE to DISPATCH are rewritten (round 3), three of ruff's rules wait there:
+# zip() without strict=, a timeout parameter, path calls in coroutines.
+# ruff: disable[B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # STORAGE
 # All SQL lives here; handlers and workers never hold any. The Store speaks
@@ -4294,7 +4294,7 @@ def compact_ids(ids: list[int]) -> Sequence[int]:
 
 
 class Backoff:
-    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
+    """How long a background loop waits after a fault: 1 s, doubling to 30 s; success resets it."""
 
     def __init__(self) -> None:
         self.delay = 0.0
@@ -4340,7 +4340,8 @@ class JobQueue:
         """Disconnect; unacknowledged jobs stay with the broker (or die with the process)."""
 
     async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
-        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable if it cannot."""
+        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable
+        if it cannot."""
         raise NotImplementedError
 
     async def get(self) -> Delivery:
@@ -4448,10 +4449,11 @@ class RabbitQueue(JobQueue):
         import aio_pika  # only a RabbitMQ deployment needs it
 
         try:
-            self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=RECONNECT_DELAYS[0],
-                                                             timeout=10)
+            self._connection = await aio_pika.connect_robust(
+                self._url, reconnect_interval=RECONNECT_DELAYS[0], timeout=10)
         except (aio_pika.exceptions.AMQPError, OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: {exc or type(exc).__name__}") from None
+            raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: "
+                              f"{exc or type(exc).__name__}") from None
         self._connection.close_callbacks.add(self._lost)
         self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
@@ -4471,7 +4473,8 @@ class RabbitQueue(JobQueue):
     def _lost(self, *_: Any) -> None:
         if not self._closing and (self._backoff is None or self._backoff.done()):
             log.warning("queue: lost the RabbitMQ connection; reconnecting")
-            self._backoff = asyncio.get_running_loop().create_task(self._back_off(), name="rabbitmq-backoff")
+            self._backoff = asyncio.get_running_loop().create_task(self._back_off(),
+                                                                   name="rabbitmq-backoff")
 
     async def _back_off(self) -> None:
         """Double the robust connection's wait between attempts while the broker stays away."""
@@ -4512,12 +4515,15 @@ class RabbitQueue(JobQueue):
             expiration = max(0.001, delay) if delay > 0 else None
             exchange = self._channel.default_exchange
             await asyncio.gather(*(
-                exchange.publish(aio_pika.Message(encode_job(job), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                exchange.publish(aio_pika.Message(encode_job(job),
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                                                   expiration=expiration),
                                  routing_key=routing_key, timeout=PUBLISH_TIMEOUT)
                 for job in jobs))
-        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, TimeoutError) as exc:
-            raise QueueUnavailable(f"RabbitMQ did not take the jobs: {exc or type(exc).__name__}") from None
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError,
+                TimeoutError) as exc:
+            raise QueueUnavailable("RabbitMQ did not take the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
 
     async def get(self) -> Delivery:
         return await self._deliveries.get()
@@ -4540,7 +4546,8 @@ class RabbitQueue(JobQueue):
         return self._deliveries.qsize()
 
 
-MAX_DELAY_BUCKET = 22  # 2**22 ms (70 minutes) holds the longest delay: a claim of --claim-timeout 3600
+# 2**22 ms (70 minutes) holds the longest delay: a claim of --claim-timeout 3600
+MAX_DELAY_BUCKET = 22
 
 
 def delay_queue_name(name: str, delay: float) -> str:
@@ -4550,12 +4557,14 @@ def delay_queue_name(name: str, delay: float) -> str:
 
 
 async def delete_rabbit_queues(url: str, name: str) -> None:
-    """Delete a work queue and its delay queues (the benchmark and the tests clean up after themselves)."""
+    """Delete a work queue and its delay queues (the benchmark and the tests clean
+    up after themselves)."""
     import aio_pika
 
     async with await aio_pika.connect(url) as connection:
         channel = await connection.channel()
-        for queue in (name, *(f"{name}.delay.{2 ** bucket}ms" for bucket in range(MAX_DELAY_BUCKET + 1))):
+        for queue in (name, *(f"{name}.delay.{2 ** bucket}ms"
+                              for bucket in range(MAX_DELAY_BUCKET + 1))):
             await channel.queue_delete(queue)
 
 
@@ -4577,16 +4586,19 @@ class PostgresQueue(JobQueue):
         self._listener: Any = None  # a connection that LISTENs; without one, the poll finds jobs
         self._wake = asyncio.Event()
         self._taken: set[int] = set()  # jobs handed out and not acknowledged: handed back at close
-        self._failed_at: float | None = None  # time.monotonic() when the last use failed; None: it worked
+        # time.monotonic() when the last use failed; None: it worked
+        self._failed_at: float | None = None
         self._closing = False
 
     async def open(self) -> None:
         try:
             import asyncpg
         except ImportError:
-            raise ConfigError("--queue-url postgresql://... needs asyncpg: pip install asyncpg") from None
+            raise ConfigError("--queue-url postgresql://... needs asyncpg: "
+                              "pip install asyncpg") from None
         try:
-            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2, reset=_keep_session,
+            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2,
+                                                   reset=_keep_session,
                                                    command_timeout=PG_COMMAND_TIMEOUT)
             connection = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
             try:
@@ -4613,8 +4625,8 @@ class PostgresQueue(JobQueue):
         except pg_faults(refusals=True) as exc:
             if listener is not None:
                 listener.terminate()
-            log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s", exc or type(exc).__name__,
-                        PG_QUEUE_POLL)
+            log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s",
+                        exc or type(exc).__name__, PG_QUEUE_POLL)
             return
         self._listener = listener
 
@@ -4626,7 +4638,8 @@ class PostgresQueue(JobQueue):
         self._closing = True
         if self._listener is not None:
             self._listener.terminate()
-        if self._taken:  # what this process took and never finished is due again now, not a lease later
+        # what this process took and never finished is due again now, not a lease later
+        if self._taken:
             with contextlib.suppress(*pg_faults(refusals=True)):
                 async with self._pool.acquire() as connection:
                     await PostgresJobs.due_now(connection, list(self._taken))
@@ -4642,7 +4655,8 @@ class PostgresQueue(JobQueue):
                                            [encode_job(job).decode() for job in jobs])
         except pg_faults(refusals=True) as exc:
             self._failed()
-            raise QueueUnavailable(f"PostgreSQL did not take the jobs: {exc or type(exc).__name__}") from None
+            raise QueueUnavailable("PostgreSQL did not take the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
         self._failed_at = None
 
     async def get(self) -> Delivery:
@@ -4655,7 +4669,8 @@ class PostgresQueue(JobQueue):
                 job, due_in = await self._take()
             except pg_faults(refusals=True) as exc:
                 if self._failed_at is None:
-                    log.warning("queue: PostgreSQL out of reach (%s); trying again", exc or type(exc).__name__)
+                    log.warning("queue: PostgreSQL out of reach (%s); trying again",
+                                exc or type(exc).__name__)
                 self._failed()
                 with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
                     await asyncio.wait_for(self._wake.wait(), backoff.failed())
@@ -4672,7 +4687,8 @@ class PostgresQueue(JobQueue):
         raise QueueUnavailable("the queue is closed")
 
     async def _take(self) -> tuple[Delivery | None, float | None]:
-        """The first job due, taken for a lease; else None and the seconds until the next is due."""
+        """The first job due, taken for a lease; else None and the seconds until the next
+        is due."""
         async with self._pool.acquire() as connection:
             taken = await PostgresJobs.take(connection, self._name, self._lease)
             if taken is None:
@@ -4706,7 +4722,8 @@ class PostgresQueue(JobQueue):
                 depth = await PostgresJobs.depth(connection, self._name)
         except pg_faults(refusals=True) as exc:
             self._failed()
-            raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None
+            raise QueueUnavailable("PostgreSQL did not count the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
         self._failed_at = None
         return depth
 
@@ -4720,7 +4737,8 @@ def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
     if is_postgres(config.queue_url):
         # a job's lease outlasts its claims' (taking them may wait on the write lock): a live
         # consumer's job is seldom handed on; a dead one's claims lapse first anyway
-        return PostgresQueue(config.queue_url, config.queue_name, 2 * config.claim_timeout, prefetch > 0)
+        return PostgresQueue(config.queue_url, config.queue_name, 2 * config.claim_timeout,
+                             prefetch > 0)
     if config.queue_url:
         return RabbitQueue(config.queue_url, config.queue_name, prefetch)
     return MemoryQueue(clock)
@@ -4790,7 +4808,8 @@ class Campaigns:
         """
         result = await self._store.claims.add_recipients(campaign_id, audience, self._clock.now())
         self._metrics.count_suppressed({result.channel: result.suppressed})
-        log.info("campaign %d: send accepted, %d messages queued (%d already there, %d suppressed)",
+        log.info("campaign %d: send accepted, %d messages queued (%d already there, "
+                 "%d suppressed)",
                  campaign_id, result.messages_queued, result.duplicates_skipped, result.suppressed,
                  extra={"event": "send_accepted", "campaign_id": campaign_id,
                         "messages_queued": result.messages_queued,
@@ -4823,12 +4842,14 @@ class Campaigns:
 
     async def pause(self, campaign_id: int) -> dict[str, Any]:
         """No attempt starts after this returns; attempts in flight finish and are recorded."""
-        campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE,
+                                                          self._clock.now())
         self.halt(campaign_id)
         return campaign
 
     async def resume(self, campaign_id: int) -> dict[str, Any]:
-        campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME,
+                                                          self._clock.now())
         self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return campaign
@@ -4891,7 +4912,8 @@ class Campaigns:
         sole = starting and self._store.db.exclusive
         jobs = self._store.claims.pending_jobs(self._clock.now(), self._job_size)
         try:
-            released = await self._store.claims.release_lapsed_claims(self._clock.now(), every=sole)
+            released = await self._store.claims.release_lapsed_claims(self._clock.now(),
+                                                                       every=sole)
             ready()
             published = await self._publish_jobs(jobs, 1 if rest else None)
         except QueueUnavailable as exc:
@@ -4931,7 +4953,8 @@ class Campaigns:
             return
         finally:
             await self.close_backlog()
-        log.info("recovery: %d pending messages published, %d lapsed claims released", published, released)
+        log.info("recovery: %d pending messages published, %d lapsed claims released",
+                 published, released)
 
     async def close_backlog(self) -> None:
         """Let go of the backlog's scan (its task may have been cancelled before it began)."""
@@ -5179,7 +5202,8 @@ class Gateway:
             raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
         connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
-        self._session = aiohttp.ClientSession(  # no cookies, no decompression: a little less per call
+        # no cookies, no decompression: a little less per call
+        self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
             cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
 
@@ -5539,7 +5563,8 @@ class InfobipGateway(Gateway):
         try:
             status, body, retry_after = await self._exchange(
                 "POST", self.url.base + "/sms/2/text/advanced",
-                data=infobip_body([m for m, _ in batch], self.url.options, self.callbacks.receipts),
+                data=infobip_body([m for m, _ in batch], self.url.options,
+                                  self.callbacks.receipts),
                 headers={"Authorization": f"App {self.url.secret}",
                          "Content-Type": "application/json", "Accept": "application/json"})
             outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
@@ -5981,7 +6006,8 @@ class SmppGateway(Gateway):
             system_type=self.url.options.get("system_type", ""),
             enquire_link_interval=SMPP_ENQUIRE_LINK, log_level=logging.CRITICAL,
             hook=Hook(), broker=Broker(), retry_timer=Backoff(),
-            correlator=smpp_correlator(lib)(self.url.user, max_ttl_response=max(1.0, self._timeout)),
+            correlator=smpp_correlator(lib)(self.url.user,
+                                            max_ttl_response=max(1.0, self._timeout)),
             socket_timeout=max(1.0, self._timeout))
 
     async def _next_pdu(self) -> Any:
@@ -6107,7 +6133,7 @@ class SmppGateway(Gateway):
             self._waiting.pop(message.reference, None)
 
     async def reports(self) -> tuple[list[GatewayReceipt], list[tuple[str, str]]]:
-        """The receipts and customers' messages that arrived since the last call (waits for one)."""
+        """The receipts and customers' messages received since the last call (waits for one)."""
         await self._arrived.wait()
         self._arrived.clear()
         receipts, self._receipts = self._receipts, []
@@ -6604,7 +6630,8 @@ class Dispatcher:
     async def _committed(flights: Sequence[Flight]) -> None:
         """Wait until the flights' outcomes are committed; the first failure, if any."""
         if flights:
-            failures = await asyncio.gather(*(f.committed for f in flights), return_exceptions=True)
+            failures = await asyncio.gather(*(f.committed for f in flights),
+                                            return_exceptions=True)
             for failure in failures:
                 if isinstance(failure, BaseException):
                     raise failure
@@ -6623,7 +6650,8 @@ class Dispatcher:
         self._flights.add(flight)
         self._flying.update(flight.campaigns)
         self._recorder.unsettled += len(attempts)
-        deadline = self._clock.call_at(now + self._lease / 2, functools.partial(self._expire, flight))
+        deadline = self._clock.call_at(now + self._lease / 2,
+                                       functools.partial(self._expire, flight))
         flight.committed.add_done_callback(lambda _: self._landed(flight, deadline))
         await self._start_all(attempts, flight, claimed, now + self._lease / 2)
         return flight
@@ -6670,7 +6698,8 @@ class Dispatcher:
         paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease, room,
                                               self._config.rate_limits.get(channel))
         if paced.lifted:
-            log.info("pacer: %s is back to its full speed; its messages go through the queue", channel)
+            log.info("pacer: %s is back to its full speed; its messages go through the queue",
+                     channel)
             with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
                 await self._campaigns.publish_pending()
         if paced.claim.rows:
@@ -6784,7 +6813,8 @@ class Dispatcher:
                 self._latency[attempt.channel].observe(time.perf_counter() - began)
             attempt.result = Result.SENT
         except ThrottledError as exc:
-            attempt.result, attempt.error, attempt.retry_after = Result.THROTTLED, str(exc), exc.retry_after
+            attempt.result, attempt.error = Result.THROTTLED, str(exc)
+            attempt.retry_after = exc.retry_after
             attempt.next_attempt_at = self._clock.now() + exc.retry_after
         except TransientSendError as exc:
             self._fail_transiently(attempt, str(exc))
@@ -6792,7 +6822,8 @@ class Dispatcher:
             attempt.result, attempt.error = Result.FAILED, str(exc)
             attempt.opted_out = isinstance(exc, OptedOutError)
         except Exception as exc:
-            log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
+            log.exception("the sender raised an unexpected error for message %d",
+                          attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
 
     def _cut_short(self, attempt: Attempt) -> None:
@@ -6869,7 +6900,7 @@ class Dispatcher:
     # -- stopping -----------------------------------------------------------
 
     async def stop(self, timeout: float) -> None:
-        """Stop taking jobs; let attempts in flight finish for up to `timeout` s; release the rest."""
+        """Stop taking jobs; let attempts in flight finish within `timeout` s; release the rest."""
         self._closing = True
         for loop in self._loops:
             loop.cancel()
@@ -6893,7 +6924,7 @@ class Dispatcher:
         await self._recorder.settled()
 
     async def drain(self) -> None:
-        """For tests: wait until no job is ready and no batch is in progress (delayed jobs wait)."""
+        """For tests: wait until no job is ready and no batch is running (delayed jobs wait)."""
         if not self._loops:
             raise RuntimeError("the dispatcher is not running")
         while self._queue.ready() or self._batches:
@@ -6903,7 +6934,7 @@ class Dispatcher:
                 await asyncio.sleep(0)  # let the intake task take the ready job
 
 
-# ruff: enable[E501, B905, ASYNC109, ASYNC240]
+# ruff: enable[B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # SCHEDULER
 # Background loops on the clock: the scheduler starts campaigns at their

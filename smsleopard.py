@@ -416,7 +416,8 @@ class Config:
                "must be between 0 and 600000")
         yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
-        yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
+        yield ("queue_url",
+               self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
                or is_postgres(self.queue_url),
                "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
         yield ("provider_url", gateway_url_problem(self.provider_url) is None,

@@ -1625,9 +1625,6 @@ class Metrics:
                              **latency}}
 
 
-# Until STORAGE to DISPATCH are rewritten (round 3), three of ruff's rules wait there:
-# zip() without strict=, a timeout parameter, path calls in coroutines.
-# ruff: disable[B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # STORAGE
 # All SQL lives here; handlers and workers never hold any. The Store speaks
@@ -2234,6 +2231,26 @@ def _lock_file(path: str) -> int:
     return descriptor
 
 
+def _claim_file(path: str) -> int:
+    """The lock of a SQLite file (_lock_file), once a probe found it a database (or none
+    yet); ConfigError or sqlite3.Error otherwise. It blocks, briefly: SqliteDatabase.open
+    calls it once, as the process starts, before aiosqlite starts a thread for the file."""
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        raise ConfigError(f"database {path!r} is an empty file, not a database; "
+                          "remove it to start a new one")
+    with contextlib.closing(sqlite3.connect(path)) as probe:
+        probe.execute("PRAGMA user_version")
+    return _lock_file(path)
+
+
+def _point_reader(path: str) -> sqlite3.Connection:
+    """A read-only connection for reads of a row by its key on the event loop's thread,
+    made on that thread as sqlite3 wants (it blocks, briefly, once as the process starts)."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
+                           timeout=0,  # never wait for a lock on the loop's thread
+                           isolation_level=None)
+
+
 async def finish_despite_cancellation(cleanup: Coroutine[Any, Any, None]) -> None:
     """Run a short cleanup to its end even if the task is cancelled meanwhile (the
     cancellation still ends the task, right after)."""
@@ -2285,20 +2302,13 @@ class SqliteDatabase:
         writer = reader = scanner = lock = None
         try:
             if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
-                if os.path.exists(path) and os.path.getsize(path) == 0:
-                    raise ConfigError(f"database {path!r} is an empty file, not a database; "
-                                      "remove it to start a new one")
-                with contextlib.closing(sqlite3.connect(path)) as probe:
-                    probe.execute("PRAGMA user_version")
-                lock = _lock_file(path)
+                lock = _claim_file(path)
             writer = await _connect(path, busy_timeout_ms)
             reader = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
                                                                        readonly=True)
             scanner = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
                                                                         readonly=True)
-            point = None if path == ":memory:" else sqlite3.connect(
-                Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0,
-                isolation_level=None)  # timeout 0: never wait for a lock on the loop's thread
+            point = None if path == ":memory:" else _point_reader(path)
             return cls(writer, reader, scanner, lock, point)
         except BaseException as exc:
             for connection in {writer, reader, scanner} - {None}:
@@ -3083,8 +3093,8 @@ class Rows:
                                     f"ORDER BY id {order} LIMIT ?",
                                     [*params, request.page_size + 1])
         names = [column.rsplit(" AS ", 1)[-1] for column in columns]
-        return Page([dict(zip(names, row)) for row in rows[:request.page_size]], total, request,
-                    len(rows) > request.page_size)
+        return Page([dict(zip(names, row, strict=True)) for row in rows[:request.page_size]],
+                    total, request, len(rows) > request.page_size)
 
 
 class OutboxStore(Rows):
@@ -3116,7 +3126,7 @@ class OutboxStore(Rows):
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                               f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
-        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
+        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows}
         events = [("campaign.status_changed", {
             "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
             "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes]
@@ -3189,12 +3199,12 @@ class CampaignStore(Rows):
                 f"INSERT INTO campaigns ({', '.join(values)}) "
                 f"VALUES ({', '.join('?' * len(values))}) "
                 f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}", tuple(values.values()))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def get(self, campaign_id: int) -> dict[str, Any] | None:
         rows = await self.db.fetch_point(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                                           "WHERE id = ?", (campaign_id,))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True)) if rows else None
 
     async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Campaigns matching every filter (channel, status), newest first."""
@@ -3206,7 +3216,7 @@ class CampaignStore(Rows):
                               (campaign_id,))
         if not rows:
             raise campaign_not_found(campaign_id)
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
                     now: float) -> CampaignStatus:
@@ -3350,7 +3360,7 @@ class CampaignStore(Rows):
         """Campaigns that are sending or paused, for the progress lines of the log."""
         rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                                    "WHERE status IN ('sending', 'paused') ORDER BY id")
-        return [dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows]
+        return [dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows]
 
     async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
         """Which of these campaigns are paused or cancelled now."""
@@ -3394,7 +3404,8 @@ class CampaignStore(Rows):
             "GROUP BY c.channel", (since, since))
         counts = {channel: dict.fromkeys(names, 0) for channel in CHANNELS}
         for channel, *values in rows:
-            counts[channel] = {name: max(0, value) for name, value in zip(names, values)}
+            counts[channel] = {name: max(0, value)
+                               for name, value in zip(names, values, strict=True)}
         return counts
 
 
@@ -3420,7 +3431,7 @@ class CustomerStore(Rows):
             await self._insert(tx, customers, now)
             created = await tx.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                      "WHERE id > ? ORDER BY id", (last_id,))
-        return [dict(zip(CUSTOMER_COLUMNS, row)) for row in created]
+        return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in created]
 
     @staticmethod
     async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]],
@@ -3484,7 +3495,7 @@ class CustomerStore(Rows):
                               (customer_id,))
         if not rows:
             raise customer_not_found(customer_id)
-        return dict(zip(CUSTOMER_COLUMNS, rows[0]))
+        return dict(zip(CUSTOMER_COLUMNS, rows[0], strict=True))
 
     async def set_opted_out(self, customer_id: int, opted_out: bool, now: float) -> dict[str, Any]:
         """Opt a customer out (kept as the moment they first said so) or back in."""
@@ -3539,7 +3550,7 @@ class CustomerStore(Rows):
     async def get(self, customer_id: int) -> dict[str, Any] | None:
         rows = await self.db.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                     "WHERE id = ?", (customer_id,))
-        return dict(zip(CUSTOMER_COLUMNS, rows[0])) if rows else None
+        return dict(zip(CUSTOMER_COLUMNS, rows[0], strict=True)) if rows else None
 
     async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Customers matching every filter (location, preferred_product; in any case),
@@ -6900,7 +6911,7 @@ class Dispatcher:
 
     # -- stopping -----------------------------------------------------------
 
-    async def stop(self, timeout: float) -> None:
+    async def stop(self, timeout: float) -> None:  # noqa: ASYNC109 - grace period, not a deadline
         """Stop taking jobs; let attempts in flight finish within `timeout` s; release the rest."""
         self._closing = True
         for loop in self._loops:
@@ -6935,7 +6946,6 @@ class Dispatcher:
                 await asyncio.sleep(0)  # let the intake task take the ready job
 
 
-# ruff: enable[B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # SCHEDULER
 # Background loops on the clock: the scheduler starts campaigns at their

@@ -416,7 +416,8 @@ class Config:
                "must be between 0 and 600000")
         yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
                "must stay below half of --claim-timeout (an attempt must end inside its claim)")
-        yield ("queue_url", self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
+        yield ("queue_url",
+               self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
                or is_postgres(self.queue_url),
                "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
         yield ("provider_url", gateway_url_problem(self.provider_url) is None,
@@ -1624,9 +1625,6 @@ class Metrics:
                              **latency}}
 
 
-# Until STORAGE to DISPATCH are rewritten (round 3), four of ruff's rules wait there: lines
-# over 99 columns, zip() without strict=, a timeout parameter, path calls in coroutines.
-# ruff: disable[E501, B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # STORAGE
 # All SQL lives here; handlers and workers never hold any. The Store speaks
@@ -1656,7 +1654,8 @@ MIGRATIONS: tuple[str, ...] = (
         id            INTEGER PRIMARY KEY,
         name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
         channel       TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-        status        TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'failed')),
+        status        TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent',
+                                                      'failed')),
         base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
         scheduled_at  TEXT,
         created_at    TEXT NOT NULL,
@@ -1672,13 +1671,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX campaigns_by_status ON campaigns (status);
     CREATE INDEX campaigns_by_channel ON campaigns (channel);
     CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel);
-    CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status = 'scheduled' AND total_count > 0;
+    CREATE INDEX campaigns_due ON campaigns (scheduled_at)
+        WHERE status = 'scheduled' AND total_count > 0;
 
     CREATE TABLE outbound_messages (
         id               INTEGER PRIMARY KEY,
         campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
         customer_id      INTEGER NOT NULL REFERENCES customers (id),
-        status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        status           TEXT NOT NULL DEFAULT 'pending'
+                         CHECK (status IN ('pending', 'sent', 'failed')),
         rendered_content TEXT,
         last_error       TEXT,
         retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
@@ -1730,13 +1731,14 @@ MIGRATIONS: tuple[str, ...] = (
         cancelled_count  INTEGER NOT NULL DEFAULT 0,
         suppressed_count INTEGER NOT NULL DEFAULT 0,
         delivered_count  INTEGER NOT NULL DEFAULT 0,  -- sent, and the receipt says delivered
-        undelivered_count INTEGER NOT NULL DEFAULT 0, -- sent, and the receipt says it did not arrive
+        undelivered_count INTEGER NOT NULL DEFAULT 0, -- sent, and the receipt says undelivered
         -- Progress: settled messages counted at rate_at, and the rate seen then.
         rate_at          REAL,
         rate_settled     INTEGER NOT NULL DEFAULT 0,
         rate             REAL NOT NULL DEFAULT 0,
-        CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0 AND cancelled_count >= 0
-               AND suppressed_count >= 0 AND delivered_count >= 0 AND undelivered_count >= 0
+        CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
+               AND cancelled_count >= 0 AND suppressed_count >= 0 AND delivered_count >= 0
+               AND undelivered_count >= 0
                AND sending_count + sent_count + failed_count + cancelled_count + suppressed_count
                    <= total_count
                AND delivered_count + undelivered_count <= sent_count)
@@ -1755,7 +1757,8 @@ MIGRATIONS: tuple[str, ...] = (
         campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
         customer_id      INTEGER REFERENCES customers (id),
         status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
+                         CHECK (status IN ('pending', 'sent', 'failed', 'cancelled',
+                                           'suppressed')),
         rendered_content TEXT,
         last_error       TEXT,
         retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
@@ -1790,7 +1793,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX campaigns_by_status ON campaigns (status);
     CREATE INDEX campaigns_by_channel ON campaigns (channel);
     CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel);
-    CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status = 'scheduled' AND total_count > 0;
+    CREATE INDEX campaigns_due ON campaigns (scheduled_at)
+        WHERE status = 'scheduled' AND total_count > 0;
     -- A campaign's messages by status, in id order (the UNIQUE index orders them by customer).
     CREATE INDEX outbound_messages_by_campaign ON outbound_messages (campaign_id);
     CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
@@ -1877,7 +1881,8 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     INSERT INTO campaign_counts (status, count)
         SELECT value, (SELECT count(*) FROM campaigns WHERE status = value)
-        FROM json_each('["draft", "scheduled", "sending", "paused", "sent", "failed", "cancelled"]');
+        FROM json_each(
+            '["draft", "scheduled", "sending", "paused", "sent", "failed", "cancelled"]');
     CREATE TRIGGER campaign_counted AFTER INSERT ON campaigns BEGIN
         UPDATE campaign_counts SET count = count + 1 WHERE status = NEW.status;
     END;
@@ -1905,7 +1910,8 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     CREATE TRIGGER webhook_event_recounted AFTER UPDATE OF status ON webhook_events
     WHEN OLD.status != NEW.status BEGIN
-        UPDATE webhook_outbox SET pending = pending + (NEW.status = 'pending') - (OLD.status = 'pending');
+        UPDATE webhook_outbox
+            SET pending = pending + (NEW.status = 'pending') - (OLD.status = 'pending');
     END;
     """,
     # 5: the webhook-ids of signed requests seen lately: a replay within the signature's
@@ -1980,10 +1986,11 @@ PROGRESS_COUNTS = ("sent", "failed", "suppressed", "cancelled", "delivered", "un
 
 # The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
 # was unclaimed: one taken over from a lapsed claim is counted as sending already).
-CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, cu.phone, "
-                "cu.location, cu.preferred_product, m.claim_token IS NULL, cu.id, cu.opted_out_at, "
-                "cu.timezone, c.quiet_hours, c.channel FROM outbound_messages m "
-                "JOIN campaigns c ON c.id = m.campaign_id JOIN customers cu ON cu.id = m.customer_id")
+CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, "
+                "cu.phone, cu.location, cu.preferred_product, m.claim_token IS NULL, cu.id, "
+                "cu.opted_out_at, cu.timezone, c.quiet_hours, c.channel FROM outbound_messages m "
+                "JOIN campaigns c ON c.id = m.campaign_id "
+                "JOIN customers cu ON cu.id = m.customer_id")
 
 
 class ClaimRow(NamedTuple):
@@ -2061,7 +2068,8 @@ class PacedClaim:
     lifted: bool
 
 
-def next_look(pace: Pace, rate: float | None, now: float, took: bool, waiting: bool) -> float | None:
+def next_look(pace: Pace, rate: float | None, now: float, took: bool,
+              waiting: bool) -> float | None:
     """When a paced channel is worth another claim: at once after one that took messages;
     when tokens for a tick have gathered if messages wait; else when something changes."""
     if took:
@@ -2119,7 +2127,8 @@ SQLITE_SQL = Dialect(
     find="instr",
     claim_lock="",  # one writer: a claim's rows need no lock of their own
 )
-POSTGRES_SQL = Dialect(  # = ANY(ARRAY(...)): the list drives an index scan, whatever the planner guesses
+POSTGRES_SQL = Dialect(
+    # = ANY(ARRAY(...)): the list drives an index scan, whatever the planner guesses
     ids="= ANY(ARRAY(SELECT json_array_elements_text(?::json)::bigint))",
     texts="= ANY(ARRAY(SELECT json_array_elements_text(?::json)))",
     id_rows="SELECT value::bigint AS id FROM json_array_elements_text(?::json) AS value",
@@ -2128,7 +2137,8 @@ POSTGRES_SQL = Dialect(  # = ANY(ARRAY(...)): the list drives an index scan, wha
     event_rows="SELECT j.value ->> 'type', j.value::text, ? FROM json_array_elements(?::json) "
                "WITH ORDINALITY AS j(value, key) ORDER BY j.key",
     sent_rows="json_array_elements(?::json) AS j(value) WHERE m.id = (j.value ->> 0)::bigint",
-    time_rows="(SELECT value::double precision FROM json_array_elements_text(?::json) AS value) AS b",
+    time_rows="(SELECT value::double precision "
+              "FROM json_array_elements_text(?::json) AS value) AS b",
     find="strpos",
     claim_lock=" FOR UPDATE OF m SKIP LOCKED",  # the messages another claim holds are its
 )
@@ -2154,8 +2164,8 @@ class Database(Protocol):
     async def close(self) -> None: ...
     async def schema_version(self) -> int: ...
     async def migrate(self, number: int, script: str) -> None: ...
-    def transaction(self, *, secure_delete: bool = False,
-                    claim: bool = False) -> contextlib.AbstractAsyncContextManager[Transaction]: ...
+    def transaction(self, *, secure_delete: bool = False, claim: bool = False
+                    ) -> contextlib.AbstractAsyncContextManager[Transaction]: ...
     async def checkpoint(self) -> None: ...
     async def hold(self, name: str) -> bool: ...
     async def restate(self, table: str) -> None: ...
@@ -2221,6 +2231,26 @@ def _lock_file(path: str) -> int:
     return descriptor
 
 
+def _claim_file(path: str) -> int:
+    """The lock of a SQLite file (_lock_file), once a probe found it a database (or none
+    yet); ConfigError or sqlite3.Error otherwise. It blocks, briefly: SqliteDatabase.open
+    calls it once, as the process starts, before aiosqlite starts a thread for the file."""
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        raise ConfigError(f"database {path!r} is an empty file, not a database; "
+                          "remove it to start a new one")
+    with contextlib.closing(sqlite3.connect(path)) as probe:
+        probe.execute("PRAGMA user_version")
+    return _lock_file(path)
+
+
+def _point_reader(path: str) -> sqlite3.Connection:
+    """A read-only connection for reads of a row by its key on the event loop's thread,
+    made on that thread as sqlite3 wants (it blocks, briefly, once as the process starts)."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
+                           timeout=0,  # never wait for a lock on the loop's thread
+                           isolation_level=None)
+
+
 async def finish_despite_cancellation(cleanup: Coroutine[Any, Any, None]) -> None:
     """Run a short cleanup to its end even if the task is cancelled meanwhile (the
     cancellation still ends the task, right after)."""
@@ -2272,20 +2302,13 @@ class SqliteDatabase:
         writer = reader = scanner = lock = None
         try:
             if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
-                if os.path.exists(path) and os.path.getsize(path) == 0:
-                    raise ConfigError(f"database {path!r} is an empty file, not a database; "
-                                      "remove it to start a new one")
-                with contextlib.closing(sqlite3.connect(path)) as probe:
-                    probe.execute("PRAGMA user_version")
-                lock = _lock_file(path)
+                lock = _claim_file(path)
             writer = await _connect(path, busy_timeout_ms)
             reader = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
                                                                        readonly=True)
             scanner = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
                                                                         readonly=True)
-            point = None if path == ":memory:" else sqlite3.connect(
-                Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=0,
-                isolation_level=None)  # timeout 0: never wait for a lock on the loop's thread
+            point = None if path == ":memory:" else _point_reader(path)
             return cls(writer, reader, scanner, lock, point)
         except BaseException as exc:
             for connection in {writer, reader, scanner} - {None}:
@@ -2434,7 +2457,8 @@ class SqliteDatabase:
                 raise DatabaseUnavailable(str(exc)) from None
             raise
 
-    async def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]:
+    async def stream(self, sql: str, params: Sequence[Any], size: int
+                     ) -> AsyncIterator[list[tuple]]:
         """A large result in chunks of `size` rows, read on a connection of its own."""
         try:
             async with self._scan() as db, db.execute(sql, _bind(params)) as cursor:
@@ -2451,7 +2475,8 @@ class SqliteDatabase:
 # Types widen where SQLite's are dynamic: ids and tokens BIGINT, REAL double precision;
 # location and product compare in any case through an ICU collation, as SQLite's NOCASE does.
 PG_SCHEMA_3 = """
-CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE COLLATION IF NOT EXISTS nocase
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE customers (
     id                BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
     phone             TEXT NOT NULL UNIQUE,
@@ -2501,7 +2526,8 @@ CREATE TABLE campaigns (
 CREATE INDEX campaigns_by_status ON campaigns (status, id);
 CREATE INDEX campaigns_by_channel ON campaigns (channel, id);
 CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel, id);
-CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status = 'scheduled' AND total_count > 0;
+CREATE INDEX campaigns_due ON campaigns (scheduled_at)
+    WHERE status = 'scheduled' AND total_count > 0;
 CREATE TABLE outbound_messages (
     id                  BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
     campaign_id         BIGINT NOT NULL REFERENCES campaigns (id),
@@ -2550,7 +2576,8 @@ CREATE TABLE webhook_events (
     id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
     type            TEXT NOT NULL,
     body            TEXT NOT NULL,
-    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+    status          TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'delivered', 'dead')),
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
     last_error      TEXT,
@@ -2606,11 +2633,13 @@ def _statement_triggers(table: str, name: str, function: str) -> str:
     return "".join(
         f"CREATE TRIGGER {name}_{verb} AFTER {event} ON {table}\n"
         f"    REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}();\n"
-        for verb, event, tables in (("counted", "INSERT", "NEW TABLE AS new_rows"),
-                                    ("uncounted", "DELETE", "OLD TABLE AS old_rows"),
-                                    ("recounted", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")))
+        for verb, event, tables in (
+            ("counted", "INSERT", "NEW TABLE AS new_rows"),
+            ("uncounted", "DELETE", "OLD TABLE AS old_rows"),
+            ("recounted", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")))
 
 
+# PG_MIGRATIONS[n] takes a PostgreSQL database from version n to n + 1.
 # Version 4 on PostgreSQL: the outbox counted too, and both counts kept by statement
 # triggers, which move each count once a statement. (Row triggers made a bulk insert of a
 # million campaigns in one transaction update one row a million times, each time walking
@@ -2642,11 +2671,13 @@ DECLARE
     moved RECORD;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        FOR moved IN SELECT status, count(*) AS n FROM new_rows GROUP BY status ORDER BY status LOOP
+        FOR moved IN SELECT status, count(*) AS n FROM new_rows GROUP BY status
+                     ORDER BY status LOOP
             UPDATE campaign_counts SET count = count + moved.n WHERE status = moved.status;
         END LOOP;
     ELSIF TG_OP = 'DELETE' THEN
-        FOR moved IN SELECT status, count(*) AS n FROM old_rows GROUP BY status ORDER BY status LOOP
+        FOR moved IN SELECT status, count(*) AS n FROM old_rows GROUP BY status
+                     ORDER BY status LOOP
             UPDATE campaign_counts SET count = count - moved.n WHERE status = moved.status;
         END LOOP;
     ELSE  -- an UPDATE: only a change of status moves a count
@@ -2658,7 +2689,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-""" + _statement_triggers("campaigns", "campaign", "count_campaigns")}  # version n -> the script to n + 1
+""" + _statement_triggers("campaigns", "campaign", "count_campaigns")}
 PG_MIGRATIONS[4] = """
 CREATE TABLE seen_requests (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
 CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
@@ -2755,12 +2786,12 @@ class PostgresTransaction:
 
 class PostgresDatabase:
     """PostgreSQL through asyncpg (imported only here), with SqliteDatabase's interface, so
-    the Store's statements run on both (POSTGRES_SQL's parts, placeholders numbered). Several processes
-    share it: every write transaction holds one advisory lock, so writes are serialized
-    as SQLite serializes them and the Store's read-then-write transactions hold across
-    processes; reads run beside them, on a pool of connections. Claims, the hot path,
-    hold that lock shared: they run beside each other (each skips the rows another has
-    locked), never beside any other write."""
+    the Store's statements run on both (POSTGRES_SQL's parts, placeholders numbered).
+    Several processes share it: every write transaction holds one advisory lock, so writes
+    are serialized as SQLite serializes them and the Store's read-then-write transactions
+    hold across processes; reads run beside them, on a pool of connections. Claims, the hot
+    path, hold that lock shared: they run beside each other (each skips the rows another
+    has locked), never beside any other write."""
 
     exclusive = False  # claims found at start may be another live process's
     sql = POSTGRES_SQL
@@ -2781,7 +2812,8 @@ class PostgresDatabase:
             raise ConfigError("--db postgresql://... needs asyncpg: pip install asyncpg") from None
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=PG_POOL_SIZE,
-                                             command_timeout=PG_COMMAND_TIMEOUT, reset=_keep_session)
+                                             command_timeout=PG_COMMAND_TIMEOUT,
+                                             reset=_keep_session)
         except pg_faults(refusals=True) as exc:
             raise ConfigError(f"cannot use database {redacted(url)}: {exc}") from None
         return cls(pool, url)
@@ -2796,8 +2828,8 @@ class PostgresDatabase:
             return await self._version_on(connection)
 
     async def create_schema(self) -> None:
-        await self.run_script(f"{PG_SCHEMA}\nINSERT INTO smsleopard_schema VALUES ({SCHEMA_VERSION:d});",
-                              unless_at=0)
+        await self.run_script(f"{PG_SCHEMA}\nINSERT INTO smsleopard_schema "
+                              f"VALUES ({SCHEMA_VERSION:d});", unless_at=0)
 
     async def migrate(self, number: int, script: str) -> None:
         await self.run_script(f"{script}\nUPDATE smsleopard_schema SET version = {number + 1:d};",
@@ -2807,7 +2839,8 @@ class PostgresDatabase:
         """Run a script under the write lock; with `unless_at`, only if the schema is still at
         that version once the lock is held (processes starting together migrate once)."""
         async with self._connection(own=True) as connection:  # the lock ends with its session
-            # the lock first, then the transaction: it sees what the last holder made, catalog included
+            # the lock first, then the transaction: it sees what the last holder made,
+            # catalog included
             await connection.execute("SELECT pg_advisory_lock($1)", PG_WRITE_LOCK)
             async with connection.transaction():
                 if unless_at is not None and await self._version_on(connection) != unless_at:
@@ -2893,7 +2926,8 @@ class PostgresDatabase:
 
     fetch_point = fetch  # a read by key is a round trip like any other here
 
-    async def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]:
+    async def stream(self, sql: str, params: Sequence[Any], size: int
+                     ) -> AsyncIterator[list[tuple]]:
         async with self._connection() as connection, connection.transaction():
             cursor = await connection.cursor(numbered(sql), *_bind(params))
             while rows := await cursor.fetch(size):
@@ -3009,7 +3043,7 @@ def _in(values: Iterable[Any]) -> list[Any]:
 
 
 class Rows:
-    """What every part of the Store shares: the database adapter, its dialect, and pages of rows."""
+    """What every part of the Store shares: the database adapter, its dialect, pages of rows."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -3018,7 +3052,8 @@ class Rows:
 
     async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str],
                              order: str, request: PageRequest) -> Page:
-        """A page of rows whose columns equal the filters (names from fixed lists, never a caller's)."""
+        """A page of rows whose columns equal the filters (their names come from fixed
+        lists, never from a caller)."""
         where, params = [f"{name} = ?" for name in filters], list(filters.values())
         if table == "campaigns" and set(filters) <= {"status"}:  # counted by triggers: no count(*)
             counts = dict(await self.db.fetch("SELECT status, count FROM campaign_counts"))
@@ -3055,10 +3090,11 @@ class Rows:
             where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
-                                    f"ORDER BY id {order} LIMIT ?", [*params, request.page_size + 1])
+                                    f"ORDER BY id {order} LIMIT ?",
+                                    [*params, request.page_size + 1])
         names = [column.rsplit(" AS ", 1)[-1] for column in columns]
-        return Page([dict(zip(names, row)) for row in rows[:request.page_size]], total, request,
-                    len(rows) > request.page_size)
+        return Page([dict(zip(names, row, strict=True)) for row in rows[:request.page_size]],
+                    total, request, len(rows) > request.page_size)
 
 
 class OutboxStore(Rows):
@@ -3078,10 +3114,11 @@ class OutboxStore(Rows):
             return
         tx.after_commit(self.on_events_written)
         stamp = utc_iso(now)
+        bodies = [{"type": kind, "timestamp": stamp, "data": data} for kind, data in events]
         await tx.execute(
             "INSERT INTO webhook_events (type, body, created_at) "
             f"{self.sql.event_rows}",
-            (stamp, _dumps([{"type": kind, "timestamp": stamp, "data": data} for kind, data in events])))
+            (stamp, _dumps(bodies)))
 
     async def emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
                                    now: float) -> None:
@@ -3089,15 +3126,17 @@ class OutboxStore(Rows):
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                               f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
-        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows}
-        await self.emit(tx, [("campaign.status_changed", {
+        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows}
+        events = [("campaign.status_changed", {
             "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
-            "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes], now)
+            "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes]
+        await self.emit(tx, events, now)
 
     async def next(self) -> tuple[int, str, int, float, float | None] | None:
         """The oldest pending event: (id, body, attempts, next attempt, first attempt)."""
         rows = await self.db.fetch("SELECT id, body, attempts, next_attempt_at, first_attempt "
-                                   "FROM webhook_events WHERE status = 'pending' ORDER BY id LIMIT 1")
+                                   "FROM webhook_events WHERE status = 'pending' "
+                                   "ORDER BY id LIMIT 1")
         return tuple(rows[0]) if rows else None
 
     async def delivered(self, event_id: int, now: float) -> None:
@@ -3111,8 +3150,8 @@ class OutboxStore(Rows):
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
                              "first_attempt = coalesce(first_attempt, ?), "
-                             "next_attempt_at = coalesce(?, next_attempt_at), status = CASE WHEN ? "
-                             "THEN 'dead' ELSE status END WHERE id = ?",
+                             "next_attempt_at = coalesce(?, next_attempt_at), "
+                             "status = CASE WHEN ? THEN 'dead' ELSE status END WHERE id = ?",
                              (error[:ERROR_TEXT_LIMIT], now, retry_at, retry_at is None, event_id))
 
     async def page(self, status: str | None, request: PageRequest) -> Page:
@@ -3151,19 +3190,21 @@ class CampaignStore(Rows):
     async def create(self, fields: Mapping[str, Any], now: float) -> dict[str, Any]:
         """A new campaign from validated fields: a draft, or scheduled for scheduled_at."""
         scheduled_at = fields.get("scheduled_at")
-        values = {**fields, "scheduled_at": None if scheduled_at is None else utc_iso(scheduled_at),
-                  "status": CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED,
-                  "created_at": utc_iso(now), "updated_at": utc_iso(now)}
+        status = CampaignStatus.DRAFT if scheduled_at is None else CampaignStatus.SCHEDULED
+        values = {**fields,
+                  "scheduled_at": None if scheduled_at is None else utc_iso(scheduled_at),
+                  "status": status, "created_at": utc_iso(now), "updated_at": utc_iso(now)}
         async with self.db.transaction() as tx:  # the names come from a fixed list, never a caller
             rows = await tx.fetch(
-                f"INSERT INTO campaigns ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+                f"INSERT INTO campaigns ({', '.join(values)}) "
+                f"VALUES ({', '.join('?' * len(values))}) "
                 f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}", tuple(values.values()))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def get(self, campaign_id: int) -> dict[str, Any] | None:
         rows = await self.db.fetch_point(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                                           "WHERE id = ?", (campaign_id,))
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0])) if rows else None
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True)) if rows else None
 
     async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
         """Campaigns matching every filter (channel, status), newest first."""
@@ -3175,7 +3216,7 @@ class CampaignStore(Rows):
                               (campaign_id,))
         if not rows:
             raise campaign_not_found(campaign_id)
-        return dict(zip(CAMPAIGN_COLUMNS, rows[0]))
+        return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
                     now: float) -> CampaignStatus:
@@ -3186,7 +3227,8 @@ class CampaignStore(Rows):
             return after
         stamp = utc_iso(now)
         if after == CampaignStatus.SENDING:  # a new run starts: start the progress sample
-            settled = sum(campaign[f"{s}_count"] for s in ("sent", "failed", "cancelled", "suppressed"))
+            settled = sum(campaign[f"{s}_count"]
+                          for s in ("sent", "failed", "cancelled", "suppressed"))
             await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, "
                              "started_at = coalesce(started_at, ?), finished_at = NULL, "
                              "rate_at = ?, rate_settled = ?, rate = 0 WHERE id = ?",
@@ -3260,7 +3302,8 @@ class CampaignStore(Rows):
             values |= {"status": status, "updated_at": utc_iso(now)}
             await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
                              "WHERE id = ?", (*values.values(), campaign_id))
-            if status != campaign["status"] and "campaign" in self.outbox.events:  # scheduled or back
+            # scheduled, or back to a draft
+            if status != campaign["status"] and "campaign" in self.outbox.events:
                 await self.outbox.emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
             return await self.campaign_in(tx, campaign_id)
 
@@ -3282,7 +3325,8 @@ class CampaignStore(Rows):
             f"WHERE id {self.sql.ids} AND status = ? "
             f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
             (_in(campaign_ids), CampaignStatus.SENDING))
-        finished = [(campaign_id, next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
+        finished = [(campaign_id,
+                     next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
                     for campaign_id, sent, failed in settled]
         stamp = utc_iso(now)
         await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
@@ -3308,14 +3352,15 @@ class CampaignStore(Rows):
     async def next_due_time(self) -> float | None:
         """When the earliest scheduled campaign with recipients falls due, or None."""
         (earliest,), = await self.db.fetch(
-            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0")
+            "SELECT min(scheduled_at) FROM campaigns "
+            "WHERE status = 'scheduled' AND total_count > 0")
         return None if earliest is None else parse_timestamp(earliest)
 
     async def active(self) -> list[dict[str, Any]]:
         """Campaigns that are sending or paused, for the progress lines of the log."""
         rows = await self.db.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                                    "WHERE status IN ('sending', 'paused') ORDER BY id")
-        return [dict(zip(CAMPAIGN_COLUMNS, row)) for row in rows]
+        return [dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows]
 
     async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
         """Which of these campaigns are paused or cancelled now."""
@@ -3338,7 +3383,8 @@ class CampaignStore(Rows):
         row once, oldest first: one index lookup per time, however long the campaign ran."""
         return await self.db.fetch(
             f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
-            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? AND p.at = "
+            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p "
+            "ON p.campaign_id = ? AND p.at = "
             "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
             "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
                                                       campaign_id))
@@ -3358,7 +3404,8 @@ class CampaignStore(Rows):
             "GROUP BY c.channel", (since, since))
         counts = {channel: dict.fromkeys(names, 0) for channel in CHANNELS}
         for channel, *values in rows:
-            counts[channel] = {name: max(0, value) for name, value in zip(names, values)}
+            counts[channel] = {name: max(0, value)
+                               for name, value in zip(names, values, strict=True)}
         return counts
 
 
@@ -3384,7 +3431,7 @@ class CustomerStore(Rows):
             await self._insert(tx, customers, now)
             created = await tx.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                      "WHERE id > ? ORDER BY id", (last_id,))
-        return [dict(zip(CUSTOMER_COLUMNS, row)) for row in created]
+        return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in created]
 
     @staticmethod
     async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]],
@@ -3393,7 +3440,8 @@ class CustomerStore(Rows):
         await tx.executemany(
             f"INSERT INTO customers ({', '.join(CUSTOMER_INPUT_FIELDS)}, created_at) "
             f"VALUES ({', '.join('?' * len(CUSTOMER_INPUT_FIELDS))}, ?)",
-            [(*(customer[name] for name in CUSTOMER_INPUT_FIELDS), stamp) for customer in customers])
+            [(*(customer[name] for name in CUSTOMER_INPUT_FIELDS), stamp)
+             for customer in customers])
 
     async def import_rows(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
                                columns: Sequence[str], on_conflict: str,
@@ -3406,7 +3454,8 @@ class CustomerStore(Rows):
                 f"SELECT phone, id FROM customers WHERE phone {self.sql.texts}",
                 (_in(fields["phone"] for _, fields in lines),)))
             if existing and on_conflict == "error":
-                clashes = [(line, fields["phone"]) for line, fields in lines if fields["phone"] in existing]
+                clashes = [(line, fields["phone"]) for line, fields in lines
+                           if fields["phone"] in existing]
                 raise Conflict("CUSTOMER_EXISTS", f"{len(clashes)} phones already belong to "
                                "customers; import with ?on_conflict=skip or ?on_conflict=update",
                                [{"line": line, "field": "phone",
@@ -3419,8 +3468,9 @@ class CustomerStore(Rows):
             if on_conflict == "update" and updates and changed:  # names from CUSTOMER_INPUT_FIELDS
                 await tx.executemany(
                     f"UPDATE customers SET {', '.join(f'{name} = ?' for name in changed)} "
-                    "WHERE id = ?", [(*(fields[name] for name in changed), existing[fields["phone"]])
-                                     for fields in updates])
+                    "WHERE id = ?",
+                    [(*(fields[name] for name in changed), existing[fields["phone"]])
+                     for fields in updates])
         updated = len(updates) if on_conflict == "update" else 0
         return {"created": len(lines) - len(updates), "updated": updated,
                 "skipped": len(updates) - updated}
@@ -3431,7 +3481,8 @@ class CustomerStore(Rows):
         async with self.db.transaction() as tx:
             await self._customer_in(tx, customer_id)
             if "phone" in changes and await tx.fetch(
-                    "SELECT 1 FROM customers WHERE phone = ? AND id != ?", (changes["phone"], customer_id)):
+                    "SELECT 1 FROM customers WHERE phone = ? AND id != ?",
+                    (changes["phone"], customer_id)):
                 raise Conflict("CUSTOMER_EXISTS",
                                f"A customer with phone {changes['phone']} already exists")
             if changes:
@@ -3444,7 +3495,7 @@ class CustomerStore(Rows):
                               (customer_id,))
         if not rows:
             raise customer_not_found(customer_id)
-        return dict(zip(CUSTOMER_COLUMNS, rows[0]))
+        return dict(zip(CUSTOMER_COLUMNS, rows[0], strict=True))
 
     async def set_opted_out(self, customer_id: int, opted_out: bool, now: float) -> dict[str, Any]:
         """Opt a customer out (kept as the moment they first said so) or back in."""
@@ -3459,8 +3510,8 @@ class CustomerStore(Rows):
         """What an inbound STOP or START does; whether a customer has that phone."""
         async with self.db.transaction() as tx:
             return bool(await tx.execute(
-                "UPDATE customers SET opted_out_at = CASE WHEN ? THEN coalesce(opted_out_at, ?) END "
-                "WHERE phone = ?", (opted_out, utc_iso(now), phone)))
+                "UPDATE customers SET opted_out_at = CASE WHEN ? THEN coalesce(opted_out_at, ?) "
+                "END WHERE phone = ?", (opted_out, utc_iso(now), phone)))
 
     async def erase(self, customer_id: int, now: float) -> None:
         """Forget a customer: their row goes; their messages lose the text rendered for them,
@@ -3472,10 +3523,10 @@ class CustomerStore(Rows):
             phone = (await self._customer_in(tx, customer_id))["phone"]
             stamp = utc_iso(now)
             unsent = await tx.fetch("SELECT campaign_id, claim_token IS NOT NULL FROM "
-                                    "outbound_messages WHERE customer_id = ? AND status = 'pending'",
-                                    (customer_id,))
-            await tx.execute("UPDATE outbound_messages SET status = 'cancelled', claim_token = NULL, "
-                             "claim_expires_at = NULL, updated_at = ? "
+                                    "outbound_messages WHERE customer_id = ? "
+                                    "AND status = 'pending'", (customer_id,))
+            await tx.execute("UPDATE outbound_messages SET status = 'cancelled', "
+                             "claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
                              "WHERE customer_id = ? AND status = 'pending'", (stamp, customer_id))
             deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # cancelled, were sending
             for campaign_id, claimed in unsent:
@@ -3489,8 +3540,8 @@ class CustomerStore(Rows):
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
                 (phone, customer_id))
             await tx.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            await tx.execute(f"DELETE FROM idempotency_keys WHERE {self.sql.find}(response, ?) > 0",
-                             (phone,))
+            await tx.execute("DELETE FROM idempotency_keys "
+                             f"WHERE {self.sql.find}(response, ?) > 0", (phone,))
             await tx.execute("UPDATE webhook_events SET body = replace(body, ?, '[erased]') "
                              f"WHERE {self.sql.find}(body, ?) > 0", (phone, phone))
             await self.campaigns.finish(tx, list(deltas), now)
@@ -3499,10 +3550,11 @@ class CustomerStore(Rows):
     async def get(self, customer_id: int) -> dict[str, Any] | None:
         rows = await self.db.fetch(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
                                     "WHERE id = ?", (customer_id,))
-        return dict(zip(CUSTOMER_COLUMNS, rows[0])) if rows else None
+        return dict(zip(CUSTOMER_COLUMNS, rows[0], strict=True)) if rows else None
 
     async def page(self, filters: Mapping[str, str], request: PageRequest) -> Page:
-        """Customers matching every filter (location, preferred_product; any case), oldest first."""
+        """Customers matching every filter (location, preferred_product; in any case),
+        oldest first."""
         return await self._filtered_page("customers", CUSTOMER_COLUMNS, filters, "ASC", request)
 
     async def labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
@@ -3542,9 +3594,11 @@ class ClaimStore(Rows):
             inserted = await tx.execute(
                 "INSERT INTO outbound_messages (campaign_id, customer_id, status, last_error, "
                 "created_at, updated_at) SELECT ?, a.id, CASE WHEN cu.opted_out_at IS NULL "
-                "THEN 'pending' ELSE 'suppressed' END, CASE WHEN cu.opted_out_at IS NULL THEN NULL "
-                f"ELSE ? END, ?, ? FROM ({source}) AS a JOIN customers cu ON cu.id = a.id "
-                "WHERE true ON CONFLICT DO NOTHING", (campaign_id, OPTED_OUT, stamp, stamp, *params))
+                "THEN 'pending' ELSE 'suppressed' END, "
+                "CASE WHEN cu.opted_out_at IS NULL THEN NULL ELSE ? END, ?, ? "
+                f"FROM ({source}) AS a JOIN customers cu ON cu.id = a.id "
+                "WHERE true ON CONFLICT DO NOTHING",
+                (campaign_id, OPTED_OUT, stamp, stamp, *params))
             (suppressed,), = await tx.fetch("SELECT count(*) FROM outbound_messages "
                                             "WHERE id > ? AND status = 'suppressed'", (last_id,))
             await tx.execute("UPDATE campaigns SET total_count = total_count + ?, "
@@ -3565,8 +3619,8 @@ class ClaimStore(Rows):
         if inserted >= RESTATE_AFTER:
             await self.db.restate("outbound_messages")
         return SendResult(campaign_id, inserted - suppressed, requested - inserted, suppressed,
-                          campaign["status"], new_ids,
-                          publish_all=started and waiting > 0, paced=paced, channel=campaign["channel"])
+                          campaign["status"], new_ids, publish_all=started and waiting > 0,
+                          paced=paced, channel=campaign["channel"])
 
     async def _audience_source(self, tx: Transaction,
                                audience: Audience) -> tuple[str, tuple]:
@@ -3577,11 +3631,13 @@ class ClaimStore(Rows):
                                      (ids,))
             if unknown:
                 listed = ", ".join(str(value) for value, in unknown)
-                raise Invalid("UNKNOWN_CUSTOMERS", f"No customer has ID {listed}; nothing was queued")
+                raise Invalid("UNKNOWN_CUSTOMERS",
+                              f"No customer has ID {listed}; nothing was queued")
             return self.sql.id_rows, (ids,)
         if audience.all_customers:
             return "SELECT id FROM customers ORDER BY id", ()
-        where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)  # names from SEGMENT_FIELDS
+        # the names come from SEGMENT_FIELDS
+        where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)
         return (f"SELECT id FROM customers WHERE {where} ORDER BY id",
                 tuple(value for _, value in audience.segment))
 
@@ -3605,8 +3661,8 @@ class ClaimStore(Rows):
         as `deferred`; the others (sent, claimed by a live worker, of a paused
         campaign) are no business of this job.
         """
-        claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} "
-                     "AND m.status = 'pending' AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
+        claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} AND m.status = 'pending' "
+                     "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         params = (_in(ids), now, now + DUE_GRACE)
         # Claims of several processes run at once (on PostgreSQL), each skipping the rows
         # another holds; but a daily cap counts what every claim takes, so then one at a time.
@@ -3624,9 +3680,11 @@ class ClaimStore(Rows):
         """Claim rows read by CLAIM_SELECT: mark them with the token and its lease, in the
         ledger too; but first hold back what consent forbids now."""
         rows = [ClaimRow(*row) for row in rows]
-        if rows and self.db.sql.claim_lock:  # claims run side by side: lock their campaigns in one order
+        # claims run side by side: lock their campaigns in one order
+        if rows and self.db.sql.claim_lock:
             await tx.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
-                           "ORDER BY id FOR NO KEY UPDATE", (_in({row.campaign_id for row in rows}),))
+                           "ORDER BY id FOR NO KEY UPDATE",
+                           (_in({row.campaign_id for row in rows}),))
         rows, quiet, suppressed = await self._hold_back(tx, rows, now)
         deferred = sorted(deferred + quiet, key=lambda item: item[1])
         if not rows:
@@ -3643,7 +3701,8 @@ class ClaimStore(Rows):
                                    f"FROM campaigns WHERE id {self.sql.ids}",
                                    (_in({row.campaign_id for row in rows}),))
         return Claim([row.message() for row in rows],
-                     {campaign_id: (channel, template) for campaign_id, channel, template, _ in campaigns},
+                     {campaign_id: (channel, template)
+                      for campaign_id, channel, template, _ in campaigns},
                      deferred, suppressed,
                      {campaign_id: spec for campaign_id, _, _, spec in campaigns if spec})
 
@@ -3660,10 +3719,12 @@ class ClaimStore(Rows):
         sent_lately: Counter[int] = Counter()
         if consent.daily_cap:  # sent in the window, or in flight under another live claim
             sent_lately.update(dict(await tx.fetch(
-                f"SELECT customer_id, count(*) FROM outbound_messages WHERE customer_id {self.sql.ids} "
+                "SELECT customer_id, count(*) FROM outbound_messages "
+                f"WHERE customer_id {self.sql.ids} "
                 "AND ((status = 'sent' AND sent_at > ?) OR "
                 "(status = 'pending' AND claim_token IS NOT NULL AND claim_expires_at > ?)) "
-                "GROUP BY customer_id", (_in({row.customer_id for row in rows}), now - CAP_WINDOW, now))))
+                "GROUP BY customer_id",
+                (_in({row.customer_id for row in rows}), now - CAP_WINDOW, now))))
         kept, deferred, suppressed = [], [], []
         for row in rows:
             quiet_until = (consent.quiet_hours.ends(now, timezone(row.timezone))
@@ -3680,7 +3741,8 @@ class ClaimStore(Rows):
         if deferred:
             await tx.executemany(
                 "UPDATE outbound_messages SET next_attempt_at = ?, claim_token = NULL, "
-                "claim_expires_at = NULL WHERE id = ?", [(until, row.id) for row, until in deferred])
+                "claim_expires_at = NULL WHERE id = ?",
+                [(until, row.id) for row, until in deferred])
         if suppressed:
             await tx.executemany(
                 "UPDATE outbound_messages SET status = 'suppressed', last_error = ?, "
@@ -3693,10 +3755,12 @@ class ClaimStore(Rows):
             deltas[row.campaign_id][1] += 1
         await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ?, "
                              "suppressed_count = suppressed_count + ? WHERE id = ?",
-                             [(*deltas[campaign_id], campaign_id) for campaign_id in sorted(deltas)])
+                             [(*deltas[campaign_id], campaign_id)
+                              for campaign_id in sorted(deltas)])
         if suppressed:
             await self.campaigns.finish(tx, list({row.campaign_id for row, _ in suppressed}), now)
-        return kept, [(row.id, until) for row, until in deferred], Counter(row.channel for row, _ in suppressed)
+        return (kept, [(row.id, until) for row, until in deferred],
+                Counter(row.channel for row, _ in suppressed))
 
     async def configure_pace(self, limits: Mapping[str, float], now: float) -> None:
         """Set each channel's configured limit (--rate-limit); no limit makes it unlimited."""
@@ -3741,8 +3805,9 @@ class ClaimStore(Rows):
                 await self._set_pace(tx, channel, pace, last)
             rate = pace.current_rate(now)
             campaigns = await tx.fetch(
-                "SELECT id, rate_limit, pace_tokens, pace_at FROM campaigns WHERE status = 'sending' "
-                "AND channel = ? AND (? OR rate_limit IS NOT NULL) ORDER BY id",
+                "SELECT id, rate_limit, pace_tokens, pace_at FROM campaigns "
+                "WHERE status = 'sending' AND channel = ? AND (? OR rate_limit IS NOT NULL) "
+                "ORDER BY id",
                 (channel, rate is not None))
             if not campaigns:
                 return PacedClaim(Claim([], {}, []), None, lifted)
@@ -3797,7 +3862,8 @@ class ClaimStore(Rows):
             f"WHERE id {self.sql.ids} AND status = 'pending' "
             "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
             "RETURNING campaign_id", (utc_iso(now), _in(ids)))
-        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? WHERE id = ?",
+        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
+                             "WHERE id = ?",
                              [(count, campaign_id)
                               for campaign_id, count in Counter(c for c, in rows).items()])
 
@@ -3859,7 +3925,8 @@ class ClaimStore(Rows):
         """Messages not settled yet, from the counters of the campaigns that have any."""
         (count,), = await self.db.fetch(
             "SELECT coalesce(sum(total_count - sent_count - failed_count - cancelled_count "
-            "- suppressed_count), 0) FROM campaigns WHERE status IN ('scheduled', 'sending', 'paused')")
+            "- suppressed_count), 0) FROM campaigns "
+            "WHERE status IN ('scheduled', 'sending', 'paused')")
         return count
 
     async def list_messages(self, campaign: Mapping[str, Any], status: str | None,
@@ -3867,8 +3934,8 @@ class ClaimStore(Rows):
         """A campaign's messages in creation order; the total comes from its counters."""
         where = ["campaign_id = ?"] + ([MESSAGE_STATUS_SQL[status]] if status is not None else [])
         total = message_stats(campaign)["total" if status is None else status]
-        return await self._page("outbound_messages", MESSAGE_SELECT, where, [campaign["id"]], "ASC",
-                                request, total)
+        return await self._page("outbound_messages", MESSAGE_SELECT, where, [campaign["id"]],
+                                "ASC", request, total)
 
     async def error_counts(self, campaign_id: int) -> list[ErrorCount]:
         """What went wrong: failed messages, and pending ones that carry an error, by error."""
@@ -3883,7 +3950,8 @@ class OutcomeStore(Rows):
     """Outcomes: what attempts and delivery receipts did to messages, recorded with their
     campaigns' counters in one transaction."""
 
-    def __init__(self, db: Database, campaigns: CampaignStore, claims: ClaimStore, outbox: OutboxStore):
+    def __init__(self, db: Database, campaigns: CampaignStore, claims: ClaimStore,
+                 outbox: OutboxStore):
         super().__init__(db)
         self.campaigns = campaigns
         self.claims = claims
@@ -3920,17 +3988,18 @@ class OutcomeStore(Rows):
             changed = 0
             if sent:  # the common case, in one statement: SQLite reads the batch from JSON
                 changed += await tx.execute(
-                    "UPDATE outbound_messages AS m SET status = 'sent', rendered_content = j.value ->> 1, "
-                    "provider_message_id = j.value ->> 2, sent_at = ?, claim_token = NULL, "
-                    "claim_expires_at = NULL, updated_at = ? "
+                    "UPDATE outbound_messages AS m SET status = 'sent', "
+                    "rendered_content = j.value ->> 1, provider_message_id = j.value ->> 2, "
+                    "sent_at = ?, claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
                     f"FROM {self.sql.sent_rows} "
                     "AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
                     (now, stamp, json.dumps(sent)))
             if others:
                 changed += await tx.executemany(
-                    "UPDATE outbound_messages SET status = ?, rendered_content = ?, last_error = ?, "
-                    "retry_count = ?, next_attempt_at = ?, claim_token = NULL, claim_expires_at = NULL, "
-                    "updated_at = ? WHERE id = ? AND claim_token = ?", others)
+                    "UPDATE outbound_messages SET status = ?, rendered_content = ?, "
+                    "last_error = ?, retry_count = ?, next_attempt_at = ?, claim_token = NULL, "
+                    "claim_expires_at = NULL, updated_at = ? WHERE id = ? AND claim_token = ?",
+                    others)
             if releases:
                 changed += await tx.executemany(
                     "UPDATE outbound_messages SET claim_token = NULL, claim_expires_at = NULL "
@@ -3951,8 +4020,8 @@ class OutcomeStore(Rows):
                 "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
                 await tx.executemany(
-                    "UPDATE campaigns SET sending_count = sending_count - ?, sent_count = sent_count + ?, "
-                    "failed_count = failed_count + ? WHERE id = ?",
+                    "UPDATE campaigns SET sending_count = sending_count - ?, "
+                    "sent_count = sent_count + ?, failed_count = failed_count + ? WHERE id = ?",
                     [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
             else:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
@@ -3969,7 +4038,7 @@ class OutcomeStore(Rows):
             return await self.campaigns.finish(tx, list(deltas), now)
 
     async def _opt_out_phones(self, tx: Transaction, phones: list[str], now: float) -> None:
-        """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are, here too."""
+        """Customers a gateway says opted out (Twilio 21610, Africa's Talking 406) are here too."""
         await tx.execute("UPDATE customers SET opted_out_at = coalesce(opted_out_at, ?) "
                          f"WHERE phone {self.sql.texts}", (utc_iso(now), _in(phones)))
 
@@ -4004,7 +4073,8 @@ class OutcomeStore(Rows):
             for receipt in receipts:
                 kept = furthest.get(receipt.message_id)
                 if receipt.message_id in known and (
-                        kept is None or DELIVERY_RANK[receipt.status] > DELIVERY_RANK[kept.status]):
+                        kept is None
+                        or DELIVERY_RANK[receipt.status] > DELIVERY_RANK[kept.status]):
                     furthest[receipt.message_id] = receipt
             sent = [r for i, r in furthest.items() if known[i][2] == MessageStatus.SENT]
             waiting = [r for i, r in furthest.items() if known[i][2] == MessageStatus.PENDING]
@@ -4012,8 +4082,9 @@ class OutcomeStore(Rows):
             await tx.executemany(
                 "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
                 "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
-                "delivery_status = excluded.delivery_status, delivered_at = excluded.delivered_at, "
-                "error = excluded.error WHERE excluded.delivery_status = 'delivered'",
+                "delivery_status = excluded.delivery_status, "
+                "delivered_at = excluded.delivered_at, error = excluded.error "
+                "WHERE excluded.delivery_status = 'delivered'",
                 [(r.message_id, r.status, r.at, r.error, now) for r in waiting])
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
@@ -4069,7 +4140,8 @@ class OutcomeStore(Rows):
         """Campaigns per status and the webhook events not delivered yet, both kept by
         triggers (no count over a table): what /metrics reads, in one query."""
         rows = await self.db.fetch_point(
-            "SELECT status, count FROM campaign_counts UNION ALL SELECT '', pending FROM webhook_outbox")
+            "SELECT status, count FROM campaign_counts "
+            "UNION ALL SELECT '', pending FROM webhook_outbox")
         counts = dict(rows)
         return counts, counts.pop("")
 
@@ -4093,7 +4165,8 @@ class AnswerStore(Rows):
                           now: float) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("INSERT INTO idempotency_keys (key, fingerprint, status, response, "
-                             "location, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                             "location, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT DO NOTHING",
                              (key, fingerprint, answer.status, answer.body, answer.location,
                               utc_iso(now)))
 
@@ -4166,7 +4239,8 @@ class Store:
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
     """The lifecycle actions a PATCH with these changes amounts to."""
     actions = []
-    if changes.keys() & {"name", "base_template", "rate_limit", "quiet_hours", "whatsapp_template"}:
+    if changes.keys() & {"name", "base_template", "rate_limit", "quiet_hours",
+                         "whatsapp_template"}:
         actions.append(Action.EDIT_CONTENT)
     if "channel" in changes:
         actions.append(Action.EDIT)
@@ -4174,7 +4248,8 @@ def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Act
         if changes["scheduled_at"] is not None:
             actions.append(Action.SCHEDULE)
         else:
-            actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED else Action.EDIT)
+            actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED
+                           else Action.EDIT)
     return actions
 
 
@@ -4202,7 +4277,8 @@ def message_stats(campaign: Mapping[str, Any]) -> dict[str, int]:
             "delivered": campaign["delivered_count"], "undelivered": campaign["undelivered_count"]}
 
 
-def _split_by_due(rows: list[tuple[int, float]], spread: float) -> Iterable[list[tuple[int, float]]]:
+def _split_by_due(rows: list[tuple[int, float]],
+                  spread: float) -> Iterable[list[tuple[int, float]]]:
     """Cut (id, due) rows sorted by due into runs whose due times lie within `spread` seconds."""
     start = 0
     for index in range(1, len(rows) + 1):
@@ -4230,7 +4306,7 @@ def compact_ids(ids: list[int]) -> Sequence[int]:
 
 
 class Backoff:
-    """How long a background loop waits after a fault: 1 s, doubling to 30 s; a success resets it."""
+    """How long a background loop waits after a fault: 1 s, doubling to 30 s; success resets it."""
 
     def __init__(self) -> None:
         self.delay = 0.0
@@ -4276,7 +4352,8 @@ class JobQueue:
         """Disconnect; unacknowledged jobs stay with the broker (or die with the process)."""
 
     async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
-        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable if it cannot."""
+        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable
+        if it cannot."""
         raise NotImplementedError
 
     async def get(self) -> Delivery:
@@ -4384,10 +4461,11 @@ class RabbitQueue(JobQueue):
         import aio_pika  # only a RabbitMQ deployment needs it
 
         try:
-            self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=RECONNECT_DELAYS[0],
-                                                             timeout=10)
+            self._connection = await aio_pika.connect_robust(
+                self._url, reconnect_interval=RECONNECT_DELAYS[0], timeout=10)
         except (aio_pika.exceptions.AMQPError, OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: {exc or type(exc).__name__}") from None
+            raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: "
+                              f"{exc or type(exc).__name__}") from None
         self._connection.close_callbacks.add(self._lost)
         self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
@@ -4407,7 +4485,8 @@ class RabbitQueue(JobQueue):
     def _lost(self, *_: Any) -> None:
         if not self._closing and (self._backoff is None or self._backoff.done()):
             log.warning("queue: lost the RabbitMQ connection; reconnecting")
-            self._backoff = asyncio.get_running_loop().create_task(self._back_off(), name="rabbitmq-backoff")
+            self._backoff = asyncio.get_running_loop().create_task(self._back_off(),
+                                                                   name="rabbitmq-backoff")
 
     async def _back_off(self) -> None:
         """Double the robust connection's wait between attempts while the broker stays away."""
@@ -4448,12 +4527,15 @@ class RabbitQueue(JobQueue):
             expiration = max(0.001, delay) if delay > 0 else None
             exchange = self._channel.default_exchange
             await asyncio.gather(*(
-                exchange.publish(aio_pika.Message(encode_job(job), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                exchange.publish(aio_pika.Message(encode_job(job),
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                                                   expiration=expiration),
                                  routing_key=routing_key, timeout=PUBLISH_TIMEOUT)
                 for job in jobs))
-        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError, TimeoutError) as exc:
-            raise QueueUnavailable(f"RabbitMQ did not take the jobs: {exc or type(exc).__name__}") from None
+        except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError,
+                TimeoutError) as exc:
+            raise QueueUnavailable("RabbitMQ did not take the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
 
     async def get(self) -> Delivery:
         return await self._deliveries.get()
@@ -4476,7 +4558,8 @@ class RabbitQueue(JobQueue):
         return self._deliveries.qsize()
 
 
-MAX_DELAY_BUCKET = 22  # 2**22 ms (70 minutes) holds the longest delay: a claim of --claim-timeout 3600
+# 2**22 ms (70 minutes) holds the longest delay: a claim of --claim-timeout 3600
+MAX_DELAY_BUCKET = 22
 
 
 def delay_queue_name(name: str, delay: float) -> str:
@@ -4486,12 +4569,14 @@ def delay_queue_name(name: str, delay: float) -> str:
 
 
 async def delete_rabbit_queues(url: str, name: str) -> None:
-    """Delete a work queue and its delay queues (the benchmark and the tests clean up after themselves)."""
+    """Delete a work queue and its delay queues (the benchmark and the tests clean
+    up after themselves)."""
     import aio_pika
 
     async with await aio_pika.connect(url) as connection:
         channel = await connection.channel()
-        for queue in (name, *(f"{name}.delay.{2 ** bucket}ms" for bucket in range(MAX_DELAY_BUCKET + 1))):
+        for queue in (name, *(f"{name}.delay.{2 ** bucket}ms"
+                              for bucket in range(MAX_DELAY_BUCKET + 1))):
             await channel.queue_delete(queue)
 
 
@@ -4513,16 +4598,19 @@ class PostgresQueue(JobQueue):
         self._listener: Any = None  # a connection that LISTENs; without one, the poll finds jobs
         self._wake = asyncio.Event()
         self._taken: set[int] = set()  # jobs handed out and not acknowledged: handed back at close
-        self._failed_at: float | None = None  # time.monotonic() when the last use failed; None: it worked
+        # time.monotonic() when the last use failed; None: it worked
+        self._failed_at: float | None = None
         self._closing = False
 
     async def open(self) -> None:
         try:
             import asyncpg
         except ImportError:
-            raise ConfigError("--queue-url postgresql://... needs asyncpg: pip install asyncpg") from None
+            raise ConfigError("--queue-url postgresql://... needs asyncpg: "
+                              "pip install asyncpg") from None
         try:
-            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2, reset=_keep_session,
+            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=2,
+                                                   reset=_keep_session,
                                                    command_timeout=PG_COMMAND_TIMEOUT)
             connection = await asyncpg.connect(self._url, command_timeout=PG_COMMAND_TIMEOUT)
             try:
@@ -4549,8 +4637,8 @@ class PostgresQueue(JobQueue):
         except pg_faults(refusals=True) as exc:
             if listener is not None:
                 listener.terminate()
-            log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s", exc or type(exc).__name__,
-                        PG_QUEUE_POLL)
+            log.warning("queue: cannot LISTEN (%s); looking for jobs every %g s",
+                        exc or type(exc).__name__, PG_QUEUE_POLL)
             return
         self._listener = listener
 
@@ -4562,7 +4650,8 @@ class PostgresQueue(JobQueue):
         self._closing = True
         if self._listener is not None:
             self._listener.terminate()
-        if self._taken:  # what this process took and never finished is due again now, not a lease later
+        # what this process took and never finished is due again now, not a lease later
+        if self._taken:
             with contextlib.suppress(*pg_faults(refusals=True)):
                 async with self._pool.acquire() as connection:
                     await PostgresJobs.due_now(connection, list(self._taken))
@@ -4578,7 +4667,8 @@ class PostgresQueue(JobQueue):
                                            [encode_job(job).decode() for job in jobs])
         except pg_faults(refusals=True) as exc:
             self._failed()
-            raise QueueUnavailable(f"PostgreSQL did not take the jobs: {exc or type(exc).__name__}") from None
+            raise QueueUnavailable("PostgreSQL did not take the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
         self._failed_at = None
 
     async def get(self) -> Delivery:
@@ -4591,7 +4681,8 @@ class PostgresQueue(JobQueue):
                 job, due_in = await self._take()
             except pg_faults(refusals=True) as exc:
                 if self._failed_at is None:
-                    log.warning("queue: PostgreSQL out of reach (%s); trying again", exc or type(exc).__name__)
+                    log.warning("queue: PostgreSQL out of reach (%s); trying again",
+                                exc or type(exc).__name__)
                 self._failed()
                 with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
                     await asyncio.wait_for(self._wake.wait(), backoff.failed())
@@ -4608,7 +4699,8 @@ class PostgresQueue(JobQueue):
         raise QueueUnavailable("the queue is closed")
 
     async def _take(self) -> tuple[Delivery | None, float | None]:
-        """The first job due, taken for a lease; else None and the seconds until the next is due."""
+        """The first job due, taken for a lease; else None and the seconds until the next
+        is due."""
         async with self._pool.acquire() as connection:
             taken = await PostgresJobs.take(connection, self._name, self._lease)
             if taken is None:
@@ -4642,7 +4734,8 @@ class PostgresQueue(JobQueue):
                 depth = await PostgresJobs.depth(connection, self._name)
         except pg_faults(refusals=True) as exc:
             self._failed()
-            raise QueueUnavailable(f"PostgreSQL did not count the jobs: {exc or type(exc).__name__}") from None
+            raise QueueUnavailable("PostgreSQL did not count the jobs: "
+                                   f"{exc or type(exc).__name__}") from None
         self._failed_at = None
         return depth
 
@@ -4656,7 +4749,8 @@ def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
     if is_postgres(config.queue_url):
         # a job's lease outlasts its claims' (taking them may wait on the write lock): a live
         # consumer's job is seldom handed on; a dead one's claims lapse first anyway
-        return PostgresQueue(config.queue_url, config.queue_name, 2 * config.claim_timeout, prefetch > 0)
+        return PostgresQueue(config.queue_url, config.queue_name, 2 * config.claim_timeout,
+                             prefetch > 0)
     if config.queue_url:
         return RabbitQueue(config.queue_url, config.queue_name, prefetch)
     return MemoryQueue(clock)
@@ -4726,7 +4820,8 @@ class Campaigns:
         """
         result = await self._store.claims.add_recipients(campaign_id, audience, self._clock.now())
         self._metrics.count_suppressed({result.channel: result.suppressed})
-        log.info("campaign %d: send accepted, %d messages queued (%d already there, %d suppressed)",
+        log.info("campaign %d: send accepted, %d messages queued (%d already there, "
+                 "%d suppressed)",
                  campaign_id, result.messages_queued, result.duplicates_skipped, result.suppressed,
                  extra={"event": "send_accepted", "campaign_id": campaign_id,
                         "messages_queued": result.messages_queued,
@@ -4759,12 +4854,14 @@ class Campaigns:
 
     async def pause(self, campaign_id: int) -> dict[str, Any]:
         """No attempt starts after this returns; attempts in flight finish and are recorded."""
-        campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE,
+                                                          self._clock.now())
         self.halt(campaign_id)
         return campaign
 
     async def resume(self, campaign_id: int) -> dict[str, Any]:
-        campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME, self._clock.now())
+        campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME,
+                                                          self._clock.now())
         self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
         return campaign
@@ -4827,7 +4924,8 @@ class Campaigns:
         sole = starting and self._store.db.exclusive
         jobs = self._store.claims.pending_jobs(self._clock.now(), self._job_size)
         try:
-            released = await self._store.claims.release_lapsed_claims(self._clock.now(), every=sole)
+            released = await self._store.claims.release_lapsed_claims(self._clock.now(),
+                                                                       every=sole)
             ready()
             published = await self._publish_jobs(jobs, 1 if rest else None)
         except QueueUnavailable as exc:
@@ -4867,7 +4965,8 @@ class Campaigns:
             return
         finally:
             await self.close_backlog()
-        log.info("recovery: %d pending messages published, %d lapsed claims released", published, released)
+        log.info("recovery: %d pending messages published, %d lapsed claims released",
+                 published, released)
 
     async def close_backlog(self) -> None:
         """Let go of the backlog's scan (its task may have been cancelled before it began)."""
@@ -5115,7 +5214,8 @@ class Gateway:
             raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
         connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
-        self._session = aiohttp.ClientSession(  # no cookies, no decompression: a little less per call
+        # no cookies, no decompression: a little less per call
+        self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
             cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
 
@@ -5475,7 +5575,8 @@ class InfobipGateway(Gateway):
         try:
             status, body, retry_after = await self._exchange(
                 "POST", self.url.base + "/sms/2/text/advanced",
-                data=infobip_body([m for m, _ in batch], self.url.options, self.callbacks.receipts),
+                data=infobip_body([m for m, _ in batch], self.url.options,
+                                  self.callbacks.receipts),
                 headers={"Authorization": f"App {self.url.secret}",
                          "Content-Type": "application/json", "Accept": "application/json"})
             outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
@@ -5917,7 +6018,8 @@ class SmppGateway(Gateway):
             system_type=self.url.options.get("system_type", ""),
             enquire_link_interval=SMPP_ENQUIRE_LINK, log_level=logging.CRITICAL,
             hook=Hook(), broker=Broker(), retry_timer=Backoff(),
-            correlator=smpp_correlator(lib)(self.url.user, max_ttl_response=max(1.0, self._timeout)),
+            correlator=smpp_correlator(lib)(self.url.user,
+                                            max_ttl_response=max(1.0, self._timeout)),
             socket_timeout=max(1.0, self._timeout))
 
     async def _next_pdu(self) -> Any:
@@ -6043,7 +6145,7 @@ class SmppGateway(Gateway):
             self._waiting.pop(message.reference, None)
 
     async def reports(self) -> tuple[list[GatewayReceipt], list[tuple[str, str]]]:
-        """The receipts and customers' messages that arrived since the last call (waits for one)."""
+        """The receipts and customers' messages received since the last call (waits for one)."""
         await self._arrived.wait()
         self._arrived.clear()
         receipts, self._receipts = self._receipts, []
@@ -6540,7 +6642,8 @@ class Dispatcher:
     async def _committed(flights: Sequence[Flight]) -> None:
         """Wait until the flights' outcomes are committed; the first failure, if any."""
         if flights:
-            failures = await asyncio.gather(*(f.committed for f in flights), return_exceptions=True)
+            failures = await asyncio.gather(*(f.committed for f in flights),
+                                            return_exceptions=True)
             for failure in failures:
                 if isinstance(failure, BaseException):
                     raise failure
@@ -6559,7 +6662,8 @@ class Dispatcher:
         self._flights.add(flight)
         self._flying.update(flight.campaigns)
         self._recorder.unsettled += len(attempts)
-        deadline = self._clock.call_at(now + self._lease / 2, functools.partial(self._expire, flight))
+        deadline = self._clock.call_at(now + self._lease / 2,
+                                       functools.partial(self._expire, flight))
         flight.committed.add_done_callback(lambda _: self._landed(flight, deadline))
         await self._start_all(attempts, flight, claimed, now + self._lease / 2)
         return flight
@@ -6606,7 +6710,8 @@ class Dispatcher:
         paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease, room,
                                               self._config.rate_limits.get(channel))
         if paced.lifted:
-            log.info("pacer: %s is back to its full speed; its messages go through the queue", channel)
+            log.info("pacer: %s is back to its full speed; its messages go through the queue",
+                     channel)
             with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
                 await self._campaigns.publish_pending()
         if paced.claim.rows:
@@ -6720,7 +6825,8 @@ class Dispatcher:
                 self._latency[attempt.channel].observe(time.perf_counter() - began)
             attempt.result = Result.SENT
         except ThrottledError as exc:
-            attempt.result, attempt.error, attempt.retry_after = Result.THROTTLED, str(exc), exc.retry_after
+            attempt.result, attempt.error = Result.THROTTLED, str(exc)
+            attempt.retry_after = exc.retry_after
             attempt.next_attempt_at = self._clock.now() + exc.retry_after
         except TransientSendError as exc:
             self._fail_transiently(attempt, str(exc))
@@ -6728,7 +6834,8 @@ class Dispatcher:
             attempt.result, attempt.error = Result.FAILED, str(exc)
             attempt.opted_out = isinstance(exc, OptedOutError)
         except Exception as exc:
-            log.exception("the sender raised an unexpected error for message %d", attempt.message_id)
+            log.exception("the sender raised an unexpected error for message %d",
+                          attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
 
     def _cut_short(self, attempt: Attempt) -> None:
@@ -6804,8 +6911,8 @@ class Dispatcher:
 
     # -- stopping -----------------------------------------------------------
 
-    async def stop(self, timeout: float) -> None:
-        """Stop taking jobs; let attempts in flight finish for up to `timeout` s; release the rest."""
+    async def stop(self, timeout: float) -> None:  # noqa: ASYNC109 - grace period, not a deadline
+        """Stop taking jobs; let attempts in flight finish within `timeout` s; release the rest."""
         self._closing = True
         for loop in self._loops:
             loop.cancel()
@@ -6829,7 +6936,7 @@ class Dispatcher:
         await self._recorder.settled()
 
     async def drain(self) -> None:
-        """For tests: wait until no job is ready and no batch is in progress (delayed jobs wait)."""
+        """For tests: wait until no job is ready and no batch is running (delayed jobs wait)."""
         if not self._loops:
             raise RuntimeError("the dispatcher is not running")
         while self._queue.ready() or self._batches:
@@ -6839,7 +6946,6 @@ class Dispatcher:
                 await asyncio.sleep(0)  # let the intake task take the ready job
 
 
-# ruff: enable[E501, B905, ASYNC109, ASYNC240]
 # ---------------------------------------------------------------------------
 # SCHEDULER
 # Background loops on the clock: the scheduler starts campaigns at their

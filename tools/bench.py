@@ -607,6 +607,8 @@ async def _bench_send_latency(db: str, sizes: BenchSizes) -> list[Figure]:
                 ids = list(range(1, size + 1))
                 samples.append(await service.timed("POST", f"/campaigns/{campaign_id}/send",
                                                    {"customer_ids": ids}))
+                # what it queued is not for the phases after this one to send
+                await service.call("POST", f"/campaigns/{campaign_id}/cancel")
             figures.append(Figure(f"POST /send with {size:,} ids (median of 3)",
                                   _median_ms(samples), "ms", f"<= {limit:,}",
                                   _median_ms(samples) <= limit))

@@ -5896,7 +5896,7 @@ SMPP_ENQUIRE_LINK = 30.0   # seconds between enquire_link (§20)
 SMPP_READ_LIMIT = 2**16 + 1024  # bytes: aiosmpplib's own stream limit (a message_payload's 64 KB)
 SMPP_THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
 SMPP_UNDELIVERED = {"UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNKNOWN"}
-SMPP_KNOWN_IDS = 1_000_000  # SMSC message ids kept in memory for receipts; older: the database
+SMPP_KNOWN_IDS = 100_000  # SMSC ids kept in memory for receipts (about 20 MB); older: the database
 SMPP_RECEIPT = re.compile(r"(?:^|\s)id:(?P<id>\S+).*?\sstat:(?P<stat>[A-Za-z]+)"
                           r"(?:.*?\serr:(?P<err>\S+))?", re.DOTALL)
 

@@ -4330,6 +4330,26 @@ class TestSmppEndToEnd:
                             await h.get("/overview")]) + caplog.text
         assert "sm-s3crt" not in shown
 
+    async def test_receipts_for_ids_no_longer_in_memory_are_found_in_the_database(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, monkeypatch):
+        monkeypatch.setattr(sl, "SMPP_KNOWN_IDS", 2)  # the gateway remembers the last two ids only
+        smpp_port = unused_tcp_port_factory()
+        # the reports come once the outcomes are committed, as they do long after a message
+        mock, _ = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5, receipt_delay_ms=500)
+        h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
+            f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
+        campaign_id = await h.launch(await h.add_customers(8))
+        await h.settle()
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 8
+
+        async def reported():
+            stats = (await h.campaign(campaign_id))["stats"]
+            return stats["delivered"] + stats["undelivered"] == 8 and stats
+
+        reports = await until(reported, "every receipt, most through the database")
+        assert (reports["sent"], mock.stats["receipts_sent"]) == (8, 8)
+        assert all(m["delivery_status"] in ("delivered", "undelivered") for m in await h.messages(campaign_id))
+
     @staticmethod
     async def opted_out(h, customer):
         return (await h.get(customer))["opted_out_at"] is not None

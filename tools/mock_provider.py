@@ -558,7 +558,7 @@ class MockSmsc:
         await server.stop()
         for esme in self._sessions.values():  # stopping the server leaves its binds open
             with contextlib.suppress(*smpp34_errors(self._smpp34), TimeoutError):
-                await asyncio.wait_for(esme.unbind(), 0.1)  # sent at once; the answer is a courtesy
+                await asyncio.wait_for(esme.unbind(), 0.1)  # sent at once; the answer: a courtesy
 
     async def _pump(self, server: Any) -> None:
         smpp34 = self._smpp34

@@ -60,7 +60,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import smsleopard as sl
 from smsleopard import Config
-from tools import bench, mock_provider
+from tools import bench, kannel, mock_provider
 
 SEED_SQL = Path(Config().seed_path).read_text(encoding="utf-8")
 
@@ -8232,7 +8232,7 @@ class TestReadme:
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
         # each port the README names is a free one here, known before anything starts (a mock
         # is told the service's port before the service starts)
-        ports = {port: free_port() for port in README_PORTS}
+        ports = {port: kannel.free_port() for port in README_PORTS}
         demo = ServiceProcess(tmp_path)
         demo.settings = ["--port", "0"]  # started as the README says: the demo data, the mock's failures
         processes = [demo.start(cwd=tmp_path)]
@@ -8252,12 +8252,6 @@ class TestReadme:
             for process in processes:
                 process.process.kill()
                 process.process.wait()
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_readme_process(command, tmp_path, number):

@@ -283,14 +283,6 @@ def parse_quiet_hours(text: str) -> QuietHours | None:
     return window
 
 
-def quiet_hours_problem(text: str) -> str | None:
-    try:
-        parse_quiet_hours(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class Consent:
     """The rules every message is held to at the moment it would be sent."""
@@ -394,84 +386,77 @@ class Config:
         True, "commit outcomes as attempts end (off: at the end of each claim)", cli=False)
 
     def __post_init__(self) -> None:
-        for name, ok, reason in self._checks():
-            if not ok:
-                raise SettingError(name, reason)
+        for name, problem in self._problems():
+            if problem:
+                raise SettingError(name, problem)
 
-    def _checks(self) -> Iterable[tuple[str, bool, str]]:
-        """(setting, whether it is valid, what it must be)."""
-        yield "port", 0 <= self.port <= 65535, "must be between 0 and 65535"
-        yield "failure_rate", 0.0 <= self.failure_rate <= 1.0, "must be between 0 and 1"
-        yield "send_latency_ms", self.send_latency_ms >= 0, "must not be negative"
-        yield "concurrency", 1 <= self.concurrency <= 100_000, "must be between 1 and 100000"
-        yield "max_retries", 0 <= self.max_retries <= 100, "must be between 0 and 100"
-        yield ("retry_base_ms", 0 <= self.retry_base_ms <= 3_600_000,
-               "must be between 0 and 3600000")
-        yield "batch_size", 1 <= self.batch_size <= 10_000, "must be between 1 and 10000"
-        yield ("claim_timeout", 0.1 <= self.claim_timeout <= 3600,
-               "must be between 0.1 and 3600 seconds")
-        yield ("shutdown_timeout", 0 <= self.shutdown_timeout <= 3600,
-               "must be between 0 and 3600 seconds")
-        yield ("busy_timeout_ms", 0 <= self.busy_timeout_ms <= 600_000,
-               "must be between 0 and 600000")
-        yield ("send_latency_ms", self.send_latency_ms < self.claim_timeout * 500,
-               "must stay below half of --claim-timeout (an attempt must end inside its claim)")
-        yield ("queue_url",
-               self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
-               or is_postgres(self.queue_url),
-               "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
-        yield ("provider_url", gateway_url_problem(self.provider_url) is None,
-               gateway_url_problem(self.provider_url) or "")
-        yield ("whatsapp_provider_url",
-               gateway_url_problem(self.whatsapp_provider_url) is None,
-               gateway_url_problem(self.whatsapp_provider_url) or "")
-        yield ("public_url",
-               self.public_url == "" or HTTP_URL.fullmatch(self.public_url) is not None,
-               "must be empty or an http:// or https:// URL")
-        yield ("provider_timeout_ms", self.provider_timeout_ms >= 1 and (
-            not self.provider_url or self.provider_timeout_ms < self.claim_timeout * 500),
-               "must be at least 1 and, with --provider-url, below half of --claim-timeout")
-        yield ("provider_token", re.fullmatch(r"[\x21-\x7e]*", self.provider_token) is not None,
-               "must be printable ASCII without spaces")
-        yield ("rate_limit", rate_limit_problem(self.rate_limit) is None,
-               rate_limit_problem(self.rate_limit) or "")
+    def _problems(self) -> Iterable[tuple[str, str | None]]:
+        """(setting, what is wrong with it), in the order checked; empty or None: nothing."""
+        yield "port", _between(self.port, 0, 65535)
+        yield "failure_rate", _between(self.failure_rate, 0, 1)
+        yield "send_latency_ms", _unless(self.send_latency_ms >= 0, "must not be negative")
+        yield "concurrency", _between(self.concurrency, 1, 100_000)
+        yield "max_retries", _between(self.max_retries, 0, 100)
+        yield "retry_base_ms", _between(self.retry_base_ms, 0, 3_600_000)
+        yield "batch_size", _between(self.batch_size, 1, 10_000)
+        yield "claim_timeout", _between(self.claim_timeout, 0.1, 3600, " seconds")
+        yield "shutdown_timeout", _between(self.shutdown_timeout, 0, 3600, " seconds")
+        yield "busy_timeout_ms", _between(self.busy_timeout_ms, 0, 600_000)
+        yield "send_latency_ms", _unless(
+            self.send_latency_ms < self.claim_timeout * 500,
+            "must stay below half of --claim-timeout (an attempt must end inside its claim)")
+        yield "queue_url", _unless(
+            self.queue_url == "" or self.queue_url.startswith(("amqp://", "amqps://"))
+            or is_postgres(self.queue_url),
+            "must be empty or start with amqp://, amqps:// or postgresql:// (or postgres://)")
+        for name in ("provider_url", "whatsapp_provider_url"):
+            url = getattr(self, name)
+            yield name, url and _parse_problem(parse_gateway_url, url)
+        yield "public_url", _unless(self.public_url == "" or HTTP_URL.fullmatch(self.public_url),
+                                    "must be empty or an http:// or https:// URL")
+        yield "provider_timeout_ms", _unless(
+            self.provider_timeout_ms >= 1 and (
+                not self.provider_url or self.provider_timeout_ms < self.claim_timeout * 500),
+            "must be at least 1 and, with --provider-url, below half of --claim-timeout")
+        yield "provider_token", _unless(PRINTABLE.fullmatch(self.provider_token),
+                                        "must be printable ASCII without spaces")
+        yield "rate_limit", _parse_problem(parse_rate_limit, self.rate_limit,
+                                           "must be like sms=50,whatsapp=20: ")
         for name in ("receipt_secret", "webhook_secret"):
             secret = getattr(self, name)
-            yield name, not secret or secret_problem(secret) is None, secret_problem(secret) or ""
-        yield ("webhook_url",
-               self.webhook_url == "" or HTTP_URL.fullmatch(self.webhook_url) is not None,
-               "must be empty or an http:// or https:// URL")
-        yield ("webhook_secret", bool(self.webhook_secret) or not self.webhook_url,
-               "is required with --webhook-url (whsec_ and base64)")
-        kinds = {part.strip() for part in self.webhook_events.split(",") if part.strip()}
-        yield ("webhook_events", "campaign" in kinds and kinds <= {"campaign", "message"},
-               "must be campaign, or campaign,message")
-        yield ("default_timezone", is_timezone(self.default_timezone),
-               "must be an IANA timezone name, like Africa/Nairobi or UTC")
-        yield "quiet_hours", quiet_hours_problem(self.quiet_hours) is None, quiet_hours_problem(
-            self.quiet_hours) or ""
-        yield ("max_per_customer_per_day", 0 <= self.max_per_customer_per_day <= 1_000_000,
-               "must be between 0 and 1000000")
-        yield ("queue_name", re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", self.queue_name) is not None,
-               "must be 1-200 letters, digits, '_', '.', ':' or '-'")
-        yield ("api_key", re.fullmatch(r"[\x21-\x7e]*", self.api_key) is not None,
-               "must be printable ASCII without spaces")
-        yield "log_format", self.log_format in ("text", "json"), "must be text or json"
-        yield "role", self.role in ("all", "api", "worker"), "must be all, api or worker"
-        yield ("role", self.role == "all" or (is_postgres(self.db) and bool(self.queue_url)),
-               f"{self.role} runs part of the service: the other part runs in other processes, "
-               "which share the work only through PostgreSQL (--db postgresql://...) and a shared "
-               "queue (--queue-url amqp://... or postgresql://...)")
-        yield ("cors_origins", cors_problem(self.cors_origins) is None,
-               cors_problem(self.cors_origins) or "")
-        yield ("log_level", self.log_level in ("debug", "info", "warning", "error"),
-               "must be debug, info, warning or error")
+            yield name, secret and secret_problem(secret)
+        yield "webhook_url", _unless(
+            self.webhook_url == "" or HTTP_URL.fullmatch(self.webhook_url),
+            "must be empty or an http:// or https:// URL")
+        yield "webhook_secret", _unless(bool(self.webhook_secret) or not self.webhook_url,
+                                        "is required with --webhook-url (whsec_ and base64)")
+        kinds = set(comma_list(self.webhook_events))
+        yield "webhook_events", _unless("campaign" in kinds and kinds <= {"campaign", "message"},
+                                        "must be campaign, or campaign,message")
+        yield "default_timezone", _unless(
+            is_timezone(self.default_timezone),
+            "must be an IANA timezone name, like Africa/Nairobi or UTC")
+        yield "quiet_hours", _parse_problem(parse_quiet_hours, self.quiet_hours)
+        yield "max_per_customer_per_day", _between(self.max_per_customer_per_day, 0, 1_000_000)
+        yield "queue_name", _unless(re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", self.queue_name),
+                                    "must be 1-200 letters, digits, '_', '.', ':' or '-'")
+        yield "api_key", _unless(PRINTABLE.fullmatch(self.api_key),
+                                 "must be printable ASCII without spaces")
+        yield "log_format", _unless(self.log_format in ("text", "json"), "must be text or json")
+        yield "role", _unless(self.role in ("all", "api", "worker"), "must be all, api or worker")
+        yield "role", _unless(
+            self.role == "all" or (is_postgres(self.db) and bool(self.queue_url)),
+            f"{self.role} runs part of the service: the other part runs in other processes, "
+            "which share the work only through PostgreSQL (--db postgresql://...) and a shared "
+            "queue (--queue-url amqp://... or postgresql://...)")
+        yield "cors_origins", cors_problem(self.cors_origins)
+        yield "log_level", _unless(self.log_level in ("debug", "info", "warning", "error"),
+                                   "must be debug, info, warning or error")
 
     @property
     def events(self) -> frozenset[str]:
         """The kinds of webhook events asked for (none without a --webhook-url)."""
-        kinds = frozenset(part.strip() for part in self.webhook_events.split(",") if part.strip())
-        return kinds if self.webhook_url else frozenset()
+        return frozenset(comma_list(self.webhook_events) if self.webhook_url else ())
 
     @property
     def consent(self) -> "Consent":
@@ -491,8 +476,7 @@ class Config:
     @property
     def cors(self) -> frozenset[str]:
         """The origins --cors-origins lets in ('*': any)."""
-        return frozenset(part.strip().rstrip("/") for part in self.cors_origins.split(",")
-                         if part.strip())
+        return frozenset(origin.rstrip("/") for origin in comma_list(self.cors_origins))
 
     @property
     def rate_limits(self) -> dict[str, float]:
@@ -513,7 +497,30 @@ class Config:
         return max(1, min(self.batch_size, int(fits)))
 
 
+def _between(value: float, low: float, high: float, unit: str = "") -> str | None:
+    return None if low <= value <= high else f"must be between {low} and {high}{unit}"
+
+
+def _unless(ok: object, problem: str) -> str | None:
+    return None if ok else problem
+
+
+def _parse_problem(parse: Callable[[str], object], text: str, prefix: str = "") -> str | None:
+    """What `parse` finds wrong with `text` (its ValueError, after `prefix`), or None."""
+    try:
+        parse(text)
+    except ValueError as exc:
+        return prefix + str(exc)
+    return None
+
+
+def comma_list(text: str) -> list[str]:
+    """The items of a comma-separated setting, stripped, empty ones left out."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 HTTP_URL = re.compile(r"https?://[^\s/?#]+(/[^\s]*)?")
+PRINTABLE = re.compile(r"[\x21-\x7e]*")  # ASCII without spaces or control characters
 CHANNELS = ("sms", "whatsapp")
 MAX_RATE = 100_000.0  # messages per second: more than any provider takes
 
@@ -521,7 +528,7 @@ MAX_RATE = 100_000.0  # messages per second: more than any provider takes
 def parse_rate_limit(text: str) -> dict[str, float]:
     """'sms=50,whatsapp=20' as {'sms': 50.0, 'whatsapp': 20.0}; ValueError if malformed."""
     limits: dict[str, float] = {}
-    for part in filter(None, (part.strip() for part in text.split(","))):
+    for part in comma_list(text):
         channel, equals, rate = part.partition("=")
         channel = channel.strip()
         if not equals or channel not in CHANNELS:
@@ -575,6 +582,8 @@ GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "U
                        "infobip": "API_KEY@", "kannel": "USER:PASSWORD@",
                        "smpp": "SYSTEM_ID:PASSWORD@", "whatsapp": "PHONE_NUMBER_ID:ACCESS_TOKEN@"}
 MAX_BULK = 1000  # messages in one Infobip request
+MAX_SMPP_WINDOW = 1000  # submit_sm in flight on one bind
+WHATSAPP_VERSION = "v21.0"  # the Graph API version when the URL names none
 
 
 @dataclass(frozen=True)
@@ -633,8 +642,11 @@ def parse_gateway_url(url: str) -> GatewayUrl:
         raise ValueError("smpp:// system_id must be at most 15 and the password 8 characters")
     options = _gateway_options(kind, parts.query)
     netloc, path = parts.netloc.rpartition("@")[2], parts.path.rstrip("/")
-    if kind == "whatsapp":
-        path = whatsapp_version_path(path)
+    if kind == "whatsapp":  # the path is the Graph API version
+        path = path or "/" + WHATSAPP_VERSION
+        if re.fullmatch(r"/v\d{1,3}\.\d{1,2}", path) is None:
+            raise ValueError("whatsapp:// takes the Graph API version as its path, like "
+                             f"graph.facebook.com/{WHATSAPP_VERSION}")
     transport = scheme.lower() if kind == "smpp" else "http" if plus else "https"  # smpp(s)
     return GatewayUrl(kind, f"{transport}://{netloc}{path}", user, secret, options)
 
@@ -656,47 +668,14 @@ def _gateway_options(kind: str, query: str) -> dict[str, str]:
     if kind == "whatsapp" and not (options.get("app_secret") and options.get("verify_token")):
         raise ValueError("whatsapp:// needs app_secret=... (the app's secret, which signs the "
                          "webhook) and verify_token=... (the one pasted into Meta's console)")
-    if kind == "smpp" and (problem := smpp_options_problem(options)):
-        raise ValueError(f"smpp:// {problem}")
-    return options
-
-
-WHATSAPP_VERSION = "v21.0"  # the Graph API version when the URL names none
-
-
-def whatsapp_version_path(path: str) -> str:
-    """The Graph API version of a whatsapp:// URL's path (/v21.0); ValueError otherwise."""
-    if not path:
-        return "/" + WHATSAPP_VERSION
-    if re.fullmatch(r"/v\d{1,3}\.\d{1,2}", path) is None:
-        raise ValueError("whatsapp:// takes the Graph API version as its path, like "
-                         f"graph.facebook.com/{WHATSAPP_VERSION}")
-    return path
-
-
-MAX_SMPP_WINDOW = 1000  # submit_sm in flight on one bind
-
-
-def smpp_options_problem(options: Mapping[str, str]) -> str | None:
-    """What is wrong with smpp://'s options (SMPP 3.4's field sizes), or None."""
     window = options.get("window", "50")
-    if not (window.isdigit() and 1 <= int(window) <= MAX_SMPP_WINDOW):
-        return f"window must be between 1 and {MAX_SMPP_WINDOW}"
-    if len(options.get("system_type", "")) > 12:
-        return "system_type must be at most 12 characters"
-    if not 1 <= len(options.get("source", "")) <= 20:
-        return "needs source=SENDER (1 to 20 characters)"
-    return None
-
-
-def gateway_url_problem(url: str) -> str | None:
-    """What is wrong with a --provider-url, or None."""
-    try:
-        if url:
-            parse_gateway_url(url)
-    except ValueError as exc:
-        return str(exc)
-    return None
+    if kind == "smpp" and not (window.isdigit() and 1 <= int(window) <= MAX_SMPP_WINDOW):
+        raise ValueError(f"smpp:// window must be between 1 and {MAX_SMPP_WINDOW}")
+    if kind == "smpp" and len(options.get("system_type", "")) > 12:  # SMPP 3.4's field sizes
+        raise ValueError("smpp:// system_type must be at most 12 characters")
+    if kind == "smpp" and not 1 <= len(options.get("source", "")) <= 20:
+        raise ValueError("smpp:// needs source=SENDER (1 to 20 characters)")
+    return options
 
 
 def is_postgres(db: str) -> bool:
@@ -714,19 +693,11 @@ ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.
 
 def cors_problem(text: str) -> str | None:
     """What is wrong with a --cors-origins value, if anything."""
-    origins = [part.strip().rstrip("/") for part in text.split(",") if part.strip()]
+    origins = [origin.rstrip("/") for origin in comma_list(text)]
     if "*" in origins and len(origins) > 1:
         return "must be * alone, or a list of origins"
     bad = [origin for origin in origins if origin != "*" and not ORIGIN.fullmatch(origin)]
     return f"must list origins like https://app.example.com, not {bad[0]!r}" if bad else None
-
-
-def rate_limit_problem(text: str) -> str | None:
-    try:
-        parse_rate_limit(text)
-    except ValueError as exc:
-        return f"must be like sms=50,whatsapp=20: {exc}"
-    return None
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -750,9 +721,10 @@ BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
 
 def _convert(setting: dataclasses.Field, raw: str, source: str) -> Any:
     if setting.type is bool:
-        if raw.strip().lower() not in BOOLEAN_WORDS:
+        word = raw.strip().lower()
+        if word not in BOOLEAN_WORDS:
             raise ConfigError(f"{source} must be one of {', '.join(BOOLEAN_WORDS)}, not {raw!r}")
-        return BOOLEAN_WORDS[raw.strip().lower()]
+        return BOOLEAN_WORDS[word]
     try:
         value = setting.type(raw)
     except ValueError:
@@ -790,23 +762,20 @@ def _parser(settings: Sequence[dataclasses.Field]) -> _ArgumentParser:
 
 
 def load_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
-    """Build the Config from flags, then environment variables, then defaults.
-
-    An error names where the bad value came from: the flag, or the variable.
-    """
+    """The Config from flags, then environment variables, then defaults; an error names
+    where the bad value came from: the flag, or the variable."""
     settings = [f for f in dataclasses.fields(Config) if f.metadata["cli"]]
     args = _parser(settings).parse_args(list(argv))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for setting in settings:
-        flag_value = getattr(args, setting.name)
-        if flag_value is not None:
-            sources[setting.name] = _flag(setting.name)
-            values[setting.name] = _convert(setting, flag_value, _flag(setting.name))
-        elif _env_name(setting.name) in environ:
-            sources[setting.name] = _env_name(setting.name)
-            values[setting.name] = _convert(setting, environ[_env_name(setting.name)],
-                                            _env_name(setting.name))
+        raw, source = getattr(args, setting.name), _flag(setting.name)
+        if raw is None:
+            source = _env_name(setting.name)
+            raw = environ.get(source)
+        if raw is not None:
+            sources[setting.name] = source
+            values[setting.name] = _convert(setting, raw, source)
     try:
         return Config(**values)
     except SettingError as exc:

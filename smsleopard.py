@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """SMSLeopard: campaign dispatch for SMS and WhatsApp, in one asyncio process.
 
-Businesses keep their customers here, write a campaign as a template
-("Hi {first_name}, check out {preferred_product}!") and send it to thousands
-or millions of customers. Each customer gets one personalised message,
-delivered in the background with retries: never twice in the database,
-never lost.
+Businesses keep their customers here, write a campaign as a template ("Hi {first_name},
+check out {preferred_product}!") and send it to thousands or millions of customers. Each
+customer gets one personalised message, delivered in the background with retries: never twice
+in the database, never lost.
 
 Run it::
 
@@ -26,12 +25,11 @@ The main path of a message, and where to read it:
     later                          retries published by due time; OutcomeStore.record
                                    finishes the campaign through finishing_action (LIFECYCLE)
 
-The file reads top to bottom, each section using only what stands above it
-(a test checks this with `ast`): ERRORS, CONSENT, CONFIG, TIME, MODELS,
-LIFECYCLE, TEMPLATES, RETRY POLICY AND PACING, METRICS, STORAGE (SQLite, and
-PostgreSQL behind the same interface), QUEUE, CAMPAIGNS, SENDER, DISPATCH,
-SCHEDULER, WEBHOOKS, HTTP, OPENAPI, DASHBOARD (the page itself is in static/),
-APP, CLI. The benchmark and the mock provider are not the service: they are in
+The file reads top to bottom, each section using only what stands above it (a test checks
+this with `ast`): ERRORS, CONSENT, CONFIG, TIME, MODELS, LIFECYCLE, TEMPLATES, RETRY POLICY
+AND PACING, METRICS, STORAGE (SQLite, and PostgreSQL behind the same interface), QUEUE,
+CAMPAIGNS, SENDER, DISPATCH, SCHEDULER, WEBHOOKS, HTTP, OPENAPI, DASHBOARD (the page itself
+is in static/), APP, CLI. The benchmark and the mock provider are not the service: they are in
 tools/, imported by the `bench` and `mock-provider` subcommands only.
 """
 
@@ -130,8 +128,7 @@ class PermanentSendError(SendError):
 
 
 class QueueUnavailable(SmsLeopardError):
-    """The job queue cannot take jobs right now (the broker, or the database that holds it, is
-    down)."""
+    """The job queue cannot take jobs now: its broker, or the database holding it, is down."""
 
 
 class DomainError(SmsLeopardError):
@@ -864,9 +861,6 @@ class MessageStatus(enum.StrEnum):
     SUPPRESSED = "suppressed"  # never to be sent: opted out, over the daily cap, or erased
 
 
-SETTLED_MESSAGE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED,
-                            MessageStatus.SUPPRESSED)
-
 CUSTOMER_FIELDS = ("first_name", "last_name", "phone", "location", "preferred_product")
 CUSTOMER_INPUT_FIELDS = ("phone", "first_name", "last_name", "location", "preferred_product",
                          "timezone")  # what a customer is created or changed with
@@ -1120,11 +1114,6 @@ class Placeholder:
     field: str
     fallback: str | None  # None: a missing value renders as UNKNOWN_VALUE
 
-    @property
-    def position(self) -> int:
-        """Where the field is in CUSTOMER_FIELDS (and in a row of them)."""
-        return CUSTOMER_FIELDS.index(self.field)
-
 
 Template = tuple[str | Placeholder, ...]
 
@@ -1182,8 +1171,8 @@ def render_template(template: Template, customer: Mapping[str, str | None]) -> s
 @functools.lru_cache(maxsize=1024)
 def positional(template: Template) -> tuple[str | tuple[int, str | None], ...]:
     """The template with each placeholder as (position in CUSTOMER_FIELDS, fallback)."""
-    return tuple(part if isinstance(part, str) else (part.position, part.fallback)
-                 for part in template)
+    return tuple(part if isinstance(part, str) else
+                 (CUSTOMER_FIELDS.index(part.field), part.fallback) for part in template)
 
 
 def render_row(parts: tuple[str | tuple[int, str | None], ...],
@@ -1338,6 +1327,7 @@ def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any],
     template = parse_template(used)
     rendered = render_template(template, customer)
     sms = sms_info(rendered) if campaign["channel"] == Channel.SMS else None
+    whatsapp = stored_whatsapp_template(campaign.get("whatsapp_template"))
     return {
         "rendered_message": rendered,
         "used_template": used,
@@ -1345,16 +1335,9 @@ def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any],
         "missing_fields": missing_fields(template, customer),
         "sms": dataclasses.asdict(sms) if sms else None,
         "channel_limit_problem": channel_limit_problem(campaign["channel"], rendered),
-        "whatsapp_template": whatsapp_template_json(_rendered_whatsapp(campaign, customer)),
+        "whatsapp_template": whatsapp_template_json(whatsapp and render_whatsapp_template(
+            whatsapp, [customer.get(name) for name in CUSTOMER_FIELDS])),
     }
-
-
-def _rendered_whatsapp(campaign: Mapping[str, Any], customer: Mapping[str, Any]
-                       ) -> WhatsAppTemplate | None:
-    spec = stored_whatsapp_template(campaign.get("whatsapp_template"))
-    return spec and render_whatsapp_template(spec, [customer.get(n) for n in CUSTOMER_FIELDS])
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -1486,24 +1469,24 @@ class Metrics:
         self._clock = clock or Clock()
         self._marks: deque[tuple[int, tuple[float, ...]]] = deque()  # (step, totals at its start)
         self.registry = prom.CollectorRegistry()
-        metric = functools.partial  # each metric registers itself in this registry
-        self.messages = metric(prom.Counter, registry=self.registry)(
-            "smsleopard_messages", "Attempts' outcomes, and messages suppressed",
-            ["channel", "outcome"])
-        self.provider_latency = metric(prom.Histogram, registry=self.registry)(
+        registry = self.registry  # each metric registers itself in it
+        self.messages = prom.Counter("smsleopard_messages",
+                                     "Attempts' outcomes, and messages suppressed",
+                                     ["channel", "outcome"], registry=registry)
+        self.provider_latency = prom.Histogram(
             "smsleopard_provider_latency_seconds", "How long the provider took to answer",
-            ["channel"], buckets=LATENCY_BUCKETS)
-        self.http_duration = metric(prom.Histogram, registry=self.registry)(
+            ["channel"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.http_duration = prom.Histogram(
             "smsleopard_http_request_duration_seconds", "How long answering a request took",
-            ["route", "method", "status"], buckets=HTTP_BUCKETS)
-        self.queue_depth = metric(prom.Gauge, registry=self.registry)(
-            "smsleopard_queue_depth", "Jobs waiting in the queue")
-        self.in_flight = metric(prom.Gauge, registry=self.registry)(
-            "smsleopard_attempts_in_flight", "Attempts at the provider right now")
-        self.campaigns = metric(prom.Gauge, registry=self.registry)(
-            "smsleopard_campaigns", "Campaigns by status", ["status"])
-        self.outbox_depth = metric(prom.Gauge, registry=self.registry)(
-            "smsleopard_webhook_outbox_depth", "Webhook events not delivered yet")
+            ["route", "method", "status"], buckets=HTTP_BUCKETS, registry=registry)
+        self.queue_depth = prom.Gauge("smsleopard_queue_depth", "Jobs waiting in the queue",
+                                      registry=registry)
+        self.in_flight = prom.Gauge("smsleopard_attempts_in_flight",
+                                    "Attempts at the provider right now", registry=registry)
+        self.campaigns = prom.Gauge("smsleopard_campaigns", "Campaigns by status", ["status"],
+                                    registry=registry)
+        self.outbox_depth = prom.Gauge("smsleopard_webhook_outbox_depth",
+                                       "Webhook events not delivered yet", registry=registry)
         for channel in CHANNELS:
             self.provider_latency.labels(channel)
             for outcome in (*OUTCOME_NAMES.values(), "suppressed"):

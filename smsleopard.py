@@ -326,12 +326,10 @@ class Config:
     max_retries: int = _setting(3, "retries after the first attempt")
     retry_base_ms: float = _setting(
         1000.0, "first backoff in ms; doubles each retry, +-25%% jitter, at most 60 s")
-    queue_url: str = _setting(
-        "", "empty: in-process queue; amqp://user:pass@host:5672/vhost: RabbitMQ; "
-        "postgresql://...: a table in that PostgreSQL database")
-    api_key: str = _setting(
-        "", "when set, every endpoint but /health, / and /providers/... needs "
-        "'Authorization: Bearer <key>'")
+    queue_url: str = _setting("", "empty: in-process queue; amqp://user:pass@host:5672/vhost: "
+                              "RabbitMQ; postgresql://...: a table in that PostgreSQL database")
+    api_key: str = _setting("", "when set, every endpoint but /health, / and /providers/... needs "
+                            "'Authorization: Bearer <key>'")
     queue_name: str = _setting("campaign_sends",
                                "the queue's name (RabbitMQ's delay queues share the prefix)")
     batch_size: int = _setting(1000, "most messages in one job (claimed a part at a time)")
@@ -347,18 +345,16 @@ class Config:
     provider_token: str = _setting("", "sent to the provider as 'Authorization: Bearer <token>'")
     provider_timeout_ms: float = _setting(
         10_000.0, "ms an attempt at the HTTP provider may take (below half of --claim-timeout)")
-    public_url: str = _setting(
-        "", "this service's address as the provider sees it, for its receipts (callback_url); "
-        "empty: where it listens")
+    public_url: str = _setting("", "this service's address as the provider sees it, for its "
+                               "receipts (callback_url); empty: where it listens")
     rate_limit: str = _setting(
         "", "messages per second per channel, like sms=50,whatsapp=20 (empty: unlimited)")
     receipt_secret: str = _setting(
         "", "whsec_...: the provider signs delivery receipts with it (empty: receipts are off)")
     webhook_url: str = _setting("", "where events are POSTed, signed (empty: no webhooks)")
     webhook_secret: str = _setting("", "whsec_...: what webhooks are signed with")
-    webhook_events: str = _setting(
-        "campaign",
-        "campaign: status changes; campaign,message: also each failed or delivered message")
+    webhook_events: str = _setting("campaign", "campaign: status changes; campaign,message: "
+                                   "also each failed or delivered message")
     default_timezone: str = _setting("UTC", "IANA timezone of customers created without one")
     quiet_hours: str = _setting(
         "", "like 21:00-08:00: nothing is sent then, in each customer's timezone (empty: off)")
@@ -371,9 +367,8 @@ class Config:
     shutdown_timeout: float = _setting(10.0, "seconds SIGTERM waits for attempts in flight")
     log_level: str = _setting("info", "debug, info, warning or error")
     log_format: str = _setting("text", "text, or json: one JSON object per line")
-    cors_origins: str = _setting(
-        "", "origins whose web pages may call the API, comma-separated (https://app.example.com), "
-        "or *; empty: none")
+    cors_origins: str = _setting("", "origins whose web pages may call the API, comma-separated "
+                                 "(https://app.example.com), or *; empty: none")
     # Switches for tests and the benchmark, not command-line settings.
     run_workers: bool = _setting(True, "consume the job queue (if the role does)", cli=False)
     run_scheduler: bool = _setting(True, "run the scheduler task (if the role does)", cli=False)
@@ -567,17 +562,15 @@ def redacted(url: str) -> str:
 
 # --provider-url names the gateway by its scheme (§20): KIND://credentials@host?options over
 # HTTPS, KIND+http:// over plain HTTP, http(s):// the generic JSON provider of §12.
-GATEWAY_OPTIONS: dict[str, tuple[str, ...]] = {
-    "twilio": ("from", "messaging_service"),
-    "africastalking": ("from",),
-    "infobip": ("from", "bulk"),
-    "kannel": ("from", "smsc"),
-    "smpp": ("source", "window", "system_type"),
-    "whatsapp": ("app_secret", "verify_token"),
+# Each KIND with its credentials (as the URL gives them) and the options it takes.
+GATEWAY_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "twilio": ("ACCOUNT_SID:AUTH_TOKEN@", ("from", "messaging_service")),
+    "africastalking": ("USERNAME:API_KEY@", ("from",)),
+    "infobip": ("API_KEY@", ("from", "bulk")),
+    "kannel": ("USER:PASSWORD@", ("from", "smsc")),
+    "smpp": ("SYSTEM_ID:PASSWORD@", ("source", "window", "system_type")),
+    "whatsapp": ("PHONE_NUMBER_ID:ACCESS_TOKEN@", ("app_secret", "verify_token")),
 }
-GATEWAY_CREDENTIALS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN@", "africastalking": "USERNAME:API_KEY@",
-                       "infobip": "API_KEY@", "kannel": "USER:PASSWORD@",
-                       "smpp": "SYSTEM_ID:PASSWORD@", "whatsapp": "PHONE_NUMBER_ID:ACCESS_TOKEN@"}
 MAX_BULK = 1000  # messages in one Infobip request
 MAX_SMPP_WINDOW = 1000  # submit_sm in flight on one bind
 WHATSAPP_VERSION = "v21.0"  # the Graph API version when the URL names none
@@ -617,7 +610,7 @@ def parse_gateway_url(url: str) -> GatewayUrl:
             raise ValueError("must be an http:// or https:// URL with a host")
         return GatewayUrl("generic", url)
     kind = "smpp" if kind == "smpps" and not plus else kind
-    if not rest or kind not in GATEWAY_OPTIONS or (plus and transport != "http"):
+    if not rest or kind not in GATEWAY_KINDS or (plus and transport != "http"):
         raise ValueError("must be empty, http(s)://..., or twilio://, africastalking://, "
                          "infobip://, kannel://, smpp:// or whatsapp:// (KIND+http:// for plain "
                          "HTTP)")
@@ -633,8 +626,7 @@ def parse_gateway_url(url: str) -> GatewayUrl:
     if kind == "infobip":
         user, secret = "", secret or user
     if not secret or (kind != "infobip" and not user):
-        raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_CREDENTIALS[kind]}"
-                         f"host")
+        raise ValueError(f"{kind}:// needs its credentials: {kind}://{GATEWAY_KINDS[kind][0]}host")
     if kind == "smpp" and (len(user) > 15 or len(secret) > 8):  # SMPP 3.4's bind fields
         raise ValueError("smpp:// system_id must be at most 15 and the password 8 characters")
     options = _gateway_options(kind, parts.query)
@@ -651,7 +643,7 @@ def parse_gateway_url(url: str) -> GatewayUrl:
 def _gateway_options(kind: str, query: str) -> dict[str, str]:
     pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
     options = dict(pairs)
-    allowed = GATEWAY_OPTIONS[kind]
+    allowed = GATEWAY_KINDS[kind][1]
     if unknown := [name for name, _ in pairs if name not in allowed]:
         raise ValueError(f"{kind}:// has an unknown option {unknown[0][:40]!r} "
                          f"(it takes {', '.join(allowed)})")
@@ -963,8 +955,7 @@ class ClaimedMessage(NamedTuple):
     @property
     def fields(self) -> tuple[str | None, ...]:
         """The customer's fields in CUSTOMER_FIELDS order, as render_row takes them."""
-        return (self.first_name, self.last_name, self.phone, self.location,
-                self.preferred_product)
+        return (self.first_name, self.last_name, self.phone, self.location, self.preferred_product)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1122,11 +1113,9 @@ _TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
 
 @functools.lru_cache(maxsize=1024)
 def parse_template(text: str) -> Template:
-    """Split a template into literal text and placeholders, or raise TemplateError.
-
-    `{field}` and `{field|fallback}` are placeholders for customer fields;
-    `{{` and `}}` are literal braces; any other brace is an error.
-    """
+    """Split a template into literal text and placeholders, or raise TemplateError:
+    `{field}` and `{field|fallback}` are placeholders for customer fields, `{{` and `}}`
+    literal braces; any other brace is an error."""
     parts: list[str | Placeholder] = []
     literal: list[str] = []
     position = 0
@@ -1219,12 +1208,10 @@ class SmsInfo:
 
 
 def sms_info(text: str) -> SmsInfo:
-    """Encoding, length and segment count of `text` sent as one SMS.
-
-    GSM-7 fits 160 septets in one segment and 153 per segment of a longer
-    message; UCS-2 70 and 67 code units. A two-unit character (a GSM-7
-    escape, a UTF-16 surrogate pair) is never split across segments.
-    """
+    """Encoding, length and segment count of `text` sent as one SMS. GSM-7 fits 160 septets
+    in one segment and 153 per segment of a longer message; UCS-2 70 and 67 code units. A
+    two-unit character (a GSM-7 escape, a UTF-16 surrogate pair) is never split across
+    segments."""
     if set(text) <= GSM7_CHARSET:
         units = [2 if char in GSM7_EXTENSION else 1 for char in text]
         encoding, single, multi = "GSM-7", 160, 153
@@ -1376,12 +1363,11 @@ DECREASE_EVERY = 1.0   # seconds: throttles within this of the last one do not h
 class Pace:
     """How fast a channel may go: its rate, and a token bucket holding one second of it.
 
-    A bucket of `rate` tokens refilled at `rate` a second lets through at most
-    rate x 11 attempts in any 10 seconds. Throttling (a 429) halves the rate and
-    stops the channel until Retry-After; the rate then climbs back to its
-    ceiling (the configured limit, or for an unlimited channel the rate it was
-    going at, where the limit is lifted again): multiplicative decrease,
-    additive increase.
+    A bucket of `rate` tokens refilled at `rate` a second lets through at most rate x 11
+    attempts in any 10 seconds. Throttling (a 429) halves the rate and stops the channel until
+    Retry-After; the rate then climbs back to its ceiling (the configured limit, or for an
+    unlimited channel the rate it was going at, where the limit is lifted again):
+    multiplicative decrease, additive increase.
     """
 
     rate: float | None = None      # messages per second allowed at rate_at; None: unlimited

@@ -596,9 +596,9 @@ class GatewayUrl:
         if self.kind == "generic":
             return redacted(self.base)
         user = f"{self.user}:***@" if self.user else "***@"
-        plain = "+http" if self.base.startswith("http:") else "s" if self.base.startswith(
-            "smpps:") else ""
-        return f"{self.kind}{plain}://{user}{self.host}{urllib.parse.urlsplit(self.base).path}"
+        parts = urllib.parse.urlsplit(self.base)
+        suffix = {"http": "+http", "smpps": "s"}.get(parts.scheme, "")  # plain HTTP, TLS
+        return f"{self.kind}{suffix}://{user}{parts.netloc}{parts.path}"
 
 
 def parse_gateway_url(url: str) -> GatewayUrl:

@@ -896,9 +896,8 @@ class SendResult:
     channel: str = ""             # the campaign's
 
     def as_json(self) -> dict[str, Any]:
-        return {"campaign_id": self.campaign_id, "messages_queued": self.messages_queued,
-                "duplicates_skipped": self.duplicates_skipped, "suppressed": self.suppressed,
-                "status": self.status}
+        return {name: getattr(self, name) for name in (
+            "campaign_id", "messages_queued", "duplicates_skipped", "suppressed", "status")}
 
 
 class Result(enum.Enum):

@@ -7392,8 +7392,7 @@ async def read_body(request: web.Request) -> bytes:
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON: 415 for another content type, 413 past 8 MiB, 400
     INVALID_JSON if it is not UTF-8 JSON."""
-    given = request.headers.get("Content-Type")
-    if given is not None and request.content_type not in JSON_TYPES:
+    if "Content-Type" in request.headers and request.content_type not in JSON_TYPES:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
                        f"'Content-Type: application/json', not {request.content_type!r}")
     return parse_json(await read_body(request))
@@ -7903,14 +7902,12 @@ def customer_fields(value: Any, where: str, *, partial: bool = False,
     body = json_object(value, where or "request body", CUSTOMER_INPUT_FIELDS)
     fields = {name: body.get(name) for name in CUSTOMER_INPUT_FIELDS
               if name in body or not partial}
-    for name in CUSTOMER_INPUT_FIELDS:
-        if name not in fields:
-            continue
+    for name, value in fields.items():
         if name == "phone":
-            fields[name] = phone_value(fields[name], prefix + name)
+            fields[name] = phone_value(value, prefix + name)
         elif name == "timezone":
-            fields[name] = (default_timezone if fields[name] is None and not partial
-                            else timezone_value(fields[name], prefix + name))
+            fields[name] = (default_timezone if value is None and not partial
+                            else timezone_value(value, prefix + name))
         else:
             fields[name] = optional_text(body, name, prefix)
     return fields
@@ -8123,21 +8120,25 @@ async def get_customer(request: web.Request) -> web.Response:
     return json_response(customer_json(customer))
 
 
+async def queue_depth(app: web.Application) -> int | None:
+    """The jobs waiting in the queue; None when the broker is away (/health says why)."""
+    with contextlib.suppress(Exception):
+        return await app[QUEUE].depth()
+    return None
+
+
 async def health(request: web.Request) -> web.Response:
     query_params(request, ())
-    queue = request.app[QUEUE]
-    db_ok = await request.app[STORE].ping()
-    queue_ok = queue.healthy() and not request.app[CAMPAIGNS].debt  # not while work waits to go
-    depth = None
-    if queue_ok:
-        with contextlib.suppress(Exception):
-            depth = await queue.depth()
-        queue_ok = depth is not None
-    provider_down = gateways_down(request.app)
+    app = request.app
+    db_ok = await app[STORE].ping()
+    queue_ok = app[QUEUE].healthy() and not app[CAMPAIGNS].debt  # not while work waits to go
+    depth = await queue_depth(app) if queue_ok else None
+    queue_ok = depth is not None
+    provider_down = gateways_down(app)
     ok = db_ok and queue_ok and provider_down is None
     report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
               "queue": "ok" if queue_ok else "down", "queue_depth": depth}
-    if isinstance(request.app[SENDER], GatewaySender):  # the gateways of a --provider-url
+    if isinstance(app[SENDER], GatewaySender):  # the gateways of a --provider-url
         report |= {"provider": "down" if provider_down else "ok", "provider_reason": provider_down}
     return json_response(report, status=200 if ok else 503)
 
@@ -8146,9 +8147,7 @@ async def serve_metrics(request: web.Request) -> web.Response:
     """The Prometheus exposition: counters as they stand, gauges read now."""
     query_params(request, ())
     app = request.app
-    depth = None
-    with contextlib.suppress(Exception):  # a broker away: the gauge says NaN, /health says why
-        depth = await app[QUEUE].depth()
+    depth = await queue_depth(app)  # a broker away: the gauge says NaN
     body = app[METRICS].exposition(*await app[STORE].outcomes.gauges(), depth)
     return web.Response(body=body, headers={"Content-Type": prom.CONTENT_TYPE_LATEST})
 
@@ -8162,9 +8161,7 @@ async def overview(request: web.Request) -> web.Response:
     since = now - now % 86400
     today = await app[STORE].campaigns.today_counts(since)
     campaigns, outbox = await app[STORE].outcomes.gauges()
-    depth = None
-    with contextlib.suppress(Exception):  # a broker away: null here, /health says why
-        depth = await app[QUEUE].depth()
+    depth = await queue_depth(app)  # a broker away: null here
     recent = app[METRICS].recent()
     return json_response({
         "generated_at": utc_iso(now),

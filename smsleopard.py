@@ -8241,10 +8241,10 @@ def callback_gateway(request: web.Request) -> Gateway:
     gateway = sender.by_kind(kind) if isinstance(sender, GatewaySender) else None
     token = request.match_info.get("token")
     secret = request.app[CONFIG].receipt_secret
-    if gateway is None or gateway.kind in ("generic", "whatsapp") or gateway.signs != (
-            token is None) or (
-            token is not None and not (secret and hmac.compare_digest(
-                token.encode(), callback_token(secret, kind).encode()))):
+    if (gateway is None or gateway.kind in ("generic", "whatsapp")
+            or gateway.signs != (token is None)
+            or (token is not None and not (secret and hmac.compare_digest(
+                token.encode(), callback_token(secret, kind).encode())))):
         raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
     return gateway
 
@@ -8262,20 +8262,17 @@ async def callback_fields(request: web.Request) -> Fields:
     return {**form, **{name: value for name, value in request.query.items() if name not in form}}
 
 
-def twilio_url(request: web.Request) -> str:
-    """The URL Twilio called, as it signed it: under --public-url when there is one."""
-    public = request.app[CONFIG].public_url
-    return public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
-
-
 async def verified_fields(request: web.Request, gateway: Gateway) -> Fields:
     """The callback's fields; for a gateway that signs, 403 unless its signature holds."""
     fields = await callback_fields(request)
     if gateway.signs:
         form = await request.post()
         given, token = request.headers.get("X-Twilio-Signature", "").encode(), gateway.url.secret
+        # Twilio signs the URL it called: under --public-url when there is one.
+        public = request.app[CONFIG].public_url
+        called = public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
         if not any(hmac.compare_digest(given, twilio_signature(token, url, form).encode())
-                   for url in twilio_urls(twilio_url(request))):
+                   for url in twilio_urls(called)):
             raise ApiError(403, "FORBIDDEN", "X-Twilio-Signature does not hold")
     return fields
 

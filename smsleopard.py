@@ -7390,8 +7390,7 @@ async def read_body(request: web.Request) -> bytes:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON: 415 for another content type, 413 past 8 MiB, 400
-    INVALID_JSON if it is not UTF-8 JSON."""
+    """The body as parse_json reads it: 415 for another content type, 413 past 8 MiB."""
     if "Content-Type" in request.headers and request.content_type not in JSON_TYPES:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
                        f"'Content-Type: application/json', not {request.content_type!r}")
@@ -7586,11 +7585,9 @@ def customer_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]:
-    """How far a campaign is, how fast it goes now, and when it should be done.
-
-    The rate is the one sampled at the last record (at most once a second);
-    if nothing was recorded for a while, the rate since that sample.
-    """
+    """How far a campaign is, how fast it goes now, and when it should be done. The rate is the
+    one sampled at the last record (at most once a second); if nothing was recorded for a
+    while, the rate since that sample."""
     stats = message_stats(campaign)
     settled = stats["total"] - stats["pending"] - stats["sending"]
     percent = round(100 * settled / stats["total"], 1) if stats["total"] else 0.0
@@ -7665,8 +7662,7 @@ def campaign_fields(body: Mapping[str, Any], now: float) -> dict[str, Any]:
 
 
 def whatsapp_template_value(value: Any) -> str | None:
-    """A whatsapp_template as stored (JSON text) or None; 400 naming what is wrong
-    (INVALID_TEMPLATE for a parameter's placeholder)."""
+    """A whatsapp_template as stored (JSON text), or None; 400 naming what is wrong."""
     if value is None:
         return None
     try:
@@ -7972,7 +7968,7 @@ async def import_customers(request: web.Request) -> web.Response:
     columns, lines = await asyncio.to_thread(parse_customer_csv, body,
                                              request.app[CONFIG].default_timezone)
     counts = await request.app[STORE].customers.import_rows(lines, columns, on_conflict,
-                                                       request.app[CLOCK].now())
+                                                            request.app[CLOCK].now())
     return json_response(counts, status=201)
 
 
@@ -8579,13 +8575,10 @@ class KeyedLocks:
 
 
 def idempotency_middleware() -> Callable:
-    """A POST, PATCH or DELETE with an Idempotency-Key answers its first answer again.
-
-    Only successful answers are kept, so a request that failed validation
-    can be corrected and sent again with its key; the same key with another
-    request is 409 IDEMPOTENCY_KEY_REUSED. Requests with one key are served
-    one at a time.
-    """
+    """A POST, PATCH or DELETE with an Idempotency-Key answers its first answer again. Only
+    successful answers are kept, so a request that failed validation can be corrected and sent
+    again with its key; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED.
+    Requests with one key are served one at a time."""
     locks = KeyedLocks()
 
     @web.middleware

@@ -7345,10 +7345,6 @@ def error_response(status: int, code: str, message: str,
     return json_response({"error": error}, status, headers)
 
 
-def domain_status(error: DomainError) -> int:
-    return next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
-
-
 # -- reading requests ---------------------------------------------------------
 
 
@@ -7924,9 +7920,6 @@ def timezone_value(value: Any, where: str) -> str:
     return name
 
 
-CSV_TYPES = ("text/csv",)
-
-
 class OnConflict(enum.StrEnum):
     ERROR = "error"    # the import fails, naming the lines
     SKIP = "skip"      # the customer here stays as is
@@ -7935,7 +7928,7 @@ class OnConflict(enum.StrEnum):
 
 async def create_customers(request: web.Request) -> web.Response:
     """One customer, a JSON bulk of them, or a CSV file of them (Content-Type: text/csv)."""
-    if request.content_type in CSV_TYPES and request.headers.get("Content-Type"):
+    if request.content_type == "text/csv" and request.headers.get("Content-Type"):
         return await import_customers(request)
     query_params(request, ())
     body = await read_json(request)
@@ -8130,7 +8123,8 @@ async def health(request: web.Request) -> web.Response:
     queue_ok = app[QUEUE].healthy() and not app[CAMPAIGNS].debt  # not while work waits to go
     depth = await queue_depth(app) if queue_ok else None
     queue_ok = depth is not None
-    provider_down = gateways_down(app)
+    provider_down = next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
+                          if g["state"] == "down"), None)  # why a gateway is down
     ok = db_ok and queue_ok and provider_down is None
     report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
               "queue": "ok" if queue_ok else "down", "queue_depth": depth}
@@ -8314,12 +8308,6 @@ async def list_providers(request: web.Request) -> web.Response:
     return json_response({"data": provider_list(request.app)})
 
 
-def gateways_down(app: web.Application) -> str | None:
-    """Why a gateway is down, or None when all answer."""
-    return next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
-                 if g["state"] == "down"), None)
-
-
 async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
     """The whatsapp channel's Cloud API gateway; 404 when it has none."""
     sender = request.app[SENDER]
@@ -8456,7 +8444,8 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
         # log's line, with nginx's 499 "client closed request", is all that is said of it.
         response = web.Response(status=499)
     except DomainError as exc:
-        response = error_response(domain_status(exc), exc.code, exc.message, errors=exc.errors)
+        status = next(DOMAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_STATUS)
+        response = error_response(status, exc.code, exc.message, errors=exc.errors)
     except ApiError as exc:
         response = error_response(exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:

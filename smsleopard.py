@@ -8308,7 +8308,7 @@ async def list_providers(request: web.Request) -> web.Response:
     return json_response({"data": provider_list(request.app)})
 
 
-async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
+def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
     """The whatsapp channel's Cloud API gateway; 404 when it has none."""
     sender = request.app[SENDER]
     gateway = sender.by_kind("whatsapp") if isinstance(sender, GatewaySender) else None
@@ -8320,7 +8320,7 @@ async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
 async def whatsapp_verification(request: web.Request) -> web.Response:
     """Meta's check of the webhook: hub.challenge echoed as text when hub.verify_token is the
     one in the URL, else 403."""
-    gateway = await whatsapp_gateway(request)
+    gateway = whatsapp_gateway(request)
     given = request.query.get("hub.verify_token", "")
     if request.query.get("hub.mode") != "subscribe" or not hmac.compare_digest(
             given.encode(), gateway.url.options["verify_token"].encode()):
@@ -8334,7 +8334,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     """Statuses (receipts) and customers' messages (§14 keywords) from the Cloud API, signed
     with X-Hub-Signature-256 (401 otherwise). A status replayed changes nothing: receipts
     never move backwards."""
-    gateway = await whatsapp_gateway(request)
+    gateway = whatsapp_gateway(request)
     body = await read_body(request)
     if not gateway.verified(body, request.headers.get("X-Hub-Signature-256", "")):
         raise ApiError(401, "UNAUTHORIZED", "X-Hub-Signature-256 does not hold for this body")

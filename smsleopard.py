@@ -7282,10 +7282,6 @@ def error_response(status: int, code: str, message: str,
     return json_response({"error": error}, status, headers)
 
 
-def domain_status(error: DomainError) -> int:
-    return next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
-
-
 # -- reading requests ---------------------------------------------------------
 
 
@@ -7327,10 +7323,8 @@ async def read_body(request: web.Request) -> bytes:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON: 415 for another content type, 413 past 8 MiB, 400
-    INVALID_JSON if it is not UTF-8 JSON."""
-    given = request.headers.get("Content-Type")
-    if given is not None and request.content_type not in JSON_TYPES:
+    """The body as parse_json reads it: 415 for another content type, 413 past 8 MiB."""
+    if "Content-Type" in request.headers and request.content_type not in JSON_TYPES:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
                        f"'Content-Type: application/json', not {request.content_type!r}")
     return parse_json(await read_body(request))
@@ -7524,11 +7518,9 @@ def customer_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]:
-    """How far a campaign is, how fast it goes now, and when it should be done.
-
-    The rate is the one sampled at the last record (at most once a second);
-    if nothing was recorded for a while, the rate since that sample.
-    """
+    """How far a campaign is, how fast it goes now, and when it should be done. The rate is the
+    one sampled at the last record (at most once a second); if nothing was recorded for a
+    while, the rate since that sample."""
     stats = message_stats(campaign)
     settled = stats["total"] - stats["pending"] - stats["sending"]
     percent = round(100 * settled / stats["total"], 1) if stats["total"] else 0.0
@@ -7603,8 +7595,7 @@ def campaign_fields(body: Mapping[str, Any], now: float) -> dict[str, Any]:
 
 
 def whatsapp_template_value(value: Any) -> str | None:
-    """A whatsapp_template as stored (JSON text) or None; 400 naming what is wrong
-    (INVALID_TEMPLATE for a parameter's placeholder)."""
+    """A whatsapp_template as stored (JSON text), or None; 400 naming what is wrong."""
     if value is None:
         return None
     try:
@@ -7840,14 +7831,12 @@ def customer_fields(value: Any, where: str, *, partial: bool = False,
     body = json_object(value, where or "request body", CUSTOMER_INPUT_FIELDS)
     fields = {name: body.get(name) for name in CUSTOMER_INPUT_FIELDS
               if name in body or not partial}
-    for name in CUSTOMER_INPUT_FIELDS:
-        if name not in fields:
-            continue
+    for name, value in fields.items():
         if name == "phone":
-            fields[name] = phone_value(fields[name], prefix + name)
+            fields[name] = phone_value(value, prefix + name)
         elif name == "timezone":
-            fields[name] = (default_timezone if fields[name] is None and not partial
-                            else timezone_value(fields[name], prefix + name))
+            fields[name] = (default_timezone if value is None and not partial
+                            else timezone_value(value, prefix + name))
         else:
             fields[name] = optional_text(body, name, prefix)
     return fields
@@ -7868,9 +7857,6 @@ def timezone_value(value: Any, where: str) -> str:
     return name
 
 
-CSV_TYPES = ("text/csv",)
-
-
 class OnConflict(enum.StrEnum):
     ERROR = "error"    # the import fails, naming the lines
     SKIP = "skip"      # the customer here stays as is
@@ -7879,7 +7865,7 @@ class OnConflict(enum.StrEnum):
 
 async def create_customers(request: web.Request) -> web.Response:
     """One customer, a JSON bulk of them, or a CSV file of them (Content-Type: text/csv)."""
-    if request.content_type in CSV_TYPES and request.headers.get("Content-Type"):
+    if request.content_type == "text/csv" and request.headers.get("Content-Type"):
         return await import_customers(request)
     query_params(request, ())
     body = await read_json(request)
@@ -7912,7 +7898,7 @@ async def import_customers(request: web.Request) -> web.Response:
     columns, lines = await asyncio.to_thread(parse_customer_csv, body,
                                              request.app[CONFIG].default_timezone)
     counts = await request.app[STORE].customers.import_rows(lines, columns, on_conflict,
-                                                       request.app[CLOCK].now())
+                                                            request.app[CLOCK].now())
     return json_response(counts, status=201)
 
 
@@ -8060,21 +8046,26 @@ async def get_customer(request: web.Request) -> web.Response:
     return json_response(customer_json(customer))
 
 
+async def queue_depth(app: web.Application) -> int | None:
+    """The jobs waiting in the queue; None when the broker is away (/health says why)."""
+    with contextlib.suppress(Exception):
+        return await app[QUEUE].depth()
+    return None
+
+
 async def health(request: web.Request) -> web.Response:
     query_params(request, ())
-    queue = request.app[QUEUE]
-    db_ok = await request.app[STORE].ping()
-    queue_ok = queue.healthy() and not request.app[CAMPAIGNS].debt  # not while work waits to go
-    depth = None
-    if queue_ok:
-        with contextlib.suppress(Exception):
-            depth = await queue.depth()
-        queue_ok = depth is not None
-    provider_down = gateways_down(request.app)
+    app = request.app
+    db_ok = await app[STORE].ping()
+    queue_ok = app[QUEUE].healthy() and not app[CAMPAIGNS].debt  # not while work waits to go
+    depth = await queue_depth(app) if queue_ok else None
+    queue_ok = depth is not None
+    provider_down = next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
+                          if g["state"] == "down"), None)  # why a gateway is down
     ok = db_ok and queue_ok and provider_down is None
     report = {"status": "ok" if ok else "down", "db": "ok" if db_ok else "down",
               "queue": "ok" if queue_ok else "down", "queue_depth": depth}
-    if isinstance(request.app[SENDER], GatewaySender):  # the gateways of a --provider-url
+    if isinstance(app[SENDER], GatewaySender):  # the gateways of a --provider-url
         report |= {"provider": "down" if provider_down else "ok", "provider_reason": provider_down}
     return json_response(report, status=200 if ok else 503)
 
@@ -8083,9 +8074,7 @@ async def serve_metrics(request: web.Request) -> web.Response:
     """The Prometheus exposition: counters as they stand, gauges read now."""
     query_params(request, ())
     app = request.app
-    depth = None
-    with contextlib.suppress(Exception):  # a broker away: the gauge says NaN, /health says why
-        depth = await app[QUEUE].depth()
+    depth = await queue_depth(app)  # a broker away: the gauge says NaN
     body = app[METRICS].exposition(*await app[STORE].outcomes.gauges(), depth)
     return web.Response(body=body, headers={"Content-Type": prom.CONTENT_TYPE_LATEST})
 
@@ -8099,9 +8088,7 @@ async def overview(request: web.Request) -> web.Response:
     since = now - now % 86400
     today = await app[STORE].campaigns.today_counts(since)
     campaigns, outbox = await app[STORE].outcomes.gauges()
-    depth = None
-    with contextlib.suppress(Exception):  # a broker away: null here, /health says why
-        depth = await app[QUEUE].depth()
+    depth = await queue_depth(app)  # a broker away: null here
     recent = app[METRICS].recent()
     return json_response({
         "generated_at": utc_iso(now),
@@ -8181,10 +8168,10 @@ def callback_gateway(request: web.Request) -> Gateway:
     gateway = sender.by_kind(kind) if isinstance(sender, GatewaySender) else None
     token = request.match_info.get("token")
     secret = request.app[CONFIG].receipt_secret
-    if gateway is None or gateway.kind in ("generic", "whatsapp") or gateway.signs != (
-            token is None) or (
-            token is not None and not (secret and hmac.compare_digest(
-                token.encode(), callback_token(secret, kind).encode()))):
+    if (gateway is None or gateway.kind in ("generic", "whatsapp")
+            or gateway.signs != (token is None)
+            or (token is not None and not (secret and hmac.compare_digest(
+                token.encode(), callback_token(secret, kind).encode())))):
         raise ApiError(404, "NOT_FOUND", HTTP_ERROR_MESSAGES[404])
     return gateway
 
@@ -8202,20 +8189,17 @@ async def callback_fields(request: web.Request) -> Fields:
     return {**form, **{name: value for name, value in request.query.items() if name not in form}}
 
 
-def twilio_url(request: web.Request) -> str:
-    """The URL Twilio called, as it signed it: under --public-url when there is one."""
-    public = request.app[CONFIG].public_url
-    return public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
-
-
 async def verified_fields(request: web.Request, gateway: Gateway) -> Fields:
     """The callback's fields; for a gateway that signs, 403 unless its signature holds."""
     fields = await callback_fields(request)
     if gateway.signs:
         form = await request.post()
         given, token = request.headers.get("X-Twilio-Signature", "").encode(), gateway.url.secret
+        # Twilio signs the URL it called: under --public-url when there is one.
+        public = request.app[CONFIG].public_url
+        called = public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)
         if not any(hmac.compare_digest(given, twilio_signature(token, url, form).encode())
-                   for url in twilio_urls(twilio_url(request))):
+                   for url in twilio_urls(called)):
             raise ApiError(403, "FORBIDDEN", "X-Twilio-Signature does not hold")
     return fields
 
@@ -8261,13 +8245,7 @@ async def list_providers(request: web.Request) -> web.Response:
     return json_response({"data": provider_list(request.app)})
 
 
-def gateways_down(app: web.Application) -> str | None:
-    """Why a gateway is down, or None when all answer."""
-    return next((f"{g['kind']}: {g['reason']}" for g in provider_list(app)
-                 if g["state"] == "down"), None)
-
-
-async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
+def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
     """The whatsapp channel's Cloud API gateway; 404 when it has none."""
     sender = request.app[SENDER]
     gateway = sender.by_kind("whatsapp") if isinstance(sender, GatewaySender) else None
@@ -8279,7 +8257,7 @@ async def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
 async def whatsapp_verification(request: web.Request) -> web.Response:
     """Meta's check of the webhook: hub.challenge echoed as text when hub.verify_token is the
     one in the URL, else 403."""
-    gateway = await whatsapp_gateway(request)
+    gateway = whatsapp_gateway(request)
     given = request.query.get("hub.verify_token", "")
     if request.query.get("hub.mode") != "subscribe" or not hmac.compare_digest(
             given.encode(), gateway.url.options["verify_token"].encode()):
@@ -8293,7 +8271,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     """Statuses (receipts) and customers' messages (§14 keywords) from the Cloud API, signed
     with X-Hub-Signature-256 (401 otherwise). A status replayed changes nothing: receipts
     never move backwards."""
-    gateway = await whatsapp_gateway(request)
+    gateway = whatsapp_gateway(request)
     body = await read_body(request)
     if not gateway.verified(body, request.headers.get("X-Hub-Signature-256", "")):
         raise ApiError(401, "UNAUTHORIZED", "X-Hub-Signature-256 does not hold for this body")
@@ -8403,7 +8381,8 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
         # log's line, with nginx's 499 "client closed request", is all that is said of it.
         response = web.Response(status=499)
     except DomainError as exc:
-        response = error_response(domain_status(exc), exc.code, exc.message, errors=exc.errors)
+        status = next(DOMAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_STATUS)
+        response = error_response(status, exc.code, exc.message, errors=exc.errors)
     except ApiError as exc:
         response = error_response(exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:
@@ -8506,31 +8485,26 @@ class KeyedLocks:
     """One asyncio.Lock per key, kept only while someone holds or waits for it."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
+        self._users[key] += 1
         try:
-            async with lock:
+            async with self._locks.setdefault(key, asyncio.Lock()):
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
 
 
 def idempotency_middleware() -> Callable:
-    """A POST, PATCH or DELETE with an Idempotency-Key answers its first answer again.
-
-    Only successful answers are kept, so a request that failed validation
-    can be corrected and sent again with its key; the same key with another
-    request is 409 IDEMPOTENCY_KEY_REUSED. Requests with one key are served
-    one at a time.
-    """
+    """A POST, PATCH or DELETE with an Idempotency-Key answers its first answer again. Only
+    successful answers are kept, so a request that failed validation can be corrected and sent
+    again with its key; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED.
+    Requests with one key are served one at a time."""
     locks = KeyedLocks()
 
     @web.middleware

@@ -3049,6 +3049,19 @@ class Rows:
         self.db = db
         self.sql = db.sql  # its dialect's parts of statements
 
+    @staticmethod
+    def _where(conditions: list[str]) -> str:
+        return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+    @staticmethod
+    async def _add_counts(tx: Transaction, deltas: Mapping[int, Sequence[int]],
+                          *names: str) -> None:
+        """Add each campaign's deltas to its counters `names`, in id order (claims running
+        side by side lock their campaigns in one order)."""
+        counts = ", ".join(f"{name}_count = {name}_count + ?" for name in names)
+        await tx.executemany(
+            f"UPDATE campaigns SET {counts} WHERE id = ?",
+            [(*delta, campaign_id) for campaign_id, delta in sorted(deltas.items())])
 
     async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str],
                              order: str, request: PageRequest) -> Page:
@@ -3059,15 +3072,9 @@ class Rows:
             counts = dict(await self.db.fetch("SELECT status, count FROM campaign_counts"))
             total = counts[filters["status"]] if filters else sum(counts.values())
         else:
-            total = await self._count(table, where, params)
+            (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{self._where(where)}",
+                                            params)
         return await self._page(table, columns, where, params, order, request, total)
-
-
-    async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{clause}", params)
-        return total
-
 
     async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
                     order: str, request: PageRequest, total: int) -> Page:
@@ -3082,16 +3089,14 @@ class Rows:
         elif (offset := (request.page - 1) * request.page_size) >= total:
             return Page([], total, request, False)
         elif offset:
-            clause = f"WHERE {' AND '.join(where)}" if where else ""
-            first = await self.db.fetch(f"SELECT id FROM {table} {clause} ORDER BY id {order} "
-                                         "LIMIT 1 OFFSET ?", [*params, offset])
+            first = await self.db.fetch(f"SELECT id FROM {table}{self._where(where)} "
+                                        f"ORDER BY id {order} LIMIT 1 OFFSET ?", [*params, offset])
             if not first:
                 return Page([], total, request, False)
             where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
-                                    f"ORDER BY id {order} LIMIT ?",
-                                    [*params, request.page_size + 1])
+        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table}{self._where(where)} "
+                                   f"ORDER BY id {order} LIMIT ?",
+                                   [*params, request.page_size + 1])
         names = [column.rsplit(" AS ", 1)[-1] for column in columns]
         return Page([dict(zip(names, row, strict=True)) for row in rows[:request.page_size]],
                     total, request, len(rows) > request.page_size)
@@ -3107,7 +3112,7 @@ class OutboxStore(Rows):
         self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
 
     async def emit(self, tx: Transaction, events: list[tuple[str, dict[str, Any]]],
-                    now: float) -> None:
+                   now: float) -> None:
         """Write webhook events to the outbox, in the caller's transaction, in one statement
         (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
         if not events:
@@ -3115,14 +3120,15 @@ class OutboxStore(Rows):
         tx.after_commit(self.on_events_written)
         stamp = utc_iso(now)
         bodies = [{"type": kind, "timestamp": stamp, "data": data} for kind, data in events]
-        await tx.execute(
-            "INSERT INTO webhook_events (type, body, created_at) "
-            f"{self.sql.event_rows}",
-            (stamp, _dumps(bodies)))
+        await tx.execute("INSERT INTO webhook_events (type, body, created_at) "
+                         f"{self.sql.event_rows}", (stamp, _dumps(bodies)))
 
     async def emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
-                                   now: float) -> None:
-        """campaign.status_changed for each (campaign id, status before), with its stats now."""
+                                  now: float) -> None:
+        """campaign.status_changed for each (campaign id, status before), with its stats now,
+        when campaign events are asked for."""
+        if not changes or "campaign" not in self.events:
+            return
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                               f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
@@ -3144,8 +3150,7 @@ class OutboxStore(Rows):
             await tx.execute("UPDATE webhook_events SET status = 'delivered', delivered_at = ?, "
                              "attempts = attempts + 1 WHERE id = ?", (utc_iso(now), event_id))
 
-    async def failed(self, event_id: int, error: str, now: float,
-                           retry_at: float | None) -> None:
+    async def failed(self, event_id: int, error: str, now: float, retry_at: float | None) -> None:
         """Another attempt at `retry_at`, or, with None, dead."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
@@ -3219,7 +3224,7 @@ class CampaignStore(Rows):
         return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
-                    now: float) -> CampaignStatus:
+                   now: float) -> CampaignStatus:
         """Apply `action` to the campaign's status, as the transition table allows."""
         before = CampaignStatus(campaign["status"])
         after = next_status(before, action, campaign["id"])
@@ -3240,8 +3245,7 @@ class CampaignStore(Rows):
                              "CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
                              (after, stamp, final, stamp, campaign["id"]))
         campaign["status"] = after
-        if "campaign" in self.outbox.events:
-            await self.outbox.emit_status_changes(tx, [(campaign["id"], before)], now)
+        await self.outbox.emit_status_changes(tx, [(campaign["id"], before)], now)
         return after
 
     async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
@@ -3290,7 +3294,7 @@ class CampaignStore(Rows):
         return requeued, status
 
     async def update(self, campaign_id: int, changes: Mapping[str, Any],
-                              now: float) -> dict[str, Any]:
+                     now: float) -> dict[str, Any]:
         """PATCH: change fields as the campaign's status allows (names from a fixed list)."""
         async with self.db.transaction() as tx:
             campaign = await self.campaign_in(tx, campaign_id)
@@ -3302,8 +3306,7 @@ class CampaignStore(Rows):
             values |= {"status": status, "updated_at": utc_iso(now)}
             await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
                              "WHERE id = ?", (*values.values(), campaign_id))
-            # scheduled, or back to a draft
-            if status != campaign["status"] and "campaign" in self.outbox.events:
+            if status != campaign["status"]:  # scheduled, or back to a draft
                 await self.outbox.emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
             return await self.campaign_in(tx, campaign_id)
 
@@ -3318,12 +3321,11 @@ class CampaignStore(Rows):
             await tx.execute("DELETE FROM campaigns WHERE id = ?", (campaign_id,))
 
     async def finish(self, tx: Transaction, campaign_ids: list[int],
-                                now: float) -> list[tuple[int, str]]:
+                     now: float) -> list[tuple[int, str]]:
         """Sending campaigns with every message settled finish, as finishing_action says."""
         settled = await tx.fetch(
-            "SELECT id, sent_count, failed_count FROM campaigns "
-            f"WHERE id {self.sql.ids} AND status = ? "
-            f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
+            f"SELECT id, sent_count, failed_count FROM campaigns WHERE id {self.sql.ids} "
+            f"AND status = ? AND {SETTLED_COUNTS} = total_count ORDER BY id",
             (_in(campaign_ids), CampaignStatus.SENDING))
         finished = [(campaign_id,
                      next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
@@ -3332,9 +3334,8 @@ class CampaignStore(Rows):
         await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
                              "WHERE id = ?", [(status, stamp, stamp, campaign_id)
                                               for campaign_id, status in finished])
-        if finished and "campaign" in self.outbox.events:
-            await self.outbox.emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
-                                                 for campaign_id, _ in finished], now)
+        await self.outbox.emit_status_changes(
+            tx, [(campaign_id, CampaignStatus.SENDING) for campaign_id, _ in finished], now)
         return finished
 
     async def start_due(self, now: float) -> list[int]:
@@ -3365,12 +3366,10 @@ class CampaignStore(Rows):
     async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
         """Which of these campaigns are paused or cancelled now."""
         rows = await self.db.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
-                                   "AND status IN ('paused', 'cancelled')",
-                                   (_in(campaign_ids),))
+                                   "AND status IN ('paused', 'cancelled')", (_in(campaign_ids),))
         return [campaign_id for campaign_id, in rows]
 
-    async def note_progress(self, tx: Transaction, campaign_ids: list[int],
-                             now: float) -> None:
+    async def note_progress(self, tx: Transaction, campaign_ids: list[int], now: float) -> None:
         """A progress row for each of these campaigns sampled just now (rate_at = now)."""
         await tx.execute(
             f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
@@ -3383,11 +3382,10 @@ class CampaignStore(Rows):
         row once, oldest first: one index lookup per time, however long the campaign ran."""
         return await self.db.fetch(
             f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
-            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p "
-            "ON p.campaign_id = ? AND p.at = "
-            "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
-            "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
-                                                      campaign_id))
+            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? "
+            "AND p.at = (SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
+            "AND at <= b.value) ORDER BY p.at",
+            (json.dumps(list(times)), campaign_id, campaign_id))
 
     async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
         """Messages sent, delivered and failed since `since`, per channel: each campaign's
@@ -3417,13 +3415,12 @@ class CustomerStore(Rows):
         self.campaigns = campaigns
 
     async def create(self, customers: Sequence[Mapping[str, Any]],
-                               now: float) -> list[dict[str, Any]]:
+                     now: float) -> list[dict[str, Any]]:
         """Insert customers (validated, with every input field), all or nothing; Conflict
         CUSTOMER_EXISTS if a phone is taken."""
         async with self.db.transaction() as tx:
             taken = await tx.fetch(f"SELECT phone FROM customers WHERE phone {self.sql.texts} "
-                                   "LIMIT 5",
-                                   (_in(c["phone"] for c in customers),))
+                                   "LIMIT 5", (_in(c["phone"] for c in customers),))
             if taken:
                 listed = ", ".join(phone for phone, in taken)
                 raise Conflict("CUSTOMER_EXISTS", f"A customer with phone {listed} already exists")
@@ -3434,8 +3431,7 @@ class CustomerStore(Rows):
         return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in created]
 
     @staticmethod
-    async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]],
-                                now: float) -> None:
+    async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]], now: float) -> None:
         stamp = utc_iso(now)
         await tx.executemany(
             f"INSERT INTO customers ({', '.join(CUSTOMER_INPUT_FIELDS)}, created_at) "
@@ -3444,8 +3440,7 @@ class CustomerStore(Rows):
              for customer in customers])
 
     async def import_rows(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
-                               columns: Sequence[str], on_conflict: str,
-                               now: float) -> dict[str, int]:
+                          columns: Sequence[str], on_conflict: str, now: float) -> dict[str, int]:
         """A CSV file's customers, (line, fields) each, all or nothing. A phone already here
         is an error (CUSTOMER_EXISTS, its lines listed), skipped, or updated with the file's
         `columns`, as `on_conflict` says."""
@@ -3528,13 +3523,11 @@ class CustomerStore(Rows):
             await tx.execute("UPDATE outbound_messages SET status = 'cancelled', "
                              "claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
                              "WHERE customer_id = ? AND status = 'pending'", (stamp, customer_id))
-            deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # cancelled, were sending
+            deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # cancelled, sending
             for campaign_id, claimed in unsent:
                 deltas[campaign_id][0] += 1
-                deltas[campaign_id][1] += claimed
-            await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ?, "
-                                 "sending_count = sending_count - ? WHERE id = ?",
-                                 [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+                deltas[campaign_id][1] -= claimed
+            await self._add_counts(tx, deltas, "cancelled", "sending")
             await tx.execute(
                 "UPDATE outbound_messages SET customer_id = NULL, rendered_content = NULL, "
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
@@ -3560,8 +3553,7 @@ class CustomerStore(Rows):
     async def labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
         """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
         rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
-                                   f"WHERE id {self.sql.ids}",
-                                   (_in(customer_ids),))
+                                   f"WHERE id {self.sql.ids}", (_in(customer_ids),))
         return {customer_id: tuple(rest) for customer_id, *rest in rows}
 
 
@@ -3695,8 +3687,8 @@ class ClaimStore(Rows):
         await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
                          (token, lease_until, encode_job(ids).decode()))
         newly = Counter(row.campaign_id for row in rows if row.unclaimed)
-        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
-                             [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
+        await self._add_counts(tx, {campaign_id: [n] for campaign_id, n in newly.items()},
+                               "sending")
         campaigns = await tx.fetch("SELECT id, channel, base_template, whatsapp_template "
                                    f"FROM campaigns WHERE id {self.sql.ids}",
                                    (_in({row.campaign_id for row in rows}),))
@@ -3753,10 +3745,7 @@ class ClaimStore(Rows):
             deltas[row.campaign_id][0] -= not row.unclaimed
         for row, _ in suppressed:
             deltas[row.campaign_id][1] += 1
-        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ?, "
-                             "suppressed_count = suppressed_count + ? WHERE id = ?",
-                             [(*deltas[campaign_id], campaign_id)
-                              for campaign_id in sorted(deltas)])
+        await self._add_counts(tx, deltas, "sending", "suppressed")
         if suppressed:
             await self.campaigns.finish(tx, list({row.campaign_id for row, _ in suppressed}), now)
         return (kept, [(row.id, until) for row, until in deferred],
@@ -3830,8 +3819,7 @@ class ClaimStore(Rows):
         """Up to `allowed` due messages, one campaign after another starting after `last`;
         also whether any campaign has due messages waiting (for tokens)."""
         order = sorted(campaigns, key=lambda c: (c[0] <= last, c[0]))
-        queues = []
-        waiting = False
+        queues, waiting = [], False
         for campaign_id, rate_limit, tokens, at in order:
             share = allowed if rate_limit is None else min(
                 allowed, whole_tokens(refill(tokens, at, rate_limit, now)))
@@ -3862,10 +3850,9 @@ class ClaimStore(Rows):
             f"WHERE id {self.sql.ids} AND status = 'pending' "
             "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
             "RETURNING campaign_id", (utc_iso(now), _in(ids)))
-        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
-                             "WHERE id = ?",
-                             [(count, campaign_id)
-                              for campaign_id, count in Counter(c for c, in rows).items()])
+        cancelled = Counter(campaign_id for campaign_id, in rows)
+        await self._add_counts(tx, {campaign_id: [n] for campaign_id, n in cancelled.items()},
+                               "cancelled")
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
         """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
@@ -3882,8 +3869,8 @@ class ClaimStore(Rows):
             if not released:
                 return []
             by_campaign = Counter(campaign_id for _, campaign_id in released)
-            await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
-                                 "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
+            await self._add_counts(
+                tx, {campaign_id: [-n] for campaign_id, n in by_campaign.items()}, "sending")
             await self.cancel_leftovers(tx, [message_id for message_id, _ in released], now)
             await self.campaigns.finish(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
@@ -3914,12 +3901,10 @@ class ClaimStore(Rows):
 
     async def has_overdue_messages(self, due_before: float) -> bool:
         """Whether a sending campaign has a pending message that was due before `due_before`."""
-        rows = await self.db.fetch(
+        return bool(await self.db.fetch(
             "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
             "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
-            "AND m.next_attempt_at < ? "
-            "LIMIT 1", (due_before,))
-        return bool(rows)
+            "AND m.next_attempt_at < ? LIMIT 1", (due_before,)))
 
     async def pending_count(self) -> int:
         """Messages not settled yet, from the counters of the campaigns that have any."""
@@ -3969,10 +3954,10 @@ class OutcomeStore(Rows):
         """
         stamp = utc_iso(now)
         sent, others, releases = [], [], []
-        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # in flight, sent, failed
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # sending, sent, failed
         for attempt in attempts:
             delta = deltas[attempt.campaign_id]
-            delta[0] += 1
+            delta[0] -= 1  # no longer in flight
             if attempt.result is Result.SENT:
                 delta[1] += 1
                 sent.append((attempt.message_id, attempt.text, attempt.provider_id, attempt.token))
@@ -4019,10 +4004,7 @@ class OutcomeStore(Rows):
                 "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
                 "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
-                await tx.executemany(
-                    "UPDATE campaigns SET sending_count = sending_count - ?, "
-                    "sent_count = sent_count + ?, failed_count = failed_count + ? WHERE id = ?",
-                    [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+                await self._add_counts(tx, deltas, "sending", "sent", "failed")
             else:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
@@ -4112,10 +4094,7 @@ class OutcomeStore(Rows):
             deltas[campaign_id][0 if r.status == "delivered" else 1] += 1
             if before == "undelivered":
                 deltas[campaign_id][1] -= 1
-        await tx.executemany(
-            "UPDATE campaigns SET delivered_count = delivered_count + ?, "
-            "undelivered_count = undelivered_count + ? WHERE id = ?",
-            [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+        await self._add_counts(tx, deltas, "delivered", "undelivered")
         if "message" in self.outbox.events:
             await self.outbox.emit(tx, [(f"message.{r.status}", {
                 "message_id": r.message_id, "campaign_id": campaign_id, "delivered_at": r.at,
@@ -4139,10 +4118,9 @@ class OutcomeStore(Rows):
     async def gauges(self) -> tuple[dict[str, int], int]:
         """Campaigns per status and the webhook events not delivered yet, both kept by
         triggers (no count over a table): what /metrics reads, in one query."""
-        rows = await self.db.fetch_point(
+        counts = dict(await self.db.fetch_point(
             "SELECT status, count FROM campaign_counts "
-            "UNION ALL SELECT '', pending FROM webhook_outbox")
-        counts = dict(rows)
+            "UNION ALL SELECT '', pending FROM webhook_outbox"))
         return counts, counts.pop("")
 
 
@@ -4161,8 +4139,7 @@ class AnswerStore(Rows):
                            "This Idempotency-Key was used with a different request; use a new key")
         return StoredAnswer(status, body, location)
 
-    async def keep(self, key: str, fingerprint: str, answer: StoredAnswer,
-                          now: float) -> None:
+    async def keep(self, key: str, fingerprint: str, answer: StoredAnswer, now: float) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("INSERT INTO idempotency_keys (key, fingerprint, status, response, "
                              "location, created_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -4235,7 +4212,6 @@ class Store:
             return False
 
 
-
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
     """The lifecycle actions a PATCH with these changes amounts to."""
     actions = []
@@ -4244,12 +4220,10 @@ def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Act
         actions.append(Action.EDIT_CONTENT)
     if "channel" in changes:
         actions.append(Action.EDIT)
-    if "scheduled_at" in changes:
-        if changes["scheduled_at"] is not None:
-            actions.append(Action.SCHEDULE)
-        else:
-            actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED
-                           else Action.EDIT)
+    if changes.get("scheduled_at") is not None:
+        actions.append(Action.SCHEDULE)
+    elif "scheduled_at" in changes:
+        actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED else Action.EDIT)
     return actions
 
 

@@ -3614,8 +3614,7 @@ class ClaimStore(Rows):
                           campaign["status"], new_ids, publish_all=started and waiting > 0,
                           paced=paced, channel=campaign["channel"])
 
-    async def _audience_source(self, tx: Transaction,
-                               audience: Audience) -> tuple[str, tuple]:
+    async def _audience_source(self, tx: Transaction, audience: Audience) -> tuple[str, tuple]:
         """A SELECT of the audience's customer ids; UNKNOWN_CUSTOMERS for ids with no customer."""
         if audience.customer_ids:
             ids = _in(audience.customer_ids)
@@ -3643,15 +3642,13 @@ class ClaimStore(Rows):
                               (last_id,))
         return [message_id for message_id, in rows]
 
-    async def claim(self, ids: Sequence[int], now: float, token: int,
-                    lease_until: float) -> Claim:
+    async def claim(self, ids: Sequence[int], now: float, token: int, lease_until: float) -> Claim:
         """Mark the job's messages that may be sent now as `sending`, and return them.
 
-        A message is claimable while pending with no live claim,
-        its campaign is sending, and neither its campaign nor its channel is
-        paced (the pacer claims those). Claimable messages not due yet come back
-        as `deferred`; the others (sent, claimed by a live worker, of a paused
-        campaign) are no business of this job.
+        A message is claimable while pending with no live claim, its campaign is sending,
+        and neither its campaign nor its channel is paced (the pacer claims those).
+        Claimable messages not due yet come back as `deferred`; the others (sent, claimed
+        by a live worker, of a paused campaign) are no business of this job.
         """
         claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} AND m.status = 'pending' "
                      "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
@@ -3687,8 +3684,8 @@ class ClaimStore(Rows):
         await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
                          (token, lease_until, encode_job(ids).decode()))
         newly = Counter(row.campaign_id for row in rows if row.unclaimed)
-        await self._add_counts(tx, {campaign_id: [n] for campaign_id, n in newly.items()},
-                               "sending")
+        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
+                             [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
         campaigns = await tx.fetch("SELECT id, channel, base_template, whatsapp_template "
                                    f"FROM campaigns WHERE id {self.sql.ids}",
                                    (_in({row.campaign_id for row in rows}),))
@@ -3796,8 +3793,7 @@ class ClaimStore(Rows):
             campaigns = await tx.fetch(
                 "SELECT id, rate_limit, pace_tokens, pace_at FROM campaigns "
                 "WHERE status = 'sending' AND channel = ? AND (? OR rate_limit IS NOT NULL) "
-                "ORDER BY id",
-                (channel, rate is not None))
+                "ORDER BY id", (channel, rate is not None))
             if not campaigns:
                 return PacedClaim(Claim([], {}, []), None, lifted)
             tokens = math.inf if rate is None else pace.tokens_at_time(now, rate)
@@ -3850,9 +3846,10 @@ class ClaimStore(Rows):
             f"WHERE id {self.sql.ids} AND status = 'pending' "
             "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
             "RETURNING campaign_id", (utc_iso(now), _in(ids)))
-        cancelled = Counter(campaign_id for campaign_id, in rows)
-        await self._add_counts(tx, {campaign_id: [n] for campaign_id, n in cancelled.items()},
-                               "cancelled")
+        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
+                             "WHERE id = ?",
+                             [(count, campaign_id)
+                              for campaign_id, count in Counter(c for c, in rows).items()])
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
         """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
@@ -3869,13 +3866,13 @@ class ClaimStore(Rows):
             if not released:
                 return []
             by_campaign = Counter(campaign_id for _, campaign_id in released)
-            await self._add_counts(
-                tx, {campaign_id: [-n] for campaign_id, n in by_campaign.items()}, "sending")
+            await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
+                                 "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
             await self.cancel_leftovers(tx, [message_id for message_id, _ in released], now)
             await self.campaigns.finish(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
-                "SELECT id FROM campaigns WHERE status = 'sending' "
-                f"AND id {self.sql.ids}", (_in(by_campaign),))}
+                f"SELECT id FROM campaigns WHERE status = 'sending' AND id {self.sql.ids}",
+                (_in(by_campaign),))}
         return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
 
     async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
@@ -3909,8 +3906,7 @@ class ClaimStore(Rows):
     async def pending_count(self) -> int:
         """Messages not settled yet, from the counters of the campaigns that have any."""
         (count,), = await self.db.fetch(
-            "SELECT coalesce(sum(total_count - sent_count - failed_count - cancelled_count "
-            "- suppressed_count), 0) FROM campaigns "
+            f"SELECT coalesce(sum(total_count - ({SETTLED_COUNTS})), 0) FROM campaigns "
             "WHERE status IN ('scheduled', 'sending', 'paused')")
         return count
 
@@ -3976,8 +3972,7 @@ class OutcomeStore(Rows):
                     "UPDATE outbound_messages AS m SET status = 'sent', "
                     "rendered_content = j.value ->> 1, provider_message_id = j.value ->> 2, "
                     "sent_at = ?, claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
-                    f"FROM {self.sql.sent_rows} "
-                    "AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
+                    f"FROM {self.sql.sent_rows} AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
                     (now, stamp, json.dumps(sent)))
             if others:
                 changed += await tx.executemany(

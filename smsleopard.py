@@ -3340,15 +3340,13 @@ class CampaignStore(Rows):
 
     async def start_due(self, now: float) -> list[int]:
         """Move scheduled campaigns that are due and have recipients to sending."""
-        started = []
         async with self.db.transaction() as tx:
-            due = await tx.fetch("SELECT id FROM campaigns WHERE status = 'scheduled' "
-                                 "AND total_count > 0 AND scheduled_at <= ? ORDER BY id",
-                                 (utc_iso(now),))
-            for campaign_id, in due:
+            due = [campaign_id for campaign_id, in await tx.fetch(
+                "SELECT id FROM campaigns WHERE status = 'scheduled' AND total_count > 0 "
+                "AND scheduled_at <= ? ORDER BY id", (utc_iso(now),))]
+            for campaign_id in due:
                 await self.move(tx, await self.campaign_in(tx, campaign_id), Action.START, now)
-                started.append(campaign_id)
-        return started
+        return due
 
     async def next_due_time(self) -> float | None:
         """When the earliest scheduled campaign with recipients falls due, or None."""
@@ -3785,8 +3783,7 @@ class ClaimStore(Rows):
         throttling was lifted (its pending messages then go back to the job queue)."""
         async with self.db.transaction() as tx:
             pace, last = await self._pace_of(tx, channel)
-            lifted = pace.lifted(now, limit)
-            if lifted:
+            if lifted := pace.lifted(now, limit):
                 pace = Pace()
                 await self._set_pace(tx, channel, pace, last)
             rate = pace.current_rate(now)
@@ -4028,8 +4025,7 @@ class OutcomeStore(Rows):
         await tx.execute(f"UPDATE campaigns SET {counts} "
                          f"WHERE id {self.sql.ids}", (_in(campaign_ids),))
 
-    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int],
-                               now: float) -> None:
+    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int], now: float) -> None:
         """Once a second per campaign, note the settled count and the rate since the last note."""
         if await tx.execute(
                 f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "

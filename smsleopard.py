@@ -2986,6 +2986,19 @@ class Rows:
         self.db = db
         self.sql = db.sql  # its dialect's parts of statements
 
+    @staticmethod
+    def _where(conditions: list[str]) -> str:
+        return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+    @staticmethod
+    async def _add_counts(tx: Transaction, deltas: Mapping[int, Sequence[int]],
+                          *names: str) -> None:
+        """Add each campaign's deltas to its counters `names`, in id order (claims running
+        side by side lock their campaigns in one order)."""
+        counts = ", ".join(f"{name}_count = {name}_count + ?" for name in names)
+        await tx.executemany(
+            f"UPDATE campaigns SET {counts} WHERE id = ?",
+            [(*delta, campaign_id) for campaign_id, delta in sorted(deltas.items())])
 
     async def _filtered_page(self, table: str, columns: Sequence[str], filters: Mapping[str, str],
                              order: str, request: PageRequest) -> Page:
@@ -2996,15 +3009,9 @@ class Rows:
             counts = dict(await self.db.fetch("SELECT status, count FROM campaign_counts"))
             total = counts[filters["status"]] if filters else sum(counts.values())
         else:
-            total = await self._count(table, where, params)
+            (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{self._where(where)}",
+                                            params)
         return await self._page(table, columns, where, params, order, request, total)
-
-
-    async def _count(self, table: str, where: list[str], params: list[Any]) -> int:
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        (total,), = await self.db.fetch(f"SELECT count(*) FROM {table}{clause}", params)
-        return total
-
 
     async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
                     order: str, request: PageRequest, total: int) -> Page:
@@ -3019,16 +3026,14 @@ class Rows:
         elif (offset := (request.page - 1) * request.page_size) >= total:
             return Page([], total, request, False)
         elif offset:
-            clause = f"WHERE {' AND '.join(where)}" if where else ""
-            first = await self.db.fetch(f"SELECT id FROM {table} {clause} ORDER BY id {order} "
-                                         "LIMIT 1 OFFSET ?", [*params, offset])
+            first = await self.db.fetch(f"SELECT id FROM {table}{self._where(where)} "
+                                        f"ORDER BY id {order} LIMIT 1 OFFSET ?", [*params, offset])
             if not first:
                 return Page([], total, request, False)
             where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table} {clause} "
-                                    f"ORDER BY id {order} LIMIT ?",
-                                    [*params, request.page_size + 1])
+        rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table}{self._where(where)} "
+                                   f"ORDER BY id {order} LIMIT ?",
+                                   [*params, request.page_size + 1])
         names = [column.rsplit(" AS ", 1)[-1] for column in columns]
         return Page([dict(zip(names, row, strict=True)) for row in rows[:request.page_size]],
                     total, request, len(rows) > request.page_size)
@@ -3044,7 +3049,7 @@ class OutboxStore(Rows):
         self.on_events_written: Callable[[], None] = lambda: None  # wakes the webhook sender
 
     async def emit(self, tx: Transaction, events: list[tuple[str, dict[str, Any]]],
-                    now: float) -> None:
+                   now: float) -> None:
         """Write webhook events to the outbox, in the caller's transaction, in one statement
         (a batch of outcomes may write a thousand: SQLite builds the bodies)."""
         if not events:
@@ -3052,14 +3057,15 @@ class OutboxStore(Rows):
         tx.after_commit(self.on_events_written)
         stamp = utc_iso(now)
         bodies = [{"type": kind, "timestamp": stamp, "data": data} for kind, data in events]
-        await tx.execute(
-            "INSERT INTO webhook_events (type, body, created_at) "
-            f"{self.sql.event_rows}",
-            (stamp, _dumps(bodies)))
+        await tx.execute("INSERT INTO webhook_events (type, body, created_at) "
+                         f"{self.sql.event_rows}", (stamp, _dumps(bodies)))
 
     async def emit_status_changes(self, tx: Transaction, changes: list[tuple[int, str]],
-                                   now: float) -> None:
-        """campaign.status_changed for each (campaign id, status before), with its stats now."""
+                                  now: float) -> None:
+        """campaign.status_changed for each (campaign id, status before), with its stats now,
+        when campaign events are asked for."""
+        if not changes or "campaign" not in self.events:
+            return
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                               f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
@@ -3081,8 +3087,7 @@ class OutboxStore(Rows):
             await tx.execute("UPDATE webhook_events SET status = 'delivered', delivered_at = ?, "
                              "attempts = attempts + 1 WHERE id = ?", (utc_iso(now), event_id))
 
-    async def failed(self, event_id: int, error: str, now: float,
-                           retry_at: float | None) -> None:
+    async def failed(self, event_id: int, error: str, now: float, retry_at: float | None) -> None:
         """Another attempt at `retry_at`, or, with None, dead."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, "
@@ -3156,7 +3161,7 @@ class CampaignStore(Rows):
         return dict(zip(CAMPAIGN_COLUMNS, rows[0], strict=True))
 
     async def move(self, tx: Transaction, campaign: dict[str, Any], action: Action,
-                    now: float) -> CampaignStatus:
+                   now: float) -> CampaignStatus:
         """Apply `action` to the campaign's status, as the transition table allows."""
         before = CampaignStatus(campaign["status"])
         after = next_status(before, action, campaign["id"])
@@ -3177,8 +3182,7 @@ class CampaignStore(Rows):
                              "CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?",
                              (after, stamp, final, stamp, campaign["id"]))
         campaign["status"] = after
-        if "campaign" in self.outbox.events:
-            await self.outbox.emit_status_changes(tx, [(campaign["id"], before)], now)
+        await self.outbox.emit_status_changes(tx, [(campaign["id"], before)], now)
         return after
 
     async def transition(self, campaign_id: int, action: Action, now: float) -> dict[str, Any]:
@@ -3227,7 +3231,7 @@ class CampaignStore(Rows):
         return requeued, status
 
     async def update(self, campaign_id: int, changes: Mapping[str, Any],
-                              now: float) -> dict[str, Any]:
+                     now: float) -> dict[str, Any]:
         """PATCH: change fields as the campaign's status allows (names from a fixed list)."""
         async with self.db.transaction() as tx:
             campaign = await self.campaign_in(tx, campaign_id)
@@ -3239,8 +3243,7 @@ class CampaignStore(Rows):
             values |= {"status": status, "updated_at": utc_iso(now)}
             await tx.execute(f"UPDATE campaigns SET {', '.join(f'{n} = ?' for n in values)} "
                              "WHERE id = ?", (*values.values(), campaign_id))
-            # scheduled, or back to a draft
-            if status != campaign["status"] and "campaign" in self.outbox.events:
+            if status != campaign["status"]:  # scheduled, or back to a draft
                 await self.outbox.emit_status_changes(tx, [(campaign_id, campaign["status"])], now)
             return await self.campaign_in(tx, campaign_id)
 
@@ -3255,12 +3258,11 @@ class CampaignStore(Rows):
             await tx.execute("DELETE FROM campaigns WHERE id = ?", (campaign_id,))
 
     async def finish(self, tx: Transaction, campaign_ids: list[int],
-                                now: float) -> list[tuple[int, str]]:
+                     now: float) -> list[tuple[int, str]]:
         """Sending campaigns with every message settled finish, as finishing_action says."""
         settled = await tx.fetch(
-            "SELECT id, sent_count, failed_count FROM campaigns "
-            f"WHERE id {self.sql.ids} AND status = ? "
-            f"AND {SETTLED_COUNTS} = total_count ORDER BY id",
+            f"SELECT id, sent_count, failed_count FROM campaigns WHERE id {self.sql.ids} "
+            f"AND status = ? AND {SETTLED_COUNTS} = total_count ORDER BY id",
             (_in(campaign_ids), CampaignStatus.SENDING))
         finished = [(campaign_id,
                      next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
@@ -3269,22 +3271,19 @@ class CampaignStore(Rows):
         await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
                              "WHERE id = ?", [(status, stamp, stamp, campaign_id)
                                               for campaign_id, status in finished])
-        if finished and "campaign" in self.outbox.events:
-            await self.outbox.emit_status_changes(tx, [(campaign_id, CampaignStatus.SENDING)
-                                                 for campaign_id, _ in finished], now)
+        await self.outbox.emit_status_changes(
+            tx, [(campaign_id, CampaignStatus.SENDING) for campaign_id, _ in finished], now)
         return finished
 
     async def start_due(self, now: float) -> list[int]:
         """Move scheduled campaigns that are due and have recipients to sending."""
-        started = []
         async with self.db.transaction() as tx:
-            due = await tx.fetch("SELECT id FROM campaigns WHERE status = 'scheduled' "
-                                 "AND total_count > 0 AND scheduled_at <= ? ORDER BY id",
-                                 (utc_iso(now),))
-            for campaign_id, in due:
+            due = [campaign_id for campaign_id, in await tx.fetch(
+                "SELECT id FROM campaigns WHERE status = 'scheduled' AND total_count > 0 "
+                "AND scheduled_at <= ? ORDER BY id", (utc_iso(now),))]
+            for campaign_id in due:
                 await self.move(tx, await self.campaign_in(tx, campaign_id), Action.START, now)
-                started.append(campaign_id)
-        return started
+        return due
 
     async def next_due_time(self) -> float | None:
         """When the earliest scheduled campaign with recipients falls due, or None."""
@@ -3302,12 +3301,10 @@ class CampaignStore(Rows):
     async def halted_among(self, campaign_ids: Sequence[int]) -> list[int]:
         """Which of these campaigns are paused or cancelled now."""
         rows = await self.db.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
-                                   "AND status IN ('paused', 'cancelled')",
-                                   (_in(campaign_ids),))
+                                   "AND status IN ('paused', 'cancelled')", (_in(campaign_ids),))
         return [campaign_id for campaign_id, in rows]
 
-    async def note_progress(self, tx: Transaction, campaign_ids: list[int],
-                             now: float) -> None:
+    async def note_progress(self, tx: Transaction, campaign_ids: list[int], now: float) -> None:
         """A progress row for each of these campaigns sampled just now (rate_at = now)."""
         await tx.execute(
             f"INSERT INTO campaign_progress (campaign_id, at, {', '.join(PROGRESS_COUNTS)}) "
@@ -3320,11 +3317,10 @@ class CampaignStore(Rows):
         row once, oldest first: one index lookup per time, however long the campaign ran."""
         return await self.db.fetch(
             f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
-            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p "
-            "ON p.campaign_id = ? AND p.at = "
-            "(SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
-            "AND at <= b.value) ORDER BY p.at", (json.dumps(list(times)), campaign_id,
-                                                      campaign_id))
+            f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? "
+            "AND p.at = (SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
+            "AND at <= b.value) ORDER BY p.at",
+            (json.dumps(list(times)), campaign_id, campaign_id))
 
     async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
         """Messages sent, delivered and failed since `since`, per channel: each campaign's
@@ -3354,13 +3350,12 @@ class CustomerStore(Rows):
         self.campaigns = campaigns
 
     async def create(self, customers: Sequence[Mapping[str, Any]],
-                               now: float) -> list[dict[str, Any]]:
+                     now: float) -> list[dict[str, Any]]:
         """Insert customers (validated, with every input field), all or nothing; Conflict
         CUSTOMER_EXISTS if a phone is taken."""
         async with self.db.transaction() as tx:
             taken = await tx.fetch(f"SELECT phone FROM customers WHERE phone {self.sql.texts} "
-                                   "LIMIT 5",
-                                   (_in(c["phone"] for c in customers),))
+                                   "LIMIT 5", (_in(c["phone"] for c in customers),))
             if taken:
                 listed = ", ".join(phone for phone, in taken)
                 raise Conflict("CUSTOMER_EXISTS", f"A customer with phone {listed} already exists")
@@ -3371,8 +3366,7 @@ class CustomerStore(Rows):
         return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in created]
 
     @staticmethod
-    async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]],
-                                now: float) -> None:
+    async def _insert(tx: Transaction, customers: Sequence[Mapping[str, Any]], now: float) -> None:
         stamp = utc_iso(now)
         await tx.executemany(
             f"INSERT INTO customers ({', '.join(CUSTOMER_INPUT_FIELDS)}, created_at) "
@@ -3381,8 +3375,7 @@ class CustomerStore(Rows):
              for customer in customers])
 
     async def import_rows(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
-                               columns: Sequence[str], on_conflict: str,
-                               now: float) -> dict[str, int]:
+                          columns: Sequence[str], on_conflict: str, now: float) -> dict[str, int]:
         """A CSV file's customers, (line, fields) each, all or nothing. A phone already here
         is an error (CUSTOMER_EXISTS, its lines listed), skipped, or updated with the file's
         `columns`, as `on_conflict` says."""
@@ -3465,13 +3458,11 @@ class CustomerStore(Rows):
             await tx.execute("UPDATE outbound_messages SET status = 'cancelled', "
                              "claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
                              "WHERE customer_id = ? AND status = 'pending'", (stamp, customer_id))
-            deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # cancelled, were sending
+            deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # cancelled, sending
             for campaign_id, claimed in unsent:
                 deltas[campaign_id][0] += 1
-                deltas[campaign_id][1] += claimed
-            await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ?, "
-                                 "sending_count = sending_count - ? WHERE id = ?",
-                                 [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+                deltas[campaign_id][1] -= claimed
+            await self._add_counts(tx, deltas, "cancelled", "sending")
             await tx.execute(
                 "UPDATE outbound_messages SET customer_id = NULL, rendered_content = NULL, "
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
@@ -3497,8 +3488,7 @@ class CustomerStore(Rows):
     async def labels(self, customer_ids: Iterable[int]) -> dict[int, tuple]:
         """id -> (first_name, last_name, phone) of these customers (the erased are absent)."""
         rows = await self.db.fetch("SELECT id, first_name, last_name, phone FROM customers "
-                                   f"WHERE id {self.sql.ids}",
-                                   (_in(customer_ids),))
+                                   f"WHERE id {self.sql.ids}", (_in(customer_ids),))
         return {customer_id: tuple(rest) for customer_id, *rest in rows}
 
 
@@ -3559,8 +3549,7 @@ class ClaimStore(Rows):
                           campaign["status"], new_ids, publish_all=started and waiting > 0,
                           paced=paced, channel=campaign["channel"])
 
-    async def _audience_source(self, tx: Transaction,
-                               audience: Audience) -> tuple[str, tuple]:
+    async def _audience_source(self, tx: Transaction, audience: Audience) -> tuple[str, tuple]:
         """A SELECT of the audience's customer ids; UNKNOWN_CUSTOMERS for ids with no customer."""
         if audience.customer_ids:
             ids = _in(audience.customer_ids)
@@ -3588,15 +3577,13 @@ class ClaimStore(Rows):
                               (last_id,))
         return [message_id for message_id, in rows]
 
-    async def claim(self, ids: Sequence[int], now: float, token: int,
-                    lease_until: float) -> Claim:
+    async def claim(self, ids: Sequence[int], now: float, token: int, lease_until: float) -> Claim:
         """Mark the job's messages that may be sent now as `sending`, and return them.
 
-        A message is claimable while pending with no live claim,
-        its campaign is sending, and neither its campaign nor its channel is
-        paced (the pacer claims those). Claimable messages not due yet come back
-        as `deferred`; the others (sent, claimed by a live worker, of a paused
-        campaign) are no business of this job.
+        A message is claimable while pending with no live claim, its campaign is sending,
+        and neither its campaign nor its channel is paced (the pacer claims those).
+        Claimable messages not due yet come back as `deferred`; the others (sent, claimed
+        by a live worker, of a paused campaign) are no business of this job.
         """
         claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} AND m.status = 'pending' "
                      "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
@@ -3690,10 +3677,7 @@ class ClaimStore(Rows):
             deltas[row.campaign_id][0] -= not row.unclaimed
         for row, _ in suppressed:
             deltas[row.campaign_id][1] += 1
-        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ?, "
-                             "suppressed_count = suppressed_count + ? WHERE id = ?",
-                             [(*deltas[campaign_id], campaign_id)
-                              for campaign_id in sorted(deltas)])
+        await self._add_counts(tx, deltas, "sending", "suppressed")
         if suppressed:
             await self.campaigns.finish(tx, list({row.campaign_id for row, _ in suppressed}), now)
         return (kept, [(row.id, until) for row, until in deferred],
@@ -3736,16 +3720,14 @@ class ClaimStore(Rows):
         throttling was lifted (its pending messages then go back to the job queue)."""
         async with self.db.transaction() as tx:
             pace, last = await self._pace_of(tx, channel)
-            lifted = pace.lifted(now, limit)
-            if lifted:
+            if lifted := pace.lifted(now, limit):
                 pace = Pace()
                 await self._set_pace(tx, channel, pace, last)
             rate = pace.current_rate(now)
             campaigns = await tx.fetch(
                 "SELECT id, rate_limit, pace_tokens, pace_at FROM campaigns "
                 "WHERE status = 'sending' AND channel = ? AND (? OR rate_limit IS NOT NULL) "
-                "ORDER BY id",
-                (channel, rate is not None))
+                "ORDER BY id", (channel, rate is not None))
             if not campaigns:
                 return PacedClaim(Claim([], {}, []), None, lifted)
             tokens = math.inf if rate is None else pace.tokens_at_time(now, rate)
@@ -3767,8 +3749,7 @@ class ClaimStore(Rows):
         """Up to `allowed` due messages, one campaign after another starting after `last`;
         also whether any campaign has due messages waiting (for tokens)."""
         order = sorted(campaigns, key=lambda c: (c[0] <= last, c[0]))
-        queues = []
-        waiting = False
+        queues, waiting = [], False
         for campaign_id, rate_limit, tokens, at in order:
             share = allowed if rate_limit is None else min(
                 allowed, whole_tokens(refill(tokens, at, rate_limit, now)))
@@ -3824,8 +3805,8 @@ class ClaimStore(Rows):
             await self.cancel_leftovers(tx, [message_id for message_id, _ in released], now)
             await self.campaigns.finish(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
-                "SELECT id FROM campaigns WHERE status = 'sending' "
-                f"AND id {self.sql.ids}", (_in(by_campaign),))}
+                f"SELECT id FROM campaigns WHERE status = 'sending' AND id {self.sql.ids}",
+                (_in(by_campaign),))}
         return sorted(message_id for message_id, campaign_id in released if campaign_id in sending)
 
     async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
@@ -3851,18 +3832,15 @@ class ClaimStore(Rows):
 
     async def has_overdue_messages(self, due_before: float) -> bool:
         """Whether a sending campaign has a pending message that was due before `due_before`."""
-        rows = await self.db.fetch(
+        return bool(await self.db.fetch(
             "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
             "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
-            "AND m.next_attempt_at < ? "
-            "LIMIT 1", (due_before,))
-        return bool(rows)
+            "AND m.next_attempt_at < ? LIMIT 1", (due_before,)))
 
     async def pending_count(self) -> int:
         """Messages not settled yet, from the counters of the campaigns that have any."""
         (count,), = await self.db.fetch(
-            "SELECT coalesce(sum(total_count - sent_count - failed_count - cancelled_count "
-            "- suppressed_count), 0) FROM campaigns "
+            f"SELECT coalesce(sum(total_count - ({SETTLED_COUNTS})), 0) FROM campaigns "
             "WHERE status IN ('scheduled', 'sending', 'paused')")
         return count
 
@@ -3906,10 +3884,10 @@ class OutcomeStore(Rows):
         """
         stamp = utc_iso(now)
         sent, others, releases = [], [], []
-        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # in flight, sent, failed
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # sending, sent, failed
         for attempt in attempts:
             delta = deltas[attempt.campaign_id]
-            delta[0] += 1
+            delta[0] -= 1  # no longer in flight
             if attempt.result is Result.SENT:
                 delta[1] += 1
                 sent.append((attempt.message_id, attempt.text, attempt.provider_id, attempt.token))
@@ -3928,8 +3906,7 @@ class OutcomeStore(Rows):
                     "UPDATE outbound_messages AS m SET status = 'sent', "
                     "rendered_content = j.value ->> 1, provider_message_id = j.value ->> 2, "
                     "sent_at = ?, claim_token = NULL, claim_expires_at = NULL, updated_at = ? "
-                    f"FROM {self.sql.sent_rows} "
-                    "AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
+                    f"FROM {self.sql.sent_rows} AND m.claim_token = CAST(j.value ->> 3 AS BIGINT)",
                     (now, stamp, json.dumps(sent)))
             if others:
                 changed += await tx.executemany(
@@ -3956,10 +3933,7 @@ class OutcomeStore(Rows):
                 "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
                 "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
-                await tx.executemany(
-                    "UPDATE campaigns SET sending_count = sending_count - ?, "
-                    "sent_count = sent_count + ?, failed_count = failed_count + ? WHERE id = ?",
-                    [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+                await self._add_counts(tx, deltas, "sending", "sent", "failed")
             else:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
@@ -3988,8 +3962,7 @@ class OutcomeStore(Rows):
         await tx.execute(f"UPDATE campaigns SET {counts} "
                          f"WHERE id {self.sql.ids}", (_in(campaign_ids),))
 
-    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int],
-                               now: float) -> None:
+    async def _sample_progress(self, tx: Transaction, campaign_ids: list[int], now: float) -> None:
         """Once a second per campaign, note the settled count and the rate since the last note."""
         if await tx.execute(
                 f"UPDATE campaigns SET rate = ({SETTLED_COUNTS} - rate_settled) / (? - rate_at), "
@@ -4049,10 +4022,7 @@ class OutcomeStore(Rows):
             deltas[campaign_id][0 if r.status == "delivered" else 1] += 1
             if before == "undelivered":
                 deltas[campaign_id][1] -= 1
-        await tx.executemany(
-            "UPDATE campaigns SET delivered_count = delivered_count + ?, "
-            "undelivered_count = undelivered_count + ? WHERE id = ?",
-            [(*delta, campaign_id) for campaign_id, delta in deltas.items()])
+        await self._add_counts(tx, deltas, "delivered", "undelivered")
         if "message" in self.outbox.events:
             await self.outbox.emit(tx, [(f"message.{r.status}", {
                 "message_id": r.message_id, "campaign_id": campaign_id, "delivered_at": r.at,
@@ -4076,10 +4046,9 @@ class OutcomeStore(Rows):
     async def gauges(self) -> tuple[dict[str, int], int]:
         """Campaigns per status and the webhook events not delivered yet, both kept by
         triggers (no count over a table): what /metrics reads, in one query."""
-        rows = await self.db.fetch_point(
+        counts = dict(await self.db.fetch_point(
             "SELECT status, count FROM campaign_counts "
-            "UNION ALL SELECT '', pending FROM webhook_outbox")
-        counts = dict(rows)
+            "UNION ALL SELECT '', pending FROM webhook_outbox"))
         return counts, counts.pop("")
 
 
@@ -4098,8 +4067,7 @@ class AnswerStore(Rows):
                            "This Idempotency-Key was used with a different request; use a new key")
         return StoredAnswer(status, body, location)
 
-    async def keep(self, key: str, fingerprint: str, answer: StoredAnswer,
-                          now: float) -> None:
+    async def keep(self, key: str, fingerprint: str, answer: StoredAnswer, now: float) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("INSERT INTO idempotency_keys (key, fingerprint, status, response, "
                              "location, created_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -4172,7 +4140,6 @@ class Store:
             return False
 
 
-
 def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Action]:
     """The lifecycle actions a PATCH with these changes amounts to."""
     actions = []
@@ -4181,12 +4148,10 @@ def edit_actions(status: CampaignStatus, changes: Mapping[str, Any]) -> list[Act
         actions.append(Action.EDIT_CONTENT)
     if "channel" in changes:
         actions.append(Action.EDIT)
-    if "scheduled_at" in changes:
-        if changes["scheduled_at"] is not None:
-            actions.append(Action.SCHEDULE)
-        else:
-            actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED
-                           else Action.EDIT)
+    if changes.get("scheduled_at") is not None:
+        actions.append(Action.SCHEDULE)
+    elif "scheduled_at" in changes:
+        actions.append(Action.UNSCHEDULE if status == CampaignStatus.SCHEDULED else Action.EDIT)
     return actions
 
 

@@ -5061,9 +5061,9 @@ TRANSIENT_ERRORS = ("provider timeout", "provider returned 503 Service Unavailab
 
 
 class MockSender:
-    """A provider stand-in in the process: latency, random transient failures, permanent
-    ones for a phone it cannot route (calling code +999) and for a message over the
-    channel's limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
+    """A provider stand-in in the process: latency, random transient failures, permanent ones
+    for a phone it cannot route (calling code +999) and for a message over the channel's
+    limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
 
     def __init__(self, latency_ms: float, failure_rate: float, rng: random.Random):
         self.answers_at_once = not latency_ms  # never waits: the dispatcher needs no task for it
@@ -5184,8 +5184,8 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
     """Apply a gateway's delivery reports, those naming only its own id found in one read:
     {accepted, unknown} as for POST /providers/receipts."""
     reports = [r for r in reports if r.status is not None]
-    ours = await store.outcomes.references_of({r.provider_id for r in reports
-                                       if not r.reference and r.provider_id})
+    ours = await store.outcomes.references_of(
+        {r.provider_id for r in reports if not r.reference and r.provider_id})
     receipts, unknown = [], []
     for report in reports:
         reference = report.reference or ours.get(report.provider_id or "")
@@ -5204,7 +5204,7 @@ Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body
 def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
     """One field of a gateway's callback as text; ValueError naming it when missing."""
     value = fields.get(name) if isinstance(fields, Mapping) else None
-    if value is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
         if required:
             raise ValueError(f"{name} is required")
         return ""
@@ -5387,15 +5387,11 @@ class TwilioGateway(Gateway):
 def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
     """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields, each name
     followed by its values (sorted), as twilio's RequestValidator computes it."""
+    getall = getattr(form, "getall", None)  # a MultiDict's repeated fields
     signed = url + "".join(name + value for name in sorted(set(form))
-                           for value in sorted(_all_values(form, name)))
+                           for value in sorted(getall(name) if getall else [form[name]]))
     digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def _all_values(form: Mapping[str, Any], name: str) -> list[str]:
-    getall = getattr(form, "getall", None)
-    return list(getall(name)) if getall else [form[name]]
 
 
 def twilio_urls(url: str) -> list[str]:
@@ -5562,8 +5558,7 @@ class InfobipGateway(Gateway):
                                   self.callbacks.receipts),
                 headers={"Authorization": f"App {self.url.secret}",
                          "Content-Type": "application/json", "Accept": "application/json"})
-            outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
-                                                                    retry_after)
+            outcomes = infobip_outcomes(status, body, references, retry_after)
         except SendError as exc:
             outcomes = dict.fromkeys(references, exc)
         for message, future in batch:
@@ -5843,8 +5838,7 @@ class InProcessMock(Gateway):
         return self._mock(message)
 
     def describe(self, channels: list[str]) -> dict[str, Any]:
-        return {"channels": channels, "kind": "mock", "host": None, "url": None, "state": "up",
-                "reason": None, "callbacks": Callbacks()._asdict()}
+        return {**super().describe(channels), "host": None, "url": None}  # it has no address
 
 
 # -- SMPP 3.4 -------------------------------------------------------------------
@@ -5882,8 +5876,8 @@ def smpp_receipt(text: str, receipted_id: str | None = None) -> GatewayReceipt |
     if found is None or not (receipted_id or found["id"]):
         return None
     stat = found["stat"].upper()
-    meaning = "delivered" if stat == "DELIVRD" else "undelivered" if stat in SMPP_UNDELIVERED \
-        else None
+    meaning = ("delivered" if stat == "DELIVRD" else
+               "undelivered" if stat in SMPP_UNDELIVERED else None)
     error = short(f"smpp: {stat} err:{found['err'] or '?'}") if meaning == "undelivered" else None
     return GatewayReceipt(None, receipted_id or found["id"], meaning, error)
 

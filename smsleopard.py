@@ -5029,8 +5029,8 @@ class Campaigns:
 # ---------------------------------------------------------------------------
 # SENDER
 # The provider: a callable that takes one message and answers the provider's
-# id for it, or raises. Two implementations: a mock inside the process (the
-# default, so the demo needs nothing else) and a real provider over HTTP.
+# id for it, or raises: a mock inside the process (the default, so the demo
+# needs nothing else), or the gateways of --provider-url (HTTP APIs, SMPP).
 # ---------------------------------------------------------------------------
 
 

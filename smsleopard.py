@@ -4931,8 +4931,8 @@ class Campaigns:
 # ---------------------------------------------------------------------------
 # SENDER
 # The provider: a callable that takes one message and answers the provider's
-# id for it, or raises. Two implementations: a mock inside the process (the
-# default, so the demo needs nothing else) and a real provider over HTTP.
+# id for it, or raises: a mock inside the process (the default, so the demo
+# needs nothing else), or the gateways of --provider-url (HTTP APIs, SMPP).
 # ---------------------------------------------------------------------------
 
 
@@ -4963,9 +4963,9 @@ TRANSIENT_ERRORS = ("provider timeout", "provider returned 503 Service Unavailab
 
 
 class MockSender:
-    """A provider stand-in in the process: latency, random transient failures, permanent
-    ones for a phone it cannot route (calling code +999) and for a message over the
-    channel's limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
+    """A provider stand-in in the process: latency, random transient failures, permanent ones
+    for a phone it cannot route (calling code +999) and for a message over the channel's
+    limit (SMS: 10 segments; WhatsApp: 4096 characters)."""
 
     def __init__(self, latency_ms: float, failure_rate: float, rng: random.Random):
         self.answers_at_once = not latency_ms  # never waits: the dispatcher needs no task for it
@@ -5001,6 +5001,17 @@ def parse_retry_after(value: str | None, now: float) -> float:
     return DEFAULT_RETRY_AFTER
 
 
+def short(text: Any) -> str:
+    """A gateway's words, fit for last_error."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
+
+
+def answer_words(body: bytes) -> str:
+    """A gateway's answer as it came, fit for last_error."""
+    return short(body.decode("utf-8", "replace")) or "(nothing)"
+
+
 def provider_text(body: bytes) -> str:
     """What a provider said, made fit for last_error: its JSON error message if it gave one."""
     text = body.decode("utf-8", "replace").strip()
@@ -5008,8 +5019,29 @@ def provider_text(body: bytes) -> str:
         data = json.loads(text)
         error = data.get("error", data)
         text = str(error.get("message", error) if isinstance(error, dict) else error)
-    text = " ".join(text.split())
-    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
+    return short(text)
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def answer_object(body: bytes) -> Mapping[str, Any]:
+    """A gateway's answer as a JSON object; empty when it is not one."""
+    try:
+        return as_mapping(json.loads(body))
+    except ValueError:  # not JSON, or not UTF-8
+        return {}
+
+
+def http_outcome(kind: str, status: int, said: str, retry_after: float) -> SendError:
+    """What an HTTP status means when the answer says nothing more precise (§12)."""
+    if status == 429:
+        return ThrottledError(f"{kind} throttled it (429): {said}", retry_after)
+    if status == 408 or status >= 500:
+        return TransientSendError(f"{kind} answered {status}: {said}")
+    return PermanentSendError(f"{kind} refused it ({status}): {said}")
 
 
 class OptedOutError(PermanentSendError):
@@ -5054,8 +5086,8 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
     """Apply a gateway's delivery reports, those naming only its own id found in one read:
     {accepted, unknown} as for POST /providers/receipts."""
     reports = [r for r in reports if r.status is not None]
-    ours = await store.outcomes.references_of({r.provider_id for r in reports
-                                       if not r.reference and r.provider_id})
+    ours = await store.outcomes.references_of(
+        {r.provider_id for r in reports if not r.reference and r.provider_id})
     receipts, unknown = [], []
     for report in reports:
         reference = report.reference or ours.get(report.provider_id or "")
@@ -5074,7 +5106,7 @@ Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body
 def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
     """One field of a gateway's callback as text; ValueError naming it when missing."""
     value = fields.get(name) if isinstance(fields, Mapping) else None
-    if value is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
         if required:
             raise ValueError(f"{name} is required")
         return ""
@@ -5159,12 +5191,10 @@ class Gateway:
 
 class HttpSender(Gateway):
     """The generic JSON provider (§12): each attempt is `POST url` with {"reference", "channel",
-    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections.
-
-    2xx {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
+    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections. 2xx
+    {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
     time-outs and connection errors are transient; any other 4xx is permanent, with the
-    provider's words in last_error.
-    """
+    provider's words in last_error."""
 
     def __init__(self, url: str, token: str, timeout: float, concurrency: int,
                  callback_url: str | None, clock: Clock):
@@ -5173,60 +5203,30 @@ class HttpSender(Gateway):
                          Callbacks(callback_url, inbound), clock)
         self._headers = {"Content-Type": "application/json",
                          **({"Authorization": f"Bearer {token}"} if token else {})}
-        self._callback_url = callback_url
 
     async def __call__(self, message: Outgoing) -> str:
         body = json.dumps({"reference": message.reference, "channel": message.channel,
                            "to": message.to, "text": message.text,
-                           "callback_url": self._callback_url}).encode()
+                           "callback_url": self.callbacks.receipts}).encode()
         status, answer, retry_after = await self._exchange("POST", self.url.base, data=body,
                                                            headers=self._headers)
         if 200 <= status < 300:
-            return self._message_id(status, answer)
-        said = provider_text(answer)
-        if status == 429:
-            raise ThrottledError(f"throttled by the provider (429): {said}", retry_after)
-        if status == 408 or status >= 500:
-            raise TransientSendError(f"provider answered {status}: {said}")
-        raise PermanentSendError(f"provider refused it ({status}): {said}")
-
-    @staticmethod
-    def _message_id(status: int, answer: bytes) -> str:
-        with contextlib.suppress(ValueError, AttributeError, TypeError):
-            message_id = json.loads(answer).get("id")
+            message_id = answer_object(answer).get("id")
             if isinstance(message_id, (str, int)) and not isinstance(message_id, bool):
                 return str(message_id)[:200]
-        raise TransientSendError(f"provider answered {status} without a message id: "
-                                 f"{provider_text(answer) or '(nothing)'}")
-
-
-def json_answer(body: bytes) -> Any:
-    """A gateway's answer as JSON, or None when it is not JSON."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def short(text: Any) -> str:
-    """A gateway's words, fit for last_error."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
-
-
-def http_outcome(kind: str, status: int, said: str, retry_after: float) -> SendError:
-    """What an HTTP status means when the answer says nothing more precise (§12)."""
-    if status == 429:
-        return ThrottledError(f"{kind} throttled it (429): {said}", retry_after)
-    if status == 408 or status >= 500:
-        return TransientSendError(f"{kind} answered {status}: {said}")
-    return PermanentSendError(f"{kind} refused it ({status}): {said}")
+            raise TransientSendError(f"provider answered {status} without a message id: "
+                                     f"{provider_text(answer) or '(nothing)'}")
+        said = provider_text(answer)
+        if status == 429:  # worded unlike http_outcome's
+            raise ThrottledError(f"throttled by the provider (429): {said}", retry_after)
+        raise http_outcome("provider", status, said, retry_after)
 
 
 # -- Twilio -------------------------------------------------------------------
 
 TWILIO_THROTTLED = {20429}
 TWILIO_OPTED_OUT = {21610}
+TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
 
 
 def twilio_form(message: Outgoing, options: Mapping[str, str], callback: str | None
@@ -5245,16 +5245,13 @@ def twilio_form(message: Outgoing, options: Mapping[str, str], callback: str | N
 
 def twilio_outcome(status: int, body: bytes, retry_after: float) -> str:
     """Twilio's answer: 2xx {"sid"} is sent; else its error code decides (§20)."""
-    data = json_answer(body)
-    data = data if isinstance(data, dict) else {}
+    data = answer_object(body)
     if 200 <= status < 300:
         if isinstance(data.get("sid"), str) and data["sid"]:
             return data["sid"][:200]
-        raise TransientSendError(f"twilio answered {status} without a sid: "
-                                 f"{short(body.decode('utf-8', 'replace')) or '(nothing)'}")
+        raise TransientSendError(f"twilio answered {status} without a sid: {answer_words(body)}")
     code = data.get("code")
-    said = short(f"error {code}: {data.get('message', '')}" if code else
-                 body.decode("utf-8", "replace") or "(nothing)")
+    said = short(f"error {code}: {data.get('message', '')}") if code else answer_words(body)
     if code in TWILIO_THROTTLED:
         raise ThrottledError(f"twilio throttled it ({status}): {said}", retry_after)
     if code in TWILIO_OPTED_OUT:
@@ -5276,37 +5273,27 @@ class TwilioGateway(Gateway):
         return twilio_outcome(status, body, retry_after)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
-        return [twilio_receipt(fields)]
+        """A status callback: MessageSid, MessageStatus, ErrorCode (our reference in ?ref=)."""
+        status = field_text(fields, "MessageStatus")
+        code = field_text(fields, "ErrorCode", required=False)
+        words = field_text(fields, "ErrorMessage", required=False)
+        error = short(f"twilio error {code}" + (f": {words}" if words else "")) if code else None
+        return [GatewayReceipt(field_text(fields, "ref", required=False) or None,
+                               field_text(fields, "MessageSid"), TWILIO_STATUSES.get(status),
+                               error)]
 
     def inbound(self, fields: Fields) -> list[tuple[str, str]]:
         return [(gateway_phone(field_text(fields, "From")), field_text(fields, "Body"))]
 
 
-TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
-
-
-def twilio_receipt(fields: Fields) -> GatewayReceipt:
-    """A status callback: MessageSid, MessageStatus, ErrorCode (our reference in ?ref=)."""
-    status = field_text(fields, "MessageStatus")
-    code, words = field_text(fields, "ErrorCode", required=False), field_text(
-        fields, "ErrorMessage", required=False)
-    error = short(f"twilio error {code}" + (f": {words}" if words else "")) if code else None
-    return GatewayReceipt(field_text(fields, "ref", required=False) or None,
-                          field_text(fields, "MessageSid"), TWILIO_STATUSES.get(status), error)
-
-
 def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
     """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form fields, each name
     followed by its values (sorted), as twilio's RequestValidator computes it."""
+    getall = getattr(form, "getall", None)  # a MultiDict's repeated fields
     signed = url + "".join(name + value for name in sorted(set(form))
-                           for value in sorted(_all_values(form, name)))
+                           for value in sorted(getall(name) if getall else [form[name]]))
     digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def _all_values(form: Mapping[str, Any], name: str) -> list[str]:
-    getall = getattr(form, "getall", None)
-    return list(getall(name)) if getall else [form[name]]
 
 
 def twilio_urls(url: str) -> list[str]:
@@ -5324,22 +5311,21 @@ def twilio_urls(url: str) -> list[str]:
 AFRICASTALKING_SENT = {100, 101, 102}
 AFRICASTALKING_TRANSIENT = {500, 501}
 AFRICASTALKING_OPTED_OUT = {406}
+AFRICASTALKING_UNDELIVERED = {"Failed", "Rejected", "Expired", "AbsentSubscriber"}
 
 
 def africastalking_outcome(status: int, body: bytes, retry_after: float) -> str:
     """Africa's Talking's answer: the first recipient's statusCode decides (§20)."""
-    data = json_answer(body)
-    recipients = (data.get("SMSMessageData") or {}).get("Recipients") if isinstance(
-        data, dict) and isinstance(data.get("SMSMessageData"), dict) else None
-    if not recipients or not isinstance(recipients, list) or not isinstance(recipients[0], dict):
-        said = short(data["SMSMessageData"].get("Message") if isinstance(recipients, list)
-                     else body.decode("utf-8", "replace") or "(nothing)")
-        if 200 <= status < 300 and isinstance(recipients, list):
+    answer = as_mapping(answer_object(body).get("SMSMessageData"))
+    recipients = answer.get("Recipients")
+    if not isinstance(recipients, list) or not recipients or not isinstance(recipients[0], dict):
+        listed = isinstance(recipients, list)
+        said = short(answer.get("Message")) if listed else answer_words(body)
+        if not 200 <= status < 300:
+            raise http_outcome("africastalking", status, said, retry_after)
+        if listed:
             raise PermanentSendError(f"africastalking sent it to nobody: {said}")
-        if 200 <= status < 300:
-            raise TransientSendError(f"africastalking answered {status} without recipients: "
-                                     f"{said}")
-        raise http_outcome("africastalking", status, said, retry_after)
+        raise TransientSendError(f"africastalking answered {status} without recipients: {said}")
     recipient = recipients[0]
     code, message_id = recipient.get("statusCode"), recipient.get("messageId")
     said = short(f"status {code} {recipient.get('status', '')}")
@@ -5368,29 +5354,24 @@ class AfricasTalkingGateway(Gateway):
         return africastalking_outcome(status, body, retry_after)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
-        return [africastalking_receipt(fields)]
+        """A delivery report: id (Africa's Talking's), status, failureReason."""
+        status = field_text(fields, "status")
+        reason = field_text(fields, "failureReason", required=False)
+        meaning = ("delivered" if status == "Success" else
+                   "undelivered" if status in AFRICASTALKING_UNDELIVERED else None)
+        error = short(f"africastalking: {status}" + (f" ({reason})" if reason else ""))
+        return [GatewayReceipt(None, field_text(fields, "id"), meaning,
+                               error if meaning == "undelivered" else None)]
 
     def inbound(self, fields: Fields) -> list[tuple[str, str]]:
         return [(gateway_phone(field_text(fields, "from")), field_text(fields, "text"))]
 
 
-AFRICASTALKING_UNDELIVERED = {"Failed", "Rejected", "Expired", "AbsentSubscriber"}
-
-
-def africastalking_receipt(fields: Fields) -> GatewayReceipt:
-    """A delivery report: id (Africa's Talking's), status, failureReason."""
-    status = field_text(fields, "status")
-    reason = field_text(fields, "failureReason", required=False)
-    meaning = ("delivered" if status == "Success" else
-               "undelivered" if status in AFRICASTALKING_UNDELIVERED else None)
-    error = short(f"africastalking: {status}" + (f" ({reason})" if reason else ""))
-    return GatewayReceipt(None, field_text(fields, "id"), meaning,
-                          error if meaning == "undelivered" else None)
-
-
 # -- Infobip ------------------------------------------------------------------
 
 INFOBIP_SENT_GROUPS = {"PENDING", "DELIVERED"}  # accepted; the delivery report says the rest
+INFOBIP_UNDELIVERED = {"UNDELIVERABLE", "EXPIRED", "REJECTED"}
+INFOBIP_NOT_FINAL = {"DELIVERED_TO_OPERATOR"}  # group DELIVERED, but "a further DLR may follow"
 
 
 def infobip_body(messages: Sequence[Outgoing], options: Mapping[str, str],
@@ -5406,15 +5387,13 @@ def infobip_body(messages: Sequence[Outgoing], options: Mapping[str, str],
 
 def infobip_error(body: bytes) -> str:
     """The words of an Infobip error, in either of its two shapes."""
-    data = json_answer(body)
-    if isinstance(data, dict):
-        service = (data.get("requestError") or {}).get("serviceException") if isinstance(
-            data.get("requestError"), dict) else None
-        if isinstance(service, dict):
-            return short(f"{service.get('messageId', '')}: {service.get('text', '')}")
-        if "errorCode" in data:
-            return short(f"{data['errorCode']}: {data.get('description', '')}")
-    return short(body.decode("utf-8", "replace") or "(nothing)")
+    data = answer_object(body)
+    service = as_mapping(data.get("requestError")).get("serviceException")
+    if isinstance(service, dict):
+        return short(f"{service.get('messageId', '')}: {service.get('text', '')}")
+    if "errorCode" in data:
+        return short(f"{data['errorCode']}: {data.get('description', '')}")
+    return answer_words(body)
 
 
 def infobip_outcomes(status: int, body: bytes, references: Sequence[str], retry_after: float
@@ -5423,17 +5402,17 @@ def infobip_outcomes(status: int, body: bytes, references: Sequence[str], retry_
     if not 200 <= status < 300:
         error = http_outcome("infobip", status, infobip_error(body), retry_after)
         return dict.fromkeys(references, error)
-    data = json_answer(body)
-    answers = data.get("messages") if isinstance(data, dict) else None
-    by_id = {a.get("messageId"): a for a in answers if isinstance(a, dict)} if isinstance(
-        answers, list) else {}
+    answers = answer_object(body).get("messages")
+    answers = answers if isinstance(answers, list) else []
+    by_id = {a.get("messageId"): a for a in answers if isinstance(a, dict)}
     return {ref: infobip_message_outcome(by_id.get(ref), status) for ref in references}
 
 
 def infobip_message_outcome(answer: dict[str, Any] | None, status: int) -> str | SendError:
+    """One message's outcome, from its own part of Infobip's answer."""
     if answer is None:
         return TransientSendError(f"infobip answered {status} without this message")
-    state = answer.get("status") if isinstance(answer.get("status"), dict) else {}
+    state = as_mapping(answer.get("status"))
     group, name = str(state.get("groupName", "")).upper(), state.get("name", "")
     if group in INFOBIP_SENT_GROUPS or name == "REJECTED_DUPLICATE_MESSAGE_ID":
         return str(answer["messageId"])[:200]  # a duplicate: an earlier attempt got through
@@ -5481,8 +5460,7 @@ class InfobipGateway(Gateway):
                                   self.callbacks.receipts),
                 headers={"Authorization": f"App {self.url.secret}",
                          "Content-Type": "application/json", "Accept": "application/json"})
-            outcomes: dict[str, str | SendError] = infobip_outcomes(status, body, references,
-                                                                    retry_after)
+            outcomes = infobip_outcomes(status, body, references, retry_after)
         except SendError as exc:
             outcomes = dict.fromkeys(references, exc)
         for message, future in batch:
@@ -5501,10 +5479,6 @@ class InfobipGateway(Gateway):
                 for r in infobip_results(fields)]
 
 
-INFOBIP_UNDELIVERED = {"UNDELIVERABLE", "EXPIRED", "REJECTED"}
-INFOBIP_NOT_FINAL = {"DELIVERED_TO_OPERATOR"}  # group DELIVERED, but "a further DLR may follow"
-
-
 def infobip_results(fields: Fields) -> list[Mapping[str, Any]]:
     results = fields.get("results") if isinstance(fields, Mapping) else None
     if not isinstance(results, list) or not results or not all(
@@ -5515,9 +5489,9 @@ def infobip_results(fields: Fields) -> list[Mapping[str, Any]]:
 
 def infobip_receipt(result: Mapping[str, Any]) -> GatewayReceipt:
     """One delivery report: messageId (ours), status.groupName, error."""
-    status = result.get("status") if isinstance(result.get("status"), Mapping) else {}
+    status = as_mapping(result.get("status"))
     group, name = str(status.get("groupName", "")).upper(), str(status.get("name", ""))
-    error = result.get("error") if isinstance(result.get("error"), Mapping) else {}
+    error = as_mapping(result.get("error"))
     meaning = ("delivered" if group == "DELIVERED" and name not in INFOBIP_NOT_FINAL else
                "undelivered" if group in INFOBIP_UNDELIVERED else None)
     words = short(f"infobip: {group} {name}" + (
@@ -5529,6 +5503,7 @@ def infobip_receipt(result: Mapping[str, Any]) -> GatewayReceipt:
 # -- Kannel -------------------------------------------------------------------
 
 KANNEL_DLR_MASK = 19  # 1 delivered, 2 undelivered, 16 refused by the SMSC
+KANNEL_REPORTS = {"1": "delivered", "2": "undelivered", "16": "undelivered"}  # 4, 8: not final
 
 
 def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> str:
@@ -5550,12 +5525,9 @@ def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> st
 def kannel_outcome(status: int, body: bytes, retry_after: float) -> None:
     """Kannel's answer: 202 is sent (it gives no id: our reference is the key); 503 and 500
     are transient; other 4xx permanent (§20)."""
-    said = short(body.decode("utf-8", "replace") or "(nothing)")
     if 200 <= status < 300:
         return None
-    if status == 503:
-        raise TransientSendError(f"kannel answered 503: {said}")
-    raise http_outcome("kannel", status, said, retry_after)
+    raise http_outcome("kannel", status, answer_words(body), retry_after)
 
 
 class KannelGateway(Gateway):
@@ -5564,31 +5536,24 @@ class KannelGateway(Gateway):
     kind = "kannel"
 
     async def __call__(self, message: Outgoing) -> None:
-        path = urllib.parse.urlsplit(self.url.base).path or "/cgi-bin/sendsms"
-        base = urllib.parse.urlsplit(self.url.base)._replace(path=path).geturl()
+        address = urllib.parse.urlsplit(self.url.base)
+        base = address._replace(path=address.path or "/cgi-bin/sendsms").geturl()
         query = kannel_query(message, self.url, self.callbacks.receipts)
         status, body, retry_after = await self._exchange(
             "GET", yarl.URL(f"{base}?{query}", encoded=True))
         return kannel_outcome(status, body, retry_after)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
-        return [kannel_receipt(fields)]
+        """A delivery report fetched from our dlr-url: ref (ours), type (%d), reply (%A)."""
+        kind = field_text(fields, "type")
+        reply = field_text(fields, "reply", required=False)
+        meaning = KANNEL_REPORTS.get(kind)
+        error = short(f"kannel report {kind}" + (f": {reply}" if reply else ""))
+        return [GatewayReceipt(field_text(fields, "ref"), None, meaning,
+                               error if meaning == "undelivered" else None)]
 
     def inbound(self, fields: Fields) -> list[tuple[str, str]]:
         return [(gateway_phone(field_text(fields, "from")), kannel_text(fields))]
-
-
-KANNEL_REPORTS = {"1": "delivered", "2": "undelivered", "16": "undelivered"}  # 4, 8: not final
-
-
-def kannel_receipt(fields: Fields) -> GatewayReceipt:
-    """A delivery report fetched from our dlr-url: ref (ours), type (%d), reply (%A)."""
-    kind = field_text(fields, "type")
-    reply = field_text(fields, "reply", required=False)
-    meaning = KANNEL_REPORTS.get(kind)
-    error = short(f"kannel report {kind}" + (f": {reply}" if reply else ""))
-    return GatewayReceipt(field_text(fields, "ref"), None, meaning,
-                          error if meaning == "undelivered" else None)
 
 
 def kannel_text(fields: Fields) -> str:
@@ -5615,6 +5580,7 @@ WHATSAPP_DOWN_RETRY = 60.0  # seconds between two looks at a channel that is dow
 WHATSAPP_PAIR_RETRY = 6.0   # 131056: about one message per six seconds to one customer
 WHATSAPP_WINDOW_WORDS = ("outside the customer's 24-hour window: a free-form message needs an "
                          "approved template")
+WHATSAPP_STATUSES = {"delivered": "delivered", "read": "delivered", "failed": "undelivered"}
 
 
 class GatewayDownError(ThrottledError):
@@ -5642,27 +5608,23 @@ def whatsapp_body(message: Outgoing) -> bytes:
 
 def whatsapp_outcome(status: int, body: bytes, retry_after: float) -> str:
     """The Cloud API's answer: 2xx {"messages": [{"id"}]} is sent; else error.code decides."""
-    data = json_answer(body)
-    data = data if isinstance(data, dict) else {}
+    data = answer_object(body)
     if 200 <= status < 300:
         messages = data.get("messages")
-        if isinstance(messages, list) and messages and isinstance(messages[0], dict) and \
-                isinstance(messages[0].get("id"), str) and messages[0]["id"]:
-            return messages[0]["id"][:200]
+        first = as_mapping(messages[0]) if isinstance(messages, list) and messages else {}
+        if isinstance(first.get("id"), str) and first["id"]:
+            return first["id"][:200]
         raise TransientSendError(f"whatsapp answered {status} without a message id: "
-                                 f"{short(body.decode('utf-8', 'replace')) or '(nothing)'}")
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
-    code = error.get("code") if isinstance(error.get("code"), int) else None
-    if code is None:
-        raise http_outcome("whatsapp", status, short(body.decode("utf-8", "replace")
-                                                     or "(nothing)"), retry_after)
+                                 f"{answer_words(body)}")
+    error = as_mapping(data.get("error"))
+    if not isinstance(code := error.get("code"), int):
+        raise http_outcome("whatsapp", status, answer_words(body), retry_after)
     raise whatsapp_error(code, whatsapp_words(error), status, retry_after)
 
 
 def whatsapp_words(error: Mapping[str, Any]) -> str:
     """An error's code, message and details, as last_error shows them."""
-    details = error.get("error_data", {}).get("details") if isinstance(
-        error.get("error_data"), dict) else None
+    details = as_mapping(error.get("error_data")).get("details")
     words = error.get("message") or error.get("title") or ""
     return short(f"error {error.get('code')}: {words}" + (
         f" ({details})" if details and details not in str(words) else ""))
@@ -5730,9 +5692,8 @@ def whatsapp_values(fields: Fields, kind: str) -> list[Mapping[str, Any]]:
         raise ValueError('object must be "whatsapp_business_account", with a list of entry')
     found = []
     for entry in entries:
-        for change in (entry.get("changes") or []) if isinstance(entry, Mapping) else []:
-            value = change.get("value") if isinstance(change, Mapping) else None
-            items = value.get(kind) if isinstance(value, Mapping) else None
+        for change in as_mapping(entry).get("changes") or []:
+            items = as_mapping(as_mapping(change).get("value")).get(kind)
             found += [item for item in items or [] if isinstance(item, Mapping)]
     return found
 
@@ -5746,15 +5707,11 @@ def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
             and isinstance(m["text"].get("body"), str)]
 
 
-WHATSAPP_STATUSES = {"delivered": "delivered", "read": "delivered", "failed": "undelivered"}
-
-
 def whatsapp_receipt(status: Mapping[str, Any]) -> GatewayReceipt:
     """A status: id (the wamid), status, biz_opaque_callback_data (our reference), errors."""
     meaning = WHATSAPP_STATUSES.get(field_text(status, "status"))
     errors = status.get("errors")
-    error = errors[0] if isinstance(errors, list) and errors and isinstance(
-        errors[0], Mapping) else {}
+    error = as_mapping(errors[0]) if isinstance(errors, list) and errors else {}
     words = short(f"whatsapp {whatsapp_words(error)}" if error else "whatsapp: failed")
     if error.get("code") == WHATSAPP_OUTSIDE_WINDOW:  # it usually comes this way, after a 200
         words = short(f"{WHATSAPP_WINDOW_WORDS} ({words})")
@@ -5770,8 +5727,8 @@ class InProcessMock(Gateway):
     kind = "mock"
 
     def __init__(self, mock: MockSender):
-        self.url, self.callbacks, self.down, self._mock = GatewayUrl("mock", ""), Callbacks(), \
-            None, mock
+        self.url, self.callbacks, self.down = GatewayUrl("mock", ""), Callbacks(), None
+        self._mock = mock
 
     async def open(self) -> None:
         return None
@@ -5783,8 +5740,7 @@ class InProcessMock(Gateway):
         return self._mock(message)
 
     def describe(self, channels: list[str]) -> dict[str, Any]:
-        return {"channels": channels, "kind": "mock", "host": None, "url": None, "state": "up",
-                "reason": None, "callbacks": Callbacks()._asdict()}
+        return {**super().describe(channels), "host": None, "url": None}  # it has no address
 
 
 # -- SMPP 3.4 -------------------------------------------------------------------
@@ -5822,8 +5778,8 @@ def smpp_receipt(text: str, receipted_id: str | None = None) -> GatewayReceipt |
     if found is None or not (receipted_id or found["id"]):
         return None
     stat = found["stat"].upper()
-    meaning = "delivered" if stat == "DELIVRD" else "undelivered" if stat in SMPP_UNDELIVERED \
-        else None
+    meaning = ("delivered" if stat == "DELIVRD" else
+               "undelivered" if stat in SMPP_UNDELIVERED else None)
     error = short(f"smpp: {stat} err:{found['err'] or '?'}") if meaning == "undelivered" else None
     return GatewayReceipt(None, receipted_id or found["id"], meaning, error)
 
@@ -5848,7 +5804,8 @@ class SmppGateway(Gateway):
 
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
-        super().__init__(url, timeout, concurrency, Callbacks(), clock)  # it calls no URL back
+        # it calls no URL back, and waits at least a second for the SMSC's every answer
+        super().__init__(url, max(1.0, timeout), concurrency, Callbacks(), clock)
         self._lib = smpp_library()
         self._window = int(url.options.get("window", "50"))
         self._slots = asyncio.Semaphore(self._window)
@@ -5920,9 +5877,8 @@ class SmppGateway(Gateway):
             system_type=self.url.options.get("system_type", ""),
             enquire_link_interval=SMPP_ENQUIRE_LINK, log_level=logging.CRITICAL,
             hook=Hook(), broker=Broker(), retry_timer=Backoff(),
-            correlator=smpp_correlator(lib)(self.url.user,
-                                            max_ttl_response=max(1.0, self._timeout)),
-            socket_timeout=max(1.0, self._timeout))
+            correlator=smpp_correlator(lib)(self.url.user, max_ttl_response=self._timeout),
+            socket_timeout=self._timeout)
 
     async def _next_pdu(self) -> Any:
         """The next PDU the library writes: a submit_sm only when a window slot is free (one
@@ -5941,14 +5897,16 @@ class SmppGateway(Gateway):
                 return message
 
     def _received(self, message: Any) -> None:
-        lib = self._lib
-        if isinstance(message, lib.SubmitSmResp) and message.log_id:
+        if isinstance(message, self._lib.SubmitSmResp) and message.log_id:
             status = int(message.command_status.value)
             if status == 0:
-                self._remember(message.message_id, message.log_id)
-            self._settle(message.log_id, message.message_id if status == 0 else smpp_outcome(
-                status, message.command_status.name))
-        elif isinstance(message, lib.DeliverSm):
+                self._known[message.message_id] = message.log_id  # for its receipts
+                if len(self._known) > SMPP_KNOWN_IDS:
+                    del self._known[next(iter(self._known))]
+                self._settle(message.log_id, message.message_id)
+            else:
+                self._settle(message.log_id, smpp_outcome(status, message.command_status.name))
+        elif isinstance(message, self._lib.DeliverSm):
             self._delivered(message)
 
     def _delivered(self, message: Any) -> None:
@@ -5965,11 +5923,6 @@ class SmppGateway(Gateway):
             self._inbound.append((gateway_phone(message.source.number), text))
         self._arrived.set()
 
-    def _remember(self, provider_id: str, reference: str) -> None:
-        self._known[provider_id] = reference
-        if len(self._known) > SMPP_KNOWN_IDS:
-            del self._known[next(iter(self._known))]
-
     def _settle(self, reference: str, outcome: str | SendError) -> None:
         if reference in self._in_flight:
             self._in_flight.discard(reference)
@@ -5985,9 +5938,7 @@ class SmppGateway(Gateway):
         """The bind is gone: what was waiting or in flight fails now, as transient."""
         self.down = why
         self._bound.clear()
-        kept = [m for m in self._queue if not isinstance(m, self._lib.SubmitSm)]
-        self._queue.clear()
-        self._queue.extend(kept)
+        self._queue = deque(m for m in self._queue if not isinstance(m, self._lib.SubmitSm))
         failure = TransientSendError(f"smpp {why}")
         for reference in list(self._waiting):
             self._settle(reference, failure)
@@ -6001,11 +5952,11 @@ class SmppGateway(Gateway):
         self._runner = asyncio.create_task(self._esme.start(), name="smpp-bind")
         self._runner.add_done_callback(self._ended)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._bound.wait(), max(1.0, self._timeout))
+            await asyncio.wait_for(self._bound.wait(), self._timeout)
         if self.down:
             await self.close()
             raise ConfigError(f"cannot bind to the SMSC at {self.url.shown}: "
-                              f"no bind_transceiver_resp OK within {max(1.0, self._timeout):g} s")
+                              f"no bind_transceiver_resp OK within {self._timeout:g} s")
 
     def _ended(self, runner: asyncio.Task) -> None:
         """The library's session loop died (it retries every error it knows): down for good."""
@@ -6017,7 +5968,7 @@ class SmppGateway(Gateway):
         if self._runner is not None:
             with contextlib.suppress(Exception):  # unbind, when bound (and the loop still runs)
                 if not self._runner.done():
-                    await asyncio.wait_for(self._esme.stop(), max(1.0, self._timeout))
+                    await asyncio.wait_for(self._esme.stop(), self._timeout)
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._runner
@@ -6028,21 +5979,23 @@ class SmppGateway(Gateway):
         if self.down:
             raise TransientSendError(f"smpp {self.down}")
         lib, source = self._lib, self.url.options["source"]
+        source_kind = ((lib.TON.INTERNATIONAL, lib.NPI.ISDN) if source.lstrip("+").isdigit()
+                       else (lib.TON.ALPHANUMERIC, lib.NPI.UNKNOWN))  # digits, else a name
         outcome = asyncio.get_running_loop().create_future()
         self._waiting[message.reference] = outcome
         self._queue.append(lib.SubmitSm(
             short_message=message.text, log_id=message.reference,
-            source=lib.PhoneNumber(source.lstrip("+"), *smpp_address_kind(lib, source)),
+            source=lib.PhoneNumber(source.lstrip("+"), *source_kind),
             destination=lib.PhoneNumber(message.to.lstrip("+"), lib.TON.INTERNATIONAL,
                                         lib.NPI.ISDN),
             registered_delivery=1, esm_class=0x40, auto_message_payload=False))  # UDH parts
         self._ready.set()
         try:
-            return await asyncio.wait_for(outcome, max(1.0, self._timeout))
+            return await asyncio.wait_for(outcome, self._timeout)
         except TimeoutError:
             self._settle(message.reference, TransientSendError(""))
-            raise TransientSendError(f"smpp: no submit_sm_resp within "
-                                     f"{max(1.0, self._timeout):g} s") from None
+            raise TransientSendError(
+                f"smpp: no submit_sm_resp within {self._timeout:g} s") from None
         finally:
             self._waiting.pop(message.reference, None)
 
@@ -6053,13 +6006,6 @@ class SmppGateway(Gateway):
         receipts, self._receipts = self._receipts, []
         inbound, self._inbound = self._inbound, []
         return receipts, inbound
-
-
-def smpp_address_kind(lib: Any, source: str) -> tuple[Any, Any]:
-    """TON and NPI of a source address: international digits, else alphanumeric."""
-    if source.lstrip("+").isdigit():
-        return lib.TON.INTERNATIONAL, lib.NPI.ISDN
-    return lib.TON.ALPHANUMERIC, lib.NPI.UNKNOWN
 
 
 def smpp_correlator(lib: Any) -> type:
@@ -6096,14 +6042,9 @@ def smpp_correlator(lib: Any) -> type:
 
 # -- the registry ---------------------------------------------------------------
 
-GATEWAYS: dict[str, type[Gateway]] = {
-    "twilio": TwilioGateway,
-    "africastalking": AfricasTalkingGateway,
-    "infobip": InfobipGateway,
-    "kannel": KannelGateway,
-    "whatsapp": WhatsAppGateway,
-    "smpp": SmppGateway,
-}
+GATEWAYS: dict[str, type[Gateway]] = {gateway.kind: gateway for gateway in (
+    TwilioGateway, AfricasTalkingGateway, InfobipGateway, KannelGateway, WhatsAppGateway,
+    SmppGateway)}
 
 
 def gateway_callbacks(config: Config, kind: str) -> Callbacks:

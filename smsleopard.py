@@ -4207,11 +4207,11 @@ def compact_ids(ids: list[int]) -> Sequence[int]:
 # ---------------------------------------------------------------------------
 
 
+@dataclass
 class Backoff:
     """How long a background loop waits after a fault: 1 s, doubling to 30 s; success resets it."""
 
-    def __init__(self) -> None:
-        self.delay = 0.0
+    delay: float = 0.0
 
     def failed(self) -> float:
         self.delay = min(30.0, max(1.0, self.delay * 2))
@@ -4231,7 +4231,6 @@ def prefetch(config: Config) -> int:
     """Jobs a broker may hand over before any is acknowledged: a budget's worth of whole jobs,
     and room for small ones (retries), which must not hold the big ones back."""
     return 2 * math.ceil(message_budget(config) / config.job_size) + 6
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -4254,8 +4253,7 @@ class JobQueue:
         """Disconnect; unacknowledged jobs stay with the broker (or die with the process)."""
 
     async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
-        """Hand jobs to the queue, to be delivered after `delay` seconds; QueueUnavailable
-        if it cannot."""
+        """Hand jobs over, delivered after `delay` seconds; QueueUnavailable if it cannot."""
         raise NotImplementedError
 
     async def get(self) -> Delivery:
@@ -4331,7 +4329,7 @@ class MemoryQueue(JobQueue):
 
 
 PUBLISH_TIMEOUT = 10.0  # seconds to wait for the broker to confirm a publish
-RECONNECT_DELAYS = (1.0, 30.0)  # seconds between attempts to reach a lost broker: first, most
+RECONNECT_DELAY = 1.0  # seconds before the first attempt to reach a lost broker (then Backoff's)
 
 
 class RabbitQueue(JobQueue):
@@ -4364,7 +4362,7 @@ class RabbitQueue(JobQueue):
 
         try:
             self._connection = await aio_pika.connect_robust(
-                self._url, reconnect_interval=RECONNECT_DELAYS[0], timeout=10)
+                self._url, reconnect_interval=RECONNECT_DELAY, timeout=10)
         except (aio_pika.exceptions.AMQPError, OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot connect to RabbitMQ at {self._where}: "
                               f"{exc or type(exc).__name__}") from None
@@ -4387,17 +4385,15 @@ class RabbitQueue(JobQueue):
     def _lost(self, *_: Any) -> None:
         if not self._closing and (self._backoff is None or self._backoff.done()):
             log.warning("queue: lost the RabbitMQ connection; reconnecting")
-            self._backoff = asyncio.get_running_loop().create_task(self._back_off(),
-                                                                   name="rabbitmq-backoff")
+            self._backoff = asyncio.create_task(self._back_off(), name="rabbitmq-backoff")
 
     async def _back_off(self) -> None:
         """Double the robust connection's wait between attempts while the broker stays away."""
-        delay, longest = RECONNECT_DELAYS
+        backoff = Backoff()
         while not self._connection.is_closed and not self._connection.connected.is_set():
-            self._connection.reconnect_interval = delay
-            await asyncio.sleep(delay)
-            delay = min(longest, delay * 2)
-        self._connection.reconnect_interval = RECONNECT_DELAYS[0]
+            self._connection.reconnect_interval = backoff.failed()
+            await asyncio.sleep(self._connection.reconnect_interval)
+        self._connection.reconnect_interval = RECONNECT_DELAY
 
     async def _reconnected(self, *_: Any) -> None:
         log.warning("queue: RabbitMQ connection restored")
@@ -4427,13 +4423,10 @@ class RabbitQueue(JobQueue):
         try:
             routing_key = self._name if delay <= 0 else await self._delay_queue(delay)
             expiration = max(0.001, delay) if delay > 0 else None
-            exchange = self._channel.default_exchange
-            await asyncio.gather(*(
-                exchange.publish(aio_pika.Message(encode_job(job),
-                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                                  expiration=expiration),
-                                 routing_key=routing_key, timeout=PUBLISH_TIMEOUT)
-                for job in jobs))
+            persistent = aio_pika.DeliveryMode.PERSISTENT
+            await asyncio.gather(*(self._channel.default_exchange.publish(
+                aio_pika.Message(encode_job(job), delivery_mode=persistent, expiration=expiration),
+                routing_key=routing_key, timeout=PUBLISH_TIMEOUT) for job in jobs))
         except (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError,
                 TimeoutError) as exc:
             raise QueueUnavailable("RabbitMQ did not take the jobs: "
@@ -4466,7 +4459,7 @@ MAX_DELAY_BUCKET = 22
 
 def delay_queue_name(name: str, delay: float) -> str:
     """The delay queue for `delay` seconds: one per power of two of milliseconds."""
-    bucket = min(MAX_DELAY_BUCKET, max(0, math.ceil(math.log2(max(1.0, delay * 1000)))))
+    bucket = min(MAX_DELAY_BUCKET, math.ceil(math.log2(max(1.0, delay * 1000))))
     return f"{name}.delay.{2 ** bucket}ms"
 
 
@@ -4480,8 +4473,6 @@ async def delete_rabbit_queues(url: str, name: str) -> None:
         for queue in (name, *(f"{name}.delay.{2 ** bucket}ms"
                               for bucket in range(MAX_DELAY_BUCKET + 1))):
             await channel.queue_delete(queue)
-
-
 
 
 PG_QUEUE_POLL = 1.0  # seconds at most between looks for due jobs, with no notification
@@ -4500,8 +4491,7 @@ class PostgresQueue(JobQueue):
         self._listener: Any = None  # a connection that LISTENs; without one, the poll finds jobs
         self._wake = asyncio.Event()
         self._taken: set[int] = set()  # jobs handed out and not acknowledged: handed back at close
-        # time.monotonic() when the last use failed; None: it worked
-        self._failed_at: float | None = None
+        self._failed_at: float | None = None  # time.monotonic() of the last use, if it failed
         self._closing = False
 
     async def open(self) -> None:
@@ -4560,18 +4550,23 @@ class PostgresQueue(JobQueue):
         if self._pool is not None:
             await self._pool.close()
 
-    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
-        if not jobs:
-            return
+    @contextlib.asynccontextmanager
+    async def _acquire(self, task: str) -> AsyncIterator[Any]:
+        """A connection of the pool; QueueUnavailable when PostgreSQL fails to do `task`."""
         try:
             async with self._pool.acquire() as connection:
-                await PostgresJobs.publish(connection, self._name, max(0.0, delay),
-                                           [encode_job(job).decode() for job in jobs])
+                yield connection
         except pg_faults(refusals=True) as exc:
-            self._failed()
-            raise QueueUnavailable("PostgreSQL did not take the jobs: "
+            self._failed_at = time.monotonic()
+            raise QueueUnavailable(f"PostgreSQL did not {task}: "
                                    f"{exc or type(exc).__name__}") from None
         self._failed_at = None
+
+    async def publish(self, jobs: Sequence[Sequence[int]], delay: float = 0.0) -> None:
+        if jobs:
+            async with self._acquire("take the jobs") as connection:
+                await PostgresJobs.publish(connection, self._name, max(0.0, delay),
+                                           [encode_job(job).decode() for job in jobs])
 
     async def get(self) -> Delivery:
         backoff = Backoff()
@@ -4585,7 +4580,7 @@ class PostgresQueue(JobQueue):
                 if self._failed_at is None:
                     log.warning("queue: PostgreSQL out of reach (%s); trying again",
                                 exc or type(exc).__name__)
-                self._failed()
+                self._failed_at = time.monotonic()
                 with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
                     await asyncio.wait_for(self._wake.wait(), backoff.failed())
                 continue
@@ -4601,8 +4596,7 @@ class PostgresQueue(JobQueue):
         raise QueueUnavailable("the queue is closed")
 
     async def _take(self) -> tuple[Delivery | None, float | None]:
-        """The first job due, taken for a lease; else None and the seconds until the next
-        is due."""
+        """The first job due, taken for a lease; else None and the seconds until one is due."""
         async with self._pool.acquire() as connection:
             taken = await PostgresJobs.take(connection, self._name, self._lease)
             if taken is None:
@@ -4622,24 +4616,14 @@ class PostgresQueue(JobQueue):
             await PostgresJobs.delete(connection, job_id)
         self._taken.discard(job_id)
 
-    def _failed(self) -> None:
-        self._failed_at = time.monotonic()
-
     def healthy(self) -> bool:
         """Reachable at the last use, or that failed a while ago: worth a try (a publish or
         /health's count tells again), so the jobs of sends that waited go out once it is back."""
         return self._failed_at is None or time.monotonic() - self._failed_at >= PG_QUEUE_POLL
 
     async def depth(self) -> int:
-        try:
-            async with self._pool.acquire() as connection:
-                depth = await PostgresJobs.depth(connection, self._name)
-        except pg_faults(refusals=True) as exc:
-            self._failed()
-            raise QueueUnavailable("PostgreSQL did not count the jobs: "
-                                   f"{exc or type(exc).__name__}") from None
-        self._failed_at = None
-        return depth
+        async with self._acquire("count the jobs") as connection:
+            return await PostgresJobs.depth(connection, self._name)
 
     def ready(self) -> int:
         return 0  # jobs wait in the table, none in this process
@@ -4656,8 +4640,6 @@ def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
     if config.queue_url:
         return RabbitQueue(config.queue_url, config.queue_name, prefetch)
     return MemoryQueue(clock)
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -4722,13 +4704,11 @@ class Campaigns:
         """
         result = await self._store.claims.add_recipients(campaign_id, audience, self._clock.now())
         self._metrics.count_suppressed({result.channel: result.suppressed})
+        counts = {"messages_queued": result.messages_queued,
+                  "duplicates_skipped": result.duplicates_skipped, "suppressed": result.suppressed}
         log.info("campaign %d: send accepted, %d messages queued (%d already there, "
-                 "%d suppressed)",
-                 campaign_id, result.messages_queued, result.duplicates_skipped, result.suppressed,
-                 extra={"event": "send_accepted", "campaign_id": campaign_id,
-                        "messages_queued": result.messages_queued,
-                        "duplicates_skipped": result.duplicates_skipped,
-                        "suppressed": result.suppressed})
+                 "%d suppressed)", campaign_id, *counts.values(),
+                 extra={"event": "send_accepted", "campaign_id": campaign_id, **counts})
         if result.paced:
             self.pace_changed.set()
         elif result.status == CampaignStatus.SENDING:
@@ -4845,22 +4825,20 @@ class Campaigns:
                      published, len(released))
 
     async def _publish_jobs(self, jobs: AsyncGenerator[tuple[float, Sequence[int]], None],
-                            limit: int | None) -> int:
+                            limit: int | None = None) -> int:
         """Publish (at most `limit` of) the jobs, each when due; how many messages."""
         now, published, count = self._clock.now(), 0, 0
-        while limit is None or count < limit:
-            try:
-                due, ids = await anext(jobs)
-            except StopAsyncIteration:
-                break
+        async for due, ids in jobs:
             await self._publish([ids], max(0.0, due - now))
             published, count = published + len(ids), count + 1
+            if count == limit:
+                break  # the rest stay in `jobs`, for a later call
         return published
 
     async def _publish_rest(self, jobs: AsyncGenerator[tuple[float, Sequence[int]], None],
                             published: int, released: int) -> None:
         try:
-            published += await self._publish_jobs(jobs, None)
+            published += await self._publish_jobs(jobs)
         except FAULTS as exc:  # the healer runs recovery again
             self.debt = True
             log.error("recovery: %s; it runs again", exc)
@@ -4888,14 +4866,9 @@ class Campaigns:
 
     async def publish_pending(self, campaign_id: int | None = None) -> int:
         """Publish the pending messages of a sending campaign (or of all), each when due."""
-        now = self._clock.now()
-        published = 0
-        pending = self._store.claims.pending_jobs(now, self._job_size, campaign_id)
+        pending = self._store.claims.pending_jobs(self._clock.now(), self._job_size, campaign_id)
         async with contextlib.aclosing(pending) as jobs:
-            async for due, ids in jobs:
-                await self._publish([ids], max(0.0, due - now))
-                published += len(ids)
-        return published
+            return await self._publish_jobs(jobs)
 
     async def enqueue(self, ids: Sequence[int], delay: float = 0.0) -> None:
         """Publish message ids as jobs of `job_size`."""

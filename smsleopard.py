@@ -1957,8 +1957,7 @@ CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled
                   "finished_at", "whatsapp_template")
 CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "delivered_count", "undelivered_count", "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
-                    "suppressed_count", "rate_at",
-                    "rate_settled", "rate")
+                    "suppressed_count", "rate_at", "rate_settled", "rate")
 MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content",
                    "last_error", "retry_count", "provider_message_id", "delivery_status",
                    "delivered_at", "created_at", "updated_at")
@@ -2093,9 +2092,9 @@ class StoredAnswer:
 
 def _bind(params: Sequence[Any]) -> Sequence[Any]:
     """SQLite takes an id list as JSON text, read back with json_each(?)."""
-    if any(isinstance(p, (list, range, tuple, set, frozenset)) for p in params):
-        return [json.dumps(list(p)) if isinstance(p, (list, range, tuple, set, frozenset)) else p
-                for p in params]
+    lists = (list, range, tuple, set, frozenset)
+    if any(isinstance(p, lists) for p in params):
+        return [json.dumps(list(p)) if isinstance(p, lists) else p for p in params]
     return params
 
 
@@ -2176,16 +2175,20 @@ class Database(Protocol):
                ) -> AsyncIterator[list[tuple]]: ...
 
 
-class SqliteTransaction:
-    """One transaction on the writing connection."""
+class _Transaction:
+    """What both databases' transactions share: a connection, and callbacks for the commit."""
 
-    def __init__(self, connection: aiosqlite.Connection):
+    def __init__(self, connection: Any):
         self._connection = connection
         self.committed: list[Callable[[], None]] = []  # called once the transaction commits
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self.committed:
             self.committed.append(callback)
+
+
+class SqliteTransaction(_Transaction):
+    """One transaction on the writing connection."""
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(await self._connection.execute_fetchall(sql, _bind(params)))
@@ -2218,9 +2221,16 @@ async def _connect(path: str, busy_timeout_ms: int, *,
     return connection
 
 
-def _lock_file(path: str) -> int:
-    """An exclusive lock on the database file for the life of this process (flock, which
-    SQLite's own fcntl locks ignore): a second process on one SQLite file is refused."""
+def _claim_file(path: str) -> int:
+    """An exclusive lock on a SQLite file for the life of this process (flock, which SQLite's
+    own fcntl locks ignore), once a probe found it a database (or none yet): a second process
+    on one file is refused; ConfigError or sqlite3.Error otherwise. It blocks, briefly:
+    SqliteDatabase.open calls it once, as the process starts, before aiosqlite has a thread."""
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        raise ConfigError(f"database {path!r} is an empty file, not a database; "
+                          "remove it to start a new one")
+    with contextlib.closing(sqlite3.connect(path)) as probe:
+        probe.execute("PRAGMA user_version")
     descriptor = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -2229,18 +2239,6 @@ def _lock_file(path: str) -> int:
         raise ConfigError(f"database {path!r} is in use by another SMSLeopard process; one "
                           "process per SQLite file (PostgreSQL serves several)") from None
     return descriptor
-
-
-def _claim_file(path: str) -> int:
-    """The lock of a SQLite file (_lock_file), once a probe found it a database (or none
-    yet); ConfigError or sqlite3.Error otherwise. It blocks, briefly: SqliteDatabase.open
-    calls it once, as the process starts, before aiosqlite starts a thread for the file."""
-    if os.path.exists(path) and os.path.getsize(path) == 0:
-        raise ConfigError(f"database {path!r} is an empty file, not a database; "
-                          "remove it to start a new one")
-    with contextlib.closing(sqlite3.connect(path)) as probe:
-        probe.execute("PRAGMA user_version")
-    return _lock_file(path)
 
 
 def _point_reader(path: str) -> sqlite3.Connection:
@@ -2301,15 +2299,14 @@ class SqliteDatabase:
     async def open(cls, path: str, busy_timeout_ms: int = 5000) -> Self:
         writer = reader = scanner = lock = None
         try:
-            if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
-                lock = _claim_file(path)
+            if path == ":memory:":
+                writer = await _connect(path, busy_timeout_ms)
+                return cls(writer, writer, writer, None)
+            lock = _claim_file(path)  # fail on a bad path before aiosqlite starts a thread for it
             writer = await _connect(path, busy_timeout_ms)
-            reader = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
-                                                                       readonly=True)
-            scanner = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
-                                                                        readonly=True)
-            point = None if path == ":memory:" else _point_reader(path)
-            return cls(writer, reader, scanner, lock, point)
+            reader = await _connect(path, busy_timeout_ms, readonly=True)
+            scanner = await _connect(path, busy_timeout_ms, readonly=True)
+            return cls(writer, reader, scanner, lock, _point_reader(path))
         except BaseException as exc:
             for connection in {writer, reader, scanner} - {None}:
                 await connection.close()
@@ -2422,20 +2419,19 @@ class SqliteDatabase:
             await tx.execute(f"PRAGMA user_version = {version:d}")
 
     @contextlib.asynccontextmanager
-    async def _scan(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._scanner is self._writer:
-            async with self._write_lock:
-                yield self._scanner
-        else:
-            yield self._scanner
-
-    @contextlib.asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._reader is self._writer:  # one connection: reads wait for the writer
-            async with self._write_lock:
-                yield self._reader
-        else:
-            yield self._reader
+    async def _reading(self, connection: aiosqlite.Connection
+                       ) -> AsyncIterator[aiosqlite.Connection]:
+        """A reading connection; a fault of the database is DatabaseUnavailable."""
+        try:
+            if connection is self._writer:  # one connection: reads wait for the writer
+                async with self._write_lock:
+                    yield connection
+            else:
+                yield connection
+        except sqlite3.Error as exc:
+            if database_fault(exc):
+                raise DatabaseUnavailable(str(exc)) from None
+            raise
 
     async def fetch_point(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a read by key (tens of microseconds), on the event loop's own thread: while
@@ -2449,25 +2445,15 @@ class SqliteDatabase:
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query that needs no transaction."""
-        try:
-            async with self._read() as db:
-                return list(await db.execute_fetchall(sql, _bind(params)))
-        except sqlite3.Error as exc:
-            if database_fault(exc):
-                raise DatabaseUnavailable(str(exc)) from None
-            raise
+        async with self._reading(self._reader) as db:
+            return list(await db.execute_fetchall(sql, _bind(params)))
 
     async def stream(self, sql: str, params: Sequence[Any], size: int
                      ) -> AsyncIterator[list[tuple]]:
         """A large result in chunks of `size` rows, read on a connection of its own."""
-        try:
-            async with self._scan() as db, db.execute(sql, _bind(params)) as cursor:
-                while rows := await cursor.fetchmany(size):
-                    yield list(rows)
-        except sqlite3.Error as exc:
-            if database_fault(exc):
-                raise DatabaseUnavailable(str(exc)) from None
-            raise
+        async with self._reading(self._scanner) as db, db.execute(sql, _bind(params)) as cursor:
+            while rows := await cursor.fetchmany(size):
+                yield list(rows)
 
 
 # PostgreSQL: the schema as PostgreSQL databases began, at version 3; PG_SCHEMA below is
@@ -2750,16 +2736,8 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresTransaction:
+class PostgresTransaction(_Transaction):
     """One transaction on a pooled connection, with SqliteTransaction's methods."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-        self.committed: list[Callable[[], None]] = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        if callback not in self.committed:
-            self.committed.append(callback)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return [tuple(row) for row in await self._connection.fetch(numbered(sql), *_bind(params))]

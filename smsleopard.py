@@ -1639,31 +1639,22 @@ MIGRATIONS: tuple[str, ...] = (
     # 1: customers, campaigns, messages, idempotency keys.
     """
     CREATE TABLE customers (
-        id                INTEGER PRIMARY KEY,
-        phone             TEXT NOT NULL UNIQUE,
-        first_name        TEXT,
-        last_name         TEXT,
-        location          TEXT COLLATE NOCASE,
-        preferred_product TEXT COLLATE NOCASE,
-        created_at        TEXT NOT NULL
+        id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE, first_name TEXT, last_name TEXT,
+        location TEXT COLLATE NOCASE, preferred_product TEXT COLLATE NOCASE,
+        created_at TEXT NOT NULL
     );
     CREATE INDEX customers_by_location ON customers (location);
     CREATE INDEX customers_by_product ON customers (preferred_product);
 
     CREATE TABLE campaigns (
-        id            INTEGER PRIMARY KEY,
-        name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-        channel       TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-        status        TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent',
-                                                      'failed')),
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'failed')),
         base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-        scheduled_at  TEXT,
-        created_at    TEXT NOT NULL,
-        updated_at    TEXT NOT NULL,
-        total_count   INTEGER NOT NULL DEFAULT 0,
-        sending_count INTEGER NOT NULL DEFAULT 0,
-        sent_count    INTEGER NOT NULL DEFAULT 0,
-        failed_count  INTEGER NOT NULL DEFAULT 0,
+        scheduled_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        total_count INTEGER NOT NULL DEFAULT 0, sending_count INTEGER NOT NULL DEFAULT 0,
+        sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
                AND sending_count + sent_count + failed_count <= total_count)
     );
@@ -1675,29 +1666,22 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status = 'scheduled' AND total_count > 0;
 
     CREATE TABLE outbound_messages (
-        id               INTEGER PRIMARY KEY,
-        campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
-        customer_id      INTEGER NOT NULL REFERENCES customers (id),
-        status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed')),
-        rendered_content TEXT,
-        last_error       TEXT,
-        retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-        next_attempt_at  REAL NOT NULL DEFAULT 0,
-        claim_token      INTEGER,
-        claim_expires_at REAL,
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        rendered_content TEXT, last_error TEXT,
+        retry_count INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+        next_attempt_at REAL NOT NULL DEFAULT 0, claim_token INTEGER, claim_expires_at REAL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id)
     );
     CREATE INDEX outbound_messages_by_campaign ON outbound_messages (campaign_id);
     CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
 
     CREATE TABLE idempotency_keys (
-        key         TEXT PRIMARY KEY,
-        fingerprint TEXT NOT NULL,
-        response    TEXT NOT NULL,
-        created_at  TEXT NOT NULL
+        key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, response TEXT NOT NULL,
+        created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
     # 2: the campaign lifecycle (paused, cancelled; start and finish times, progress,
@@ -1707,35 +1691,26 @@ MIGRATIONS: tuple[str, ...] = (
     # dropped (nothing runs while a database is migrated).
     """
     CREATE TABLE campaigns_v2 (
-        id               INTEGER PRIMARY KEY,
-        name             TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-        channel          TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-        status           TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused',
-                                                         'sent', 'failed', 'cancelled')),
-        base_template    TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-        scheduled_at     TEXT,
-        rate_limit       REAL CHECK (rate_limit > 0),  -- messages per second; NULL: the channel's
-        pace_tokens      REAL NOT NULL DEFAULT 0,      -- its token bucket, when it has a limit
-        pace_at          REAL NOT NULL DEFAULT 0,
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
-        started_at       TEXT,
-        finished_at      TEXT,
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'sent',
+                                               'failed', 'cancelled')),
+        base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
+        scheduled_at TEXT,
+        rate_limit REAL CHECK (rate_limit > 0),  -- messages per second; NULL: the channel's
+        pace_tokens REAL NOT NULL DEFAULT 0, pace_at REAL NOT NULL DEFAULT 0,  -- its token bucket
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
         -- A counter per message status, changed in the same transactions as the
         -- messages, so stats are one row read however large the campaign; pending
         -- is what the others leave of total_count.
-        total_count      INTEGER NOT NULL DEFAULT 0,
-        sending_count    INTEGER NOT NULL DEFAULT 0,
-        sent_count       INTEGER NOT NULL DEFAULT 0,
-        failed_count     INTEGER NOT NULL DEFAULT 0,
-        cancelled_count  INTEGER NOT NULL DEFAULT 0,
-        suppressed_count INTEGER NOT NULL DEFAULT 0,
-        delivered_count  INTEGER NOT NULL DEFAULT 0,  -- sent, and the receipt says delivered
-        undelivered_count INTEGER NOT NULL DEFAULT 0, -- sent, and the receipt says undelivered
+        total_count INTEGER NOT NULL DEFAULT 0, sending_count INTEGER NOT NULL DEFAULT 0,
+        sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
+        cancelled_count INTEGER NOT NULL DEFAULT 0, suppressed_count INTEGER NOT NULL DEFAULT 0,
+        -- Of the sent: those the receipt says delivered, and those it says undelivered.
+        delivered_count INTEGER NOT NULL DEFAULT 0, undelivered_count INTEGER NOT NULL DEFAULT 0,
         -- Progress: settled messages counted at rate_at, and the rate seen then.
-        rate_at          REAL,
-        rate_settled     INTEGER NOT NULL DEFAULT 0,
-        rate             REAL NOT NULL DEFAULT 0,
+        rate_at REAL, rate_settled INTEGER NOT NULL DEFAULT 0, rate REAL NOT NULL DEFAULT 0,
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
                AND cancelled_count >= 0 AND suppressed_count >= 0 AND delivered_count >= 0
                AND undelivered_count >= 0
@@ -1753,24 +1728,20 @@ MIGRATIONS: tuple[str, ...] = (
     FROM campaigns;
 
     CREATE TABLE outbound_messages_v2 (
-        id               INTEGER PRIMARY KEY,
-        campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
-        customer_id      INTEGER REFERENCES customers (id),
-        status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed', 'cancelled',
-                                           'suppressed')),
-        rendered_content TEXT,
-        last_error       TEXT,
-        retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-        next_attempt_at  REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
-        claim_token      INTEGER,                  -- the claim of the worker sending it (the API
-        claim_expires_at REAL,                     -- says "sending"), and when that claim lapses
-        sent_at          REAL,                     -- when the provider took it
-        provider_message_id TEXT,                  -- the provider's id for it
-        delivery_status  TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
-        delivered_at     TEXT,                     -- when the receipt says it arrived (or not)
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+        customer_id INTEGER REFERENCES customers (id),
+        status TEXT NOT NULL DEFAULT 'pending'
+               CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
+        rendered_content TEXT, last_error TEXT,
+        retry_count INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+        next_attempt_at REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
+        -- The claim of the worker sending it (the API says "sending"), and when it lapses.
+        claim_token INTEGER, claim_expires_at REAL,
+        sent_at REAL, provider_message_id TEXT,  -- when the provider took it, and its id for it
+        delivery_status TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
+        delivered_at TEXT,  -- when the receipt says it arrived (or not)
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id),
         CHECK (claim_token IS NULL OR status = 'pending'),
         CHECK (delivery_status IS NULL OR status = 'sent')
@@ -1804,8 +1775,7 @@ MIGRATIONS: tuple[str, ...] = (
     -- is found without an index on every message's claim (which every claim and record
     -- would have to update).
     CREATE TABLE claims (
-        token       INTEGER PRIMARY KEY,
-        expires_at  REAL NOT NULL,
+        token INTEGER PRIMARY KEY, expires_at REAL NOT NULL,
         message_ids TEXT NOT NULL  -- the messages it claimed, as runs: [[first, last], ...]
     );
     CREATE INDEX claims_by_expiry ON claims (expires_at);
@@ -1815,52 +1785,44 @@ MIGRATIONS: tuple[str, ...] = (
     -- A receipt for a message whose outcome is not recorded yet (the provider was quick):
     -- it waits here, and the record that marks the message sent applies it.
     CREATE TABLE early_receipts (
-        message_id      INTEGER PRIMARY KEY,
+        message_id INTEGER PRIMARY KEY,
         delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
-        delivered_at    TEXT NOT NULL,
-        error           TEXT,
-        received_at     REAL NOT NULL
+        delivered_at TEXT NOT NULL, error TEXT, received_at REAL NOT NULL
     );
 
     -- The webhook outbox: each event is written in the transaction that makes the change it
     -- reports, and delivered from here, oldest first, until the receiver says 2xx.
     CREATE TABLE webhook_events (
-        id              INTEGER PRIMARY KEY,
-        type            TEXT NOT NULL,
-        body            TEXT NOT NULL,  -- the JSON delivered, as it is signed
-        status          TEXT NOT NULL DEFAULT 'pending'
-                        CHECK (status IN ('pending', 'delivered', 'dead')),
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL DEFAULT 0,
-        last_error      TEXT,
-        first_attempt   REAL,           -- epoch seconds: dead if still failing 24 hours on
-        created_at      TEXT NOT NULL,
-        delivered_at    TEXT
+        id INTEGER PRIMARY KEY, type TEXT NOT NULL,
+        body TEXT NOT NULL,  -- the JSON delivered, as it is signed
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        first_attempt REAL,  -- epoch seconds: dead if still failing 24 hours on
+        created_at TEXT NOT NULL, delivered_at TEXT
     );
     CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
 
     -- How fast each channel may go (see Pace): a configured limit, or one that throttling
     -- set; the row is shared by every process on the database.
     CREATE TABLE channel_pace (
-        channel          TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
-        rate             REAL,             -- messages per second at rate_at; NULL: unlimited
-        ceiling          REAL,
-        rate_at          REAL NOT NULL DEFAULT 0,
-        tokens           REAL NOT NULL DEFAULT 0,
-        tokens_at        REAL NOT NULL DEFAULT 0,
-        throttled_until  REAL NOT NULL DEFAULT 0,
-        last_campaign    INTEGER NOT NULL DEFAULT 0  -- round-robin: the campaign served last
+        channel TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
+        rate REAL,  -- messages per second at rate_at; NULL: unlimited
+        ceiling REAL, rate_at REAL NOT NULL DEFAULT 0,
+        tokens REAL NOT NULL DEFAULT 0, tokens_at REAL NOT NULL DEFAULT 0,
+        throttled_until REAL NOT NULL DEFAULT 0,
+        last_campaign INTEGER NOT NULL DEFAULT 0  -- round-robin: the campaign served last
     ) WITHOUT ROWID;
     INSERT INTO channel_pace (channel) VALUES ('sms'), ('whatsapp');
 
     DROP TABLE idempotency_keys;
     CREATE TABLE idempotency_keys (
-        key         TEXT PRIMARY KEY,
+        key TEXT PRIMARY KEY,
         fingerprint TEXT NOT NULL,  -- sha256 of the method, the path and the canonical body
-        status      INTEGER NOT NULL,
-        response    TEXT NOT NULL,  -- the body answered the first time
-        location    TEXT,           -- and its Location header, if any
-        created_at  TEXT NOT NULL
+        status INTEGER NOT NULL,
+        response TEXT NOT NULL,  -- the body answered the first time
+        location TEXT,  -- and its Location header, if any
+        created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
     # 3: consent. Where each customer lives (quiet hours are theirs), whether they said
@@ -1876,8 +1838,7 @@ MIGRATIONS: tuple[str, ...] = (
     -- How many campaigns have each status, kept by triggers: /metrics reads it at once,
     -- where counting a million campaigns would take a tenth of a second.
     CREATE TABLE campaign_counts (
-        status TEXT PRIMARY KEY,
-        count  INTEGER NOT NULL CHECK (count >= 0)
+        status TEXT PRIMARY KEY, count INTEGER NOT NULL CHECK (count >= 0)
     ) WITHOUT ROWID;
     INSERT INTO campaign_counts (status, count)
         SELECT value, (SELECT count(*) FROM campaigns WHERE status = value)
@@ -1926,13 +1887,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE campaign_progress (
         campaign_id INTEGER NOT NULL,
-        at          REAL NOT NULL,  -- epoch seconds; the counters below are the campaign's then
-        sent        INTEGER NOT NULL,
-        failed      INTEGER NOT NULL,
-        suppressed  INTEGER NOT NULL,
-        cancelled   INTEGER NOT NULL,
-        delivered   INTEGER NOT NULL,
-        undelivered INTEGER NOT NULL,
+        at REAL NOT NULL,  -- epoch seconds; the counters below are the campaign's then
+        sent INTEGER NOT NULL, failed INTEGER NOT NULL, suppressed INTEGER NOT NULL,
+        cancelled INTEGER NOT NULL, delivered INTEGER NOT NULL, undelivered INTEGER NOT NULL,
         PRIMARY KEY (campaign_id, at)
     ) WITHOUT ROWID;
     CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
@@ -2464,45 +2421,30 @@ PG_SCHEMA_3 = """
 CREATE COLLATION IF NOT EXISTS nocase
     (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE customers (
-    id                BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    phone             TEXT NOT NULL UNIQUE,
-    first_name        TEXT,
-    last_name         TEXT,
-    location          TEXT COLLATE nocase,
-    preferred_product TEXT COLLATE nocase,
-    created_at        TEXT NOT NULL,
-    timezone          TEXT NOT NULL DEFAULT 'UTC',
-    opted_out_at      TEXT
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, phone TEXT NOT NULL UNIQUE,
+    first_name TEXT, last_name TEXT,
+    location TEXT COLLATE nocase, preferred_product TEXT COLLATE nocase,
+    created_at TEXT NOT NULL, timezone TEXT NOT NULL DEFAULT 'UTC', opted_out_at TEXT
 );
 CREATE INDEX customers_by_location ON customers (location);
 CREATE INDEX customers_by_product ON customers (preferred_product);
 CREATE TABLE campaigns (
-    id                BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    name              TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-    channel           TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-    status            TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused',
-                                                      'sent', 'failed', 'cancelled')),
-    base_template     TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-    scheduled_at      TEXT,
-    rate_limit        DOUBLE PRECISION CHECK (rate_limit > 0),
-    pace_tokens       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    pace_at           DOUBLE PRECISION NOT NULL DEFAULT 0,
-    created_at        TEXT NOT NULL,
-    updated_at        TEXT NOT NULL,
-    started_at        TEXT,
-    finished_at       TEXT,
-    total_count       BIGINT NOT NULL DEFAULT 0,
-    sending_count     BIGINT NOT NULL DEFAULT 0,
-    sent_count        BIGINT NOT NULL DEFAULT 0,
-    failed_count      BIGINT NOT NULL DEFAULT 0,
-    cancelled_count   BIGINT NOT NULL DEFAULT 0,
-    suppressed_count  BIGINT NOT NULL DEFAULT 0,
-    delivered_count   BIGINT NOT NULL DEFAULT 0,
-    undelivered_count BIGINT NOT NULL DEFAULT 0,
-    rate_at           DOUBLE PRECISION,
-    rate_settled      BIGINT NOT NULL DEFAULT 0,
-    rate              DOUBLE PRECISION NOT NULL DEFAULT 0,
-    quiet_hours       INTEGER NOT NULL DEFAULT 1 CHECK (quiet_hours IN (0, 1)),
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'sent',
+                                           'failed', 'cancelled')),
+    base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
+    scheduled_at TEXT, rate_limit DOUBLE PRECISION CHECK (rate_limit > 0),
+    pace_tokens DOUBLE PRECISION NOT NULL DEFAULT 0, pace_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+    total_count BIGINT NOT NULL DEFAULT 0, sending_count BIGINT NOT NULL DEFAULT 0,
+    sent_count BIGINT NOT NULL DEFAULT 0, failed_count BIGINT NOT NULL DEFAULT 0,
+    cancelled_count BIGINT NOT NULL DEFAULT 0, suppressed_count BIGINT NOT NULL DEFAULT 0,
+    delivered_count BIGINT NOT NULL DEFAULT 0, undelivered_count BIGINT NOT NULL DEFAULT 0,
+    rate_at DOUBLE PRECISION, rate_settled BIGINT NOT NULL DEFAULT 0,
+    rate DOUBLE PRECISION NOT NULL DEFAULT 0,
+    quiet_hours INTEGER NOT NULL DEFAULT 1 CHECK (quiet_hours IN (0, 1)),
     CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0 AND cancelled_count >= 0
            AND suppressed_count >= 0 AND delivered_count >= 0 AND undelivered_count >= 0
            AND sending_count + sent_count + failed_count + cancelled_count + suppressed_count
@@ -2515,23 +2457,18 @@ CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel, id);
 CREATE INDEX campaigns_due ON campaigns (scheduled_at)
     WHERE status = 'scheduled' AND total_count > 0;
 CREATE TABLE outbound_messages (
-    id                  BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    campaign_id         BIGINT NOT NULL REFERENCES campaigns (id),
-    customer_id         BIGINT REFERENCES customers (id),
-    status              TEXT NOT NULL DEFAULT 'pending'
-                        CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
-    rendered_content    TEXT,
-    last_error          TEXT,
-    retry_count         BIGINT NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    next_attempt_at     DOUBLE PRECISION NOT NULL DEFAULT 0,
-    claim_token         BIGINT,
-    claim_expires_at    DOUBLE PRECISION,
-    sent_at             DOUBLE PRECISION,
-    provider_message_id TEXT,
-    delivery_status     TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
-    delivered_at        TEXT,
-    created_at          TEXT NOT NULL,
-    updated_at          TEXT NOT NULL,
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id),
+    customer_id BIGINT REFERENCES customers (id),
+    status TEXT NOT NULL DEFAULT 'pending'
+           CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
+    rendered_content TEXT, last_error TEXT,
+    retry_count BIGINT NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+    next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    claim_token BIGINT, claim_expires_at DOUBLE PRECISION,
+    sent_at DOUBLE PRECISION, provider_message_id TEXT,
+    delivery_status TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
+    delivered_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     UNIQUE (campaign_id, customer_id),
     CHECK (claim_token IS NULL OR status = 'pending'),
     CHECK (delivery_status IS NULL OR status = 'sent')
@@ -2546,55 +2483,33 @@ CREATE INDEX outbound_messages_by_customer ON outbound_messages (customer_id, se
 CREATE INDEX outbound_messages_pending ON outbound_messages (campaign_id, next_attempt_at)
     WHERE status = 'pending';
 CREATE TABLE claims (
-    token       BIGINT PRIMARY KEY,
-    expires_at  DOUBLE PRECISION NOT NULL,
-    message_ids TEXT NOT NULL
+    token BIGINT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL, message_ids TEXT NOT NULL
 );
 CREATE INDEX claims_by_expiry ON claims (expires_at);
 CREATE TABLE early_receipts (
-    message_id      BIGINT PRIMARY KEY,
+    message_id BIGINT PRIMARY KEY,
     delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
-    delivered_at    TEXT NOT NULL,
-    error           TEXT,
-    received_at     DOUBLE PRECISION NOT NULL
+    delivered_at TEXT NOT NULL, error TEXT, received_at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE webhook_events (
-    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    type            TEXT NOT NULL,
-    body            TEXT NOT NULL,
-    status          TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'delivered', 'dead')),
-    attempts        BIGINT NOT NULL DEFAULT 0,
-    next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-    last_error      TEXT,
-    first_attempt   DOUBLE PRECISION,
-    created_at      TEXT NOT NULL,
-    delivered_at    TEXT
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    last_error TEXT, first_attempt DOUBLE PRECISION, created_at TEXT NOT NULL, delivered_at TEXT
 );
 CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
 CREATE TABLE channel_pace (
-    channel         TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
-    rate            DOUBLE PRECISION,
-    ceiling         DOUBLE PRECISION,
-    rate_at         DOUBLE PRECISION NOT NULL DEFAULT 0,
-    tokens          DOUBLE PRECISION NOT NULL DEFAULT 0,
-    tokens_at       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    throttled_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-    last_campaign   BIGINT NOT NULL DEFAULT 0
+    channel TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
+    rate DOUBLE PRECISION, ceiling DOUBLE PRECISION, rate_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    tokens DOUBLE PRECISION NOT NULL DEFAULT 0, tokens_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    throttled_until DOUBLE PRECISION NOT NULL DEFAULT 0, last_campaign BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO channel_pace (channel) VALUES ('sms'), ('whatsapp');
 CREATE TABLE idempotency_keys (
-    key         TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    status      INTEGER NOT NULL,
-    response    TEXT NOT NULL,
-    location    TEXT,
-    created_at  TEXT NOT NULL
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+    response TEXT NOT NULL, location TEXT, created_at TEXT NOT NULL
 );
-CREATE TABLE campaign_counts (
-    status TEXT PRIMARY KEY,
-    count  BIGINT NOT NULL CHECK (count >= 0)
-);
+CREATE TABLE campaign_counts (status TEXT PRIMARY KEY, count BIGINT NOT NULL CHECK (count >= 0));
 INSERT INTO campaign_counts (status, count) SELECT unnest(ARRAY['draft', 'scheduled', 'sending',
     'paused', 'sent', 'failed', 'cancelled']), 0;
 CREATE FUNCTION count_campaigns() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -2682,14 +2597,9 @@ CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
 """
 PG_MIGRATIONS[5] = """
 CREATE TABLE campaign_progress (
-    campaign_id BIGINT NOT NULL,
-    at          DOUBLE PRECISION NOT NULL,
-    sent        BIGINT NOT NULL,
-    failed      BIGINT NOT NULL,
-    suppressed  BIGINT NOT NULL,
-    cancelled   BIGINT NOT NULL,
-    delivered   BIGINT NOT NULL,
-    undelivered BIGINT NOT NULL,
+    campaign_id BIGINT NOT NULL, at DOUBLE PRECISION NOT NULL,
+    sent BIGINT NOT NULL, failed BIGINT NOT NULL, suppressed BIGINT NOT NULL,
+    cancelled BIGINT NOT NULL, delivered BIGINT NOT NULL, undelivered BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, at)
 );
 CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
@@ -2939,10 +2849,8 @@ class PostgresDatabase:
 # are the server's clock, so the processes' clocks need not agree.
 PG_QUEUE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS smsleopard_jobs (
-    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    queue  TEXT NOT NULL,
-    ids    TEXT NOT NULL,
-    due_at DOUBLE PRECISION NOT NULL
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue TEXT NOT NULL, ids TEXT NOT NULL, due_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS smsleopard_jobs_due ON smsleopard_jobs (queue, due_at);
 """

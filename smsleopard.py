@@ -1684,11 +1684,10 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 2: the campaign lifecycle (paused, cancelled; start and finish times, progress,
-    # a counter per message status), claims as a message status, answers kept for
-    # every idempotent request. SQLite cannot alter a CHECK constraint, so the
-    # tables are rebuilt and their rows copied; claims of the stopped process are
-    # dropped (nothing runs while a database is migrated).
+    # 2: the campaign lifecycle (paused, cancelled; start and finish times, progress, a counter per
+    # message status), claims as a message status, answers kept for every idempotent request.
+    # SQLite cannot alter a CHECK constraint, so the tables are rebuilt and their rows copied;
+    # claims of the stopped process are dropped (nothing runs while a database is migrated).
     """
     CREATE TABLE campaigns_v2 (
         id INTEGER PRIMARY KEY,
@@ -1718,9 +1717,8 @@ MIGRATIONS: tuple[str, ...] = (
                    <= total_count
                AND delivered_count + undelivered_count <= sent_count)
     );
-    INSERT INTO campaigns_v2 (id, name, channel, status, base_template, scheduled_at, created_at,
-                              updated_at, started_at, finished_at, total_count, sent_count,
-                              failed_count)
+    INSERT INTO campaigns_v2 (id, name, channel, status, base_template, scheduled_at,
+        created_at, updated_at, started_at, finished_at, total_count, sent_count, failed_count)
     SELECT id, name, channel, status, base_template, scheduled_at, created_at, updated_at,
            CASE WHEN status IN ('sending', 'sent', 'failed') THEN created_at END,
            CASE WHEN status IN ('sent', 'failed') THEN updated_at END,
@@ -1747,8 +1745,7 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (delivery_status IS NULL OR status = 'sent')
     );
     INSERT INTO outbound_messages_v2 (id, campaign_id, customer_id, status, rendered_content,
-                                      last_error, retry_count, next_attempt_at, sent_at,
-                                      created_at, updated_at)
+        last_error, retry_count, next_attempt_at, sent_at, created_at, updated_at)
     SELECT id, campaign_id, customer_id, status, rendered_content, last_error, retry_count,
            next_attempt_at, CASE WHEN status = 'sent' THEN 0 END, created_at, updated_at
     FROM outbound_messages;
@@ -1971,6 +1968,7 @@ class ClaimRow(NamedTuple):
     def message(self) -> ClaimedMessage:
         return ClaimedMessage(self.id, self.campaign_id, self.retry_count, self.first_name,
                               self.last_name, self.phone, self.location, self.preferred_product)
+
 
 RESTATE_AFTER = 10_000  # messages one send inserts before the planner's statistics are refreshed
 OPTED_OUT = "opted out"        # the last_error of a message suppressed for each reason
@@ -2528,6 +2526,8 @@ CREATE TRIGGER campaign_recounted AFTER UPDATE OF status ON campaigns
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION count_campaigns();
 CREATE TABLE smsleopard_schema (version INTEGER NOT NULL);
 """
+
+
 def _statement_triggers(table: str, name: str, function: str) -> str:
     """PostgreSQL: `function` called once per statement that inserts, deletes or updates rows
     of `table`, which it sees as new_rows and old_rows. (Names are the schema's own.)"""
@@ -2727,8 +2727,7 @@ class PostgresDatabase:
         """Run a script under the write lock; with `unless_at`, only if the schema is still at
         that version once the lock is held (processes starting together migrate once)."""
         async with self._connection(own=True) as connection:  # the lock ends with its session
-            # the lock first, then the transaction: it sees what the last holder made,
-            # catalog included
+            # the lock, then the transaction: it sees what the last holder made, catalog included
             await connection.execute("SELECT pg_advisory_lock($1)", PG_WRITE_LOCK)
             async with connection.transaction():
                 if unless_at is not None and await self._version_on(connection) != unless_at:

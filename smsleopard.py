@@ -2829,8 +2829,7 @@ class PostgresDatabase:
                 await self._held[name].fetchval("SELECT 1")
                 return True
             except pg_faults(refusals=True):
-                connection = self._held.pop(name)
-                connection.terminate()
+                self._held.pop(name).terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
         connection = await self._connect()
         if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):

@@ -1576,31 +1576,22 @@ MIGRATIONS: tuple[str, ...] = (
     # 1: customers, campaigns, messages, idempotency keys.
     """
     CREATE TABLE customers (
-        id                INTEGER PRIMARY KEY,
-        phone             TEXT NOT NULL UNIQUE,
-        first_name        TEXT,
-        last_name         TEXT,
-        location          TEXT COLLATE NOCASE,
-        preferred_product TEXT COLLATE NOCASE,
-        created_at        TEXT NOT NULL
+        id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE, first_name TEXT, last_name TEXT,
+        location TEXT COLLATE NOCASE, preferred_product TEXT COLLATE NOCASE,
+        created_at TEXT NOT NULL
     );
     CREATE INDEX customers_by_location ON customers (location);
     CREATE INDEX customers_by_product ON customers (preferred_product);
 
     CREATE TABLE campaigns (
-        id            INTEGER PRIMARY KEY,
-        name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-        channel       TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-        status        TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent',
-                                                      'failed')),
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'failed')),
         base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-        scheduled_at  TEXT,
-        created_at    TEXT NOT NULL,
-        updated_at    TEXT NOT NULL,
-        total_count   INTEGER NOT NULL DEFAULT 0,
-        sending_count INTEGER NOT NULL DEFAULT 0,
-        sent_count    INTEGER NOT NULL DEFAULT 0,
-        failed_count  INTEGER NOT NULL DEFAULT 0,
+        scheduled_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        total_count INTEGER NOT NULL DEFAULT 0, sending_count INTEGER NOT NULL DEFAULT 0,
+        sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
                AND sending_count + sent_count + failed_count <= total_count)
     );
@@ -1612,67 +1603,50 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status = 'scheduled' AND total_count > 0;
 
     CREATE TABLE outbound_messages (
-        id               INTEGER PRIMARY KEY,
-        campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
-        customer_id      INTEGER NOT NULL REFERENCES customers (id),
-        status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed')),
-        rendered_content TEXT,
-        last_error       TEXT,
-        retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-        next_attempt_at  REAL NOT NULL DEFAULT 0,
-        claim_token      INTEGER,
-        claim_expires_at REAL,
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        rendered_content TEXT, last_error TEXT,
+        retry_count INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+        next_attempt_at REAL NOT NULL DEFAULT 0, claim_token INTEGER, claim_expires_at REAL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id)
     );
     CREATE INDEX outbound_messages_by_campaign ON outbound_messages (campaign_id);
     CREATE INDEX outbound_messages_by_campaign_status ON outbound_messages (campaign_id, status);
 
     CREATE TABLE idempotency_keys (
-        key         TEXT PRIMARY KEY,
-        fingerprint TEXT NOT NULL,
-        response    TEXT NOT NULL,
-        created_at  TEXT NOT NULL
+        key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, response TEXT NOT NULL,
+        created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 2: the campaign lifecycle (paused, cancelled; start and finish times, progress,
-    # a counter per message status), claims as a message status, answers kept for
-    # every idempotent request. SQLite cannot alter a CHECK constraint, so the
-    # tables are rebuilt and their rows copied; claims of the stopped process are
-    # dropped (nothing runs while a database is migrated).
+    # 2: the campaign lifecycle (paused, cancelled; start and finish times, progress, a counter per
+    # message status), claims as a message status, answers kept for every idempotent request.
+    # SQLite cannot alter a CHECK constraint, so the tables are rebuilt and their rows copied;
+    # claims of the stopped process are dropped (nothing runs while a database is migrated).
     """
     CREATE TABLE campaigns_v2 (
-        id               INTEGER PRIMARY KEY,
-        name             TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-        channel          TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-        status           TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused',
-                                                         'sent', 'failed', 'cancelled')),
-        base_template    TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-        scheduled_at     TEXT,
-        rate_limit       REAL CHECK (rate_limit > 0),  -- messages per second; NULL: the channel's
-        pace_tokens      REAL NOT NULL DEFAULT 0,      -- its token bucket, when it has a limit
-        pace_at          REAL NOT NULL DEFAULT 0,
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
-        started_at       TEXT,
-        finished_at      TEXT,
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'sent',
+                                               'failed', 'cancelled')),
+        base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
+        scheduled_at TEXT,
+        rate_limit REAL CHECK (rate_limit > 0),  -- messages per second; NULL: the channel's
+        pace_tokens REAL NOT NULL DEFAULT 0, pace_at REAL NOT NULL DEFAULT 0,  -- its token bucket
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
         -- A counter per message status, changed in the same transactions as the
         -- messages, so stats are one row read however large the campaign; pending
         -- is what the others leave of total_count.
-        total_count      INTEGER NOT NULL DEFAULT 0,
-        sending_count    INTEGER NOT NULL DEFAULT 0,
-        sent_count       INTEGER NOT NULL DEFAULT 0,
-        failed_count     INTEGER NOT NULL DEFAULT 0,
-        cancelled_count  INTEGER NOT NULL DEFAULT 0,
-        suppressed_count INTEGER NOT NULL DEFAULT 0,
-        delivered_count  INTEGER NOT NULL DEFAULT 0,  -- sent, and the receipt says delivered
-        undelivered_count INTEGER NOT NULL DEFAULT 0, -- sent, and the receipt says undelivered
+        total_count INTEGER NOT NULL DEFAULT 0, sending_count INTEGER NOT NULL DEFAULT 0,
+        sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
+        cancelled_count INTEGER NOT NULL DEFAULT 0, suppressed_count INTEGER NOT NULL DEFAULT 0,
+        -- Of the sent: those the receipt says delivered, and those it says undelivered.
+        delivered_count INTEGER NOT NULL DEFAULT 0, undelivered_count INTEGER NOT NULL DEFAULT 0,
         -- Progress: settled messages counted at rate_at, and the rate seen then.
-        rate_at          REAL,
-        rate_settled     INTEGER NOT NULL DEFAULT 0,
-        rate             REAL NOT NULL DEFAULT 0,
+        rate_at REAL, rate_settled INTEGER NOT NULL DEFAULT 0, rate REAL NOT NULL DEFAULT 0,
         CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0
                AND cancelled_count >= 0 AND suppressed_count >= 0 AND delivered_count >= 0
                AND undelivered_count >= 0
@@ -1680,9 +1654,8 @@ MIGRATIONS: tuple[str, ...] = (
                    <= total_count
                AND delivered_count + undelivered_count <= sent_count)
     );
-    INSERT INTO campaigns_v2 (id, name, channel, status, base_template, scheduled_at, created_at,
-                              updated_at, started_at, finished_at, total_count, sent_count,
-                              failed_count)
+    INSERT INTO campaigns_v2 (id, name, channel, status, base_template, scheduled_at,
+        created_at, updated_at, started_at, finished_at, total_count, sent_count, failed_count)
     SELECT id, name, channel, status, base_template, scheduled_at, created_at, updated_at,
            CASE WHEN status IN ('sending', 'sent', 'failed') THEN created_at END,
            CASE WHEN status IN ('sent', 'failed') THEN updated_at END,
@@ -1690,31 +1663,26 @@ MIGRATIONS: tuple[str, ...] = (
     FROM campaigns;
 
     CREATE TABLE outbound_messages_v2 (
-        id               INTEGER PRIMARY KEY,
-        campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
-        customer_id      INTEGER REFERENCES customers (id),
-        status           TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed', 'cancelled',
-                                           'suppressed')),
-        rendered_content TEXT,
-        last_error       TEXT,
-        retry_count      INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-        next_attempt_at  REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
-        claim_token      INTEGER,                  -- the claim of the worker sending it (the API
-        claim_expires_at REAL,                     -- says "sending"), and when that claim lapses
-        sent_at          REAL,                     -- when the provider took it
-        provider_message_id TEXT,                  -- the provider's id for it
-        delivery_status  TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
-        delivered_at     TEXT,                     -- when the receipt says it arrived (or not)
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+        customer_id INTEGER REFERENCES customers (id),
+        status TEXT NOT NULL DEFAULT 'pending'
+               CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
+        rendered_content TEXT, last_error TEXT,
+        retry_count INTEGER NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+        next_attempt_at REAL NOT NULL DEFAULT 0,  -- epoch seconds; not tried before then
+        -- The claim of the worker sending it (the API says "sending"), and when it lapses.
+        claim_token INTEGER, claim_expires_at REAL,
+        sent_at REAL, provider_message_id TEXT,  -- when the provider took it, and its id for it
+        delivery_status TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
+        delivered_at TEXT,  -- when the receipt says it arrived (or not)
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         UNIQUE (campaign_id, customer_id),
         CHECK (claim_token IS NULL OR status = 'pending'),
         CHECK (delivery_status IS NULL OR status = 'sent')
     );
     INSERT INTO outbound_messages_v2 (id, campaign_id, customer_id, status, rendered_content,
-                                      last_error, retry_count, next_attempt_at, sent_at,
-                                      created_at, updated_at)
+        last_error, retry_count, next_attempt_at, sent_at, created_at, updated_at)
     SELECT id, campaign_id, customer_id, status, rendered_content, last_error, retry_count,
            next_attempt_at, CASE WHEN status = 'sent' THEN 0 END, created_at, updated_at
     FROM outbound_messages;
@@ -1741,8 +1709,7 @@ MIGRATIONS: tuple[str, ...] = (
     -- is found without an index on every message's claim (which every claim and record
     -- would have to update).
     CREATE TABLE claims (
-        token       INTEGER PRIMARY KEY,
-        expires_at  REAL NOT NULL,
+        token INTEGER PRIMARY KEY, expires_at REAL NOT NULL,
         message_ids TEXT NOT NULL  -- the messages it claimed, as runs: [[first, last], ...]
     );
     CREATE INDEX claims_by_expiry ON claims (expires_at);
@@ -1752,52 +1719,44 @@ MIGRATIONS: tuple[str, ...] = (
     -- A receipt for a message whose outcome is not recorded yet (the provider was quick):
     -- it waits here, and the record that marks the message sent applies it.
     CREATE TABLE early_receipts (
-        message_id      INTEGER PRIMARY KEY,
+        message_id INTEGER PRIMARY KEY,
         delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
-        delivered_at    TEXT NOT NULL,
-        error           TEXT,
-        received_at     REAL NOT NULL
+        delivered_at TEXT NOT NULL, error TEXT, received_at REAL NOT NULL
     );
 
     -- The webhook outbox: each event is written in the transaction that makes the change it
     -- reports, and delivered from here, oldest first, until the receiver says 2xx.
     CREATE TABLE webhook_events (
-        id              INTEGER PRIMARY KEY,
-        type            TEXT NOT NULL,
-        body            TEXT NOT NULL,  -- the JSON delivered, as it is signed
-        status          TEXT NOT NULL DEFAULT 'pending'
-                        CHECK (status IN ('pending', 'delivered', 'dead')),
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL DEFAULT 0,
-        last_error      TEXT,
-        first_attempt   REAL,           -- epoch seconds: dead if still failing 24 hours on
-        created_at      TEXT NOT NULL,
-        delivered_at    TEXT
+        id INTEGER PRIMARY KEY, type TEXT NOT NULL,
+        body TEXT NOT NULL,  -- the JSON delivered, as it is signed
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        first_attempt REAL,  -- epoch seconds: dead if still failing 24 hours on
+        created_at TEXT NOT NULL, delivered_at TEXT
     );
     CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
 
     -- How fast each channel may go (see Pace): a configured limit, or one that throttling
     -- set; the row is shared by every process on the database.
     CREATE TABLE channel_pace (
-        channel          TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
-        rate             REAL,             -- messages per second at rate_at; NULL: unlimited
-        ceiling          REAL,
-        rate_at          REAL NOT NULL DEFAULT 0,
-        tokens           REAL NOT NULL DEFAULT 0,
-        tokens_at        REAL NOT NULL DEFAULT 0,
-        throttled_until  REAL NOT NULL DEFAULT 0,
-        last_campaign    INTEGER NOT NULL DEFAULT 0  -- round-robin: the campaign served last
+        channel TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
+        rate REAL,  -- messages per second at rate_at; NULL: unlimited
+        ceiling REAL, rate_at REAL NOT NULL DEFAULT 0,
+        tokens REAL NOT NULL DEFAULT 0, tokens_at REAL NOT NULL DEFAULT 0,
+        throttled_until REAL NOT NULL DEFAULT 0,
+        last_campaign INTEGER NOT NULL DEFAULT 0  -- round-robin: the campaign served last
     ) WITHOUT ROWID;
     INSERT INTO channel_pace (channel) VALUES ('sms'), ('whatsapp');
 
     DROP TABLE idempotency_keys;
     CREATE TABLE idempotency_keys (
-        key         TEXT PRIMARY KEY,
+        key TEXT PRIMARY KEY,
         fingerprint TEXT NOT NULL,  -- sha256 of the method, the path and the canonical body
-        status      INTEGER NOT NULL,
-        response    TEXT NOT NULL,  -- the body answered the first time
-        location    TEXT,           -- and its Location header, if any
-        created_at  TEXT NOT NULL
+        status INTEGER NOT NULL,
+        response TEXT NOT NULL,  -- the body answered the first time
+        location TEXT,  -- and its Location header, if any
+        created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
     # 3: consent. Where each customer lives (quiet hours are theirs), whether they said
@@ -1813,8 +1772,7 @@ MIGRATIONS: tuple[str, ...] = (
     -- How many campaigns have each status, kept by triggers: /metrics reads it at once,
     -- where counting a million campaigns would take a tenth of a second.
     CREATE TABLE campaign_counts (
-        status TEXT PRIMARY KEY,
-        count  INTEGER NOT NULL CHECK (count >= 0)
+        status TEXT PRIMARY KEY, count INTEGER NOT NULL CHECK (count >= 0)
     ) WITHOUT ROWID;
     INSERT INTO campaign_counts (status, count)
         SELECT value, (SELECT count(*) FROM campaigns WHERE status = value)
@@ -1863,13 +1821,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE campaign_progress (
         campaign_id INTEGER NOT NULL,
-        at          REAL NOT NULL,  -- epoch seconds; the counters below are the campaign's then
-        sent        INTEGER NOT NULL,
-        failed      INTEGER NOT NULL,
-        suppressed  INTEGER NOT NULL,
-        cancelled   INTEGER NOT NULL,
-        delivered   INTEGER NOT NULL,
-        undelivered INTEGER NOT NULL,
+        at REAL NOT NULL,  -- epoch seconds; the counters below are the campaign's then
+        sent INTEGER NOT NULL, failed INTEGER NOT NULL, suppressed INTEGER NOT NULL,
+        cancelled INTEGER NOT NULL, delivered INTEGER NOT NULL, undelivered INTEGER NOT NULL,
         PRIMARY KEY (campaign_id, at)
     ) WITHOUT ROWID;
     CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
@@ -1894,8 +1848,7 @@ CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled
                   "finished_at", "whatsapp_template")
 CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "delivered_count", "undelivered_count", "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
-                    "suppressed_count", "rate_at",
-                    "rate_settled", "rate")
+                    "suppressed_count", "rate_at", "rate_settled", "rate")
 MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content",
                    "last_error", "retry_count", "provider_message_id", "delivery_status",
                    "delivered_at", "created_at", "updated_at")
@@ -1952,6 +1905,7 @@ class ClaimRow(NamedTuple):
     def message(self) -> ClaimedMessage:
         return ClaimedMessage(self.id, self.campaign_id, self.retry_count, self.first_name,
                               self.last_name, self.phone, self.location, self.preferred_product)
+
 
 RESTATE_AFTER = 10_000  # messages one send inserts before the planner's statistics are refreshed
 OPTED_OUT = "opted out"        # the last_error of a message suppressed for each reason
@@ -2030,9 +1984,9 @@ class StoredAnswer:
 
 def _bind(params: Sequence[Any]) -> Sequence[Any]:
     """SQLite takes an id list as JSON text, read back with json_each(?)."""
-    if any(isinstance(p, (list, range, tuple, set, frozenset)) for p in params):
-        return [json.dumps(list(p)) if isinstance(p, (list, range, tuple, set, frozenset)) else p
-                for p in params]
+    lists = (list, range, tuple, set, frozenset)
+    if any(isinstance(p, lists) for p in params):
+        return [json.dumps(list(p)) if isinstance(p, lists) else p for p in params]
     return params
 
 
@@ -2113,16 +2067,20 @@ class Database(Protocol):
                ) -> AsyncIterator[list[tuple]]: ...
 
 
-class SqliteTransaction:
-    """One transaction on the writing connection."""
+class _Transaction:
+    """What both databases' transactions share: a connection, and callbacks for the commit."""
 
-    def __init__(self, connection: aiosqlite.Connection):
+    def __init__(self, connection: Any):
         self._connection = connection
         self.committed: list[Callable[[], None]] = []  # called once the transaction commits
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self.committed:
             self.committed.append(callback)
+
+
+class SqliteTransaction(_Transaction):
+    """One transaction on the writing connection."""
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(await self._connection.execute_fetchall(sql, _bind(params)))
@@ -2155,9 +2113,16 @@ async def _connect(path: str, busy_timeout_ms: int, *,
     return connection
 
 
-def _lock_file(path: str) -> int:
-    """An exclusive lock on the database file for the life of this process (flock, which
-    SQLite's own fcntl locks ignore): a second process on one SQLite file is refused."""
+def _claim_file(path: str) -> int:
+    """An exclusive lock on a SQLite file for the life of this process (flock, which SQLite's
+    own fcntl locks ignore), once a probe found it a database (or none yet): a second process
+    on one file is refused; ConfigError or sqlite3.Error otherwise. It blocks, briefly:
+    SqliteDatabase.open calls it once, as the process starts, before aiosqlite has a thread."""
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        raise ConfigError(f"database {path!r} is an empty file, not a database; "
+                          "remove it to start a new one")
+    with contextlib.closing(sqlite3.connect(path)) as probe:
+        probe.execute("PRAGMA user_version")
     descriptor = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -2166,18 +2131,6 @@ def _lock_file(path: str) -> int:
         raise ConfigError(f"database {path!r} is in use by another SMSLeopard process; one "
                           "process per SQLite file (PostgreSQL serves several)") from None
     return descriptor
-
-
-def _claim_file(path: str) -> int:
-    """The lock of a SQLite file (_lock_file), once a probe found it a database (or none
-    yet); ConfigError or sqlite3.Error otherwise. It blocks, briefly: SqliteDatabase.open
-    calls it once, as the process starts, before aiosqlite starts a thread for the file."""
-    if os.path.exists(path) and os.path.getsize(path) == 0:
-        raise ConfigError(f"database {path!r} is an empty file, not a database; "
-                          "remove it to start a new one")
-    with contextlib.closing(sqlite3.connect(path)) as probe:
-        probe.execute("PRAGMA user_version")
-    return _lock_file(path)
 
 
 def _point_reader(path: str) -> sqlite3.Connection:
@@ -2238,15 +2191,14 @@ class SqliteDatabase:
     async def open(cls, path: str, busy_timeout_ms: int = 5000) -> Self:
         writer = reader = scanner = lock = None
         try:
-            if path != ":memory:":  # fail on a bad path before aiosqlite starts a thread for it
-                lock = _claim_file(path)
+            if path == ":memory:":
+                writer = await _connect(path, busy_timeout_ms)
+                return cls(writer, writer, writer, None)
+            lock = _claim_file(path)  # fail on a bad path before aiosqlite starts a thread for it
             writer = await _connect(path, busy_timeout_ms)
-            reader = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
-                                                                       readonly=True)
-            scanner = writer if path == ":memory:" else await _connect(path, busy_timeout_ms,
-                                                                        readonly=True)
-            point = None if path == ":memory:" else _point_reader(path)
-            return cls(writer, reader, scanner, lock, point)
+            reader = await _connect(path, busy_timeout_ms, readonly=True)
+            scanner = await _connect(path, busy_timeout_ms, readonly=True)
+            return cls(writer, reader, scanner, lock, _point_reader(path))
         except BaseException as exc:
             for connection in {writer, reader, scanner} - {None}:
                 await connection.close()
@@ -2359,20 +2311,19 @@ class SqliteDatabase:
             await tx.execute(f"PRAGMA user_version = {version:d}")
 
     @contextlib.asynccontextmanager
-    async def _scan(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._scanner is self._writer:
-            async with self._write_lock:
-                yield self._scanner
-        else:
-            yield self._scanner
-
-    @contextlib.asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._reader is self._writer:  # one connection: reads wait for the writer
-            async with self._write_lock:
-                yield self._reader
-        else:
-            yield self._reader
+    async def _reading(self, connection: aiosqlite.Connection
+                       ) -> AsyncIterator[aiosqlite.Connection]:
+        """A reading connection; a fault of the database is DatabaseUnavailable."""
+        try:
+            if connection is self._writer:  # one connection: reads wait for the writer
+                async with self._write_lock:
+                    yield connection
+            else:
+                yield connection
+        except sqlite3.Error as exc:
+            if database_fault(exc):
+                raise DatabaseUnavailable(str(exc)) from None
+            raise
 
     async def fetch_point(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a read by key (tens of microseconds), on the event loop's own thread: while
@@ -2386,25 +2337,15 @@ class SqliteDatabase:
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query that needs no transaction."""
-        try:
-            async with self._read() as db:
-                return list(await db.execute_fetchall(sql, _bind(params)))
-        except sqlite3.Error as exc:
-            if database_fault(exc):
-                raise DatabaseUnavailable(str(exc)) from None
-            raise
+        async with self._reading(self._reader) as db:
+            return list(await db.execute_fetchall(sql, _bind(params)))
 
     async def stream(self, sql: str, params: Sequence[Any], size: int
                      ) -> AsyncIterator[list[tuple]]:
         """A large result in chunks of `size` rows, read on a connection of its own."""
-        try:
-            async with self._scan() as db, db.execute(sql, _bind(params)) as cursor:
-                while rows := await cursor.fetchmany(size):
-                    yield list(rows)
-        except sqlite3.Error as exc:
-            if database_fault(exc):
-                raise DatabaseUnavailable(str(exc)) from None
-            raise
+        async with self._reading(self._scanner) as db, db.execute(sql, _bind(params)) as cursor:
+            while rows := await cursor.fetchmany(size):
+                yield list(rows)
 
 
 # PostgreSQL: the schema as PostgreSQL databases began, at version 3; PG_SCHEMA below is
@@ -2415,45 +2356,30 @@ PG_SCHEMA_3 = """
 CREATE COLLATION IF NOT EXISTS nocase
     (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE customers (
-    id                BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    phone             TEXT NOT NULL UNIQUE,
-    first_name        TEXT,
-    last_name         TEXT,
-    location          TEXT COLLATE nocase,
-    preferred_product TEXT COLLATE nocase,
-    created_at        TEXT NOT NULL,
-    timezone          TEXT NOT NULL DEFAULT 'UTC',
-    opted_out_at      TEXT
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, phone TEXT NOT NULL UNIQUE,
+    first_name TEXT, last_name TEXT,
+    location TEXT COLLATE nocase, preferred_product TEXT COLLATE nocase,
+    created_at TEXT NOT NULL, timezone TEXT NOT NULL DEFAULT 'UTC', opted_out_at TEXT
 );
 CREATE INDEX customers_by_location ON customers (location);
 CREATE INDEX customers_by_product ON customers (preferred_product);
 CREATE TABLE campaigns (
-    id                BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    name              TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-    channel           TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
-    status            TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused',
-                                                      'sent', 'failed', 'cancelled')),
-    base_template     TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
-    scheduled_at      TEXT,
-    rate_limit        DOUBLE PRECISION CHECK (rate_limit > 0),
-    pace_tokens       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    pace_at           DOUBLE PRECISION NOT NULL DEFAULT 0,
-    created_at        TEXT NOT NULL,
-    updated_at        TEXT NOT NULL,
-    started_at        TEXT,
-    finished_at       TEXT,
-    total_count       BIGINT NOT NULL DEFAULT 0,
-    sending_count     BIGINT NOT NULL DEFAULT 0,
-    sent_count        BIGINT NOT NULL DEFAULT 0,
-    failed_count      BIGINT NOT NULL DEFAULT 0,
-    cancelled_count   BIGINT NOT NULL DEFAULT 0,
-    suppressed_count  BIGINT NOT NULL DEFAULT 0,
-    delivered_count   BIGINT NOT NULL DEFAULT 0,
-    undelivered_count BIGINT NOT NULL DEFAULT 0,
-    rate_at           DOUBLE PRECISION,
-    rate_settled      BIGINT NOT NULL DEFAULT 0,
-    rate              DOUBLE PRECISION NOT NULL DEFAULT 0,
-    quiet_hours       INTEGER NOT NULL DEFAULT 1 CHECK (quiet_hours IN (0, 1)),
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'whatsapp')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'sent',
+                                           'failed', 'cancelled')),
+    base_template TEXT NOT NULL CHECK (length(base_template) BETWEEN 1 AND 2000),
+    scheduled_at TEXT, rate_limit DOUBLE PRECISION CHECK (rate_limit > 0),
+    pace_tokens DOUBLE PRECISION NOT NULL DEFAULT 0, pace_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+    total_count BIGINT NOT NULL DEFAULT 0, sending_count BIGINT NOT NULL DEFAULT 0,
+    sent_count BIGINT NOT NULL DEFAULT 0, failed_count BIGINT NOT NULL DEFAULT 0,
+    cancelled_count BIGINT NOT NULL DEFAULT 0, suppressed_count BIGINT NOT NULL DEFAULT 0,
+    delivered_count BIGINT NOT NULL DEFAULT 0, undelivered_count BIGINT NOT NULL DEFAULT 0,
+    rate_at DOUBLE PRECISION, rate_settled BIGINT NOT NULL DEFAULT 0,
+    rate DOUBLE PRECISION NOT NULL DEFAULT 0,
+    quiet_hours INTEGER NOT NULL DEFAULT 1 CHECK (quiet_hours IN (0, 1)),
     CHECK (sending_count >= 0 AND sent_count >= 0 AND failed_count >= 0 AND cancelled_count >= 0
            AND suppressed_count >= 0 AND delivered_count >= 0 AND undelivered_count >= 0
            AND sending_count + sent_count + failed_count + cancelled_count + suppressed_count
@@ -2466,23 +2392,18 @@ CREATE INDEX campaigns_by_status_channel ON campaigns (status, channel, id);
 CREATE INDEX campaigns_due ON campaigns (scheduled_at)
     WHERE status = 'scheduled' AND total_count > 0;
 CREATE TABLE outbound_messages (
-    id                  BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    campaign_id         BIGINT NOT NULL REFERENCES campaigns (id),
-    customer_id         BIGINT REFERENCES customers (id),
-    status              TEXT NOT NULL DEFAULT 'pending'
-                        CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
-    rendered_content    TEXT,
-    last_error          TEXT,
-    retry_count         BIGINT NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
-    next_attempt_at     DOUBLE PRECISION NOT NULL DEFAULT 0,
-    claim_token         BIGINT,
-    claim_expires_at    DOUBLE PRECISION,
-    sent_at             DOUBLE PRECISION,
-    provider_message_id TEXT,
-    delivery_status     TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
-    delivered_at        TEXT,
-    created_at          TEXT NOT NULL,
-    updated_at          TEXT NOT NULL,
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id),
+    customer_id BIGINT REFERENCES customers (id),
+    status TEXT NOT NULL DEFAULT 'pending'
+           CHECK (status IN ('pending', 'sent', 'failed', 'cancelled', 'suppressed')),
+    rendered_content TEXT, last_error TEXT,
+    retry_count BIGINT NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+    next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    claim_token BIGINT, claim_expires_at DOUBLE PRECISION,
+    sent_at DOUBLE PRECISION, provider_message_id TEXT,
+    delivery_status TEXT CHECK (delivery_status IN ('delivered', 'undelivered')),
+    delivered_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     UNIQUE (campaign_id, customer_id),
     CHECK (claim_token IS NULL OR status = 'pending'),
     CHECK (delivery_status IS NULL OR status = 'sent')
@@ -2497,55 +2418,33 @@ CREATE INDEX outbound_messages_by_customer ON outbound_messages (customer_id, se
 CREATE INDEX outbound_messages_pending ON outbound_messages (campaign_id, next_attempt_at)
     WHERE status = 'pending';
 CREATE TABLE claims (
-    token       BIGINT PRIMARY KEY,
-    expires_at  DOUBLE PRECISION NOT NULL,
-    message_ids TEXT NOT NULL
+    token BIGINT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL, message_ids TEXT NOT NULL
 );
 CREATE INDEX claims_by_expiry ON claims (expires_at);
 CREATE TABLE early_receipts (
-    message_id      BIGINT PRIMARY KEY,
+    message_id BIGINT PRIMARY KEY,
     delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
-    delivered_at    TEXT NOT NULL,
-    error           TEXT,
-    received_at     DOUBLE PRECISION NOT NULL
+    delivered_at TEXT NOT NULL, error TEXT, received_at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE webhook_events (
-    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    type            TEXT NOT NULL,
-    body            TEXT NOT NULL,
-    status          TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'delivered', 'dead')),
-    attempts        BIGINT NOT NULL DEFAULT 0,
-    next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-    last_error      TEXT,
-    first_attempt   DOUBLE PRECISION,
-    created_at      TEXT NOT NULL,
-    delivered_at    TEXT
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    last_error TEXT, first_attempt DOUBLE PRECISION, created_at TEXT NOT NULL, delivered_at TEXT
 );
 CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
 CREATE TABLE channel_pace (
-    channel         TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
-    rate            DOUBLE PRECISION,
-    ceiling         DOUBLE PRECISION,
-    rate_at         DOUBLE PRECISION NOT NULL DEFAULT 0,
-    tokens          DOUBLE PRECISION NOT NULL DEFAULT 0,
-    tokens_at       DOUBLE PRECISION NOT NULL DEFAULT 0,
-    throttled_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-    last_campaign   BIGINT NOT NULL DEFAULT 0
+    channel TEXT PRIMARY KEY CHECK (channel IN ('sms', 'whatsapp')),
+    rate DOUBLE PRECISION, ceiling DOUBLE PRECISION, rate_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    tokens DOUBLE PRECISION NOT NULL DEFAULT 0, tokens_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+    throttled_until DOUBLE PRECISION NOT NULL DEFAULT 0, last_campaign BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO channel_pace (channel) VALUES ('sms'), ('whatsapp');
 CREATE TABLE idempotency_keys (
-    key         TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    status      INTEGER NOT NULL,
-    response    TEXT NOT NULL,
-    location    TEXT,
-    created_at  TEXT NOT NULL
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+    response TEXT NOT NULL, location TEXT, created_at TEXT NOT NULL
 );
-CREATE TABLE campaign_counts (
-    status TEXT PRIMARY KEY,
-    count  BIGINT NOT NULL CHECK (count >= 0)
-);
+CREATE TABLE campaign_counts (status TEXT PRIMARY KEY, count BIGINT NOT NULL CHECK (count >= 0));
 INSERT INTO campaign_counts (status, count) SELECT unnest(ARRAY['draft', 'scheduled', 'sending',
     'paused', 'sent', 'failed', 'cancelled']), 0;
 CREATE FUNCTION count_campaigns() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -2564,6 +2463,8 @@ CREATE TRIGGER campaign_recounted AFTER UPDATE OF status ON campaigns
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION count_campaigns();
 CREATE TABLE smsleopard_schema (version INTEGER NOT NULL);
 """
+
+
 def _statement_triggers(table: str, name: str, function: str) -> str:
     """PostgreSQL: `function` called once per statement that inserts, deletes or updates rows
     of `table`, which it sees as new_rows and old_rows. (Names are the schema's own.)"""
@@ -2633,14 +2534,9 @@ CREATE INDEX seen_requests_by_time ON seen_requests (seen_at);
 """
 PG_MIGRATIONS[5] = """
 CREATE TABLE campaign_progress (
-    campaign_id BIGINT NOT NULL,
-    at          DOUBLE PRECISION NOT NULL,
-    sent        BIGINT NOT NULL,
-    failed      BIGINT NOT NULL,
-    suppressed  BIGINT NOT NULL,
-    cancelled   BIGINT NOT NULL,
-    delivered   BIGINT NOT NULL,
-    undelivered BIGINT NOT NULL,
+    campaign_id BIGINT NOT NULL, at DOUBLE PRECISION NOT NULL,
+    sent BIGINT NOT NULL, failed BIGINT NOT NULL, suppressed BIGINT NOT NULL,
+    cancelled BIGINT NOT NULL, delivered BIGINT NOT NULL, undelivered BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, at)
 );
 CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
@@ -2687,16 +2583,8 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresTransaction:
+class PostgresTransaction(_Transaction):
     """One transaction on a pooled connection, with SqliteTransaction's methods."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-        self.committed: list[Callable[[], None]] = []
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        if callback not in self.committed:
-            self.committed.append(callback)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return [tuple(row) for row in await self._connection.fetch(numbered(sql), *_bind(params))]
@@ -2776,8 +2664,7 @@ class PostgresDatabase:
         """Run a script under the write lock; with `unless_at`, only if the schema is still at
         that version once the lock is held (processes starting together migrate once)."""
         async with self._connection(own=True) as connection:  # the lock ends with its session
-            # the lock first, then the transaction: it sees what the last holder made,
-            # catalog included
+            # the lock, then the transaction: it sees what the last holder made, catalog included
             await connection.execute("SELECT pg_advisory_lock($1)", PG_WRITE_LOCK)
             async with connection.transaction():
                 if unless_at is not None and await self._version_on(connection) != unless_at:
@@ -2879,8 +2766,7 @@ class PostgresDatabase:
                 await self._held[name].fetchval("SELECT 1")
                 return True
             except pg_faults(refusals=True):
-                connection = self._held.pop(name)
-                connection.terminate()
+                self._held.pop(name).terminate()
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
         connection = await self._connect()
         if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
@@ -2898,10 +2784,8 @@ class PostgresDatabase:
 # are the server's clock, so the processes' clocks need not agree.
 PG_QUEUE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS smsleopard_jobs (
-    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    queue  TEXT NOT NULL,
-    ids    TEXT NOT NULL,
-    due_at DOUBLE PRECISION NOT NULL
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue TEXT NOT NULL, ids TEXT NOT NULL, due_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS smsleopard_jobs_due ON smsleopard_jobs (queue, due_at);
 """

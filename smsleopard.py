@@ -4884,6 +4884,17 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def as_list(value: Any) -> list[Any]:
+    """`value` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def as_code(value: Any) -> int | None:
+    """A gateway's numeric code, when `value` is one (never a list or an object, which a
+    garbled answer may hold and which no table of codes could look up)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def answer_object(body: bytes) -> Mapping[str, Any]:
     """A gateway's answer as a JSON object; empty when it is not one."""
     try:
@@ -5107,7 +5118,7 @@ def twilio_outcome(status: int, body: bytes, retry_after: float) -> str:
         if isinstance(data.get("sid"), str) and data["sid"]:
             return data["sid"][:200]
         raise TransientSendError(f"twilio answered {status} without a sid: {answer_words(body)}")
-    code = data.get("code")
+    code = as_code(data.get("code"))
     said = short(f"error {code}: {data.get('message', '')}") if code else answer_words(body)
     if code in TWILIO_THROTTLED:
         raise ThrottledError(f"twilio throttled it ({status}): {said}", retry_after)
@@ -5184,7 +5195,7 @@ def africastalking_outcome(status: int, body: bytes, retry_after: float) -> str:
             raise PermanentSendError(f"africastalking sent it to nobody: {said}")
         raise TransientSendError(f"africastalking answered {status} without recipients: {said}")
     recipient = recipients[0]
-    code, message_id = recipient.get("statusCode"), recipient.get("messageId")
+    code, message_id = as_code(recipient.get("statusCode")), recipient.get("messageId")
     said = short(f"status {code} {recipient.get('status', '')}")
     if code in AFRICASTALKING_SENT and isinstance(message_id, str) and message_id not in (
             "", "None"):
@@ -5259,9 +5270,8 @@ def infobip_outcomes(status: int, body: bytes, references: Sequence[str], retry_
     if not 200 <= status < 300:
         error = http_outcome("infobip", status, infobip_error(body), retry_after)
         return dict.fromkeys(references, error)
-    answers = answer_object(body).get("messages")
-    answers = answers if isinstance(answers, list) else []
-    by_id = {a.get("messageId"): a for a in answers if isinstance(a, dict)}
+    by_id = {a["messageId"]: a for a in as_list(answer_object(body).get("messages"))
+             if isinstance(a, dict) and isinstance(a.get("messageId"), str)}
     return {ref: infobip_message_outcome(by_id.get(ref), status) for ref in references}
 
 
@@ -5467,8 +5477,7 @@ def whatsapp_outcome(status: int, body: bytes, retry_after: float) -> str:
     """The Cloud API's answer: 2xx {"messages": [{"id"}]} is sent; else error.code decides."""
     data = answer_object(body)
     if 200 <= status < 300:
-        messages = data.get("messages")
-        first = as_mapping(messages[0]) if isinstance(messages, list) and messages else {}
+        first = as_mapping((as_list(data.get("messages")) or [None])[0])
         if isinstance(first.get("id"), str) and first["id"]:
             return first["id"][:200]
         raise TransientSendError(f"whatsapp answered {status} without a message id: "
@@ -5482,9 +5491,9 @@ def whatsapp_outcome(status: int, body: bytes, retry_after: float) -> str:
 def whatsapp_words(error: Mapping[str, Any]) -> str:
     """An error's code, message and details, as last_error shows them."""
     details = as_mapping(error.get("error_data")).get("details")
-    words = error.get("message") or error.get("title") or ""
+    words = str(error.get("message") or error.get("title") or "")
     return short(f"error {error.get('code')}: {words}" + (
-        f" ({details})" if details and details not in str(words) else ""))
+        f" ({details})" if details and str(details) not in words else ""))
 
 
 def whatsapp_error(code: int, said: str, status: int, retry_after: float) -> SendError:
@@ -5544,15 +5553,13 @@ def whatsapp_signature(app_secret: str, body: bytes) -> str:
 
 def whatsapp_values(fields: Fields, kind: str) -> list[Mapping[str, Any]]:
     """Every status (or message) of a webhook post: it may batch entries and changes."""
-    entries = fields.get("entry") if isinstance(fields, Mapping) else None
+    fields = as_mapping(fields)
+    entries = fields.get("entry")
     if fields.get("object") != "whatsapp_business_account" or not isinstance(entries, list):
         raise ValueError('object must be "whatsapp_business_account", with a list of entry')
-    found = []
-    for entry in entries:
-        for change in as_mapping(entry).get("changes") or []:
-            items = as_mapping(as_mapping(change).get("value")).get(kind)
-            found += [item for item in items or [] if isinstance(item, Mapping)]
-    return found
+    return [item for entry in entries for change in as_list(as_mapping(entry).get("changes"))
+            for item in as_list(as_mapping(as_mapping(change).get("value")).get(kind))
+            if isinstance(item, Mapping)]
 
 
 def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
@@ -5567,8 +5574,7 @@ def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
 def whatsapp_receipt(status: Mapping[str, Any]) -> GatewayReceipt:
     """A status: id (the wamid), status, biz_opaque_callback_data (our reference), errors."""
     meaning = WHATSAPP_STATUSES.get(field_text(status, "status"))
-    errors = status.get("errors")
-    error = as_mapping(errors[0]) if isinstance(errors, list) and errors else {}
+    error = as_mapping((as_list(status.get("errors")) or [None])[0])
     words = short(f"whatsapp {whatsapp_words(error)}" if error else "whatsapp: failed")
     if error.get("code") == WHATSAPP_OUTSIDE_WINDOW:  # it usually comes this way, after a 200
         words = short(f"{WHATSAPP_WINDOW_WORDS} ({words})")
@@ -8041,7 +8047,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     try:
         fields = parse_json(body)
         found, messages = gateway.receipts(fields), whatsapp_texts(fields)
-    except (ValueError, AttributeError, TypeError) as exc:
+    except ValueError as exc:
         raise invalid(f"not a whatsapp webhook: {exc}") from None
     store, now = request.app[STORE], request.app[CLOCK].now()
     taken = await apply_gateway_receipts(store, found, now)

@@ -51,7 +51,7 @@ import pytest
 import pytest_asyncio
 import yarl
 from aiohttp.test_utils import TestServer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -71,6 +71,69 @@ SEED_SQL = Path(Config().seed_path).read_text(encoding="utf-8")
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 RECEIPT_SECRET = "whsec_" + base64.b64encode(b"receipts-secret-of-32-bytes-long").decode()
+
+# Property tests try 30 examples each in the plain suite (it stays fast) and 500 in CI, which
+# sets SMSLEOPARD_HYPOTHESIS_PROFILE=ci. Both are derandomized: a failure repeats.
+settings.register_profile("quick", max_examples=30)
+settings.register_profile("ci", max_examples=500)
+settings.load_profile(os.environ.get("SMSLEOPARD_HYPOTHESIS_PROFILE", "quick"))
+PROPERTIES = settings(derandomize=True, database=None, deadline=None,
+                      suppress_health_check=[HealthCheck.too_slow])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    max_leaves=20)
+# Gateways' answers and callbacks: any JSON, with the keys the gateways use so that deep
+# shapes (a recipient whose statusCode is a list) come up.
+GATEWAY_KEYS = ("SMSMessageData", "Recipients", "Message", "statusCode", "status", "messageId",
+                "messages", "groupName", "name", "description", "results", "object", "entry",
+                "changes", "value", "statuses", "errors", "error", "code", "id", "from", "text",
+                "body", "type", "sid", "message", "error_data", "biz_opaque_callback_data",
+                "requestError", "serviceException", "recipient_id", "timestamp")
+gateway_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 600) | st.text(max_size=4)
+    | st.sampled_from(["whatsapp_business_account", "text", "DELIVERED", "delivered", "failed"]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(GATEWAY_KEYS) | st.text(max_size=3), inner, max_size=4),
+    max_leaves=15)
+
+
+def loose(**fields):
+    """A JSON object with some of these keys, each the shape given, that shape in a list, or
+    any JSON at all."""
+    return st.fixed_dictionaries({}, optional={
+        k: v | st.lists(v, min_size=1, max_size=1) | gateway_json for k, v in fields.items()})
+
+
+def one_or_two(shape):
+    return st.lists(shape, min_size=1, max_size=2)
+
+
+infobip_status = loose(groupName=st.sampled_from(["PENDING", "DELIVERED", "REJECTED"]),
+                       name=gateway_json, description=gateway_json)
+gateway_answers = st.one_of(
+    gateway_json,
+    loose(SMSMessageData=loose(Message=gateway_json, Recipients=one_or_two(loose(
+        statusCode=st.sampled_from([100, 101, 406, 500]), messageId=gateway_json,
+        status=gateway_json)))),
+    loose(messages=one_or_two(loose(messageId=st.just("1"), status=infobip_status))),
+    loose(sid=gateway_json, status=gateway_json, code=gateway_json, message=gateway_json),
+    loose(messages=one_or_two(loose(id=gateway_json)),
+          error=loose(code=st.sampled_from([131026, 130429, 131047]), message=gateway_json,
+                      error_data=loose(details=gateway_json))))
+gateway_posts = st.one_of(
+    gateway_json,
+    loose(results=one_or_two(loose(messageId=gateway_json, status=infobip_status,
+                                   error=gateway_json, **{"from": gateway_json},
+                                   text=gateway_json))),
+    loose(object=st.just("whatsapp_business_account"), entry=one_or_two(loose(
+        changes=one_or_two(loose(value=loose(
+            statuses=one_or_two(loose(id=gateway_json, status=gateway_json, errors=gateway_json,
+                                      biz_opaque_callback_data=gateway_json)),
+            messages=one_or_two(loose(**{"from": gateway_json}, type=st.just("text"),
+                                      text=loose(body=gateway_json), id=gateway_json)))))))))
+
+
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"webhooks-secret-of-32-bytes-long").decode()
 
 
@@ -3787,6 +3850,48 @@ class TestGatewayAnswers:
     def test_africastalking_whole_answers(self, status, body, outcome):
         assert raised(sl.africastalking_outcome, status, body, 1.0) == outcome
 
+    @PROPERTIES
+    @given(answer=gateway_answers)
+    @example(answer={"messages": [{"messageId": ["1"]}]})  # each of these once crashed
+    @example(answer={"code": [21610], "message": "x"})
+    @example(answer={"SMSMessageData": {"Recipients": [{"statusCode": {"a": 1}}]}})
+    @example(answer={"error": {"code": 131026, "message": "x", "error_data": {"details": [1]}}})
+    def test_any_answer_is_an_outcome_or_a_send_error(self, answer):
+        """Whatever a gateway answers, the attempt is sent or fails with a SendError of our
+        words, never another exception."""
+        body = json.dumps(answer).encode()
+        for status, outcome in itertools.product((200, 400, 429, 500), (
+                sl.twilio_outcome, sl.africastalking_outcome, sl.whatsapp_outcome,
+                sl.kannel_outcome)):
+            try:
+                sent = outcome(status, body, 1.0)
+            except sl.SendError as exc:
+                assert str(exc)
+            else:
+                assert sent is None or (isinstance(sent, str) and 0 < len(sent) <= 200)
+            outcomes = sl.infobip_outcomes(status, body, ["1"], 1.0)
+            assert list(outcomes) == ["1"] and isinstance(outcomes["1"], str | sl.SendError)
+
+    @PROPERTIES
+    @given(post=gateway_posts)
+    @example(post=[{"object": "whatsapp_business_account"}])  # each of these once crashed
+    @example(post={"object": "whatsapp_business_account", "entry": [{"changes": 7}]})
+    def test_any_json_callback_is_read_or_refused(self, post):
+        """A JSON callback (Infobip's reports, Meta's webhook) is read or refused with a
+        ValueError, which HTTP answers 400; never another exception (a 500)."""
+        infobip = sl.InfobipGateway(sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S"),
+                                    1, 1, sl.Callbacks(), None)
+        whatsapp = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1,
+                                      sl.Callbacks(), None)
+        for read in (infobip.receipts, infobip.inbound, whatsapp.receipts, whatsapp.inbound,
+                     sl.whatsapp_texts):
+            try:
+                found = read(post)
+            except ValueError as exc:
+                assert str(exc)
+            else:
+                assert isinstance(found, list)
+
     def test_infobip_answers_each_message_of_a_request(self):
         answer = json.dumps({"bulkId": "b1", "messages": [
             {"to": "2547", "messageId": "2", "status": {"groupId": 5, "groupName": "REJECTED", "id": 12,
@@ -4761,10 +4866,17 @@ class TestWhatsAppWebhook:
             assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
             assert described("POST", "/providers/whatsapp", status, payload) is True
         assert (await h.sql("SELECT delivery_status FROM outbound_messages")) == [(None,)]
-        garbage = b'{"object": "page"}'
-        status, payload = await h.request("POST", "/providers/whatsapp", raw=garbage, headers={
-            **headers, "X-Hub-Signature-256": sl.whatsapp_signature("wa-s3cret", garbage)})
-        assert status == 400 and payload["error"]["message"].startswith("not a whatsapp webhook")
+        for garbage in (b'{"object": "page"}', b'[{"object": "whatsapp_business_account"}]'):
+            status, payload = await h.request("POST", "/providers/whatsapp", raw=garbage, headers={
+                **headers, "X-Hub-Signature-256": sl.whatsapp_signature("wa-s3cret", garbage)})
+            assert status == 400 and payload["error"]["message"] == (
+                'not a whatsapp webhook: object must be "whatsapp_business_account", with a list '
+                'of entry'), payload  # our words, never Python's
+        # Parts of a post that are not what Meta sends (changes not a list) hold nothing.
+        odd = b'{"object": "whatsapp_business_account", "entry": [{"changes": 7}, 3]}'
+        status, payload = await h.request("POST", "/providers/whatsapp", raw=odd, headers={
+            **headers, "X-Hub-Signature-256": sl.whatsapp_signature("wa-s3cret", odd)})
+        assert (status, payload) == (200, {"accepted": 0, "unknown": [], "action": "none"})
 
     async def test_statuses_are_receipts_by_our_reference_or_the_wamid(self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
@@ -6502,17 +6614,6 @@ class TestHostileInput:
         assert_error(payload, "VALIDATION_ERROR")
 
 
-# Property tests try 30 examples each in the plain suite (it stays fast) and 500 in CI, which
-# sets SMSLEOPARD_HYPOTHESIS_PROFILE=ci. Both are derandomized: a failure repeats.
-settings.register_profile("quick", max_examples=30)
-settings.register_profile("ci", max_examples=500)
-settings.load_profile(os.environ.get("SMSLEOPARD_HYPOTHESIS_PROFILE", "quick"))
-PROPERTIES = settings(derandomize=True, database=None, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow])
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
-    max_leaves=20)
 field_names = st.sampled_from(sl.CUSTOMER_FIELDS)
 customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30) for name in sl.CUSTOMER_FIELDS})
 literals = st.text(max_size=20)

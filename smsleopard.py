@@ -8702,49 +8702,10 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key",
-                 403: "A gateway's signature does not hold", 404: "Not found",
-                 405: "Method not allowed", 409: "Conflict", 413: "Body over 8 MiB",
-                 415: "Body not JSON", 500: "Internal error", 503: "Queue unavailable"}
-
-
-def _operation(summary: str, ok: tuple[int, str | None], errors: Iterable[int], *,
-               body: str | None = None, params: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    status, schema = ok
-    success = {"description": "Success", **(_json_content(_ref(schema)) if schema else {})}
-    responses = {str(status): success}
-    for code in sorted({*errors, 400, 401, 405, 500}):
-        responses[str(code)] = {"description": ERROR_REASONS[code], **_json_content(_ref("Error"))}
-    operation: dict[str, Any] = {"summary": summary, "responses": responses,
-                                 "parameters": list(params)}
-    if body:
-        operation["requestBody"] = {"required": body != "NoBody", **_json_content(_ref(body))}
-        for code in (413, 415):
-            responses.setdefault(str(code), {"description": ERROR_REASONS[code],
-                                             **_json_content(_ref("Error"))})
-    return operation
-
-
-def _text_operation(summary: str, media_type: str) -> dict[str, Any]:
-    """A GET whose answer is not JSON (errors still are)."""
-    operation = _operation(summary, (200, None), ())
-    operation["responses"]["200"]["content"] = {media_type: {"schema": {"type": "string"}}}
-    return operation
-
-
-def _static_operation() -> dict[str, Any]:
-    """GET /static/{name}: the dashboard's script and style sheet."""
-    name = _param("name", "path", {"enum": ["app.css", "app.js"]})
-    operation = _operation("The dashboard's script (app.js) and style sheet (app.css)",
-                           (200, None), (404,), params=[name])
-    operation["responses"]["200"]["content"] = {
-        media_type: {"schema": {"type": "string"}}
-        for media_type in ("text/css", "text/javascript")}
-    return operation
+def _content(schema: str | dict[str, Any]) -> dict[str, Any]:
+    """What a body holds: the JSON schema of that name, or {media type: schema}."""
+    media = {"application/json": _ref(schema)} if isinstance(schema, str) else schema
+    return {"content": {media_type: {"schema": each} for media_type, each in media.items()}}
 
 
 def _param(name: str, where: str, schema: dict[str, Any],
@@ -8752,117 +8713,132 @@ def _param(name: str, where: str, schema: dict[str, Any],
     return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
 
 
-def _changing(operation: dict[str, Any]) -> dict[str, Any]:
-    """A POST, PATCH or DELETE: it takes an Idempotency-Key."""
-    key = _param("Idempotency-Key", "header",
-                 {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
-    operation["parameters"].append(key)
-    operation["responses"].setdefault("409", {"description": ERROR_REASONS[409],
-                                              **_json_content(_ref("Error"))})
+ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key",
+                 403: "A gateway's signature does not hold", 404: "Not found",
+                 405: "Method not allowed", 409: "Conflict", 413: "Body over 8 MiB",
+                 415: "Body not JSON", 500: "Internal error", 503: "Queue unavailable"}
+IDEMPOTENCY_KEY = _param("Idempotency-Key", "header",
+                         {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"})
+
+
+def _operation(summary: str, answer: str | dict[str, Any] | None, *errors: int,
+               status: int = 200, body: str | dict[str, Any] | None = None,
+               params: Iterable[dict[str, Any]] = (), changes: bool = False,
+               public: bool = False) -> dict[str, Any]:
+    """One operation: its answer (as _content takes it) with `status`, and the errors it may
+    answer besides those any request may (a body adds 413 and 415). One that `changes`
+    something takes an Idempotency-Key and may answer 409; a `public` one needs no API key."""
+    codes = {*errors, 400, 401, 405, 500, *((413, 415) if body else ()), *([409] * changes)}
+    responses = {str(status): {"description": "Success", **(_content(answer) if answer else {})}}
+    for code in sorted(codes):
+        responses[str(code)] = {"description": ERROR_REASONS[code], **_content("Error")}
+    operation: dict[str, Any] = {"summary": summary, "responses": responses,
+                                 "parameters": [*params, *([IDEMPOTENCY_KEY] * changes)]}
+    if body:
+        operation["requestBody"] = {"required": body != "NoBody", **_content(body)}
+    if public:
+        operation["security"] = []
     return operation
 
 
 def _paths() -> dict[str, Any]:
-    path_id = _param("id", "path", IDENT)
+    ident = [_param("id", "path", IDENT)]
     paging = [_param("page", "query", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
               _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
               _param("cursor", "query", {"type": "string", "minLength": 1})]
-    health_check = _operation("Database and queue status", (200, "Health"), ())
-    health_check["responses"]["503"] = {"description": "Something is down",
-                                        **_json_content(_ref("Health"))}
-    health_check["security"] = []
+    health = _operation("Database and queue status", "Health", public=True)
+    health["responses"]["503"] = {"description": "Something is down", **_content("Health")}
 
-    def action(summary: str, result: str = "Campaign") -> dict[str, Any]:
-        return {"post": _changing(_operation(summary, (200, result), (404, 409), body="NoBody",
-                                             params=[path_id]))}
+    def action(summary: str, answer: str = "Campaign") -> dict[str, Any]:
+        return {"post": _operation(summary, answer, 404, body="NoBody", params=ident,
+                                   changes=True)}
 
     return {
         "/campaigns": {
-            "post": _changing(_operation("Create a campaign", (201, "Campaign"), (),
-                                         body="NewCampaign")),
-            "get": _operation("List campaigns, newest first", (200, "CampaignList"), (), params=[
+            "post": _operation("Create a campaign", "Campaign", status=201, body="NewCampaign",
+                               changes=True),
+            "get": _operation("List campaigns, newest first", "CampaignList", params=[
                 *paging, _param("channel", "query", {"enum": list(Channel)}),
                 _param("status", "query", {"enum": list(CampaignStatus)})])},
         "/campaigns/{id}": {
-            "get": _operation("A campaign with its stats and progress", (200, "Campaign"), (404,),
-                              params=[path_id]),
-            "patch": _changing(_operation(
+            "get": _operation("A campaign with its stats and progress", "Campaign", 404,
+                              params=ident),
+            "patch": _operation(
                 "Change a draft or scheduled campaign (name and template also while paused)",
-                (200, "Campaign"), (404, 409), body="CampaignChanges", params=[path_id])),
-            "delete": _changing(_operation("Delete a draft that has no messages", (204, None),
-                                           (404, 409), params=[path_id]))},
+                "Campaign", 404, body="CampaignChanges", params=ident, changes=True),
+            "delete": _operation("Delete a draft that has no messages", None, 404, status=204,
+                                 params=ident, changes=True)},
         "/campaigns/{id}/messages": {"get": _operation(
-            "A campaign's messages", (200, "MessageList"), (404,), params=[
-                path_id, *paging, _param("status", "query", {"enum": list(MessageStatus)}),
+            "A campaign's messages", "MessageList", 404, params=[
+                *ident, *paging, _param("status", "query", {"enum": list(MessageStatus)}),
                 _param("delivery_status", "query", {"enum": list(DeliveryStatus)})])},
         "/campaigns/{id}/errors": {"get": _operation(
             "What went wrong: failed (and retrying) messages by error, most frequent first",
-            (200, "ErrorCountList"), (404,), params=[path_id, *paging[:2]])},
-        "/campaigns/{id}/send": {"post": _changing(_operation(
-            "Queue messages for an audience", (200, "SendResult"), (404, 409, 503),
-            body="SendRequest", params=[path_id]))},
+            "ErrorCountList", 404, params=[*ident, *paging[:2]])},
+        "/campaigns/{id}/send": {"post": _operation(
+            "Queue messages for an audience", "SendResult", 404, 503, body="SendRequest",
+            params=ident, changes=True)},
         "/campaigns/{id}/pause": action("Stop starting attempts; in-flight ones finish"),
         "/campaigns/{id}/resume": action("Continue a paused campaign"),
         "/campaigns/{id}/cancel": action("Cancel for good: pending messages become cancelled"),
         "/campaigns/{id}/retry-failed": action("Send every failed message again", "Retried"),
         "/campaigns/{id}/personalized-preview": {"post": _operation(
-            "Render the campaign for one customer", (200, "Preview"), (404,),
-            body="PreviewRequest", params=[path_id])},
+            "Render the campaign for one customer", "Preview", 404, body="PreviewRequest",
+            params=ident)},
         "/campaigns/{id}/timeline": {"get": _operation(
             "A campaign's progress over its life: counters and settled messages per second "
-            f"at up to {TIMELINE_POINTS} moments", (200, "Timeline"), (404,), params=[path_id])},
+            f"at up to {TIMELINE_POINTS} moments", "Timeline", 404, params=ident)},
         "/preview": {"post": _operation(
             "Render an unsaved template for one customer, as a campaign's preview does",
-            (200, "Preview"), (404,), body="UnsavedPreviewRequest")},
+            "Preview", 404, body="UnsavedPreviewRequest")},
         "/overview": {"get": _operation(
             "Today's counts per channel (UTC), attempts per second over the last hour, queue, "
-            "provider latency and errors, webhook outbox, gateways", (200, "Overview"), ())},
+            "provider latency and errors, webhook outbox, gateways", "Overview")},
         "/customers": {
-            "post": _changing({**_operation(
+            "post": _operation(
                 "Create a customer, up to 10,000 as JSON, or up to 100,000 from a CSV file "
                 "(text/csv: a header row of field names, phone required; all or nothing)",
-                (201, "CreatedCustomers"), (409, 413, 415),
-                params=[_param("on_conflict", "query", {"enum": list(OnConflict)})]),
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"oneOf": [_ref("NewCustomer"),
-                                                              _ref("NewCustomers")]}},
-                    "text/csv": {"schema": {"type": "string"}}}}}),
-            "get": _operation("List customers, oldest first", (200, "CustomerList"), (), params=[
+                "CreatedCustomers", status=201, changes=True,
+                params=[_param("on_conflict", "query", {"enum": list(OnConflict)})],
+                body={"application/json": {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]},
+                      "text/csv": {"type": "string"}}),
+            "get": _operation("List customers, oldest first", "CustomerList", params=[
                 *paging,
                 *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
         "/customers/{id}": {
-            "get": _operation("A customer", (200, "Customer"), (404,), params=[path_id]),
-            "patch": _changing(_operation("Change a customer's fields", (200, "Customer"),
-                                          (404, 409), body="CustomerChanges", params=[path_id])),
-            "delete": _changing(_operation(
+            "get": _operation("A customer", "Customer", 404, params=ident),
+            "patch": _operation("Change a customer's fields", "Customer", 404,
+                                body="CustomerChanges", params=ident, changes=True),
+            "delete": _operation(
                 "Erase a customer: the row and the text of their messages; pending ones are "
-                "cancelled", (204, None), (404,), params=[path_id]))},
+                "cancelled", None, 404, status=204, params=ident, changes=True)},
         "/customers/{id}/opt-out": action("Never send to this customer again (until opt-in)",
                                           "Customer"),
         "/customers/{id}/opt-in": action("Subscribe an opted-out customer again", "Customer"),
-        "/providers/inbound": {"post": {**_operation(
+        "/providers/inbound": {"post": _operation(
             "A message from a customer, signed like receipts: STOP and its kin opt out, "
-            "START and its kin opt in", (200, "InboundAction"), (404,), body="Inbound"),
-            "security": []}},
-        "/providers/receipts": {"post": {**_operation(
+            "START and its kin opt in", "InboundAction", 404, body="Inbound", public=True)},
+        "/providers/receipts": {"post": _operation(
             "Delivery receipts from the provider, signed (Standard Webhooks) with "
-            "--receipt-secret",
-            (200, "ReceiptsTaken"), (404,), body="Receipts"), "security": []}},
+            "--receipt-secret", "ReceiptsTaken", 404, body="Receipts", public=True)},
         "/providers": {"get": _operation(
             "Each channel's gateway: kind, host, state, and the callback URLs to paste into its "
-            "console (never a password, key or secret)", (200, "ProviderList"), ())},
+            "console (never a password, key or secret)", "ProviderList")},
         **_gateway_paths(),
         "/webhooks/deliveries": {"get": _operation(
             "The webhook outbox: events and how their delivery went, newest first",
-            (200, "DeliveryList"), (), params=[
+            "DeliveryList", params=[
                 *paging, _param("status", "query", {"enum": ["pending", "delivered", "dead"]})])},
-        "/health": {"get": health_check},
-        "/metrics": {"get": _text_operation("Prometheus metrics, in the text exposition format",
-                                            "text/plain")},
-        "/": {"get": {**_text_operation("The dashboard: one HTML page; it asks for the API key",
-                                        "text/html"), "security": []}},
-        "/static/{name}": {"get": {**_static_operation(), "security": []}},
-        "/openapi.json": {"get": _operation("This document", (200, "OpenApiDocument"), ())},
+        "/health": {"get": health},
+        "/metrics": {"get": _operation("Prometheus metrics, in the text exposition format",
+                                       {"text/plain": {"type": "string"}})},
+        "/": {"get": _operation("The dashboard: one HTML page; it asks for the API key",
+                                {"text/html": {"type": "string"}}, public=True)},
+        "/static/{name}": {"get": _operation(
+            "The dashboard's script (app.js) and style sheet (app.css)",
+            {"text/css": {"type": "string"}, "text/javascript": {"type": "string"}}, 404,
+            params=[_param("name", "path", {"enum": ["app.css", "app.js"]})], public=True)},
+        "/openapi.json": {"get": _operation("This document", "OpenApiDocument")},
     }
 
 
@@ -8870,39 +8846,36 @@ def _gateway_paths() -> dict[str, Any]:
     """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
     kind = _param("kind", "path", {"enum": [k for k in GATEWAYS if k != "whatsapp"]})
     token = _param("token", "path", {"type": "string"})
+    hub = [_param(f"hub.{name}", "query", {"type": "string"})
+           for name in ("mode", "verify_token", "challenge")]
 
-    def callback(summary: str, *params: dict[str, Any], errors: tuple[int, ...] = (404,),
-                 ok: str = "ReceiptsTaken", get: bool = False) -> dict[str, Any]:
-        return {**_operation(summary, (200, ok), errors, body=None if get else "GatewayCallback",
-                             params=[kind, *params]), "security": []}
+    def callback(summary: str, answer: str, *params: dict[str, Any],
+                 errors: tuple[int, ...] = (404,), get: bool = False) -> dict[str, Any]:
+        return _operation(summary, answer, *errors, body=None if get else "GatewayCallback",
+                          params=[kind, *params], public=True)
 
     receipts = "Delivery reports in the gateway's own format"
     inbound = "Messages from customers in the gateway's own format: §14's keywords"
-    challenge = _text_operation("Meta's check of the webhook: hub.challenge as text when "
-                                "hub.verify_token is the URL's (else 403)", "text/plain")
-    challenge["responses"]["403"] = {"description": ERROR_REASONS[403],
-                                     **_json_content(_ref("Error"))}
-    challenge["responses"]["404"] = {"description": ERROR_REASONS[404],
-                                     **_json_content(_ref("Error"))}
-    challenge["parameters"] = [_param(f"hub.{name}", "query", {"type": "string"})
-                               for name in ("mode", "verify_token", "challenge")]
     return {
         "/providers/whatsapp": {
-            "get": {**challenge, "security": []},
-            "post": {**_operation(
+            "get": _operation("Meta's check of the webhook: hub.challenge as text when "
+                              "hub.verify_token is the URL's (else 403)",
+                              {"text/plain": {"type": "string"}}, 403, 404, params=hub,
+                              public=True),
+            "post": _operation(
                 "The WhatsApp Cloud API's webhook: statuses (receipts) and customers' messages "
                 "(§14's keywords), signed with X-Hub-Signature-256 (else 401)",
-                (200, "WhatsAppTaken"), (404,), body="GatewayCallback"), "security": []}},
-        "/providers/{kind}/receipts": {"post": callback(receipts + ", signed (Twilio)",
-                                                        errors=(403, 404))},
+                "WhatsAppTaken", 404, body="GatewayCallback", public=True)},
+        "/providers/{kind}/receipts": {"post": callback(
+            f"{receipts}, signed (Twilio)", "ReceiptsTaken", errors=(403, 404))},
         "/providers/{kind}/receipts/{token}": {
-            "get": callback(receipts + " (Kannel)", token, get=True),
-            "post": callback(receipts, token)},
-        "/providers/{kind}/inbound": {"post": callback(inbound + ", signed (Twilio)",
-                                                       errors=(403, 404), ok="InboundAction")},
+            "get": callback(f"{receipts} (Kannel)", "ReceiptsTaken", token, get=True),
+            "post": callback(receipts, "ReceiptsTaken", token)},
+        "/providers/{kind}/inbound": {"post": callback(
+            f"{inbound}, signed (Twilio)", "InboundAction", errors=(403, 404))},
         "/providers/{kind}/inbound/{token}": {
-            "get": callback(inbound + " (Kannel)", token, ok="InboundAction", get=True),
-            "post": callback(inbound, token, ok="InboundAction")},
+            "get": callback(f"{inbound} (Kannel)", "InboundAction", token, get=True),
+            "post": callback(inbound, "InboundAction", token)},
     }
 
 

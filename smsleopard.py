@@ -8450,20 +8450,29 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": [schema["type"], "null"]}
 
 
-def _object(properties: dict[str, Any], required: Iterable[str] = (), *,
-            closed: bool = True) -> dict[str, Any]:
+def _object(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str, Any]:
+    """An object of these properties and no others."""
     return {"type": "object", "properties": properties, "required": list(required),
-            **({"additionalProperties": False} if closed else {})}
+            "additionalProperties": False}
+
+
+def _all_required(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object of these properties, every one of them required."""
+    return _object(properties, properties)
+
+
+def _array(items: dict[str, Any], **limits: int) -> dict[str, Any]:
+    return {"type": "array", "items": items, **limits}
 
 
 def _list_of(item: str) -> dict[str, Any]:
-    return _object({"data": {"type": "array", "items": _ref(item)},
-                    "pagination": _ref("Pagination")}, ("data", "pagination"))
+    return _all_required({"data": _array(_ref(item)), "pagination": _ref("Pagination")})
 
 
 STAMP = {"type": "string", "format": "date-time"}
 COUNT = {"type": "integer", "minimum": 0}
 IDENT = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+STRING = {"type": "string"}
 NO_NUL = "^[^\\u0000]*$"  # text_value() refuses NUL characters
 
 
@@ -8476,229 +8485,200 @@ def _whatsapp_template_schema() -> dict[str, Any]:
     return {**_object({
         "name": {"type": "string", "pattern": f"^{WHATSAPP_TEMPLATE_NAME.pattern}$"},
         "language": {"type": "string", "pattern": f"^{WHATSAPP_LANGUAGE.pattern}$"},
-        "parameters": {"type": "array", "maxItems": WHATSAPP_MAX_PARAMETERS,
-                       "items": _text(1, WHATSAPP_MAX_PARAMETER)}}, ("name", "language")),
+        "parameters": _array(_text(1, WHATSAPP_MAX_PARAMETER), maxItems=WHATSAPP_MAX_PARAMETERS)},
+        ("name", "language")),
         "description": "sent as Meta's template message; without it, the text goes as a "
                        "free-form message (only inside the customer's 24-hour window)"}
 
 
+def _customer_fields() -> dict[str, Any]:
+    """A customer's fields as the API shows them: the phone, and the others text or null."""
+    text = _nullable(_text(0, MAX_TEXT))
+    return {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
+            **{name: text for name in CUSTOMER_FIELDS if name != "phone"}}
+
+
+def _customer_schemas() -> dict[str, Any]:
+    fields = _customer_fields()
+    new = {**fields, "timezone": {"type": "string", "minLength": 1, "maxLength": 64,
+                                  "description": "An IANA timezone name, like Africa/Nairobi"}}
+    return {
+        "NewCustomer": _object(new, ("phone",)),
+        "CustomerChanges": {**_object(new), "minProperties": 1},
+        "NewCustomers": _all_required({"customers": _array(
+            _ref("NewCustomer"), minItems=1, maxItems=MAX_BULK_CUSTOMERS)}),
+        "Customer": _all_required({"id": IDENT, **fields, "timezone": STRING,
+                                   "opted_out_at": _nullable(STAMP), "created_at": STAMP}),
+        "ImportResult": _all_required({"created": COUNT, "updated": COUNT, "skipped": COUNT}),
+        "Inbound": _object({"from": fields["phone"], "text": _text(0, 1600),
+                            "timestamp": _nullable(STAMP)}, ("from", "text")),
+        "InboundAction": _all_required({"action": {"enum": ["opted_out", "opted_in", "none"]}}),
+        "Customers": _all_required({"customers": _array(_ref("Customer"))}),
+        "CreatedCustomers": {"oneOf": [_ref("Customer"), _ref("Customers")]},
+        "CustomerList": _list_of("Customer"),
+    }
+
+
 def _campaign_schemas() -> dict[str, Any]:
     name = _text(1, MAX_TEXT, "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")  # not blank either
-    template = _text(1, MAX_TEMPLATE)
-    fields = {"name": name, "channel": {"enum": list(Channel)}, "base_template": template,
-              "scheduled_at": _nullable(STAMP), "quiet_hours": {"type": "boolean"},
+    whatsapp_template = {"oneOf": [{"type": "null"}, _whatsapp_template_schema()]}
+    fields = {"name": name, "channel": {"enum": list(Channel)},
+              "base_template": _text(1, MAX_TEMPLATE), "scheduled_at": _nullable(STAMP),
+              "quiet_hours": {"type": "boolean"},
               "rate_limit": {"type": ["number", "null"], "exclusiveMinimum": 0,
                              "maximum": MAX_RATE},
-              "whatsapp_template": {"oneOf": [{"type": "null"}, _whatsapp_template_schema()]}}
-    stats = STAT_NAMES
-    progress = _object({"percent": {"type": "number", "minimum": 0, "maximum": 100},
-                        "rate_per_second": {"type": "number", "minimum": 0},
-                        "eta_seconds": {"type": ["integer", "null"], "minimum": 0}},
-                       ("percent", "rate_per_second", "eta_seconds"))
+              "whatsapp_template": whatsapp_template}
+    progress = _all_required({"percent": {"type": "number", "minimum": 0, "maximum": 100},
+                              "rate_per_second": {"type": "number", "minimum": 0},
+                              "eta_seconds": {"type": ["integer", "null"], "minimum": 0}})
     return {
         "NewCampaign": _object(fields, ("name", "channel", "base_template")),
         "CampaignChanges": {**_object(fields), "minProperties": 1},
-        "Campaign": _object({
-            "id": IDENT, "name": {"type": "string"}, "channel": {"enum": list(Channel)},
-            "status": {"enum": list(CampaignStatus)}, "base_template": {"type": "string"},
+        "Campaign": _all_required({
+            "id": IDENT, "name": STRING, "channel": {"enum": list(Channel)},
+            "status": {"enum": list(CampaignStatus)}, "base_template": STRING,
             "scheduled_at": _nullable(STAMP), "rate_limit": {"type": ["number", "null"]},
             "quiet_hours": {"type": "boolean"}, "created_at": STAMP, "updated_at": STAMP,
             "started_at": _nullable(STAMP), "finished_at": _nullable(STAMP),
-            "whatsapp_template": {"oneOf": [{"type": "null"}, _whatsapp_template_schema()]},
-            "stats": _object(dict.fromkeys(stats, COUNT), stats), "progress": progress},
-            (*CAMPAIGN_SHOWN, "stats", "progress")),
+            "whatsapp_template": whatsapp_template,
+            "stats": _all_required(dict.fromkeys(STAT_NAMES, COUNT)), "progress": progress}),
         "CampaignList": _list_of("Campaign"),
-        "Retried": _object({"campaign_id": IDENT, "messages_requeued": COUNT,
-                            "status": {"enum": list(CampaignStatus)}},
-                           ("campaign_id", "messages_requeued", "status")),
-        "ErrorCount": _object({"last_error": {"type": "string"},
-                               "status": {"enum": list(MessageStatus)}, "count": COUNT},
-                              ErrorCount._fields),
+        "Retried": _all_required({"campaign_id": IDENT, "messages_requeued": COUNT,
+                                  "status": {"enum": list(CampaignStatus)}}),
+        "ErrorCount": _all_required({"last_error": STRING,
+                                     "status": {"enum": list(MessageStatus)}, "count": COUNT}),
         "ErrorCountList": _list_of("ErrorCount"),
         "NoBody": {"oneOf": [_object({})]},
     }
 
 
-def _webhook_schemas() -> dict[str, Any]:
-    receipt = _object({"reference": _text(1, 100), "status": {"enum": list(DeliveryStatus)},
-                       "error": _nullable(_text(0, MAX_TEXT)), "timestamp": _nullable(STAMP)},
-                      ("reference", "status"))
+def _message_schemas() -> dict[str, Any]:
+    fields = _customer_fields()
+    segment = {**_object({name: _text(1, MAX_TEXT) for name in SEGMENT_FIELDS}),
+               "minProperties": 1}
+    sms = _all_required({"encoding": {"enum": ["GSM-7", "UCS-2"]}, "characters": COUNT,
+                         "segments": IDENT})
+    template = _all_required({"name": STRING, "language": STRING, "parameters": _array(STRING)})
     return {
-        "Receipt": receipt,
-        "Receipts": {"oneOf": [_ref("Receipt"), _object({"receipts": {
-            "type": "array", "items": _ref("Receipt"), "minItems": 1, "maxItems": MAX_RECEIPTS}},
-            ("receipts",))]},
-        "ReceiptsTaken": _object({"accepted": COUNT, "unknown": {"type": "array",
-                                                                 "items": {"type": "string"}}},
-                                 ("accepted", "unknown")),
-        "Delivery": _object({
-            "id": IDENT, "webhook_id": {"type": "string"}, "type": {"type": "string"},
+        "Message": _all_required({
+            "id": IDENT, "campaign_id": IDENT, "customer_id": _nullable(IDENT),
+            "status": {"enum": list(MessageStatus)}, "rendered_content": _nullable(STRING),
+            "last_error": _nullable(STRING), "retry_count": COUNT,
+            "provider_message_id": _nullable(STRING),
+            "delivery_status": {"enum": [*DeliveryStatus, None]},
+            "delivered_at": _nullable(STAMP), "created_at": STAMP, "updated_at": STAMP,
+            "customer_name": _nullable(STRING), "customer_phone": _nullable(STRING)}),
+        "MessageList": _list_of("Message"),
+        "SendRequest": {"oneOf": [
+            _all_required({"customer_ids": _array(IDENT, minItems=1, maxItems=MAX_SEND_IDS)}),
+            _all_required({"all_customers": {"const": True}}),
+            _all_required({"segment": segment})]},
+        "SendResult": _all_required({"campaign_id": IDENT, "messages_queued": COUNT,
+                                     "duplicates_skipped": COUNT, "suppressed": COUNT,
+                                     "status": {"enum": list(CampaignStatus)}}),
+        "PreviewRequest": _object({"customer_id": IDENT,
+                                   "override_template": _nullable(_text(1, MAX_TEMPLATE))},
+                                  ("customer_id",)),
+        "Preview": _all_required({
+            "rendered_message": STRING, "used_template": STRING,
+            "customer": _object({"id": IDENT, **fields}, ("id", *CUSTOMER_FIELDS)),
+            "missing_fields": _array({"enum": list(CUSTOMER_FIELDS)}),
+            "sms": {"oneOf": [{"type": "null"}, sms]},
+            "channel_limit_problem": _nullable(STRING),
+            "whatsapp_template": {"oneOf": [{"type": "null"}, template]}}),
+        "UnsavedPreviewRequest": _object({
+            "template": _text(1, MAX_TEMPLATE), "channel": {"enum": list(Channel)},
+            "customer_id": IDENT, "whatsapp_template": _nullable(_whatsapp_template_schema())},
+            ("template", "channel", "customer_id")),
+    }
+
+
+def _webhook_schemas() -> dict[str, Any]:
+    receipts = _array(_ref("Receipt"), minItems=1, maxItems=MAX_RECEIPTS)
+    body = _all_required({"type": STRING, "timestamp": STAMP, "data": {"type": "object"}})
+    return {
+        "Receipt": _object({"reference": _text(1, 100), "status": {"enum": list(DeliveryStatus)},
+                            "error": _nullable(_text(0, MAX_TEXT)),
+                            "timestamp": _nullable(STAMP)}, ("reference", "status")),
+        "Receipts": {"oneOf": [_ref("Receipt"), _all_required({"receipts": receipts})]},
+        "ReceiptsTaken": _all_required({"accepted": COUNT, "unknown": _array(STRING)}),
+        "Delivery": _all_required({
+            "id": IDENT, "webhook_id": STRING, "type": STRING,
             "status": {"enum": ["pending", "delivered", "dead"]}, "attempts": COUNT,
-            "last_error": {"type": ["string", "null"]}, "next_attempt_at": _nullable(STAMP),
-            "created_at": STAMP, "delivered_at": _nullable(STAMP),
-            "body": _object({"type": {"type": "string"}, "timestamp": STAMP,
-                             "data": {"type": "object"}}, ("type", "timestamp", "data"))},
-            ("id", "webhook_id", "type", "status", "attempts", "last_error", "next_attempt_at",
-             "created_at", "delivered_at", "body")),
+            "last_error": _nullable(STRING), "next_attempt_at": _nullable(STAMP),
+            "created_at": STAMP, "delivered_at": _nullable(STAMP), "body": body}),
         "DeliveryList": _list_of("Delivery"),
     }
 
 
 def _overview_schemas() -> dict[str, Any]:
-    point = _object({"at": STAMP, **dict.fromkeys(PROGRESS_COUNTS, COUNT),
-                     "settled_per_second": {"type": "number", "minimum": 0}},
-                    ("at", *PROGRESS_COUNTS, "settled_per_second"))
-    counts = _object({"channel": {"enum": list(Channel)}, "sent": COUNT, "delivered": COUNT,
-                      "failed": COUNT}, ("channel", "sent", "delivered", "failed"))
+    point = _all_required({"at": STAMP, **dict.fromkeys(PROGRESS_COUNTS, COUNT),
+                           "settled_per_second": {"type": "number", "minimum": 0}})
+    counts = _all_required({"channel": {"enum": list(Channel)}, "sent": COUNT,
+                            "delivered": COUNT, "failed": COUNT})
     millis = {"type": ["number", "null"], "minimum": 0}
-    provider = _object({"window_seconds": {"type": "number"}, "attempts": COUNT, "errors": COUNT,
-                        "throttled": COUNT,
-                        "error_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                        "median_ms": millis, "p95_ms": millis},
-                       ("window_seconds", "attempts", "errors", "throttled", "error_rate",
-                        "median_ms", "p95_ms"))
-    gateway = _object({"channel": {"enum": list(Channel)}, "kind": {"type": "string"},
-                       "host": {"type": ["string", "null"]},
-                       "state": {"enum": ["up", "degraded", "down"]}},
-                      ("channel", "kind", "host", "state"))
-    rate = _object({"at": STAMP, "per_second": {"type": "number", "minimum": 0}},
-                   ("at", "per_second"))
-    overview = {
-        "generated_at": STAMP,
-        "today": _object({"since": STAMP, "timezone": {"const": "UTC"},
-                          "channels": {"type": "array", "items": counts}},
-                         ("since", "timezone", "channels")),
-        "step_seconds": {"type": "number"},
-        "attempts_per_second": {"type": "array", "items": rate},
-        "provider": provider, "queue_depth": {"type": ["integer", "null"], "minimum": 0},
-        "attempts_in_flight": COUNT, "webhook_outbox_depth": COUNT,
-        "campaigns": _object(dict.fromkeys(CampaignStatus, COUNT), list(CampaignStatus)),
-        "gateways": {"type": "array", "items": gateway},
-        "settings": _object({"quiet_hours": {"type": ["string", "null"]},
-                             "max_per_customer_per_day": {"type": ["integer", "null"]},
-                             "max_retries": COUNT},
-                            ("quiet_hours", "max_per_customer_per_day", "max_retries"))}
+    provider = _all_required({
+        "window_seconds": {"type": "number"}, "attempts": COUNT, "errors": COUNT,
+        "throttled": COUNT, "error_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "median_ms": millis, "p95_ms": millis})
+    gateway = _all_required({"channel": {"enum": list(Channel)}, "kind": STRING,
+                             "host": _nullable(STRING),
+                             "state": {"enum": ["up", "degraded", "down"]}})
+    rate = _all_required({"at": STAMP, "per_second": {"type": "number", "minimum": 0}})
+    settings = _all_required({"quiet_hours": _nullable(STRING),
+                              "max_per_customer_per_day": {"type": ["integer", "null"]},
+                              "max_retries": COUNT})
     return {
-        "Timeline": _object({"campaign_id": IDENT, "started_at": _nullable(STAMP),
-                             "finished_at": _nullable(STAMP),
-                             "points": {"type": "array", "items": point}},
-                            ("campaign_id", "started_at", "finished_at", "points")),
-        "Overview": _object(overview, overview),
+        "Timeline": _all_required({"campaign_id": IDENT, "started_at": _nullable(STAMP),
+                                   "finished_at": _nullable(STAMP), "points": _array(point)}),
+        "Overview": _all_required({
+            "generated_at": STAMP,
+            "today": _all_required({"since": STAMP, "timezone": {"const": "UTC"},
+                                    "channels": _array(counts)}),
+            "step_seconds": {"type": "number"}, "attempts_per_second": _array(rate),
+            "provider": provider, "queue_depth": {"type": ["integer", "null"], "minimum": 0},
+            "attempts_in_flight": COUNT, "webhook_outbox_depth": COUNT,
+            "campaigns": _all_required(dict.fromkeys(CampaignStatus, COUNT)),
+            "gateways": _array(gateway), "settings": settings}),
     }
 
 
 def _schemas() -> dict[str, Any]:
-    text = _text(0, MAX_TEXT)
-    customer_fields = {"phone": {"type": "string", "pattern": f"^{PHONE_PATTERN.pattern}$"},
-                       **{name: _nullable(text) for name in CUSTOMER_FIELDS if name != "phone"}}
-    timezone = {"type": "string", "minLength": 1, "maxLength": 64,
-                "description": "An IANA timezone name, like Africa/Nairobi"}
-    customer_input = {**customer_fields, "timezone": timezone}
-    problem = _object({"line": {"type": ["integer", "null"], "minimum": 1},
-                       "field": {"type": ["string", "null"]}, "message": {"type": "string"}},
-                      ("line", "field", "message"))
+    problem = _all_required({"line": {"type": ["integer", "null"], "minimum": 1},
+                             "field": _nullable(STRING), "message": STRING})
+    error = _object({"code": {"enum": list(ERROR_CODES)}, "message": STRING,
+                     "errors": _array(problem)}, ("code", "message"))
+    up = {"enum": ["ok", "down"]}
+    callbacks = _all_required({"receipts": _nullable(STRING), "inbound": _nullable(STRING)})
+    provider = _object({
+        "channels": _array({"enum": list(Channel)}), "kind": STRING, "host": _nullable(STRING),
+        "url": _nullable(STRING), "state": {"enum": ["up", "down"]}, "reason": _nullable(STRING),
+        "callbacks": callbacks,
+        "verify_token": {"type": "string", "description": "WhatsApp: paste into Meta's "
+                         "console with the callback URL"}},
+        ("channels", "kind", "host", "url", "state", "reason", "callbacks"))
     return {
-        "Error": _object({"error": _object({"code": {"enum": list(ERROR_CODES)},
-                                            "message": {"type": "string"},
-                                            "errors": {"type": "array", "items": problem}},
-                                           ("code", "message"))}, ("error",)),
-        "Pagination": _object({"page": IDENT, "page_size": {"type": "integer", "minimum": 1,
-                                                             "maximum": 100},
-                               "total_count": COUNT, "total_pages": COUNT,
-                               "next_cursor": {"type": ["string", "null"]}},
-                              ("page", "page_size", "total_count", "total_pages", "next_cursor")),
-        "NewCustomer": _object(customer_input, ("phone",)),
-        "CustomerChanges": {**_object({**customer_input, "phone": customer_fields["phone"]}),
-                            "minProperties": 1},
-        "NewCustomers": _object({"customers": {"type": "array", "items": _ref("NewCustomer"),
-                                               "minItems": 1, "maxItems": MAX_BULK_CUSTOMERS}},
-                                ("customers",)),
-        "Customer": _object({"id": IDENT, **customer_fields, "timezone": {"type": "string"},
-                             "opted_out_at": _nullable(STAMP), "created_at": STAMP},
-                            CUSTOMER_COLUMNS),
-        "ImportResult": _object({"created": COUNT, "updated": COUNT, "skipped": COUNT},
-                                ("created", "updated", "skipped")),
-        "Inbound": _object({"from": customer_fields["phone"], "text": _text(0, 1600),
-                            "timestamp": _nullable(STAMP)}, ("from", "text")),
-        "InboundAction": _object({"action": {"enum": ["opted_out", "opted_in", "none"]}},
-                                 ("action",)),
-        "Customers": _object({"customers": {"type": "array", "items": _ref("Customer")}},
-                             ("customers",)),
-        "CreatedCustomers": {"oneOf": [_ref("Customer"), _ref("Customers")]},
-        "CustomerList": _list_of("Customer"),
+        "Error": _all_required({"error": error}),
+        "Pagination": _all_required({
+            "page": IDENT, "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total_count": COUNT, "total_pages": COUNT, "next_cursor": _nullable(STRING)}),
+        **_customer_schemas(),
         **_campaign_schemas(),
-        "Message": _object({"id": IDENT, "campaign_id": IDENT, "customer_id": _nullable(IDENT),
-                            "status": {"enum": list(MessageStatus)},
-                            "rendered_content": {"type": ["string", "null"]},
-                            "last_error": {"type": ["string", "null"]}, "retry_count": COUNT,
-                            "provider_message_id": {"type": ["string", "null"]},
-                            "delivery_status": {"enum": [*DeliveryStatus, None]},
-                            "delivered_at": _nullable(STAMP),
-                            "created_at": STAMP, "updated_at": STAMP,
-                            "customer_name": {"type": ["string", "null"]},
-                            "customer_phone": {"type": ["string", "null"]}},
-                           (*MESSAGE_COLUMNS, "customer_name", "customer_phone")),
-        "MessageList": _list_of("Message"),
-        "SendRequest": {"oneOf": [
-            _object({"customer_ids": {"type": "array", "items": IDENT, "minItems": 1,
-                                      "maxItems": MAX_SEND_IDS}}, ("customer_ids",)),
-            _object({"all_customers": {"const": True}}, ("all_customers",)),
-            _object({"segment": {**_object({name: _text(1, MAX_TEXT) for name in SEGMENT_FIELDS}),
-                                 "minProperties": 1}}, ("segment",))]},
-        "SendResult": _object({"campaign_id": IDENT, "messages_queued": COUNT,
-                               "duplicates_skipped": COUNT, "suppressed": COUNT,
-                               "status": {"enum": list(CampaignStatus)}},
-                              ("campaign_id", "messages_queued", "duplicates_skipped",
-                               "suppressed", "status")),
-        "PreviewRequest": _object({"customer_id": IDENT, "override_template": _nullable(
-            _text(1, MAX_TEMPLATE))}, ("customer_id",)),
-        "Preview": _object({
-            "rendered_message": {"type": "string"}, "used_template": {"type": "string"},
-            "customer": _object({"id": IDENT, **customer_fields}, ("id", *CUSTOMER_FIELDS)),
-            "missing_fields": {"type": "array", "items": {"enum": list(CUSTOMER_FIELDS)}},
-            "sms": {"oneOf": [{"type": "null"}, _object({"encoding": {"enum": ["GSM-7", "UCS-2"]},
-                                                         "characters": COUNT, "segments": IDENT},
-                                                        ("encoding", "characters", "segments"))]},
-            "channel_limit_problem": {"type": ["string", "null"]},
-            "whatsapp_template": {"oneOf": [{"type": "null"}, _object({
-                "name": {"type": "string"}, "language": {"type": "string"},
-                "parameters": {"type": "array", "items": {"type": "string"}}},
-                ("name", "language", "parameters"))]}},
-            ("rendered_message", "used_template", "customer", "missing_fields", "sms",
-             "channel_limit_problem", "whatsapp_template")),
-        "UnsavedPreviewRequest": _object({"template": _text(1, MAX_TEMPLATE),
-                                          "channel": {"enum": list(Channel)},
-                                          "customer_id": IDENT,
-                                          "whatsapp_template": _nullable(
-                                              _whatsapp_template_schema())},
-                                         ("template", "channel", "customer_id")),
+        **_message_schemas(),
         **_webhook_schemas(),
         **_overview_schemas(),
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
-        "Health": _object({"status": {"enum": ["ok", "down"]}, "db": {"enum": ["ok", "down"]},
-                           "queue": {"enum": ["ok", "down"]},
-                           "queue_depth": {"type": ["integer", "null"]},
-                           "provider": {"enum": ["ok", "down"]},
-                           "provider_reason": {"type": ["string", "null"]}},
+        "Health": _object({"status": up, "db": up, "queue": up,
+                           "queue_depth": {"type": ["integer", "null"]}, "provider": up,
+                           "provider_reason": _nullable(STRING)},
                           ("status", "db", "queue", "queue_depth")),
-        "ProviderList": _object({"data": {"type": "array", "items": _object({
-            "channels": {"type": "array", "items": {"enum": list(Channel)}},
-            "kind": {"type": "string"}, "host": {"type": ["string", "null"]},
-            "url": {"type": ["string", "null"]}, "state": {"enum": ["up", "down"]},
-            "reason": {"type": ["string", "null"]},
-            "callbacks": _object({"receipts": {"type": ["string", "null"]},
-                                  "inbound": {"type": ["string", "null"]}},
-                                 ("receipts", "inbound")),
-            "verify_token": {"type": "string", "description": "WhatsApp: paste into Meta's "
-                             "console with the callback URL"}},
-            ("channels", "kind", "host", "url", "state", "reason", "callbacks"))}}, ("data",)),
+        "ProviderList": _all_required({"data": _array(provider)}),
         "GatewayCallback": {"type": "object", "description": "the gateway's own format: a form "
                             "(Twilio, Africa's Talking), JSON (Infobip, WhatsApp) or a query "
                             "(Kannel)"},
-        "WhatsAppTaken": _object({
-            "accepted": COUNT, "unknown": {"type": "array", "items": {"type": "string"}},
-            "action": {"enum": ["opted_out", "opted_in", "none"]}},
-            ("accepted", "unknown", "action")),
+        "WhatsAppTaken": _all_required({
+            "accepted": COUNT, "unknown": _array(STRING),
+            "action": {"enum": ["opted_out", "opted_in", "none"]}}),
     }
 
 

@@ -8688,9 +8688,8 @@ def _content(schema: str | dict[str, Any]) -> dict[str, Any]:
     return {"content": {media_type: {"schema": each} for media_type, each in media.items()}}
 
 
-def _param(name: str, where: str, schema: dict[str, Any],
-           required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+def _param(name: str, where: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema}
 
 
 ERROR_REASONS = {400: "Invalid request", 401: "Missing or wrong API key",
@@ -8719,6 +8718,42 @@ def _operation(summary: str, answer: str | dict[str, Any] | None, *errors: int,
     if public:
         operation["security"] = []
     return operation
+
+
+def _gateway_paths() -> dict[str, Any]:
+    """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
+    kind = _param("kind", "path", {"enum": [k for k in GATEWAYS if k != "whatsapp"]})
+    token = _param("token", "path", STRING)
+    hub = [_param(f"hub.{name}", "query", STRING)
+           for name in ("mode", "verify_token", "challenge")]
+
+    def callback(summary: str, answer: str, *params: dict[str, Any],
+                 errors: tuple[int, ...] = (404,), get: bool = False) -> dict[str, Any]:
+        return _operation(summary, answer, *errors, body=None if get else "GatewayCallback",
+                          params=[kind, *params], public=True)
+
+    receipts = "Delivery reports in the gateway's own format"
+    inbound = "Messages from customers in the gateway's own format: §14's keywords"
+    return {
+        "/providers/whatsapp": {
+            "get": _operation("Meta's check of the webhook: hub.challenge as text when "
+                              "hub.verify_token is the URL's (else 403)",
+                              {"text/plain": STRING}, 403, 404, params=hub, public=True),
+            "post": _operation(
+                "The WhatsApp Cloud API's webhook: statuses (receipts) and customers' messages "
+                "(§14's keywords), signed with X-Hub-Signature-256 (else 401)",
+                "WhatsAppTaken", 404, body="GatewayCallback", public=True)},
+        "/providers/{kind}/receipts": {"post": callback(
+            f"{receipts}, signed (Twilio)", "ReceiptsTaken", errors=(403, 404))},
+        "/providers/{kind}/receipts/{token}": {
+            "get": callback(f"{receipts} (Kannel)", "ReceiptsTaken", token, get=True),
+            "post": callback(receipts, "ReceiptsTaken", token)},
+        "/providers/{kind}/inbound": {"post": callback(
+            f"{inbound}, signed (Twilio)", "InboundAction", errors=(403, 404))},
+        "/providers/{kind}/inbound/{token}": {
+            "get": callback(f"{inbound} (Kannel)", "InboundAction", token, get=True),
+            "post": callback(inbound, "InboundAction", token)},
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -8781,7 +8816,7 @@ def _paths() -> dict[str, Any]:
                 "CreatedCustomers", status=201, changes=True,
                 params=[_param("on_conflict", "query", {"enum": list(OnConflict)})],
                 body={"application/json": {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]},
-                      "text/csv": {"type": "string"}}),
+                      "text/csv": STRING}),
             "get": _operation("List customers, oldest first", "CustomerList", params=[
                 *paging,
                 *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
@@ -8811,51 +8846,14 @@ def _paths() -> dict[str, Any]:
                 *paging, _param("status", "query", {"enum": ["pending", "delivered", "dead"]})])},
         "/health": {"get": health},
         "/metrics": {"get": _operation("Prometheus metrics, in the text exposition format",
-                                       {"text/plain": {"type": "string"}})},
+                                       {"text/plain": STRING})},
         "/": {"get": _operation("The dashboard: one HTML page; it asks for the API key",
-                                {"text/html": {"type": "string"}}, public=True)},
+                                {"text/html": STRING}, public=True)},
         "/static/{name}": {"get": _operation(
             "The dashboard's script (app.js) and style sheet (app.css)",
-            {"text/css": {"type": "string"}, "text/javascript": {"type": "string"}}, 404,
+            {"text/css": STRING, "text/javascript": STRING}, 404,
             params=[_param("name", "path", {"enum": ["app.css", "app.js"]})], public=True)},
         "/openapi.json": {"get": _operation("This document", "OpenApiDocument")},
-    }
-
-
-def _gateway_paths() -> dict[str, Any]:
-    """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
-    kind = _param("kind", "path", {"enum": [k for k in GATEWAYS if k != "whatsapp"]})
-    token = _param("token", "path", {"type": "string"})
-    hub = [_param(f"hub.{name}", "query", {"type": "string"})
-           for name in ("mode", "verify_token", "challenge")]
-
-    def callback(summary: str, answer: str, *params: dict[str, Any],
-                 errors: tuple[int, ...] = (404,), get: bool = False) -> dict[str, Any]:
-        return _operation(summary, answer, *errors, body=None if get else "GatewayCallback",
-                          params=[kind, *params], public=True)
-
-    receipts = "Delivery reports in the gateway's own format"
-    inbound = "Messages from customers in the gateway's own format: §14's keywords"
-    return {
-        "/providers/whatsapp": {
-            "get": _operation("Meta's check of the webhook: hub.challenge as text when "
-                              "hub.verify_token is the URL's (else 403)",
-                              {"text/plain": {"type": "string"}}, 403, 404, params=hub,
-                              public=True),
-            "post": _operation(
-                "The WhatsApp Cloud API's webhook: statuses (receipts) and customers' messages "
-                "(§14's keywords), signed with X-Hub-Signature-256 (else 401)",
-                "WhatsAppTaken", 404, body="GatewayCallback", public=True)},
-        "/providers/{kind}/receipts": {"post": callback(
-            f"{receipts}, signed (Twilio)", "ReceiptsTaken", errors=(403, 404))},
-        "/providers/{kind}/receipts/{token}": {
-            "get": callback(f"{receipts} (Kannel)", "ReceiptsTaken", token, get=True),
-            "post": callback(receipts, "ReceiptsTaken", token)},
-        "/providers/{kind}/inbound": {"post": callback(
-            f"{inbound}, signed (Twilio)", "InboundAction", errors=(403, 404))},
-        "/providers/{kind}/inbound/{token}": {
-            "get": callback(f"{inbound} (Kannel)", "InboundAction", token, get=True),
-            "post": callback(inbound, "InboundAction", token)},
     }
 
 
@@ -8870,8 +8868,8 @@ def openapi_document(api_key_required: bool = False) -> dict[str, Any]:
         "paths": _paths(),
     }
     if api_key_required:
-        document["components"]["securitySchemes"] = {"bearer": {"type": "http",
-                                                                "scheme": "bearer"}}
+        bearer = {"type": "http", "scheme": "bearer"}
+        document["components"]["securitySchemes"] = {"bearer": bearer}
         document["security"] = [{"bearer": []}]
     return document
 

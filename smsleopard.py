@@ -9039,10 +9039,9 @@ async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
     """Receipts and customers' messages that arrive on a gateway's own connection (an SMPP
     bind), not at a callback URL: applied as the callbacks' are."""
     sender = app[SENDER]
-    gateways = [g for g in sender.distinct if hasattr(g, "reports")] if isinstance(
-        sender, GatewaySender) else []
+    gateways = sender.distinct if isinstance(sender, GatewaySender) else []
     tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
-                   _crash_handler(app)) for g in gateways]
+                   _crash_handler(app)) for g in gateways if hasattr(g, "reports")]
     yield
     for task in tasks:
         task.cancel()
@@ -9115,10 +9114,10 @@ async def _webhook_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
-    scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], _crash_handler(app))
-    healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK],
-                    _crash_handler(app))
-    progress = ProgressLog(app[STORE], app[CLOCK], _crash_handler(app))
+    crashed = _crash_handler(app)
+    scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], crashed)
+    healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK], crashed)
+    progress = ProgressLog(app[STORE], app[CLOCK], crashed)
     app[SCHEDULER], app[HEALER] = scheduler, healer
     if app[CONFIG].schedules:
         scheduler.start()
@@ -9157,13 +9156,11 @@ async def serve(config: Config) -> int:
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
     runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
-                    access_log_class=AccessLogger,
-                    shutdown_timeout=5.0)
+                    access_log_class=AccessLogger, shutdown_timeout=5.0)
     try:
         await runner.setup()
-        started = {"database": shown_database(config.db),
-                   "schema_version": SCHEMA_VERSION, "queue": describe_queue(config),
-                   "provider": describe_provider(config)}
+        started = {"database": shown_database(config.db), "schema_version": SCHEMA_VERSION,
+                   "queue": describe_queue(config), "provider": describe_provider(config)}
         log.info("started: database %s (schema version %d), queue %s, provider %s",
                  *started.values(), extra={"event": "started", **started})
         await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
@@ -9223,10 +9220,15 @@ class JsonLogFormatter(logging.Formatter):
 
 
 def configure_logging(config: Config) -> None:
+    """Lines to stderr, as text or JSON; the broker client and the accept() errors quietened."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if config.log_format == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.basicConfig(level=config.log_level.upper(), handlers=[handler])
+    if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
+        for name in ("aio_pika", "aiormq"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
 
 
 def listening_url(sock: socket.socket) -> str:
@@ -9264,10 +9266,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return load_tool("mock_provider").mock_provider_main(argv[1:])
         config = load_config(argv, os.environ)
         configure_logging(config)
-        if config.log_level != "debug":  # the broker client's own lines repeat ours, at length
-            for name in ("aio_pika", "aiormq"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
-        logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
         return asyncio.run(serve(config))
     except ConfigError as exc:
         print(f"smsleopard: error: {exc}", file=sys.stderr)

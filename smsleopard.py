@@ -8720,8 +8720,91 @@ def _operation(summary: str, answer: str | dict[str, Any] | None, *errors: int,
     return operation
 
 
-def _gateway_paths() -> dict[str, Any]:
-    """The gateways' callbacks (§20): Twilio's signed, the others' with a token in the path."""
+BY_ID = [_param("id", "path", IDENT)]
+PAGING = [_param("page", "query", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
+          _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+          _param("cursor", "query", {"type": "string", "minLength": 1})]
+
+
+def _action(summary: str, answer: str = "Campaign") -> dict[str, Any]:
+    """POST /{things}/{id}/{action}: no body, and 404 or 409 when it cannot be done."""
+    return {"post": _operation(summary, answer, 404, body="NoBody", params=BY_ID, changes=True)}
+
+
+def _campaign_paths() -> dict[str, Any]:
+    return {
+        "/campaigns": {
+            "post": _operation("Create a campaign", "Campaign", status=201, body="NewCampaign",
+                               changes=True),
+            "get": _operation("List campaigns, newest first", "CampaignList", params=[
+                *PAGING, _param("channel", "query", {"enum": list(Channel)}),
+                _param("status", "query", {"enum": list(CampaignStatus)})])},
+        "/campaigns/{id}": {
+            "get": _operation("A campaign with its stats and progress", "Campaign", 404,
+                              params=BY_ID),
+            "patch": _operation(
+                "Change a draft or scheduled campaign (name and template also while paused)",
+                "Campaign", 404, body="CampaignChanges", params=BY_ID, changes=True),
+            "delete": _operation("Delete a draft that has no messages", None, 404, status=204,
+                                 params=BY_ID, changes=True)},
+        "/campaigns/{id}/messages": {"get": _operation(
+            "A campaign's messages", "MessageList", 404, params=[
+                *BY_ID, *PAGING, _param("status", "query", {"enum": list(MessageStatus)}),
+                _param("delivery_status", "query", {"enum": list(DeliveryStatus)})])},
+        "/campaigns/{id}/errors": {"get": _operation(
+            "What went wrong: failed (and retrying) messages by error, most frequent first",
+            "ErrorCountList", 404, params=[*BY_ID, *PAGING[:2]])},
+        "/campaigns/{id}/send": {"post": _operation(
+            "Queue messages for an audience", "SendResult", 404, 503, body="SendRequest",
+            params=BY_ID, changes=True)},
+        "/campaigns/{id}/pause": _action("Stop starting attempts; in-flight ones finish"),
+        "/campaigns/{id}/resume": _action("Continue a paused campaign"),
+        "/campaigns/{id}/cancel": _action("Cancel for good: pending messages become cancelled"),
+        "/campaigns/{id}/retry-failed": _action("Send every failed message again", "Retried"),
+        "/campaigns/{id}/personalized-preview": {"post": _operation(
+            "Render the campaign for one customer", "Preview", 404, body="PreviewRequest",
+            params=BY_ID)},
+        "/campaigns/{id}/timeline": {"get": _operation(
+            "A campaign's progress over its life: counters and settled messages per second "
+            f"at up to {TIMELINE_POINTS} moments", "Timeline", 404, params=BY_ID)},
+        "/preview": {"post": _operation(
+            "Render an unsaved template for one customer, as a campaign's preview does",
+            "Preview", 404, body="UnsavedPreviewRequest")},
+        "/overview": {"get": _operation(
+            "Today's counts per channel (UTC), attempts per second over the last hour, queue, "
+            "provider latency and errors, webhook outbox, gateways", "Overview")},
+    }
+
+
+def _customer_paths() -> dict[str, Any]:
+    return {
+        "/customers": {
+            "post": _operation(
+                "Create a customer, up to 10,000 as JSON, or up to 100,000 from a CSV file "
+                "(text/csv: a header row of field names, phone required; all or nothing)",
+                "CreatedCustomers", status=201, changes=True,
+                params=[_param("on_conflict", "query", {"enum": list(OnConflict)})],
+                body={"application/json": {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]},
+                      "text/csv": STRING}),
+            "get": _operation("List customers, oldest first", "CustomerList", params=[
+                *PAGING,
+                *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
+        "/customers/{id}": {
+            "get": _operation("A customer", "Customer", 404, params=BY_ID),
+            "patch": _operation("Change a customer's fields", "Customer", 404,
+                                body="CustomerChanges", params=BY_ID, changes=True),
+            "delete": _operation(
+                "Erase a customer: the row and the text of their messages; pending ones are "
+                "cancelled", None, 404, status=204, params=BY_ID, changes=True)},
+        "/customers/{id}/opt-out": _action("Never send to this customer again (until opt-in)",
+                                           "Customer"),
+        "/customers/{id}/opt-in": _action("Subscribe an opted-out customer again", "Customer"),
+    }
+
+
+def _provider_paths() -> dict[str, Any]:
+    """The provider's callbacks and the gateways' (§20): Twilio's signed, the others' with a
+    token in the path."""
     kind = _param("kind", "path", {"enum": [k for k in GATEWAYS if k != "whatsapp"]})
     token = _param("token", "path", STRING)
     hub = [_param(f"hub.{name}", "query", STRING)
@@ -8735,6 +8818,15 @@ def _gateway_paths() -> dict[str, Any]:
     receipts = "Delivery reports in the gateway's own format"
     inbound = "Messages from customers in the gateway's own format: §14's keywords"
     return {
+        "/providers/inbound": {"post": _operation(
+            "A message from a customer, signed like receipts: STOP and its kin opt out, "
+            "START and its kin opt in", "InboundAction", 404, body="Inbound", public=True)},
+        "/providers/receipts": {"post": _operation(
+            "Delivery receipts from the provider, signed (Standard Webhooks) with "
+            "--receipt-secret", "ReceiptsTaken", 404, body="Receipts", public=True)},
+        "/providers": {"get": _operation(
+            "Each channel's gateway: kind, host, state, and the callback URLs to paste into its "
+            "console (never a password, key or secret)", "ProviderList")},
         "/providers/whatsapp": {
             "get": _operation("Meta's check of the webhook: hub.challenge as text when "
                               "hub.verify_token is the URL's (else 403)",
@@ -8757,93 +8849,16 @@ def _gateway_paths() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    ident = [_param("id", "path", IDENT)]
-    paging = [_param("page", "query", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
-              _param("page_size", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
-              _param("cursor", "query", {"type": "string", "minLength": 1})]
     health = _operation("Database and queue status", "Health", public=True)
     health["responses"]["503"] = {"description": "Something is down", **_content("Health")}
-
-    def action(summary: str, answer: str = "Campaign") -> dict[str, Any]:
-        return {"post": _operation(summary, answer, 404, body="NoBody", params=ident,
-                                   changes=True)}
-
     return {
-        "/campaigns": {
-            "post": _operation("Create a campaign", "Campaign", status=201, body="NewCampaign",
-                               changes=True),
-            "get": _operation("List campaigns, newest first", "CampaignList", params=[
-                *paging, _param("channel", "query", {"enum": list(Channel)}),
-                _param("status", "query", {"enum": list(CampaignStatus)})])},
-        "/campaigns/{id}": {
-            "get": _operation("A campaign with its stats and progress", "Campaign", 404,
-                              params=ident),
-            "patch": _operation(
-                "Change a draft or scheduled campaign (name and template also while paused)",
-                "Campaign", 404, body="CampaignChanges", params=ident, changes=True),
-            "delete": _operation("Delete a draft that has no messages", None, 404, status=204,
-                                 params=ident, changes=True)},
-        "/campaigns/{id}/messages": {"get": _operation(
-            "A campaign's messages", "MessageList", 404, params=[
-                *ident, *paging, _param("status", "query", {"enum": list(MessageStatus)}),
-                _param("delivery_status", "query", {"enum": list(DeliveryStatus)})])},
-        "/campaigns/{id}/errors": {"get": _operation(
-            "What went wrong: failed (and retrying) messages by error, most frequent first",
-            "ErrorCountList", 404, params=[*ident, *paging[:2]])},
-        "/campaigns/{id}/send": {"post": _operation(
-            "Queue messages for an audience", "SendResult", 404, 503, body="SendRequest",
-            params=ident, changes=True)},
-        "/campaigns/{id}/pause": action("Stop starting attempts; in-flight ones finish"),
-        "/campaigns/{id}/resume": action("Continue a paused campaign"),
-        "/campaigns/{id}/cancel": action("Cancel for good: pending messages become cancelled"),
-        "/campaigns/{id}/retry-failed": action("Send every failed message again", "Retried"),
-        "/campaigns/{id}/personalized-preview": {"post": _operation(
-            "Render the campaign for one customer", "Preview", 404, body="PreviewRequest",
-            params=ident)},
-        "/campaigns/{id}/timeline": {"get": _operation(
-            "A campaign's progress over its life: counters and settled messages per second "
-            f"at up to {TIMELINE_POINTS} moments", "Timeline", 404, params=ident)},
-        "/preview": {"post": _operation(
-            "Render an unsaved template for one customer, as a campaign's preview does",
-            "Preview", 404, body="UnsavedPreviewRequest")},
-        "/overview": {"get": _operation(
-            "Today's counts per channel (UTC), attempts per second over the last hour, queue, "
-            "provider latency and errors, webhook outbox, gateways", "Overview")},
-        "/customers": {
-            "post": _operation(
-                "Create a customer, up to 10,000 as JSON, or up to 100,000 from a CSV file "
-                "(text/csv: a header row of field names, phone required; all or nothing)",
-                "CreatedCustomers", status=201, changes=True,
-                params=[_param("on_conflict", "query", {"enum": list(OnConflict)})],
-                body={"application/json": {"oneOf": [_ref("NewCustomer"), _ref("NewCustomers")]},
-                      "text/csv": STRING}),
-            "get": _operation("List customers, oldest first", "CustomerList", params=[
-                *paging,
-                *(_param(name, "query", _text(1, MAX_TEXT)) for name in SEGMENT_FIELDS)])},
-        "/customers/{id}": {
-            "get": _operation("A customer", "Customer", 404, params=ident),
-            "patch": _operation("Change a customer's fields", "Customer", 404,
-                                body="CustomerChanges", params=ident, changes=True),
-            "delete": _operation(
-                "Erase a customer: the row and the text of their messages; pending ones are "
-                "cancelled", None, 404, status=204, params=ident, changes=True)},
-        "/customers/{id}/opt-out": action("Never send to this customer again (until opt-in)",
-                                          "Customer"),
-        "/customers/{id}/opt-in": action("Subscribe an opted-out customer again", "Customer"),
-        "/providers/inbound": {"post": _operation(
-            "A message from a customer, signed like receipts: STOP and its kin opt out, "
-            "START and its kin opt in", "InboundAction", 404, body="Inbound", public=True)},
-        "/providers/receipts": {"post": _operation(
-            "Delivery receipts from the provider, signed (Standard Webhooks) with "
-            "--receipt-secret", "ReceiptsTaken", 404, body="Receipts", public=True)},
-        "/providers": {"get": _operation(
-            "Each channel's gateway: kind, host, state, and the callback URLs to paste into its "
-            "console (never a password, key or secret)", "ProviderList")},
-        **_gateway_paths(),
+        **_campaign_paths(),
+        **_customer_paths(),
+        **_provider_paths(),
         "/webhooks/deliveries": {"get": _operation(
             "The webhook outbox: events and how their delivery went, newest first",
             "DeliveryList", params=[
-                *paging, _param("status", "query", {"enum": ["pending", "delivered", "dead"]})])},
+                *PAGING, _param("status", "query", {"enum": ["pending", "delivered", "dead"]})])},
         "/health": {"get": health},
         "/metrics": {"get": _operation("Prometheus metrics, in the text exposition format",
                                        {"text/plain": STRING})},

@@ -8707,12 +8707,17 @@ def _operation(summary: str, answer: str | dict[str, Any] | None, *errors: int,
     """One operation: its answer (as _content takes it) with `status`, and the errors it may
     answer besides those any request may (a body adds 413 and 415). One that `changes`
     something takes an Idempotency-Key and may answer 409; a `public` one needs no API key."""
-    codes = {*errors, 400, 401, 405, 500, *((413, 415) if body else ()), *([409] * changes)}
+    codes = {*errors, 400, 401, 405, 500}
+    if body:
+        codes |= {413, 415}
+    if changes:
+        codes.add(409)
+        params = [*params, IDEMPOTENCY_KEY]
     responses = {str(status): {"description": "Success", **(_content(answer) if answer else {})}}
     for code in sorted(codes):
         responses[str(code)] = {"description": ERROR_REASONS[code], **_content("Error")}
     operation: dict[str, Any] = {"summary": summary, "responses": responses,
-                                 "parameters": [*params, *([IDEMPOTENCY_KEY] * changes)]}
+                                 "parameters": list(params)}
     if body:
         operation["requestBody"] = {"required": body != "NoBody", **_content(body)}
     if public:
@@ -9007,7 +9012,8 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
                 with contextlib.suppress(OSError):
                     os.remove(config.db + suffix)
         raise
-    store.outbox.events, store.claims.consent = config.events, config.consent
+    store.outbox.events = config.events
+    store.claims.consent = config.consent
     app[STORE] = store
     yield
     await store.close()
@@ -9133,7 +9139,8 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     scheduler = Scheduler(app[STORE], app[CAMPAIGNS], app[CLOCK], crashed)
     healer = Healer(app[STORE], app[QUEUE], app[CAMPAIGNS], app[DISPATCHER], app[CLOCK], crashed)
     progress = ProgressLog(app[STORE], app[CLOCK], crashed)
-    app[SCHEDULER], app[HEALER] = scheduler, healer
+    app[SCHEDULER] = scheduler
+    app[HEALER] = healer
     if app[CONFIG].schedules:
         scheduler.start()
     if app[CONFIG].run_workers:  # an api process heals its own failed publishes

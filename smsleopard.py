@@ -6014,25 +6014,37 @@ def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.T
     return task
 
 
-class BackgroundLoop:
-    """A loop that runs as one named, supervised task (see spawn): start() and stop()."""
+async def sleep_until(clock: Clock, when: float, wake: Signal) -> None:
+    """Sleep on the clock (a test's clock moves when the test says) until `when`, or until
+    `wake` is set: at once if it was set since its event was last cleared. `wake.idle` is set
+    while sleeping."""
+    timer = clock.call_at(when, wake.set)
+    if not wake.event.is_set():
+        wake.idle.set()
+    try:
+        await wake.event.wait()
+    finally:
+        timer.cancel()
 
-    name = "background"
 
-    def __init__(self, on_crash: CrashHandler):
-        self._on_crash = on_crash
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = spawn(self._run(), self.name, self._on_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        raise NotImplementedError
+async def keep_looking(look: Callable[[], Awaitable[float]], wake: Signal, clock: Clock,
+                       name: str, nap: float = math.inf) -> None:
+    """Call `look` for ever; it answers when to look again. Until then (at most `nap`
+    seconds) sleep, unless `wake` is set, during the look or after it. A fault is waited
+    out with a Backoff, never died of."""
+    backoff = Backoff()
+    while True:
+        wake.event.clear()  # a change from here on means another look
+        try:
+            when = await look()
+            backoff.succeeded()
+        except FAULTS as exc:  # a locked or full database, a lost broker
+            when = clock.now() + backoff.failed()
+            log.warning("%s: %s; looking again in %.0f s", name, exc, backoff.delay)
+        if when > clock.now():
+            await sleep_until(clock, min(when, clock.now() + nap), wake)
+        else:
+            await asyncio.sleep(0)  # let what the look started run before the next one
 
 
 class Slots:
@@ -6267,8 +6279,10 @@ class Dispatcher:
         self._recorder = Recorder(self._record, self._clock, self._on_crash,
                                   self._config.concurrency // 2,
                                   at_batch_end=not self._config.group_commits)
+        pacer = keep_looking(self._pace, self._campaigns.pace_changed, self._clock, "pacer",
+                             PACE_POLL)
         self._loops = [spawn(self._take_jobs(), "dispatcher-intake", self._on_crash),
-                       spawn(self._pace(), "dispatcher-pacer", self._on_crash)]
+                       spawn(pacer, "dispatcher-pacer", self._on_crash)]
         if not self._store.db.exclusive:  # other processes may pause what this one sends
             self._loops.append(spawn(self._watch_halts(), "dispatcher-halts", self._on_crash))
 
@@ -6382,29 +6396,10 @@ class Dispatcher:
 
     # -- the pacer ----------------------------------------------------------
 
-    async def _pace(self) -> None:
-        """Claim paced channels' messages as their buckets fill; sleep until the next token,
-        a change (a send, a resume, a throttle), or at most PACE_POLL."""
-        changed = self._campaigns.pace_changed
-        backoff = Backoff()
-        while True:
-            changed.event.clear()
-            try:
-                look = min([await self._pace_channel(channel) for channel in CHANNELS])
-                backoff.succeeded()
-            except FAULTS as exc:
-                look = self._clock.now() + backoff.failed()
-                log.warning("pacer: %s; looking again in %.0f s", exc, backoff.delay)
-            if look <= self._clock.now() and not self._closing:
-                await asyncio.sleep(0)  # let the batches it started take their slots
-                continue
-            timer = self._clock.call_at(min(look, self._clock.now() + PACE_POLL), changed.set)
-            if not changed.event.is_set():
-                changed.idle.set()
-            try:
-                await changed.event.wait()
-            finally:
-                timer.cancel()
+    async def _pace(self) -> float:
+        """Claim paced channels' messages as their buckets fill; when to look again: at the
+        next token, or at a change (a send, a resume, a throttle), or after PACE_POLL."""
+        return min([await self._pace_channel(channel) for channel in CHANNELS])
 
     async def _pace_channel(self, channel: str) -> float:
         """One paced claim on a channel; when to look at it again."""
@@ -6664,23 +6659,38 @@ HEAL_INTERVAL = 5.0    # seconds between the healer's looks
 STRANDED_AFTER = 60.0  # seconds a due message may wait, with no job anywhere, before a sweep
 
 
-async def sleep_until(clock: Clock, when: float, idle: asyncio.Event) -> None:
-    """Sleep on the clock (a test's clock moves when the test says) until `when`;
-    `idle` is set while sleeping, and cleared the moment the time comes."""
-    done = asyncio.get_running_loop().create_future()
+class BackgroundLoop:
+    """A loop that runs as one named, supervised task (see spawn), from start() to stop(),
+    and sleeps on the clock between its passes; setting `wake` cuts a sleep short."""
 
-    def wake() -> None:
-        idle.clear()
-        if not done.done():
-            done.set_result(None)
+    name = "background"
 
-    timer = clock.call_at(when, wake)
-    idle.set()
-    try:
-        await done
-    finally:
-        idle.clear()
-        timer.cancel()
+    def __init__(self, clock: Clock, on_crash: CrashHandler, wake: Signal | None = None):
+        self._clock = clock
+        self._on_crash = on_crash
+        self.wake = wake or Signal()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def idle(self) -> asyncio.Event:
+        """For tests: set while the loop sleeps with nothing left to do."""
+        return self.wake.idle
+
+    def start(self) -> None:
+        self._task = spawn(self._run(), self.name, self._on_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep `seconds` on the clock (for a loop that looks at fixed intervals)."""
+        self.wake.event.clear()
+        await sleep_until(self._clock, self._clock.now() + seconds, self.wake)
 
 
 class Scheduler(BackgroundLoop):
@@ -6695,40 +6705,17 @@ class Scheduler(BackgroundLoop):
     name = "scheduler"
 
     def __init__(self, store: Store, campaigns: Campaigns, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash, campaigns.schedule_changed)
         self._store = store
         self._campaigns = campaigns
-        self._clock = clock
-        super().__init__(on_crash)
-
-    @property
-    def idle(self) -> asyncio.Event:
-        """For tests: set while the loop sleeps with nothing left to do."""
-        return self._campaigns.schedule_changed.idle
-
 
     async def _run(self) -> None:
-        changed = self._campaigns.schedule_changed
-        backoff = Backoff()
-        while True:
-            changed.event.clear()
-            try:
-                await self._campaigns.start_due()
-                due = await self._store.campaigns.next_due_time()
-            except FAULTS as exc:  # a locked or full database: wait it out, never die of it
-                due = self._clock.now() + backoff.failed()
-                log.warning("scheduler: %s; looking again in %.0f s", exc, backoff.delay)
-            else:
-                backoff.succeeded()
-                if due is not None and due <= self._clock.now():
-                    continue  # it fell due during this pass
-            timer = self._clock.call_at(min(self._clock.now() + SCHEDULER_NAP, due or math.inf),
-                                        changed.set)
-            if not changed.event.is_set():  # a change during the pass means another pass
-                changed.idle.set()
-            try:
-                await changed.event.wait()
-            finally:
-                timer.cancel()
+        await keep_looking(self._look, self.wake, self._clock, "scheduler", SCHEDULER_NAP)
+
+    async def _look(self) -> float:
+        await self._campaigns.start_due()
+        due = await self._store.campaigns.next_due_time()
+        return math.inf if due is None else due
 
 
 class Healer(BackgroundLoop):
@@ -6741,22 +6728,19 @@ class Healer(BackgroundLoop):
 
     def __init__(self, store: Store, queue: JobQueue, campaigns: Campaigns,
                  dispatcher: Dispatcher, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
         self._queue = queue
         self._campaigns = campaigns
         self._dispatcher = dispatcher
-        self._clock = clock
-        super().__init__(on_crash)
         self._reconnects_seen = queue.reconnects
         self._next_sweep = clock.now() + STRANDED_AFTER
-        self.idle = asyncio.Event()  # for tests: set while the healer waits for its next look
-
 
     async def _run(self) -> None:
         backoff = Backoff()
         wait = HEAL_INTERVAL
         while True:
-            await sleep_until(self._clock, self._clock.now() + wait, self.idle)
+            await self._sleep(wait)
             try:
                 await self.heal()
             except FAULTS as exc:
@@ -6801,16 +6785,13 @@ class ProgressLog(BackgroundLoop):
     name = "progress-log"
 
     def __init__(self, store: Store, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
-        self._clock = clock
-        super().__init__(on_crash)
         self._settled: dict[int, tuple[float, int]] = {}  # campaign -> (when, settled), last line
-        self.idle = asyncio.Event()
-
 
     async def _run(self) -> None:
         while True:
-            await sleep_until(self._clock, self._clock.now() + PROGRESS_INTERVAL, self.idle)
+            await self._sleep(PROGRESS_INTERVAL)
             with contextlib.suppress(*FAULTS):  # a line missed; the next comes in 10 s
                 self.report(await self._store.campaigns.active(), self._clock.now())
 
@@ -6896,18 +6877,12 @@ class WebhookSender(BackgroundLoop):
     name = "webhook-sender"
 
     def __init__(self, store: Store, url: str, secret: str, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
         self._url = url
         self._secret = secret
-        self._clock = clock
-        super().__init__(on_crash)
         self._session: aiohttp.ClientSession | None = None
-        self.written = Signal()  # set when events are written (Store.on_events_written)
-
-    @property
-    def idle(self) -> asyncio.Event:
-        """For tests: set while the loop sleeps with nothing due."""
-        return self.written.idle
+        self.written = self.wake  # set when events are written (Store.on_events_written)
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT))
@@ -6919,27 +6894,10 @@ class WebhookSender(BackgroundLoop):
             await self._session.close()
 
     async def _run(self) -> None:
-        backoff = Backoff()
-        while True:
-            self.written.event.clear()
-            try:
-                wait_until = await self.deliver_next()
-                backoff.succeeded()
-            except FAULTS as exc:
-                wait_until = self._clock.now() + backoff.failed()
-                log.warning("webhooks: %s; looking again in %.0f s", exc, backoff.delay)
-            if wait_until is None:
-                continue
-            timer = self._clock.call_at(wait_until, self.written.set)
-            if not self.written.event.is_set():
-                self.written.idle.set()
-            try:
-                await self.written.event.wait()
-            finally:
-                timer.cancel()
+        await keep_looking(self.deliver_next, self.wake, self._clock, "webhooks")
 
-    async def deliver_next(self) -> float | None:
-        """Try the oldest pending event if it is due; None to go on at once, else when to look."""
+    async def deliver_next(self) -> float:
+        """Try the oldest pending event if it is due; when to look again (now: at once)."""
         now = self._clock.now()
         if not await self._store.db.hold("webhook-sender"):
             return now + WEBHOOK_POLL  # another process delivers the outbox
@@ -6959,7 +6917,7 @@ class WebhookSender(BackgroundLoop):
         else:
             await self._store.outbox.failed(event_id, error, now,
                                            now + webhook_retry_delay(attempts + 1))
-        return None
+        return now
 
     async def _post(self, event_id: str, body: bytes) -> str | None:
         """Why the receiver did not take the event, or None when it did (a 2xx)."""

@@ -6129,9 +6129,9 @@ class Recorder:
     A group is committed GROUP_WINDOW seconds after its first outcome, or at once
     when `most` are ready (half the attempt slots: a wave of answers) or nothing
     claimed is left without an outcome (a provider that answers at once: a
-    claim's outcomes go in one commit). With
-    `at_batch_end` (the benchmark's comparison) only a claim's last outcome
-    commits. Groups commit one after another, in order; `commit` stores one.
+    claim's outcomes go in one commit). With `at_batch_end` (the benchmark's
+    comparison) only a claim's last outcome commits. Groups commit one after
+    another, in order; `commit` stores one.
     """
 
     def __init__(self, commit: Callable[[list[Attempt], list[int]], Awaitable[None]],
@@ -6382,14 +6382,14 @@ class Dispatcher:
         self._flights.add(flight)
         self._flying.update(flight.campaigns)
         self._recorder.unsettled += len(attempts)
-        deadline = self._clock.call_at(now + self._lease / 2,
-                                       functools.partial(self._expire, flight))
-        flight.committed.add_done_callback(lambda _: self._landed(flight, deadline))
-        await self._start_all(attempts, flight, claimed, now + self._lease / 2)
+        deadline = now + self._lease / 2  # what has not started by then is released
+        timer = self._clock.call_at(deadline, functools.partial(self._expire, flight))
+        flight.committed.add_done_callback(lambda _: self._landed(flight, timer))
+        await self._start_all(attempts, flight, claimed, deadline)
         return flight
 
-    def _landed(self, flight: Flight, deadline: Any) -> None:
-        deadline.cancel()
+    def _landed(self, flight: Flight, timer: Any) -> None:
+        timer.cancel()
         self._flights.discard(flight)
         self._flying.subtract(flight.campaigns)
         self._flying = +self._flying  # campaigns with none in flight drop out
@@ -6408,8 +6408,8 @@ class Dispatcher:
         if self._closing or room <= 0:
             return now + PACE_TICK
         token, claimed = secrets.randbits(62), self._campaigns.stamp()
-        paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease, room,
-                                              self._config.rate_limits.get(channel))
+        paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease,
+                                                     room, self._config.rate_limits.get(channel))
         if paced.lifted:
             log.info("pacer: %s is back to its full speed; its messages go through the queue",
                      channel)
@@ -6505,7 +6505,12 @@ class Dispatcher:
     def _attempt_ended(self, flight: Flight, attempt: Attempt, task: asyncio.Task) -> None:
         flight.tasks.discard(task)
         if attempt.result is None:  # cancelled: at the claim's deadline, or by shutdown
-            self._cut_short(attempt)
+            if not attempt.started or self._closing:
+                # Our own shutdown uses up no retry: the message is released, to be attempted
+                # again (with the same reference) after the restart.
+                attempt.result = Result.RELEASED
+            else:
+                self._fail_transiently(attempt, "provider timeout")
         self._slots.give()
         self._recorder.add(flight, [attempt])
 
@@ -6538,17 +6543,6 @@ class Dispatcher:
             log.exception("the sender raised an unexpected error for message %d",
                           attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
-
-    def _cut_short(self, attempt: Attempt) -> None:
-        """An attempt cancelled by the claim's deadline or by shutdown.
-
-        Our own shutdown uses up no retry: the message is released, to be
-        attempted again (with the same reference) after the restart.
-        """
-        if not attempt.started or self._closing:
-            attempt.result = Result.RELEASED
-        else:
-            self._fail_transiently(attempt, "provider timeout")
 
     def _fail_transiently(self, attempt: Attempt, error: str) -> None:
         delay = self._policy.delay(attempt.retry_count + 1)
@@ -6584,8 +6578,8 @@ class Dispatcher:
                 waits[attempt.channel] = max(waits.get(attempt.channel, 0.0), attempt.retry_after)
         for channel, retry_after in waits.items():
             pace = await self._store.claims.slow_down(channel, now, retry_after,
-                                               self._rates.rate(channel, now),
-                                               self._config.rate_limits.get(channel))
+                                                      self._rates.rate(channel, now),
+                                                      self._config.rate_limits.get(channel))
             log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
                         channel, pace.current_rate(now) or 0, retry_after)
             self._campaigns.pace_changed.set()
@@ -6916,7 +6910,7 @@ class WebhookSender(BackgroundLoop):
             await self._store.outbox.failed(event_id, error, now, None)
         else:
             await self._store.outbox.failed(event_id, error, now,
-                                           now + webhook_retry_delay(attempts + 1))
+                                            now + webhook_retry_delay(attempts + 1))
         return now
 
     async def _post(self, event_id: str, body: bytes) -> str | None:

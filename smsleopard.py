@@ -6029,9 +6029,9 @@ async def sleep_until(clock: Clock, when: float, wake: Signal) -> None:
 
 async def keep_looking(look: Callable[[], Awaitable[float]], wake: Signal, clock: Clock,
                        name: str, nap: float = math.inf) -> None:
-    """Call `look` for ever; it answers when to look again. Until then (at most `nap`
-    seconds) sleep, unless `wake` is set, during the look or after it. A fault is waited
-    out with a Backoff, never died of."""
+    """Call `look` for ever; it answers when to look again (a time already come: at once).
+    Until then sleep on the clock, at most `nap` seconds, cut short if `wake` is set during
+    the look or the sleep. A fault is waited out with a Backoff (logged as `name`'s)."""
     backoff = Backoff()
     while True:
         wake.event.clear()  # a change from here on means another look
@@ -6645,7 +6645,7 @@ class Dispatcher:
 # SCHEDULER
 # Background loops on the clock: the scheduler starts campaigns at their
 # scheduled_at; the healer publishes again what a fault of the queue left
-# without a job.
+# without a job; the progress log says how sending campaigns are going.
 # ---------------------------------------------------------------------------
 
 SCHEDULER_NAP = 60.0   # seconds: the longest the scheduler sleeps without looking again
@@ -6707,6 +6707,7 @@ class Scheduler(BackgroundLoop):
         await keep_looking(self._look, self.wake, self._clock, "scheduler", SCHEDULER_NAP)
 
     async def _look(self) -> float:
+        """Start the campaigns that are due; when the next one falls due."""
         await self._campaigns.start_due()
         due = await self._store.campaigns.next_due_time()
         return math.inf if due is None else due
@@ -6795,17 +6796,16 @@ class ProgressLog(BackgroundLoop):
             if campaign["status"] != CampaignStatus.SENDING:
                 continue
             stats = message_stats(campaign)
-            settled = stats["total"] - stats["pending"] - stats["sending"]
+            pending = stats["pending"] + stats["sending"]
+            settled = stats["total"] - pending
             then, before = settled_before.get(campaign["id"], (now, settled))
             rate = (settled - before) / (now - then) if now > then else 0.0
             self._settled[campaign["id"]] = (now, settled)
             log.info("campaign %d sending: %d sent, %d failed, %d pending, %.0f messages/s",
-                     campaign["id"], stats["sent"], stats["failed"],
-                     stats["pending"] + stats["sending"], rate,
+                     campaign["id"], stats["sent"], stats["failed"], pending, rate,
                      extra={"event": "campaign_progress", "campaign_id": campaign["id"],
                             "sent": stats["sent"], "failed": stats["failed"],
-                            "pending": stats["pending"] + stats["sending"],
-                            "rate": round(rate, 1)})
+                            "pending": pending, "rate": round(rate, 1)})
 
 
 # ---------------------------------------------------------------------------

@@ -6014,25 +6014,37 @@ def spawn(coro: Awaitable[None], name: str, on_crash: CrashHandler) -> asyncio.T
     return task
 
 
-class BackgroundLoop:
-    """A loop that runs as one named, supervised task (see spawn): start() and stop()."""
+async def sleep_until(clock: Clock, when: float, wake: Signal) -> None:
+    """Sleep on the clock (a test's clock moves when the test says) until `when`, or until
+    `wake` is set: at once if it was set since its event was last cleared. `wake.idle` is set
+    while sleeping."""
+    timer = clock.call_at(when, wake.set)
+    if not wake.event.is_set():
+        wake.idle.set()
+    try:
+        await wake.event.wait()
+    finally:
+        timer.cancel()
 
-    name = "background"
 
-    def __init__(self, on_crash: CrashHandler):
-        self._on_crash = on_crash
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = spawn(self._run(), self.name, self._on_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        raise NotImplementedError
+async def keep_looking(look: Callable[[], Awaitable[float]], wake: Signal, clock: Clock,
+                       name: str, nap: float = math.inf) -> None:
+    """Call `look` for ever; it answers when to look again (a time already come: at once).
+    Until then sleep on the clock, at most `nap` seconds, cut short if `wake` is set during
+    the look or the sleep. A fault is waited out with a Backoff (logged as `name`'s)."""
+    backoff = Backoff()
+    while True:
+        wake.event.clear()  # a change from here on means another look
+        try:
+            when = await look()
+            backoff.succeeded()
+        except FAULTS as exc:  # a locked or full database, a lost broker
+            when = clock.now() + backoff.failed()
+            log.warning("%s: %s; looking again in %.0f s", name, exc, backoff.delay)
+        if when > clock.now():
+            await sleep_until(clock, min(when, clock.now() + nap), wake)
+        else:
+            await asyncio.sleep(0)  # let what the look started run before the next one
 
 
 class Slots:
@@ -6117,9 +6129,9 @@ class Recorder:
     A group is committed GROUP_WINDOW seconds after its first outcome, or at once
     when `most` are ready (half the attempt slots: a wave of answers) or nothing
     claimed is left without an outcome (a provider that answers at once: a
-    claim's outcomes go in one commit). With
-    `at_batch_end` (the benchmark's comparison) only a claim's last outcome
-    commits. Groups commit one after another, in order; `commit` stores one.
+    claim's outcomes go in one commit). With `at_batch_end` (the benchmark's
+    comparison) only a claim's last outcome commits. Groups commit one after
+    another, in order; `commit` stores one.
     """
 
     def __init__(self, commit: Callable[[list[Attempt], list[int]], Awaitable[None]],
@@ -6267,8 +6279,10 @@ class Dispatcher:
         self._recorder = Recorder(self._record, self._clock, self._on_crash,
                                   self._config.concurrency // 2,
                                   at_batch_end=not self._config.group_commits)
+        pacer = keep_looking(self._pace, self._campaigns.pace_changed, self._clock, "pacer",
+                             PACE_POLL)
         self._loops = [spawn(self._take_jobs(), "dispatcher-intake", self._on_crash),
-                       spawn(self._pace(), "dispatcher-pacer", self._on_crash)]
+                       spawn(pacer, "dispatcher-pacer", self._on_crash)]
         if not self._store.db.exclusive:  # other processes may pause what this one sends
             self._loops.append(spawn(self._watch_halts(), "dispatcher-halts", self._on_crash))
 
@@ -6368,43 +6382,24 @@ class Dispatcher:
         self._flights.add(flight)
         self._flying.update(flight.campaigns)
         self._recorder.unsettled += len(attempts)
-        deadline = self._clock.call_at(now + self._lease / 2,
-                                       functools.partial(self._expire, flight))
-        flight.committed.add_done_callback(lambda _: self._landed(flight, deadline))
-        await self._start_all(attempts, flight, claimed, now + self._lease / 2)
+        deadline = now + self._lease / 2  # what has not started by then is released
+        timer = self._clock.call_at(deadline, functools.partial(self._expire, flight))
+        flight.committed.add_done_callback(lambda _: self._landed(flight, timer))
+        await self._start_all(attempts, flight, claimed, deadline)
         return flight
 
-    def _landed(self, flight: Flight, deadline: Any) -> None:
-        deadline.cancel()
+    def _landed(self, flight: Flight, timer: Any) -> None:
+        timer.cancel()
         self._flights.discard(flight)
         self._flying.subtract(flight.campaigns)
         self._flying = +self._flying  # campaigns with none in flight drop out
 
     # -- the pacer ----------------------------------------------------------
 
-    async def _pace(self) -> None:
-        """Claim paced channels' messages as their buckets fill; sleep until the next token,
-        a change (a send, a resume, a throttle), or at most PACE_POLL."""
-        changed = self._campaigns.pace_changed
-        backoff = Backoff()
-        while True:
-            changed.event.clear()
-            try:
-                look = min([await self._pace_channel(channel) for channel in CHANNELS])
-                backoff.succeeded()
-            except FAULTS as exc:
-                look = self._clock.now() + backoff.failed()
-                log.warning("pacer: %s; looking again in %.0f s", exc, backoff.delay)
-            if look <= self._clock.now() and not self._closing:
-                await asyncio.sleep(0)  # let the batches it started take their slots
-                continue
-            timer = self._clock.call_at(min(look, self._clock.now() + PACE_POLL), changed.set)
-            if not changed.event.is_set():
-                changed.idle.set()
-            try:
-                await changed.event.wait()
-            finally:
-                timer.cancel()
+    async def _pace(self) -> float:
+        """Claim paced channels' messages as their buckets fill; when to look again: at the
+        next token, or at a change (a send, a resume, a throttle), or after PACE_POLL."""
+        return min([await self._pace_channel(channel) for channel in CHANNELS])
 
     async def _pace_channel(self, channel: str) -> float:
         """One paced claim on a channel; when to look at it again."""
@@ -6413,8 +6408,8 @@ class Dispatcher:
         if self._closing or room <= 0:
             return now + PACE_TICK
         token, claimed = secrets.randbits(62), self._campaigns.stamp()
-        paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease, room,
-                                              self._config.rate_limits.get(channel))
+        paced = await self._store.claims.claim_paced(channel, now, token, now + self._lease,
+                                                     room, self._config.rate_limits.get(channel))
         if paced.lifted:
             log.info("pacer: %s is back to its full speed; its messages go through the queue",
                      channel)
@@ -6510,7 +6505,12 @@ class Dispatcher:
     def _attempt_ended(self, flight: Flight, attempt: Attempt, task: asyncio.Task) -> None:
         flight.tasks.discard(task)
         if attempt.result is None:  # cancelled: at the claim's deadline, or by shutdown
-            self._cut_short(attempt)
+            if not attempt.started or self._closing:
+                # Our own shutdown uses up no retry: the message is released, to be attempted
+                # again (with the same reference) after the restart.
+                attempt.result = Result.RELEASED
+            else:
+                self._fail_transiently(attempt, "provider timeout")
         self._slots.give()
         self._recorder.add(flight, [attempt])
 
@@ -6543,17 +6543,6 @@ class Dispatcher:
             log.exception("the sender raised an unexpected error for message %d",
                           attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
-
-    def _cut_short(self, attempt: Attempt) -> None:
-        """An attempt cancelled by the claim's deadline or by shutdown.
-
-        Our own shutdown uses up no retry: the message is released, to be
-        attempted again (with the same reference) after the restart.
-        """
-        if not attempt.started or self._closing:
-            attempt.result = Result.RELEASED
-        else:
-            self._fail_transiently(attempt, "provider timeout")
 
     def _fail_transiently(self, attempt: Attempt, error: str) -> None:
         delay = self._policy.delay(attempt.retry_count + 1)
@@ -6589,8 +6578,8 @@ class Dispatcher:
                 waits[attempt.channel] = max(waits.get(attempt.channel, 0.0), attempt.retry_after)
         for channel, retry_after in waits.items():
             pace = await self._store.claims.slow_down(channel, now, retry_after,
-                                               self._rates.rate(channel, now),
-                                               self._config.rate_limits.get(channel))
+                                                      self._rates.rate(channel, now),
+                                                      self._config.rate_limits.get(channel))
             log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
                         channel, pace.current_rate(now) or 0, retry_after)
             self._campaigns.pace_changed.set()
@@ -6656,7 +6645,7 @@ class Dispatcher:
 # SCHEDULER
 # Background loops on the clock: the scheduler starts campaigns at their
 # scheduled_at; the healer publishes again what a fault of the queue left
-# without a job.
+# without a job; the progress log says how sending campaigns are going.
 # ---------------------------------------------------------------------------
 
 SCHEDULER_NAP = 60.0   # seconds: the longest the scheduler sleeps without looking again
@@ -6664,23 +6653,38 @@ HEAL_INTERVAL = 5.0    # seconds between the healer's looks
 STRANDED_AFTER = 60.0  # seconds a due message may wait, with no job anywhere, before a sweep
 
 
-async def sleep_until(clock: Clock, when: float, idle: asyncio.Event) -> None:
-    """Sleep on the clock (a test's clock moves when the test says) until `when`;
-    `idle` is set while sleeping, and cleared the moment the time comes."""
-    done = asyncio.get_running_loop().create_future()
+class BackgroundLoop:
+    """A loop that runs as one named, supervised task (see spawn), from start() to stop(),
+    and sleeps on the clock between its passes; setting `wake` cuts a sleep short."""
 
-    def wake() -> None:
-        idle.clear()
-        if not done.done():
-            done.set_result(None)
+    name = "background"
 
-    timer = clock.call_at(when, wake)
-    idle.set()
-    try:
-        await done
-    finally:
-        idle.clear()
-        timer.cancel()
+    def __init__(self, clock: Clock, on_crash: CrashHandler, wake: Signal | None = None):
+        self._clock = clock
+        self._on_crash = on_crash
+        self.wake = wake or Signal()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def idle(self) -> asyncio.Event:
+        """For tests: set while the loop sleeps with nothing left to do."""
+        return self.wake.idle
+
+    def start(self) -> None:
+        self._task = spawn(self._run(), self.name, self._on_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep `seconds` on the clock (for a loop that looks at fixed intervals)."""
+        self.wake.event.clear()
+        await sleep_until(self._clock, self._clock.now() + seconds, self.wake)
 
 
 class Scheduler(BackgroundLoop):
@@ -6695,40 +6699,18 @@ class Scheduler(BackgroundLoop):
     name = "scheduler"
 
     def __init__(self, store: Store, campaigns: Campaigns, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash, campaigns.schedule_changed)
         self._store = store
         self._campaigns = campaigns
-        self._clock = clock
-        super().__init__(on_crash)
-
-    @property
-    def idle(self) -> asyncio.Event:
-        """For tests: set while the loop sleeps with nothing left to do."""
-        return self._campaigns.schedule_changed.idle
-
 
     async def _run(self) -> None:
-        changed = self._campaigns.schedule_changed
-        backoff = Backoff()
-        while True:
-            changed.event.clear()
-            try:
-                await self._campaigns.start_due()
-                due = await self._store.campaigns.next_due_time()
-            except FAULTS as exc:  # a locked or full database: wait it out, never die of it
-                due = self._clock.now() + backoff.failed()
-                log.warning("scheduler: %s; looking again in %.0f s", exc, backoff.delay)
-            else:
-                backoff.succeeded()
-                if due is not None and due <= self._clock.now():
-                    continue  # it fell due during this pass
-            timer = self._clock.call_at(min(self._clock.now() + SCHEDULER_NAP, due or math.inf),
-                                        changed.set)
-            if not changed.event.is_set():  # a change during the pass means another pass
-                changed.idle.set()
-            try:
-                await changed.event.wait()
-            finally:
-                timer.cancel()
+        await keep_looking(self._look, self.wake, self._clock, "scheduler", SCHEDULER_NAP)
+
+    async def _look(self) -> float:
+        """Start the campaigns that are due; when the next one falls due."""
+        await self._campaigns.start_due()
+        due = await self._store.campaigns.next_due_time()
+        return math.inf if due is None else due
 
 
 class Healer(BackgroundLoop):
@@ -6741,22 +6723,19 @@ class Healer(BackgroundLoop):
 
     def __init__(self, store: Store, queue: JobQueue, campaigns: Campaigns,
                  dispatcher: Dispatcher, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
         self._queue = queue
         self._campaigns = campaigns
         self._dispatcher = dispatcher
-        self._clock = clock
-        super().__init__(on_crash)
         self._reconnects_seen = queue.reconnects
         self._next_sweep = clock.now() + STRANDED_AFTER
-        self.idle = asyncio.Event()  # for tests: set while the healer waits for its next look
-
 
     async def _run(self) -> None:
         backoff = Backoff()
         wait = HEAL_INTERVAL
         while True:
-            await sleep_until(self._clock, self._clock.now() + wait, self.idle)
+            await self._sleep(wait)
             try:
                 await self.heal()
             except FAULTS as exc:
@@ -6801,16 +6780,13 @@ class ProgressLog(BackgroundLoop):
     name = "progress-log"
 
     def __init__(self, store: Store, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
-        self._clock = clock
-        super().__init__(on_crash)
         self._settled: dict[int, tuple[float, int]] = {}  # campaign -> (when, settled), last line
-        self.idle = asyncio.Event()
-
 
     async def _run(self) -> None:
         while True:
-            await sleep_until(self._clock, self._clock.now() + PROGRESS_INTERVAL, self.idle)
+            await self._sleep(PROGRESS_INTERVAL)
             with contextlib.suppress(*FAULTS):  # a line missed; the next comes in 10 s
                 self.report(await self._store.campaigns.active(), self._clock.now())
 
@@ -6820,17 +6796,16 @@ class ProgressLog(BackgroundLoop):
             if campaign["status"] != CampaignStatus.SENDING:
                 continue
             stats = message_stats(campaign)
-            settled = stats["total"] - stats["pending"] - stats["sending"]
+            pending = stats["pending"] + stats["sending"]
+            settled = stats["total"] - pending
             then, before = settled_before.get(campaign["id"], (now, settled))
             rate = (settled - before) / (now - then) if now > then else 0.0
             self._settled[campaign["id"]] = (now, settled)
             log.info("campaign %d sending: %d sent, %d failed, %d pending, %.0f messages/s",
-                     campaign["id"], stats["sent"], stats["failed"],
-                     stats["pending"] + stats["sending"], rate,
+                     campaign["id"], stats["sent"], stats["failed"], pending, rate,
                      extra={"event": "campaign_progress", "campaign_id": campaign["id"],
                             "sent": stats["sent"], "failed": stats["failed"],
-                            "pending": stats["pending"] + stats["sending"],
-                            "rate": round(rate, 1)})
+                            "pending": pending, "rate": round(rate, 1)})
 
 
 # ---------------------------------------------------------------------------
@@ -6896,18 +6871,12 @@ class WebhookSender(BackgroundLoop):
     name = "webhook-sender"
 
     def __init__(self, store: Store, url: str, secret: str, clock: Clock, on_crash: CrashHandler):
+        super().__init__(clock, on_crash)
         self._store = store
         self._url = url
         self._secret = secret
-        self._clock = clock
-        super().__init__(on_crash)
         self._session: aiohttp.ClientSession | None = None
-        self.written = Signal()  # set when events are written (Store.on_events_written)
-
-    @property
-    def idle(self) -> asyncio.Event:
-        """For tests: set while the loop sleeps with nothing due."""
-        return self.written.idle
+        self.written = self.wake  # set when events are written (Store.on_events_written)
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT))
@@ -6919,27 +6888,10 @@ class WebhookSender(BackgroundLoop):
             await self._session.close()
 
     async def _run(self) -> None:
-        backoff = Backoff()
-        while True:
-            self.written.event.clear()
-            try:
-                wait_until = await self.deliver_next()
-                backoff.succeeded()
-            except FAULTS as exc:
-                wait_until = self._clock.now() + backoff.failed()
-                log.warning("webhooks: %s; looking again in %.0f s", exc, backoff.delay)
-            if wait_until is None:
-                continue
-            timer = self._clock.call_at(wait_until, self.written.set)
-            if not self.written.event.is_set():
-                self.written.idle.set()
-            try:
-                await self.written.event.wait()
-            finally:
-                timer.cancel()
+        await keep_looking(self.deliver_next, self.wake, self._clock, "webhooks")
 
-    async def deliver_next(self) -> float | None:
-        """Try the oldest pending event if it is due; None to go on at once, else when to look."""
+    async def deliver_next(self) -> float:
+        """Try the oldest pending event if it is due; when to look again (now: at once)."""
         now = self._clock.now()
         if not await self._store.db.hold("webhook-sender"):
             return now + WEBHOOK_POLL  # another process delivers the outbox
@@ -6958,8 +6910,8 @@ class WebhookSender(BackgroundLoop):
             await self._store.outbox.failed(event_id, error, now, None)
         else:
             await self._store.outbox.failed(event_id, error, now,
-                                           now + webhook_retry_delay(attempts + 1))
-        return None
+                                            now + webhook_retry_delay(attempts + 1))
+        return now
 
     async def _post(self, event_id: str, body: bytes) -> str | None:
         """Why the receiver did not take the event, or None when it did (a 2xx)."""

@@ -88,7 +88,7 @@ import aiohttp
 import aiosqlite
 import prometheus_client as prom
 import yarl
-from aiohttp import web, web_log, web_protocol
+from aiohttp import web, web_protocol
 
 __version__ = "2.0.0"
 
@@ -8354,14 +8354,32 @@ class ConnectionMaker:
         return getattr(self.server, name)
 
 
+CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")
+
+
+class AccessLogger(web.AbstractAccessLogger):
+    """The access log: a line a request, with the secret token of a gateway's callback path
+    shown as ***. (It formats the line itself: aiohttp's own logger cannot be shown another
+    path once a request's body has been read.)"""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.6fs "%s" request=%s',
+                         request.remote or "-", request.method,
+                         CALLBACK_TOKEN.sub(r"\1***", request.path_qs), *request.version,
+                         response.status, response.body_length, time,
+                         request.headers.get("User-Agent", "-"),
+                         response.headers.get("X-Request-Id", "-"))
+
+
 class Runner(web.AppRunner):
-    """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout."""
+    """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout, and
+    whose access log hides callback tokens."""
 
     RUNNER_SETTINGS = ("handle_signals", "shutdown_timeout", "handler_cancellation")
 
     def __init__(self, app: web.Application, **settings: Any):
-        settings = {"keepalive_timeout": IDLE_TIMEOUT,
-                    "access_log_class": web_log.AccessLogger, **settings}
+        settings = {"keepalive_timeout": IDLE_TIMEOUT, "access_log_class": AccessLogger,
+                    **settings}
         super().__init__(app, **settings)
         self.connection_settings = {name: value for name, value in settings.items()
                                     if name not in self.RUNNER_SETTINGS}
@@ -8370,21 +8388,6 @@ class Runner(web.AppRunner):
     def server(self) -> Any:
         server = super().server
         return server and ConnectionMaker(server, self.connection_settings)
-
-
-CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")
-
-
-class AccessLogger(web_log.AccessLogger):
-    """The access log, with the secret token of a gateway's callback path shown as ***."""
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        path = request.rel_url.raw_path
-        if CALLBACK_TOKEN.match(path):
-            query = request.rel_url.raw_query_string
-            shown = CALLBACK_TOKEN.sub(r"\1***", path) + (f"?{query}" if query else "")
-            request = request.clone(rel_url=yarl.URL(shown, encoded=True))
-        super().log(request, response, time)
 
 
 # ---------------------------------------------------------------------------
@@ -9119,9 +9122,6 @@ def listen_socket(host: str, port: int) -> socket.socket:
 # ---------------------------------------------------------------------------
 
 
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i" request=%{X-Request-Id}o'
-
-
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM (exit 0) or until a background task dies (exit 1)."""
     sock = listen_socket(config.host, config.port)
@@ -9129,8 +9129,7 @@ async def serve(config: Config) -> int:
         config = dataclasses.replace(config, public_url=listening_url(sock))
     app = create_app(config)
     access_log = logging.getLogger("smsleopard.access") if config.access_log else None
-    runner = Runner(app, access_log=access_log, access_log_format=ACCESS_LOG_FORMAT,
-                    access_log_class=AccessLogger, shutdown_timeout=5.0)
+    runner = Runner(app, access_log=access_log, shutdown_timeout=5.0)
     try:
         await runner.setup()
         started = {"database": shown_database(config.db), "schema_version": SCHEMA_VERSION,

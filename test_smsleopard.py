@@ -4184,7 +4184,7 @@ class TestGatewayCallbacks:
     async def test_the_access_log_shows_no_callback_token(self, caplog):
         from aiohttp.test_utils import make_mocked_request
 
-        logger = sl.AccessLogger(logging.getLogger("smsleopard.access"), sl.ACCESS_LOG_FORMAT)
+        logger = sl.AccessLogger(logging.getLogger("smsleopard.access"), "")
         caplog.set_level(logging.INFO, logger="smsleopard.access")
         for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1", "/providers/infobip/inbound/t0ken-s3cret",
                      "/campaigns/1"):
@@ -4239,6 +4239,25 @@ class TestGatewayCallbacks:
         (message,) = await h.messages(campaign_id)
         assert (message["delivery_status"], message["last_error"]) == (
             "undelivered", "africastalking: Failed (UserInBlackList)")
+
+    async def test_a_posted_callback_is_logged_without_its_token(self, make_harness,
+                                                                 aiohttp_server, caplog):
+        """The access log reads no request after its body: a posted callback is logged (its
+        token as ***) and nothing fails after the answer (which once closed the connection)."""
+        h = await self.harness(make_harness, aiohttp_server, "africastalking")
+        await self.sent_message(h, "ATXid_7")
+        token = sl.callback_token(RECEIPT_SECRET, "africastalking")
+        caplog.set_level(logging.INFO)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        for report in ("id=ATXid_7&status=Buffered", "id=ATXid_7&status=Success"):
+            response = await h.client.post(f"/providers/africastalking/receipts/{token}?x=1",
+                                           data=report, headers=headers)
+            assert response.status == 200 and (await response.json())["unknown"] == []
+        logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        assert sum('"POST /providers/africastalking/receipts/***?x=1 HTTP/1.1" 200' in line
+                   for line in logged) == 2, logged
+        assert token not in caplog.text and "Traceback" not in caplog.text
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
     @pytest.mark.parametrize("path", [
         "/providers/africastalking/receipts/wrong", "/providers/africastalking/receipts",

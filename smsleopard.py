@@ -4983,10 +4983,13 @@ def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
 
 def gateway_phone(text: str) -> str:
     """A number as a gateway writes it (+2547..., 2547..., 002547..., whatsapp:+2547...) in
-    E.164 form, as customers are stored."""
+    E.164 form, as customers are stored; ValueError when it is no phone number."""
     number = text.strip().removeprefix("whatsapp:").replace(" ", "")
     number = "+" + number[2:] if number.startswith("00") else number
-    return number if number.startswith("+") else "+" + number
+    number = number if number.startswith("+") else "+" + number
+    if not PHONE_PATTERN.fullmatch(number):
+        raise ValueError("from must be a phone number")
+    return number
 
 
 class Gateway:
@@ -5533,8 +5536,9 @@ class WhatsAppGateway(Gateway):
 
     def verified(self, body: bytes, signature: str) -> bool:
         """Whether X-Hub-Signature-256 is sha256=<hex HMAC-SHA256 of the raw body>."""
-        return hmac.compare_digest(signature.strip().encode(), whatsapp_signature(
-            self.url.options["app_secret"], body).encode())
+        return hmac.compare_digest(signature.strip().encode("utf-8", "surrogateescape"),
+                                   whatsapp_signature(self.url.options["app_secret"],
+                                                      body).encode())
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
         return [whatsapp_receipt(status) for status in whatsapp_values(fields, "statuses")]
@@ -6842,6 +6846,8 @@ def signature_problem(key: bytes, headers: Mapping[str, str], body: bytes,
     signatures = headers.get("webhook-signature")
     if not (message_id and stamp and signatures):
         return "webhook-id, webhook-timestamp and webhook-signature are required"
+    if not (message_id.isascii() and message_id.isprintable()):
+        return "webhook-id must be printable ASCII"
     if not re.fullmatch(r"\d{1,12}", stamp):
         return "webhook-timestamp must be whole seconds since 1970"
     if abs(now - int(stamp)) > SIGNATURE_TOLERANCE:
@@ -7906,16 +7912,27 @@ async def callback_fields(request: web.Request) -> Fields:
     body = await read_body(request)
     if request.content_type in JSON_TYPES:
         return parse_json(body)
-    form = await request.post()
+    form = await posted_form(request)
     return {**form, **{name: value for name, value in request.query.items() if name not in form}}
+
+
+async def posted_form(request: web.Request) -> Mapping[str, str]:
+    """A callback's form; ValueError when the body is no form or not in its charset."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise ValueError("the body must be a form (application/x-www-form-urlencoded) or JSON")
+    try:
+        return await request.post()
+    except (LookupError, UnicodeDecodeError):  # a charset Python does not know, or other bytes
+        raise ValueError("the form is not text in the charset it names (UTF-8 if none)") from None
 
 
 async def verified_fields(request: web.Request, gateway: Gateway) -> Fields:
     """The callback's fields; for a gateway that signs, 403 unless its signature holds."""
     fields = await callback_fields(request)
     if gateway.signs:
-        form = await request.post()
-        given, token = request.headers.get("X-Twilio-Signature", "").encode(), gateway.url.secret
+        form = await posted_form(request)
+        given, token = request.headers.get("X-Twilio-Signature", ""), gateway.url.secret
+        given = given.encode("utf-8", "surrogateescape")  # bytes not UTF-8 came as surrogates
         # Twilio signs the URL it called: under --public-url when there is one.
         public = request.app[CONFIG].public_url
         called = public.rstrip("/") + request.rel_url.raw_path_qs if public else str(request.url)

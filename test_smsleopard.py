@@ -4340,6 +4340,51 @@ Hu6oYK5plQdoDQ0KBD0Yr1k1J0JFjkhObsLG2OqtHCsn5Wg6RPIflgXW
 """
 
 
+class TestHostileCallbacks:
+    """The callbacks anyone can reach: whatever bytes come, a 4xx in our words, never a 500
+    (each case below once was one, or an answer in Python's words)."""
+
+    pytestmark = pytest.mark.asyncio
+    FORM = b"Content-Type: application/x-www-form-urlencoded"
+
+    @pytest.mark.parametrize("kind, path, head, body, status, words", [
+        ("twilio", "receipts", FORM + b"; charset=bogus", b"MessageSid=SM1&MessageStatus=sent",
+         400, "the form is not text in the charset it names (UTF-8 if none)"),
+        ("africastalking", "receipts/{token}", FORM, b"id=\xff&status=Success",
+         400, "the form is not text in the charset it names (UTF-8 if none)"),
+        ("africastalking", "receipts/{token}", b"Content-Type: multipart/form-data; boundary=xx",
+         b"--xx\r\nContent-Disposition: form-data; name=id\r\n\r\n1\r\n--xx--\r\n",
+         400, "the body must be a form (application/x-www-form-urlencoded) or JSON"),
+        ("twilio", "receipts", FORM + b"\r\nX-Twilio-Signature: \xe9\xff",
+         b"MessageSid=SM1&MessageStatus=sent", 403, "X-Twilio-Signature does not hold"),
+        ("infobip", "inbound/{token}", b"Content-Type: application/json",
+         b'{"results": [{"from": "\\ud800", "text": "STOP"}]}', 400, "from must be a phone number"),
+        ("africastalking", "inbound/{token}", FORM, b"from=%2B2547x&text=STOP",
+         400, "from must be a phone number"),
+        ("generic", "receipts", b"Content-Type: application/json\r\nwebhook-id: \xff\r\n"
+         b"webhook-timestamp: 1800000000\r\nwebhook-signature: v1,AAAA", b"{}",
+         401, "webhook-id must be printable ASCII"),
+        ("whatsapp", "", b"Content-Type: application/json\r\nX-Hub-Signature-256: sha256=\xe9",
+         b"{}", 401, "X-Hub-Signature-256 does not hold for this body"),
+    ])
+    async def test_bytes_no_gateway_sends_are_refused(self, make_harness, aiohttp_server, caplog,
+                                                      kind, path, head, body, status, words):
+        server = await aiohttp_server(sl.web.Application())  # never called
+        address = f"127.0.0.1:{server.port}"
+        gateway = ({"whatsapp_provider_url": WA_URL.format(address=address)} if kind == "whatsapp"
+                   else {"provider_url": DIALECT_URLS[kind].format(address=address)})
+        h = await make_harness(real_provider=True, public_url="https://sms.example.com",
+                               receipt_secret=RECEIPT_SECRET, run_workers=False, **gateway)
+        where = f"/providers/{kind}/{path}".rstrip("/").format(
+            token=sl.callback_token(RECEIPT_SECRET, kind)).replace("/generic", "")
+        answer, payload = await raw_http(h, (
+            f"POST {where} HTTP/1.1\r\nHost: sms.example.com\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n").encode() + head + b"\r\n\r\n" + body)
+        error = json.loads(payload)["error"]
+        assert (answer, error["message"].split(": ")[-1]) == (status, words), error
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 class TestSmpp:
     """SMPP 3.4 through aiosmpplib (§20): the URL, the status table, receipt texts."""
 

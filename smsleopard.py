@@ -8104,6 +8104,12 @@ HTTP_ERROR_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUN
 HTTP_ERROR_MESSAGES = {404: "No such endpoint; see /openapi.json",
                        413: "The request body exceeds 8 MiB"}
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+CALLBACK_TOKEN = re.compile(r"(/providers/[^/\s]+/(?:receipts|inbound)/)[^/?#\s'\"]+")
+
+
+def without_tokens(text: str) -> str:
+    """`text` (a path, a request line) with each callback's secret token shown as ***."""
+    return CALLBACK_TOKEN.sub(r"\1***", text)
 
 
 @web.middleware
@@ -8131,7 +8137,7 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
                                   message, headers)
     except Exception:
         log.exception("unexpected error answering %s %s (request %s)", request.method,
-                      request.path, request_id)
+                      without_tokens(request.path), request_id)
         response = error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; "
                                   f"it is logged as request {request_id}")
     response.headers["X-Request-Id"] = request_id
@@ -8283,7 +8289,7 @@ class JsonErrorRequestHandler(web_protocol.RequestHandler):
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None, message: str | None = None) -> web.Response:
         reason = (message or (str(exc) if exc else "") or "unreadable request")
-        reason = reason.splitlines()[0][:200]
+        reason = without_tokens(reason.splitlines()[0])[:200]
         log.warning("malformed request from %s: %s", request.remote, reason)
         if request.writer.output_size > 0:
             raise ConnectionError("the answer had begun; the connection is dropped")
@@ -8371,9 +8377,6 @@ class ConnectionMaker:
         return getattr(self.server, name)
 
 
-CALLBACK_TOKEN = re.compile(r"^(/providers/[^/]+/(?:receipts|inbound)/)[^/?]+")
-
-
 class AccessLogger(web.AbstractAccessLogger):
     """The access log: a line a request, with the secret token of a gateway's callback path
     shown as ***. (It formats the line itself: aiohttp's own logger cannot be shown another
@@ -8382,7 +8385,7 @@ class AccessLogger(web.AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.6fs "%s" request=%s',
                          request.remote or "-", request.method,
-                         CALLBACK_TOKEN.sub(r"\1***", request.path_qs), *request.version,
+                         without_tokens(request.path_qs), *request.version,
                          response.status, response.body_length, time,
                          request.headers.get("User-Agent", "-"),
                          response.headers.get("X-Request-Id", "-"))

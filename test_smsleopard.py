@@ -4385,6 +4385,29 @@ class TestHostileCallbacks:
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+    async def test_no_log_line_shows_a_callback_token(self, make_harness, aiohttp_server,
+                                                      caplog, monkeypatch):
+        server = await aiohttp_server(sl.web.Application())  # never called
+        h = await make_harness(real_provider=True, receipt_secret=RECEIPT_SECRET, run_workers=False,
+                               provider_url=DIALECT_URLS["kannel"].format(
+                                   address=f"127.0.0.1:{server.port}"))
+        token = sl.callback_token(RECEIPT_SECRET, "kannel")
+        caplog.set_level(logging.INFO)
+        # a request line too long for aiohttp (a long UCS-2 text by GET could be one)
+        status, _ = await raw_http(h, f"GET /providers/kannel/inbound/{token}?text={'A' * 9000} "
+                                      "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert status == 400 and "malformed request" in caplog.text
+
+        def broken(self, fields):
+            raise RuntimeError("a bug of ours")
+
+        monkeypatch.setattr(sl.KannelGateway, "receipts", broken)
+        status, _ = await h.request("GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
+        assert status == 500
+        assert "unexpected error answering GET /providers/kannel/receipts/*** " in caplog.text
+        assert token not in caplog.text
+
+
 class TestSmpp:
     """SMPP 3.4 through aiosmpplib (§20): the URL, the status table, receipt texts."""
 

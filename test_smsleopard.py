@@ -7821,7 +7821,8 @@ class TestShutdown:
         assert {m["retry_count"] for m in messages} == {0}
         stats = (await h.campaign(campaign_id))["stats"]
         assert (stats["sent"], stats["pending"], stats["sending"]) == (4, 6, 0)
-        claimed = await h.sql("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
+        claimed = await h.sql(
+            "SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
         assert claimed == [(0,)]
 
     async def test_stop_is_bounded_when_the_provider_hangs(self, make_harness):
@@ -7833,7 +7834,8 @@ class TestShutdown:
         await asyncio.wait_for(h.dispatcher.stop(timeout=0.01), timeout=5)
         messages = await h.messages(campaign_id)
         # our own shutdown interrupted them: released, no retry used up
-        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [("pending", 0, None)] * 2
+        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [
+            ("pending", 0, None)] * 2
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
 
@@ -7850,12 +7852,14 @@ class ServiceProcess:
     def __init__(self, tmp_path, *settings):
         self.db = str(tmp_path / "crash.db")
         self.log = tmp_path / "service.log"
-        self.settings = ["--db", self.db, "--port", "0", "--no-seed", "--failure-rate", "0", *settings]
+        self.settings = ["--db", self.db, "--port", "0", "--no-seed", "--failure-rate", "0",
+                         *settings]
         self.process = None
         self.url = None
 
     def start(self, timeout=15, cwd=None, limits=()):
-        """Start the process (with resource limits, as (RLIMIT_*, soft) pairs) and wait until it listens."""
+        """Start the process (with resource limits, as (RLIMIT_*, soft) pairs) and wait until it
+        listens."""
         self.log.write_text("")
 
         def limit():
@@ -7896,7 +7900,8 @@ class ServiceProcess:
             return error.code, json.loads(error.read())
 
     def wait_for(self, predicate, what, timeout=30):
-        """Poll the live service until predicate(campaign) holds (a real process gives no callback)."""
+        """Poll the live service until predicate(campaign) holds (a real process gives no
+        callback)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             campaign = self.call("GET", "/campaigns/1")
@@ -7944,12 +7949,15 @@ def start_campaign(svc, customers=200, scheduled_at=None):
 def assert_each_customer_got_one_sent_message(svc, customers=200):
     rows = svc.rows("SELECT customer_id, status, retry_count, rendered_content, claim_token "
                     "FROM outbound_messages WHERE campaign_id = 1 ORDER BY customer_id")
-    assert [row[0] for row in rows] == list(range(1, customers + 1))  # one row per customer, none lost
-    assert {(status, retries, claim) for _, status, retries, _, claim in rows} == {("sent", 0, None)}
+    # one row per customer, none lost
+    assert [row[0] for row in rows] == list(range(1, customers + 1))
+    assert {(status, retries, claim) for _, status, retries, _, claim in rows} == {
+        ("sent", 0, None)}
     assert all(content == f"Hi N{customer - 1}" for customer, _, _, content, _ in rows)
     campaign = svc.call("GET", "/campaigns/1")
     assert campaign["status"] == "sent"
-    assert campaign["stats"] == stats(total=customers, pending=0, sending=0, sent=customers, failed=0)
+    assert campaign["stats"] == stats(total=customers, pending=0, sending=0, sent=customers,
+                                      failed=0)
 
 
 def provider_counts(provider):
@@ -7965,7 +7973,8 @@ class TestCrashSafety:
         began = time.monotonic()
         assert svc.stop(signal.SIGTERM) == 0
         assert time.monotonic() - began < 10
-        assert svc.rows("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL") == [(0,)]
+        assert svc.rows(
+            "SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL") == [(0,)]
         assert "shutting down" in svc.log.read_text()
 
         svc.start()
@@ -7974,30 +7983,37 @@ class TestCrashSafety:
         assert svc.stop(signal.SIGINT) == 0
 
     def test_kill_9_mid_campaign_loses_and_duplicates_nothing_and_a_pause_holds(self, service):
-        svc = service("--send-latency-ms", "40", "--concurrency", "10", "--batch-size", "20").start()
+        svc = service("--send-latency-ms", "40", "--concurrency", "10",
+                      "--batch-size", "20").start()
         assert start_campaign(svc)["messages_queued"] == 200
-        svc.wait_for(lambda c: c["stats"]["sent"] >= 40 and c["stats"]["sending"] > 0, "a campaign in flight")
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 40 and c["stats"]["sending"] > 0,
+                     "a campaign in flight")
         svc.process.kill()  # SIGKILL: no shutdown, claims left behind
         svc.process.wait()
-        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
+        left = svc.rows(
+            "SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
         assert 0 < left < 200
 
         svc.start()  # the dead process's claims are released at once: it owned the file
         until_true(lambda: "recovery:" in svc.log.read_text(), "the backlog to be published again")
-        svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0, "sending again")
+        svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0,
+                     "sending again")
         assert svc.call("POST", "/campaigns/1/pause")["status"] == "paused"
         svc.process.kill()  # paused, with attempts still in flight
         svc.process.wait()
 
         svc.start()
-        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to go")
+        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0,
+                                "the dead process's claims to go")
         assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 200
-        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == campaign["stats"]["sent"]  # nothing went
+        # nothing went
+        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == campaign["stats"]["sent"]
         assert svc.call("POST", "/campaigns/1/resume")["status"] == "sending"
         svc.wait_for(lambda c: c["status"] == "sent", "the resumed campaign to finish")
         assert_each_customer_got_one_sent_message(svc)
 
-    def test_kill_9_sends_again_only_what_was_in_flight_or_in_the_last_group(self, service, tmp_path):
+    def test_kill_9_sends_again_only_what_was_in_flight_or_in_the_last_group(
+            self, service, tmp_path):
         provider = ServiceProcess(tmp_path)
         provider.log = tmp_path / "provider.log"
         provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "200"]
@@ -8006,7 +8022,8 @@ class TestCrashSafety:
             svc = service("--provider-url", f"{provider.url}/messages", "--concurrency", "100",
                           "--batch-size", "1000").start()
             start_campaign(svc, customers=3000)
-            until_true(lambda: provider_counts(provider)["accepted"] >= 1500, "a campaign in flight")
+            until_true(lambda: provider_counts(provider)["accepted"] >= 1500,
+                       "a campaign in flight")
             svc.process.kill()  # kill -9 in the middle of a batch of 1,000, 100 at the provider
             svc.process.wait()
             svc.start()
@@ -8029,7 +8046,8 @@ class TestCrashSafety:
 
         class Hooks(BaseHTTPRequestHandler):
             def do_POST(self):
-                got.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+                got.append((dict(self.headers),
+                            self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()
 
@@ -8039,18 +8057,22 @@ class TestCrashSafety:
         with socket.socket() as probe:  # a port with no receiver on it, yet
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        svc = service("--webhook-url", f"http://127.0.0.1:{port}/hooks", "--webhook-secret", WEBHOOK_SECRET,
+        svc = service("--webhook-url", f"http://127.0.0.1:{port}/hooks",
+                      "--webhook-secret", WEBHOOK_SECRET,
                       "--webhook-events", "campaign,message").start()
-        svc.call("POST", "/customers", {"customers": [{"phone": "+15550000001"}, {"phone": "+99970000002"}]})
+        svc.call("POST", "/customers",
+                 {"customers": [{"phone": "+15550000001"}, {"phone": "+99970000002"}]})
         svc.call("POST", "/campaigns", {"name": "Hooks", "channel": "sms", "base_template": "Hi"})
         svc.call("POST", "/campaigns/1/send", {"all_customers": True})
         svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish")
         deadline = time.monotonic() + 10
-        while not svc.rows("SELECT 1 FROM webhook_events WHERE attempts > 0") and time.monotonic() < deadline:
+        while (not svc.rows("SELECT 1 FROM webhook_events WHERE attempts > 0")
+               and time.monotonic() < deadline):
             time.sleep(0.02)  # the first attempt failed: nobody listens
         svc.process.kill()
         svc.process.wait()
-        written = svc.rows("SELECT id, type FROM webhook_events WHERE status = 'pending' ORDER BY id")
+        written = svc.rows(
+            "SELECT id, type FROM webhook_events WHERE status = 'pending' ORDER BY id")
         assert [kind for _, kind in written] == ["campaign.status_changed", "message.failed",
                                                  "campaign.status_changed"]
 
@@ -8065,19 +8087,23 @@ class TestCrashSafety:
             receiver.shutdown()
             receiver.server_close()
         assert [headers["webhook-id"] for headers, _ in got] == [f"evt_{n}" for n, _ in written]
-        bodies = [Webhook(WEBHOOK_SECRET).verify(body, headers) for headers, body in got]  # not our code
+        # not our code
+        bodies = [Webhook(WEBHOOK_SECRET).verify(body, headers) for headers, body in got]
         assert [(b["type"], b["data"].get("to")) for b in bodies] == [
-            ("campaign.status_changed", "sending"), ("message.failed", None), ("campaign.status_changed", "sent")]
+            ("campaign.status_changed", "sending"), ("message.failed", None),
+            ("campaign.status_changed", "sent")]
         assert bodies[1]["data"]["error"].startswith("no route")
         while svc.rows("SELECT count(*) FROM webhook_events WHERE status = 'pending'") != [(0,)]:
             assert time.monotonic() < deadline, "the deliveries were not noted"
             time.sleep(0.02)
-        assert svc.rows("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 3)]
+        assert svc.rows("SELECT status, count(*) FROM webhook_events GROUP BY status") == [
+            ("delivered", 3)]
 
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
         due = time.time() + 0.6
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         assert svc.stop(signal.SIGTERM) == 0
         while time.time() < due:  # the due time passes while nothing runs
             time.sleep(due - time.time())
@@ -8106,10 +8132,10 @@ def build_damaged(path, damage):
         db.executescript(";".join(sl.MIGRATIONS) + ";PRAGMA user_version = 2;")
         db.executemany("INSERT INTO customers (phone, first_name, created_at) VALUES (?, 'x', '')",
                        [(f"+1555{i:07d}",) for i in range(2000)])
-        db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
-                   "total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 2000)")
-        db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
-                   "SELECT 1, id, '', '' FROM customers")
+        db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, "
+                   "updated_at, total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 2000)")
+        db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, "
+                   "updated_at) SELECT 1, id, '', '' FROM customers")
     data = bytearray(Path(path).read_bytes())
     damage(data)
     Path(path).write_bytes(data)
@@ -8129,33 +8155,38 @@ class TestFaults:
     def test_a_damaged_schema_page_stops_the_process_with_one_line(self, tmp_path):
         path = tmp_path / "damaged.db"
         build_damaged(path, damage_schema)
+        # a thread left running hangs here
         result = subprocess.run([sys.executable, sl.__file__, "--db", str(path), "--port", "0"],
-                                capture_output=True, text=True, timeout=20)  # a thread left running hangs here
+                                capture_output=True, text=True, timeout=20)
         assert result.returncode == 2
         assert result.stderr == (f"smsleopard: error: cannot use database '{path}': "
                                  "database disk image is malformed\n")
 
     @pytest.mark.parametrize("damage, words", [
-        (lambda data: data.clear(), "database '{path}' is an empty file, not a database; remove it to start "
-                                    "a new one"),
+        (lambda data: data.clear(),
+         "database '{path}' is an empty file, not a database; remove it to start a new one"),
         (damage_middle, "cannot use database '{path}': database disk image is malformed"),
     ], ids=["empty", "middle pages"])
-    def test_a_damaged_database_stops_the_start_with_one_line(self, tmp_path, capsys, damage, words):
+    def test_a_damaged_database_stops_the_start_with_one_line(self, tmp_path, capsys, damage,
+                                                               words):
         path = tmp_path / "damaged.db"
         build_damaged(path, damage)
         threads = set(threading.enumerate())
         assert sl.main(["--db", str(path), "--port", "0"]) == 2
         assert capsys.readouterr().err == f"smsleopard: error: {words.format(path=path)}\n"
-        for thread in set(threading.enumerate()) - threads:  # nothing left running (a thread may be ending)
+        # nothing left running (a thread may be ending)
+        for thread in set(threading.enumerate()) - threads:
             thread.join(timeout=5)
             assert not thread.is_alive(), thread
 
     def test_a_lock_held_on_the_database_is_waited_out(self, service):
         svc = service("--busy-timeout-ms", "100").start()
         due = time.time() + 0.5
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         with contextlib.closing(sqlite3.connect(svc.db, isolation_level=None)) as other:
-            other.execute("BEGIN EXCLUSIVE")  # another program holds the file while the campaign falls due
+            # another program holds the file while the campaign falls due
+            other.execute("BEGIN EXCLUSIVE")
             status, health = until_true(lambda: (lambda r: r if r[0] == 503 else None)(
                 svc.request("GET", "/health")), "/health to see the database refusing writes")
             assert health["db"] == "down"
@@ -8175,11 +8206,14 @@ class TestFaults:
 
         svc = service("--busy-timeout-ms", "100").start()
         due = time.time() + 0.5
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
-        resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (1, hard))  # no file may grow: disk full
+        # no file may grow: disk full
+        resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (1, hard))
         try:
-            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the full disk")
+            until_true(lambda: svc.request("GET", "/health")[0] == 503,
+                       "/health to see the full disk")
             time.sleep(max(0.0, due - time.time()))  # the campaign falls due on the full disk
             status, payload = svc.request("POST", "/customers", {"phone": "+15550009999"})
             assert (status, payload["error"]["code"]) == (503, "DATABASE_UNAVAILABLE")
@@ -8198,8 +8232,8 @@ class TestFaults:
         idle = [socket.create_connection((host, int(port))) for _ in range(1100)]  # never a byte
         try:
             began = time.monotonic()
-            assert svc.request("GET", "/health", timeout=10) == (200, {"status": "ok", "db": "ok",
-                                                                       "queue": "ok", "queue_depth": 0})
+            assert svc.request("GET", "/health", timeout=10) == (
+                200, {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0})
             assert time.monotonic() - began < 5
         finally:
             for sock in idle:
@@ -8207,10 +8241,11 @@ class TestFaults:
         assert len(svc.log.read_text()) < 20_000 and "Traceback" not in svc.log.read_text()
 
     def test_sigterm_shorter_than_an_attempt_uses_up_no_retry(self, service):
-        svc = service("--send-latency-ms", "200", "--concurrency", "3", "--shutdown-timeout", "0.05",
-                      "--max-retries", "1").start()
+        svc = service("--send-latency-ms", "200", "--concurrency", "3",
+                      "--shutdown-timeout", "0.05", "--max-retries", "1").start()
         start_campaign(svc, customers=6)
-        for _ in range(2):  # two graceful restarts, each interrupting attempts in flight: once a retry
+        # two graceful restarts, each interrupting attempts in flight: once a retry
+        for _ in range(2):
             svc.wait_for(lambda c: c["stats"]["sending"] > 0, "attempts in flight")
             assert svc.stop(signal.SIGTERM) == 0
             assert svc.rows("SELECT count(*) FROM outbound_messages WHERE retry_count > 0 "
@@ -8247,10 +8282,12 @@ def readme_examples(text):
     for index, (language, body) in enumerate(blocks):
         commands = [" ".join(part.strip() for part in command.split("\\\n"))
                     for command in re.split(r"\n(?=\S)", body.strip())]
-        if language != "sh" or not all(c.startswith(("curl ", "python smsleopard.py ")) or PIPED_CSV.match(c)
-                                       for c in commands):
+        if language != "sh" or not all(
+                c.startswith(("curl ", "python smsleopard.py ")) or PIPED_CSV.match(c)
+                for c in commands):
             continue
-        answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in ("json", "text") else None
+        answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in (
+            "json", "text") else None
         for position, command in enumerate(commands):
             if command.startswith("python "):
                 assert command.endswith(" &"), command
@@ -8277,18 +8314,23 @@ class TestReadme:
         text = (README.read_text(encoding="utf-8") + API_DOC.read_text(encoding="utf-8")
                 + GATEWAYS_DOC.read_text(encoding="utf-8"))
         rows = [line for line in text.splitlines() if line.startswith("| ")]
-        settings = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("| `--")]
-        assert len(settings) == sum(s.metadata.get("cli", True) for s in dataclasses.fields(sl.Config))
+        settings = [line for line in README.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("| `--")]
+        assert len(settings) == sum(s.metadata.get("cli", True)
+                                    for s in dataclasses.fields(sl.Config))
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
-                assert any(row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
-                           for row in rows), setting.name
+                assert any(
+                    row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
+                    for row in rows), setting.name
         for route in sl.ROUTES:
             parent, _, last = route.path.rpartition("/")
             assert any(f"`{route.method} {route.path}" in row or
-                       (f"`{route.method} {parent}/" in row and f"`/{last}`" in row) for row in rows), route.path
+                       (f"`{route.method} {parent}/" in row and f"`/{last}`" in row)
+                       for row in rows), route.path
         for code, (status, _) in sl.ERROR_CODES.items():
-            assert any(row.startswith(f"| {status} |") and f"`{code}`" in row for row in rows), code
+            assert any(row.startswith(f"| {status} |") and f"`{code}`" in row
+                       for row in rows), code
 
     def test_the_signature_check_it_shows_accepts_ours_and_nothing_else(self):
         snippet = re.search(r"```python\n(.*?)```", API_DOC.read_text(encoding="utf-8"), re.S)[1]
@@ -8307,15 +8349,18 @@ class TestReadme:
         assert text.count("\n") <= 400
         assert not re.search(r"\bspec\b|§", text, re.I)
         for document in (README, *README.with_name("docs").glob("*.md")):
-            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text(encoding="utf-8")):
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)",
+                                     document.read_text(encoding="utf-8")):
                 if not target.startswith(("http://", "https://")) and target != "docs/gateways.md":
                     assert (document.parent / target).exists(), (document.name, target)
-        for command in ("python smsleopard.py --port 9000", "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
+        for command in ("python smsleopard.py --port 9000",
+                        "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
             assert command in text
 
     def test_demo_databases_are_ignored_by_git(self):
         patterns = README.with_name(".gitignore").read_text().split()
-        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm", "provider-demo.db"):
+        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm",
+                     "provider-demo.db"):
             assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
 
     def test_the_examples_are_found(self):
@@ -8326,8 +8371,10 @@ class TestReadme:
 
     def test_the_ports_it_uses_are_known(self):
         text = README.read_text(encoding="utf-8")
-        shown = {int(port) for port in re.findall(r"(?:127\.0\.0\.1:|localhost:|--port )(\d{4,5})\b", text)}
-        assert shown - {3000, 9000} == set(README_PORTS)  # 3000: a web page's origin; 9000: a port chosen
+        shown = {int(port) for port in re.findall(
+            r"(?:127\.0\.0\.1:|localhost:|--port )(\d{4,5})\b", text)}
+        # 3000: a web page's origin; 9000: a port chosen
+        assert shown - {3000, 9000} == set(README_PORTS)
 
     @needs_processes
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
@@ -8335,7 +8382,8 @@ class TestReadme:
         # is told the service's port before the service starts)
         ports = {port: kannel.free_port() for port in README_PORTS}
         demo = ServiceProcess(tmp_path)
-        demo.settings = ["--port", "0"]  # started as the README says: the demo data, the mock's failures
+        # started as the README says: the demo data, the mock's failures
+        demo.settings = ["--port", "0"]
         processes = [demo.start(cwd=tmp_path)]
         ports[8080] = demo.port
         try:
@@ -8343,11 +8391,13 @@ class TestReadme:
                 command = example.command
                 for port, real in ports.items():
                     command = command.replace(f"127.0.0.1:{port}", f"127.0.0.1:{real}").replace(
-                        f"localhost:{port}", f"localhost:{real}").replace(f"--port {port}", f"--port {real}")
+                        f"localhost:{port}", f"localhost:{real}").replace(
+                        f"--port {port}", f"--port {real}")
                 if example.background:
                     processes.append(start_readme_process(command, tmp_path, len(processes)))
                     continue
-                got = run_example(command, example, retry=" -X " not in command and " -d " not in command)
+                got = run_example(command, example,
+                                  retry=" -X " not in command and " -d " not in command)
                 assert got == comparable(example.expected, example.kind), (example.command, got)
         finally:
             for process in processes:
@@ -8364,13 +8414,15 @@ def start_readme_process(command, tmp_path, number):
 
 
 def run_example(command, example, retry):
-    """Run one example; a GET may take a moment to show what the README shows (a campaign sending)."""
+    """Run one example; a GET may take a moment to show what the README shows (a campaign
+    sending)."""
     deadline = time.monotonic() + 20
     while True:
         output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
                                 check=True).stdout
         got = comparable(output, example.kind)
-        if not retry or got == comparable(example.expected, example.kind) or time.monotonic() > deadline:
+        if (not retry or got == comparable(example.expected, example.kind)
+                or time.monotonic() > deadline):
             return got
         time.sleep(0.1)
 
@@ -8379,27 +8431,33 @@ def run_example(command, example, retry):
 
 class TestBenchmark:
     @needs_processes
-    @pytest.mark.xdist_group("rabbitmq")  # it dispatches through the broker that a RabbitMQ test cuts off
+    # it dispatches through the broker that a RabbitMQ test cuts off
+    @pytest.mark.xdist_group("rabbitmq")
     def test_bench_measures_every_figure(self, capsys):
-        argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
-                "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--csv-rows", "300",
-                "--watch-seconds", "0.2", "--json",  # and PostgreSQL's figures, with RabbitMQ's, where they run
-                *(["--postgres-url", PG_URL] if PG_URL else []), *(["--queue-url", AMQP_URL] if AMQP_URL else [])]
+        argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000",
+                "--campaigns", "300", "--send-ids", "100,1000", "--failing", "100",
+                "--paced-seconds", "0.2", "--csv-rows", "300", "--watch-seconds", "0.2",
+                "--json",  # and PostgreSQL's figures, with RabbitMQ's, where they run
+                *(["--postgres-url", PG_URL] if PG_URL else []),
+                *(["--queue-url", AMQP_URL] if AMQP_URL else [])]
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
         on_postgres = [name for name in figures if name.startswith("PostgreSQL")]
         assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
-        assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
+        # the reads again, the API apart from the dispatch
+        assert len(apart) == bool(PG_URL and AMQP_URL)
         assert len(figures) == 33 + bool(AMQP_URL) + len(on_postgres)
         bare = [name for name in figures if name.startswith("bare aiohttp client")]
         assert len(bare) == 2 and all(figures[name]["target"] == "reference" for name in bare)
         assert all(figure["value"] > 0 for name, figure in figures.items()
                    if not name.startswith("duplicates"))  # none is the best there can be
-        for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",
-                      "/health in the", "GET /campaigns first page, status=sent"):  # as on SQLite
-            assert not PG_URL or any(name.startswith(f"PostgreSQL: {phase}") for name in on_postgres), phase
+        for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched",
+                      "start with 2,000 pending", "/health in the",
+                      "GET /campaigns first page, status=sent"):  # as on SQLite
+            assert not PG_URL or any(name.startswith(f"PostgreSQL: {phase}")
+                                     for name in on_postgres), phase
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
@@ -8413,15 +8471,19 @@ class TestBenchmark:
                             ("--dispatch N", "1 to 10,000,000 messages"),
                             ("--paced-seconds SECONDS", "0.1 to 3,600 seconds"),
                             ("--watch-seconds SECONDS", "seconds"), ("--csv-rows N", "rows"),
-                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"), ("--queue-url AMQP_URL", "amqp://"),
-                            ("--postgres-url POSTGRES_URL", "postgresql://"), ("--quick", "a tenth"),
+                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"),
+                            ("--queue-url AMQP_URL", "amqp://"),
+                            ("--postgres-url POSTGRES_URL", "postgresql://"),
+                            ("--quick", "a tenth"),
                             ("--json", "JSON")):
             assert flag in text and words in text, flag
         assert text.count("(default: ") == len(bench.SIZE_FLAGS) + 1
 
     @pytest.mark.parametrize("argv, message", [
-        (["--dispatch", "0"], "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
-        (["--paced-seconds", "9999"], "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
+        (["--dispatch", "0"],
+         "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
+        (["--paced-seconds", "9999"],
+         "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
         (["--csv-rows", "x"], "argument --csv-rows: 'x' is not a number"),
         (["--send-ids", "5"], "argument --send-ids: '5': give two sizes, like 10000,100000"),
         (["--send-ids", "5,200000"], "200000 is out of range: from 1 to 100,000 customers"),

@@ -6867,35 +6867,45 @@ class TestOpenApi:
 # Element ids and data-testid values the tests rely on:
 #
 #   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
-#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
+#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]
+#                  #attempts-chart (figcaption, details)
 #                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox
-#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup  [data-testid=setup-<kind>]
-#                  [data-testid=callback-webhook|receipts|inbound-<kind>]  [data-testid=verify-token-<kind>]
+#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup
+#                  [data-testid=setup-<kind>]
+#                  [data-testid=callback-webhook|receipts|inbound-<kind>]
+#                  [data-testid=verify-token-<kind>]
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
-#   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
-#                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
+#   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status
+#                  #filter-channel  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev
+#                  #campaigns-next  #campaigns-page-info
 #   campaign       #campaign-name  #campaign-status > .badge (data-status)  #campaign-actions
-#                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry  #action-delete
-#                  #campaign-progress (role=progressbar, aria-valuenow)  #progress-percent  #progress-rate
+#                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry
+#                  #action-delete  #campaign-progress (role=progressbar, aria-valuenow)
+#                  #progress-percent  #progress-rate
 #                  [data-testid=stat-<name>] > .v
 #                  #life-card  #rate-chart  #outcomes-chart  #funnel  [data-testid=funnel-<step>]
-#                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product  #send-ids
+#                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product
+#                  #send-ids
 #                  #send-submit  #send-result  #send-status  [data-testid=message-customer]
 #                  #errors-table  [data-testid=error-row]  #errors-empty
-#                  #messages-table  [data-testid=message-row-<id>] (data-status)  #messages-status-filter
+#                  #messages-table  [data-testid=message-row-<id>] (data-status)
+#                  #messages-status-filter
 #                  #messages-delivery-filter  #messages-prev  #messages-next  #messages-empty
 #                  #confirm-dialog  #confirm-title  #confirm-ok  #confirm-cancel
 #   compose        #campaign-form  #f-name  #f-channel  #f-template  #f-schedule  #f-rate  #f-quiet
 #                  #save-campaign  #cancel-compose  #form-error
 #                  #preview-customer  #preview-text  #preview-missing  #preview-encoding
-#                  #preview-characters  #preview-segments  #preview-error  #preview-note  #quiet-hint
-#                  #wa-template  #wa-mode-template  #wa-mode-text  #wa-text-hint  #f-wa-name  #f-wa-language
+#                  #preview-characters  #preview-segments  #preview-error  #preview-note
+#                  #quiet-hint  #wa-template  #wa-mode-template  #wa-mode-text  #wa-text-hint
+#                  #f-wa-name  #f-wa-language
 #                  #wa-parameters  #f-wa-param-<n>  [data-testid=wa-remove-<n>]  #wa-add-parameter
-#                  #f-wa-name-error  #f-wa-language-error  #f-wa-param-<n>-error  #wa-parameters-error  #wa-template-error
-#                  #preview-wa  [data-testid=preview-wa-parameter]  #campaign-wa-template (the campaign's page)
+#                  #f-wa-name-error  #f-wa-language-error  #f-wa-param-<n>-error
+#                  #wa-parameters-error  #wa-template-error  #preview-wa
+#                  [data-testid=preview-wa-parameter]  #campaign-wa-template (the campaign's page)
 #   customers      #customers-table  [data-testid=customer-row-<id>] (data-opted-out)
-#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]  [data-testid=erase-<id>]
-#                  #customer-form  #c-phone  #c-first  #c-last  #c-location  #c-product  #c-timezone
+#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]
+#                  [data-testid=erase-<id>]  #customer-form  #c-phone  #c-first  #c-last
+#                  #c-location  #c-product  #c-timezone
 #                  #customer-save  #customer-cancel  #customer-error
 #                  #customer-filter-location  #customer-filter-product  #customer-search-submit
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
@@ -6913,32 +6923,39 @@ class TestDashboardFiles:
                                          ("/static/app.js", "app.js", "text/javascript"),
                                          ("/static/app.css", "app.css", "text/css")):
             response = await h.client.get(path)
-            assert (response.status, response.content_type, response.charset) == (200, content_type, "utf-8")
+            assert (response.status, response.content_type, response.charset) == (
+                200, content_type, "utf-8")
             assert await response.read() == (sl.STATIC_DIR / name).read_bytes()
             csp = response.headers["Content-Security-Policy"]
-            assert "script-src 'self';" in csp and "default-src 'none'" in csp and "connect-src 'self'" in csp
+            assert ("script-src 'self';" in csp and "default-src 'none'" in csp
+                    and "connect-src 'self'" in csp)
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert response.headers["Cache-Control"] == "no-cache"
-            unchanged = await h.client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+            unchanged = await h.client.get(path,
+                                           headers={"If-None-Match": response.headers["ETag"]})
             assert unchanged.status == 304
         page = (sl.STATIC_DIR / "index.html").read_text(encoding="utf-8")
-        assert '<script src="/static/app.js"></script>' in page and 'href="/static/app.css"' in page
-        assert "<style" not in page and "<script>" not in page  # nothing inline: the policy allows none
+        assert ('<script src="/static/app.js"></script>' in page
+                and 'href="/static/app.css"' in page)
+        # nothing inline: the policy allows none
+        assert "<style" not in page and "<script>" not in page
         assert (await h.client.get("/campaigns")).status == 401
 
     async def test_nothing_else_is_served(self, h):
         for path in ("/static/index.html", "/static/nothing.js", "/static/.hidden.js", "/static/",
-                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py", "/static/..%2Fsmsleopard.py",
-                     "/static/..%2F..%2Fetc%2Fpasswd.js", "/static/app.js/x", "/static/app.js%00.css",
+                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py",
+                     "/static/..%2Fsmsleopard.py", "/static/..%2F..%2Fetc%2Fpasswd.js",
+                     "/static/app.js/x", "/static/app.js%00.css",
                      "/smsleopard.py", "/app.js"):
             response = await h.client.get(yarl.URL(path, encoded=True))
             assert response.status == 404, path
             assert_documented_error(404, await response.json())
 
 
-needs_browser = pytest.mark.skipif(not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
-                                   reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
-                                          "to run the browser tests")
+needs_browser = pytest.mark.skipif(
+    not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
+    reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
+           "to run the browser tests")
 
 
 class PageService:
@@ -6946,8 +6963,8 @@ class PageService:
         self.dir = tempfile.TemporaryDirectory(prefix="smsleopard-page-")
         self.api_key = api_key
         self.log = Path(self.dir.name, "service.log")
-        argv = ["--port", "0", "--db", str(Path(self.dir.name, "d.db")), "--no-seed", "--failure-rate", "0",
-                *settings, *(["--api-key", api_key] if api_key else [])]
+        argv = ["--port", "0", "--db", str(Path(self.dir.name, "d.db")), "--no-seed",
+                "--failure-rate", "0", *settings, *(["--api-key", api_key] if api_key else [])]
         with self.log.open("w") as log:
             self.process = start_process([sys.executable, sl.__file__, *argv], cwd=self.dir.name,
                                             stdout=subprocess.DEVNULL, stderr=log)
@@ -7017,7 +7034,8 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,900", "--disable-dev-shm-usage"):
+    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,900",
+                     "--disable-dev-shm-usage"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=options)
@@ -7037,36 +7055,44 @@ def page_token() -> str:
 
 
 def open_page(browser, page_service, route: str) -> None:
-    """A fresh load of the page at a route (about:blank first: a hash change alone would not reload)."""
+    """A fresh load of the page at a route (about:blank first: a hash change alone would not
+    reload)."""
     browser.get("about:blank")
     browser.get(f"{page_service.url}/#{route}")
 
 
 def page_wait(browser, timeout: float = 10) -> WebDriverWait:
-    """Waits that look again when the page redraws what they were looking at (it polls while sending)."""
-    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+    """Waits that look again when the page redraws what they were looking at (it polls while
+    sending)."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,))
 
 
 def page_element(browser, css: str, timeout: float = 10):
-    return page_wait(browser, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    return page_wait(browser, timeout).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def click_when_ready(browser, css: str, timeout: float = 10) -> None:
     """Click an element the page may be redrawing (a list reloading): again until it takes."""
-    page_wait(browser, timeout).until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+    page_wait(browser, timeout).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
 def text_shows(browser, css: str, text: str, timeout: float = 10) -> None:
-    page_wait(browser, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    page_wait(browser, timeout).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
 def page_status(browser) -> str:
-    return browser.find_element(By.CSS_SELECTOR, "#campaign-status .badge").get_attribute("data-status")
+    return browser.find_element(By.CSS_SELECTOR, "#campaign-status .badge").get_attribute(
+        "data-status")
 
 
 def status_shows(browser, status: str, timeout: float = 10) -> None:
     page_wait(browser, timeout).until(
-        EC.text_to_be_present_in_element_attribute((By.CSS_SELECTOR, "#campaign-status .badge"), "data-status", status))
+        EC.text_to_be_present_in_element_attribute((By.CSS_SELECTOR, "#campaign-status .badge"),
+                                                   "data-status", status))
 
 
 def page_api_error(page_service, method: str, path: str, body=None) -> dict:
@@ -7077,18 +7103,22 @@ def page_api_error(page_service, method: str, path: str, body=None) -> dict:
 
 
 def page_customers(page_service, *rows: dict) -> list[dict]:
-    return page_service.call("POST", "/customers", {"customers": [{"phone": page_phone(), **row} for row in rows]})["customers"]
+    return page_service.call(
+        "POST", "/customers",
+        {"customers": [{"phone": page_phone(), **row} for row in rows]})["customers"]
 
 
 def page_campaign(page_service, **fields) -> dict:
-    return page_service.call("POST", "/campaigns", {"name": f"Campaign {page_token()}", "channel": "sms",
-                                               "base_template": "Hi {first_name|there}!", **fields})
+    return page_service.call("POST", "/campaigns", {
+        "name": f"Campaign {page_token()}", "channel": "sms",
+        "base_template": "Hi {first_name|there}!", **fields})
 
 
 @needs_browser
 def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_service, browser):
-    wanjiku, nameless = page_customers(page_service, {"first_name": "Wanjiku", "last_name": "Kariuki", "location": "Nyeri"},
-                                  {"last_name": "Odhiambo", "preferred_product": "Tea"})
+    wanjiku, nameless = page_customers(
+        page_service, {"first_name": "Wanjiku", "last_name": "Kariuki", "location": "Nyeri"},
+        {"last_name": "Odhiambo", "preferred_product": "Tea"})
     name = f"Spring sale {page_token()}"
     open_page(browser, page_service, "/campaigns/new")
     page_element(browser, "#f-name").send_keys(name)
@@ -7100,7 +7130,8 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     text_shows(browser, "#preview-missing", "first_name")
     assert browser.find_element(By.ID, "preview-encoding").text == "GSM-7"
     assert browser.find_element(By.ID, "preview-segments").text == "1"
-    assert browser.find_element(By.ID, "preview-characters").text == "30"  # 28, and [ ] take two septets each
+    # 28, and [ ] take two septets each
+    assert browser.find_element(By.ID, "preview-characters").text == "30"
 
     # A character outside GSM-7 makes it UCS-2 (70 per segment): the figures follow the typing.
     template.send_keys(" ✓ " + "at the Nyeri branch, open every day of the week")
@@ -7108,19 +7139,23 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     text_shows(browser, "#preview-segments", "2")
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(wanjiku["id"]))
     text_shows(browser, "#preview-text", "Hi Wanjiku, your gift waits ✓")
-    text_shows(browser, "#preview-missing", "preferred_product")  # it has a fallback, still missing
+    # it has a fallback, still missing
+    text_shows(browser, "#preview-missing", "preferred_product")
     assert "first_name" not in browser.find_element(By.ID, "preview-missing").text
 
     browser.find_element(By.ID, "save-campaign").click()
     text_shows(browser, "#campaign-name", name)
-    saved = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    saved = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+             if c["name"] == name]
     assert len(saved) == 1, "one campaign, however many previews"
     saved = saved[0]
     assert saved["status"] == "draft"
-    assert saved["base_template"] == "Hi {first_name}, your {preferred_product|gift} waits ✓ at the Nyeri branch, open every day of the week"
+    assert saved["base_template"] == ("Hi {first_name}, your {preferred_product|gift} waits ✓ "
+                                      "at the Nyeri branch, open every day of the week")
     assert browser.current_url.endswith(f"#/campaigns/{saved['id']}")
     # The API's own preview agrees with what the page showed.
-    preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview", {"customer_id": nameless["id"]})
+    preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview",
+                                {"customer_id": nameless["id"]})
     assert preview["sms"]["encoding"] == "UCS-2" and preview["sms"]["segments"] == 2
 
     assert page_element(browser, "#send-mode-all").is_selected()
@@ -7128,27 +7163,32 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     everyone = page_service.call("GET", "/customers?page_size=1")["pagination"]["total_count"]
     text_shows(browser, "#confirm-title", f"to all {everyone:,} customers?")
     browser.find_element(By.ID, "confirm-ok").click()
-    text_shows(browser, "#toasts", "Queued")  # the panel goes when the campaign is sent, the toast stays a while
+    # the panel goes when the campaign is sent, the toast stays a while
+    text_shows(browser, "#toasts", "Queued")
     status_shows(browser, "sent", timeout=15)
-    page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute("aria-valuenow") == "100")
+    page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute(
+        "aria-valuenow") == "100")
     assert browser.find_element(By.ID, "progress-percent").text == "100%"
     answer = page_service.call("GET", f"/campaigns/{saved['id']}")
     assert answer["status"] == "sent" and answer["progress"]["percent"] == 100
     assert answer["stats"]["total"] >= 2 and answer["stats"]["pending"] == 0
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-total] .v").text == f"{answer['stats']['total']:,}"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-total] .v").text == (
+        f"{answer['stats']['total']:,}")
 
     # The list shows it finished, with its bar full.
     browser.find_element(By.ID, "nav-campaigns").click()
     row = page_element(browser, f"[data-testid=campaign-row-{saved['id']}]")
     assert row.get_attribute("data-status") == "sent"
-    assert row.find_element(By.CSS_SELECTOR, "[role=progressbar]").get_attribute("aria-valuenow") == "100"
+    assert row.find_element(By.CSS_SELECTOR, "[role=progressbar]").get_attribute(
+        "aria-valuenow") == "100"
 
 
 @needs_browser
 def test_pause_and_resume_while_it_sends(make_page_service, browser):
     slow = make_page_service("--send-latency-ms", "100", "--concurrency", "2")
     people = page_customers(slow, *({"first_name": f"Person {n}"} for n in range(16)))
-    # Two a second: it is still sending when the person gets to the Pause button, however busy the machine.
+    # Two a second: it is still sending when the person gets to the Pause button, however busy
+    # the machine.
     created = page_campaign(slow, rate_limit=2)
     open_page(browser, slow, f"/campaigns/{created['id']}")
     page_element(browser, "#send-submit").click()
@@ -7167,7 +7207,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
 
     # While paused, the rate limit can go (the edit form keeps channel and schedule as they are).
     browser.find_element(By.ID, "action-edit").click()
-    assert not page_element(browser, "#f-channel").is_enabled() and not browser.find_element(By.ID, "f-schedule").is_enabled()
+    assert not page_element(browser, "#f-channel").is_enabled() and not browser.find_element(
+        By.ID, "f-schedule").is_enabled()
     rate = browser.find_element(By.ID, "f-rate")
     assert rate.get_attribute("value") == "2"
     rate.clear()
@@ -7181,7 +7222,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     status_shows(browser, "sent", timeout=20)
     done = slow.call("GET", f"/campaigns/{created['id']}")
     assert done["status"] == "sent" and done["stats"]["sent"] == len(people)
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == str(len(people))
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == str(
+        len(people))
 
 
 @needs_browser
@@ -7195,7 +7237,8 @@ def test_the_campaign_list_filters_and_pages(make_page_service, browser):
 
     def names():
         return browser.execute_script(
-            "return [...document.querySelectorAll('#campaigns-table tbody tr a')].map(a => a.textContent)")
+            "return [...document.querySelectorAll('#campaigns-table tbody tr a')]"
+            ".map(a => a.textContent)")
 
     page_wait(browser).until(lambda b: len(names()) == 20)
     assert names()[:2] == ["Chat promo", "Promo 20"], "newest first"
@@ -7220,7 +7263,8 @@ def test_the_campaign_list_filters_and_pages(make_page_service, browser):
 def test_failed_messages_show_their_errors(page_service, browser):
     town = f"Errtown {page_token()}"
     try:
-        page_service.call("POST", "/customers", {"phone": "+999700000012", "first_name": "Kofi", "location": town})
+        page_service.call("POST", "/customers",
+                          {"phone": "+999700000012", "first_name": "Kofi", "location": town})
     except urllib.error.HTTPError as exists:  # a page_service shared with another run of this test
         assert exists.code == 409
         page = page_service.call("GET", "/customers?page_size=100")["data"]
@@ -7242,7 +7286,8 @@ def test_failed_messages_show_their_errors(page_service, browser):
     assert page_element(browser, "#action-retry").text == "Retry 1 failed"
 
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("failed")
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#messages-table tbody tr")) == 1)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#messages-table tbody tr")) == 1)
     row = browser.find_element(By.CSS_SELECTOR, "#messages-table tbody tr")
     assert row.get_attribute("data-status") == "failed"
     assert "no route to +999700000012" in row.text
@@ -7252,11 +7297,13 @@ def test_failed_messages_show_their_errors(page_service, browser):
 
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("sent")
     page_wait(browser).until(lambda b: b.execute_script(
-        "return [...document.querySelectorAll('#messages-table tbody tr')].map(r => r.dataset.status)") == ["sent"])
+        "return [...document.querySelectorAll('#messages-table tbody tr')]"
+        ".map(r => r.dataset.status)") == ["sent"])
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("cancelled")
     page_element(browser, "#messages-empty")
 
-    browser.find_element(By.ID, "action-retry").click()  # a refusal at the first attempt: retrying is no use
+    # a refusal at the first attempt: retrying is no use
+    browser.find_element(By.ID, "action-retry").click()
     text_shows(browser, "#confirm-text", "1 of 1 failed message failed at the first attempt")
     assert "no route to +999700000012" in browser.find_element(By.ID, "confirm-text").text
     assert "will not help" in browser.find_element(By.ID, "confirm-text").text
@@ -7275,7 +7322,8 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
                         "".join(f"{p},Name{i},Family{i},{town}\n" for i, p in enumerate(phones)))
     open_page(browser, page_service, "/customers")
     page_element(browser, "#csv-file").send_keys(str(csv_file))
-    page_wait(browser).until(lambda b: phones[2] in b.find_element(By.ID, "csv-text").get_attribute("value"))
+    page_wait(browser).until(
+        lambda b: phones[2] in b.find_element(By.ID, "csv-text").get_attribute("value"))
     browser.find_element(By.ID, "csv-import").click()
     text_shows(browser, "[data-testid=csv-counts]", "3 created, 0 updated, 0 skipped")
     imported = page_service.call("GET", f"/customers?location={town.replace(' ', '%20')}")["data"]
@@ -7283,7 +7331,8 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
 
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 3)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 3)
     table = browser.find_element(By.ID, "customers-table").text
     assert all(p in table for p in phones) and "Name0 Family0" in table
 
@@ -7297,39 +7346,48 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
     browser.find_element(By.ID, "csv-import").click()
     errors = page_element(browser, "#csv-errors")
     text_shows(browser, "#csv-errors", "nothing was imported")
-    lines = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "[data-testid=csv-error-line]")]
+    lines = [li.text for li in browser.find_elements(By.CSS_SELECTOR,
+                                                      "[data-testid=csv-error-line]")]
     assert len(lines) == 1 and lines[0].startswith("Line 3 (phone): phone must be in E.164 form")
     assert "the first at line 3" in errors.text
-    assert page_service.call("GET", f"/customers?location={bad_town.replace(' ', '%20')}")["data"] == []
+    assert page_service.call(
+        "GET", f"/customers?location={bad_town.replace(' ', '%20')}")["data"] == []
 
 
 @needs_browser
 def test_opt_a_customer_out_and_back_in(page_service, browser):
     town = f"Optton {page_token()}"
-    (person,) = page_customers(page_service, {"first_name": "Halima", "last_name": "Abdi", "location": town})
+    (person,) = page_customers(page_service,
+                               {"first_name": "Halima", "last_name": "Abdi", "location": town})
     open_page(browser, page_service, "/customers")
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
     row_css = f"[data-testid=customer-row-{person['id']}]"
-    page_wait(browser).until(lambda b: [r.get_attribute("data-testid") for r in b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")]
-                        == [f"customer-row-{person['id']}"])
-    assert browser.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "false"
+    page_wait(browser).until(
+        lambda b: [r.get_attribute("data-testid")
+                   for r in b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")]
+        == [f"customer-row-{person['id']}"])
+    assert browser.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "false"
     browser.find_element(By.CSS_SELECTOR, f"[data-testid=optout-{person['id']}]").click()
 
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "true")
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "true")
     assert "Opted out" in browser.find_element(By.CSS_SELECTOR, row_css).text
     assert page_service.call("GET", f"/customers/{person['id']}")["opted_out_at"] is not None
     text_shows(browser, "#toasts", "is opted out")
 
     browser.find_element(By.CSS_SELECTOR, f"[data-testid=optin-{person['id']}]").click()
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "false")
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "false")
     assert page_service.call("GET", f"/customers/{person['id']}")["opted_out_at"] is None
 
 
 @needs_browser
 def test_the_page_asks_for_the_api_key_once(keyed_page_service, browser):
-    created = keyed_page_service.call("POST", "/campaigns", {"name": "Keyed launch", "channel": "whatsapp",
-                                                        "base_template": "Hello {first_name|friend}"})
+    created = keyed_page_service.call("POST", "/campaigns", {
+        "name": "Keyed launch", "channel": "whatsapp",
+        "base_template": "Hello {first_name|friend}"})
     open_page(browser, keyed_page_service, "/campaigns")
     page_element(browser, "#api-key-input").send_keys("wrong-key")
     browser.find_element(By.ID, "api-key-submit").click()
@@ -7342,7 +7400,8 @@ def test_the_page_asks_for_the_api_key_once(keyed_page_service, browser):
     key_input.send_keys("secret-key")
     browser.find_element(By.ID, "api-key-submit").click()
     page_element(browser, f"[data-testid=campaign-row-{created['id']}]")
-    assert browser.execute_script("return sessionStorage.getItem('smsleopard.apiKey')") == "secret-key"
+    assert browser.execute_script(
+        "return sessionStorage.getItem('smsleopard.apiKey')") == "secret-key"
     assert page_element(browser, "#key-status").is_displayed()
 
     # Kept for the tab: a reload and other views work without asking again.
@@ -7360,7 +7419,8 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     page_customers(page_service, {"first_name": "Baraka"})
     name = f"Nickname test {page_token()}"
     template = "Hello {nickname}, welcome back"
-    expected = page_api_error(page_service, "POST", "/campaigns", {"name": name, "channel": "sms", "base_template": template})
+    expected = page_api_error(page_service, "POST", "/campaigns",
+                              {"name": name, "channel": "sms", "base_template": template})
     assert expected["code"] == "INVALID_TEMPLATE"
 
     open_page(browser, page_service, "/campaigns/new")
@@ -7371,28 +7431,36 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     text_shows(browser, "#form-error", expected["message"])
     assert "nickname" in expected["message"]
     assert browser.current_url.endswith("#/campaigns/new"), "nothing was saved, the form stays"
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
-    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing behind.
+    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing
+    # behind.
     area = browser.find_element(By.ID, "f-template")
     area.clear()
     area.send_keys("Hello {first_name|friend}, welcome back")
     text_shows(browser, "#preview-text", "welcome back")
-    assert "Nothing is saved until you press Save" in browser.find_element(By.ID, "preview-note").text
+    assert "Nothing is saved until you press Save" in browser.find_element(
+        By.ID, "preview-note").text
     assert not browser.find_element(By.ID, "preview-error").text
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == "Untitled campaign"]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == "Untitled campaign"]
     browser.find_element(By.ID, "cancel-compose").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
     # A refused action says why, too.
     done = page_campaign(page_service)
     page_service.call("POST", f"/campaigns/{done['id']}/cancel")
-    refusal = page_api_error(page_service, "POST", f"/campaigns/{done['id']}/send", {"all_customers": True})
+    refusal = page_api_error(page_service, "POST", f"/campaigns/{done['id']}/send",
+                             {"all_customers": True})
     open_page(browser, page_service, f"/campaigns/{done['id']}")
     status_shows(browser, "cancelled")
-    assert not browser.find_elements(By.ID, "action-cancel") and not browser.find_elements(By.ID, "action-pause")
+    assert (not browser.find_elements(By.ID, "action-cancel")
+            and not browser.find_elements(By.ID, "action-pause"))
     assert not browser.find_element(By.ID, "send-panel").is_displayed()
     assert refusal["code"] == "CAMPAIGN_NOT_SENDABLE"
 
@@ -7419,15 +7487,18 @@ def test_cancel_asks_first(page_service, browser):
     text_shows(browser, "#confirm-title", "Delete")
     browser.find_element(By.ID, "confirm-ok").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
-    assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == "CAMPAIGN_NOT_FOUND"
+    assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == (
+        "CAMPAIGN_NOT_FOUND")
 
 
 @needs_browser
 def test_the_overview_is_the_landing_page(page_service, browser):
     people = page_customers(page_service, {"first_name": "Neema"}, {"first_name": "Otieno"})
     created = page_campaign(page_service)
-    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
-    page_wait(browser).until(lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
+    page_service.call("POST", f"/campaigns/{created['id']}/send",
+                      {"customer_ids": [p["id"] for p in people]})
+    page_wait(browser).until(
+        lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
     browser.get("about:blank")
     browser.get(page_service.url + "/")
     page_element(browser, "#overview")
@@ -7435,16 +7506,19 @@ def test_the_overview_is_the_landing_page(page_service, browser):
     answer = page_service.call("GET", "/overview")
     sms = answer["today"]["channels"][0]
     assert sms["sent"] >= 2
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
-                             == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
+    page_wait(browser).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
+        == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
     chart = browser.find_element(By.CSS_SELECTOR, "#attempts-chart svg")
     assert chart.get_attribute("role") == "img"
     caption = browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
     assert caption.startswith("Attempts per second over the last hour") and "peak" in caption
     assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart svg rect")
-    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()  # the numbers, as a table
+    # the numbers, as a table
+    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()
     assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart details tbody tr")
-    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate", "#tile-outbox"):
+    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate",
+                 "#tile-outbox"):
         assert browser.find_element(By.CSS_SELECTOR, tile + " .v").text, tile
     assert "ms" in browser.find_element(By.CSS_SELECTOR, "#tile-latency .v").text
     assert "Mock provider" in browser.find_element(By.ID, "gateways-table").text
@@ -7459,15 +7533,20 @@ def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, b
     open_page(browser, page_service, f"/campaigns/{created['id']}")
     status_shows(browser, "sent", timeout=15)
     page_element(browser, "#funnel")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
     chart = page_element(browser, "#rate-chart svg")
     assert chart.get_attribute("role") == "img"
-    assert "settled per second" in browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert "settled per second" in browser.find_element(
+        By.ID, chart.get_attribute("aria-labelledby")).text
     assert "1 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
     (message,) = page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]
-    cell = page_element(browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
+    cell = page_element(
+        browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
     assert "Amani Njoroge" in cell.text and amani["phone"] in cell.text and "#" not in cell.text
     assert browser.find_element(By.ID, "campaign-quiet").text == "Off: the service has none"
 
@@ -7492,7 +7571,8 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
 
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
     click_when_ready(browser, f"[data-testid=edit-{made['id']}]")
     text_shows(browser, "#customer-form-h", "Edit Zawadi")
     assert browser.find_element(By.ID, "c-phone").get_attribute("value") == phone
@@ -7509,8 +7589,10 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
     click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
     page_element(browser, "#confirm-ok").click()
     text_shows(browser, "#toasts", "Zawadi Mutua is erased")
-    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == "CUSTOMER_NOT_FOUND"
-    page_wait(browser).until(lambda b: not b.find_elements(By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
+    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == (
+        "CUSTOMER_NOT_FOUND")
+    page_wait(browser).until(lambda b: not b.find_elements(
+        By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
 
 
 @needs_browser
@@ -7534,7 +7616,8 @@ def wa_parameters(browser) -> list[str]:
 def wa_filled(browser) -> list[str]:
     """The preview's filled-in parameters, as shown ("{{1}} Wanjiru")."""
     return browser.execute_script(
-        "return [...document.querySelectorAll('[data-testid=preview-wa-parameter]')].map(li => li.textContent)")
+        "return [...document.querySelectorAll('[data-testid=preview-wa-parameter]')]"
+        ".map(li => li.textContent)")
 
 
 def add_wa_parameter(browser, text: str) -> None:
@@ -7549,8 +7632,10 @@ def retype(browser, element_id: str, text: str) -> None:
 
 
 @needs_browser
-def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_its_parameters(page_service, browser):
-    wanjiru, nameless = page_customers(page_service, {"first_name": "Wanjiru", "preferred_product": "Tea"},
+def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_its_parameters(
+        page_service, browser):
+    wanjiru, nameless = page_customers(page_service,
+                                       {"first_name": "Wanjiru", "preferred_product": "Tea"},
                                        {"last_name": "Odhiambo", "location": "Kisumu"})
     name = f"Order update {page_token()}"
     open_page(browser, page_service, "/campaigns/new")
@@ -7560,35 +7645,42 @@ def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_i
     page_element(browser, "#wa-template")
     assert browser.find_element(By.ID, "wa-mode-template").is_selected()
     assert browser.find_element(By.ID, "f-wa-language").get_attribute("value") == "en_US"
-    browser.find_element(By.ID, "f-template").send_keys("Hi {first_name|there}, your order is on its way")
+    browser.find_element(By.ID, "f-template").send_keys(
+        "Hi {first_name|there}, your order is on its way")
     browser.find_element(By.ID, "f-wa-name").send_keys("order_update")
     add_wa_parameter(browser, "{first_name|there}")
     add_wa_parameter(browser, "a slip")
     add_wa_parameter(browser, "{preferred_product|your   order}")
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()  # the rows after it move up
+    # the rows after it move up
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()
     assert wa_parameters(browser) == ["{first_name|there}", "{preferred_product|your   order}"]
-    assert " ".join(browser.find_element(By.CSS_SELECTOR, "label[for=f-wa-param-2]").text.split()) == "Parameter {{2}}"
+    assert " ".join(browser.find_element(
+        By.CSS_SELECTOR, "label[for=f-wa-param-2]").text.split()) == "Parameter {{2}}"
 
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(wanjiru["id"]))
     page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}Wanjiru", "{{2}}Tea"])
     assert "order_update" in browser.find_element(By.ID, "preview-wa").text
     text_shows(browser, "#preview-text", "Hi Wanjiru, your order is on its way")
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(nameless["id"]))
-    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}there", "{{2}}your order"])  # on one line, as sent
+    # on one line, as sent
+    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}there", "{{2}}your order"])
     text_shows(browser, "#preview-missing", "preferred_product")  # a parameter's field counts too
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name], \
-        "composing saves nothing"
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name], "composing saves nothing"
 
     browser.find_element(By.ID, "save-campaign").click()
     text_shows(browser, "#campaign-name", name)
-    (saved,) = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    (saved,) = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
     assert (saved["channel"], saved["status"]) == ("whatsapp", "draft")
-    assert saved["whatsapp_template"] == {"name": "order_update", "language": "en_US",
-                                          "parameters": ["{first_name|there}", "{preferred_product|your   order}"]}
+    assert saved["whatsapp_template"] == {
+        "name": "order_update", "language": "en_US",
+        "parameters": ["{first_name|there}", "{preferred_product|your   order}"]}
     text_shows(browser, "#campaign-wa-template", "order_update")
     # The service's own preview of the saved campaign agrees with what the form showed.
     for customer, shown in ((wanjiru, ["Wanjiru", "Tea"]), (nameless, ["there", "your order"])):
-        preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview", {"customer_id": customer["id"]})
+        preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview",
+                                    {"customer_id": customer["id"]})
         assert preview["whatsapp_template"]["parameters"] == shown
 
 
@@ -7609,7 +7701,8 @@ def test_a_whatsapp_template_is_changed_then_cleared_from_the_form(page_service,
     status_shows(browser, "draft")
     text_shows(browser, "#campaign-wa-template", "delivery_notice_2")
     assert page_service.call("GET", f"/campaigns/{created['id']}")["whatsapp_template"] == {
-        "name": "delivery_notice_2", "language": "sw", "parameters": ["{first_name|rafiki}", "{preferred_product|duka letu}"]}
+        "name": "delivery_notice_2", "language": "sw",
+        "parameters": ["{first_name|rafiki}", "{preferred_product|duka letu}"]}
 
     # Text instead: the hint says what that costs, and the template goes (null).
     page_element(browser, "#action-edit").click()
@@ -7656,14 +7749,17 @@ def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_servi
     assert browser.switch_to.active_element == name_input
     assert not browser.find_element(By.ID, "form-error").text
     assert browser.current_url.endswith("#/campaigns/new")
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
     # Editing: a parameter the service refuses is marked on its row; the campaign stays as it was.
-    kept = {"name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{location}"]}
+    kept = {"name": "order_update", "language": "en_US",
+            "parameters": ["{first_name}", "{location}"]}
     created = page_campaign(page_service, channel="whatsapp", whatsapp_template=kept)
     bad = page_api_error(page_service, "PATCH", f"/campaigns/{created['id']}", {
         "whatsapp_template": {**kept, "parameters": ["{first_name}", "{nickname}"]}})
-    assert bad["code"] == "INVALID_TEMPLATE" and bad["message"].startswith("whatsapp_template.parameters[1]")
+    assert bad["code"] == "INVALID_TEMPLATE" and bad["message"].startswith(
+        "whatsapp_template.parameters[1]")
     open_page(browser, page_service, f"/campaigns/{created['id']}/edit")
     page_element(browser, "#f-wa-param-2")
     retype(browser, "f-wa-param-2", "{nickname}")
@@ -7681,21 +7777,29 @@ def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_servi
 
 
 @needs_browser
-def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser, tmp_path):
+def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser,
+                                                                     tmp_path):
     provider = ServiceProcess(tmp_path)
     provider.log = tmp_path / "provider.log"
-    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp", "--app-secret", "wa-s3cret"]
+    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp",
+                         "--app-secret", "wa-s3cret"]
     provider.start()
     try:
-        served = make_page_service("--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
-                                   "--public-url", "https://leopard.example.com")
-        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"] if g["kind"] == "whatsapp"]
+        served = make_page_service(
+            "--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
+            "--public-url", "https://leopard.example.com")
+        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"]
+                       if g["kind"] == "whatsapp"]
         open_page(browser, served, "/")
         row = page_element(browser, "[data-testid=gateway-whatsapp]")
-        assert "WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text and "Up" in row.text
-        assert "Mock provider" in browser.find_element(By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
-        webhook = browser.find_element(By.CSS_SELECTOR, "[data-testid=callback-webhook-whatsapp] input")
-        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == "https://leopard.example.com/providers/whatsapp"
+        assert ("WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text
+                and "Up" in row.text)
+        assert "Mock provider" in browser.find_element(
+            By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
+        webhook = browser.find_element(By.CSS_SELECTOR,
+                                       "[data-testid=callback-webhook-whatsapp] input")
+        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == (
+            "https://leopard.example.com/providers/whatsapp")
         assert webhook.get_attribute("readonly") is not None
         token = browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] input")
         assert token.get_attribute("value") == whatsapp["verify_token"] == "vt-123"
@@ -7704,8 +7808,10 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
         browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] button").click()
         text_shows(browser, "#toasts", "Verify token")
         shown = browser.execute_script(
-            "return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
-        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, "never a credential"
+            "return document.body.innerText"
+            " + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, (
+            "never a credential")
 
         # At a phone's width the URLs stay inside the page, and so does the template's form.
         browser.set_window_size(390, 844)
@@ -7714,9 +7820,12 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
             page_element(browser, "[data-testid=callback-webhook-whatsapp] input")
             open_page(browser, served, "/campaigns/new")
             Select(page_element(browser, "#f-channel")).select_by_value("whatsapp")
-            page_element(browser, "#f-wa-name").send_keys("a_rather_long_template_name_for_a_phone")
-            add_wa_parameter(browser, "{preferred_product|something from our shop, with a long fallback}")
-            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            page_element(browser, "#f-wa-name").send_keys(
+                "a_rather_long_template_name_for_a_phone")
+            add_wa_parameter(browser,
+                             "{preferred_product|something from our shop, with a long fallback}")
+            wide = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
             assert wide[0] <= wide[1], wide
         finally:
             browser.set_window_size(1280, 900)
@@ -7727,21 +7836,28 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
 
 @needs_browser
 def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_service, browser):
-    people = page_customers(page_service, *({"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
-                                            for n in range(3)))
-    created = page_campaign(page_service, name="A campaign with a rather long name to wrap on a phone")
-    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    people = page_customers(page_service, *(
+        {"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
+        for n in range(3)))
+    created = page_campaign(page_service,
+                            name="A campaign with a rather long name to wrap on a phone")
+    page_service.call("POST", f"/campaigns/{created['id']}/send",
+                      {"customer_ids": [p["id"] for p in people]})
     browser.set_window_size(390, 844)
     try:
         for route, ready in (("/", "#overview .card"), ("/campaigns", "#campaigns-table"),
-                             (f"/campaigns/{created['id']}", "#messages-table"), ("/customers", "#customers-table"),
+                             (f"/campaigns/{created['id']}", "#messages-table"),
+                             ("/customers", "#customers-table"),
                              ("/campaigns/new", "#f-template")):
             open_page(browser, page_service, route)
             page_element(browser, ready)
-            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            wide = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
             assert wide[0] <= wide[1], (route, wide)
             for link in browser.find_elements(By.CSS_SELECTOR, ".top nav a"):
-                box = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", link)
+                box = browser.execute_script(
+                    "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]",
+                    link)
                 assert box[0] >= 0 and box[1] <= wide[1], (route, link.text, box)
         # A message appears above the page: it covers no control (the pager included).
         open_page(browser, page_service, "/campaigns")
@@ -7750,10 +7866,12 @@ def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_s
         text_shows(browser, "#toasts", "A message that stays a while")
         covered = browser.execute_script("""
             const t = document.querySelector('#toasts').getBoundingClientRect();
-            return [...document.querySelectorAll('main button, main a, main select, main input')].filter(el => {
-              const r = el.getBoundingClientRect();
-              return r.width && !(r.bottom <= t.top || r.top >= t.bottom || r.right <= t.left || r.left >= t.right);
-            }).map(el => el.id || el.textContent)""")
+            return [...document.querySelectorAll('main button, main a, main select, main input')]
+              .filter(el => {
+                const r = el.getBoundingClientRect();
+                return r.width && !(r.bottom <= t.top || r.top >= t.bottom
+                                    || r.right <= t.left || r.left >= t.right);
+              }).map(el => el.id || el.textContent)""")
         assert covered == []
     finally:
         browser.set_window_size(1280, 900)
@@ -7771,7 +7889,8 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
     page_element(browser, "#send-ids").send_keys(f"{person['id']}")
     browser.find_element(By.ID, "send-submit").click()
     status_shows(browser, "sent", timeout=15)
-    assert [m["customer_id"] for m in page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]] == [person["id"]]
+    assert [m["customer_id"] for m in page_service.call(
+        "GET", f"/campaigns/{created['id']}/messages")["data"]] == [person["id"]]
     page_element(browser, "#messages-table")
     browser.find_element(By.ID, "nav-customers").click()
     page_element(browser, "#customers-table")
@@ -7781,7 +7900,8 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
     browser.find_element(By.ID, "f-template").send_keys("Hi {first_name}")
     text_shows(browser, "#preview-text", "Hi ")
 
-    names = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    names = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
     assert names, "the page spoke to the page_service"
     assert all(n.startswith(page_service.url + "/") for n in names), names
     lists = [n for n in names if "/campaigns?" in n]

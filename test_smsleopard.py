@@ -6750,7 +6750,8 @@ class TestOpenApi:
         document = (await h.get("/openapi.json"))
         assert document == json.loads(json.dumps(sl.openapi_document()))
         assert document["openapi"] == "3.1.0"
-        served = {(route.resource.canonical, route.method.lower()) for route in h.app.router.routes()
+        served = {(route.resource.canonical, route.method.lower())
+                  for route in h.app.router.routes()
                   if route.method != "HEAD"}
         described = {(path, method) for path, item in document["paths"].items() for method in item}
         assert served == described
@@ -6760,7 +6761,8 @@ class TestOpenApi:
         open_service = await make_harness()
         assert "security" not in await open_service.get("/openapi.json")
         keyed = await make_harness(api_key="k")
-        status, document = await keyed.request("GET", "/openapi.json", headers={"Authorization": "Bearer k"})
+        status, document = await keyed.request("GET", "/openapi.json",
+                                               headers={"Authorization": "Bearer k"})
         assert status == 200 and document["security"] == [{"bearer": []}]
         assert document["paths"]["/health"]["get"]["security"] == []
 
@@ -6784,29 +6786,35 @@ class TestOpenApi:
         checked = Counter()
 
         async def call(method, template, path=None, body=None, *, raw=None, headers=auth):
-            status, payload = await h.request(method, path or template, body, raw=raw, headers=headers)
+            status, payload = await h.request(method, path or template, body, raw=raw,
+                                              headers=headers)
             operation = document["paths"][template].get(method.lower())
             if operation is None:  # a method the path does not have: 405 in the error shape
                 assert status == 405
                 schema = {"$ref": "#/components/schemas/Error"}
             else:
                 assert str(status) in operation["responses"], (method, path, status, payload)
-                schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+                schema = operation["responses"][str(status)]["content"]["application/json"][
+                    "schema"]
             errors = list(openapi_validator(schema).iter_errors(payload))
             assert not errors, (method, path, status, payload, errors[0].message)
             checked[status] += 1
             return payload
 
-        customer = await call("POST", "/customers", body={"phone": "+254712345678", "first_name": "Amina"})
-        await call("POST", "/customers", body={"customers": [{"phone": "+254712345679"}, {"phone": "+25471234567"}]})
+        customer = await call("POST", "/customers",
+                              body={"phone": "+254712345678", "first_name": "Amina"})
+        await call("POST", "/customers",
+                   body={"customers": [{"phone": "+254712345679"}, {"phone": "+25471234567"}]})
         await call("POST", "/customers", body={"phone": "+254712345678"})
         await call("POST", "/customers", body={"phone": "bad"})
         await call("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
         await call("GET", "/customers", "/customers?location=Nairobi&page_size=1")
         await call("GET", "/customers/{id}", f"/customers/{customer['id']}")
         await call("GET", "/customers/{id}", "/customers/404")
-        campaign = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
-        await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi {x}"})
+        campaign = await call("POST", "/campaigns",
+                              body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        await call("POST", "/campaigns",
+                   body={"name": "n", "channel": "sms", "base_template": "Hi {x}"})
         await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "x",
                                                "scheduled_at": sl.utc_iso(T0 + 60)})
         await call("GET", "/campaigns", "/campaigns?page_size=1")
@@ -6822,31 +6830,40 @@ class TestOpenApi:
         await call("POST", "/campaigns/{id}/send", send, {"customer_ids": [1]},
                    headers={**auth, "Idempotency-Key": "a"})
         preview = f"/campaigns/{campaign['id']}/personalized-preview"
-        await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": customer["id"]})
+        await call("POST", "/campaigns/{id}/personalized-preview", preview,
+                   {"customer_id": customer["id"]})
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
         await call("POST", "/preview", body={"template": "Hi {first_name}", "channel": "sms",
                                              "customer_id": customer["id"]})
-        await call("POST", "/preview", body={"template": "Hi", "channel": "sms", "customer_id": 404})
+        await call("POST", "/preview",
+                   body={"template": "Hi", "channel": "sms", "customer_id": 404})
         await h.settle()
-        await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("GET", "/campaigns/{id}/messages",
+                   f"/campaigns/{campaign['id']}/messages?status=sent")
         await call("GET", "/campaigns/{id}/timeline", f"/campaigns/{campaign['id']}/timeline")
         await call("GET", "/campaigns/{id}/timeline", "/campaigns/404/timeline")
         await call("GET", "/overview")
         await call("GET", "/campaigns/{id}/errors", f"/campaigns/{campaign['id']}/errors")
         await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
         await call("POST", "/campaigns/{id}/pause", f"/campaigns/{campaign['id']}/pause")
-        await call("POST", "/campaigns/{id}/retry-failed", f"/campaigns/{campaign['id']}/retry-failed")
-        other = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        await call("POST", "/campaigns/{id}/retry-failed",
+                   f"/campaigns/{campaign['id']}/retry-failed")
+        other = await call("POST", "/campaigns",
+                           body={"name": "n", "channel": "sms", "base_template": "Hi"})
         path = f"/campaigns/{other['id']}"
-        await call("PATCH", "/campaigns/{id}", path, {"name": "m", "scheduled_at": sl.utc_iso(T0 + 60)})
+        await call("PATCH", "/campaigns/{id}", path,
+                   {"name": "m", "scheduled_at": sl.utc_iso(T0 + 60)})
         await call("PATCH", "/campaigns/{id}", path, {"status": "sent"})
-        await call("POST", "/campaigns/{id}/send", path + "/send", {"customer_ids": [customer["id"]]})
+        await call("POST", "/campaigns/{id}/send", path + "/send",
+                   {"customer_ids": [customer["id"]]})
         await call("POST", "/campaigns/{id}/cancel", path + "/cancel", raw=b"{}")
         await call("POST", "/campaigns/{id}/resume", path + "/resume")
         await call("DELETE", "/campaigns/{id}", path)
-        draft = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        draft = await call("POST", "/campaigns",
+                           body={"name": "n", "channel": "sms", "base_template": "Hi"})
         response = await h.client.delete(f"/campaigns/{draft['id']}", headers=auth)
-        assert response.status == 204 and "204" in document["paths"]["/campaigns/{id}"]["delete"]["responses"]
+        assert response.status == 204 and "204" in document["paths"]["/campaigns/{id}"][
+            "delete"]["responses"]
         await call("GET", "/health", headers={})
         await call("GET", "/campaigns", headers={})
         await call("PUT", "/campaigns", body={})

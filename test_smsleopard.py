@@ -6106,11 +6106,11 @@ class TestCustomersApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_create_one_then_read_it_back(self, h):
-        status, created = await h.request("POST", "/customers", {"phone": "+254712345678", "first_name": "Zoë",
-                                                                 "location": None})
+        status, created = await h.request("POST", "/customers", {
+            "phone": "+254712345678", "first_name": "Zoë", "location": None})
         assert status == 201
-        assert created == {**created, "phone": "+254712345678", "first_name": "Zoë", "last_name": None,
-                           "location": None, "preferred_product": None}
+        assert created == {**created, "phone": "+254712345678", "first_name": "Zoë",
+                           "last_name": None, "location": None, "preferred_product": None}
         assert created["created_at"] == sl.utc_iso(T0)
         assert await h.get(f"/customers/{created['id']}") == created
 
@@ -6120,7 +6120,8 @@ class TestCustomersApi:
         assert response.headers["Location"] == f"/customers/{(await response.json())['id']}"
 
     async def test_create_many_in_order(self, h):
-        body = {"customers": [{"phone": f"+4479000000{i:02d}", "first_name": str(i)} for i in range(30)]}
+        body = {"customers": [{"phone": f"+4479000000{i:02d}", "first_name": str(i)}
+                              for i in range(30)]}
         created = (await h.post("/customers", body, expect=201))["customers"]
         assert [c["first_name"] for c in created] == [str(i) for i in range(30)]
         assert [c["id"] for c in created] == list(range(created[0]["id"], created[0]["id"] + 30))
@@ -6132,7 +6133,8 @@ class TestCustomersApi:
         assert "customers[1].phone" in payload["error"]["message"]
         await h.post("/customers", {"phone": "+447900000009"}, expect=201)
         payload = await h.post("/customers", {"customers": [{"phone": "+447900000002"},
-                                                            {"phone": "+447900000009"}]}, expect=409)
+                                                            {"phone": "+447900000009"}]},
+                               expect=409)
         assert_error(payload, "CUSTOMER_EXISTS")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 1
 
@@ -6143,14 +6145,16 @@ class TestCustomersApi:
         assert "+254712345678" in payload["error"]["message"]
 
     async def test_duplicate_phone_within_one_request_is_400(self, h):
-        payload = await h.post("/customers", {"customers": [{"phone": "+447900000001"}] * 2}, expect=400)
+        payload = await h.post("/customers", {"customers": [{"phone": "+447900000001"}] * 2},
+                               expect=400)
         assert "more than once" in payload["error"]["message"]
 
     @pytest.mark.parametrize("body", [
-        {"phone": "0712345678"}, {"phone": "+0712345678"}, {"phone": "+1234567"}, {"phone": "+1234567890123456"},
-        {"phone": 254712345678}, {}, {"phone": "+254712345678", "nickname": "Z"},
-        {"phone": "+254712345678", "first_name": 5}, {"phone": "+254712345678", "first_name": "x" * 201},
-        {"customers": []}, {"customers": "all"}, {"customers": [{"phone": "+254712345678"}], "extra": 1}, [],
+        {"phone": "0712345678"}, {"phone": "+0712345678"}, {"phone": "+1234567"},
+        {"phone": "+1234567890123456"}, {"phone": 254712345678}, {},
+        {"phone": "+254712345678", "nickname": "Z"}, {"phone": "+254712345678", "first_name": 5},
+        {"phone": "+254712345678", "first_name": "x" * 201}, {"customers": []},
+        {"customers": "all"}, {"customers": [{"phone": "+254712345678"}], "extra": 1}, [],
     ])
     async def test_bad_customers_are_400(self, h, body):
         assert_error(await h.post("/customers", body, expect=400), "VALIDATION_ERROR")
@@ -6177,22 +6181,26 @@ class TestCampaignsApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_create_a_draft(self, h):
-        response = await h.client.post("/campaigns", json={"name": "Launch", "channel": "whatsapp",
-                                                           "base_template": "Hi {first_name|there}"})
+        response = await h.client.post("/campaigns", json={
+            "name": "Launch", "channel": "whatsapp", "base_template": "Hi {first_name|there}"})
         campaign = await response.json()
-        assert response.status == 201 and response.headers["Location"] == f"/campaigns/{campaign['id']}"
-        assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp", "status": "draft",
-                            "base_template": "Hi {first_name|there}", "scheduled_at": None, "rate_limit": None,
-                            "quiet_hours": True, "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
+        assert (response.status == 201
+                and response.headers["Location"] == f"/campaigns/{campaign['id']}")
+        assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp",
+                            "status": "draft", "base_template": "Hi {first_name|there}",
+                            "scheduled_at": None, "rate_limit": None, "quiet_hours": True,
+                            "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
                             "started_at": None, "finished_at": None, "whatsapp_template": None,
                             "stats": stats(),
-                            "progress": {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}}
+                            "progress": {"percent": 0.0, "rate_per_second": 0.0,
+                                         "eta_seconds": None}}
         assert await h.campaign(campaign["id"]) == campaign
 
     async def test_a_future_time_schedules_it(self, h):
         campaign_id = await h.add_campaign(scheduled_at="2027-01-15T12:30:00+03:00")
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["scheduled_at"]) == ("scheduled", "2027-01-15T09:30:00.000Z")
+        assert (campaign["status"], campaign["scheduled_at"]) == (
+            "scheduled", "2027-01-15T09:30:00.000Z")
 
     @pytest.mark.parametrize("body, code, words", [
         ({"channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
@@ -6200,17 +6208,22 @@ class TestCampaignsApi:
         ({"name": "   ", "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "blank"),
         ({"name": "x" * 201, "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
         ({"name": "n", "channel": "fax", "base_template": "x"}, "VALIDATION_ERROR", "channel"),
-        ({"name": "n", "channel": "sms", "base_template": ""}, "VALIDATION_ERROR", "base_template"),
-        ({"name": "n", "channel": "sms", "base_template": "x" * 2001}, "VALIDATION_ERROR", "base_template"),
-        ({"name": "n", "channel": "sms", "base_template": "Hi {nme}"}, "INVALID_TEMPLATE", "{nme}"),
-        ({"name": "n", "channel": "sms", "base_template": "Hi {first_name"}, "INVALID_TEMPLATE", "'{'"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2027-01-16T00:00:00"},
-         "VALIDATION_ERROR", "timezone"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2020-01-01T00:00:00Z"},
-         "VALIDATION_ERROR", "future"),
+        ({"name": "n", "channel": "sms", "base_template": ""}, "VALIDATION_ERROR",
+         "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "x" * 2001}, "VALIDATION_ERROR",
+         "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {nme}"}, "INVALID_TEMPLATE",
+         "{nme}"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {first_name"}, "INVALID_TEMPLATE",
+         "'{'"),
+        ({"name": "n", "channel": "sms", "base_template": "x",
+          "scheduled_at": "2027-01-16T00:00:00"}, "VALIDATION_ERROR", "timezone"),
+        ({"name": "n", "channel": "sms", "base_template": "x",
+          "scheduled_at": "2020-01-01T00:00:00Z"}, "VALIDATION_ERROR", "future"),
         ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": 1800000000},
          "VALIDATION_ERROR", "scheduled_at"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "status": "sent"}, "VALIDATION_ERROR", "status"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "status": "sent"},
+         "VALIDATION_ERROR", "status"),
     ])
     async def test_bad_campaigns_are_refused(self, h, body, code, words):
         payload = await h.post("/campaigns", body, expect=400)
@@ -6218,8 +6231,9 @@ class TestCampaignsApi:
         assert words in payload["error"]["message"]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
 
-    @pytest.mark.parametrize("path", ["/campaigns/0", "/campaigns/-1", "/campaigns/abc", "/campaigns/1.5",
-                                      "/campaigns/99999999999999999999", "/campaigns/007", "/campaigns/9"])
+    @pytest.mark.parametrize("path", ["/campaigns/0", "/campaigns/-1", "/campaigns/abc",
+                                      "/campaigns/1.5", "/campaigns/99999999999999999999",
+                                      "/campaigns/007", "/campaigns/9"])
     async def test_ids_that_name_no_campaign_are_404(self, h, path):
         assert_error(await h.get(path, expect=404), "CAMPAIGN_NOT_FOUND")
 
@@ -6228,14 +6242,15 @@ class TestCampaignsApi:
         seen = []
         for page_number in (1, 2, 3, 4):
             page = await h.get(f"/campaigns?page={page_number}&page_size=15")
-            assert page["pagination"] | {"next_cursor": None} == {"page": page_number, "page_size": 15,
-                                                                  "total_count": 47, "total_pages": 4,
-                                                                  "next_cursor": None}
+            assert page["pagination"] | {"next_cursor": None} == {
+                "page": page_number, "page_size": 15, "total_count": 47, "total_pages": 4,
+                "next_cursor": None}
             seen += [c["id"] for c in page["data"]]
         assert seen == sorted(ids, reverse=True)
         assert (await h.get("/campaigns?page=5&page_size=15"))["data"] == []
         whatsapp = await h.get("/campaigns?channel=whatsapp&page_size=100")
-        assert [c["id"] for c in whatsapp["data"]] == [i for i in reversed(ids) if (i - ids[0]) % 3 == 0]
+        assert [c["id"] for c in whatsapp["data"]] == [i for i in reversed(ids)
+                                                       if (i - ids[0]) % 3 == 0]
         assert whatsapp["pagination"]["total_count"] == 16
 
     async def test_cursor_paging_while_campaigns_arrive(self, h):
@@ -6245,7 +6260,8 @@ class TestCampaignsApi:
         while page["pagination"]["next_cursor"]:
             for _ in range(4):  # new campaigns land on page one, ahead of the reader
                 await h.add_campaign()
-            page = await h.get(f"/campaigns?page_size=10&cursor={page['pagination']['next_cursor']}")
+            page = await h.get(
+                f"/campaigns?page_size=10&cursor={page['pagination']['next_cursor']}")
             seen += [c["id"] for c in page["data"]]
         assert seen == sorted(first, reverse=True)
         assert page["pagination"]["next_cursor"] is None and page["pagination"]["page"] == 3
@@ -6255,20 +6271,25 @@ class TestCampaignsApi:
         first = await h.get("/campaigns?page_size=2")
         cursor = first["pagination"]["next_cursor"]
         second = await h.get(f"/campaigns?page_size=2&page=7&cursor={cursor}")
-        assert [c["id"] for c in second["data"]] == ids[2:0:-1] and second["pagination"]["page"] == 2
+        assert ([c["id"] for c in second["data"]] == ids[2:0:-1]
+                and second["pagination"]["page"] == 2)
 
     async def test_status_filter(self, h):
         draft = await h.add_campaign()
         scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3600))
-        assert [c["id"] for c in (await h.get("/campaigns?status=scheduled"))["data"]] == [scheduled]
-        assert [c["id"] for c in (await h.get("/campaigns?status=draft&channel=sms"))["data"]] == [draft]
+        assert [c["id"] for c in (await h.get("/campaigns?status=scheduled"))["data"]] == [
+            scheduled]
+        assert [c["id"] for c in (await h.get("/campaigns?status=draft&channel=sms"))["data"]] == [
+            draft]
         assert (await h.get("/campaigns?status=sent"))["data"] == []
 
     @pytest.mark.parametrize("query, words", [
-        ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"), ("page=x", "page"),
-        ("page=-1", "page"), ("channel=fax", "channel"), ("status=halted", "status"), ("colour=red", "colour"),
+        ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"),
+        ("page=x", "page"), ("page=-1", "page"), ("channel=fax", "channel"),
+        ("status=halted", "status"), ("colour=red", "colour"),
         ("page=1&page=2", "more than once"), ("channel=", "empty"), ("cursor=abc", "cursor"),
-        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=0&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "page"),
+        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"),
+        ("page=0&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "page"),
     ])
     async def test_bad_list_queries_are_400(self, h, query, words):
         payload = await h.get(f"/campaigns?{query}", expect=400)
@@ -6290,11 +6311,11 @@ class TestSendApi:
         ids = await quiet.add_customers(3)
         campaign_id = await quiet.add_campaign()
         result = await quiet.send(campaign_id, {"customer_ids": [ids[0], ids[2], ids[0]]})
-        assert result == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
-                          "suppressed": 0, "status": "sending"}
+        assert result == {"campaign_id": campaign_id, "messages_queued": 2,
+                          "duplicates_skipped": 0, "suppressed": 0, "status": "sending"}
         messages = await quiet.messages(campaign_id)
-        assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"]) for m in messages] == [
-            (ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
+        assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"])
+                for m in messages] == [(ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
         assert (await quiet.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
     async def test_sending_again_duplicates_nothing(self, quiet):
@@ -6313,7 +6334,8 @@ class TestSendApi:
         await quiet.add_customers(3, location="Nairobi", preferred_product="Tea")
         await quiet.add_customers(1, location="Kisumu", preferred_product="Shoes")
         campaign_id = await quiet.add_campaign()
-        result = await quiet.send(campaign_id, {"segment": {"location": "nairobi", "preferred_product": "shoes"}})
+        result = await quiet.send(campaign_id, {"segment": {"location": "nairobi",
+                                                            "preferred_product": "shoes"}})
         assert result["messages_queued"] == 2
         result = await quiet.send(campaign_id, {"segment": {"location": "Nairobi"}})
         assert (result["messages_queued"], result["duplicates_skipped"]) == (3, 2)
@@ -6374,7 +6396,8 @@ class TestSendApi:
         campaign_id = await h.launch(ids)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409),
+                     "CAMPAIGN_NOT_SENDABLE")
 
     async def test_unknown_campaign_is_404(self, h):
         await h.add_customers(1)
@@ -6391,8 +6414,8 @@ class TestSendApi:
         campaign_id = await quiet.launch(ids)
         page = await quiet.get(f"/campaigns/{campaign_id}/messages?page_size=10&page=3")
         assert [m["customer_id"] for m in page["data"]] == ids[20:]
-        assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25, "total_pages": 3,
-                                      "next_cursor": None}
+        assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25,
+                                      "total_pages": 3, "next_cursor": None}
         assert len(await quiet.messages(campaign_id, status="pending")) == 25
         assert (await quiet.get(f"/campaigns/{campaign_id}/messages?status=sent"))["pagination"][
             "total_count"] == 0
@@ -6405,20 +6428,24 @@ class TestPreviewApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_preview_for_different_customers(self, h):
-        full, = await h.add_customers(1, last_name="Otieno", location="Nairobi", preferred_product="Shoes")
-        sparse = (await h.post("/customers", {"phone": "+447900000001", "first_name": " "}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name|friend}, {preferred_product} in {location}!")
-        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": full},
-                               expect=200)
+        full, = await h.add_customers(1, last_name="Otieno", location="Nairobi",
+                                      preferred_product="Shoes")
+        sparse = (await h.post("/customers", {"phone": "+447900000001", "first_name": " "},
+                               expect=201))["id"]
+        campaign_id = await h.add_campaign(
+            "Hi {first_name|friend}, {preferred_product} in {location}!")
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": full}, expect=200)
         assert preview["rendered_message"] == "Hi Name0, Shoes in Nairobi!"
-        assert preview["used_template"] == "Hi {first_name|friend}, {preferred_product} in {location}!"
+        assert preview["used_template"] == (
+            "Hi {first_name|friend}, {preferred_product} in {location}!")
         assert preview["customer"] == {"id": full, "first_name": "Name0", "last_name": "Otieno",
                                        "phone": "+254700000000", "location": "Nairobi",
                                        "preferred_product": "Shoes"}
-        assert (preview["missing_fields"], preview["sms"]) == ([], {"encoding": "GSM-7", "characters": 27,
-                                                                    "segments": 1})
-        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": sparse},
-                               expect=200)
+        assert (preview["missing_fields"], preview["sms"]) == (
+            [], {"encoding": "GSM-7", "characters": 27, "segments": 1})
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": sparse}, expect=200)
         assert preview["rendered_message"] == "Hi friend, [unknown] in [unknown]!"
         assert preview["missing_fields"] == ["first_name", "preferred_product", "location"]
 
@@ -6426,11 +6453,13 @@ class TestPreviewApi:
         customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign("Hi {first_name}")
         preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
-                               {"customer_id": customer, "override_template": "Привет, {first_name}! " * 4},
+                               {"customer_id": customer,
+                                "override_template": "Привет, {first_name}! " * 4},
                                expect=200)
         assert preview["used_template"] == "Привет, {first_name}! " * 4
         assert preview["sms"] == {"encoding": "UCS-2", "characters": 60, "segments": 1}
-        assert (await h.campaign(campaign_id))["base_template"] == "Hi {first_name}"  # nothing stored
+        # nothing stored
+        assert (await h.campaign(campaign_id))["base_template"] == "Hi {first_name}"
 
     async def test_whatsapp_preview_has_no_sms_figures_and_flags_the_limit(self, h):
         customer, = await h.add_customers(1, first_name="x" * 200)
@@ -6438,7 +6467,8 @@ class TestPreviewApi:
         preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                                {"customer_id": customer}, expect=200)
         assert preview["sms"] is None
-        assert preview["channel_limit_problem"] == "message has 6000 characters; the WhatsApp limit is 4096"
+        assert preview["channel_limit_problem"] == (
+            "message has 6000 characters; the WhatsApp limit is 4096")
 
     @pytest.mark.parametrize("body, code", [
         ({"customer_id": 1, "override_template": "Hi {nickname}"}, "INVALID_TEMPLATE"),
@@ -6450,15 +6480,16 @@ class TestPreviewApi:
     async def test_bad_previews_are_400(self, h, body, code):
         await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", body, expect=400), code)
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", body,
+                                  expect=400), code)
 
     async def test_unknown_campaign_or_customer_is_404(self, h):
         customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        assert_error(await h.post("/campaigns/50/personalized-preview", {"customer_id": customer}, expect=404),
-                     "CAMPAIGN_NOT_FOUND")
-        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": 50},
-                                  expect=404), "CUSTOMER_NOT_FOUND")
+        assert_error(await h.post("/campaigns/50/personalized-preview",
+                                  {"customer_id": customer}, expect=404), "CAMPAIGN_NOT_FOUND")
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                                  {"customer_id": 50}, expect=404), "CUSTOMER_NOT_FOUND")
 
 
 class TestUnsavedPreview:
@@ -6470,10 +6501,10 @@ class TestUnsavedPreview:
         customer, = await h.add_customers(1, location="Nairobi")
         template = "Hi {first_name|friend}, {preferred_product} in {location}!"
         campaign_id = await h.add_campaign(template)
-        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": customer},
-                              expect=200)
-        unsaved = await h.post("/preview", {"template": template, "channel": "sms", "customer_id": customer},
-                               expect=200)
+        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                              {"customer_id": customer}, expect=200)
+        unsaved = await h.post("/preview", {"template": template, "channel": "sms",
+                                            "customer_id": customer}, expect=200)
         assert unsaved == stored
         assert unsaved["rendered_message"] == "Hi Name0, [unknown] in Nairobi!"
         assert unsaved["missing_fields"] == ["preferred_product"]
@@ -6487,7 +6518,8 @@ class TestUnsavedPreview:
         spec = {"name": "order_update", "language": "en_US",
                 "parameters": ["{first_name}", "{preferred_product|your order}", "{location}"]}
         campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp")
-        await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec}, expect=200)
+        await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec},
+                        expect=200)
         stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                               {"customer_id": customer}, expect=200)
         unsaved = await h.post("/preview", {"template": "Hi {first_name}", "channel": "whatsapp",
@@ -6503,17 +6535,20 @@ class TestUnsavedPreview:
 
     @pytest.mark.parametrize("body, code, words", [
         ({"template": "Hi", "channel": "sms", "customer_id": 1,
-          "whatsapp_template": {"name": "a", "language": "en_US"}}, "VALIDATION_ERROR", "whatsapp"),
+          "whatsapp_template": {"name": "a", "language": "en_US"}}, "VALIDATION_ERROR",
+         "whatsapp"),
         ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
           "whatsapp_template": {"name": "Bad Name", "language": "en_US"}}, "VALIDATION_ERROR",
          "whatsapp_template"),
         ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
           "whatsapp_template": {"name": "a", "language": "en_US", "parameters": ["{nick}"]}},
          "INVALID_TEMPLATE", "nick"),
-        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE", "nickname"),
+        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE",
+         "nickname"),
         ({"template": "", "channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template"),
         ({"template": "Hi", "channel": "fax", "customer_id": 1}, "VALIDATION_ERROR", "channel"),
-        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR", "customer_id"),
+        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR",
+         "customer_id"),
         ({"template": "Hi", "channel": "sms"}, "VALIDATION_ERROR", "customer_id is required"),
         ({"channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template is required"),
         ({"template": "Hi", "channel": "sms", "customer_id": 1, "override_template": "x"},
@@ -6542,11 +6577,15 @@ class TestMessageCustomers:
                                  expect=201))["id"]
         campaign_id = await h.launch([named, nameless])
         await h.settle()
-        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)}
-        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"), nameless: (None, "+254711000002")}
+        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"])
+                 for m in await h.messages(campaign_id)}
+        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"),
+                         nameless: (None, "+254711000002")}
         await h.request("DELETE", f"/customers/{named}", expect=204)
-        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)]
-        assert sorted(shown, key=str) == sorted([(None, None, None), (nameless, None, "+254711000002")], key=str)
+        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"])
+                 for m in await h.messages(campaign_id)]
+        assert sorted(shown, key=str) == sorted([(None, None, None),
+                                                 (nameless, None, "+254711000002")], key=str)
 
 
 # -- Hostile input: a corpus thrown at every endpoint, and property-based tests ---
@@ -6559,9 +6598,11 @@ HOSTILE_BODIES = [
     b'{"customer_ids": [1e400], "customer_id": 1e400, "phone": 1e400}',
     b'{"customer_ids": [true, false], "customer_id": true, "all_customers": "true"}',
     b'{"customer_ids": [123456789012345678901234567890], "customer_id": 99999999999999999999}',
-    b'{"name": "a\\u0000b", "channel": "sms\\u0000", "base_template": "\\u0000", "phone": "+254712345678\\u0000"}',
-    json.dumps({"name": "x" * 100_000, "base_template": "{" * 100_000, "phone": "+" + "1" * 100_000,
-                "customer_id": 1, "override_template": "}" * 100_000}).encode(),
+    b'{"name": "a\\u0000b", "channel": "sms\\u0000", "base_template": "\\u0000", '
+    b'"phone": "+254712345678\\u0000"}',
+    json.dumps({"name": "x" * 100_000, "base_template": "{" * 100_000,
+                "phone": "+" + "1" * 100_000, "customer_id": 1,
+                "override_template": "}" * 100_000}).encode(),
     b'{"segment": {"location": {"$ne": null}}}',
     b'{"customers": [' + b'{"phone": "+1"},' * 2000 + b'{}]}',
     b'{"__proto__": {"admin": true}}',
@@ -6570,8 +6611,9 @@ HOSTILE_BODIES = [
 ]
 
 HOSTILE_QUERIES = ["?page=1&page=1", "?page=", "?page_size=", "?status=sent&status=sent", "?=",
-                   "?page=%00", "?location=%ff%fe", "?cursor=" + "A" * 5000, "?page=99999999999999999999",
-                   "?page_size=1e2", "?page=-0", "?channel=sms%00", "?location=%ED%A0%80", "?page=%F0%9F%98%80"]
+                   "?page=%00", "?location=%ff%fe", "?cursor=" + "A" * 5000,
+                   "?page=99999999999999999999", "?page_size=1e2", "?page=-0", "?channel=sms%00",
+                   "?location=%ED%A0%80", "?page=%F0%9F%98%80"]
 
 
 class TestHostileInput:
@@ -6589,8 +6631,10 @@ class TestHostileInput:
             for path in {template.replace("{id}", str(campaign_id))}:
                 for method in methods | {"PUT", "PATCH"}:
                     for raw in HOSTILE_BODIES:
-                        if raw.strip() == b"{}" and method in ("POST", "DELETE") and path.startswith("/customers/"):
-                            continue  # the empty body of a customer's action: valid, and it would act
+                        if (raw.strip() == b"{}" and method in ("POST", "DELETE")
+                                and path.startswith("/customers/")):
+                            # the empty body of a customer's action: valid, and it would act
+                            continue
                         status, payload = await h.request(method, path, raw=raw)
                         if method == "GET":  # a GET ignores its body
                             assert status < 500, (method, path, raw[:60], payload)
@@ -6602,7 +6646,8 @@ class TestHostileInput:
                         status, payload = await h.request(method, path + query)
                         assert 400 <= status < 500, (method, path + query, payload)
                         assert_documented_error(status, payload)
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
         assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
         assert (await h.get(f"/customers/{customer}"))["id"] == customer
@@ -6615,10 +6660,11 @@ class TestHostileInput:
 
 
 field_names = st.sampled_from(sl.CUSTOMER_FIELDS)
-customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30) for name in sl.CUSTOMER_FIELDS})
+customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30)
+                                   for name in sl.CUSTOMER_FIELDS})
 literals = st.text(max_size=20)
-placeholders = st.tuples(field_names, st.none() | st.text(alphabet=st.characters(blacklist_characters="{}"),
-                                                          max_size=10))
+placeholders = st.tuples(field_names, st.none() | st.text(
+    alphabet=st.characters(blacklist_characters="{}"), max_size=10))
 template_parts = st.lists(st.one_of(literals, placeholders), max_size=8)
 
 
@@ -6641,7 +6687,8 @@ def reference_render(parts, customer):
 
 
 def build_template(parts):
-    return "".join(escape(p) if isinstance(p, str) else "{" + p[0] + ("" if p[1] is None else "|" + p[1]) + "}"
+    return "".join(escape(p) if isinstance(p, str)
+                   else "{" + p[0] + ("" if p[1] is None else "|" + p[1]) + "}"
                    for p in parts)
 
 
@@ -6659,8 +6706,8 @@ class TestProperties:
     @PROPERTIES
     @given(template_parts, customers)
     def test_rendering_matches_the_model(self, parts, customer):
-        assert sl.render_template(sl.parse_template(build_template(parts)), customer) == reference_render(
-            parts, customer)
+        assert sl.render_template(sl.parse_template(build_template(parts)), customer) == (
+            reference_render(parts, customer))
 
     @PROPERTIES
     @given(literals)
@@ -6684,8 +6731,8 @@ class TestProperties:
         info = sl.sms_info(text)
         units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         assert (info.encoding, info.characters) == ("UCS-2", units)
-        assert info.segments == 1 if units <= 70 else math.ceil(units / 67) <= info.segments <= math.ceil(
-            units / 66)
+        assert info.segments == 1 if units <= 70 else (
+            math.ceil(units / 67) <= info.segments <= math.ceil(units / 66))
 
     @PROPERTIES
     @given(json_values)
@@ -6695,10 +6742,12 @@ class TestProperties:
         except sl.Invalid as exc:
             assert exc.code == "VALIDATION_ERROR"
         else:
-            assert sum((bool(audience.customer_ids), audience.all_customers, bool(audience.segment))) == 1
+            assert sum((bool(audience.customer_ids), audience.all_customers,
+                        bool(audience.segment))) == 1
 
     @PROPERTIES
-    @given(st.one_of(json_values, customers, st.fixed_dictionaries({"phone": st.text(max_size=20)})))
+    @given(st.one_of(json_values, customers,
+                     st.fixed_dictionaries({"phone": st.text(max_size=20)})))
     def test_customer_validation_only_ever_answers_400(self, body):
         try:
             customer = sl.customer_fields(body, "")
@@ -6718,12 +6767,15 @@ class TestProperties:
             assert after >= 1 and page >= 1
 
     @PROPERTIES
-    @given(st.integers(min_value=1, max_value=sl.MAX_ID), st.integers(min_value=1, max_value=sl.MAX_ID))
+    @given(st.integers(min_value=1, max_value=sl.MAX_ID),
+           st.integers(min_value=1, max_value=sl.MAX_ID))
     def test_cursors_round_trip(self, after, page):
-        assert sl.decode_cursor(sl.encode_cursor("customers", after, page), "customers") == (after, page)
+        assert sl.decode_cursor(sl.encode_cursor("customers", after, page), "customers") == (
+            after, page)
 
     @PROPERTIES
-    @given(st.lists(st.integers(min_value=1, max_value=10**6), unique=True, min_size=1, max_size=300))
+    @given(st.lists(st.integers(min_value=1, max_value=10**6), unique=True, min_size=1,
+                    max_size=300))
     def test_jobs_round_trip(self, ids):
         assert sl.decode_job(sl.encode_job(ids)) == sorted(ids)
 

@@ -5839,13 +5839,14 @@ def signed(body, secret=RECEIPT_SECRET, at=T0, message_id=None):
     message_id = message_id or f"msg_{next(REQUEST_IDS)}"
     signature = Webhook(secret).sign(message_id, datetime.datetime.fromtimestamp(at, datetime.UTC),
                                      body.decode())
-    return {"webhook-id": message_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature,
-            "Content-Type": "application/json"}
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(at)),
+            "webhook-signature": signature, "Content-Type": "application/json"}
 
 
 async def post_receipts(h, body, expect=200, **signing):
     raw = json.dumps(body).encode()
-    return await h.post("/providers/receipts", raw=raw, headers=signed(raw, **signing), expect=expect)
+    return await h.post("/providers/receipts", raw=raw, headers=signed(raw, **signing),
+                        expect=expect)
 
 
 class TestReceipts:
@@ -5863,16 +5864,19 @@ class TestReceipts:
         answer = await post_receipts(h, {"receipts": [
             {"reference": str(ids[0]), "status": "delivered", "timestamp": "2027-01-15T08:00:05Z"},
             {"reference": str(ids[1]), "status": "undelivered", "error": "handset switched off"},
-            {"reference": "999999", "status": "delivered"}, {"reference": "abc", "status": "delivered"}]})
+            {"reference": "999999", "status": "delivered"},
+            {"reference": "abc", "status": "delivered"}]})
         assert answer == {"accepted": 2, "unknown": ["999999", "abc"]}
         campaign = await h.campaign(campaign_id)
         assert campaign["stats"] == stats(total=3, sent=3, delivered=1, undelivered=1)
         delivered, undelivered, _ = await h.messages(campaign_id)
-        assert (delivered["delivery_status"], delivered["delivered_at"]) == ("delivered", "2027-01-15T08:00:05.000Z")
-        assert (undelivered["delivery_status"], undelivered["last_error"], undelivered["status"]) == (
-            "undelivered", "handset switched off", "sent")
+        assert (delivered["delivery_status"], delivered["delivered_at"]) == (
+            "delivered", "2027-01-15T08:00:05.000Z")
+        assert (undelivered["delivery_status"], undelivered["last_error"],
+                undelivered["status"]) == ("undelivered", "handset switched off", "sent")
         listed = await h.get(f"/campaigns/{campaign_id}/messages?delivery_status=undelivered")
-        assert [m["id"] for m in listed["data"]] == [ids[1]] and listed["pagination"]["total_count"] == 1
+        assert ([m["id"] for m in listed["data"]] == [ids[1]]
+                and listed["pagination"]["total_count"] == 1)
 
     async def test_receipts_are_idempotent_and_never_move_back(self, make_harness):
         h, campaign_id, ids = await self.sent_campaign(make_harness)
@@ -5887,28 +5891,35 @@ class TestReceipts:
         ids = await h.add_customers(2)
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
-        await h.sender.wait_for_in_flight(2)  # the provider has them; our outcome is not written yet
+        # the provider has them; our outcome is not written yet
+        await h.sender.wait_for_in_flight(2)
         references = h.sender.references[:2]
-        await post_receipts(h, {"receipts": [{"reference": references[0], "status": "delivered"},
-                                             {"reference": references[1], "status": "undelivered"}]})
+        await post_receipts(h, {"receipts": [
+            {"reference": references[0], "status": "delivered"},
+            {"reference": references[1], "status": "undelivered"}]})
         assert (await h.campaign(campaign_id))["stats"]["delivered"] == 0
         h.sender.gate.set()
         await h.settle()
-        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2, delivered=1, undelivered=1)
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2, delivered=1,
+                                                                 undelivered=1)
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
 
-    async def test_the_mock_provider_races_its_receipts_against_our_records(self, make_harness, clock, aiohttp_server,
-                                                                            unused_tcp_port):
-        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
-                               random.Random(4), clock)
+    async def test_the_mock_provider_races_its_receipts_against_our_records(
+            self, make_harness, clock, aiohttp_server, unused_tcp_port):
+        mock = mock_provider.MockProvider(
+            mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
+            random.Random(4), clock)
         provider = await aiohttp_server(mock.app())
-        h = await make_harness(provider_url=str(provider.make_url("/messages")), real_provider=True,
-                               receipt_secret=RECEIPT_SECRET, public_url=f"http://127.0.0.1:{unused_tcp_port}",
-                               port=unused_tcp_port)  # no latency, no receipt delay: receipts race records
+        # no latency, no receipt delay: receipts race records
+        h = await make_harness(provider_url=str(provider.make_url("/messages")),
+                               real_provider=True, receipt_secret=RECEIPT_SECRET,
+                               public_url=f"http://127.0.0.1:{unused_tcp_port}",
+                               port=unused_tcp_port)
         ids = await h.add_customers(300)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await until(lambda: asyncio.sleep(0, mock.stats["receipts_sent"] == 300), "every receipt", timeout=30)
+        await until(lambda: asyncio.sleep(0, mock.stats["receipts_sent"] == 300),
+                    "every receipt", timeout=30)
         await h.settle()
         campaign = await h.campaign(campaign_id)
         delivered, undelivered = campaign["stats"]["delivered"], campaign["stats"]["undelivered"]
@@ -5917,7 +5928,8 @@ class TestReceipts:
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
 
     @pytest.mark.parametrize("tamper", ["body", "secret", "missing", "old", "future", "garbage"])
-    async def test_a_receipt_that_is_not_signed_right_is_401_and_changes_nothing(self, make_harness, tamper):
+    async def test_a_receipt_that_is_not_signed_right_is_401_and_changes_nothing(
+            self, make_harness, tamper):
         h, campaign_id, ids = await self.sent_campaign(make_harness)
         raw = json.dumps({"reference": str(ids[0]), "status": "delivered"}).encode()
         headers = signed(raw)
@@ -5937,13 +5949,15 @@ class TestReceipts:
 
     async def test_without_a_secret_receipts_are_off(self, h):
         raw = b'{"reference": "1", "status": "delivered"}'
-        assert_error(await h.post("/providers/receipts", raw=raw, headers=signed(raw), expect=404), "NOT_FOUND")
+        assert_error(await h.post("/providers/receipts", raw=raw, headers=signed(raw),
+                                  expect=404), "NOT_FOUND")
 
     @pytest.mark.parametrize("body, words", [
         ({"reference": "1", "status": "read"}, "status must be one of delivered, undelivered"),
         ({"reference": 1, "status": "delivered"}, "reference must be a string"),
         ({"reference": "1", "status": "delivered", "extra": 1}, "unknown field 'extra'"),
-        ({"reference": "1", "status": "delivered", "timestamp": "yesterday"}, "timestamp must be an ISO-8601"),
+        ({"reference": "1", "status": "delivered", "timestamp": "yesterday"},
+         "timestamp must be an ISO-8601"),
         ({"receipts": []}, "1 to 1000 receipts"),
         ({"receipts": [{"reference": "1", "status": "delivered"}] * 1001}, "1 to 1000 receipts"),
         ({"receipts": [{"reference": "1"}]}, "receipts[0].status"),
@@ -5956,7 +5970,8 @@ class TestReceipts:
 
     async def test_receipts_need_no_api_key_but_their_signature(self, make_harness):
         h = await make_harness(receipt_secret=RECEIPT_SECRET, api_key="k")
-        assert (await post_receipts(h, {"reference": "5", "status": "delivered"}))["unknown"] == ["5"]
+        assert (await post_receipts(
+            h, {"reference": "5", "status": "delivered"}))["unknown"] == ["5"]
 
 
 class Receiver:
@@ -5995,19 +6010,23 @@ class TestWebhooks:
         await h.settle()
         await h.app[sl.WEBHOOKS].idle.wait()
 
-    async def test_status_changes_are_delivered_in_order_signed_with_stable_ids(self, make_harness, receiver):
+    async def test_status_changes_are_delivered_in_order_signed_with_stable_ids(self, make_harness,
+                                                                                 receiver):
         hooks = await receiver()
         h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await self.deliver(h)
         assert [(b["type"], b["data"]["from"], b["data"]["to"]) for b in hooks.bodies()] == [
-            ("campaign.status_changed", "draft", "sending"), ("campaign.status_changed", "sending", "sent")]
-        assert hooks.bodies()[1]["data"] == {"campaign_id": campaign_id, "from": "sending", "to": "sent",
-                                             "stats": stats(total=2, sent=2)}
-        for headers, body in hooks.got:  # signed as standardwebhooks, an implementation not ours, signs
+            ("campaign.status_changed", "draft", "sending"),
+            ("campaign.status_changed", "sending", "sent")]
+        assert hooks.bodies()[1]["data"] == {"campaign_id": campaign_id, "from": "sending",
+                                             "to": "sent", "stats": stats(total=2, sent=2)}
+        # signed as standardwebhooks, an implementation not ours, signs
+        for headers, body in hooks.got:
             assert headers["webhook-timestamp"] == str(int(T0))  # the clock did not move
-            expected = signed(body, WEBHOOK_SECRET, int(headers["webhook-timestamp"]), headers["webhook-id"])
+            expected = signed(body, WEBHOOK_SECRET, int(headers["webhook-timestamp"]),
+                              headers["webhook-id"])
             assert headers["webhook-signature"] == expected["webhook-signature"]
         assert [headers["webhook-id"] for headers, _ in hooks.got] == ["evt_1", "evt_2"]
 
@@ -6029,9 +6048,11 @@ class TestWebhooks:
         ids_sent = [headers["webhook-id"] for headers, _ in hooks.got]
         assert ids_sent == ["evt_1", "evt_1", "evt_1", "evt_1", "evt_2"]
         listed = await h.get("/webhooks/deliveries?status=delivered")
-        assert [(e["webhook_id"], e["attempts"]) for e in listed["data"]] == [("evt_2", 1), ("evt_1", 4)]
+        assert [(e["webhook_id"], e["attempts"]) for e in listed["data"]] == [
+            ("evt_2", 1), ("evt_1", 4)]
 
-    async def test_an_event_failing_for_a_day_is_dead_and_the_next_goes(self, make_harness, receiver):
+    async def test_an_event_failing_for_a_day_is_dead_and_the_next_goes(self, make_harness,
+                                                                         receiver):
         hooks = await receiver(*[500] * 40)
         h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
         ids = await h.add_customers(1)
@@ -6042,26 +6063,34 @@ class TestWebhooks:
             await self.deliver(h)
             if (dead := await h.get("/webhooks/deliveries?status=dead"))["data"]:
                 break
-        assert hours == 24 and len(hooks.got) == 26  # 1, 2, 4 ... 2048, 3600 s apart, then the next event
+        # 1, 2, 4 ... 2048, 3600 s apart, then the next event
+        assert hours == 24 and len(hooks.got) == 26
         assert [(e["webhook_id"], e["status"]) for e in dead["data"]] == [("evt_1", "dead")]
         assert dead["data"][0]["last_error"].startswith("500")
         pending = (await h.get("/webhooks/deliveries?status=pending"))["data"]
-        assert [(e["webhook_id"], e["attempts"]) for e in pending] == [("evt_2", 1)]  # its own day starts now
+        # its own day starts now
+        assert [(e["webhook_id"], e["attempts"]) for e in pending] == [("evt_2", 1)]
 
-    async def test_delivered_events_are_kept_a_week_and_early_receipts_a_day(self, make_harness, receiver):
+    async def test_delivered_events_are_kept_a_week_and_early_receipts_a_day(self, make_harness,
+                                                                              receiver):
         hooks = await receiver()
-        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET, receipt_secret=RECEIPT_SECRET)
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET,
+                               receipt_secret=RECEIPT_SECRET)
         await h.launch(await h.add_customers(1))
-        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10 * 86400))  # its messages wait, pending
+        # its messages wait, pending
+        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10 * 86400))
         await h.send(later, {"customer_ids": await h.add_customers(1)})
         waiting = (await h.messages(later))[0]["id"]
-        await post_receipts(h, {"reference": str(waiting), "status": "delivered"})  # a receipt too early
+        # a receipt too early
+        await post_receipts(h, {"reference": str(waiting), "status": "delivered"})
         await self.deliver(h)
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(1,)]
-        assert await h.sql("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 2)]
+        assert await h.sql("SELECT status, count(*) FROM webhook_events GROUP BY status") == [
+            ("delivered", 2)]
         h.clock.advance(sl.EVENT_LIFETIME + sl.STRANDED_AFTER)
         await self.deliver(h)
-        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]  # its message never went
+        # its message never went
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
         assert await h.sql("SELECT count(*) FROM webhook_events") == [(2,)]
         h.clock.advance(sl.EVENT_RETENTION - sl.EVENT_LIFETIME)
         await self.deliver(h)
@@ -6087,7 +6116,8 @@ class TestWebhooks:
         (["--webhook-url", "http://h/x"], "--webhook-secret is required with --webhook-url"),
         (["--webhook-secret", "nope"], "--webhook-secret must start with whsec_"),
         (["--receipt-secret", "whsec_!!"], "--receipt-secret must be whsec_ and valid base64"),
-        (["--webhook-events", "message"], "--webhook-events must be campaign, or campaign,message"),
+        (["--webhook-events", "message"],
+         "--webhook-events must be campaign, or campaign,message"),
     ])
     async def test_bad_webhook_settings_are_refused(self, argv, message):
         with pytest.raises(sl.ConfigError) as refused:

@@ -5757,7 +5757,8 @@ class TestScheduler:
         late = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3000))
         await h.send(late, {"customer_ids": ids})
         await h.settle()
-        soon = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 5))  # earlier than the scheduler's nap
+        # earlier than the scheduler's nap
+        soon = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 5))
         await h.send(soon, {"customer_ids": ids})
         await h.settle()
         h.clock.advance(5)
@@ -5774,7 +5775,8 @@ class TestScheduler:
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
 
-    async def test_a_send_after_the_time_but_before_the_scheduler_looks_sends_everything(self, make_harness):
+    async def test_a_send_after_the_time_but_before_the_scheduler_looks_sends_everything(
+            self, make_harness):
         h = await make_harness(run_scheduler=False)
         ids = await h.add_customers(4)
         campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
@@ -5794,9 +5796,11 @@ class TestScheduler:
         h.clock.advance(10)
         await h.settle()
         assert "broker is gone" in caplog.text and not h.app[sl.CRASHED].is_set()
-        assert (await h.campaign(campaign_id))["status"] == "sending"  # started; its messages wait for the queue
+        # started; its messages wait for the queue
+        assert (await h.campaign(campaign_id))["status"] == "sending"
         h.queue.broken = False
-        h.clock.advance(sl.HEAL_INTERVAL)  # the healer's next look publishes what the outage left behind
+        # the healer's next look publishes what the outage left behind
+        h.clock.advance(sl.HEAL_INTERVAL)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
         ids = await h.add_customers(1)  # and the scheduler still works
@@ -5806,7 +5810,8 @@ class TestScheduler:
         await h.settle()
         assert (await h.campaign(later))["status"] == "sent"
 
-    async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness, tmp_path):
+    async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness,
+                                                                       tmp_path):
         db = str(tmp_path / "s.db")
         before = await make_harness(db=db)
         ids = await before.add_customers(2)

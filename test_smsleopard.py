@@ -5120,9 +5120,11 @@ class TestDispatch:
         await h.send(campaign_id, {"customer_ids": ids})
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert [(m["status"], m["rendered_content"], m["retry_count"], m["last_error"]) for m in messages] == [
+        assert [(m["status"], m["rendered_content"], m["retry_count"], m["last_error"])
+                for m in messages] == [
             ("sent", f"Hi Name{i}, try our Tea!", 0, None) for i in range(3)]
-        assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!") for i in range(3))
+        assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!")
+                                               for i in range(3))
         campaign = await h.campaign(campaign_id)
         assert campaign["status"] == "sent"
         assert campaign["stats"] == stats(total=3, pending=0, sending=0, sent=3, failed=0)
@@ -5134,10 +5136,12 @@ class TestDispatch:
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         failed, sent = await h.messages(campaign_id)
-        assert (failed["status"], failed["retry_count"], failed["last_error"]) == ("failed", 3, "provider timeout")
+        assert (failed["status"], failed["retry_count"], failed["last_error"]) == (
+            "failed", 3, "provider timeout")
         assert (sent["status"], sent["retry_count"]) == ("sent", 0)
         assert h.sender.attempts[h.phones[0]] == 4  # the first attempt and three retries
-        assert (campaign["status"], campaign["stats"]["failed"], campaign["stats"]["sent"]) == ("sent", 1, 1)
+        assert (campaign["status"], campaign["stats"]["failed"], campaign["stats"]["sent"]) == (
+            "sent", 1, 1)
 
     async def test_a_retry_that_succeeds_keeps_its_count(self, h):
         ids = await h.add_customers(1)
@@ -5174,8 +5178,8 @@ class TestDispatch:
         h.sender.script = {phone: [sl.PermanentSendError("no route")] for phone in h.phones}
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
-        assert [(m["status"], m["retry_count"], m["last_error"]) for m in await h.messages(campaign_id)] == [
-            ("failed", 0, "no route")] * 2
+        assert [(m["status"], m["retry_count"], m["last_error"])
+                for m in await h.messages(campaign_id)] == [("failed", 0, "no route")] * 2
         assert sum(h.sender.attempts.values()) == 2
         assert campaign["status"] == "failed"  # nothing was sent
 
@@ -5183,7 +5187,8 @@ class TestDispatch:
         ids = await h.add_customers(5)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.campaigns.enqueue(messages)            # the same job twice more, while the first is queued
+        # the same job twice more, while the first is queued
+        await h.campaigns.enqueue(messages)
         await h.campaigns.enqueue(messages[::-1])
         await h.settle()
         await h.campaigns.enqueue(messages)            # and once after everything is sent
@@ -5238,7 +5243,8 @@ class TestDispatch:
         for campaign_id in campaign_ids:
             campaign = await h.run_until_done(campaign_id)
             counted = Counter(m["status"] for m in await h.messages(campaign_id))
-            assert campaign["stats"] == stats(total=40, sent=counted["sent"], failed=counted["failed"])
+            assert campaign["stats"] == stats(total=40, sent=counted["sent"],
+                                              failed=counted["failed"])
 
     async def test_more_messages_can_join_a_sending_campaign(self, h):
         ids = await h.add_customers(4)
@@ -5267,21 +5273,25 @@ class TestDispatch:
         await h.settle()
         assert "disk I/O error" in caplog.text
         assert (await h.campaign(campaign_id))["stats"]["sending"] == 3  # claimed, outcome unknown
-        for _ in range(4):  # time passes; the claims lapse at 10 s and the job must come back after that
+        # time passes; the claims lapse at 10 s and the job must come back after that
+        for _ in range(4):
             h.clock.advance(3)
             await h.settle()
         campaign = await h.campaign(campaign_id)
         assert campaign["status"] == "sent" and campaign["stats"]["sent"] == 3
-        assert sorted(h.sender.attempts.values()) == [2] * 3  # at-least-once: sent, unrecorded, sent again
+        # at-least-once: sent, unrecorded, sent again
+        assert sorted(h.sender.attempts.values()) == [2] * 3
 
     async def test_a_template_broken_in_the_database_fails_its_messages(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?", (campaign_id,))
+        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?",
+                        (campaign_id,))
         await h.send(campaign_id, {"customer_ids": ids})
         campaign = await h.run_until_done(campaign_id)
         message, = await h.messages(campaign_id)
-        assert campaign["status"] == "failed" and message["last_error"].startswith("invalid template")
+        assert campaign["status"] == "failed" and message["last_error"].startswith(
+            "invalid template")
         assert h.sender.attempts == {}
 
 
@@ -5301,7 +5311,8 @@ class TestOutcomesAsTheyHappen:
         await h.sender.wait_until_in_flight(3)
         for _ in range(10):  # the outcome reaches the recorder, which waits for the window
             await asyncio.sleep(0)
-        assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sending=4)  # in the group
+        # in the group
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sending=4)
         h.clock.advance(sl.GROUP_WINDOW)
         await h.dispatcher.recorded()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sent=1, sending=3)
@@ -5405,7 +5416,8 @@ class TestOutcomesAsTheyHappen:
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"scheduled_at": future}, expect=200)
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"name": "Renamed"}, expect=200)
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"scheduled_at": None}, expect=200)
-        bodies = [json.loads(body) for body, in await h.sql("SELECT body FROM webhook_events ORDER BY id")]
+        bodies = [json.loads(body)
+                  for body, in await h.sql("SELECT body FROM webhook_events ORDER BY id")]
         assert [(b["type"], b["data"]["from"], b["data"]["to"]) for b in bodies] == [
             ("campaign.status_changed", "draft", "scheduled"),
             ("campaign.status_changed", "scheduled", "draft")]
@@ -5436,7 +5448,8 @@ class TestOutcomesAsTheyHappen:
         captured = signed(start, message_id="msg_start")
         assert await h.post("/providers/inbound", raw=start, headers=captured, expect=200) == {
             "action": "opted_in"}
-        assert await post_inbound(h, {"from": h.phones[0], "text": "STOP"}) == {"action": "opted_out"}
+        assert await post_inbound(h, {"from": h.phones[0], "text": "STOP"}) == {
+            "action": "opted_out"}
         h.clock.advance(60)  # still inside the signature's window
         assert await h.post("/providers/inbound", raw=start, headers=captured, expect=200) == {
             "action": "none"}
@@ -5444,11 +5457,13 @@ class TestOutcomesAsTheyHappen:
 
 
 def throttled(n=1, retry_after=2.0):
-    return [sl.ThrottledError("throttled by the provider (429): slow down", retry_after) for _ in range(n)]
+    return [sl.ThrottledError("throttled by the provider (429): slow down", retry_after)
+            for _ in range(n)]
 
 
 async def tick(h, seconds, step=0.05):
-    """Move the clock forward in steps, letting everything due happen at each; the calls per step."""
+    """Move the clock forward in steps, letting everything due happen at each; the calls per
+    step."""
     calls = []
     for _ in range(round(seconds / step)):
         before = h.sender.calls
@@ -5506,8 +5521,10 @@ class TestThrottlingAndRateLimits:
         messages = await h.messages(campaign_id)
         assert {(m["status"], m["retry_count"]) for m in messages} == {("pending", 0)}
         assert messages[0]["last_error"] == "throttled by the provider (429): slow down"
-        (rate, until), = await h.sql("SELECT rate, throttled_until FROM channel_pace WHERE channel = 'sms'")
-        assert rate is not None and until == T0 + 2  # the channel slowed, and stopped for Retry-After
+        (rate, until), = await h.sql(
+            "SELECT rate, throttled_until FROM channel_pace WHERE channel = 'sms'")
+        # the channel slowed, and stopped for Retry-After
+        assert rate is not None and until == T0 + 2
         await tick(h, 1.9)
         assert h.sender.calls == 5  # Retry-After is honoured
         await tick(h, 30, step=0.25)  # at the slowed rate, each message throttled once more
@@ -5521,7 +5538,8 @@ class TestThrottlingAndRateLimits:
         await h.launch(ids)
         calls = await tick(h, 15, step=0.1)
         assert most_in_a_window(calls, 100) <= 110  # rate x 11 in any 10 seconds
-        assert sum(calls) >= 140  # and it keeps up the rate it is allowed (its bucket starts empty)
+        # and it keeps up the rate it is allowed (its bucket starts empty)
+        assert sum(calls) >= 140
         assert h.queue.ready() == 0
 
     async def test_campaigns_on_a_channel_share_its_rate_round_robin(self, make_harness):
@@ -5531,7 +5549,8 @@ class TestThrottlingAndRateLimits:
         second = await h.launch(ids[100:])
         await tick(h, 5)
         sent = [(await h.campaign(c))["stats"]["sent"] for c in (first, second)]
-        assert abs(sent[0] - sent[1]) <= 11 and sum(sent) >= 45, sent  # the first second's burst aside
+        # the first second's burst aside
+        assert abs(sent[0] - sent[1]) <= 11 and sum(sent) >= 45, sent
 
     async def test_a_campaign_limit_leaves_the_others_alone(self, make_harness):
         h = await make_harness()
@@ -5542,12 +5561,14 @@ class TestThrottlingAndRateLimits:
         await h.settle()
         assert (await h.campaign(fast))["status"] == "sent"  # no limit: straight through the queue
         calls = await tick(h, 3)
-        assert (await h.campaign(slow))["stats"]["sent"] <= 5 * 4  # a second's burst, then 5 a second
+        # a second's burst, then 5 a second
+        assert (await h.campaign(slow))["stats"]["sent"] <= 5 * 4
         assert most_in_a_window(calls, 20) <= 10
         edited = await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None})
         assert edited[0] == 409  # sending: no edits (pause it first)
         await act(h, slow, "pause")
-        assert (await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None}))[1]["rate_limit"] is None
+        assert (await h.request("PATCH", f"/campaigns/{slow}",
+                                {"rate_limit": None}))[1]["rate_limit"] is None
         await act(h, slow, "resume")
         await h.settle()
         assert (await h.campaign(slow))["stats"]["sent"] == 20
@@ -5556,14 +5577,17 @@ class TestThrottlingAndRateLimits:
         h = await make_harness(concurrency=10, batch_size=100, run_workers=False)
         ids = await h.add_customers(40)
         campaign_id = await h.add_campaign()
-        await h.store.claims.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)  # no jobs yet
-        messages = [m["id"] for m in await h.messages(campaign_id)]  # ten one-message jobs (retries, say)
+        # no jobs yet
+        await h.store.claims.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)
+        # ten one-message jobs (retries, say)
+        messages = [m["id"] for m in await h.messages(campaign_id)]
         for message_id in messages[:10]:
             await h.campaigns.enqueue([message_id])
         await h.campaigns.enqueue(messages[10:])
         h.sender.gate = asyncio.Event()
         h.dispatcher.start()
-        await asyncio.wait_for(h.sender.wait_for_in_flight(10), timeout=10)  # every slot busy at once
+        # every slot busy at once
+        await asyncio.wait_for(h.sender.wait_for_in_flight(10), timeout=10)
         h.sender.gate.set()
         await h.dispatcher.drain()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=40, sent=40)
@@ -5579,14 +5603,15 @@ class TestThrottlingAndRateLimits:
         messages = await h.messages(campaign_id)
         assert all(m["provider_message_id"].startswith("mp-") for m in messages)
         assert len({m["provider_message_id"] for m in messages}) == 50
-        assert mock.stats == {"received": 50, "accepted": 50, "throttled": 0, "failed": 0, "duplicates": 0,
-                              "receipts_sent": 0}
+        assert mock.stats == {"received": 50, "accepted": 50, "throttled": 0, "failed": 0,
+                              "duplicates": 0, "receipts_sent": 0}
 
     @pytest.mark.parametrize("value", [0, -1, "5", True, 100_001])
     async def test_a_bad_rate_limit_is_refused(self, h, value):
-        status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
-                                                                 "base_template": "x", "rate_limit": value})
-        assert status == 400 and "rate_limit must be a number above 0" in payload["error"]["message"]
+        status, payload = await h.request("POST", "/campaigns", {
+            "name": "n", "channel": "sms", "base_template": "x", "rate_limit": value})
+        assert status == 400 and (
+            "rate_limit must be a number above 0" in payload["error"]["message"])
 
     async def test_a_throttled_unlimited_channel_is_freed_again(self, make_harness):
         h = await make_harness()
@@ -5594,7 +5619,8 @@ class TestThrottlingAndRateLimits:
         h.sender.script[h.phones[0]] = throttled(1, retry_after=1.0)
         first = await h.launch(ids[:10])
         await h.settle()
-        assert (await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'"))[0][0] is not None
+        assert (await h.sql(
+            "SELECT rate FROM channel_pace WHERE channel = 'sms'"))[0][0] is not None
         await tick(h, 30, step=0.5)
         assert (await h.campaign(first))["stats"] == stats(total=10, sent=10)
         assert await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'") == [(None,)]
@@ -5642,7 +5668,8 @@ class TestDispatchHelpers:
         assert Config().job_size == 1000
         assert Config(send_latency_ms=100, concurrency=1000).job_size == 1000
         slow = Config(send_latency_ms=300, concurrency=100, claim_timeout=10)
-        assert slow.job_size == 416  # 300 ms x 2 x 416 / 100 slots = 2.5 s = a quarter of the claim
+        # 300 ms x 2 x 416 / 100 slots = 2.5 s = a quarter of the claim
+        assert slow.job_size == 416
         assert Config(send_latency_ms=4000, concurrency=1, claim_timeout=10).job_size == 1
 
 
@@ -5668,16 +5695,19 @@ class TestRecovery:
         assert sorted(after.sender.attempts.values()) == [1] * 50
         assert campaign["stats"]["sent"] == 50
 
-    async def test_claims_a_crash_left_are_released_at_the_next_start(self, make_harness, tmp_path):
+    async def test_claims_a_crash_left_are_released_at_the_next_start(self, make_harness,
+                                                                       tmp_path):
         db = str(tmp_path / "r.db")
         before = await make_harness(db=db, run_workers=False, claim_timeout=10)
         ids = await before.add_customers(6)
         campaign_id = await before.launch(ids)
         messages = [m["id"] for m in await before.messages(campaign_id)]
-        claim = await before.store.claims.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
+        # in flight when the process died
+        claim = await before.store.claims.claim(messages[:2], T0, 12345, T0 + 10)
         assert len(claim.rows) == 2
 
-        after = await before.restart(claim_timeout=10)  # the only process on the file: those claims are dead
+        # the only process on the file: those claims are dead
+        after = await before.restart(claim_timeout=10)
         campaign = await after.run_until_done(campaign_id)
         assert campaign["stats"] == stats(total=6, sent=6)
         assert sorted(after.sender.attempts.values()) == [1] * 6
@@ -5688,7 +5718,8 @@ class TestRecovery:
         ids = await h.add_customers(3)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.store.claims.claim(messages[1:], T0, 777, T0 + 10)  # another worker claimed two, then died
+        # another worker claimed two, then died
+        await h.store.claims.claim(messages[1:], T0, 777, T0 + 10)
         h.dispatcher.start()  # this worker starts now
         h.app[sl.HEALER].start()
         await h.dispatcher.drain()
@@ -5704,7 +5735,8 @@ class TestRecovery:
         before = await make_harness(db=db, run_workers=False)
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
-        await before.store.claims.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
+        await before.store.claims.claim([m["id"] for m in await before.messages(campaign_id)],
+                                        T0, 1, T0 + 10)
         before.clock.advance(30)  # the service stayed down longer than the lease
 
         after = await before.restart()

@@ -6981,8 +6981,8 @@ class TestOpenApi:
         draft = await call("POST", "/campaigns",
                            body={"name": "n", "channel": "sms", "base_template": "Hi"})
         response = await h.client.delete(f"/campaigns/{draft['id']}", headers=auth)
-        assert response.status == 204 and "204" in document["paths"]["/campaigns/{id}"][
-            "delete"]["responses"]
+        assert response.status == 204 and (
+            "204" in document["paths"]["/campaigns/{id}"]["delete"]["responses"])
         await call("GET", "/health", headers={})
         await call("GET", "/campaigns", headers={})
         await call("PUT", "/campaigns", body={})
@@ -7343,8 +7343,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
 
     # While paused, the rate limit can go (the edit form keeps channel and schedule as they are).
     browser.find_element(By.ID, "action-edit").click()
-    assert not page_element(browser, "#f-channel").is_enabled() and not browser.find_element(
-        By.ID, "f-schedule").is_enabled()
+    assert (not page_element(browser, "#f-channel").is_enabled()
+            and not browser.find_element(By.ID, "f-schedule").is_enabled())
     rate = browser.find_element(By.ID, "f-rate")
     assert rate.get_attribute("value") == "2"
     rate.clear()
@@ -7358,8 +7358,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     status_shows(browser, "sent", timeout=20)
     done = slow.call("GET", f"/campaigns/{created['id']}")
     assert done["status"] == "sent" and done["stats"]["sent"] == len(people)
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == str(
-        len(people))
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == (
+        str(len(people)))
 
 
 @needs_browser

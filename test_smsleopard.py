@@ -5207,9 +5207,11 @@ class TestDispatch:
         await h.send(campaign_id, {"customer_ids": ids})
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert [(m["status"], m["rendered_content"], m["retry_count"], m["last_error"]) for m in messages] == [
+        assert [(m["status"], m["rendered_content"], m["retry_count"], m["last_error"])
+                for m in messages] == [
             ("sent", f"Hi Name{i}, try our Tea!", 0, None) for i in range(3)]
-        assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!") for i in range(3))
+        assert sorted(h.sender.sent) == sorted(("sms", h.phones[i], f"Hi Name{i}, try our Tea!")
+                                               for i in range(3))
         campaign = await h.campaign(campaign_id)
         assert campaign["status"] == "sent"
         assert campaign["stats"] == stats(total=3, pending=0, sending=0, sent=3, failed=0)
@@ -5221,10 +5223,12 @@ class TestDispatch:
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
         failed, sent = await h.messages(campaign_id)
-        assert (failed["status"], failed["retry_count"], failed["last_error"]) == ("failed", 3, "provider timeout")
+        assert (failed["status"], failed["retry_count"], failed["last_error"]) == (
+            "failed", 3, "provider timeout")
         assert (sent["status"], sent["retry_count"]) == ("sent", 0)
         assert h.sender.attempts[h.phones[0]] == 4  # the first attempt and three retries
-        assert (campaign["status"], campaign["stats"]["failed"], campaign["stats"]["sent"]) == ("sent", 1, 1)
+        assert (campaign["status"], campaign["stats"]["failed"], campaign["stats"]["sent"]) == (
+            "sent", 1, 1)
 
     async def test_a_retry_that_succeeds_keeps_its_count(self, h):
         ids = await h.add_customers(1)
@@ -5261,8 +5265,8 @@ class TestDispatch:
         h.sender.script = {phone: [sl.PermanentSendError("no route")] for phone in h.phones}
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
-        assert [(m["status"], m["retry_count"], m["last_error"]) for m in await h.messages(campaign_id)] == [
-            ("failed", 0, "no route")] * 2
+        assert [(m["status"], m["retry_count"], m["last_error"])
+                for m in await h.messages(campaign_id)] == [("failed", 0, "no route")] * 2
         assert sum(h.sender.attempts.values()) == 2
         assert campaign["status"] == "failed"  # nothing was sent
 
@@ -5270,7 +5274,8 @@ class TestDispatch:
         ids = await h.add_customers(5)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.campaigns.enqueue(messages)            # the same job twice more, while the first is queued
+        # the same job twice more, while the first is queued
+        await h.campaigns.enqueue(messages)
         await h.campaigns.enqueue(messages[::-1])
         await h.settle()
         await h.campaigns.enqueue(messages)            # and once after everything is sent
@@ -5325,7 +5330,8 @@ class TestDispatch:
         for campaign_id in campaign_ids:
             campaign = await h.run_until_done(campaign_id)
             counted = Counter(m["status"] for m in await h.messages(campaign_id))
-            assert campaign["stats"] == stats(total=40, sent=counted["sent"], failed=counted["failed"])
+            assert campaign["stats"] == stats(total=40, sent=counted["sent"],
+                                              failed=counted["failed"])
 
     async def test_more_messages_can_join_a_sending_campaign(self, h):
         ids = await h.add_customers(4)
@@ -5354,21 +5360,25 @@ class TestDispatch:
         await h.settle()
         assert "disk I/O error" in caplog.text
         assert (await h.campaign(campaign_id))["stats"]["sending"] == 3  # claimed, outcome unknown
-        for _ in range(4):  # time passes; the claims lapse at 10 s and the job must come back after that
+        # time passes; the claims lapse at 10 s and the job must come back after that
+        for _ in range(4):
             h.clock.advance(3)
             await h.settle()
         campaign = await h.campaign(campaign_id)
         assert campaign["status"] == "sent" and campaign["stats"]["sent"] == 3
-        assert sorted(h.sender.attempts.values()) == [2] * 3  # at-least-once: sent, unrecorded, sent again
+        # at-least-once: sent, unrecorded, sent again
+        assert sorted(h.sender.attempts.values()) == [2] * 3
 
     async def test_a_template_broken_in_the_database_fails_its_messages(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?", (campaign_id,))
+        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?",
+                        (campaign_id,))
         await h.send(campaign_id, {"customer_ids": ids})
         campaign = await h.run_until_done(campaign_id)
         message, = await h.messages(campaign_id)
-        assert campaign["status"] == "failed" and message["last_error"].startswith("invalid template")
+        assert campaign["status"] == "failed" and message["last_error"].startswith(
+            "invalid template")
         assert h.sender.attempts == {}
 
 
@@ -5388,7 +5398,8 @@ class TestOutcomesAsTheyHappen:
         await h.sender.wait_until_in_flight(3)
         for _ in range(10):  # the outcome reaches the recorder, which waits for the window
             await asyncio.sleep(0)
-        assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sending=4)  # in the group
+        # in the group
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sending=4)
         h.clock.advance(sl.GROUP_WINDOW)
         await h.dispatcher.recorded()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=4, sent=1, sending=3)
@@ -5492,7 +5503,8 @@ class TestOutcomesAsTheyHappen:
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"scheduled_at": future}, expect=200)
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"name": "Renamed"}, expect=200)
         await h.request("PATCH", f"/campaigns/{campaign_id}", {"scheduled_at": None}, expect=200)
-        bodies = [json.loads(body) for body, in await h.sql("SELECT body FROM webhook_events ORDER BY id")]
+        bodies = [json.loads(body)
+                  for body, in await h.sql("SELECT body FROM webhook_events ORDER BY id")]
         assert [(b["type"], b["data"]["from"], b["data"]["to"]) for b in bodies] == [
             ("campaign.status_changed", "draft", "scheduled"),
             ("campaign.status_changed", "scheduled", "draft")]
@@ -5523,7 +5535,8 @@ class TestOutcomesAsTheyHappen:
         captured = signed(start, message_id="msg_start")
         assert await h.post("/providers/inbound", raw=start, headers=captured, expect=200) == {
             "action": "opted_in"}
-        assert await post_inbound(h, {"from": h.phones[0], "text": "STOP"}) == {"action": "opted_out"}
+        assert await post_inbound(h, {"from": h.phones[0], "text": "STOP"}) == {
+            "action": "opted_out"}
         h.clock.advance(60)  # still inside the signature's window
         assert await h.post("/providers/inbound", raw=start, headers=captured, expect=200) == {
             "action": "none"}
@@ -5531,11 +5544,13 @@ class TestOutcomesAsTheyHappen:
 
 
 def throttled(n=1, retry_after=2.0):
-    return [sl.ThrottledError("throttled by the provider (429): slow down", retry_after) for _ in range(n)]
+    return [sl.ThrottledError("throttled by the provider (429): slow down", retry_after)
+            for _ in range(n)]
 
 
 async def tick(h, seconds, step=0.05):
-    """Move the clock forward in steps, letting everything due happen at each; the calls per step."""
+    """Move the clock forward in steps, letting everything due happen at each; the calls per
+    step."""
     calls = []
     for _ in range(round(seconds / step)):
         before = h.sender.calls
@@ -5593,8 +5608,10 @@ class TestThrottlingAndRateLimits:
         messages = await h.messages(campaign_id)
         assert {(m["status"], m["retry_count"]) for m in messages} == {("pending", 0)}
         assert messages[0]["last_error"] == "throttled by the provider (429): slow down"
-        (rate, until), = await h.sql("SELECT rate, throttled_until FROM channel_pace WHERE channel = 'sms'")
-        assert rate is not None and until == T0 + 2  # the channel slowed, and stopped for Retry-After
+        (rate, until), = await h.sql(
+            "SELECT rate, throttled_until FROM channel_pace WHERE channel = 'sms'")
+        # the channel slowed, and stopped for Retry-After
+        assert rate is not None and until == T0 + 2
         await tick(h, 1.9)
         assert h.sender.calls == 5  # Retry-After is honoured
         await tick(h, 30, step=0.25)  # at the slowed rate, each message throttled once more
@@ -5608,7 +5625,8 @@ class TestThrottlingAndRateLimits:
         await h.launch(ids)
         calls = await tick(h, 15, step=0.1)
         assert most_in_a_window(calls, 100) <= 110  # rate x 11 in any 10 seconds
-        assert sum(calls) >= 140  # and it keeps up the rate it is allowed (its bucket starts empty)
+        # and it keeps up the rate it is allowed (its bucket starts empty)
+        assert sum(calls) >= 140
         assert h.queue.ready() == 0
 
     async def test_campaigns_on_a_channel_share_its_rate_round_robin(self, make_harness):
@@ -5618,7 +5636,8 @@ class TestThrottlingAndRateLimits:
         second = await h.launch(ids[100:])
         await tick(h, 5)
         sent = [(await h.campaign(c))["stats"]["sent"] for c in (first, second)]
-        assert abs(sent[0] - sent[1]) <= 11 and sum(sent) >= 45, sent  # the first second's burst aside
+        # the first second's burst aside
+        assert abs(sent[0] - sent[1]) <= 11 and sum(sent) >= 45, sent
 
     async def test_a_campaign_limit_leaves_the_others_alone(self, make_harness):
         h = await make_harness()
@@ -5629,12 +5648,14 @@ class TestThrottlingAndRateLimits:
         await h.settle()
         assert (await h.campaign(fast))["status"] == "sent"  # no limit: straight through the queue
         calls = await tick(h, 3)
-        assert (await h.campaign(slow))["stats"]["sent"] <= 5 * 4  # a second's burst, then 5 a second
+        # a second's burst, then 5 a second
+        assert (await h.campaign(slow))["stats"]["sent"] <= 5 * 4
         assert most_in_a_window(calls, 20) <= 10
         edited = await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None})
         assert edited[0] == 409  # sending: no edits (pause it first)
         await act(h, slow, "pause")
-        assert (await h.request("PATCH", f"/campaigns/{slow}", {"rate_limit": None}))[1]["rate_limit"] is None
+        assert (await h.request("PATCH", f"/campaigns/{slow}",
+                                {"rate_limit": None}))[1]["rate_limit"] is None
         await act(h, slow, "resume")
         await h.settle()
         assert (await h.campaign(slow))["stats"]["sent"] == 20
@@ -5643,14 +5664,17 @@ class TestThrottlingAndRateLimits:
         h = await make_harness(concurrency=10, batch_size=100, run_workers=False)
         ids = await h.add_customers(40)
         campaign_id = await h.add_campaign()
-        await h.store.claims.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)  # no jobs yet
-        messages = [m["id"] for m in await h.messages(campaign_id)]  # ten one-message jobs (retries, say)
+        # no jobs yet
+        await h.store.claims.add_recipients(campaign_id, sl.Audience(customer_ids=tuple(ids)), T0)
+        # ten one-message jobs (retries, say)
+        messages = [m["id"] for m in await h.messages(campaign_id)]
         for message_id in messages[:10]:
             await h.campaigns.enqueue([message_id])
         await h.campaigns.enqueue(messages[10:])
         h.sender.gate = asyncio.Event()
         h.dispatcher.start()
-        await asyncio.wait_for(h.sender.wait_for_in_flight(10), timeout=10)  # every slot busy at once
+        # every slot busy at once
+        await asyncio.wait_for(h.sender.wait_for_in_flight(10), timeout=10)
         h.sender.gate.set()
         await h.dispatcher.drain()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=40, sent=40)
@@ -5666,14 +5690,15 @@ class TestThrottlingAndRateLimits:
         messages = await h.messages(campaign_id)
         assert all(m["provider_message_id"].startswith("mp-") for m in messages)
         assert len({m["provider_message_id"] for m in messages}) == 50
-        assert mock.stats == {"received": 50, "accepted": 50, "throttled": 0, "failed": 0, "duplicates": 0,
-                              "receipts_sent": 0}
+        assert mock.stats == {"received": 50, "accepted": 50, "throttled": 0, "failed": 0,
+                              "duplicates": 0, "receipts_sent": 0}
 
     @pytest.mark.parametrize("value", [0, -1, "5", True, 100_001])
     async def test_a_bad_rate_limit_is_refused(self, h, value):
-        status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
-                                                                 "base_template": "x", "rate_limit": value})
-        assert status == 400 and "rate_limit must be a number above 0" in payload["error"]["message"]
+        status, payload = await h.request("POST", "/campaigns", {
+            "name": "n", "channel": "sms", "base_template": "x", "rate_limit": value})
+        assert status == 400 and (
+            "rate_limit must be a number above 0" in payload["error"]["message"])
 
     async def test_a_throttled_unlimited_channel_is_freed_again(self, make_harness):
         h = await make_harness()
@@ -5681,7 +5706,8 @@ class TestThrottlingAndRateLimits:
         h.sender.script[h.phones[0]] = throttled(1, retry_after=1.0)
         first = await h.launch(ids[:10])
         await h.settle()
-        assert (await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'"))[0][0] is not None
+        assert (await h.sql(
+            "SELECT rate FROM channel_pace WHERE channel = 'sms'"))[0][0] is not None
         await tick(h, 30, step=0.5)
         assert (await h.campaign(first))["stats"] == stats(total=10, sent=10)
         assert await h.sql("SELECT rate FROM channel_pace WHERE channel = 'sms'") == [(None,)]
@@ -5729,7 +5755,8 @@ class TestDispatchHelpers:
         assert Config().job_size == 1000
         assert Config(send_latency_ms=100, concurrency=1000).job_size == 1000
         slow = Config(send_latency_ms=300, concurrency=100, claim_timeout=10)
-        assert slow.job_size == 416  # 300 ms x 2 x 416 / 100 slots = 2.5 s = a quarter of the claim
+        # 300 ms x 2 x 416 / 100 slots = 2.5 s = a quarter of the claim
+        assert slow.job_size == 416
         assert Config(send_latency_ms=4000, concurrency=1, claim_timeout=10).job_size == 1
 
 
@@ -5755,16 +5782,19 @@ class TestRecovery:
         assert sorted(after.sender.attempts.values()) == [1] * 50
         assert campaign["stats"]["sent"] == 50
 
-    async def test_claims_a_crash_left_are_released_at_the_next_start(self, make_harness, tmp_path):
+    async def test_claims_a_crash_left_are_released_at_the_next_start(self, make_harness,
+                                                                       tmp_path):
         db = str(tmp_path / "r.db")
         before = await make_harness(db=db, run_workers=False, claim_timeout=10)
         ids = await before.add_customers(6)
         campaign_id = await before.launch(ids)
         messages = [m["id"] for m in await before.messages(campaign_id)]
-        claim = await before.store.claims.claim(messages[:2], T0, 12345, T0 + 10)  # in flight when the process died
+        # in flight when the process died
+        claim = await before.store.claims.claim(messages[:2], T0, 12345, T0 + 10)
         assert len(claim.rows) == 2
 
-        after = await before.restart(claim_timeout=10)  # the only process on the file: those claims are dead
+        # the only process on the file: those claims are dead
+        after = await before.restart(claim_timeout=10)
         campaign = await after.run_until_done(campaign_id)
         assert campaign["stats"] == stats(total=6, sent=6)
         assert sorted(after.sender.attempts.values()) == [1] * 6
@@ -5775,7 +5805,8 @@ class TestRecovery:
         ids = await h.add_customers(3)
         campaign_id = await h.launch(ids)
         messages = [m["id"] for m in await h.messages(campaign_id)]
-        await h.store.claims.claim(messages[1:], T0, 777, T0 + 10)  # another worker claimed two, then died
+        # another worker claimed two, then died
+        await h.store.claims.claim(messages[1:], T0, 777, T0 + 10)
         h.dispatcher.start()  # this worker starts now
         h.app[sl.HEALER].start()
         await h.dispatcher.drain()
@@ -5791,7 +5822,8 @@ class TestRecovery:
         before = await make_harness(db=db, run_workers=False)
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
-        await before.store.claims.claim([m["id"] for m in await before.messages(campaign_id)], T0, 1, T0 + 10)
+        await before.store.claims.claim([m["id"] for m in await before.messages(campaign_id)],
+                                        T0, 1, T0 + 10)
         before.clock.advance(30)  # the service stayed down longer than the lease
 
         after = await before.restart()
@@ -5844,7 +5876,8 @@ class TestScheduler:
         late = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3000))
         await h.send(late, {"customer_ids": ids})
         await h.settle()
-        soon = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 5))  # earlier than the scheduler's nap
+        # earlier than the scheduler's nap
+        soon = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 5))
         await h.send(soon, {"customer_ids": ids})
         await h.settle()
         h.clock.advance(5)
@@ -5861,7 +5894,8 @@ class TestScheduler:
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
 
-    async def test_a_send_after_the_time_but_before_the_scheduler_looks_sends_everything(self, make_harness):
+    async def test_a_send_after_the_time_but_before_the_scheduler_looks_sends_everything(
+            self, make_harness):
         h = await make_harness(run_scheduler=False)
         ids = await h.add_customers(4)
         campaign_id = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10))
@@ -5881,9 +5915,11 @@ class TestScheduler:
         h.clock.advance(10)
         await h.settle()
         assert "broker is gone" in caplog.text and not h.app[sl.CRASHED].is_set()
-        assert (await h.campaign(campaign_id))["status"] == "sending"  # started; its messages wait for the queue
+        # started; its messages wait for the queue
+        assert (await h.campaign(campaign_id))["status"] == "sending"
         h.queue.broken = False
-        h.clock.advance(sl.HEAL_INTERVAL)  # the healer's next look publishes what the outage left behind
+        # the healer's next look publishes what the outage left behind
+        h.clock.advance(sl.HEAL_INTERVAL)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
         ids = await h.add_customers(1)  # and the scheduler still works
@@ -5893,7 +5929,8 @@ class TestScheduler:
         await h.settle()
         assert (await h.campaign(later))["status"] == "sent"
 
-    async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness, tmp_path):
+    async def test_a_campaign_that_fell_due_while_down_starts_at_once(self, make_harness,
+                                                                       tmp_path):
         db = str(tmp_path / "s.db")
         before = await make_harness(db=db)
         ids = await before.add_customers(2)
@@ -5926,13 +5963,14 @@ def signed(body, secret=RECEIPT_SECRET, at=T0, message_id=None):
     message_id = message_id or f"msg_{next(REQUEST_IDS)}"
     signature = Webhook(secret).sign(message_id, datetime.datetime.fromtimestamp(at, datetime.UTC),
                                      body.decode())
-    return {"webhook-id": message_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature,
-            "Content-Type": "application/json"}
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(at)),
+            "webhook-signature": signature, "Content-Type": "application/json"}
 
 
 async def post_receipts(h, body, expect=200, **signing):
     raw = json.dumps(body).encode()
-    return await h.post("/providers/receipts", raw=raw, headers=signed(raw, **signing), expect=expect)
+    return await h.post("/providers/receipts", raw=raw, headers=signed(raw, **signing),
+                        expect=expect)
 
 
 class TestReceipts:
@@ -5950,16 +5988,19 @@ class TestReceipts:
         answer = await post_receipts(h, {"receipts": [
             {"reference": str(ids[0]), "status": "delivered", "timestamp": "2027-01-15T08:00:05Z"},
             {"reference": str(ids[1]), "status": "undelivered", "error": "handset switched off"},
-            {"reference": "999999", "status": "delivered"}, {"reference": "abc", "status": "delivered"}]})
+            {"reference": "999999", "status": "delivered"},
+            {"reference": "abc", "status": "delivered"}]})
         assert answer == {"accepted": 2, "unknown": ["999999", "abc"]}
         campaign = await h.campaign(campaign_id)
         assert campaign["stats"] == stats(total=3, sent=3, delivered=1, undelivered=1)
         delivered, undelivered, _ = await h.messages(campaign_id)
-        assert (delivered["delivery_status"], delivered["delivered_at"]) == ("delivered", "2027-01-15T08:00:05.000Z")
-        assert (undelivered["delivery_status"], undelivered["last_error"], undelivered["status"]) == (
-            "undelivered", "handset switched off", "sent")
+        assert (delivered["delivery_status"], delivered["delivered_at"]) == (
+            "delivered", "2027-01-15T08:00:05.000Z")
+        assert (undelivered["delivery_status"], undelivered["last_error"],
+                undelivered["status"]) == ("undelivered", "handset switched off", "sent")
         listed = await h.get(f"/campaigns/{campaign_id}/messages?delivery_status=undelivered")
-        assert [m["id"] for m in listed["data"]] == [ids[1]] and listed["pagination"]["total_count"] == 1
+        assert ([m["id"] for m in listed["data"]] == [ids[1]]
+                and listed["pagination"]["total_count"] == 1)
 
     async def test_receipts_are_idempotent_and_never_move_back(self, make_harness):
         h, campaign_id, ids = await self.sent_campaign(make_harness)
@@ -5974,28 +6015,35 @@ class TestReceipts:
         ids = await h.add_customers(2)
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
-        await h.sender.wait_for_in_flight(2)  # the provider has them; our outcome is not written yet
+        # the provider has them; our outcome is not written yet
+        await h.sender.wait_for_in_flight(2)
         references = h.sender.references[:2]
-        await post_receipts(h, {"receipts": [{"reference": references[0], "status": "delivered"},
-                                             {"reference": references[1], "status": "undelivered"}]})
+        await post_receipts(h, {"receipts": [
+            {"reference": references[0], "status": "delivered"},
+            {"reference": references[1], "status": "undelivered"}]})
         assert (await h.campaign(campaign_id))["stats"]["delivered"] == 0
         h.sender.gate.set()
         await h.settle()
-        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2, delivered=1, undelivered=1)
+        assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2, delivered=1,
+                                                                 undelivered=1)
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
 
-    async def test_the_mock_provider_races_its_receipts_against_our_records(self, make_harness, clock, aiohttp_server,
-                                                                            unused_tcp_port):
-        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
-                               random.Random(4), clock)
+    async def test_the_mock_provider_races_its_receipts_against_our_records(
+            self, make_harness, clock, aiohttp_server, unused_tcp_port):
+        mock = mock_provider.MockProvider(
+            mock_provider.MockProviderConfig(receipt_secret=RECEIPT_SECRET, delivery_rate=0.8),
+            random.Random(4), clock)
         provider = await aiohttp_server(mock.app())
-        h = await make_harness(provider_url=str(provider.make_url("/messages")), real_provider=True,
-                               receipt_secret=RECEIPT_SECRET, public_url=f"http://127.0.0.1:{unused_tcp_port}",
-                               port=unused_tcp_port)  # no latency, no receipt delay: receipts race records
+        # no latency, no receipt delay: receipts race records
+        h = await make_harness(provider_url=str(provider.make_url("/messages")),
+                               real_provider=True, receipt_secret=RECEIPT_SECRET,
+                               public_url=f"http://127.0.0.1:{unused_tcp_port}",
+                               port=unused_tcp_port)
         ids = await h.add_customers(300)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await until(lambda: asyncio.sleep(0, mock.stats["receipts_sent"] == 300), "every receipt", timeout=30)
+        await until(lambda: asyncio.sleep(0, mock.stats["receipts_sent"] == 300),
+                    "every receipt", timeout=30)
         await h.settle()
         campaign = await h.campaign(campaign_id)
         delivered, undelivered = campaign["stats"]["delivered"], campaign["stats"]["undelivered"]
@@ -6004,7 +6052,8 @@ class TestReceipts:
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
 
     @pytest.mark.parametrize("tamper", ["body", "secret", "missing", "old", "future", "garbage"])
-    async def test_a_receipt_that_is_not_signed_right_is_401_and_changes_nothing(self, make_harness, tamper):
+    async def test_a_receipt_that_is_not_signed_right_is_401_and_changes_nothing(
+            self, make_harness, tamper):
         h, campaign_id, ids = await self.sent_campaign(make_harness)
         raw = json.dumps({"reference": str(ids[0]), "status": "delivered"}).encode()
         headers = signed(raw)
@@ -6024,13 +6073,15 @@ class TestReceipts:
 
     async def test_without_a_secret_receipts_are_off(self, h):
         raw = b'{"reference": "1", "status": "delivered"}'
-        assert_error(await h.post("/providers/receipts", raw=raw, headers=signed(raw), expect=404), "NOT_FOUND")
+        assert_error(await h.post("/providers/receipts", raw=raw, headers=signed(raw),
+                                  expect=404), "NOT_FOUND")
 
     @pytest.mark.parametrize("body, words", [
         ({"reference": "1", "status": "read"}, "status must be one of delivered, undelivered"),
         ({"reference": 1, "status": "delivered"}, "reference must be a string"),
         ({"reference": "1", "status": "delivered", "extra": 1}, "unknown field 'extra'"),
-        ({"reference": "1", "status": "delivered", "timestamp": "yesterday"}, "timestamp must be an ISO-8601"),
+        ({"reference": "1", "status": "delivered", "timestamp": "yesterday"},
+         "timestamp must be an ISO-8601"),
         ({"receipts": []}, "1 to 1000 receipts"),
         ({"receipts": [{"reference": "1", "status": "delivered"}] * 1001}, "1 to 1000 receipts"),
         ({"receipts": [{"reference": "1"}]}, "receipts[0].status"),
@@ -6043,7 +6094,8 @@ class TestReceipts:
 
     async def test_receipts_need_no_api_key_but_their_signature(self, make_harness):
         h = await make_harness(receipt_secret=RECEIPT_SECRET, api_key="k")
-        assert (await post_receipts(h, {"reference": "5", "status": "delivered"}))["unknown"] == ["5"]
+        assert (await post_receipts(
+            h, {"reference": "5", "status": "delivered"}))["unknown"] == ["5"]
 
 
 class Receiver:
@@ -6082,19 +6134,23 @@ class TestWebhooks:
         await h.settle()
         await h.app[sl.WEBHOOKS].idle.wait()
 
-    async def test_status_changes_are_delivered_in_order_signed_with_stable_ids(self, make_harness, receiver):
+    async def test_status_changes_are_delivered_in_order_signed_with_stable_ids(self, make_harness,
+                                                                                 receiver):
         hooks = await receiver()
         h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await self.deliver(h)
         assert [(b["type"], b["data"]["from"], b["data"]["to"]) for b in hooks.bodies()] == [
-            ("campaign.status_changed", "draft", "sending"), ("campaign.status_changed", "sending", "sent")]
-        assert hooks.bodies()[1]["data"] == {"campaign_id": campaign_id, "from": "sending", "to": "sent",
-                                             "stats": stats(total=2, sent=2)}
-        for headers, body in hooks.got:  # signed as standardwebhooks, an implementation not ours, signs
+            ("campaign.status_changed", "draft", "sending"),
+            ("campaign.status_changed", "sending", "sent")]
+        assert hooks.bodies()[1]["data"] == {"campaign_id": campaign_id, "from": "sending",
+                                             "to": "sent", "stats": stats(total=2, sent=2)}
+        # signed as standardwebhooks, an implementation not ours, signs
+        for headers, body in hooks.got:
             assert headers["webhook-timestamp"] == str(int(T0))  # the clock did not move
-            expected = signed(body, WEBHOOK_SECRET, int(headers["webhook-timestamp"]), headers["webhook-id"])
+            expected = signed(body, WEBHOOK_SECRET, int(headers["webhook-timestamp"]),
+                              headers["webhook-id"])
             assert headers["webhook-signature"] == expected["webhook-signature"]
         assert [headers["webhook-id"] for headers, _ in hooks.got] == ["evt_1", "evt_2"]
 
@@ -6116,9 +6172,11 @@ class TestWebhooks:
         ids_sent = [headers["webhook-id"] for headers, _ in hooks.got]
         assert ids_sent == ["evt_1", "evt_1", "evt_1", "evt_1", "evt_2"]
         listed = await h.get("/webhooks/deliveries?status=delivered")
-        assert [(e["webhook_id"], e["attempts"]) for e in listed["data"]] == [("evt_2", 1), ("evt_1", 4)]
+        assert [(e["webhook_id"], e["attempts"]) for e in listed["data"]] == [
+            ("evt_2", 1), ("evt_1", 4)]
 
-    async def test_an_event_failing_for_a_day_is_dead_and_the_next_goes(self, make_harness, receiver):
+    async def test_an_event_failing_for_a_day_is_dead_and_the_next_goes(self, make_harness,
+                                                                         receiver):
         hooks = await receiver(*[500] * 40)
         h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET)
         ids = await h.add_customers(1)
@@ -6129,26 +6187,34 @@ class TestWebhooks:
             await self.deliver(h)
             if (dead := await h.get("/webhooks/deliveries?status=dead"))["data"]:
                 break
-        assert hours == 24 and len(hooks.got) == 26  # 1, 2, 4 ... 2048, 3600 s apart, then the next event
+        # 1, 2, 4 ... 2048, 3600 s apart, then the next event
+        assert hours == 24 and len(hooks.got) == 26
         assert [(e["webhook_id"], e["status"]) for e in dead["data"]] == [("evt_1", "dead")]
         assert dead["data"][0]["last_error"].startswith("500")
         pending = (await h.get("/webhooks/deliveries?status=pending"))["data"]
-        assert [(e["webhook_id"], e["attempts"]) for e in pending] == [("evt_2", 1)]  # its own day starts now
+        # its own day starts now
+        assert [(e["webhook_id"], e["attempts"]) for e in pending] == [("evt_2", 1)]
 
-    async def test_delivered_events_are_kept_a_week_and_early_receipts_a_day(self, make_harness, receiver):
+    async def test_delivered_events_are_kept_a_week_and_early_receipts_a_day(self, make_harness,
+                                                                              receiver):
         hooks = await receiver()
-        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET, receipt_secret=RECEIPT_SECRET)
+        h = await make_harness(webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET,
+                               receipt_secret=RECEIPT_SECRET)
         await h.launch(await h.add_customers(1))
-        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10 * 86400))  # its messages wait, pending
+        # its messages wait, pending
+        later = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 10 * 86400))
         await h.send(later, {"customer_ids": await h.add_customers(1)})
         waiting = (await h.messages(later))[0]["id"]
-        await post_receipts(h, {"reference": str(waiting), "status": "delivered"})  # a receipt too early
+        # a receipt too early
+        await post_receipts(h, {"reference": str(waiting), "status": "delivered"})
         await self.deliver(h)
         assert await h.sql("SELECT count(*) FROM early_receipts") == [(1,)]
-        assert await h.sql("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 2)]
+        assert await h.sql("SELECT status, count(*) FROM webhook_events GROUP BY status") == [
+            ("delivered", 2)]
         h.clock.advance(sl.EVENT_LIFETIME + sl.STRANDED_AFTER)
         await self.deliver(h)
-        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]  # its message never went
+        # its message never went
+        assert await h.sql("SELECT count(*) FROM early_receipts") == [(0,)]
         assert await h.sql("SELECT count(*) FROM webhook_events") == [(2,)]
         h.clock.advance(sl.EVENT_RETENTION - sl.EVENT_LIFETIME)
         await self.deliver(h)
@@ -6174,7 +6240,8 @@ class TestWebhooks:
         (["--webhook-url", "http://h/x"], "--webhook-secret is required with --webhook-url"),
         (["--webhook-secret", "nope"], "--webhook-secret must start with whsec_"),
         (["--receipt-secret", "whsec_!!"], "--receipt-secret must be whsec_ and valid base64"),
-        (["--webhook-events", "message"], "--webhook-events must be campaign, or campaign,message"),
+        (["--webhook-events", "message"],
+         "--webhook-events must be campaign, or campaign,message"),
     ])
     async def test_bad_webhook_settings_are_refused(self, argv, message):
         with pytest.raises(sl.ConfigError) as refused:
@@ -6193,11 +6260,11 @@ class TestCustomersApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_create_one_then_read_it_back(self, h):
-        status, created = await h.request("POST", "/customers", {"phone": "+254712345678", "first_name": "Zoë",
-                                                                 "location": None})
+        status, created = await h.request("POST", "/customers", {
+            "phone": "+254712345678", "first_name": "Zoë", "location": None})
         assert status == 201
-        assert created == {**created, "phone": "+254712345678", "first_name": "Zoë", "last_name": None,
-                           "location": None, "preferred_product": None}
+        assert created == {**created, "phone": "+254712345678", "first_name": "Zoë",
+                           "last_name": None, "location": None, "preferred_product": None}
         assert created["created_at"] == sl.utc_iso(T0)
         assert await h.get(f"/customers/{created['id']}") == created
 
@@ -6207,7 +6274,8 @@ class TestCustomersApi:
         assert response.headers["Location"] == f"/customers/{(await response.json())['id']}"
 
     async def test_create_many_in_order(self, h):
-        body = {"customers": [{"phone": f"+4479000000{i:02d}", "first_name": str(i)} for i in range(30)]}
+        body = {"customers": [{"phone": f"+4479000000{i:02d}", "first_name": str(i)}
+                              for i in range(30)]}
         created = (await h.post("/customers", body, expect=201))["customers"]
         assert [c["first_name"] for c in created] == [str(i) for i in range(30)]
         assert [c["id"] for c in created] == list(range(created[0]["id"], created[0]["id"] + 30))
@@ -6219,7 +6287,8 @@ class TestCustomersApi:
         assert "customers[1].phone" in payload["error"]["message"]
         await h.post("/customers", {"phone": "+447900000009"}, expect=201)
         payload = await h.post("/customers", {"customers": [{"phone": "+447900000002"},
-                                                            {"phone": "+447900000009"}]}, expect=409)
+                                                            {"phone": "+447900000009"}]},
+                               expect=409)
         assert_error(payload, "CUSTOMER_EXISTS")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 1
 
@@ -6230,14 +6299,16 @@ class TestCustomersApi:
         assert "+254712345678" in payload["error"]["message"]
 
     async def test_duplicate_phone_within_one_request_is_400(self, h):
-        payload = await h.post("/customers", {"customers": [{"phone": "+447900000001"}] * 2}, expect=400)
+        payload = await h.post("/customers", {"customers": [{"phone": "+447900000001"}] * 2},
+                               expect=400)
         assert "more than once" in payload["error"]["message"]
 
     @pytest.mark.parametrize("body", [
-        {"phone": "0712345678"}, {"phone": "+0712345678"}, {"phone": "+1234567"}, {"phone": "+1234567890123456"},
-        {"phone": 254712345678}, {}, {"phone": "+254712345678", "nickname": "Z"},
-        {"phone": "+254712345678", "first_name": 5}, {"phone": "+254712345678", "first_name": "x" * 201},
-        {"customers": []}, {"customers": "all"}, {"customers": [{"phone": "+254712345678"}], "extra": 1}, [],
+        {"phone": "0712345678"}, {"phone": "+0712345678"}, {"phone": "+1234567"},
+        {"phone": "+1234567890123456"}, {"phone": 254712345678}, {},
+        {"phone": "+254712345678", "nickname": "Z"}, {"phone": "+254712345678", "first_name": 5},
+        {"phone": "+254712345678", "first_name": "x" * 201}, {"customers": []},
+        {"customers": "all"}, {"customers": [{"phone": "+254712345678"}], "extra": 1}, [],
     ])
     async def test_bad_customers_are_400(self, h, body):
         assert_error(await h.post("/customers", body, expect=400), "VALIDATION_ERROR")
@@ -6264,22 +6335,26 @@ class TestCampaignsApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_create_a_draft(self, h):
-        response = await h.client.post("/campaigns", json={"name": "Launch", "channel": "whatsapp",
-                                                           "base_template": "Hi {first_name|there}"})
+        response = await h.client.post("/campaigns", json={
+            "name": "Launch", "channel": "whatsapp", "base_template": "Hi {first_name|there}"})
         campaign = await response.json()
-        assert response.status == 201 and response.headers["Location"] == f"/campaigns/{campaign['id']}"
-        assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp", "status": "draft",
-                            "base_template": "Hi {first_name|there}", "scheduled_at": None, "rate_limit": None,
-                            "quiet_hours": True, "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
+        assert (response.status == 201
+                and response.headers["Location"] == f"/campaigns/{campaign['id']}")
+        assert campaign == {"id": campaign["id"], "name": "Launch", "channel": "whatsapp",
+                            "status": "draft", "base_template": "Hi {first_name|there}",
+                            "scheduled_at": None, "rate_limit": None, "quiet_hours": True,
+                            "created_at": sl.utc_iso(T0), "updated_at": sl.utc_iso(T0),
                             "started_at": None, "finished_at": None, "whatsapp_template": None,
                             "stats": stats(),
-                            "progress": {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}}
+                            "progress": {"percent": 0.0, "rate_per_second": 0.0,
+                                         "eta_seconds": None}}
         assert await h.campaign(campaign["id"]) == campaign
 
     async def test_a_future_time_schedules_it(self, h):
         campaign_id = await h.add_campaign(scheduled_at="2027-01-15T12:30:00+03:00")
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["scheduled_at"]) == ("scheduled", "2027-01-15T09:30:00.000Z")
+        assert (campaign["status"], campaign["scheduled_at"]) == (
+            "scheduled", "2027-01-15T09:30:00.000Z")
 
     @pytest.mark.parametrize("body, code, words", [
         ({"channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
@@ -6287,17 +6362,22 @@ class TestCampaignsApi:
         ({"name": "   ", "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "blank"),
         ({"name": "x" * 201, "channel": "sms", "base_template": "x"}, "VALIDATION_ERROR", "name"),
         ({"name": "n", "channel": "fax", "base_template": "x"}, "VALIDATION_ERROR", "channel"),
-        ({"name": "n", "channel": "sms", "base_template": ""}, "VALIDATION_ERROR", "base_template"),
-        ({"name": "n", "channel": "sms", "base_template": "x" * 2001}, "VALIDATION_ERROR", "base_template"),
-        ({"name": "n", "channel": "sms", "base_template": "Hi {nme}"}, "INVALID_TEMPLATE", "{nme}"),
-        ({"name": "n", "channel": "sms", "base_template": "Hi {first_name"}, "INVALID_TEMPLATE", "'{'"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2027-01-16T00:00:00"},
-         "VALIDATION_ERROR", "timezone"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": "2020-01-01T00:00:00Z"},
-         "VALIDATION_ERROR", "future"),
+        ({"name": "n", "channel": "sms", "base_template": ""}, "VALIDATION_ERROR",
+         "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "x" * 2001}, "VALIDATION_ERROR",
+         "base_template"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {nme}"}, "INVALID_TEMPLATE",
+         "{nme}"),
+        ({"name": "n", "channel": "sms", "base_template": "Hi {first_name"}, "INVALID_TEMPLATE",
+         "'{'"),
+        ({"name": "n", "channel": "sms", "base_template": "x",
+          "scheduled_at": "2027-01-16T00:00:00"}, "VALIDATION_ERROR", "timezone"),
+        ({"name": "n", "channel": "sms", "base_template": "x",
+          "scheduled_at": "2020-01-01T00:00:00Z"}, "VALIDATION_ERROR", "future"),
         ({"name": "n", "channel": "sms", "base_template": "x", "scheduled_at": 1800000000},
          "VALIDATION_ERROR", "scheduled_at"),
-        ({"name": "n", "channel": "sms", "base_template": "x", "status": "sent"}, "VALIDATION_ERROR", "status"),
+        ({"name": "n", "channel": "sms", "base_template": "x", "status": "sent"},
+         "VALIDATION_ERROR", "status"),
     ])
     async def test_bad_campaigns_are_refused(self, h, body, code, words):
         payload = await h.post("/campaigns", body, expect=400)
@@ -6305,8 +6385,9 @@ class TestCampaignsApi:
         assert words in payload["error"]["message"]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
 
-    @pytest.mark.parametrize("path", ["/campaigns/0", "/campaigns/-1", "/campaigns/abc", "/campaigns/1.5",
-                                      "/campaigns/99999999999999999999", "/campaigns/007", "/campaigns/9"])
+    @pytest.mark.parametrize("path", ["/campaigns/0", "/campaigns/-1", "/campaigns/abc",
+                                      "/campaigns/1.5", "/campaigns/99999999999999999999",
+                                      "/campaigns/007", "/campaigns/9"])
     async def test_ids_that_name_no_campaign_are_404(self, h, path):
         assert_error(await h.get(path, expect=404), "CAMPAIGN_NOT_FOUND")
 
@@ -6315,14 +6396,15 @@ class TestCampaignsApi:
         seen = []
         for page_number in (1, 2, 3, 4):
             page = await h.get(f"/campaigns?page={page_number}&page_size=15")
-            assert page["pagination"] | {"next_cursor": None} == {"page": page_number, "page_size": 15,
-                                                                  "total_count": 47, "total_pages": 4,
-                                                                  "next_cursor": None}
+            assert page["pagination"] | {"next_cursor": None} == {
+                "page": page_number, "page_size": 15, "total_count": 47, "total_pages": 4,
+                "next_cursor": None}
             seen += [c["id"] for c in page["data"]]
         assert seen == sorted(ids, reverse=True)
         assert (await h.get("/campaigns?page=5&page_size=15"))["data"] == []
         whatsapp = await h.get("/campaigns?channel=whatsapp&page_size=100")
-        assert [c["id"] for c in whatsapp["data"]] == [i for i in reversed(ids) if (i - ids[0]) % 3 == 0]
+        assert [c["id"] for c in whatsapp["data"]] == [i for i in reversed(ids)
+                                                       if (i - ids[0]) % 3 == 0]
         assert whatsapp["pagination"]["total_count"] == 16
 
     async def test_cursor_paging_while_campaigns_arrive(self, h):
@@ -6332,7 +6414,8 @@ class TestCampaignsApi:
         while page["pagination"]["next_cursor"]:
             for _ in range(4):  # new campaigns land on page one, ahead of the reader
                 await h.add_campaign()
-            page = await h.get(f"/campaigns?page_size=10&cursor={page['pagination']['next_cursor']}")
+            page = await h.get(
+                f"/campaigns?page_size=10&cursor={page['pagination']['next_cursor']}")
             seen += [c["id"] for c in page["data"]]
         assert seen == sorted(first, reverse=True)
         assert page["pagination"]["next_cursor"] is None and page["pagination"]["page"] == 3
@@ -6342,20 +6425,25 @@ class TestCampaignsApi:
         first = await h.get("/campaigns?page_size=2")
         cursor = first["pagination"]["next_cursor"]
         second = await h.get(f"/campaigns?page_size=2&page=7&cursor={cursor}")
-        assert [c["id"] for c in second["data"]] == ids[2:0:-1] and second["pagination"]["page"] == 2
+        assert ([c["id"] for c in second["data"]] == ids[2:0:-1]
+                and second["pagination"]["page"] == 2)
 
     async def test_status_filter(self, h):
         draft = await h.add_campaign()
         scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 3600))
-        assert [c["id"] for c in (await h.get("/campaigns?status=scheduled"))["data"]] == [scheduled]
-        assert [c["id"] for c in (await h.get("/campaigns?status=draft&channel=sms"))["data"]] == [draft]
+        assert [c["id"] for c in (await h.get("/campaigns?status=scheduled"))["data"]] == [
+            scheduled]
+        assert [c["id"] for c in (await h.get("/campaigns?status=draft&channel=sms"))["data"]] == [
+            draft]
         assert (await h.get("/campaigns?status=sent"))["data"] == []
 
     @pytest.mark.parametrize("query, words", [
-        ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"), ("page=x", "page"),
-        ("page=-1", "page"), ("channel=fax", "channel"), ("status=halted", "status"), ("colour=red", "colour"),
+        ("page_size=0", "page_size"), ("page_size=101", "page_size"), ("page=0", "page"),
+        ("page=x", "page"), ("page=-1", "page"), ("channel=fax", "channel"),
+        ("status=halted", "status"), ("colour=red", "colour"),
         ("page=1&page=2", "more than once"), ("channel=", "empty"), ("cursor=abc", "cursor"),
-        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"), ("page=0&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "page"),
+        ("cursor=W1siY3VzdG9tZXJzIiwxLDJdXQ", "cursor"),
+        ("page=0&cursor=WyJjYW1wYWlnbnMiLDEsMl0", "page"),
     ])
     async def test_bad_list_queries_are_400(self, h, query, words):
         payload = await h.get(f"/campaigns?{query}", expect=400)
@@ -6377,11 +6465,11 @@ class TestSendApi:
         ids = await quiet.add_customers(3)
         campaign_id = await quiet.add_campaign()
         result = await quiet.send(campaign_id, {"customer_ids": [ids[0], ids[2], ids[0]]})
-        assert result == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
-                          "suppressed": 0, "status": "sending"}
+        assert result == {"campaign_id": campaign_id, "messages_queued": 2,
+                          "duplicates_skipped": 0, "suppressed": 0, "status": "sending"}
         messages = await quiet.messages(campaign_id)
-        assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"]) for m in messages] == [
-            (ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
+        assert [(m["customer_id"], m["status"], m["rendered_content"], m["retry_count"])
+                for m in messages] == [(ids[0], "pending", None, 0), (ids[2], "pending", None, 0)]
         assert (await quiet.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
     async def test_sending_again_duplicates_nothing(self, quiet):
@@ -6400,7 +6488,8 @@ class TestSendApi:
         await quiet.add_customers(3, location="Nairobi", preferred_product="Tea")
         await quiet.add_customers(1, location="Kisumu", preferred_product="Shoes")
         campaign_id = await quiet.add_campaign()
-        result = await quiet.send(campaign_id, {"segment": {"location": "nairobi", "preferred_product": "shoes"}})
+        result = await quiet.send(campaign_id, {"segment": {"location": "nairobi",
+                                                            "preferred_product": "shoes"}})
         assert result["messages_queued"] == 2
         result = await quiet.send(campaign_id, {"segment": {"location": "Nairobi"}})
         assert (result["messages_queued"], result["duplicates_skipped"]) == (3, 2)
@@ -6461,7 +6550,8 @@ class TestSendApi:
         campaign_id = await h.launch(ids)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409),
+                     "CAMPAIGN_NOT_SENDABLE")
 
     async def test_unknown_campaign_is_404(self, h):
         await h.add_customers(1)
@@ -6478,8 +6568,8 @@ class TestSendApi:
         campaign_id = await quiet.launch(ids)
         page = await quiet.get(f"/campaigns/{campaign_id}/messages?page_size=10&page=3")
         assert [m["customer_id"] for m in page["data"]] == ids[20:]
-        assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25, "total_pages": 3,
-                                      "next_cursor": None}
+        assert page["pagination"] == {"page": 3, "page_size": 10, "total_count": 25,
+                                      "total_pages": 3, "next_cursor": None}
         assert len(await quiet.messages(campaign_id, status="pending")) == 25
         assert (await quiet.get(f"/campaigns/{campaign_id}/messages?status=sent"))["pagination"][
             "total_count"] == 0
@@ -6492,20 +6582,24 @@ class TestPreviewApi:
     pytestmark = pytest.mark.asyncio
 
     async def test_preview_for_different_customers(self, h):
-        full, = await h.add_customers(1, last_name="Otieno", location="Nairobi", preferred_product="Shoes")
-        sparse = (await h.post("/customers", {"phone": "+447900000001", "first_name": " "}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name|friend}, {preferred_product} in {location}!")
-        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": full},
-                               expect=200)
+        full, = await h.add_customers(1, last_name="Otieno", location="Nairobi",
+                                      preferred_product="Shoes")
+        sparse = (await h.post("/customers", {"phone": "+447900000001", "first_name": " "},
+                               expect=201))["id"]
+        campaign_id = await h.add_campaign(
+            "Hi {first_name|friend}, {preferred_product} in {location}!")
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": full}, expect=200)
         assert preview["rendered_message"] == "Hi Name0, Shoes in Nairobi!"
-        assert preview["used_template"] == "Hi {first_name|friend}, {preferred_product} in {location}!"
+        assert preview["used_template"] == (
+            "Hi {first_name|friend}, {preferred_product} in {location}!")
         assert preview["customer"] == {"id": full, "first_name": "Name0", "last_name": "Otieno",
                                        "phone": "+254700000000", "location": "Nairobi",
                                        "preferred_product": "Shoes"}
-        assert (preview["missing_fields"], preview["sms"]) == ([], {"encoding": "GSM-7", "characters": 27,
-                                                                    "segments": 1})
-        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": sparse},
-                               expect=200)
+        assert (preview["missing_fields"], preview["sms"]) == (
+            [], {"encoding": "GSM-7", "characters": 27, "segments": 1})
+        preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                               {"customer_id": sparse}, expect=200)
         assert preview["rendered_message"] == "Hi friend, [unknown] in [unknown]!"
         assert preview["missing_fields"] == ["first_name", "preferred_product", "location"]
 
@@ -6513,11 +6607,13 @@ class TestPreviewApi:
         customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign("Hi {first_name}")
         preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
-                               {"customer_id": customer, "override_template": "Привет, {first_name}! " * 4},
+                               {"customer_id": customer,
+                                "override_template": "Привет, {first_name}! " * 4},
                                expect=200)
         assert preview["used_template"] == "Привет, {first_name}! " * 4
         assert preview["sms"] == {"encoding": "UCS-2", "characters": 60, "segments": 1}
-        assert (await h.campaign(campaign_id))["base_template"] == "Hi {first_name}"  # nothing stored
+        # nothing stored
+        assert (await h.campaign(campaign_id))["base_template"] == "Hi {first_name}"
 
     async def test_whatsapp_preview_has_no_sms_figures_and_flags_the_limit(self, h):
         customer, = await h.add_customers(1, first_name="x" * 200)
@@ -6525,7 +6621,8 @@ class TestPreviewApi:
         preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                                {"customer_id": customer}, expect=200)
         assert preview["sms"] is None
-        assert preview["channel_limit_problem"] == "message has 6000 characters; the WhatsApp limit is 4096"
+        assert preview["channel_limit_problem"] == (
+            "message has 6000 characters; the WhatsApp limit is 4096")
 
     @pytest.mark.parametrize("body, code", [
         ({"customer_id": 1, "override_template": "Hi {nickname}"}, "INVALID_TEMPLATE"),
@@ -6537,15 +6634,16 @@ class TestPreviewApi:
     async def test_bad_previews_are_400(self, h, body, code):
         await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", body, expect=400), code)
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", body,
+                                  expect=400), code)
 
     async def test_unknown_campaign_or_customer_is_404(self, h):
         customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        assert_error(await h.post("/campaigns/50/personalized-preview", {"customer_id": customer}, expect=404),
-                     "CAMPAIGN_NOT_FOUND")
-        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": 50},
-                                  expect=404), "CUSTOMER_NOT_FOUND")
+        assert_error(await h.post("/campaigns/50/personalized-preview",
+                                  {"customer_id": customer}, expect=404), "CAMPAIGN_NOT_FOUND")
+        assert_error(await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                                  {"customer_id": 50}, expect=404), "CUSTOMER_NOT_FOUND")
 
 
 class TestUnsavedPreview:
@@ -6557,10 +6655,10 @@ class TestUnsavedPreview:
         customer, = await h.add_customers(1, location="Nairobi")
         template = "Hi {first_name|friend}, {preferred_product} in {location}!"
         campaign_id = await h.add_campaign(template)
-        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview", {"customer_id": customer},
-                              expect=200)
-        unsaved = await h.post("/preview", {"template": template, "channel": "sms", "customer_id": customer},
-                               expect=200)
+        stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
+                              {"customer_id": customer}, expect=200)
+        unsaved = await h.post("/preview", {"template": template, "channel": "sms",
+                                            "customer_id": customer}, expect=200)
         assert unsaved == stored
         assert unsaved["rendered_message"] == "Hi Name0, [unknown] in Nairobi!"
         assert unsaved["missing_fields"] == ["preferred_product"]
@@ -6574,7 +6672,8 @@ class TestUnsavedPreview:
         spec = {"name": "order_update", "language": "en_US",
                 "parameters": ["{first_name}", "{preferred_product|your order}", "{location}"]}
         campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp")
-        await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec}, expect=200)
+        await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec},
+                        expect=200)
         stored = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                               {"customer_id": customer}, expect=200)
         unsaved = await h.post("/preview", {"template": "Hi {first_name}", "channel": "whatsapp",
@@ -6590,17 +6689,20 @@ class TestUnsavedPreview:
 
     @pytest.mark.parametrize("body, code, words", [
         ({"template": "Hi", "channel": "sms", "customer_id": 1,
-          "whatsapp_template": {"name": "a", "language": "en_US"}}, "VALIDATION_ERROR", "whatsapp"),
+          "whatsapp_template": {"name": "a", "language": "en_US"}}, "VALIDATION_ERROR",
+         "whatsapp"),
         ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
           "whatsapp_template": {"name": "Bad Name", "language": "en_US"}}, "VALIDATION_ERROR",
          "whatsapp_template"),
         ({"template": "Hi", "channel": "whatsapp", "customer_id": 1,
           "whatsapp_template": {"name": "a", "language": "en_US", "parameters": ["{nick}"]}},
          "INVALID_TEMPLATE", "nick"),
-        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE", "nickname"),
+        ({"template": "Hi {nickname}", "channel": "sms", "customer_id": 1}, "INVALID_TEMPLATE",
+         "nickname"),
         ({"template": "", "channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template"),
         ({"template": "Hi", "channel": "fax", "customer_id": 1}, "VALIDATION_ERROR", "channel"),
-        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR", "customer_id"),
+        ({"template": "Hi", "channel": "sms", "customer_id": "1"}, "VALIDATION_ERROR",
+         "customer_id"),
         ({"template": "Hi", "channel": "sms"}, "VALIDATION_ERROR", "customer_id is required"),
         ({"channel": "sms", "customer_id": 1}, "VALIDATION_ERROR", "template is required"),
         ({"template": "Hi", "channel": "sms", "customer_id": 1, "override_template": "x"},
@@ -6629,11 +6731,15 @@ class TestMessageCustomers:
                                  expect=201))["id"]
         campaign_id = await h.launch([named, nameless])
         await h.settle()
-        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)}
-        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"), nameless: (None, "+254711000002")}
+        shown = {m["customer_id"]: (m["customer_name"], m["customer_phone"])
+                 for m in await h.messages(campaign_id)}
+        assert shown == {named: ("Wanjiku Kariuki", "+254711000001"),
+                         nameless: (None, "+254711000002")}
         await h.request("DELETE", f"/customers/{named}", expect=204)
-        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"]) for m in await h.messages(campaign_id)]
-        assert sorted(shown, key=str) == sorted([(None, None, None), (nameless, None, "+254711000002")], key=str)
+        shown = [(m["customer_id"], m["customer_name"], m["customer_phone"])
+                 for m in await h.messages(campaign_id)]
+        assert sorted(shown, key=str) == sorted([(None, None, None),
+                                                 (nameless, None, "+254711000002")], key=str)
 
 
 # -- Hostile input: a corpus thrown at every endpoint, and property-based tests ---
@@ -6646,9 +6752,11 @@ HOSTILE_BODIES = [
     b'{"customer_ids": [1e400], "customer_id": 1e400, "phone": 1e400}',
     b'{"customer_ids": [true, false], "customer_id": true, "all_customers": "true"}',
     b'{"customer_ids": [123456789012345678901234567890], "customer_id": 99999999999999999999}',
-    b'{"name": "a\\u0000b", "channel": "sms\\u0000", "base_template": "\\u0000", "phone": "+254712345678\\u0000"}',
-    json.dumps({"name": "x" * 100_000, "base_template": "{" * 100_000, "phone": "+" + "1" * 100_000,
-                "customer_id": 1, "override_template": "}" * 100_000}).encode(),
+    b'{"name": "a\\u0000b", "channel": "sms\\u0000", "base_template": "\\u0000", '
+    b'"phone": "+254712345678\\u0000"}',
+    json.dumps({"name": "x" * 100_000, "base_template": "{" * 100_000,
+                "phone": "+" + "1" * 100_000, "customer_id": 1,
+                "override_template": "}" * 100_000}).encode(),
     b'{"segment": {"location": {"$ne": null}}}',
     b'{"customers": [' + b'{"phone": "+1"},' * 2000 + b'{}]}',
     b'{"__proto__": {"admin": true}}',
@@ -6657,8 +6765,9 @@ HOSTILE_BODIES = [
 ]
 
 HOSTILE_QUERIES = ["?page=1&page=1", "?page=", "?page_size=", "?status=sent&status=sent", "?=",
-                   "?page=%00", "?location=%ff%fe", "?cursor=" + "A" * 5000, "?page=99999999999999999999",
-                   "?page_size=1e2", "?page=-0", "?channel=sms%00", "?location=%ED%A0%80", "?page=%F0%9F%98%80"]
+                   "?page=%00", "?location=%ff%fe", "?cursor=" + "A" * 5000,
+                   "?page=99999999999999999999", "?page_size=1e2", "?page=-0", "?channel=sms%00",
+                   "?location=%ED%A0%80", "?page=%F0%9F%98%80"]
 
 
 class TestHostileInput:
@@ -6676,8 +6785,10 @@ class TestHostileInput:
             for path in {template.replace("{id}", str(campaign_id))}:
                 for method in methods | {"PUT", "PATCH"}:
                     for raw in HOSTILE_BODIES:
-                        if raw.strip() == b"{}" and method in ("POST", "DELETE") and path.startswith("/customers/"):
-                            continue  # the empty body of a customer's action: valid, and it would act
+                        if (raw.strip() == b"{}" and method in ("POST", "DELETE")
+                                and path.startswith("/customers/")):
+                            # the empty body of a customer's action: valid, and it would act
+                            continue
                         status, payload = await h.request(method, path, raw=raw)
                         if method == "GET":  # a GET ignores its body
                             assert status < 500, (method, path, raw[:60], payload)
@@ -6689,7 +6800,8 @@ class TestHostileInput:
                         status, payload = await h.request(method, path + query)
                         assert 400 <= status < 500, (method, path + query, payload)
                         assert_documented_error(status, payload)
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 1
         assert (await h.campaign(campaign_id))["stats"] == stats(total=1, sent=1)
         assert (await h.get(f"/customers/{customer}"))["id"] == customer
@@ -6702,10 +6814,11 @@ class TestHostileInput:
 
 
 field_names = st.sampled_from(sl.CUSTOMER_FIELDS)
-customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30) for name in sl.CUSTOMER_FIELDS})
+customers = st.fixed_dictionaries({name: st.none() | st.text(max_size=30)
+                                   for name in sl.CUSTOMER_FIELDS})
 literals = st.text(max_size=20)
-placeholders = st.tuples(field_names, st.none() | st.text(alphabet=st.characters(blacklist_characters="{}"),
-                                                          max_size=10))
+placeholders = st.tuples(field_names, st.none() | st.text(
+    alphabet=st.characters(blacklist_characters="{}"), max_size=10))
 template_parts = st.lists(st.one_of(literals, placeholders), max_size=8)
 
 
@@ -6728,7 +6841,8 @@ def reference_render(parts, customer):
 
 
 def build_template(parts):
-    return "".join(escape(p) if isinstance(p, str) else "{" + p[0] + ("" if p[1] is None else "|" + p[1]) + "}"
+    return "".join(escape(p) if isinstance(p, str)
+                   else "{" + p[0] + ("" if p[1] is None else "|" + p[1]) + "}"
                    for p in parts)
 
 
@@ -6746,8 +6860,8 @@ class TestProperties:
     @PROPERTIES
     @given(template_parts, customers)
     def test_rendering_matches_the_model(self, parts, customer):
-        assert sl.render_template(sl.parse_template(build_template(parts)), customer) == reference_render(
-            parts, customer)
+        assert sl.render_template(sl.parse_template(build_template(parts)), customer) == (
+            reference_render(parts, customer))
 
     @PROPERTIES
     @given(literals)
@@ -6771,8 +6885,8 @@ class TestProperties:
         info = sl.sms_info(text)
         units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         assert (info.encoding, info.characters) == ("UCS-2", units)
-        assert info.segments == 1 if units <= 70 else math.ceil(units / 67) <= info.segments <= math.ceil(
-            units / 66)
+        assert info.segments == 1 if units <= 70 else (
+            math.ceil(units / 67) <= info.segments <= math.ceil(units / 66))
 
     @PROPERTIES
     @given(json_values)
@@ -6782,10 +6896,12 @@ class TestProperties:
         except sl.Invalid as exc:
             assert exc.code == "VALIDATION_ERROR"
         else:
-            assert sum((bool(audience.customer_ids), audience.all_customers, bool(audience.segment))) == 1
+            assert sum((bool(audience.customer_ids), audience.all_customers,
+                        bool(audience.segment))) == 1
 
     @PROPERTIES
-    @given(st.one_of(json_values, customers, st.fixed_dictionaries({"phone": st.text(max_size=20)})))
+    @given(st.one_of(json_values, customers,
+                     st.fixed_dictionaries({"phone": st.text(max_size=20)})))
     def test_customer_validation_only_ever_answers_400(self, body):
         try:
             customer = sl.customer_fields(body, "")
@@ -6805,12 +6921,15 @@ class TestProperties:
             assert after >= 1 and page >= 1
 
     @PROPERTIES
-    @given(st.integers(min_value=1, max_value=sl.MAX_ID), st.integers(min_value=1, max_value=sl.MAX_ID))
+    @given(st.integers(min_value=1, max_value=sl.MAX_ID),
+           st.integers(min_value=1, max_value=sl.MAX_ID))
     def test_cursors_round_trip(self, after, page):
-        assert sl.decode_cursor(sl.encode_cursor("customers", after, page), "customers") == (after, page)
+        assert sl.decode_cursor(sl.encode_cursor("customers", after, page), "customers") == (
+            after, page)
 
     @PROPERTIES
-    @given(st.lists(st.integers(min_value=1, max_value=10**6), unique=True, min_size=1, max_size=300))
+    @given(st.lists(st.integers(min_value=1, max_value=10**6), unique=True, min_size=1,
+                    max_size=300))
     def test_jobs_round_trip(self, ids):
         assert sl.decode_job(sl.encode_job(ids)) == sorted(ids)
 
@@ -6837,7 +6956,8 @@ class TestOpenApi:
         document = (await h.get("/openapi.json"))
         assert document == json.loads(json.dumps(sl.openapi_document()))
         assert document["openapi"] == "3.1.0"
-        served = {(route.resource.canonical, route.method.lower()) for route in h.app.router.routes()
+        served = {(route.resource.canonical, route.method.lower())
+                  for route in h.app.router.routes()
                   if route.method != "HEAD"}
         described = {(path, method) for path, item in document["paths"].items() for method in item}
         assert served == described
@@ -6847,7 +6967,8 @@ class TestOpenApi:
         open_service = await make_harness()
         assert "security" not in await open_service.get("/openapi.json")
         keyed = await make_harness(api_key="k")
-        status, document = await keyed.request("GET", "/openapi.json", headers={"Authorization": "Bearer k"})
+        status, document = await keyed.request("GET", "/openapi.json",
+                                               headers={"Authorization": "Bearer k"})
         assert status == 200 and document["security"] == [{"bearer": []}]
         assert document["paths"]["/health"]["get"]["security"] == []
 
@@ -6871,29 +6992,35 @@ class TestOpenApi:
         checked = Counter()
 
         async def call(method, template, path=None, body=None, *, raw=None, headers=auth):
-            status, payload = await h.request(method, path or template, body, raw=raw, headers=headers)
+            status, payload = await h.request(method, path or template, body, raw=raw,
+                                              headers=headers)
             operation = document["paths"][template].get(method.lower())
             if operation is None:  # a method the path does not have: 405 in the error shape
                 assert status == 405
                 schema = {"$ref": "#/components/schemas/Error"}
             else:
                 assert str(status) in operation["responses"], (method, path, status, payload)
-                schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+                schema = operation["responses"][str(status)]["content"]["application/json"][
+                    "schema"]
             errors = list(openapi_validator(schema).iter_errors(payload))
             assert not errors, (method, path, status, payload, errors[0].message)
             checked[status] += 1
             return payload
 
-        customer = await call("POST", "/customers", body={"phone": "+254712345678", "first_name": "Amina"})
-        await call("POST", "/customers", body={"customers": [{"phone": "+254712345679"}, {"phone": "+25471234567"}]})
+        customer = await call("POST", "/customers",
+                              body={"phone": "+254712345678", "first_name": "Amina"})
+        await call("POST", "/customers",
+                   body={"customers": [{"phone": "+254712345679"}, {"phone": "+25471234567"}]})
         await call("POST", "/customers", body={"phone": "+254712345678"})
         await call("POST", "/customers", body={"phone": "bad"})
         await call("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
         await call("GET", "/customers", "/customers?location=Nairobi&page_size=1")
         await call("GET", "/customers/{id}", f"/customers/{customer['id']}")
         await call("GET", "/customers/{id}", "/customers/404")
-        campaign = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
-        await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi {x}"})
+        campaign = await call("POST", "/campaigns",
+                              body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        await call("POST", "/campaigns",
+                   body={"name": "n", "channel": "sms", "base_template": "Hi {x}"})
         await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "x",
                                                "scheduled_at": sl.utc_iso(T0 + 60)})
         await call("GET", "/campaigns", "/campaigns?page_size=1")
@@ -6909,31 +7036,40 @@ class TestOpenApi:
         await call("POST", "/campaigns/{id}/send", send, {"customer_ids": [1]},
                    headers={**auth, "Idempotency-Key": "a"})
         preview = f"/campaigns/{campaign['id']}/personalized-preview"
-        await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": customer["id"]})
+        await call("POST", "/campaigns/{id}/personalized-preview", preview,
+                   {"customer_id": customer["id"]})
         await call("POST", "/campaigns/{id}/personalized-preview", preview, {"customer_id": 404})
         await call("POST", "/preview", body={"template": "Hi {first_name}", "channel": "sms",
                                              "customer_id": customer["id"]})
-        await call("POST", "/preview", body={"template": "Hi", "channel": "sms", "customer_id": 404})
+        await call("POST", "/preview",
+                   body={"template": "Hi", "channel": "sms", "customer_id": 404})
         await h.settle()
-        await call("GET", "/campaigns/{id}/messages", f"/campaigns/{campaign['id']}/messages?status=sent")
+        await call("GET", "/campaigns/{id}/messages",
+                   f"/campaigns/{campaign['id']}/messages?status=sent")
         await call("GET", "/campaigns/{id}/timeline", f"/campaigns/{campaign['id']}/timeline")
         await call("GET", "/campaigns/{id}/timeline", "/campaigns/404/timeline")
         await call("GET", "/overview")
         await call("GET", "/campaigns/{id}/errors", f"/campaigns/{campaign['id']}/errors")
         await call("POST", "/campaigns/{id}/send", send, {"all_customers": True})
         await call("POST", "/campaigns/{id}/pause", f"/campaigns/{campaign['id']}/pause")
-        await call("POST", "/campaigns/{id}/retry-failed", f"/campaigns/{campaign['id']}/retry-failed")
-        other = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        await call("POST", "/campaigns/{id}/retry-failed",
+                   f"/campaigns/{campaign['id']}/retry-failed")
+        other = await call("POST", "/campaigns",
+                           body={"name": "n", "channel": "sms", "base_template": "Hi"})
         path = f"/campaigns/{other['id']}"
-        await call("PATCH", "/campaigns/{id}", path, {"name": "m", "scheduled_at": sl.utc_iso(T0 + 60)})
+        await call("PATCH", "/campaigns/{id}", path,
+                   {"name": "m", "scheduled_at": sl.utc_iso(T0 + 60)})
         await call("PATCH", "/campaigns/{id}", path, {"status": "sent"})
-        await call("POST", "/campaigns/{id}/send", path + "/send", {"customer_ids": [customer["id"]]})
+        await call("POST", "/campaigns/{id}/send", path + "/send",
+                   {"customer_ids": [customer["id"]]})
         await call("POST", "/campaigns/{id}/cancel", path + "/cancel", raw=b"{}")
         await call("POST", "/campaigns/{id}/resume", path + "/resume")
         await call("DELETE", "/campaigns/{id}", path)
-        draft = await call("POST", "/campaigns", body={"name": "n", "channel": "sms", "base_template": "Hi"})
+        draft = await call("POST", "/campaigns",
+                           body={"name": "n", "channel": "sms", "base_template": "Hi"})
         response = await h.client.delete(f"/campaigns/{draft['id']}", headers=auth)
-        assert response.status == 204 and "204" in document["paths"]["/campaigns/{id}"]["delete"]["responses"]
+        assert response.status == 204 and (
+            "204" in document["paths"]["/campaigns/{id}"]["delete"]["responses"])
         await call("GET", "/health", headers={})
         await call("GET", "/campaigns", headers={})
         await call("PUT", "/campaigns", body={})
@@ -6954,35 +7090,45 @@ class TestOpenApi:
 # Element ids and data-testid values the tests rely on:
 #
 #   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
-#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]  #attempts-chart (figcaption, details)
+#   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]
+#                  #attempts-chart (figcaption, details)
 #                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox
-#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup  [data-testid=setup-<kind>]
-#                  [data-testid=callback-webhook|receipts|inbound-<kind>]  [data-testid=verify-token-<kind>]
+#                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup
+#                  [data-testid=setup-<kind>]
+#                  [data-testid=callback-webhook|receipts|inbound-<kind>]
+#                  [data-testid=verify-token-<kind>]
 #   API key        #key-form  #api-key-input  #api-key-submit  #key-error
-#   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status  #filter-channel
-#                  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev  #campaigns-next  #campaigns-page-info
+#   campaign list  #campaigns-body  #campaigns-table  #campaigns-empty  #filter-status
+#                  #filter-channel  [data-testid=campaign-row-<id>] (data-status)  #campaigns-prev
+#                  #campaigns-next  #campaigns-page-info
 #   campaign       #campaign-name  #campaign-status > .badge (data-status)  #campaign-actions
-#                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry  #action-delete
-#                  #campaign-progress (role=progressbar, aria-valuenow)  #progress-percent  #progress-rate
+#                  #action-edit  #action-pause  #action-resume  #action-cancel  #action-retry
+#                  #action-delete  #campaign-progress (role=progressbar, aria-valuenow)
+#                  #progress-percent  #progress-rate
 #                  [data-testid=stat-<name>] > .v
 #                  #life-card  #rate-chart  #outcomes-chart  #funnel  [data-testid=funnel-<step>]
-#                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product  #send-ids
+#                  #send-panel  #send-mode-all|segment|ids  #send-location  #send-product
+#                  #send-ids
 #                  #send-submit  #send-result  #send-status  [data-testid=message-customer]
 #                  #errors-table  [data-testid=error-row]  #errors-empty
-#                  #messages-table  [data-testid=message-row-<id>] (data-status)  #messages-status-filter
+#                  #messages-table  [data-testid=message-row-<id>] (data-status)
+#                  #messages-status-filter
 #                  #messages-delivery-filter  #messages-prev  #messages-next  #messages-empty
 #                  #confirm-dialog  #confirm-title  #confirm-ok  #confirm-cancel
 #   compose        #campaign-form  #f-name  #f-channel  #f-template  #f-schedule  #f-rate  #f-quiet
 #                  #save-campaign  #cancel-compose  #form-error
 #                  #preview-customer  #preview-text  #preview-missing  #preview-encoding
-#                  #preview-characters  #preview-segments  #preview-error  #preview-note  #quiet-hint
-#                  #wa-template  #wa-mode-template  #wa-mode-text  #wa-text-hint  #f-wa-name  #f-wa-language
+#                  #preview-characters  #preview-segments  #preview-error  #preview-note
+#                  #quiet-hint  #wa-template  #wa-mode-template  #wa-mode-text  #wa-text-hint
+#                  #f-wa-name  #f-wa-language
 #                  #wa-parameters  #f-wa-param-<n>  [data-testid=wa-remove-<n>]  #wa-add-parameter
-#                  #f-wa-name-error  #f-wa-language-error  #f-wa-param-<n>-error  #wa-parameters-error  #wa-template-error
-#                  #preview-wa  [data-testid=preview-wa-parameter]  #campaign-wa-template (the campaign's page)
+#                  #f-wa-name-error  #f-wa-language-error  #f-wa-param-<n>-error
+#                  #wa-parameters-error  #wa-template-error  #preview-wa
+#                  [data-testid=preview-wa-parameter]  #campaign-wa-template (the campaign's page)
 #   customers      #customers-table  [data-testid=customer-row-<id>] (data-opted-out)
-#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]  [data-testid=erase-<id>]
-#                  #customer-form  #c-phone  #c-first  #c-last  #c-location  #c-product  #c-timezone
+#                  [data-testid=optout-<id>]  [data-testid=optin-<id>]  [data-testid=edit-<id>]
+#                  [data-testid=erase-<id>]  #customer-form  #c-phone  #c-first  #c-last
+#                  #c-location  #c-product  #c-timezone
 #                  #customer-save  #customer-cancel  #customer-error
 #                  #customer-filter-location  #customer-filter-product  #customer-search-submit
 #                  #csv-file  #csv-text  #csv-conflict  #csv-import  #csv-result
@@ -7000,32 +7146,39 @@ class TestDashboardFiles:
                                          ("/static/app.js", "app.js", "text/javascript"),
                                          ("/static/app.css", "app.css", "text/css")):
             response = await h.client.get(path)
-            assert (response.status, response.content_type, response.charset) == (200, content_type, "utf-8")
+            assert (response.status, response.content_type, response.charset) == (
+                200, content_type, "utf-8")
             assert await response.read() == (sl.STATIC_DIR / name).read_bytes()
             csp = response.headers["Content-Security-Policy"]
-            assert "script-src 'self';" in csp and "default-src 'none'" in csp and "connect-src 'self'" in csp
+            assert ("script-src 'self';" in csp and "default-src 'none'" in csp
+                    and "connect-src 'self'" in csp)
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert response.headers["Cache-Control"] == "no-cache"
-            unchanged = await h.client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+            unchanged = await h.client.get(path,
+                                           headers={"If-None-Match": response.headers["ETag"]})
             assert unchanged.status == 304
         page = (sl.STATIC_DIR / "index.html").read_text(encoding="utf-8")
-        assert '<script src="/static/app.js"></script>' in page and 'href="/static/app.css"' in page
-        assert "<style" not in page and "<script>" not in page  # nothing inline: the policy allows none
+        assert ('<script src="/static/app.js"></script>' in page
+                and 'href="/static/app.css"' in page)
+        # nothing inline: the policy allows none
+        assert "<style" not in page and "<script>" not in page
         assert (await h.client.get("/campaigns")).status == 401
 
     async def test_nothing_else_is_served(self, h):
         for path in ("/static/index.html", "/static/nothing.js", "/static/.hidden.js", "/static/",
-                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py", "/static/..%2Fsmsleopard.py",
-                     "/static/..%2F..%2Fetc%2Fpasswd.js", "/static/app.js/x", "/static/app.js%00.css",
+                     "/static/%2E%2E", "/static/%2E%2E/smsleopard.py",
+                     "/static/..%2Fsmsleopard.py", "/static/..%2F..%2Fetc%2Fpasswd.js",
+                     "/static/app.js/x", "/static/app.js%00.css",
                      "/smsleopard.py", "/app.js"):
             response = await h.client.get(yarl.URL(path, encoded=True))
             assert response.status == 404, path
             assert_documented_error(404, await response.json())
 
 
-needs_browser = pytest.mark.skipif(not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
-                                   reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
-                                          "to run the browser tests")
+needs_browser = pytest.mark.skipif(
+    not (PROCESSES and shutil.which("chromium") and shutil.which("chromedriver")),
+    reason="install chromium and chromium-driver, and set SMSLEOPARD_TEST_PROCESSES=1, "
+           "to run the browser tests")
 
 
 class PageService:
@@ -7033,8 +7186,8 @@ class PageService:
         self.dir = tempfile.TemporaryDirectory(prefix="smsleopard-page-")
         self.api_key = api_key
         self.log = Path(self.dir.name, "service.log")
-        argv = ["--port", "0", "--db", str(Path(self.dir.name, "d.db")), "--no-seed", "--failure-rate", "0",
-                *settings, *(["--api-key", api_key] if api_key else [])]
+        argv = ["--port", "0", "--db", str(Path(self.dir.name, "d.db")), "--no-seed",
+                "--failure-rate", "0", *settings, *(["--api-key", api_key] if api_key else [])]
         with self.log.open("w") as log:
             self.process = start_process([sys.executable, sl.__file__, *argv], cwd=self.dir.name,
                                             stdout=subprocess.DEVNULL, stderr=log)
@@ -7104,7 +7257,8 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,900", "--disable-dev-shm-usage"):
+    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,900",
+                     "--disable-dev-shm-usage"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=options)
@@ -7124,36 +7278,44 @@ def page_token() -> str:
 
 
 def open_page(browser, page_service, route: str) -> None:
-    """A fresh load of the page at a route (about:blank first: a hash change alone would not reload)."""
+    """A fresh load of the page at a route (about:blank first: a hash change alone would not
+    reload)."""
     browser.get("about:blank")
     browser.get(f"{page_service.url}/#{route}")
 
 
 def page_wait(browser, timeout: float = 10) -> WebDriverWait:
-    """Waits that look again when the page redraws what they were looking at (it polls while sending)."""
-    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+    """Waits that look again when the page redraws what they were looking at (it polls while
+    sending)."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,))
 
 
 def page_element(browser, css: str, timeout: float = 10):
-    return page_wait(browser, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    return page_wait(browser, timeout).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def click_when_ready(browser, css: str, timeout: float = 10) -> None:
     """Click an element the page may be redrawing (a list reloading): again until it takes."""
-    page_wait(browser, timeout).until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+    page_wait(browser, timeout).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
 def text_shows(browser, css: str, text: str, timeout: float = 10) -> None:
-    page_wait(browser, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    page_wait(browser, timeout).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
 
 
 def page_status(browser) -> str:
-    return browser.find_element(By.CSS_SELECTOR, "#campaign-status .badge").get_attribute("data-status")
+    return browser.find_element(By.CSS_SELECTOR, "#campaign-status .badge").get_attribute(
+        "data-status")
 
 
 def status_shows(browser, status: str, timeout: float = 10) -> None:
     page_wait(browser, timeout).until(
-        EC.text_to_be_present_in_element_attribute((By.CSS_SELECTOR, "#campaign-status .badge"), "data-status", status))
+        EC.text_to_be_present_in_element_attribute((By.CSS_SELECTOR, "#campaign-status .badge"),
+                                                   "data-status", status))
 
 
 def page_api_error(page_service, method: str, path: str, body=None) -> dict:
@@ -7164,18 +7326,22 @@ def page_api_error(page_service, method: str, path: str, body=None) -> dict:
 
 
 def page_customers(page_service, *rows: dict) -> list[dict]:
-    return page_service.call("POST", "/customers", {"customers": [{"phone": page_phone(), **row} for row in rows]})["customers"]
+    return page_service.call(
+        "POST", "/customers",
+        {"customers": [{"phone": page_phone(), **row} for row in rows]})["customers"]
 
 
 def page_campaign(page_service, **fields) -> dict:
-    return page_service.call("POST", "/campaigns", {"name": f"Campaign {page_token()}", "channel": "sms",
-                                               "base_template": "Hi {first_name|there}!", **fields})
+    return page_service.call("POST", "/campaigns", {
+        "name": f"Campaign {page_token()}", "channel": "sms",
+        "base_template": "Hi {first_name|there}!", **fields})
 
 
 @needs_browser
 def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_service, browser):
-    wanjiku, nameless = page_customers(page_service, {"first_name": "Wanjiku", "last_name": "Kariuki", "location": "Nyeri"},
-                                  {"last_name": "Odhiambo", "preferred_product": "Tea"})
+    wanjiku, nameless = page_customers(
+        page_service, {"first_name": "Wanjiku", "last_name": "Kariuki", "location": "Nyeri"},
+        {"last_name": "Odhiambo", "preferred_product": "Tea"})
     name = f"Spring sale {page_token()}"
     open_page(browser, page_service, "/campaigns/new")
     page_element(browser, "#f-name").send_keys(name)
@@ -7187,7 +7353,8 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     text_shows(browser, "#preview-missing", "first_name")
     assert browser.find_element(By.ID, "preview-encoding").text == "GSM-7"
     assert browser.find_element(By.ID, "preview-segments").text == "1"
-    assert browser.find_element(By.ID, "preview-characters").text == "30"  # 28, and [ ] take two septets each
+    # 28, and [ ] take two septets each
+    assert browser.find_element(By.ID, "preview-characters").text == "30"
 
     # A character outside GSM-7 makes it UCS-2 (70 per segment): the figures follow the typing.
     template.send_keys(" ✓ " + "at the Nyeri branch, open every day of the week")
@@ -7195,19 +7362,23 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     text_shows(browser, "#preview-segments", "2")
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(wanjiku["id"]))
     text_shows(browser, "#preview-text", "Hi Wanjiku, your gift waits ✓")
-    text_shows(browser, "#preview-missing", "preferred_product")  # it has a fallback, still missing
+    # it has a fallback, still missing
+    text_shows(browser, "#preview-missing", "preferred_product")
     assert "first_name" not in browser.find_element(By.ID, "preview-missing").text
 
     browser.find_element(By.ID, "save-campaign").click()
     text_shows(browser, "#campaign-name", name)
-    saved = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    saved = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+             if c["name"] == name]
     assert len(saved) == 1, "one campaign, however many previews"
     saved = saved[0]
     assert saved["status"] == "draft"
-    assert saved["base_template"] == "Hi {first_name}, your {preferred_product|gift} waits ✓ at the Nyeri branch, open every day of the week"
+    assert saved["base_template"] == ("Hi {first_name}, your {preferred_product|gift} waits ✓ "
+                                      "at the Nyeri branch, open every day of the week")
     assert browser.current_url.endswith(f"#/campaigns/{saved['id']}")
     # The API's own preview agrees with what the page showed.
-    preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview", {"customer_id": nameless["id"]})
+    preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview",
+                                {"customer_id": nameless["id"]})
     assert preview["sms"]["encoding"] == "UCS-2" and preview["sms"]["segments"] == 2
 
     assert page_element(browser, "#send-mode-all").is_selected()
@@ -7215,27 +7386,32 @@ def test_create_a_campaign_with_a_live_preview_then_send_it_to_everyone(page_ser
     everyone = page_service.call("GET", "/customers?page_size=1")["pagination"]["total_count"]
     text_shows(browser, "#confirm-title", f"to all {everyone:,} customers?")
     browser.find_element(By.ID, "confirm-ok").click()
-    text_shows(browser, "#toasts", "Queued")  # the panel goes when the campaign is sent, the toast stays a while
+    # the panel goes when the campaign is sent, the toast stays a while
+    text_shows(browser, "#toasts", "Queued")
     status_shows(browser, "sent", timeout=15)
-    page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute("aria-valuenow") == "100")
+    page_wait(browser).until(lambda b: b.find_element(By.ID, "campaign-progress").get_attribute(
+        "aria-valuenow") == "100")
     assert browser.find_element(By.ID, "progress-percent").text == "100%"
     answer = page_service.call("GET", f"/campaigns/{saved['id']}")
     assert answer["status"] == "sent" and answer["progress"]["percent"] == 100
     assert answer["stats"]["total"] >= 2 and answer["stats"]["pending"] == 0
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-total] .v").text == f"{answer['stats']['total']:,}"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-total] .v").text == (
+        f"{answer['stats']['total']:,}")
 
     # The list shows it finished, with its bar full.
     browser.find_element(By.ID, "nav-campaigns").click()
     row = page_element(browser, f"[data-testid=campaign-row-{saved['id']}]")
     assert row.get_attribute("data-status") == "sent"
-    assert row.find_element(By.CSS_SELECTOR, "[role=progressbar]").get_attribute("aria-valuenow") == "100"
+    assert row.find_element(By.CSS_SELECTOR, "[role=progressbar]").get_attribute(
+        "aria-valuenow") == "100"
 
 
 @needs_browser
 def test_pause_and_resume_while_it_sends(make_page_service, browser):
     slow = make_page_service("--send-latency-ms", "100", "--concurrency", "2")
     people = page_customers(slow, *({"first_name": f"Person {n}"} for n in range(16)))
-    # Two a second: it is still sending when the person gets to the Pause button, however busy the machine.
+    # Two a second: it is still sending when the person gets to the Pause button, however busy
+    # the machine.
     created = page_campaign(slow, rate_limit=2)
     open_page(browser, slow, f"/campaigns/{created['id']}")
     page_element(browser, "#send-submit").click()
@@ -7254,7 +7430,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
 
     # While paused, the rate limit can go (the edit form keeps channel and schedule as they are).
     browser.find_element(By.ID, "action-edit").click()
-    assert not page_element(browser, "#f-channel").is_enabled() and not browser.find_element(By.ID, "f-schedule").is_enabled()
+    assert (not page_element(browser, "#f-channel").is_enabled()
+            and not browser.find_element(By.ID, "f-schedule").is_enabled())
     rate = browser.find_element(By.ID, "f-rate")
     assert rate.get_attribute("value") == "2"
     rate.clear()
@@ -7268,7 +7445,8 @@ def test_pause_and_resume_while_it_sends(make_page_service, browser):
     status_shows(browser, "sent", timeout=20)
     done = slow.call("GET", f"/campaigns/{created['id']}")
     assert done["status"] == "sent" and done["stats"]["sent"] == len(people)
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == str(len(people))
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stat-sent] .v").text == (
+        str(len(people)))
 
 
 @needs_browser
@@ -7282,7 +7460,8 @@ def test_the_campaign_list_filters_and_pages(make_page_service, browser):
 
     def names():
         return browser.execute_script(
-            "return [...document.querySelectorAll('#campaigns-table tbody tr a')].map(a => a.textContent)")
+            "return [...document.querySelectorAll('#campaigns-table tbody tr a')]"
+            ".map(a => a.textContent)")
 
     page_wait(browser).until(lambda b: len(names()) == 20)
     assert names()[:2] == ["Chat promo", "Promo 20"], "newest first"
@@ -7307,7 +7486,8 @@ def test_the_campaign_list_filters_and_pages(make_page_service, browser):
 def test_failed_messages_show_their_errors(page_service, browser):
     town = f"Errtown {page_token()}"
     try:
-        page_service.call("POST", "/customers", {"phone": "+999700000012", "first_name": "Kofi", "location": town})
+        page_service.call("POST", "/customers",
+                          {"phone": "+999700000012", "first_name": "Kofi", "location": town})
     except urllib.error.HTTPError as exists:  # a page_service shared with another run of this test
         assert exists.code == 409
         page = page_service.call("GET", "/customers?page_size=100")["data"]
@@ -7329,7 +7509,8 @@ def test_failed_messages_show_their_errors(page_service, browser):
     assert page_element(browser, "#action-retry").text == "Retry 1 failed"
 
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("failed")
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#messages-table tbody tr")) == 1)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#messages-table tbody tr")) == 1)
     row = browser.find_element(By.CSS_SELECTOR, "#messages-table tbody tr")
     assert row.get_attribute("data-status") == "failed"
     assert "no route to +999700000012" in row.text
@@ -7339,11 +7520,13 @@ def test_failed_messages_show_their_errors(page_service, browser):
 
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("sent")
     page_wait(browser).until(lambda b: b.execute_script(
-        "return [...document.querySelectorAll('#messages-table tbody tr')].map(r => r.dataset.status)") == ["sent"])
+        "return [...document.querySelectorAll('#messages-table tbody tr')]"
+        ".map(r => r.dataset.status)") == ["sent"])
     Select(browser.find_element(By.ID, "messages-status-filter")).select_by_value("cancelled")
     page_element(browser, "#messages-empty")
 
-    browser.find_element(By.ID, "action-retry").click()  # a refusal at the first attempt: retrying is no use
+    # a refusal at the first attempt: retrying is no use
+    browser.find_element(By.ID, "action-retry").click()
     text_shows(browser, "#confirm-text", "1 of 1 failed message failed at the first attempt")
     assert "no route to +999700000012" in browser.find_element(By.ID, "confirm-text").text
     assert "will not help" in browser.find_element(By.ID, "confirm-text").text
@@ -7362,7 +7545,8 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
                         "".join(f"{p},Name{i},Family{i},{town}\n" for i, p in enumerate(phones)))
     open_page(browser, page_service, "/customers")
     page_element(browser, "#csv-file").send_keys(str(csv_file))
-    page_wait(browser).until(lambda b: phones[2] in b.find_element(By.ID, "csv-text").get_attribute("value"))
+    page_wait(browser).until(
+        lambda b: phones[2] in b.find_element(By.ID, "csv-text").get_attribute("value"))
     browser.find_element(By.ID, "csv-import").click()
     text_shows(browser, "[data-testid=csv-counts]", "3 created, 0 updated, 0 skipped")
     imported = page_service.call("GET", f"/customers?location={town.replace(' ', '%20')}")["data"]
@@ -7370,7 +7554,8 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
 
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 3)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 3)
     table = browser.find_element(By.ID, "customers-table").text
     assert all(p in table for p in phones) and "Name0 Family0" in table
 
@@ -7384,39 +7569,48 @@ def test_import_customers_from_a_csv_file(page_service, browser, tmp_path):
     browser.find_element(By.ID, "csv-import").click()
     errors = page_element(browser, "#csv-errors")
     text_shows(browser, "#csv-errors", "nothing was imported")
-    lines = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "[data-testid=csv-error-line]")]
+    lines = [li.text for li in browser.find_elements(By.CSS_SELECTOR,
+                                                      "[data-testid=csv-error-line]")]
     assert len(lines) == 1 and lines[0].startswith("Line 3 (phone): phone must be in E.164 form")
     assert "the first at line 3" in errors.text
-    assert page_service.call("GET", f"/customers?location={bad_town.replace(' ', '%20')}")["data"] == []
+    assert page_service.call(
+        "GET", f"/customers?location={bad_town.replace(' ', '%20')}")["data"] == []
 
 
 @needs_browser
 def test_opt_a_customer_out_and_back_in(page_service, browser):
     town = f"Optton {page_token()}"
-    (person,) = page_customers(page_service, {"first_name": "Halima", "last_name": "Abdi", "location": town})
+    (person,) = page_customers(page_service,
+                               {"first_name": "Halima", "last_name": "Abdi", "location": town})
     open_page(browser, page_service, "/customers")
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
     row_css = f"[data-testid=customer-row-{person['id']}]"
-    page_wait(browser).until(lambda b: [r.get_attribute("data-testid") for r in b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")]
-                        == [f"customer-row-{person['id']}"])
-    assert browser.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "false"
+    page_wait(browser).until(
+        lambda b: [r.get_attribute("data-testid")
+                   for r in b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")]
+        == [f"customer-row-{person['id']}"])
+    assert browser.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "false"
     browser.find_element(By.CSS_SELECTOR, f"[data-testid=optout-{person['id']}]").click()
 
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "true")
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "true")
     assert "Opted out" in browser.find_element(By.CSS_SELECTOR, row_css).text
     assert page_service.call("GET", f"/customers/{person['id']}")["opted_out_at"] is not None
     text_shows(browser, "#toasts", "is opted out")
 
     browser.find_element(By.CSS_SELECTOR, f"[data-testid=optin-{person['id']}]").click()
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-opted-out") == "false")
+    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, row_css).get_attribute(
+        "data-opted-out") == "false")
     assert page_service.call("GET", f"/customers/{person['id']}")["opted_out_at"] is None
 
 
 @needs_browser
 def test_the_page_asks_for_the_api_key_once(keyed_page_service, browser):
-    created = keyed_page_service.call("POST", "/campaigns", {"name": "Keyed launch", "channel": "whatsapp",
-                                                        "base_template": "Hello {first_name|friend}"})
+    created = keyed_page_service.call("POST", "/campaigns", {
+        "name": "Keyed launch", "channel": "whatsapp",
+        "base_template": "Hello {first_name|friend}"})
     open_page(browser, keyed_page_service, "/campaigns")
     page_element(browser, "#api-key-input").send_keys("wrong-key")
     browser.find_element(By.ID, "api-key-submit").click()
@@ -7429,7 +7623,8 @@ def test_the_page_asks_for_the_api_key_once(keyed_page_service, browser):
     key_input.send_keys("secret-key")
     browser.find_element(By.ID, "api-key-submit").click()
     page_element(browser, f"[data-testid=campaign-row-{created['id']}]")
-    assert browser.execute_script("return sessionStorage.getItem('smsleopard.apiKey')") == "secret-key"
+    assert browser.execute_script(
+        "return sessionStorage.getItem('smsleopard.apiKey')") == "secret-key"
     assert page_element(browser, "#key-status").is_displayed()
 
     # Kept for the tab: a reload and other views work without asking again.
@@ -7447,7 +7642,8 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     page_customers(page_service, {"first_name": "Baraka"})
     name = f"Nickname test {page_token()}"
     template = "Hello {nickname}, welcome back"
-    expected = page_api_error(page_service, "POST", "/campaigns", {"name": name, "channel": "sms", "base_template": template})
+    expected = page_api_error(page_service, "POST", "/campaigns",
+                              {"name": name, "channel": "sms", "base_template": template})
     assert expected["code"] == "INVALID_TEMPLATE"
 
     open_page(browser, page_service, "/campaigns/new")
@@ -7458,28 +7654,36 @@ def test_an_api_error_is_shown_to_the_person(page_service, browser):
     text_shows(browser, "#form-error", expected["message"])
     assert "nickname" in expected["message"]
     assert browser.current_url.endswith("#/campaigns/new"), "nothing was saved, the form stays"
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
-    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing behind.
+    # Put right, the preview works with nothing saved (POST /preview), and Cancel leaves nothing
+    # behind.
     area = browser.find_element(By.ID, "f-template")
     area.clear()
     area.send_keys("Hello {first_name|friend}, welcome back")
     text_shows(browser, "#preview-text", "welcome back")
-    assert "Nothing is saved until you press Save" in browser.find_element(By.ID, "preview-note").text
+    assert "Nothing is saved until you press Save" in browser.find_element(
+        By.ID, "preview-note").text
     assert not browser.find_element(By.ID, "preview-error").text
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == "Untitled campaign"]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == "Untitled campaign"]
     browser.find_element(By.ID, "cancel-compose").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
     # A refused action says why, too.
     done = page_campaign(page_service)
     page_service.call("POST", f"/campaigns/{done['id']}/cancel")
-    refusal = page_api_error(page_service, "POST", f"/campaigns/{done['id']}/send", {"all_customers": True})
+    refusal = page_api_error(page_service, "POST", f"/campaigns/{done['id']}/send",
+                             {"all_customers": True})
     open_page(browser, page_service, f"/campaigns/{done['id']}")
     status_shows(browser, "cancelled")
-    assert not browser.find_elements(By.ID, "action-cancel") and not browser.find_elements(By.ID, "action-pause")
+    assert (not browser.find_elements(By.ID, "action-cancel")
+            and not browser.find_elements(By.ID, "action-pause"))
     assert not browser.find_element(By.ID, "send-panel").is_displayed()
     assert refusal["code"] == "CAMPAIGN_NOT_SENDABLE"
 
@@ -7506,15 +7710,18 @@ def test_cancel_asks_first(page_service, browser):
     text_shows(browser, "#confirm-title", "Delete")
     browser.find_element(By.ID, "confirm-ok").click()
     page_wait(browser).until(lambda b: b.current_url.endswith("#/campaigns"))
-    assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == "CAMPAIGN_NOT_FOUND"
+    assert page_api_error(page_service, "GET", f"/campaigns/{draft['id']}")["code"] == (
+        "CAMPAIGN_NOT_FOUND")
 
 
 @needs_browser
 def test_the_overview_is_the_landing_page(page_service, browser):
     people = page_customers(page_service, {"first_name": "Neema"}, {"first_name": "Otieno"})
     created = page_campaign(page_service)
-    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
-    page_wait(browser).until(lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
+    page_service.call("POST", f"/campaigns/{created['id']}/send",
+                      {"customer_ids": [p["id"] for p in people]})
+    page_wait(browser).until(
+        lambda b: page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "sent")
     browser.get("about:blank")
     browser.get(page_service.url + "/")
     page_element(browser, "#overview")
@@ -7522,16 +7729,19 @@ def test_the_overview_is_the_landing_page(page_service, browser):
     answer = page_service.call("GET", "/overview")
     sms = answer["today"]["channels"][0]
     assert sms["sent"] >= 2
-    page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
-                             == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
+    page_wait(browser).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=today-sms-sent]").text
+        == f"{page_service.call('GET', '/overview')['today']['channels'][0]['sent']:,}")
     chart = browser.find_element(By.CSS_SELECTOR, "#attempts-chart svg")
     assert chart.get_attribute("role") == "img"
     caption = browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
     assert caption.startswith("Attempts per second over the last hour") and "peak" in caption
     assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart svg rect")
-    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()  # the numbers, as a table
+    # the numbers, as a table
+    browser.find_element(By.CSS_SELECTOR, "#attempts-chart summary").click()
     assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart details tbody tr")
-    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate", "#tile-outbox"):
+    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate",
+                 "#tile-outbox"):
         assert browser.find_element(By.CSS_SELECTOR, tile + " .v").text, tile
     assert "ms" in browser.find_element(By.CSS_SELECTOR, "#tile-latency .v").text
     assert "Mock provider" in browser.find_element(By.ID, "gateways-table").text
@@ -7546,15 +7756,20 @@ def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, b
     open_page(browser, page_service, f"/campaigns/{created['id']}")
     status_shows(browser, "sent", timeout=15)
     page_element(browser, "#funnel")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
-    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-queued] .value").text.startswith("1")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text.startswith("1")
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
     chart = page_element(browser, "#rate-chart svg")
     assert chart.get_attribute("role") == "img"
-    assert "settled per second" in browser.find_element(By.ID, chart.get_attribute("aria-labelledby")).text
+    assert "settled per second" in browser.find_element(
+        By.ID, chart.get_attribute("aria-labelledby")).text
     assert "1 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
     (message,) = page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]
-    cell = page_element(browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
+    cell = page_element(
+        browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
     assert "Amani Njoroge" in cell.text and amani["phone"] in cell.text and "#" not in cell.text
     assert browser.find_element(By.ID, "campaign-quiet").text == "Off: the service has none"
 
@@ -7579,7 +7794,8 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
 
     page_element(browser, "#customer-filter-location").send_keys(town)
     browser.find_element(By.ID, "customer-search-submit").click()
-    page_wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
+    page_wait(browser).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#customers-table tbody tr")) == 1)
     click_when_ready(browser, f"[data-testid=edit-{made['id']}]")
     text_shows(browser, "#customer-form-h", "Edit Zawadi")
     assert browser.find_element(By.ID, "c-phone").get_attribute("value") == phone
@@ -7596,8 +7812,10 @@ def test_customers_are_added_edited_and_erased_from_the_page(page_service, brows
     click_when_ready(browser, f"[data-testid=erase-{made['id']}]")
     page_element(browser, "#confirm-ok").click()
     text_shows(browser, "#toasts", "Zawadi Mutua is erased")
-    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == "CUSTOMER_NOT_FOUND"
-    page_wait(browser).until(lambda b: not b.find_elements(By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
+    assert page_api_error(page_service, "GET", f"/customers/{made['id']}")["code"] == (
+        "CUSTOMER_NOT_FOUND")
+    page_wait(browser).until(lambda b: not b.find_elements(
+        By.CSS_SELECTOR, f"[data-testid=customer-row-{made['id']}]"))
 
 
 @needs_browser
@@ -7621,7 +7839,8 @@ def wa_parameters(browser) -> list[str]:
 def wa_filled(browser) -> list[str]:
     """The preview's filled-in parameters, as shown ("{{1}} Wanjiru")."""
     return browser.execute_script(
-        "return [...document.querySelectorAll('[data-testid=preview-wa-parameter]')].map(li => li.textContent)")
+        "return [...document.querySelectorAll('[data-testid=preview-wa-parameter]')]"
+        ".map(li => li.textContent)")
 
 
 def add_wa_parameter(browser, text: str) -> None:
@@ -7636,8 +7855,10 @@ def retype(browser, element_id: str, text: str) -> None:
 
 
 @needs_browser
-def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_its_parameters(page_service, browser):
-    wanjiru, nameless = page_customers(page_service, {"first_name": "Wanjiru", "preferred_product": "Tea"},
+def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_its_parameters(
+        page_service, browser):
+    wanjiru, nameless = page_customers(page_service,
+                                       {"first_name": "Wanjiru", "preferred_product": "Tea"},
                                        {"last_name": "Odhiambo", "location": "Kisumu"})
     name = f"Order update {page_token()}"
     open_page(browser, page_service, "/campaigns/new")
@@ -7647,35 +7868,42 @@ def test_a_whatsapp_campaign_gets_its_template_from_the_form_with_a_preview_of_i
     page_element(browser, "#wa-template")
     assert browser.find_element(By.ID, "wa-mode-template").is_selected()
     assert browser.find_element(By.ID, "f-wa-language").get_attribute("value") == "en_US"
-    browser.find_element(By.ID, "f-template").send_keys("Hi {first_name|there}, your order is on its way")
+    browser.find_element(By.ID, "f-template").send_keys(
+        "Hi {first_name|there}, your order is on its way")
     browser.find_element(By.ID, "f-wa-name").send_keys("order_update")
     add_wa_parameter(browser, "{first_name|there}")
     add_wa_parameter(browser, "a slip")
     add_wa_parameter(browser, "{preferred_product|your   order}")
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()  # the rows after it move up
+    # the rows after it move up
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=wa-remove-2]").click()
     assert wa_parameters(browser) == ["{first_name|there}", "{preferred_product|your   order}"]
-    assert " ".join(browser.find_element(By.CSS_SELECTOR, "label[for=f-wa-param-2]").text.split()) == "Parameter {{2}}"
+    assert " ".join(browser.find_element(
+        By.CSS_SELECTOR, "label[for=f-wa-param-2]").text.split()) == "Parameter {{2}}"
 
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(wanjiru["id"]))
     page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}Wanjiru", "{{2}}Tea"])
     assert "order_update" in browser.find_element(By.ID, "preview-wa").text
     text_shows(browser, "#preview-text", "Hi Wanjiru, your order is on its way")
     Select(browser.find_element(By.ID, "preview-customer")).select_by_value(str(nameless["id"]))
-    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}there", "{{2}}your order"])  # on one line, as sent
+    # on one line, as sent
+    page_wait(browser).until(lambda b: wa_filled(b) == ["{{1}}there", "{{2}}your order"])
     text_shows(browser, "#preview-missing", "preferred_product")  # a parameter's field counts too
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name], \
-        "composing saves nothing"
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name], "composing saves nothing"
 
     browser.find_element(By.ID, "save-campaign").click()
     text_shows(browser, "#campaign-name", name)
-    (saved,) = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    (saved,) = [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
     assert (saved["channel"], saved["status"]) == ("whatsapp", "draft")
-    assert saved["whatsapp_template"] == {"name": "order_update", "language": "en_US",
-                                          "parameters": ["{first_name|there}", "{preferred_product|your   order}"]}
+    assert saved["whatsapp_template"] == {
+        "name": "order_update", "language": "en_US",
+        "parameters": ["{first_name|there}", "{preferred_product|your   order}"]}
     text_shows(browser, "#campaign-wa-template", "order_update")
     # The service's own preview of the saved campaign agrees with what the form showed.
     for customer, shown in ((wanjiru, ["Wanjiru", "Tea"]), (nameless, ["there", "your order"])):
-        preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview", {"customer_id": customer["id"]})
+        preview = page_service.call("POST", f"/campaigns/{saved['id']}/personalized-preview",
+                                    {"customer_id": customer["id"]})
         assert preview["whatsapp_template"]["parameters"] == shown
 
 
@@ -7696,7 +7924,8 @@ def test_a_whatsapp_template_is_changed_then_cleared_from_the_form(page_service,
     status_shows(browser, "draft")
     text_shows(browser, "#campaign-wa-template", "delivery_notice_2")
     assert page_service.call("GET", f"/campaigns/{created['id']}")["whatsapp_template"] == {
-        "name": "delivery_notice_2", "language": "sw", "parameters": ["{first_name|rafiki}", "{preferred_product|duka letu}"]}
+        "name": "delivery_notice_2", "language": "sw",
+        "parameters": ["{first_name|rafiki}", "{preferred_product|duka letu}"]}
 
     # Text instead: the hint says what that costs, and the template goes (null).
     page_element(browser, "#action-edit").click()
@@ -7743,14 +7972,17 @@ def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_servi
     assert browser.switch_to.active_element == name_input
     assert not browser.find_element(By.ID, "form-error").text
     assert browser.current_url.endswith("#/campaigns/new")
-    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"] if c["name"] == name]
+    assert not [c for c in page_service.call("GET", "/campaigns?page_size=100")["data"]
+                if c["name"] == name]
 
     # Editing: a parameter the service refuses is marked on its row; the campaign stays as it was.
-    kept = {"name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{location}"]}
+    kept = {"name": "order_update", "language": "en_US",
+            "parameters": ["{first_name}", "{location}"]}
     created = page_campaign(page_service, channel="whatsapp", whatsapp_template=kept)
     bad = page_api_error(page_service, "PATCH", f"/campaigns/{created['id']}", {
         "whatsapp_template": {**kept, "parameters": ["{first_name}", "{nickname}"]}})
-    assert bad["code"] == "INVALID_TEMPLATE" and bad["message"].startswith("whatsapp_template.parameters[1]")
+    assert bad["code"] == "INVALID_TEMPLATE" and bad["message"].startswith(
+        "whatsapp_template.parameters[1]")
     open_page(browser, page_service, f"/campaigns/{created['id']}/edit")
     page_element(browser, "#f-wa-param-2")
     retype(browser, "f-wa-param-2", "{nickname}")
@@ -7768,21 +8000,29 @@ def test_a_refused_template_is_shown_by_its_field_and_changes_nothing(page_servi
 
 
 @needs_browser
-def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser, tmp_path):
+def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_service, browser,
+                                                                     tmp_path):
     provider = ServiceProcess(tmp_path)
     provider.log = tmp_path / "provider.log"
-    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp", "--app-secret", "wa-s3cret"]
+    provider.settings = ["mock-provider", "--port", "0", "--dialect", "whatsapp",
+                         "--app-secret", "wa-s3cret"]
     provider.start()
     try:
-        served = make_page_service("--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
-                                   "--public-url", "https://leopard.example.com")
-        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"] if g["kind"] == "whatsapp"]
+        served = make_page_service(
+            "--whatsapp-provider-url", WA_URL.format(address=provider.url.split("//")[1]),
+            "--public-url", "https://leopard.example.com")
+        (whatsapp,) = [g for g in served.call("GET", "/providers")["data"]
+                       if g["kind"] == "whatsapp"]
         open_page(browser, served, "/")
         row = page_element(browser, "[data-testid=gateway-whatsapp]")
-        assert "WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text and "Up" in row.text
-        assert "Mock provider" in browser.find_element(By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
-        webhook = browser.find_element(By.CSS_SELECTOR, "[data-testid=callback-webhook-whatsapp] input")
-        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == "https://leopard.example.com/providers/whatsapp"
+        assert ("WhatsApp Cloud API" in row.text and whatsapp["host"] in row.text
+                and "Up" in row.text)
+        assert "Mock provider" in browser.find_element(
+            By.CSS_SELECTOR, "[data-testid=gateway-sms]").text
+        webhook = browser.find_element(By.CSS_SELECTOR,
+                                       "[data-testid=callback-webhook-whatsapp] input")
+        assert webhook.get_attribute("value") == whatsapp["callbacks"]["receipts"] == (
+            "https://leopard.example.com/providers/whatsapp")
         assert webhook.get_attribute("readonly") is not None
         token = browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] input")
         assert token.get_attribute("value") == whatsapp["verify_token"] == "vt-123"
@@ -7791,8 +8031,10 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
         browser.find_element(By.CSS_SELECTOR, "[data-testid=verify-token-whatsapp] button").click()
         text_shows(browser, "#toasts", "Verify token")
         shown = browser.execute_script(
-            "return document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
-        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, "never a credential"
+            "return document.body.innerText"
+            " + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert "vt-123" in shown and "wa-t0ken" not in shown and "wa-s3cret" not in shown, (
+            "never a credential")
 
         # At a phone's width the URLs stay inside the page, and so does the template's form.
         browser.set_window_size(390, 844)
@@ -7801,9 +8043,12 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
             page_element(browser, "[data-testid=callback-webhook-whatsapp] input")
             open_page(browser, served, "/campaigns/new")
             Select(page_element(browser, "#f-channel")).select_by_value("whatsapp")
-            page_element(browser, "#f-wa-name").send_keys("a_rather_long_template_name_for_a_phone")
-            add_wa_parameter(browser, "{preferred_product|something from our shop, with a long fallback}")
-            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            page_element(browser, "#f-wa-name").send_keys(
+                "a_rather_long_template_name_for_a_phone")
+            add_wa_parameter(browser,
+                             "{preferred_product|something from our shop, with a long fallback}")
+            wide = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
             assert wide[0] <= wide[1], wide
         finally:
             browser.set_window_size(1280, 900)
@@ -7814,21 +8059,28 @@ def test_the_overview_shows_what_to_paste_into_each_gateways_console(make_page_s
 
 @needs_browser
 def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_service, browser):
-    people = page_customers(page_service, *({"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
-                                            for n in range(3)))
-    created = page_campaign(page_service, name="A campaign with a rather long name to wrap on a phone")
-    page_service.call("POST", f"/campaigns/{created['id']}/send", {"customer_ids": [p["id"] for p in people]})
+    people = page_customers(page_service, *(
+        {"first_name": f"Narrow {n}", "location": "A very long town name indeed"}
+        for n in range(3)))
+    created = page_campaign(page_service,
+                            name="A campaign with a rather long name to wrap on a phone")
+    page_service.call("POST", f"/campaigns/{created['id']}/send",
+                      {"customer_ids": [p["id"] for p in people]})
     browser.set_window_size(390, 844)
     try:
         for route, ready in (("/", "#overview .card"), ("/campaigns", "#campaigns-table"),
-                             (f"/campaigns/{created['id']}", "#messages-table"), ("/customers", "#customers-table"),
+                             (f"/campaigns/{created['id']}", "#messages-table"),
+                             ("/customers", "#customers-table"),
                              ("/campaigns/new", "#f-template")):
             open_page(browser, page_service, route)
             page_element(browser, ready)
-            wide = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            wide = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]")
             assert wide[0] <= wide[1], (route, wide)
             for link in browser.find_elements(By.CSS_SELECTOR, ".top nav a"):
-                box = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", link)
+                box = browser.execute_script(
+                    "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]",
+                    link)
                 assert box[0] >= 0 and box[1] <= wide[1], (route, link.text, box)
         # A message appears above the page: it covers no control (the pager included).
         open_page(browser, page_service, "/campaigns")
@@ -7837,10 +8089,12 @@ def test_at_phone_width_nothing_scrolls_sideways_and_toasts_cover_nothing(page_s
         text_shows(browser, "#toasts", "A message that stays a while")
         covered = browser.execute_script("""
             const t = document.querySelector('#toasts').getBoundingClientRect();
-            return [...document.querySelectorAll('main button, main a, main select, main input')].filter(el => {
-              const r = el.getBoundingClientRect();
-              return r.width && !(r.bottom <= t.top || r.top >= t.bottom || r.right <= t.left || r.left >= t.right);
-            }).map(el => el.id || el.textContent)""")
+            return [...document.querySelectorAll('main button, main a, main select, main input')]
+              .filter(el => {
+                const r = el.getBoundingClientRect();
+                return r.width && !(r.bottom <= t.top || r.top >= t.bottom
+                                    || r.right <= t.left || r.left >= t.right);
+              }).map(el => el.id || el.textContent)""")
         assert covered == []
     finally:
         browser.set_window_size(1280, 900)
@@ -7858,7 +8112,8 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
     page_element(browser, "#send-ids").send_keys(f"{person['id']}")
     browser.find_element(By.ID, "send-submit").click()
     status_shows(browser, "sent", timeout=15)
-    assert [m["customer_id"] for m in page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]] == [person["id"]]
+    assert [m["customer_id"] for m in page_service.call(
+        "GET", f"/campaigns/{created['id']}/messages")["data"]] == [person["id"]]
     page_element(browser, "#messages-table")
     browser.find_element(By.ID, "nav-customers").click()
     page_element(browser, "#customers-table")
@@ -7868,7 +8123,8 @@ def test_no_request_to_another_host_and_no_console_errors(page_service, browser)
     browser.find_element(By.ID, "f-template").send_keys("Hi {first_name}")
     text_shows(browser, "#preview-text", "Hi ")
 
-    names = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    names = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
     assert names, "the page spoke to the page_service"
     assert all(n.startswith(page_service.url + "/") for n in names), names
     lists = [n for n in names if "/campaigns?" in n]
@@ -7908,7 +8164,8 @@ class TestShutdown:
         assert {m["retry_count"] for m in messages} == {0}
         stats = (await h.campaign(campaign_id))["stats"]
         assert (stats["sent"], stats["pending"], stats["sending"]) == (4, 6, 0)
-        claimed = await h.sql("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
+        claimed = await h.sql(
+            "SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL")
         assert claimed == [(0,)]
 
     async def test_stop_is_bounded_when_the_provider_hangs(self, make_harness):
@@ -7920,7 +8177,8 @@ class TestShutdown:
         await asyncio.wait_for(h.dispatcher.stop(timeout=0.01), timeout=5)
         messages = await h.messages(campaign_id)
         # our own shutdown interrupted them: released, no retry used up
-        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [("pending", 0, None)] * 2
+        assert [(m["status"], m["retry_count"], m["last_error"]) for m in messages] == [
+            ("pending", 0, None)] * 2
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, pending=2)
 
 
@@ -7937,12 +8195,14 @@ class ServiceProcess:
     def __init__(self, tmp_path, *settings):
         self.db = str(tmp_path / "crash.db")
         self.log = tmp_path / "service.log"
-        self.settings = ["--db", self.db, "--port", "0", "--no-seed", "--failure-rate", "0", *settings]
+        self.settings = ["--db", self.db, "--port", "0", "--no-seed", "--failure-rate", "0",
+                         *settings]
         self.process = None
         self.url = None
 
     def start(self, timeout=15, cwd=None, limits=()):
-        """Start the process (with resource limits, as (RLIMIT_*, soft) pairs) and wait until it listens."""
+        """Start the process (with resource limits, as (RLIMIT_*, soft) pairs) and wait until it
+        listens."""
         self.log.write_text("")
 
         def limit():
@@ -7983,7 +8243,8 @@ class ServiceProcess:
             return error.code, json.loads(error.read())
 
     def wait_for(self, predicate, what, timeout=30):
-        """Poll the live service until predicate(campaign) holds (a real process gives no callback)."""
+        """Poll the live service until predicate(campaign) holds (a real process gives no
+        callback)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             campaign = self.call("GET", "/campaigns/1")
@@ -8031,12 +8292,15 @@ def start_campaign(svc, customers=200, scheduled_at=None):
 def assert_each_customer_got_one_sent_message(svc, customers=200):
     rows = svc.rows("SELECT customer_id, status, retry_count, rendered_content, claim_token "
                     "FROM outbound_messages WHERE campaign_id = 1 ORDER BY customer_id")
-    assert [row[0] for row in rows] == list(range(1, customers + 1))  # one row per customer, none lost
-    assert {(status, retries, claim) for _, status, retries, _, claim in rows} == {("sent", 0, None)}
+    # one row per customer, none lost
+    assert [row[0] for row in rows] == list(range(1, customers + 1))
+    assert {(status, retries, claim) for _, status, retries, _, claim in rows} == {
+        ("sent", 0, None)}
     assert all(content == f"Hi N{customer - 1}" for customer, _, _, content, _ in rows)
     campaign = svc.call("GET", "/campaigns/1")
     assert campaign["status"] == "sent"
-    assert campaign["stats"] == stats(total=customers, pending=0, sending=0, sent=customers, failed=0)
+    assert campaign["stats"] == stats(total=customers, pending=0, sending=0, sent=customers,
+                                      failed=0)
 
 
 def provider_counts(provider):
@@ -8052,7 +8316,8 @@ class TestCrashSafety:
         began = time.monotonic()
         assert svc.stop(signal.SIGTERM) == 0
         assert time.monotonic() - began < 10
-        assert svc.rows("SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL") == [(0,)]
+        assert svc.rows(
+            "SELECT count(*) FROM outbound_messages WHERE claim_token IS NOT NULL") == [(0,)]
         assert "shutting down" in svc.log.read_text()
 
         svc.start()
@@ -8061,30 +8326,37 @@ class TestCrashSafety:
         assert svc.stop(signal.SIGINT) == 0
 
     def test_kill_9_mid_campaign_loses_and_duplicates_nothing_and_a_pause_holds(self, service):
-        svc = service("--send-latency-ms", "40", "--concurrency", "10", "--batch-size", "20").start()
+        svc = service("--send-latency-ms", "40", "--concurrency", "10",
+                      "--batch-size", "20").start()
         assert start_campaign(svc)["messages_queued"] == 200
-        svc.wait_for(lambda c: c["stats"]["sent"] >= 40 and c["stats"]["sending"] > 0, "a campaign in flight")
+        svc.wait_for(lambda c: c["stats"]["sent"] >= 40 and c["stats"]["sending"] > 0,
+                     "a campaign in flight")
         svc.process.kill()  # SIGKILL: no shutdown, claims left behind
         svc.process.wait()
-        left = svc.rows("SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
+        left = svc.rows(
+            "SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')")[0][0]
         assert 0 < left < 200
 
         svc.start()  # the dead process's claims are released at once: it owned the file
         until_true(lambda: "recovery:" in svc.log.read_text(), "the backlog to be published again")
-        svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0, "sending again")
+        svc.wait_for(lambda c: c["stats"]["sent"] >= left // 2 and c["stats"]["sending"] > 0,
+                     "sending again")
         assert svc.call("POST", "/campaigns/1/pause")["status"] == "paused"
         svc.process.kill()  # paused, with attempts still in flight
         svc.process.wait()
 
         svc.start()
-        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0, "the dead process's claims to go")
+        campaign = svc.wait_for(lambda c: c["stats"]["sending"] == 0,
+                                "the dead process's claims to go")
         assert campaign["status"] == "paused" and 0 < campaign["stats"]["pending"] < 200
-        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == campaign["stats"]["sent"]  # nothing went
+        # nothing went
+        assert svc.call("GET", "/campaigns/1")["stats"]["sent"] == campaign["stats"]["sent"]
         assert svc.call("POST", "/campaigns/1/resume")["status"] == "sending"
         svc.wait_for(lambda c: c["status"] == "sent", "the resumed campaign to finish")
         assert_each_customer_got_one_sent_message(svc)
 
-    def test_kill_9_sends_again_only_what_was_in_flight_or_in_the_last_group(self, service, tmp_path):
+    def test_kill_9_sends_again_only_what_was_in_flight_or_in_the_last_group(
+            self, service, tmp_path):
         provider = ServiceProcess(tmp_path)
         provider.log = tmp_path / "provider.log"
         provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "200"]
@@ -8093,7 +8365,8 @@ class TestCrashSafety:
             svc = service("--provider-url", f"{provider.url}/messages", "--concurrency", "100",
                           "--batch-size", "1000").start()
             start_campaign(svc, customers=3000)
-            until_true(lambda: provider_counts(provider)["accepted"] >= 1500, "a campaign in flight")
+            until_true(lambda: provider_counts(provider)["accepted"] >= 1500,
+                       "a campaign in flight")
             svc.process.kill()  # kill -9 in the middle of a batch of 1,000, 100 at the provider
             svc.process.wait()
             svc.start()
@@ -8116,7 +8389,8 @@ class TestCrashSafety:
 
         class Hooks(BaseHTTPRequestHandler):
             def do_POST(self):
-                got.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+                got.append((dict(self.headers),
+                            self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()
 
@@ -8126,18 +8400,22 @@ class TestCrashSafety:
         with socket.socket() as probe:  # a port with no receiver on it, yet
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        svc = service("--webhook-url", f"http://127.0.0.1:{port}/hooks", "--webhook-secret", WEBHOOK_SECRET,
+        svc = service("--webhook-url", f"http://127.0.0.1:{port}/hooks",
+                      "--webhook-secret", WEBHOOK_SECRET,
                       "--webhook-events", "campaign,message").start()
-        svc.call("POST", "/customers", {"customers": [{"phone": "+15550000001"}, {"phone": "+99970000002"}]})
+        svc.call("POST", "/customers",
+                 {"customers": [{"phone": "+15550000001"}, {"phone": "+99970000002"}]})
         svc.call("POST", "/campaigns", {"name": "Hooks", "channel": "sms", "base_template": "Hi"})
         svc.call("POST", "/campaigns/1/send", {"all_customers": True})
         svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish")
         deadline = time.monotonic() + 10
-        while not svc.rows("SELECT 1 FROM webhook_events WHERE attempts > 0") and time.monotonic() < deadline:
+        while (not svc.rows("SELECT 1 FROM webhook_events WHERE attempts > 0")
+               and time.monotonic() < deadline):
             time.sleep(0.02)  # the first attempt failed: nobody listens
         svc.process.kill()
         svc.process.wait()
-        written = svc.rows("SELECT id, type FROM webhook_events WHERE status = 'pending' ORDER BY id")
+        written = svc.rows(
+            "SELECT id, type FROM webhook_events WHERE status = 'pending' ORDER BY id")
         assert [kind for _, kind in written] == ["campaign.status_changed", "message.failed",
                                                  "campaign.status_changed"]
 
@@ -8152,19 +8430,23 @@ class TestCrashSafety:
             receiver.shutdown()
             receiver.server_close()
         assert [headers["webhook-id"] for headers, _ in got] == [f"evt_{n}" for n, _ in written]
-        bodies = [Webhook(WEBHOOK_SECRET).verify(body, headers) for headers, body in got]  # not our code
+        # not our code
+        bodies = [Webhook(WEBHOOK_SECRET).verify(body, headers) for headers, body in got]
         assert [(b["type"], b["data"].get("to")) for b in bodies] == [
-            ("campaign.status_changed", "sending"), ("message.failed", None), ("campaign.status_changed", "sent")]
+            ("campaign.status_changed", "sending"), ("message.failed", None),
+            ("campaign.status_changed", "sent")]
         assert bodies[1]["data"]["error"].startswith("no route")
         while svc.rows("SELECT count(*) FROM webhook_events WHERE status = 'pending'") != [(0,)]:
             assert time.monotonic() < deadline, "the deliveries were not noted"
             time.sleep(0.02)
-        assert svc.rows("SELECT status, count(*) FROM webhook_events GROUP BY status") == [("delivered", 3)]
+        assert svc.rows("SELECT status, count(*) FROM webhook_events GROUP BY status") == [
+            ("delivered", 3)]
 
     def test_a_schedule_that_passes_while_the_service_is_down(self, service):
         svc = service().start()
         due = time.time() + 0.6
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         assert svc.stop(signal.SIGTERM) == 0
         while time.time() < due:  # the due time passes while nothing runs
             time.sleep(due - time.time())
@@ -8193,10 +8475,10 @@ def build_damaged(path, damage):
         db.executescript(";".join(sl.MIGRATIONS) + ";PRAGMA user_version = 2;")
         db.executemany("INSERT INTO customers (phone, first_name, created_at) VALUES (?, 'x', '')",
                        [(f"+1555{i:07d}",) for i in range(2000)])
-        db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
-                   "total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 2000)")
-        db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
-                   "SELECT 1, id, '', '' FROM customers")
+        db.execute("INSERT INTO campaigns (name, channel, status, base_template, created_at, "
+                   "updated_at, total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 2000)")
+        db.execute("INSERT INTO outbound_messages (campaign_id, customer_id, created_at, "
+                   "updated_at) SELECT 1, id, '', '' FROM customers")
     data = bytearray(Path(path).read_bytes())
     damage(data)
     Path(path).write_bytes(data)
@@ -8216,33 +8498,38 @@ class TestFaults:
     def test_a_damaged_schema_page_stops_the_process_with_one_line(self, tmp_path):
         path = tmp_path / "damaged.db"
         build_damaged(path, damage_schema)
+        # a thread left running hangs here
         result = subprocess.run([sys.executable, sl.__file__, "--db", str(path), "--port", "0"],
-                                capture_output=True, text=True, timeout=20)  # a thread left running hangs here
+                                capture_output=True, text=True, timeout=20)
         assert result.returncode == 2
         assert result.stderr == (f"smsleopard: error: cannot use database '{path}': "
                                  "database disk image is malformed\n")
 
     @pytest.mark.parametrize("damage, words", [
-        (lambda data: data.clear(), "database '{path}' is an empty file, not a database; remove it to start "
-                                    "a new one"),
+        (lambda data: data.clear(),
+         "database '{path}' is an empty file, not a database; remove it to start a new one"),
         (damage_middle, "cannot use database '{path}': database disk image is malformed"),
     ], ids=["empty", "middle pages"])
-    def test_a_damaged_database_stops_the_start_with_one_line(self, tmp_path, capsys, damage, words):
+    def test_a_damaged_database_stops_the_start_with_one_line(self, tmp_path, capsys, damage,
+                                                               words):
         path = tmp_path / "damaged.db"
         build_damaged(path, damage)
         threads = set(threading.enumerate())
         assert sl.main(["--db", str(path), "--port", "0"]) == 2
         assert capsys.readouterr().err == f"smsleopard: error: {words.format(path=path)}\n"
-        for thread in set(threading.enumerate()) - threads:  # nothing left running (a thread may be ending)
+        # nothing left running (a thread may be ending)
+        for thread in set(threading.enumerate()) - threads:
             thread.join(timeout=5)
             assert not thread.is_alive(), thread
 
     def test_a_lock_held_on_the_database_is_waited_out(self, service):
         svc = service("--busy-timeout-ms", "100").start()
         due = time.time() + 0.5
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         with contextlib.closing(sqlite3.connect(svc.db, isolation_level=None)) as other:
-            other.execute("BEGIN EXCLUSIVE")  # another program holds the file while the campaign falls due
+            # another program holds the file while the campaign falls due
+            other.execute("BEGIN EXCLUSIVE")
             status, health = until_true(lambda: (lambda r: r if r[0] == 503 else None)(
                 svc.request("GET", "/health")), "/health to see the database refusing writes")
             assert health["db"] == "down"
@@ -8262,11 +8549,14 @@ class TestFaults:
 
         svc = service("--busy-timeout-ms", "100").start()
         due = time.time() + 0.5
-        assert start_campaign(svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
+        assert start_campaign(
+            svc, customers=20, scheduled_at=sl.utc_iso(due))["status"] == "scheduled"
         hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
-        resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (1, hard))  # no file may grow: disk full
+        # no file may grow: disk full
+        resource.prlimit(svc.process.pid, resource.RLIMIT_FSIZE, (1, hard))
         try:
-            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the full disk")
+            until_true(lambda: svc.request("GET", "/health")[0] == 503,
+                       "/health to see the full disk")
             time.sleep(max(0.0, due - time.time()))  # the campaign falls due on the full disk
             status, payload = svc.request("POST", "/customers", {"phone": "+15550009999"})
             assert (status, payload["error"]["code"]) == (503, "DATABASE_UNAVAILABLE")
@@ -8285,8 +8575,8 @@ class TestFaults:
         idle = [socket.create_connection((host, int(port))) for _ in range(1100)]  # never a byte
         try:
             began = time.monotonic()
-            assert svc.request("GET", "/health", timeout=10) == (200, {"status": "ok", "db": "ok",
-                                                                       "queue": "ok", "queue_depth": 0})
+            assert svc.request("GET", "/health", timeout=10) == (
+                200, {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0})
             assert time.monotonic() - began < 5
         finally:
             for sock in idle:
@@ -8294,10 +8584,11 @@ class TestFaults:
         assert len(svc.log.read_text()) < 20_000 and "Traceback" not in svc.log.read_text()
 
     def test_sigterm_shorter_than_an_attempt_uses_up_no_retry(self, service):
-        svc = service("--send-latency-ms", "200", "--concurrency", "3", "--shutdown-timeout", "0.05",
-                      "--max-retries", "1").start()
+        svc = service("--send-latency-ms", "200", "--concurrency", "3",
+                      "--shutdown-timeout", "0.05", "--max-retries", "1").start()
         start_campaign(svc, customers=6)
-        for _ in range(2):  # two graceful restarts, each interrupting attempts in flight: once a retry
+        # two graceful restarts, each interrupting attempts in flight: once a retry
+        for _ in range(2):
             svc.wait_for(lambda c: c["stats"]["sending"] > 0, "attempts in flight")
             assert svc.stop(signal.SIGTERM) == 0
             assert svc.rows("SELECT count(*) FROM outbound_messages WHERE retry_count > 0 "
@@ -8334,10 +8625,12 @@ def readme_examples(text):
     for index, (language, body) in enumerate(blocks):
         commands = [" ".join(part.strip() for part in command.split("\\\n"))
                     for command in re.split(r"\n(?=\S)", body.strip())]
-        if language != "sh" or not all(c.startswith(("curl ", "python smsleopard.py ")) or PIPED_CSV.match(c)
-                                       for c in commands):
+        if language != "sh" or not all(
+                c.startswith(("curl ", "python smsleopard.py ")) or PIPED_CSV.match(c)
+                for c in commands):
             continue
-        answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in ("json", "text") else None
+        answer = blocks[index + 1] if index + 1 < len(blocks) and blocks[index + 1][0] in (
+            "json", "text") else None
         for position, command in enumerate(commands):
             if command.startswith("python "):
                 assert command.endswith(" &"), command
@@ -8364,18 +8657,23 @@ class TestReadme:
         text = (README.read_text(encoding="utf-8") + API_DOC.read_text(encoding="utf-8")
                 + GATEWAYS_DOC.read_text(encoding="utf-8"))
         rows = [line for line in text.splitlines() if line.startswith("| ")]
-        settings = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("| `--")]
-        assert len(settings) == sum(s.metadata.get("cli", True) for s in dataclasses.fields(sl.Config))
+        settings = [line for line in README.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("| `--")]
+        assert len(settings) == sum(s.metadata.get("cli", True)
+                                    for s in dataclasses.fields(sl.Config))
         for setting in dataclasses.fields(sl.Config):
             if setting.metadata.get("cli", True):
-                assert any(row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
-                           for row in rows), setting.name
+                assert any(
+                    row.startswith((f"| `{sl._flag(setting.name)}`", f"| `--no-{setting.name}`"))
+                    for row in rows), setting.name
         for route in sl.ROUTES:
             parent, _, last = route.path.rpartition("/")
             assert any(f"`{route.method} {route.path}" in row or
-                       (f"`{route.method} {parent}/" in row and f"`/{last}`" in row) for row in rows), route.path
+                       (f"`{route.method} {parent}/" in row and f"`/{last}`" in row)
+                       for row in rows), route.path
         for code, (status, _) in sl.ERROR_CODES.items():
-            assert any(row.startswith(f"| {status} |") and f"`{code}`" in row for row in rows), code
+            assert any(row.startswith(f"| {status} |") and f"`{code}`" in row
+                       for row in rows), code
 
     def test_the_signature_check_it_shows_accepts_ours_and_nothing_else(self):
         snippet = re.search(r"```python\n(.*?)```", API_DOC.read_text(encoding="utf-8"), re.S)[1]
@@ -8394,15 +8692,18 @@ class TestReadme:
         assert text.count("\n") <= 400
         assert not re.search(r"\bspec\b|§", text, re.I)
         for document in (README, *README.with_name("docs").glob("*.md")):
-            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text(encoding="utf-8")):
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)",
+                                     document.read_text(encoding="utf-8")):
                 if not target.startswith(("http://", "https://")) and target != "docs/gateways.md":
                     assert (document.parent / target).exists(), (document.name, target)
-        for command in ("python smsleopard.py --port 9000", "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
+        for command in ("python smsleopard.py --port 9000",
+                        "rm -f smsleopard.db smsleopard.db-wal smsleopard.db-shm"):
             assert command in text
 
     def test_demo_databases_are_ignored_by_git(self):
         patterns = README.with_name(".gitignore").read_text().split()
-        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm", "provider-demo.db"):
+        for name in ("smsleopard.db", "smsleopard.db-wal", "smsleopard.db-shm",
+                     "provider-demo.db"):
             assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
 
     def test_the_examples_are_found(self):
@@ -8413,8 +8714,10 @@ class TestReadme:
 
     def test_the_ports_it_uses_are_known(self):
         text = README.read_text(encoding="utf-8")
-        shown = {int(port) for port in re.findall(r"(?:127\.0\.0\.1:|localhost:|--port )(\d{4,5})\b", text)}
-        assert shown - {3000, 9000} == set(README_PORTS)  # 3000: a web page's origin; 9000: a port chosen
+        shown = {int(port) for port in re.findall(
+            r"(?:127\.0\.0\.1:|localhost:|--port )(\d{4,5})\b", text)}
+        # 3000: a web page's origin; 9000: a port chosen
+        assert shown - {3000, 9000} == set(README_PORTS)
 
     @needs_processes
     def test_every_example_runs_in_order_and_answers_as_shown(self, tmp_path):
@@ -8422,7 +8725,8 @@ class TestReadme:
         # is told the service's port before the service starts)
         ports = {port: kannel.free_port() for port in README_PORTS}
         demo = ServiceProcess(tmp_path)
-        demo.settings = ["--port", "0"]  # started as the README says: the demo data, the mock's failures
+        # started as the README says: the demo data, the mock's failures
+        demo.settings = ["--port", "0"]
         processes = [demo.start(cwd=tmp_path)]
         ports[8080] = demo.port
         try:
@@ -8430,11 +8734,13 @@ class TestReadme:
                 command = example.command
                 for port, real in ports.items():
                     command = command.replace(f"127.0.0.1:{port}", f"127.0.0.1:{real}").replace(
-                        f"localhost:{port}", f"localhost:{real}").replace(f"--port {port}", f"--port {real}")
+                        f"localhost:{port}", f"localhost:{real}").replace(
+                        f"--port {port}", f"--port {real}")
                 if example.background:
                     processes.append(start_readme_process(command, tmp_path, len(processes)))
                     continue
-                got = run_example(command, example, retry=" -X " not in command and " -d " not in command)
+                got = run_example(command, example,
+                                  retry=" -X " not in command and " -d " not in command)
                 assert got == comparable(example.expected, example.kind), (example.command, got)
         finally:
             for process in processes:
@@ -8451,13 +8757,15 @@ def start_readme_process(command, tmp_path, number):
 
 
 def run_example(command, example, retry):
-    """Run one example; a GET may take a moment to show what the README shows (a campaign sending)."""
+    """Run one example; a GET may take a moment to show what the README shows (a campaign
+    sending)."""
     deadline = time.monotonic() + 20
     while True:
         output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
                                 check=True).stdout
         got = comparable(output, example.kind)
-        if not retry or got == comparable(example.expected, example.kind) or time.monotonic() > deadline:
+        if (not retry or got == comparable(example.expected, example.kind)
+                or time.monotonic() > deadline):
             return got
         time.sleep(0.1)
 
@@ -8466,27 +8774,33 @@ def run_example(command, example, retry):
 
 class TestBenchmark:
     @needs_processes
-    @pytest.mark.xdist_group("rabbitmq")  # it dispatches through the broker that a RabbitMQ test cuts off
+    # it dispatches through the broker that a RabbitMQ test cuts off
+    @pytest.mark.xdist_group("rabbitmq")
     def test_bench_measures_every_figure(self, capsys):
-        argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000", "--campaigns", "300",
-                "--send-ids", "100,1000", "--failing", "100", "--paced-seconds", "0.2", "--csv-rows", "300",
-                "--watch-seconds", "0.2", "--json",  # and PostgreSQL's figures, with RabbitMQ's, where they run
-                *(["--postgres-url", PG_URL] if PG_URL else []), *(["--queue-url", AMQP_URL] if AMQP_URL else [])]
+        argv = ["bench", "--customers", "3000", "--dispatch", "500", "--big", "2000",
+                "--campaigns", "300", "--send-ids", "100,1000", "--failing", "100",
+                "--paced-seconds", "0.2", "--csv-rows", "300", "--watch-seconds", "0.2",
+                "--json",  # and PostgreSQL's figures, with RabbitMQ's, where they run
+                *(["--postgres-url", PG_URL] if PG_URL else []),
+                *(["--queue-url", AMQP_URL] if AMQP_URL else [])]
         assert sl.main(argv) == 0
         report = json.loads(capsys.readouterr().out)
         figures = {figure["name"]: figure for figure in report["figures"]}
         on_postgres = [name for name in figures if name.startswith("PostgreSQL")]
         assert len(on_postgres) == ((11 + 3 * bool(AMQP_URL)) if PG_URL else 0)
         apart = [name for name in on_postgres if "the API's process beside a worker's" in name]
-        assert len(apart) == bool(PG_URL and AMQP_URL)  # the reads again, the API apart from the dispatch
+        # the reads again, the API apart from the dispatch
+        assert len(apart) == bool(PG_URL and AMQP_URL)
         assert len(figures) == 33 + bool(AMQP_URL) + len(on_postgres)
         bare = [name for name in figures if name.startswith("bare aiohttp client")]
         assert len(bare) == 2 and all(figures[name]["target"] == "reference" for name in bare)
         assert all(figure["value"] > 0 for name, figure in figures.items()
                    if not name.startswith("duplicates"))  # none is the best there can be
-        for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched", "start with 2,000 pending",
-                      "/health in the", "GET /campaigns first page, status=sent"):  # as on SQLite
-            assert not PG_URL or any(name.startswith(f"PostgreSQL: {phase}") for name in on_postgres), phase
+        for phase in ("end-to-end dispatch", "peak RSS", "the same while it dispatched",
+                      "start with 2,000 pending", "/health in the",
+                      "GET /campaigns first page, status=sent"):  # as on SQLite
+            assert not PG_URL or any(name.startswith(f"PostgreSQL: {phase}")
+                                     for name in on_postgres), phase
         assert figures["raw sqlite3 reference, 500 messages"]["target"] == "reference"
         for figure in figures.values():  # a verdict exactly where there is a target to meet
             assert (figure["met"] is None) == (figure["target"] in ("", "reference")), figure
@@ -8500,15 +8814,19 @@ class TestBenchmark:
                             ("--dispatch N", "1 to 10,000,000 messages"),
                             ("--paced-seconds SECONDS", "0.1 to 3,600 seconds"),
                             ("--watch-seconds SECONDS", "seconds"), ("--csv-rows N", "rows"),
-                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"), ("--queue-url AMQP_URL", "amqp://"),
-                            ("--postgres-url POSTGRES_URL", "postgresql://"), ("--quick", "a tenth"),
+                            ("--send-ids SIZE,SIZE", "1 to 100,000 each"),
+                            ("--queue-url AMQP_URL", "amqp://"),
+                            ("--postgres-url POSTGRES_URL", "postgresql://"),
+                            ("--quick", "a tenth"),
                             ("--json", "JSON")):
             assert flag in text and words in text, flag
         assert text.count("(default: ") == len(bench.SIZE_FLAGS) + 1
 
     @pytest.mark.parametrize("argv, message", [
-        (["--dispatch", "0"], "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
-        (["--paced-seconds", "9999"], "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
+        (["--dispatch", "0"],
+         "argument --dispatch: 0 is out of range: from 1 to 10,000,000 messages"),
+        (["--paced-seconds", "9999"],
+         "argument --paced-seconds: 9999 is out of range: from 0.1 to 3,600 seconds"),
         (["--csv-rows", "x"], "argument --csv-rows: 'x' is not a number"),
         (["--send-ids", "5"], "argument --send-ids: '5': give two sizes, like 10000,100000"),
         (["--send-ids", "5,200000"], "200000 is out of range: from 1 to 100,000 customers"),

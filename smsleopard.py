@@ -867,6 +867,7 @@ MAX_LISTED_ERRORS = 100       # problems listed one by one in an error answer
 MAX_TEXT = 200                # characters in a name, a customer field, a segment value
 MAX_TEMPLATE = 2000
 ERROR_TEXT_LIMIT = 300        # characters of a provider's (or receiver's) answer kept as an error
+ANSWER_LIMIT = 1 << 20        # bytes of a gateway's answer read (Infobip's, 100 messages: 30 KB)
 MAX_RECEIPTS = 1000           # receipts in one POST /providers/receipts
 PHONE_PATTERN = re.compile(r"\+[1-9][0-9]{7,14}")  # E.164: '+' and 8 to 15 digits
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
@@ -4864,6 +4865,17 @@ def short(text: Any) -> str:
     return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT - 3] + "..."
 
 
+async def answer_body(response: aiohttp.ClientResponse) -> bytes:
+    """A gateway's answer, read as far as ANSWER_LIMIT: no answer fills the memory."""
+    if response.content_length is not None and response.content_length <= ANSWER_LIMIT:
+        return await response.read()
+    body = b""
+    while len(body) < ANSWER_LIMIT and (chunk := await response.content.read(
+            ANSWER_LIMIT - len(body))):
+        body += chunk
+    return body
+
+
 def answer_words(body: bytes) -> str:
     """A gateway's answer as it came, fit for last_error."""
     return short(body.decode("utf-8", "replace")) or "(nothing)"
@@ -4918,10 +4930,14 @@ class OptedOutError(PermanentSendError):
 
 
 def scrubbed(text: str, secrets_: Iterable[str]) -> str:
-    """`text` with every secret (as is and URL-encoded) replaced by ***."""
+    """`text` with every secret (as is and URL-encoded) replaced by ***, a secret that a text
+    cut short (by short()) ends inside of too."""
     for secret in filter(None, secrets_):
         for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
             text = text.replace(form, "***")
+            body, dots = (text[:-3], "...") if text.endswith("...") else (text, "")
+            cut = next((n for n in range(len(form) - 1, 3, -1) if body.endswith(form[:n])), 0)
+            text = body[:-cut] + "***" + dots if cut else text
     return text
 
 
@@ -5030,20 +5046,38 @@ class Gateway:
 
     async def _exchange(self, method: str, url: Any, **options: Any
                         ) -> tuple[int, bytes, float]:
-        """(status, body, seconds its Retry-After asks for) of one request."""
+        """(status, body, seconds its Retry-After asks for) of one request. A redirect is not
+        followed (it would take the credentials elsewhere): its 3xx is the answer; an answer
+        past ANSWER_LIMIT is read that far."""
         try:
-            async with self._session.request(method, url, **options) as response:
-                status, body = response.status, await response.read()
+            async with self._session.request(method, url, allow_redirects=False,
+                                             **options) as response:
+                status, body = response.status, await answer_body(response)
                 retry_after = DEFAULT_RETRY_AFTER if status < 400 else parse_retry_after(
                     response.headers.get("Retry-After"), self._clock.now())
         except TimeoutError:
             raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
-        except aiohttp.ClientError as exc:
-            said = scrubbed(str(exc) or type(exc).__name__, (self.url.secret,))
+        except aiohttp.ClientError as exc:  # its words, without the URL (a text, a phone)
+            said = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+            said = self.scrubbed(said or type(exc).__name__)
             self.down = f"unreachable: {said}"
             raise TransientSendError(f"provider unreachable: {said}") from None
         self.down = None
         return status, body, retry_after
+
+    @functools.cached_property
+    def secrets(self) -> tuple[str, ...]:
+        """What no error, log or answer may show: the secret (as Basic credentials too), the
+        app's secret and verify token, and the secret tokens of the callbacks' paths."""
+        basic = self.url.secret and base64.b64encode(
+            f"{self.url.user}:{self.url.secret}".encode()).decode()
+        tokens = [found[1] for url in self.callbacks if url and (
+            found := re.search(r"/providers/[^/]+/(?:receipts|inbound)/([^/?]+)", url))]
+        return (self.url.secret, basic, *tokens, self.url.options.get("app_secret", ""),
+                self.url.options.get("verify_token", ""))
+
+    def scrubbed(self, text: str) -> str:
+        return scrubbed(text, self.secrets)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
         """The delivery reports in a callback; ValueError when it is not one."""
@@ -5057,7 +5091,8 @@ class Gateway:
         """The gateway as GET /providers shows it: never a password, key or secret."""
         return {"channels": channels, "kind": self.kind, "host": self.url.host,
                 "url": self.url.shown, "state": "down" if self.down else "up",
-                "reason": self.down, "callbacks": self.callbacks._asdict()}
+                "reason": self.down and self.scrubbed(self.down),
+                "callbacks": self.callbacks._asdict()}
 
 
 class HttpSender(Gateway):
@@ -5712,7 +5747,7 @@ class SmppGateway(Gateway):
                 gateway._received(message)
 
             async def send_error(self, message: Any, error: Exception, client_id: str) -> None:
-                said = scrubbed(repr(error), (gateway.url.secret,))
+                said = gateway.scrubbed(repr(error))
                 gateway._settle(message.log_id, PermanentSendError(  # the PDU cannot be made
                     f"smpp: cannot encode it: {said}") if isinstance(error, ValueError) else
                     TransientSendError(f"smpp: not sent: {said}"))
@@ -5829,7 +5864,7 @@ class SmppGateway(Gateway):
         """The library's session loop died (it retries every error it knows): down for good."""
         if not runner.cancelled() and (exc := runner.exception()) is not None:
             log.error("smpp: the session loop stopped: %r", exc, exc_info=exc)
-            self._lost(f"the session loop stopped: {scrubbed(repr(exc), (self.url.secret,))}")
+            self._lost(f"the session loop stopped: {self.scrubbed(repr(exc))}")
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -5962,8 +5997,13 @@ class GatewaySender:
         for gateway in self.distinct:
             await gateway.close()
 
-    def __call__(self, message: Outgoing) -> Awaitable[str | None]:
-        return self.gateways[message.channel](message)
+    async def __call__(self, message: Outgoing) -> str | None:
+        gateway = self.gateways[message.channel]
+        try:
+            return await gateway(message)
+        except SendError as exc:  # its words may quote the gateway's answer, which may quote
+            exc.args = (gateway.scrubbed(str(exc)),)  # our request and its credentials
+            raise
 
     def by_kind(self, kind: str) -> Gateway | None:
         return next((g for g in self.distinct if g.kind == kind), None)

@@ -5191,6 +5191,107 @@ class TestWhatsAppEndToEnd:
         assert {m["retry_count"] for m in await h.messages(campaign_id)} == {0}
 
 
+class TestGatewaysKeepTheirSecrets:
+    """A gateway's answer may quote our request back, and a redirect would take it elsewhere:
+    no error, reason or answer of ours shows a credential or a callback's token, no request
+    follows a redirect, and no answer is read past ANSWER_LIMIT."""
+
+    pytestmark = pytest.mark.asyncio
+    TWILIO_BASIC = base64.b64encode(b"AC0123:tw-s3cret").decode()
+
+    async def gateway(self, aiohttp_server, kind, handler):
+        app = sl.web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        server = await aiohttp_server(app)
+        address = f"127.0.0.1:{server.port}"
+        config = test_config(receipt_secret=RECEIPT_SECRET, public_url="https://sms.example.com",
+                             provider_timeout_ms=2000, provider_token="gen-s3cret", **(
+                                 {"whatsapp_provider_url": WA_URL.format(address=address)}
+                                 if kind == "whatsapp" else
+                                 {"provider_url": DIALECT_URLS[kind].format(address=address)}))
+        sender = sl.open_sender(config, random.Random(1), sl.Clock())
+        await sender.open()
+        return sender
+
+    @pytest.mark.parametrize("kind", [*DIALECT_URLS, "whatsapp"])
+    async def test_an_answer_that_quotes_the_request_shows_no_secret(self, aiohttp_server, kind):
+        async def echo(request):  # a proxy's error page that quotes everything it got
+            said = f"{request.method} {request.path_qs} {dict(request.headers)} {await request.text()}"
+            return sl.web.Response(status=500, text=said[:250])  # a secret near the cut, too
+
+        sender = await self.gateway(aiohttp_server, kind, echo)
+        channel = "whatsapp" if kind == "whatsapp" else "sms"
+        try:
+            with pytest.raises(sl.TransientSendError) as raised:
+                await sender(outgoing(channel=channel))
+            said = str(raised.value)
+            assert "answered 500" in said, said
+            for secret in (*SECRETS, "gen-s3cret", "wa-t0ken", self.TWILIO_BASIC,
+                           sl.callback_token(RECEIPT_SECRET, kind)):
+                assert secret[:6] not in said, (secret, said)
+        finally:
+            await sender.close()
+
+    async def test_a_secret_cut_short_is_hidden_too(self):
+        padding = "x" * (sl.ERROR_TEXT_LIMIT - 3 - len("error page:  apiKey=") - 6)
+        said = sl.short(f"error page: {padding} apiKey=at-s3cret-of-africastalking")
+        assert said.endswith("apiKey=at-s3c...")  # cut inside the key
+        assert sl.scrubbed(said, ["at-s3cret-of-africastalking"]).endswith("apiKey=***...")
+
+    async def test_a_redirect_is_an_answer_not_followed(self, aiohttp_server):
+        elsewhere = []
+
+        async def redirect(request):
+            if request.path == "/steal":
+                elsewhere.append(dict(request.headers))
+                return sl.web.json_response({"SMSMessageData": {"Recipients": []}})
+            raise sl.web.HTTPFound("/steal")
+
+        sender = await self.gateway(aiohttp_server, "africastalking", redirect)
+        try:
+            with pytest.raises(sl.PermanentSendError, match=r"refused it \(302\)"):
+                await sender(outgoing())
+        finally:
+            await sender.close()
+        assert elsewhere == []  # the apiKey header went nowhere else
+
+    @pytest.mark.parametrize("chunked", [False, True])
+    async def test_an_endless_answer_is_read_only_so_far(self, aiohttp_server, chunked):
+        async def flood(request):
+            response = sl.web.StreamResponse(status=500)
+            if chunked:
+                response.enable_chunked_encoding()
+            else:
+                response.content_length = 8 << 20
+            await response.prepare(request)
+            for _ in range(8):
+                await response.write(b"x" * (1 << 20))
+            return response
+
+        sender = await self.gateway(aiohttp_server, "generic", flood)
+        gateway = sender.gateways["sms"]
+        try:
+            status, body, _ = await gateway._exchange("POST", gateway.url.base, data=b"{}")
+            assert (status, len(body)) == (500, sl.ANSWER_LIMIT)
+            with pytest.raises(sl.TransientSendError, match=r"provider answered 500: x+\.\.\.$"):
+                await sender(outgoing())
+        finally:
+            await sender.close()
+
+    async def test_a_reason_shown_as_down_hides_the_secret(self, aiohttp_server):
+        async def unused(request):
+            raise AssertionError("not called")
+
+        sender = await self.gateway(aiohttp_server, "twilio", unused)
+        try:
+            gateway = sender.gateways["sms"]
+            gateway.down = f"unreachable: Basic {self.TWILIO_BASIC} refused"
+            (shown,) = sender.describe()
+            assert shown["reason"] == "unreachable: Basic *** refused"
+        finally:
+            await sender.close()
+
+
 # ---------------------------------------------------------------------------
 # DISPATCH
 # ---------------------------------------------------------------------------

@@ -1839,6 +1839,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
     """,
+    # 9: early_receipts' kin for a receipt that names only the gateway's id (Africa's
+    # Talking): it waits for the record that gives a message that id, or a day.
+    """
+    CREATE TABLE early_gateway_receipts (
+        provider_message_id TEXT PRIMARY KEY,
+        delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
+        delivered_at TEXT NOT NULL, error TEXT, received_at REAL NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -2549,6 +2558,13 @@ WHERE provider_message_id IS NOT NULL;
 PG_MIGRATIONS[7] = """
 ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
 """
+PG_MIGRATIONS[8] = """
+CREATE TABLE early_gateway_receipts (
+    provider_message_id TEXT PRIMARY KEY,
+    delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
+    delivered_at TEXT NOT NULL, error TEXT, received_at DOUBLE PRECISION NOT NULL
+);
+"""
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
 
@@ -3003,6 +3019,7 @@ class OutboxStore(Rows):
     async def forget_old_receipts(self, before: float) -> int:
         """Early receipts whose message never got sent (it failed after all) are let go."""
         async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM early_gateway_receipts WHERE received_at < ?", (before,))
             return await tx.execute("DELETE FROM early_receipts WHERE received_at < ?", (before,))
 
 
@@ -3825,7 +3842,8 @@ class OutcomeStore(Rows):
                 await self._recount(tx, list(deltas))
             if opted_out := [a.phone for a in attempts if a.opted_out]:
                 await self._opt_out_phones(tx, opted_out, now)
-            if sent and await tx.fetch("SELECT 1 FROM early_receipts LIMIT 1"):
+            if sent and await tx.fetch("SELECT 1 FROM early_receipts UNION ALL "
+                                       "SELECT 1 FROM early_gateway_receipts LIMIT 1"):
                 await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
             if others or releases:
                 await self.claims.cancel_leftovers(tx, [a.message_id for a in attempts
@@ -3884,6 +3902,19 @@ class OutcomeStore(Rows):
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
 
+    async def keep_early(self, receipts: Sequence[Receipt], now: float) -> None:
+        """Receipts naming a gateway's id (`reference`) no message has yet: they wait for the
+        record of its outcome (the gateway answered, and its report overtook our commit)."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO early_gateway_receipts (provider_message_id, delivery_status, "
+                "delivered_at, error, received_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (provider_message_id) DO UPDATE SET "
+                "delivery_status = excluded.delivery_status, "
+                "delivered_at = excluded.delivered_at, error = excluded.error "
+                "WHERE excluded.delivery_status = 'delivered'",
+                [(r.reference, r.status, r.at, r.error, now) for r in receipts])
+
     async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
         """Our references (message ids) of the messages gateways know by these ids, in one
         read: {gateway's id: our reference}."""
@@ -3915,7 +3946,18 @@ class OutcomeStore(Rows):
 
     async def _apply_early_receipts(self, tx: Transaction, sent_ids: list[int],
                                     now: float) -> None:
-        """Receipts that came before the outcome they report, applied now it is recorded."""
+        """Receipts that came before the outcome they report, applied now it is recorded (those
+        naming the gateway's id found by the id the record gave the message)."""
+        await tx.execute(
+            "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
+            "received_at) SELECT m.id, g.delivery_status, g.delivered_at, g.error, g.received_at "
+            "FROM early_gateway_receipts g JOIN outbound_messages m "
+            f"ON m.provider_message_id = g.provider_message_id WHERE m.id {self.sql.ids} "
+            "ON CONFLICT (message_id) DO NOTHING", (_in(sent_ids),))
+        await tx.execute(
+            "DELETE FROM early_gateway_receipts WHERE provider_message_id IN (SELECT "
+            f"provider_message_id FROM outbound_messages WHERE id {self.sql.ids})",
+            (_in(sent_ids),))
         parked = await tx.fetch(
             "DELETE FROM early_receipts WHERE message_id IN (SELECT id FROM outbound_messages "
             f"WHERE id {self.sql.ids} AND status = 'sent') "
@@ -4975,13 +5017,16 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
     receipts, unknown = [], []
     for report in reports:
         reference = report.reference or ours.get(report.provider_id or "")
-        if reference is None:
-            unknown.append(report.provider_id)
-        else:
+        if reference is None and report.provider_id:
+            unknown.append(Receipt(report.provider_id, report.status, utc_iso(now),
+                                   report.error))
+        elif reference is not None:
             receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
     taken = (await store.outcomes.apply_receipts(receipts, now) if receipts
              else {"accepted": 0, "unknown": []})
-    return {**taken, "unknown": (taken["unknown"] + unknown)[:100]}
+    if unknown:  # perhaps a report that overtook the record of its message's outcome
+        await store.outcomes.keep_early(unknown, now)
+    return {**taken, "unknown": (taken["unknown"] + [r.reference for r in unknown])[:100]}
 
 
 Fields = Mapping[str, Any]  # a callback's form fields, query or JSON body

@@ -5292,6 +5292,54 @@ class TestGatewaysKeepTheirSecrets:
             await sender.close()
 
 
+class TestEarlyGatewayReports:
+    """A report that names only the gateway's id and overtakes the record of its message's
+    outcome (Africa's Talking reports fast) waits for it instead of being lost."""
+
+    pytestmark = pytest.mark.asyncio
+
+    async def test_a_report_before_the_answer_is_applied_with_the_outcome(self, make_harness,
+                                                                          aiohttp_server):
+        service = {}
+
+        async def gateway(request):  # reports the message delivered before it answers
+            token = sl.callback_token(RECEIPT_SECRET, "africastalking")
+            async with sl.aiohttp.ClientSession() as session, session.post(
+                    f"{service['url']}/providers/africastalking/receipts/{token}",
+                    data={"id": "ATXid_1", "status": "Success"}) as report:
+                service["report"] = await report.json()
+            return sl.web.json_response({"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [
+                {"statusCode": 101, "number": "+254712000001", "status": "Success",
+                 "messageId": "ATXid_1", "cost": "KES 0.8000"}]}}, status=201)
+
+        app = sl.web.Application()
+        app.router.add_post("/version1/messaging", gateway)
+        server = await aiohttp_server(app)
+        h = await make_harness(
+            provider_url=DIALECT_URLS["africastalking"].format(address=f"127.0.0.1:{server.port}"),
+            real_provider=True, public_url="https://sms.example.com", receipt_secret=RECEIPT_SECRET)
+        service["url"] = str(h.client.make_url("")).rstrip("/")
+        campaign_id = await h.launch(await h.add_customers(1))
+        await h.settle()
+        assert service["report"] == {"accepted": 0, "unknown": ["ATXid_1"]}  # not yet ours
+        (message,) = await h.messages(campaign_id)
+        assert (message["status"], message["provider_message_id"],
+                message["delivery_status"]) == ("sent", "ATXid_1", "delivered")
+        assert (await h.campaign(campaign_id))["stats"]["delivered"] == 1
+        assert await h.sql("SELECT count(*) FROM early_gateway_receipts") == [(0,)]
+
+    async def test_a_report_no_message_takes_is_let_go_after_a_day(self, make_harness):
+        h = await make_harness()
+        outcomes = h.app[sl.STORE].outcomes
+        await outcomes.keep_early([sl.Receipt("ATXid_9", "delivered", "2027-01-15T08:00:00Z")],
+                                  T0)
+        await h.app[sl.STORE].outbox.forget_old_receipts(T0 - 1)
+        assert await h.sql("SELECT provider_message_id FROM early_gateway_receipts") == [
+            ("ATXid_9",)]
+        await h.app[sl.STORE].outbox.forget_old_receipts(T0 + 1)
+        assert await h.sql("SELECT count(*) FROM early_gateway_receipts") == [(0,)]
+
+
 # ---------------------------------------------------------------------------
 # DISPATCH
 # ---------------------------------------------------------------------------

@@ -81,7 +81,8 @@ PROPERTIES = settings(derandomize=True, database=None, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    lambda inner: st.lists(inner, max_size=5)
+    | st.dictionaries(st.text(max_size=20), inner, max_size=5),
     max_leaves=20)
 # Gateways' answers and callbacks: any JSON, with the keys the gateways use so that deep
 # shapes (a recipient whose statusCode is a list) come up.
@@ -173,7 +174,8 @@ class FakeClock(sl.Clock):
 
 
 class ScriptedSender:
-    """A provider that fails as told: `script[phone]` lists the errors to raise, one per attempt."""
+    """A provider that fails as told: `script[phone]` lists the errors to raise, one per
+    attempt."""
 
     def __init__(self):
         self.script = {}
@@ -264,7 +266,8 @@ class Harness:
     restarts: object = None  # async (**settings) -> Harness: a new app on the same database
 
     async def restart(self, **settings):
-        """Stop this app and start another, with default or given settings, on the same database."""
+        """Stop this app and start another, with default or given settings, on the same
+        database."""
         await self.client.close()
         after = await self.restarts(**settings)
         after.phones = self.phones
@@ -300,7 +303,8 @@ class Harness:
         if data is not None:
             headers = {"Content-Type": "application/json", **(headers or {})}
         response = await self.client.request(method, path, data=data, headers=headers)
-        payload = await response.json() if response.content_type == "application/json" else await response.text()
+        payload = (await response.json() if response.content_type == "application/json"
+                   else await response.text())
         if expect is not None:
             assert response.status == expect, payload
         return response.status, payload
@@ -347,7 +351,8 @@ class Harness:
                 return rows
 
     async def settle(self):
-        """Let the background loops finish their passes and the dispatcher empty its ready queue."""
+        """Let the background loops finish their passes and the dispatcher empty its ready
+        queue."""
         config = self.app[sl.CONFIG]
         loops = [self.app[sl.SCHEDULER].idle] * config.schedules + [
             self.app[sl.HEALER].idle, self.campaigns.pace_changed.idle] * config.dispatches
@@ -402,7 +407,8 @@ def sqlite_only(test):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         postgres = PG_URL and not getattr(metafunc.function, "sqlite_only", False)
-        metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"], indirect=True)
+        metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"],
+                             indirect=True)
 
 
 def postgres_admin(statement):
@@ -455,7 +461,8 @@ async def backend(request):
 
 
 def test_config(**settings):
-    return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True, **settings})
+    return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True,
+                     **settings})
 
 
 test_config.__test__ = False  # a helper, not a test
@@ -472,7 +479,8 @@ def sender():
 
 
 class ServiceTestServer(TestServer):
-    """aiohttp's test server, on the service's own Runner (its connection handler, its timeouts)."""
+    """aiohttp's test server, on the service's own Runner (its connection handler, its
+    timeouts)."""
 
     async def _make_runner(self, **kwargs):
         return sl.Runner(self.app, **{**kwargs, "handler_cancellation": False})  # as in production
@@ -486,8 +494,8 @@ async def make_harness(aiohttp_client, clock, sender, backend):
     async def make(queue=None, real_provider=False, port=None, **settings):
         if sl.is_postgres(backend) or "db" not in settings:
             settings["db"] = backend
-        app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7), queue=queue,
-                            sender=None if real_provider else sender)
+        app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7),
+                            queue=queue, sender=None if real_provider else sender)
         restart = functools.partial(make, db=settings["db"])  # only the database carries over
         return Harness(await aiohttp_client(ServiceTestServer(app, port=port)), app, clock, sender,
                        restarts=restart)
@@ -506,7 +514,8 @@ def stats(**counts):
 
 
 def assert_documented_error(status, payload):
-    """An error answer in the shape every error has, with a code the service documents for that status."""
+    """An error answer in the shape every error has, with a code the service documents for
+    that status."""
     assert_error(payload, payload["error"]["code"])
     assert sl.ERROR_CODES[payload["error"]["code"]][0] == status, (status, payload)
 
@@ -652,19 +661,21 @@ class TestErrors:
         assert_error(await response.json(), "METHOD_NOT_ALLOWED")
         await h.post("/campaigns", {"name": "n", "channel": "sms", "base_template": "x"},
                      headers={"Idempotency-Key": "k"}, expect=201)
-        status, _payload = await h.request("PATCH", "/campaigns", {}, headers={"Idempotency-Key": "k"})
+        status, _payload = await h.request("PATCH", "/campaigns", {},
+                                           headers={"Idempotency-Key": "k"})
         assert status == 405  # a key is no business of a route that does not exist
 
-    @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]", b"NaN", b"Infinity",
-                                     b"[" * 50_000 + b"]" * 50_000, b'\xef\xbb\xbf{"name": "bom"}',
-                                     b'{"a": 1} {"b": 2}'])
+    @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]",
+                                     b"NaN", b"Infinity", b"[" * 50_000 + b"]" * 50_000,
+                                     b'\xef\xbb\xbf{"name": "bom"}', b'{"a": 1} {"b": 2}'])
     async def test_bodies_that_are_not_json_are_400(self, h, raw):
         status, payload = await h.request("POST", "/campaigns", raw=raw)
         assert status == 400
         assert_error(payload, "INVALID_JSON")
 
     @pytest.mark.parametrize("raw, words", [
-        (b'{"customer_id": 1e400}', "customer_id must be between 1 and 9223372036854775807, not 1e400"),
+        (b'{"customer_id": 1e400}',
+         "customer_id must be between 1 and 9223372036854775807, not 1e400"),
         (b'{"customer_id": -1e999}', "customer_id must be between"),
         (b'{"customer_id": 123456789012345678901234}', "customer_id must be between"),
         (b'{"customer_id": ' + b"9" * 5000 + b"}", "customer_id must be between"),
@@ -673,12 +684,14 @@ class TestErrors:
     async def test_numbers_too_large_for_any_field_are_validation_errors(self, h, raw, words):
         _customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw, expect=400)
+        payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw,
+                               expect=400)
         assert_error(payload, "VALIDATION_ERROR")
         assert words in payload["error"]["message"]
 
-    @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                              "multipart/form-data; boundary=x", "application/xml"])
+    @pytest.mark.parametrize("content_type", [
+        "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/xml"])
     async def test_a_body_that_is_not_sent_as_json_is_415(self, h, content_type):
         status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
                                                                  "base_template": "x"},
@@ -687,18 +700,21 @@ class TestErrors:
         assert_error(payload, "UNSUPPORTED_MEDIA_TYPE")
         assert "application/json" in payload["error"]["message"]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
-        response = await h.client.post("/campaigns", data=b'{"name": "n", "channel": "sms", "base_template": "x"}',
-                                       headers={"Content-Type": "application/json; charset=utf-8"})
+        response = await h.client.post(
+            "/campaigns", data=b'{"name": "n", "channel": "sms", "base_template": "x"}',
+            headers={"Content-Type": "application/json; charset=utf-8"})
         assert response.status == 201
 
     async def test_oversized_body_is_413(self, h):
-        status, payload = await h.request("POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
+        status, payload = await h.request(
+            "POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
         assert status == 413
         assert_error(payload, "PAYLOAD_TOO_LARGE")
         assert (await h.get("/health"))["status"] == "ok"
 
     async def test_a_body_just_under_the_limit_is_read(self, h):
-        body = json.dumps({"customer_ids": list(range(1, 100_001)), "pad": "x" * (8 * 1024 * 1024 - 700_000)})
+        body = json.dumps({"customer_ids": list(range(1, 100_001)),
+                           "pad": "x" * (8 * 1024 * 1024 - 700_000)})
         assert len(body) < 8 * 1024 * 1024
         campaign_id = await h.add_campaign()
         payload = await h.post(f"/campaigns/{campaign_id}/send", raw=body, expect=400)
@@ -713,7 +729,8 @@ class TestErrors:
         assert status == 500
         assert_error(payload, "INTERNAL_ERROR")
         assert "disk on fire" not in json.dumps(payload) and "Traceback" not in json.dumps(payload)
-        assert "disk on fire" in caplog.text  # but it is logged, under the request id the answer quotes
+        # but it is logged, under the request id the answer quotes
+        assert "disk on fire" in caplog.text
         request_id = payload["error"]["message"].rsplit(" ", 1)[1]
         assert f"(request {request_id})" in caplog.text
 
@@ -724,9 +741,11 @@ class TestErrors:
         second = await h.client.get("/nowhere")
         assert first.status == second.status == 404
         ids = {first.headers["X-Request-Id"], second.headers["X-Request-Id"]}
-        assert len(ids) == 2 and all(len(i) == 16 for i in ids)  # fresh ids, not the caller's bad one
+        # fresh ids, not the caller's bad one
+        assert len(ids) == 2 and all(len(i) == 16 for i in ids)
 
-    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock):
+    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(
+            self, make_harness, clock):
         h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(2)
         campaign_id = await h.add_campaign()
@@ -739,12 +758,14 @@ class TestErrors:
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
 
-    async def test_a_publish_lost_without_a_reconnect_is_healed_and_health_says_so(self, make_harness, clock):
+    async def test_a_publish_lost_without_a_reconnect_is_healed_and_health_says_so(
+            self, make_harness, clock):
         h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(3)
         campaign_id = await h.add_campaign()
         h.queue.black_holed = True  # the connection looks fine; the publish times out
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=503), "QUEUE_UNAVAILABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=503),
+                     "QUEUE_UNAVAILABLE")
         h.queue.black_holed = False
         health = await h.get("/health", expect=503)  # the queue answers, but work waits to go
         assert (health["queue"], health["db"]) == ("down", "ok")
@@ -759,9 +780,12 @@ class TestErrors:
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await h.execute("UPDATE outbound_messages SET status = 'pending' WHERE campaign_id = ?", (campaign_id,))
-        await h.execute("UPDATE campaigns SET status = 'sending', sent_count = 0 WHERE id = ?", (campaign_id,))
-        h.clock.advance(sl.STRANDED_AFTER + sl.HEAL_INTERVAL)  # a job lost by a queue that said yes
+        await h.execute("UPDATE outbound_messages SET status = 'pending' WHERE campaign_id = ?",
+                        (campaign_id,))
+        await h.execute("UPDATE campaigns SET status = 'sending', sent_count = 0 WHERE id = ?",
+                        (campaign_id,))
+        # a job lost by a queue that said yes
+        h.clock.advance(sl.STRANDED_AFTER + sl.HEAL_INTERVAL)
         await h.settle()
         h.clock.advance(sl.HEAL_INTERVAL)
         await h.settle()
@@ -772,7 +796,8 @@ class TestErrors:
     @sqlite_only  # it holds a lock on the SQLite file
     async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
             self, make_harness, clock, monkeypatch, tmp_path):
-        h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"), busy_timeout_ms=10)
+        h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"),
+                               busy_timeout_ms=10)
         seen = {}
 
         async def expect(method, path, body=None, **kwargs):
@@ -792,7 +817,8 @@ class TestErrors:
         await expect("POST", "/customers", {"phone": h.phones[0]})
         await expect("POST", f"/campaigns/{campaign_id}/pause")
         await expect("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
-        await expect("POST", "/customers", raw=b"phone,shoe\r\n", headers={"Content-Type": "text/csv"})
+        await expect("POST", "/customers", raw=b"phone,shoe\r\n",
+                     headers={"Content-Type": "text/csv"})
         await expect("POST", "/campaigns", raw=b"{}", headers={"Content-Type": "text/plain"})
         await h.send(campaign_id, {"customer_ids": [customer]}, headers={"Idempotency-Key": "k"})
         await expect("POST", f"/campaigns/{campaign_id}/send", {"all_customers": True},
@@ -801,7 +827,8 @@ class TestErrors:
         await act(h, cancelled, "cancel")
         await expect("POST", f"/campaigns/{cancelled}/send", {"customer_ids": [customer]})
         h.queue.broken = True
-        await expect("POST", f"/campaigns/{await h.add_campaign()}/send", {"customer_ids": [customer]})
+        await expect("POST", f"/campaigns/{await h.add_campaign()}/send",
+                     {"customer_ids": [customer]})
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
         for raw in (b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{",
                     b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n"):
@@ -813,7 +840,8 @@ class TestErrors:
 
         with contextlib.closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
             other.execute("BEGIN EXCLUSIVE")  # another program holds the database
-            await expect("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "x"})
+            await expect("POST", "/campaigns",
+                         {"name": "n", "channel": "sms", "base_template": "x"})
             other.execute("ROLLBACK")
         monkeypatch.setattr(h.store.campaigns, "get", explode)
         await expect("GET", "/campaigns/1")
@@ -823,8 +851,9 @@ class TestErrors:
         somewhere = f"127.0.0.1:{keyed.client.server.port}"  # anything listening: it is not called
         twilio = await make_harness(provider_url=f"twilio+http://AC1:tok@{somewhere}?from=1",
                                     real_provider=True)
-        status, payload = await twilio.request("POST", "/providers/twilio/receipts", raw=b"MessageSid=SM1",
-                                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, payload = await twilio.request(
+            "POST", "/providers/twilio/receipts", raw=b"MessageSid=SM1",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
         seen[payload["error"]["code"]] = status
         assert seen == {code: status for code, (status, _) in sl.ERROR_CODES.items()}
 
@@ -835,8 +864,8 @@ async def raw_http(h, request):
     writer.write(request)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(
-        b"content-length")))
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
     body = await reader.readexactly(length)
     writer.close()
     return int(head.split()[1]), body
@@ -846,25 +875,30 @@ class TestMalformedRequests:
     pytestmark = pytest.mark.asyncio
 
     async def test_a_bad_header_byte_is_answered_in_json_with_one_log_line(self, h, caplog):
-        status, body = await raw_http(h, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
+        status, body = await raw_http(
+            h, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
         assert status == 400
         assert_error(json.loads(body), "MALFORMED_REQUEST")
         lines = [r for r in caplog.records if r.name == "smsleopard"]
-        assert [r.getMessage() for r in lines] == ["malformed request from 127.0.0.1: Invalid header value char:"]
+        assert [r.getMessage() for r in lines] == [
+            "malformed request from 127.0.0.1: Invalid header value char:"]
         assert all(r.exc_info is None for r in caplog.records)
 
     async def test_a_client_that_goes_away_mid_body_is_not_an_error(self, h, caplog):
         _reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
-        writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{")
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        assert (await h.get("/health"))["status"] == "ok"  # served after the other connection's end
+        # served after the other connection's end
+        assert (await h.get("/health"))["status"] == "ok"
         assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
 
     @pytest.mark.parametrize("sent", [b"", b"GET /heal"], ids=["nothing", "half a request line"])
-    async def test_a_connection_that_sends_no_whole_request_is_closed(self, make_harness, monkeypatch, sent):
+    async def test_a_connection_that_sends_no_whole_request_is_closed(
+            self, make_harness, monkeypatch, sent):
         monkeypatch.setattr(sl, "IDLE_TIMEOUT", 0.2)
         h = await make_harness()
         reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
@@ -874,7 +908,8 @@ class TestMalformedRequests:
 
     async def test_a_body_that_trickles_in_too_slowly_is_408(self, h, monkeypatch):
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
-        status, body = await raw_http(h, b"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"phone\"")
+        status, body = await raw_http(
+            h, b"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"phone\"")
         assert status == 408, body
         assert_error(json.loads(body), "REQUEST_TIMEOUT")
 
@@ -883,7 +918,8 @@ class TestHealth:
     pytestmark = pytest.mark.asyncio
 
     async def test_healthy(self, h):
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
 
     async def test_queue_depth_counts_waiting_jobs(self, make_harness):
         h = await make_harness(run_workers=False, batch_size=2)
@@ -893,8 +929,8 @@ class TestHealth:
 
     async def test_a_down_queue_or_database_is_503(self, h, monkeypatch):
         monkeypatch.setattr(h.app[sl.QUEUE], "healthy", lambda: False)
-        assert await h.get("/health", expect=503) == {"status": "down", "db": "ok", "queue": "down",
-                                                      "queue_depth": None}
+        assert await h.get("/health", expect=503) == {
+            "status": "down", "db": "ok", "queue": "down", "queue_depth": None}
 
         async def no_database():
             return False
@@ -910,9 +946,11 @@ class TestApiKey:
                                         "Basic czNjcmV0", "Bearer s3cre", "Bearer s3cret\u00e9"])
     async def test_every_endpoint_but_health_needs_the_key(self, make_harness, header):
         h = await make_harness(api_key="s3cret")
-        headers = {} if header is None else {"Authorization": header.encode("utf-8").decode("latin-1")}
-        for method, path in [("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/customers/1"),
-                             ("POST", "/campaigns/1/send"), ("GET", "/openapi.json"), ("GET", "/nowhere")]:
+        headers = ({} if header is None
+                   else {"Authorization": header.encode("utf-8").decode("latin-1")})
+        for method, path in [("GET", "/campaigns"), ("POST", "/campaigns"),
+                             ("GET", "/customers/1"), ("POST", "/campaigns/1/send"),
+                             ("GET", "/openapi.json"), ("GET", "/nowhere")]:
             status, payload = await h.request(method, path, {}, headers=headers)
             assert status == 401, (method, path)
             assert_error(payload, "UNAUTHORIZED")
@@ -921,7 +959,8 @@ class TestApiKey:
     async def test_the_right_key_opens_everything(self, make_harness):
         h = await make_harness(api_key="s3cret")
         headers = {"Authorization": "Bearer s3cret"}
-        status, _ = await h.request("POST", "/customers", {"phone": "+254712345678"}, headers=headers)
+        status, _ = await h.request("POST", "/customers", {"phone": "+254712345678"},
+                                    headers=headers)
         assert status == 201
         assert (await h.request("GET", "/customers", headers=headers))[0] == 200
         assert (await h.request("GET", "/nowhere", headers=headers))[0] == 404
@@ -942,19 +981,22 @@ class TestIdempotency:
         first = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
-        again = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)  # even after it finished
-        assert again == first == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
-                                  "suppressed": 0, "status": "sending"}
+        # even after it finished
+        again = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)
+        assert again == first == {"campaign_id": campaign_id, "messages_queued": 2,
+                                  "duplicates_skipped": 0, "suppressed": 0, "status": "sending"}
         assert len(h.sender.sent) == 2
 
     async def test_the_same_key_with_another_body_is_409(self, h):
         ids = await h.add_customers(3)
         campaign_id = await h.add_campaign()
         await h.send(campaign_id, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"})
-        payload = await h.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k1"}, expect=409)
+        payload = await h.send(campaign_id, {"customer_ids": ids},
+                               headers={"Idempotency-Key": "k1"}, expect=409)
         assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
         other = await h.add_campaign()
-        payload = await h.send(other, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"}, expect=409)
+        payload = await h.send(other, {"customer_ids": ids[:2]},
+                               headers={"Idempotency-Key": "k1"}, expect=409)
         assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
         assert (await h.campaign(other))["stats"]["total"] == 0
 
@@ -964,30 +1006,35 @@ class TestIdempotency:
         key = {"Idempotency-Key": "k2"}
         first = await h.send(campaign_id, {"customer_ids": ids}, headers=key)
         raw = json.dumps({"customer_ids": ids}, indent=4)
-        assert await h.post(f"/campaigns/{campaign_id}/send", raw=raw, headers=key, expect=200) == first
+        assert (await h.post(f"/campaigns/{campaign_id}/send", raw=raw, headers=key, expect=200)
+                == first)
 
     async def test_failed_requests_do_not_burn_the_key(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
         key = {"Idempotency-Key": "k3"}
         await h.send(campaign_id, {"customer_ids": [ids[0], 999]}, headers=key, expect=400)
-        assert (await h.send(campaign_id, {"customer_ids": ids}, headers=key))["messages_queued"] == 1
+        assert (await h.send(campaign_id, {"customer_ids": ids},
+                             headers=key))["messages_queued"] == 1
 
     async def test_keys_survive_a_restart(self, make_harness, tmp_path):
         db = str(tmp_path / "k.db")
         before = await make_harness(db=db)
         ids = await before.add_customers(2)
         campaign_id = await before.add_campaign()
-        first = await before.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"})
+        first = await before.send(campaign_id, {"customer_ids": ids},
+                                  headers={"Idempotency-Key": "k4"})
         after = await before.restart()
-        assert await after.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"}) == first
+        assert await after.send(campaign_id, {"customer_ids": ids},
+                                headers={"Idempotency-Key": "k4"}) == first
 
     @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "ключ"])
     async def test_malformed_keys_are_400(self, h, key):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        payload = await h.send(campaign_id, {"customer_ids": ids},
-                               headers={"Idempotency-Key": key.encode().decode("latin-1")}, expect=400)
+        payload = await h.send(
+            campaign_id, {"customer_ids": ids},
+            headers={"Idempotency-Key": key.encode().decode("latin-1")}, expect=400)
         assert "Idempotency-Key" in payload["error"]["message"]
 
 

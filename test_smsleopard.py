@@ -1057,7 +1057,8 @@ async def post_csv(h, text, expect=201, query="", raw=None):
 
 async def post_inbound(h, body, expect=200, **signing):
     raw = json.dumps(body).encode()
-    return await h.post("/providers/inbound", raw=raw, headers=signed(raw, **signing), expect=expect)
+    return await h.post("/providers/inbound", raw=raw, headers=signed(raw, **signing),
+                        expect=expect)
 
 
 class TestCustomerFields:
@@ -1067,11 +1068,13 @@ class TestCustomerFields:
         h = await make_harness(default_timezone="Africa/Nairobi")
         created = await h.post("/customers", {"phone": "+254712345678"}, expect=201)
         assert created["timezone"] == "Africa/Nairobi" and created["opted_out_at"] is None
-        other = await h.post("/customers", {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
+        other = await h.post("/customers",
+                             {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
                              expect=201)
         assert other["timezone"] == "America/Los_Angeles"
         for bad in ("Mars/Olympus_Mons", "EST5", "", "africa/nairobi ", "Nairobi", 3):
-            payload = await h.post("/customers", {"phone": "+447900000001", "timezone": bad}, expect=400)
+            payload = await h.post("/customers", {"phone": "+447900000001", "timezone": bad},
+                                   expect=400)
             assert_error(payload, "VALIDATION_ERROR")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 2
 
@@ -1081,15 +1084,16 @@ class TestCustomerFields:
 
     async def test_patch_changes_the_given_fields_and_keeps_the_phone_unique(self, h):
         first, second = await h.add_customers(2, location="Nairobi")
-        changed = await h.request("PATCH", f"/customers/{first}",
-                                  {"first_name": "Wanjiku", "timezone": "Europe/London", "last_name": None},
-                                  expect=200)
+        changed = await h.request(
+            "PATCH", f"/customers/{first}",
+            {"first_name": "Wanjiku", "timezone": "Europe/London", "last_name": None}, expect=200)
         assert changed[1] == {**changed[1], "first_name": "Wanjiku", "timezone": "Europe/London",
                               "last_name": None, "location": "Nairobi", "phone": h.phones[0]}
         assert await h.get(f"/customers/{first}") == changed[1]
         status, payload = await h.request("PATCH", f"/customers/{first}", {"phone": h.phones[1]})
         assert status == 409 and payload["error"]["code"] == "CUSTOMER_EXISTS"
-        moved = await h.request("PATCH", f"/customers/{second}", {"phone": "+447900000002"}, expect=200)
+        moved = await h.request("PATCH", f"/customers/{second}", {"phone": "+447900000002"},
+                                expect=200)
         assert moved[1]["phone"] == "+447900000002"
 
     @pytest.mark.parametrize("body, words", [
@@ -1106,10 +1110,12 @@ class TestCustomerFields:
 
     async def test_unknown_customers_are_404(self, h):
         for method, path, body in (("PATCH", "/customers/9", {"first_name": "x"}),
-                                   ("DELETE", "/customers/9", None), ("POST", "/customers/9/opt-out", None),
+                                   ("DELETE", "/customers/9", None),
+                                   ("POST", "/customers/9/opt-out", None),
                                    ("POST", "/customers/9/opt-in", None)):
             status, payload = await h.request(method, path, body)
-            assert status == 404 and payload["error"]["code"] == "CUSTOMER_NOT_FOUND", (method, path)
+            assert status == 404 and payload["error"]["code"] == "CUSTOMER_NOT_FOUND", (
+                method, path)
 
     async def test_opt_out_and_back_in(self, h):
         customer, = await h.add_customers(1)
@@ -1132,11 +1138,12 @@ class TestInbound:
         return h
 
     @pytest.mark.parametrize("text, action", [
-        ("STOP", "opted_out"), ("stop", "opted_out"), ("  Stop!  ", "opted_out"), ("STOPALL", "opted_out"),
-        ("unsubscribe.", "opted_out"), ("Cancel", "opted_out"), ("END", "opted_out"), ("quit", "opted_out"),
-        ("\"STOP\"", "opted_out"), ("START", "opted_in"), ("unstop", "opted_in"), ("Yes!", "opted_in"),
-        ("please stop", "none"), ("STOP IT", "none"), ("STOPP", "none"), ("", "none"), ("hello", "none"),
-        ("NO", "none"), ("S T O P", "none"),
+        ("STOP", "opted_out"), ("stop", "opted_out"), ("  Stop!  ", "opted_out"),
+        ("STOPALL", "opted_out"), ("unsubscribe.", "opted_out"), ("Cancel", "opted_out"),
+        ("END", "opted_out"), ("quit", "opted_out"), ("\"STOP\"", "opted_out"),
+        ("START", "opted_in"), ("unstop", "opted_in"), ("Yes!", "opted_in"),
+        ("please stop", "none"), ("STOP IT", "none"), ("STOPP", "none"), ("", "none"),
+        ("hello", "none"), ("NO", "none"), ("S T O P", "none"),
     ])
     async def test_keywords(self, h, text, action):
         customer_id = (await h.get("/customers"))["data"][0]["id"]
@@ -1148,7 +1155,8 @@ class TestInbound:
         assert (opted_out_at is not None) == (action == "opted_out")
 
     async def test_an_unknown_sender_changes_nothing(self, h):
-        assert await post_inbound(h, {"from": "+447900000999", "text": "STOP"}) == {"action": "none"}
+        assert (await post_inbound(h, {"from": "+447900000999", "text": "STOP"})
+                == {"action": "none"})
 
     async def test_it_must_be_signed_like_receipts(self, h):
         raw = json.dumps({"from": h.phones[0], "text": "STOP"}).encode()
@@ -1167,7 +1175,8 @@ class TestInbound:
     async def test_off_without_a_receipt_secret(self, make_harness):
         h = await make_harness()
         raw = json.dumps({"from": "+447900000001", "text": "STOP"}).encode()
-        assert_error(await h.post("/providers/inbound", raw=raw, headers=signed(raw), expect=404), "NOT_FOUND")
+        assert_error(await h.post("/providers/inbound", raw=raw, headers=signed(raw), expect=404),
+                     "NOT_FOUND")
 
 
 class TestSuppression:
@@ -1181,7 +1190,8 @@ class TestSuppression:
         assert (result["messages_queued"], result["suppressed"]) == (2, 1)  # 3 messages in all
         await h.settle()
         campaign = await h.campaign(campaign_id)
-        assert campaign["status"] == "sent" and campaign["stats"] == stats(total=3, sent=2, suppressed=1)
+        assert (campaign["status"] == "sent"
+                and campaign["stats"] == stats(total=3, sent=2, suppressed=1))
         suppressed, = await h.messages(campaign_id, status="suppressed")
         assert (suppressed["customer_id"], suppressed["last_error"]) == (ids[1], "opted out")
         assert h.phones[1] not in {phone for _, phone, _ in h.sender.sent} and h.sender.calls == 2
@@ -1205,9 +1215,11 @@ class TestSuppression:
         h.clock.advance(601)
         await h.settle()
         campaign = await h.campaign(campaign_id)
-        assert campaign["stats"] == stats(total=3, sent=2, suppressed=1) and campaign["status"] == "sent"
+        assert (campaign["stats"] == stats(total=3, sent=2, suppressed=1)
+                and campaign["status"] == "sent")
         assert h.sender.attempts[h.phones[0]] == 0
-        assert [m["last_error"] for m in await h.messages(campaign_id, status="suppressed")] == ["opted out"]
+        assert ([m["last_error"] for m in await h.messages(campaign_id, status="suppressed")]
+                == ["opted out"])
 
     async def test_frequency_cap_over_a_rolling_day(self, make_harness):
         h = await make_harness(max_per_customer_per_day=2)
@@ -1235,7 +1247,8 @@ class TestSuppression:
         await h.send(second, {"customer_ids": ids})
         await h.settle()
         counts = [(await h.campaign(c))["stats"] for c in (first, second)]
-        assert sorted(s["sent"] for s in counts) == [0, 1] and sorted(s["suppressed"] for s in counts) == [0, 1]
+        assert (sorted(s["sent"] for s in counts) == [0, 1]
+                and sorted(s["suppressed"] for s in counts) == [0, 1])
         assert h.sender.calls == 1
 
 
@@ -1250,13 +1263,15 @@ class TestQuietHours:
     @pytest.mark.parametrize("now, zone, ends", [
         ("2027-01-15T08:00:00Z", "Africa/Nairobi", None),                    # 11:00 there
         ("2027-01-15T08:00:00Z", "America/New_York", "2027-01-15T13:00:00Z"),  # 03:00 there
-        ("2027-01-15T08:00:00Z", "Pacific/Auckland", "2027-01-15T19:00:00Z"),  # 21:00 there: to tomorrow
+        # 21:00 there: to tomorrow
+        ("2027-01-15T08:00:00Z", "Pacific/Auckland", "2027-01-15T19:00:00Z"),
         ("2027-01-15T02:00:00Z", "UTC", "2027-01-15T08:00:00Z"),             # after midnight
         ("2027-01-15T20:59:59Z", "UTC", None),
         ("2027-01-15T21:00:00Z", "UTC", "2027-01-16T08:00:00Z"),
         ("2027-01-15T07:59:59Z", "UTC", "2027-01-15T08:00:00Z"),
         ("2027-01-15T08:00:00Z", "UTC", None),
-        ("2027-03-14T06:00:00Z", "America/New_York", "2027-03-14T12:00:00Z"),  # the clocks go forward
+        # the clocks go forward
+        ("2027-03-14T06:00:00Z", "America/New_York", "2027-03-14T12:00:00Z"),
         ("2027-11-07T05:30:00Z", "America/New_York", "2027-11-07T13:00:00Z"),  # and back
         ("2027-03-28T00:30:00Z", "Europe/London", "2027-03-28T07:00:00Z"),
     ])
@@ -1265,18 +1280,22 @@ class TestQuietHours:
         assert got == (None if ends is None else at(ends))
 
     def test_a_window_that_ends_in_the_hour_the_clocks_skip(self):
-        early = sl.parse_quiet_hours("22:00-02:30")  # 02:30 never happens in New York on 2027-03-14
+        # 02:30 never happens in New York on 2027-03-14
+        early = sl.parse_quiet_hours("22:00-02:30")
         zone = sl.timezone("America/New_York")
-        assert early.ends(at("2027-03-14T06:00:00Z"), zone) == at("2027-03-14T07:00:00Z")  # 03:00 EDT
+        # 03:00 EDT
+        assert early.ends(at("2027-03-14T06:00:00Z"), zone) == at("2027-03-14T07:00:00Z")
         assert early.ends(at("2027-03-14T07:05:00Z"), zone) is None
 
     def test_a_window_within_one_day(self):
         lunch = sl.parse_quiet_hours("12:00-13:30")
-        assert lunch.ends(at("2027-01-15T12:10:00Z"), sl.timezone("UTC")) == at("2027-01-15T13:30:00Z")
+        assert (lunch.ends(at("2027-01-15T12:10:00Z"), sl.timezone("UTC"))
+                == at("2027-01-15T13:30:00Z"))
         assert lunch.ends(at("2027-01-15T13:30:00Z"), sl.timezone("UTC")) is None
         assert lunch.ends(at("2027-01-15T02:00:00Z"), sl.timezone("UTC")) is None
 
-    @pytest.mark.parametrize("text", ["21:00", "25:00-08:00", "21:00-08:60", "8-9", "21:00-21:00", "x"])
+    @pytest.mark.parametrize("text", ["21:00", "25:00-08:00", "21:00-08:60", "8-9", "21:00-21:00",
+                                      "x"])
     def test_bad_windows_are_refused(self, text):
         with pytest.raises(sl.ConfigError, match="--quiet-hours"):
             sl.load_config(["--quiet-hours", text], {})
@@ -1285,15 +1304,18 @@ class TestQuietHours:
     async def test_messages_wait_for_the_morning_where_each_customer_lives(self, make_harness):
         h = await make_harness(quiet_hours="21:00-08:00")  # T0 is 08:00 UTC
         zones = ["Africa/Nairobi", "America/New_York", "Asia/Tokyo", "Pacific/Auckland"]
-        ids = [(await h.post("/customers", {"phone": f"+44790000000{n}", "timezone": zone}, expect=201))["id"]
+        ids = [(await h.post("/customers", {"phone": f"+44790000000{n}", "timezone": zone},
+                             expect=201))["id"]
                for n, zone in enumerate(zones)]
         campaign_id = await h.launch(ids)
         await h.settle()
         assert sorted(phone for _, phone, _ in h.sender.sent) == ["+447900000000", "+447900000002"]
         campaign = await h.campaign(campaign_id)
-        assert campaign["stats"] == stats(total=4, sent=2, pending=2) and campaign["status"] == "sending"
+        assert (campaign["stats"] == stats(total=4, sent=2, pending=2)
+                and campaign["status"] == "sending")
         waiting = {m["customer_id"]: m for m in await h.messages(campaign_id, status="pending")}
-        assert set(waiting) == {ids[1], ids[3]} and {m["retry_count"] for m in waiting.values()} == {0}
+        assert (set(waiting) == {ids[1], ids[3]}
+                and {m["retry_count"] for m in waiting.values()} == {0})
         h.clock.advance(5 * 3600 - 1)
         await h.settle()
         assert h.sender.calls == 2
@@ -1320,9 +1342,11 @@ class TestQuietHours:
         assert (await h.campaign(marketing))["stats"] == stats(total=2, pending=2)
 
     @pytest.mark.asyncio
-    async def test_a_deferred_message_is_still_pending_after_a_restart(self, make_harness, tmp_path):
+    async def test_a_deferred_message_is_still_pending_after_a_restart(
+            self, make_harness, tmp_path):
         h = await make_harness(quiet_hours="21:00-08:00", db=str(tmp_path / "q.db"))
-        customer = (await h.post("/customers", {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
+        customer = (await h.post("/customers",
+                                 {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
                                  expect=201))["id"]
         campaign_id = await h.launch([customer])
         await h.settle()
@@ -1350,7 +1374,8 @@ class TestCsvImport:
         rows = {c["phone"]: c for c in (await h.get("/customers"))["data"]}
         assert rows["+254700000001"]["first_name"] == "Otieno, Jr."
         assert rows["+254700000001"]["location"] == "Nairobi\r\nCBD"
-        assert (rows["+254700000002"]["location"], rows["+254700000002"]["timezone"]) == (None, "UTC")
+        assert (rows["+254700000002"]["location"],
+                rows["+254700000002"]["timezone"]) == (None, "UTC")
         assert rows["+254700000003"]["first_name"] == "Zoë \"Z\""
 
     async def test_columns_in_any_order_and_only_phone_required(self, h):
@@ -1368,7 +1393,8 @@ class TestCsvImport:
     ])
     async def test_a_bad_file_is_refused_whole(self, h, text, words):
         payload = await post_csv(h, text, expect=400)
-        assert payload["error"]["code"] == "INVALID_CSV" and words in payload["error"]["message"], payload
+        assert (payload["error"]["code"] == "INVALID_CSV"
+                and words in payload["error"]["message"]), payload
         assert (await h.get("/customers"))["pagination"]["total_count"] == 0
 
     async def test_every_bad_line_is_named_and_nothing_is_imported(self, h):
@@ -1389,23 +1415,28 @@ class TestCsvImport:
     async def test_the_error_list_stops_at_a_hundred(self, h):
         text = "phone\n" + "bad\n" * 150
         payload = await post_csv(h, text, expect=400)
-        assert len(payload["error"]["errors"]) == 100 and "150 problems" in payload["error"]["message"]
+        assert (len(payload["error"]["errors"]) == 100
+                and "150 problems" in payload["error"]["message"])
 
     async def test_on_conflict(self, h):
-        await h.post("/customers", {"phone": "+254700000001", "first_name": "Old", "location": "Mombasa"},
+        await h.post("/customers",
+                     {"phone": "+254700000001", "first_name": "Old", "location": "Mombasa"},
                      expect=201)
         text = "phone,first_name\n+254700000002,New\n+254700000001,Renamed\n"
         payload = await post_csv(h, text, expect=409)
         assert payload["error"]["code"] == "CUSTOMER_EXISTS"
         assert [(e["line"], e["field"]) for e in payload["error"]["errors"]] == [(3, "phone")]
         assert (await h.get("/customers"))["pagination"]["total_count"] == 1
-        assert await post_csv(h, text, query="?on_conflict=skip") == {"created": 1, "updated": 0, "skipped": 1}
+        assert (await post_csv(h, text, query="?on_conflict=skip")
+                == {"created": 1, "updated": 0, "skipped": 1})
         old = (await h.get("/customers?location=Mombasa"))["data"][0]
         assert old["first_name"] == "Old"
         text = "phone,first_name\n+254700000003,Third\n+254700000001,Renamed\n"
-        assert await post_csv(h, text, query="?on_conflict=update") == {"created": 1, "updated": 1, "skipped": 0}
+        assert (await post_csv(h, text, query="?on_conflict=update")
+                == {"created": 1, "updated": 1, "skipped": 0})
         renamed = await h.get(f"/customers/{old['id']}")
-        assert (renamed["first_name"], renamed["location"]) == ("Renamed", "Mombasa")  # other columns kept
+        # other columns kept
+        assert (renamed["first_name"], renamed["location"]) == ("Renamed", "Mombasa")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 3
         payload = await post_csv(h, text, query="?on_conflict=merge", expect=400)
         assert payload["error"]["code"] == "VALIDATION_ERROR"
@@ -1416,8 +1447,8 @@ class TestCsvImport:
         assert "more than 100,000 rows" in payload["error"]["message"]
         payload = await post_csv(h, "", raw=b"phone\n" + b"+15550000001\n" * 700_000, expect=413)
         assert payload["error"]["code"] == "PAYLOAD_TOO_LARGE"
-        payload = await post_csv(h, "", raw="phone,first_name\n+15550000001,Zoë\n".encode("latin-1"),
-                                 expect=400)
+        payload = await post_csv(
+            h, "", raw="phone,first_name\n+15550000001,Zoë\n".encode("latin-1"), expect=400)
         assert "not UTF-8" in payload["error"]["message"]
         assert (await h.get("/customers"))["pagination"]["total_count"] == 0
 
@@ -1442,8 +1473,10 @@ class TestErasure:
         assert_error(await h.get(f"/customers/{ids[0]}", expect=404), "CUSTOMER_NOT_FOUND")
         assert (await h.campaign(sent))["stats"] == stats(total=3, sent=3)
         assert (await h.campaign(later))["stats"] == stats(total=3, pending=2, cancelled=1)
-        erased = [m for m in await h.messages(sent) + await h.messages(later) if m["customer_id"] is None]
-        assert [(m["status"], m["rendered_content"]) for m in erased] == [("sent", None), ("cancelled", None)]
+        erased = [m for m in await h.messages(sent) + await h.messages(later)
+                  if m["customer_id"] is None]
+        assert [(m["status"], m["rendered_content"]) for m in erased] == [
+            ("sent", None), ("cancelled", None)]
         h.clock.advance(3601)
         await h.settle()
         assert (await h.campaign(later))["stats"] == stats(total=3, sent=2, cancelled=1)
@@ -1458,7 +1491,8 @@ class TestErasure:
                                                 "last_name": "Quixotic"}, expect=201))["id"]
         others = await h.add_customers(2)
         campaign_id = await h.add_campaign("Dear {first_name} {last_name}, hello")
-        await h.send(campaign_id, {"customer_ids": [customer, *others]}, headers={"Idempotency-Key": "k1"})
+        await h.send(campaign_id, {"customer_ids": [customer, *others]},
+                     headers={"Idempotency-Key": "k1"})
         await h.settle()
         h.sender.script["+15550009876"] = [sl.PermanentSendError("+15550009876 refused")]
         second = await h.launch([customer])
@@ -1466,7 +1500,8 @@ class TestErasure:
         secrets = [b"+15550009876", b"Zebulon", b"Quixotic", "+15550009876".encode("utf-16-le")]
 
         def files():
-            return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("erase.db"))
+            return b"".join(p.read_bytes() for p in tmp_path.iterdir()
+                            if p.name.startswith("erase.db"))
 
         assert all(secret in files() for secret in secrets[:3])
         await h.request("DELETE", f"/customers/{customer}", expect=204)

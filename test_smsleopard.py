@@ -1523,16 +1523,18 @@ class TestErasure:
 class TestConfig:
     def test_defaults_follow_the_spec(self):
         config = sl.load_config([], {})
-        assert (config.host, config.port, config.db, config.seed) == ("127.0.0.1", 8080, "smsleopard.db", True)
+        assert (config.host, config.port, config.db, config.seed) == (
+            "127.0.0.1", 8080, "smsleopard.db", True)
         assert (config.failure_rate, config.send_latency_ms, config.concurrency) == (0.05, 0, 100)
-        assert (config.max_retries, config.retry_base_ms, config.queue_url, config.api_key) == (3, 1000, "", "")
+        assert (config.max_retries, config.retry_base_ms, config.queue_url, config.api_key) == (
+            3, 1000, "", "")
 
     def test_environment_sets_and_flags_win(self):
         env = {"SMSLEOPARD_PORT": "9000", "SMSLEOPARD_FAILURE_RATE": "0.5", "SMSLEOPARD_SEED": "0",
                "SMSLEOPARD_API_KEY": "k"}
         config = sl.load_config(["--port", "9100", "--concurrency=7"], env)
-        assert (config.port, config.failure_rate, config.seed, config.concurrency, config.api_key) == (
-            9100, 0.5, False, 7, "k")
+        assert (config.port, config.failure_rate, config.seed, config.concurrency,
+                config.api_key) == (9100, 0.5, False, 7, "k")
         assert sl.load_config(["--no-seed"], {}).seed is False
 
     @pytest.mark.parametrize("argv, env, message", [
@@ -1543,20 +1545,24 @@ class TestConfig:
         (["--concurrency", "0"], {}, "--concurrency"),
         (["--max-retries", "-1"], {}, "--max-retries"),
         (["--queue-url", "redis://x"], {}, "--queue-url"),
-        (["--send-latency-ms", "16000"], {}, "--send-latency-ms must stay below half of --claim-timeout"),
+        (["--send-latency-ms", "16000"], {},
+         "--send-latency-ms must stay below half of --claim-timeout"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
         ([], {"SMSLEOPARD_SEED": "banana"}, "SMSLEOPARD_SEED must be one of 1, true, yes, on, 0"),
         ([], {"SMSLEOPARD_RETRY_BASE_MS": "soon"}, "SMSLEOPARD_RETRY_BASE_MS must be a number"),
         ([], {"SMSLEOPARD_FAILURE_RATE": "2"}, "SMSLEOPARD_FAILURE_RATE must be between 0 and 1"),
-        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "16000"}, "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
-        (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"}, "--failure-rate must be between"),
+        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "16000"},
+         "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
+        (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"},
+         "--failure-rate must be between"),
     ])
     def test_bad_settings_are_refused(self, argv, env, message):
         with pytest.raises(sl.ConfigError, match=f"^{message}".replace("-", r"\-")):
             sl.load_config(argv, env)
 
-    @pytest.mark.parametrize("word, value", [("yes", True), ("ON", True), ("true", True), ("1", True),
-                                             ("off", False), ("No", False), ("false", False), ("0", False)])
+    @pytest.mark.parametrize("word, value", [
+        ("yes", True), ("ON", True), ("true", True), ("1", True),
+        ("off", False), ("No", False), ("false", False), ("0", False)])
     def test_boolean_words(self, word, value):
         assert sl.load_config([], {"SMSLEOPARD_SEED": word}).seed is value
 
@@ -1578,19 +1584,22 @@ class TestConfig:
             port = taken.getsockname()[1]
             assert sl.main(["--port", str(port), "--db", ":memory:", "--no-seed"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}") and err.count("\n") == 1
+        assert (err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}")
+                and err.count("\n") == 1)
 
     def test_a_failed_start_leaves_nothing_on_disk(self, capsys, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
         assert sl.main(["--port", "0", "--queue-url", "amqp://guest:guest@127.0.0.1:1/"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ at amqp://127.0.0.1:1/")
+        assert err.startswith(
+            "smsleopard: error: cannot connect to RabbitMQ at amqp://127.0.0.1:1/")
         assert err.count("\n") == 1 and "guest:guest" not in err
         assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.asyncio
     async def test_a_database_made_by_a_failed_start_is_removed(self, tmp_path):
-        config = Config(db=str(tmp_path / "new.db"), seed_path=str(tmp_path / "missing.sql"), port=0)
+        config = Config(db=str(tmp_path / "new.db"), seed_path=str(tmp_path / "missing.sql"),
+                        port=0)
         runner = sl.Runner(sl.create_app(config))
         with pytest.raises(sl.ConfigError, match="cannot read the sample data"):
             await runner.setup()
@@ -1631,8 +1640,9 @@ class TestTime:
     def test_parse_timestamp(self, text, expected):
         assert sl.parse_timestamp(text) == expected
 
-    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z", "", "1e9",
-                                      "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+01:00"])
+    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z",
+                                      "", "1e9", "9999-12-31T23:59:59-14:00",
+                                      "0001-01-01T00:00:00+01:00"])
     def test_parse_timestamp_wants_a_valid_time_with_a_zone(self, text):
         with pytest.raises(ValueError):
             sl.parse_timestamp(text)
@@ -1661,7 +1671,8 @@ EXPECTED_MOVES = {
     **{(status, A.CANCEL): S.CANCELLED for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
     (S.SENDING, A.FINISH_SENT): S.SENT, (S.SENDING, A.FINISH_FAILED): S.FAILED,
     **{(status, A.RETRY_FAILED): S.SENDING for status in (S.SENDING, S.PAUSED, S.SENT, S.FAILED)},
-    **{(status, A.ADD_RECIPIENTS): status for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
+    **{(status, A.ADD_RECIPIENTS): status
+       for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
     **{(status, A.EDIT_CONTENT): status for status in (S.DRAFT, S.SCHEDULED, S.PAUSED)},
     **{(status, A.EDIT): status for status in (S.DRAFT, S.SCHEDULED)},
     (S.DRAFT, A.DELETE): None,
@@ -1677,7 +1688,8 @@ class TestLifecycle:
         else:
             with pytest.raises(sl.InvalidState) as raised:
                 sl.next_status(status, action, 7)
-            assert raised.value.code == "INVALID_STATE" and f"Campaign 7 is {status}" in raised.value.message
+            assert (raised.value.code == "INVALID_STATE"
+                    and f"Campaign 7 is {status}" in raised.value.message)
 
     @pytest.mark.parametrize("status, allowed", [
         (S.DRAFT, "send, edit, cancel, delete"), (S.SENDING, "send, pause, cancel, retry-failed"),
@@ -1708,8 +1720,8 @@ class TestLifecycle:
 
 # -- TEMPLATES ----------------------------------------------------------------
 
-AMINA = {"first_name": "Amina", "last_name": "Otieno", "phone": "+254712000001", "location": "Nairobi",
-         "preferred_product": "Shoes"}
+AMINA = {"first_name": "Amina", "last_name": "Otieno", "phone": "+254712000001",
+         "location": "Nairobi", "preferred_product": "Shoes"}
 
 
 def render(text, customer=AMINA):
@@ -1719,7 +1731,8 @@ def render(text, customer=AMINA):
 class TestTemplates:
     @pytest.mark.parametrize("template, expected", [
         ("Hi {first_name}, check out {preferred_product}!", "Hi Amina, check out Shoes!"),
-        ("{first_name} {last_name} in {location} ({phone})", "Amina Otieno in Nairobi (+254712000001)"),
+        ("{first_name} {last_name} in {location} ({phone})",
+         "Amina Otieno in Nairobi (+254712000001)"),
         ("{ first_name }", "Amina"),
         ("No placeholders at all.", "No placeholders at all."),
         ("{first_name}{first_name}", "AminaAmina"),
@@ -1738,8 +1751,8 @@ class TestTemplates:
         assert render("Hi {first_name|there}!", customer) == "Hi there!"
         assert render("Hi {first_name|}!", customer) == "Hi !"
         assert render("Hi {first_name|a|b}!", customer) == "Hi a|b!"
-        assert sl.missing_fields(sl.parse_template("{first_name}{last_name}{first_name|x}"), customer) == [
-            "first_name"]
+        assert sl.missing_fields(sl.parse_template("{first_name}{last_name}{first_name|x}"),
+                                 customer) == ["first_name"]
 
     def test_a_field_absent_from_the_row_counts_as_missing(self):
         assert render("{location|somewhere}", {"first_name": "A"}) == "somewhere"
@@ -1836,7 +1849,8 @@ async def scrape(h, headers=None):
     from prometheus_client.parser import text_string_to_metric_families
 
     response = await h.client.get("/metrics", headers=headers)
-    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain; version=")
+    assert (response.status == 200
+            and response.headers["Content-Type"].startswith("text/plain; version="))
     samples = {}
     for family in text_string_to_metric_families(await response.text()):
         for sample in family.samples:
@@ -1862,22 +1876,24 @@ class TestMetrics:
         await h.run_until_done(campaign_id)
         await h.add_campaign()  # a draft
         after = await scrape(h)
-        outcomes = {outcome: sample(after, "smsleopard_messages_total", channel="sms", outcome=outcome)
+        outcomes = {outcome: sample(after, "smsleopard_messages_total", channel="sms",
+                                    outcome=outcome)
                     for outcome in ("sent", "retried", "failed", "throttled", "suppressed")}
         assert outcomes == {"sent": 2, "retried": 1, "failed": 1, "throttled": 0, "suppressed": 1}
-        assert sample(after, "smsleopard_provider_latency_seconds_count", channel="sms") == h.sender.calls == 4
+        assert (sample(after, "smsleopard_provider_latency_seconds_count", channel="sms")
+                == h.sender.calls == 4)
         assert sample(after, "smsleopard_campaigns", status="sent") == 1
         assert sample(after, "smsleopard_campaigns", status="draft") == 1
         assert sample(after, "smsleopard_campaigns", status="sending") == 0
         assert sample(after, "smsleopard_queue_depth") == 0
         assert sample(after, "smsleopard_webhook_outbox_depth") == 0
-        requests = sample(after, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
-                          method="GET", status="200")
+        requests = sample(after, "smsleopard_http_request_duration_seconds_count",
+                          route="/campaigns/{id}", method="GET", status="200")
         assert requests >= 1
         await h.get("/nowhere", expect=404)
         again = await scrape(h)
-        assert sample(again, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
-                      method="GET", status="200") == requests
+        assert sample(again, "smsleopard_http_request_duration_seconds_count",
+                      route="/campaigns/{id}", method="GET", status="200") == requests
         assert sample(again, "smsleopard_http_request_duration_seconds_count", route="unmatched",
                       method="GET", status="404") == 1
 
@@ -1900,31 +1916,36 @@ class TestMetrics:
         ids = await h.add_customers(2)
         draft, scheduled, cancelled = (await h.add_campaign(), await h.add_campaign(),
                                        await h.add_campaign())
-        await h.request("PATCH", f"/campaigns/{scheduled}", {"scheduled_at": sl.utc_iso(T0 + 60)}, expect=200)
+        await h.request("PATCH", f"/campaigns/{scheduled}", {"scheduled_at": sl.utc_iso(T0 + 60)},
+                        expect=200)
         await act(h, cancelled, "cancel")
         doomed = await h.add_campaign()
         await h.request("DELETE", f"/campaigns/{doomed}", expect=204)
         await h.launch(ids)
         await h.settle()
-        counts = {status: sample(await scrape(h), "smsleopard_campaigns", status=status) for status in sl.CampaignStatus}
+        counts = {status: sample(await scrape(h), "smsleopard_campaigns", status=status)
+                  for status in sl.CampaignStatus}
         listed = {status: (await h.get(f"/campaigns?status={status}"))["pagination"]["total_count"]
                   for status in sl.CampaignStatus}
-        assert counts == listed == {**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "scheduled": 1,
-                                    "cancelled": 1, "sent": 1}
+        assert counts == listed == {**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1,
+                                    "scheduled": 1, "cancelled": 1, "sent": 1}
         assert draft
 
     async def test_the_webhook_outbox_depth(self, make_harness):
-        h = await make_harness(webhook_url="http://127.0.0.1:9/hooks", webhook_secret=WEBHOOK_SECRET)
+        h = await make_harness(webhook_url="http://127.0.0.1:9/hooks",
+                               webhook_secret=WEBHOOK_SECRET)
         await h.launch(await h.add_customers(1))
         await h.settle()
         store = h.app[sl.STORE]
 
         async def depths():
-            listed = (await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
+            listed = (
+                await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
             return listed, sample(await scrape(h), "smsleopard_webhook_outbox_depth")
 
         assert await depths() == (2, 2)  # the campaign started, and finished
-        first, second = [row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
+        first, second = [
+            row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
         await store.outbox.delivered(first, T0)
         await store.outbox.failed(second, "refused", T0, T0 + 60)  # still pending
         assert await depths() == (1, 1)
@@ -1955,18 +1976,21 @@ class TestOverview:
     async def test_today_the_last_hour_and_the_provider(self, make_harness):
         h = await make_harness(quiet_hours="21:00-08:00")
         empty = await h.get("/overview")
-        assert empty["today"] == {"since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
-            {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
-            {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
+        assert empty["today"] == {
+            "since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
+                {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
+                {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
         assert len(empty["attempts_per_second"]) == 360 and empty["step_seconds"] == 10
         assert {p["per_second"] for p in empty["attempts_per_second"]} == {0}
-        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0, "throttled": 0,
-                                     "error_rate": None, "median_ms": None, "p95_ms": None}
+        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0,
+                                     "throttled": 0, "error_rate": None, "median_ms": None,
+                                     "p95_ms": None}
         assert empty["gateways"] == [{"channel": c, "kind": "mock", "host": None, "state": "up"}
                                      for c in ("sms", "whatsapp")]
-        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None,
-                                     "max_retries": 3}
-        assert (empty["queue_depth"], empty["attempts_in_flight"], empty["webhook_outbox_depth"]) == (0, 0, 0)
+        assert empty["settings"] == {"quiet_hours": "21:00-08:00",
+                                     "max_per_customer_per_day": None, "max_retries": 3}
+        assert (empty["queue_depth"], empty["attempts_in_flight"],
+                empty["webhook_outbox_depth"]) == (0, 0, 0)
 
         ids = await h.add_customers(4, timezone="Africa/Nairobi")
         h.clock.advance(5 * 3600)  # 13:00 in Nairobi, out of the quiet hours
@@ -1976,11 +2000,13 @@ class TestOverview:
         await h.run_until_done(campaign_id, step=5)
         h.clock.advance(10)  # every attempt in a whole step of the series
         seen = await h.get("/overview")
-        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0, "failed": 1}
+        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0,
+                                                "failed": 1}
         provider = seen["provider"]
         assert (provider["attempts"], provider["errors"], provider["error_rate"]) == (5, 2, 0.4)
         assert 0 < provider["median_ms"] <= provider["p95_ms"]
-        assert sum(p["per_second"] * 10 for p in seen["attempts_per_second"]) == pytest.approx(5, abs=0.5)
+        assert (sum(p["per_second"] * 10 for p in seen["attempts_per_second"])
+                == pytest.approx(5, abs=0.5))
         assert seen["campaigns"]["sent"] == 1
 
         h.clock.advance(17 * 3600)  # past midnight, UTC: a new day (09:00 in Nairobi)
@@ -1988,13 +2014,15 @@ class TestOverview:
         await h.run_until_done(campaign_id)
         tomorrow = await h.get("/overview")
         assert tomorrow["today"]["since"] == "2027-01-16T00:00:00.000Z"
-        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0, "failed": 0}
+        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0,
+                                                    "failed": 0}
         assert tomorrow["provider"]["attempts"] == 1, "the window is the last five minutes"
 
     async def test_it_takes_no_query_and_needs_the_key(self, make_harness):
         h = await make_harness(api_key="k")
         assert (await h.request("GET", "/overview"))[0] == 401
-        status, answer = await h.request("GET", "/overview?x=1", headers={"Authorization": "Bearer k"})
+        status, answer = await h.request("GET", "/overview?x=1",
+                                         headers={"Authorization": "Bearer k"})
         assert status == 400 and answer["error"]["code"] == "VALIDATION_ERROR"
 
 
@@ -2010,17 +2038,20 @@ class TestBucketQuantile:
 
 
 class TestCors:
-    PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",  # noqa: RUF012
-                 "Access-Control-Request-Headers": "authorization, content-type"}
+    PREFLIGHT = {  # noqa: RUF012
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"}
 
     @pytest.mark.asyncio
     async def test_a_preflight_from_an_allowed_origin_is_204_without_the_key(self, make_harness):
-        h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000", api_key="k")
+        h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000",
+                               api_key="k")
         response = await h.client.options("/campaigns", headers=self.PREFLIGHT)
         assert response.status == 204
         assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
         assert "POST" in response.headers["Access-Control-Allow-Methods"]
-        allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+        allowed = {name.strip().lower()
+                   for name in response.headers["Access-Control-Allow-Headers"].split(",")}
         assert {"authorization", "content-type", "idempotency-key"} <= allowed
 
     @pytest.mark.asyncio
@@ -2038,7 +2069,8 @@ class TestCors:
         h = await make_harness(cors_origins="https://app.example.com")
         response = await h.client.get("/campaigns", headers={"Origin": "https://evil.example.net"})
         assert response.status == 200 and "Access-Control-Allow-Origin" not in response.headers
-        response = await h.client.options("/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
+        response = await h.client.options(
+            "/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
         assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
 
     @pytest.mark.asyncio
@@ -2051,8 +2083,8 @@ class TestCors:
         response = await star.client.get("/health", headers={"Origin": "https://anywhere.example"})
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
-    @pytest.mark.parametrize("value", ["app.example.com", "https://app.example.com/path", "*, https://a.example",
-                                       "ftp://x.example"])
+    @pytest.mark.parametrize("value", ["app.example.com", "https://app.example.com/path",
+                                       "*, https://a.example", "ftp://x.example"])
     def test_bad_origins_are_refused(self, value):
         with pytest.raises(sl.ConfigError, match="--cors-origins"):
             sl.load_config(["--cors-origins", value], {})
@@ -2060,9 +2092,12 @@ class TestCors:
 
 class TestLogs:
     def test_secrets_are_cut_from_urls(self):
-        assert sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x") == "amqp://guest@broker:5672/vh"
-        assert sl.redacted("https://api.example.com/v1/messages?key=abc") == "https://api.example.com/v1/messages"
-        assert sl.shown_database("postgresql://app:s3cret@db:5432/sms") == "postgresql://app@db:5432/sms"
+        assert (sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x")
+                == "amqp://guest@broker:5672/vh")
+        assert (sl.redacted("https://api.example.com/v1/messages?key=abc")
+                == "https://api.example.com/v1/messages")
+        assert (sl.shown_database("postgresql://app:s3cret@db:5432/sms")
+                == "postgresql://app@db:5432/sms")
         assert sl.shown_database("/var/lib/smsleopard.db") == "/var/lib/smsleopard.db"
 
     @pytest.mark.asyncio
@@ -2076,29 +2111,35 @@ class TestLogs:
             reporter.report([await h.store.campaigns.get(campaign_id)], T0)
             h.sender.gate.set()
             await h.settle()
-            reporter.report([{**await h.store.campaigns.get(campaign_id), "status": "sending"}], T0 + 10)
-        first, second = [r for r in caplog.records if getattr(r, "event", "") == "campaign_progress"]
+            reporter.report([{**await h.store.campaigns.get(campaign_id), "status": "sending"}],
+                            T0 + 10)
+        first, second = [r for r in caplog.records
+                         if getattr(r, "event", "") == "campaign_progress"]
         assert (first.sent, first.failed, first.pending, first.rate) == (0, 0, 4, 0.0)
         assert (second.sent, second.failed, second.pending, second.rate) == (4, 0, 0, 0.4)
-        assert f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s" in second.getMessage()
+        assert (f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s"
+                in second.getMessage())
 
     @needs_processes
     def test_a_real_process_logs_json_lines(self, tmp_path):
-        process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret", RECEIPT_SECRET,
-                                 "--queue-name", "never-logged-secretly").start()
+        process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret",
+                                 RECEIPT_SECRET, "--queue-name", "never-logged-secretly").start()
         try:
             for n in range(3):
                 process.call("POST", "/customers", {"phone": f"+25471200000{n}"})
-            process.call("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "Hi"})
+            process.call("POST", "/campaigns",
+                         {"name": "n", "channel": "sms", "base_template": "Hi"})
             process.call("POST", "/campaigns/1/send", {"all_customers": True})
-            process.wait_for(lambda campaign: campaign["status"] == "sent", "the campaign to be sent")
+            process.wait_for(lambda campaign: campaign["status"] == "sent",
+                             "the campaign to be sent")
         finally:
             assert process.stop(signal.SIGTERM) == 0
         text = process.log.read_text()
         lines = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
         events = {line["event"]: line for line in lines if "event" in line}
         assert events["started"]["schema_version"] == sl.SCHEMA_VERSION
-        assert (events["started"]["queue"], events["started"]["database"]) == ("in-process", process.db)
+        assert (events["started"]["queue"],
+                events["started"]["database"]) == ("in-process", process.db)
         assert events["send_accepted"]["messages_queued"] == 3
         assert events["campaign_finished"]["stats"]["sent"] == 3
         assert events["stopped"]["pending"] == 0

@@ -2155,7 +2155,8 @@ class TestLogs:
 
 # -- STORAGE ------------------------------------------------------------------
 
-INSERT_CAMPAIGN = "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) VALUES "
+INSERT_CAMPAIGN = ("INSERT INTO campaigns (name, channel, status, base_template, created_at, "
+                   "updated_at) VALUES ")
 
 
 class TestStore:
@@ -2171,17 +2172,20 @@ class TestStore:
 
     async def test_a_second_process_on_one_sqlite_file_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
-        store = await sl.Store.open(path)  # this process owns the file; another open is another owner
+        # this process owns the file; another open is another owner
+        store = await sl.Store.open(path)
         with pytest.raises(sl.ConfigError) as refused:
             await sl.Store.open(path)
         await store.close()
-        assert str(refused.value) == (f"database {path!r} is in use by another SMSLeopard process; "
-                                      "one process per SQLite file (PostgreSQL serves several)")
+        assert str(refused.value) == (
+            f"database {path!r} is in use by another SMSLeopard process; "
+            "one process per SQLite file (PostgreSQL serves several)")
         await (await sl.Store.open(path)).close()  # free again once the owner is gone
 
     async def test_a_read_by_key_sees_what_is_committed_without_waiting(self, tmp_path):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create(
+            {"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
         async with store.db.transaction() as tx:  # read on the loop's thread while a write is open
             await tx.execute("UPDATE campaigns SET name = 'b' WHERE id = ?", (campaign_id,))
             assert (await store.campaigns.get(campaign_id))["name"] == "a"
@@ -2190,9 +2194,11 @@ class TestStore:
 
     @pytest.mark.parametrize("error", [sqlite3.OperationalError("database is locked"),
                                        sqlite3.DatabaseError("database disk image is malformed")])
-    async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(self, tmp_path, monkeypatch, error):
+    async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(
+            self, tmp_path, monkeypatch, error):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create(
+            {"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
 
         class Failing:
             def execute(self, sql, params):
@@ -2201,7 +2207,8 @@ class TestStore:
             def close(self):
                 pass
 
-        monkeypatch.setattr(store.db, "_point", Failing())  # as another program's lock, or a damaged page
+        # as another program's lock, or a damaged page
+        monkeypatch.setattr(store.db, "_point", Failing())
         assert (await store.campaigns.get(campaign_id))["name"] == "a"
         await store.close()
 
@@ -2212,7 +2219,8 @@ class TestStore:
 
         async def writer():
             async with store.db.transaction() as tx:
-                await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550001111', '')")
+                await tx.execute(
+                    "INSERT INTO customers (phone, created_at) VALUES ('+15550001111', '')")
                 inside.set()
                 await asyncio.Event().wait()
 
@@ -2224,8 +2232,10 @@ class TestStore:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        async with store.db.transaction() as tx:  # no "cannot start a transaction within a transaction"
-            await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550002222', '')")
+        # no "cannot start a transaction within a transaction"
+        async with store.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO customers (phone, created_at) VALUES ('+15550002222', '')")
         assert await store.db.fetch("SELECT phone FROM customers") == [("+15550002222",)]
         await store.close()
 
@@ -2239,23 +2249,28 @@ class TestStore:
     async def test_a_version_1_database_is_upgraded_with_its_rows(self, tmp_path):
         path = str(tmp_path / "v1.db")
         seed = re.sub(r", '[\w/]+'\)([,;])\n", r")\1\n", SEED_SQL.split("UPDATE campaigns SET")[0])
-        seed = re.sub(r"UPDATE customers SET opted_out_at .*\n", "", seed.replace(", timezone) VALUES", ") VALUES"))
-        with sqlite3.connect(path) as db:  # what release 1.0 left behind, a claim of its last run included
+        seed = re.sub(r"UPDATE customers SET opted_out_at .*\n", "",
+                      seed.replace(", timezone) VALUES", ") VALUES"))
+        # what release 1.0 left behind, a claim of its last run included
+        with sqlite3.connect(path) as db:
             db.executescript(sl.MIGRATIONS[0] + seed)
             db.execute("UPDATE outbound_messages SET claim_token = 7, claim_expires_at = 1 "
                        "WHERE campaign_id = 2 AND customer_id = 1")
-            db.execute("UPDATE campaigns SET total_count = (SELECT count(*) FROM outbound_messages "
-                       "WHERE campaign_id = campaigns.id), sent_count = 13, failed_count = 1 WHERE id = 1")
+            db.execute("UPDATE campaigns SET total_count = (SELECT count(*) "
+                       "FROM outbound_messages WHERE campaign_id = campaigns.id), "
+                       "sent_count = 13, failed_count = 1 WHERE id = 1")
             db.execute("UPDATE campaigns SET total_count = 4 WHERE id = 2")
             db.execute("PRAGMA user_version = 1")
         store = await sl.Store.open(path)
         assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
         sent = await store.campaigns.get(1)
-        assert (sent["status"], sl.message_stats(sent)) == ("sent", stats(total=14, sent=13, failed=1))
-        customers = await store.db.fetch("SELECT count(*), count(DISTINCT timezone), count(opted_out_at) "
-                                         "FROM customers")
+        assert (sent["status"], sl.message_stats(sent)) == (
+            "sent", stats(total=14, sent=13, failed=1))
+        customers = await store.db.fetch(
+            "SELECT count(*), count(DISTINCT timezone), count(opted_out_at) FROM customers")
         assert customers == [(14, 1, 0)]  # every one in UTC, none opted out
-        assert sent["started_at"] == sent["created_at"] and sent["finished_at"] == sent["updated_at"]
+        assert (sent["started_at"] == sent["created_at"]
+                and sent["finished_at"] == sent["updated_at"])
         assert await store.db.fetch("SELECT count(*), count(claim_token) FROM outbound_messages "
                                     "WHERE campaign_id = 2 AND status = 'pending'") == [(4, 0)]
         assert await store.db.fetch("PRAGMA foreign_key_check") == []
@@ -2278,7 +2293,8 @@ class TestStore:
         path = str(tmp_path / "v3.db")
         with sqlite3.connect(path) as db:  # what the first release with consent left behind
             db.executescript(";".join(sl.MIGRATIONS[:3]))
-            db.executemany("INSERT INTO webhook_events (type, body, status, created_at) VALUES ('t', '{}', ?, '')",
+            db.executemany("INSERT INTO webhook_events (type, body, status, created_at) "
+                           "VALUES ('t', '{}', ?, '')",
                            [("pending",), ("pending",), ("delivered",), ("dead",)])
             db.execute("PRAGMA user_version = 3")
         store = await sl.Store.open(path)
@@ -2292,8 +2308,10 @@ class TestStore:
         "UPDATE outbound_messages SET status = 'lost'",
         "UPDATE outbound_messages SET status = 'sending'",  # a claim without its token
         "UPDATE outbound_messages SET claim_token = 5 WHERE status = 'sent'",
-        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 1, '', '')",
-        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 999, '', '')",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+        "VALUES (1, 1, '', '')",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+        "VALUES (1, 999, '', '')",
         "INSERT INTO customers (phone, created_at) VALUES ('+254712000001', '')",
         "UPDATE campaigns SET sent_count = total_count + 1",
         "UPDATE campaigns SET cancelled_count = -1",
@@ -2309,17 +2327,21 @@ class TestStore:
     async def test_every_hot_query_uses_an_index(self):
         store = await sl.Store.open(":memory:")
         queries = [
-            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND status = 'failed' AND id > 5 ORDER BY id",
+            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND status = 'failed' "
+            "AND id > 5 ORDER BY id",
             "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND id > 5 ORDER BY id",
             "SELECT * FROM campaigns WHERE status = 'sent' AND channel = 'sms' ORDER BY id DESC",
             "SELECT * FROM campaigns WHERE channel = 'sms' ORDER BY id DESC",
-            "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1 OFFSET 5000",  # a deep numbered page
+            # a deep numbered page
+            "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1 OFFSET 5000",
             "SELECT count(*) FROM campaigns",
-            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0",
+            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' "
+            "AND total_count > 0",
             "SELECT * FROM customers WHERE location = 'x' ORDER BY id",
             "SELECT id FROM customers WHERE preferred_product = 'x'",
             "SELECT last_error, status, count(*) FROM outbound_messages WHERE campaign_id = 1 "
-            "AND last_error IS NOT NULL AND status IN ('failed', 'pending') GROUP BY last_error, status",
+            "AND last_error IS NOT NULL AND status IN ('failed', 'pending') "
+            "GROUP BY last_error, status",
             "SELECT token, message_ids FROM claims WHERE expires_at <= 5",
         ]
         for query in queries:
@@ -2332,20 +2354,22 @@ class TestStore:
         store = await sl.Store.open(":memory:")
         assert await store.seed_if_empty(SEED_SQL)
         assert not await store.seed_if_empty("this is not SQL")  # only a new database is seeded
-        customers = await store.db.fetch("SELECT first_name, last_name, location, preferred_product "
-                                         "FROM customers")
+        customers = await store.db.fetch(
+            "SELECT first_name, last_name, location, preferred_product FROM customers")
         assert len(customers) >= 10
         assert any(None in row for row in customers) and any("" in row for row in customers)
         zones = {zone for zone, in await store.db.fetch("SELECT timezone FROM customers")}
         assert len(zones - {"UTC"}) >= 3 and all(sl.is_timezone(zone) for zone in zones)
-        assert await store.db.fetch("SELECT count(*) FROM customers WHERE opted_out_at IS NOT NULL") == [(1,)]
+        assert await store.db.fetch(
+            "SELECT count(*) FROM customers WHERE opted_out_at IS NOT NULL") == [(1,)]
         statuses = {status for status, in await store.db.fetch("SELECT status FROM campaigns")}
         assert len(statuses) >= 3
         for campaign_id, in await store.db.fetch("SELECT id FROM campaigns"):
             counted = Counter(status for status, in await store.db.fetch(
                 "SELECT status FROM outbound_messages WHERE campaign_id = ?", (campaign_id,)))
             stats = sl.message_stats(await store.campaigns.get(campaign_id))
-            assert stats == {"total": sum(counted.values()), **{s: counted[s] for s in stats if s != "total"}}
+            assert stats == {"total": sum(counted.values()),
+                             **{s: counted[s] for s in stats if s != "total"}}
         # a message that was retried says why
         assert await store.db.fetch("SELECT count(*) FROM outbound_messages "
                                     "WHERE retry_count > 0 AND last_error IS NULL") == [(0,)]

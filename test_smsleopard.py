@@ -2406,8 +2406,8 @@ class TestQueue:
     def test_a_range_encodes_in_a_few_bytes(self):
         assert sl.encode_job(range(1, 100_001)) == b"[[1,100000]]"
 
-    @pytest.mark.parametrize("body", [b"", b"{}", b"[[2,1]]", b"[[0,3]]", b'[["1",2]]', b"[[1,2,3]]",
-                                      b"[[1,1000000]]", b"[[true,2]]"])
+    @pytest.mark.parametrize("body", [b"", b"{}", b"[[2,1]]", b"[[0,3]]", b'[["1",2]]',
+                                      b"[[1,2,3]]", b"[[1,1000000]]", b"[[true,2]]"])
     def test_bad_jobs_are_refused(self, body):
         with pytest.raises(ValueError):
             sl.decode_job(body)
@@ -2435,11 +2435,13 @@ class TestQueue:
 AMQP_URL = os.environ.get("SMSLEOPARD_TEST_AMQP_URL", "")
 URL_HOST = urllib.parse.urlsplit(AMQP_URL).hostname or "127.0.0.1"
 URL_PORT = urllib.parse.urlsplit(AMQP_URL).port or 5672
-needs_rabbitmq = pytest.mark.skipif(not AMQP_URL, reason="set SMSLEOPARD_TEST_AMQP_URL to run the RabbitMQ tests")
+needs_rabbitmq = pytest.mark.skipif(
+    not AMQP_URL, reason="set SMSLEOPARD_TEST_AMQP_URL to run the RabbitMQ tests")
 
 
 class TcpRelay:
-    """A TCP relay between the service and the broker, which a test can cut to make the broker unreachable."""
+    """A TCP relay between the service and the broker, which a test can cut to make the broker
+    unreachable."""
 
     def __init__(self, host, port):
         self.target = (host, port)
@@ -2475,7 +2477,8 @@ class TcpRelay:
             finally:
                 writer.transport.abort()
 
-        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+        await asyncio.gather(pipe(client_reader, broker_writer),
+                             pipe(broker_reader, client_writer))
 
 
 def amqp_via(port):
@@ -2487,7 +2490,8 @@ def amqp_via(port):
 
 @pytest_asyncio.fixture
 async def rabbit(aiohttp_client, sender):
-    """Apps on the real broker, each test with its own queue names and a real clock (TTLs are real time)."""
+    """Apps on the real broker, each test with its own queue names and a real clock (TTLs are
+    real time)."""
     harnesses = []
 
     async def make(url=AMQP_URL, **settings):
@@ -2505,7 +2509,8 @@ async def rabbit(aiohttp_client, sender):
 
 
 async def until(predicate, what, timeout=30.0):  # noqa: ASYNC109 (a deadline to poll to)
-    """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to wait on."""
+    """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to
+    wait on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := await predicate():
@@ -2515,10 +2520,13 @@ async def until(predicate, what, timeout=30.0):  # noqa: ASYNC109 (a deadline to
 
 
 async def broker_queues(prefix):
-    """The broker's queues whose names start with `prefix`, with their message counts (rabbitmqctl)."""
-    listing = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
-                                      capture_output=True, text=True, timeout=60, check=True)
-    return dict(line.split("\t") for line in listing.stdout.splitlines() if line.startswith(prefix))
+    """The broker's queues whose names start with `prefix`, with their message counts
+    (rabbitmqctl)."""
+    listing = await asyncio.to_thread(
+        subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
+        capture_output=True, text=True, timeout=60, check=True)
+    return dict(line.split("\t") for line in listing.stdout.splitlines()
+                if line.startswith(prefix))
 
 
 async def broker_holds_nothing(name):
@@ -2548,7 +2556,8 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to finish")
         assert campaign["stats"] == stats(total=50, pending=0, sending=0, sent=50, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 50
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
 
     async def test_a_retry_goes_through_the_delay_queue(self, rabbit):
         h = await rabbit()
@@ -2557,10 +2566,12 @@ class TestRabbitMQ:
         campaign_id = await h.launch(ids)
         await until(finished(h, campaign_id), "the campaign to finish")
         messages = await h.messages(campaign_id)
-        assert [(m["status"], m["retry_count"]) for m in messages] == [("sent", 0), ("sent", 2), ("sent", 0)]
+        assert [(m["status"], m["retry_count"]) for m in messages] == [
+            ("sent", 0), ("sent", 2), ("sent", 0)]
         assert h.sender.attempts[h.phones[1]] == 3
         queues = await broker_queues(h.app[sl.CONFIG].queue_name)
-        assert any(".delay." in name for name in queues)  # the retries waited on the broker, not in this process
+        # the retries waited on the broker, not in this process
+        assert any(".delay." in name for name in queues)
 
     async def test_exhausted_retries_are_failed_and_acknowledged(self, rabbit):
         h = await rabbit(max_retries=2)
@@ -2570,7 +2581,8 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to fail")
         assert campaign["status"] == "failed" and h.sender.attempts[h.phones[0]] == 3
         name = h.app[sl.CONFIG].queue_name
-        await until(lambda: broker_holds_nothing(name), "the broker to hold nothing for this test (acked)")
+        await until(lambda: broker_holds_nothing(name),
+                    "the broker to hold nothing for this test (acked)")
         assert h.sender.attempts[h.phones[0]] == 3
 
     async def test_a_broker_closing_the_connection_mid_campaign_loses_nothing(self, rabbit):
@@ -2579,15 +2591,18 @@ class TestRabbitMQ:
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(5)
-        closed = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
-                                         capture_output=True, text=True, timeout=60, check=False)
+        closed = await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
+            capture_output=True, text=True, timeout=60, check=False)
         assert closed.returncode == 0, closed.stderr
         h.sender.gate.set()
-        campaign = await until(finished(h, campaign_id), "the campaign to finish after the reconnect")
+        campaign = await until(finished(h, campaign_id),
+                               "the campaign to finish after the reconnect")
         assert campaign["stats"] == stats(total=60, pending=0, sending=0, sent=60, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 60
 
-    async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(self, rabbit):
+    async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(
+            self, rabbit):
         relay = TcpRelay(URL_HOST, URL_PORT)
         await relay.start()
         h = await rabbit(url=amqp_via(relay.port))
@@ -2603,7 +2618,8 @@ class TestRabbitMQ:
         await until(self._backing_off(h.queue), "the reconnect attempts to slow down", timeout=10)
 
         await relay.start()  # the broker is back: reconnect, recover, send
-        campaign = await until(finished(h, campaign_id), "the campaign to finish once the broker is back")
+        campaign = await until(finished(h, campaign_id),
+                               "the campaign to finish once the broker is back")
         assert campaign["stats"]["sent"] == 20 and sorted(h.sender.attempts.values()) == [1] * 20
         await relay.cut()
 
@@ -2648,7 +2664,8 @@ class BlackHoleRelay:
             ready.set()
             await asyncio.Event().wait()
 
-        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),), daemon=True)
+        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),),
+                                        daemon=True)
         self._thread.start()
         ready.wait(10)
         return self
@@ -2678,7 +2695,8 @@ class BlackHoleRelay:
             finally:
                 writer.transport.abort()
 
-        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+        await asyncio.gather(pipe(client_reader, broker_writer),
+                             pipe(broker_reader, client_writer))
 
 
 @needs_rabbitmq
@@ -2689,15 +2707,18 @@ class TestRabbitMQProcess:
         name = f"smsleopard-test-blackhole-{os.getpid()}-{random.getrandbits(32):08x}"
         svc = service("--queue-url", amqp_via(relay.port), "--queue-name", name).start()
         try:
-            svc.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
-                                                          for i in range(200)]})
-            svc.call("POST", "/campaigns", {"name": "c", "channel": "sms", "base_template": "Hi {first_name}"})
+            svc.call("POST", "/customers", {"customers": [
+                {"phone": f"+1555{i:07d}", "first_name": f"N{i}"} for i in range(200)]})
+            svc.call("POST", "/campaigns",
+                     {"name": "c", "channel": "sms", "base_template": "Hi {first_name}"})
             relay.black_hole()
             status, payload = svc.request("POST", "/campaigns/1/send", {"all_customers": True})
             assert (status, payload["error"]["code"]) == (503, "QUEUE_UNAVAILABLE")
-            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the queue down")
+            until_true(lambda: svc.request("GET", "/health")[0] == 503,
+                       "/health to see the queue down")
             relay.restore()  # the network is back: no restart, no repeated send
-            svc.wait_for(lambda c: c["status"] == "sent", "the stored messages to go out", timeout=90)
+            svc.wait_for(lambda c: c["status"] == "sent", "the stored messages to go out",
+                         timeout=90)
             until_true(lambda: svc.request("GET", "/health")[0] == 200, "/health to be ok again")
             assert_each_customer_got_one_sent_message(svc)
         finally:
@@ -2715,7 +2736,8 @@ class TestRabbitMQProcess:
             svc.process.kill()
             svc.process.wait()
             svc.start()
-            svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
+            svc.wait_for(lambda c: c["status"] == "sent",
+                         "the campaign to finish after the restart")
             assert_each_customer_got_one_sent_message(svc)
         finally:
             asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
@@ -2723,7 +2745,8 @@ class TestRabbitMQProcess:
     def test_an_unreachable_broker_stops_the_start_with_one_line(self, capsys):
         assert sl.main(["--queue-url", amqp_via(1), "--db", ":memory:", "--port", "0"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ") and err.count("\n") == 1
+        assert (err.startswith("smsleopard: error: cannot connect to RabbitMQ")
+                and err.count("\n") == 1)
         assert "guest:guest" not in err  # no password in the message
 
 
@@ -2744,13 +2767,15 @@ def test_aio_pika_and_asyncpg_are_imported_only_when_configured():
 
 # -- Several processes on PostgreSQL (and RabbitMQ), when SMSLEOPARD_TEST_PG_URL names a server ---
 
-needs_postgres = pytest.mark.skipif(not PG_URL, reason="set SMSLEOPARD_TEST_PG_URL to run the PostgreSQL tests")
+needs_postgres = pytest.mark.skipif(
+    not PG_URL, reason="set SMSLEOPARD_TEST_PG_URL to run the PostgreSQL tests")
 
 
 @pytest.fixture
 def fresh_postgres():
     """A PostgreSQL database of this test's own, dropped after: its URL."""
-    with own_postgres_database(f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}") as url:
+    with own_postgres_database(
+            f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}") as url:
         yield url
 
 
@@ -2772,8 +2797,10 @@ def sent_by(process):
     from prometheus_client.parser import text_string_to_metric_families
 
     text = urllib.request.urlopen(f"{process.url}/metrics", timeout=10).read().decode()
-    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-               if sample.name == "smsleopard_messages_total" and sample.labels["outcome"] == "sent")
+    return sum(sample.value
+               for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "smsleopard_messages_total"
+               and sample.labels["outcome"] == "sent")
 
 
 @pytest_asyncio.fixture
@@ -2782,7 +2809,8 @@ async def pg_queue(fresh_postgres, aiohttp_client, sender):  # the database outl
     clock (the queue's delays and leases are the server's time)."""
 
     async def make(**settings):
-        config = test_config(db=fresh_postgres, queue_url=fresh_postgres, retry_base_ms=50, **settings)
+        config = test_config(db=fresh_postgres, queue_url=fresh_postgres, retry_base_ms=50,
+                             **settings)
         app = sl.create_app(config, sender=sender, rng=random.Random(3))
         return Harness(await aiohttp_client(app), app, sl.Clock(), sender)
 
@@ -2806,7 +2834,8 @@ class TestPostgresQueue:
     pytestmark = pytest.mark.asyncio
 
     async def test_jobs_go_out_in_order_and_an_acknowledged_one_is_gone(self, fresh_postgres):
-        queue, other = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, name="other")
+        queue, other = (await open_pg_queue(fresh_postgres),
+                        await open_pg_queue(fresh_postgres, name="other"))
         try:
             await queue.publish([[1, 2, 3], [7]])
             await other.publish([[9]])  # another queue's, in the same table
@@ -2821,11 +2850,14 @@ class TestPostgresQueue:
             await queue.close()
             await other.close()
 
-    async def test_a_job_its_consumer_never_acknowledged_goes_to_another_after_the_lease(self, fresh_postgres):
-        dying, living = await open_pg_queue(fresh_postgres, lease=1.0), await open_pg_queue(fresh_postgres)
+    async def test_a_job_its_consumer_never_acknowledged_goes_to_another_after_the_lease(
+            self, fresh_postgres):
+        dying, living = (await open_pg_queue(fresh_postgres, lease=1.0),
+                         await open_pg_queue(fresh_postgres))
         try:
             await dying.publish([[5, 6]])
-            assert list((await dying.get()).ids) == [5, 6]  # then its process dies: no ack, no close
+            # then its process dies: no ack, no close
+            assert list((await dying.get()).ids) == [5, 6]
             dying._pool.terminate()
             dying._listener.terminate()
             with pytest.raises(asyncio.TimeoutError):  # the lease holds it meanwhile
@@ -2843,7 +2875,8 @@ class TestPostgresQueue:
             await stopping.publish([[8]])
             await stopping.get()  # its batch is cut short by the shutdown: never acknowledged
             await stopping.close()
-            assert list((await asyncio.wait_for(other.get(), 10)).ids) == [8]  # not a lease (30 s) later
+            # not a lease (30 s) later
+            assert list((await asyncio.wait_for(other.get(), 10)).ids) == [8]
         finally:
             await other.close()
 
@@ -2859,9 +2892,12 @@ class TestPostgresQueue:
         finally:
             await queue.close()
 
-    async def test_another_process_s_publish_wakes_a_waiting_consumer(self, fresh_postgres, monkeypatch):
-        monkeypatch.setattr(sl, "PG_QUEUE_POLL", 3600.0)  # no poll would find it: only the notification
-        consumer, api = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, consumes=False)
+    async def test_another_process_s_publish_wakes_a_waiting_consumer(
+            self, fresh_postgres, monkeypatch):
+        # no poll would find it: only the notification
+        monkeypatch.setattr(sl, "PG_QUEUE_POLL", 3600.0)
+        consumer, api = (await open_pg_queue(fresh_postgres),
+                         await open_pg_queue(fresh_postgres, consumes=False))
         waiting = asyncio.ensure_future(consumer.get())
         try:
             await asyncio.sleep(0.1)  # let it look, find nothing and wait
@@ -2874,7 +2910,8 @@ class TestPostgresQueue:
             await consumer.close()
             await api.close()
 
-    async def test_connections_the_server_ended_cost_a_try_at_most(self, fresh_postgres, monkeypatch):
+    async def test_connections_the_server_ended_cost_a_try_at_most(
+            self, fresh_postgres, monkeypatch):
         import asyncpg
 
         monkeypatch.setattr(sl, "PG_QUEUE_POLL", 0.0)  # a failed use is worth another try at once
@@ -2889,7 +2926,8 @@ class TestPostgresQueue:
                 except sl.QueueUnavailable:
                     assert queue.healthy()  # the while has passed (none here): worth a try again
             assert published >= 1 and await queue.depth() == published
-            for n in range(1, published + 1):  # the consumer side came back too, its LISTEN included
+            # the consumer side came back too, its LISTEN included
+            for n in range(1, published + 1):
                 delivery = await asyncio.wait_for(queue.get(), 10)
                 assert list(delivery.ids) == [n]
                 await delivery.ack()
@@ -2907,8 +2945,10 @@ class TestPostgresQueue:
         assert campaign["stats"] == stats(total=50, sent=50)
         assert sorted(h.sender.attempts.values()) == [1] * 49 + [3]
 
-        async def acknowledged():  # the campaign is sent a moment before its last job is acknowledged
-            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        # the campaign is sent a moment before its last job is acknowledged
+        async def acknowledged():
+            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                              "queue_depth": 0}
 
         await until(acknowledged, "every job acknowledged")
 
@@ -2931,15 +2971,19 @@ class TestPostgresLocks:
             assert await store.db.schema_version() == sl.SCHEMA_VERSION
             await store.close()
 
-    async def test_a_version_3_database_counts_its_outbox_and_campaigns_by_statement(self, fresh_postgres):
+    async def test_a_version_3_database_counts_its_outbox_and_campaigns_by_statement(
+            self, fresh_postgres):
         import asyncpg
 
-        connection = await asyncpg.connect(fresh_postgres)  # what the first release on PostgreSQL made
-        await connection.execute(sl.PG_SCHEMA_3 +
-                                 "INSERT INTO smsleopard_schema VALUES (3);"
-                                 "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
-                                 "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
-                                 + INSERT_CAMPAIGN + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
+        # what the first release on PostgreSQL made
+        connection = await asyncpg.connect(fresh_postgres)
+        await connection.execute(
+            sl.PG_SCHEMA_3 +
+            "INSERT INTO smsleopard_schema VALUES (3);"
+            "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
+            "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
+            + INSERT_CAMPAIGN
+            + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
         store = await sl.Store.open(fresh_postgres)
         assert (await store.db.schema_version(), await store.outcomes.gauges()) == (
             sl.SCHEMA_VERSION, ({**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "sent": 1}, 2))
@@ -2950,8 +2994,10 @@ class TestPostgresLocks:
             "UPDATE campaigns SET name = 'renamed';"  # no status moves
             "DELETE FROM campaigns WHERE id % 10 = 1")
         counted = (await store.outcomes.gauges())[0]
-        assert counted == {status: await connection.fetchval("SELECT count(*) FROM campaigns WHERE status = $1", status)
-                           for status in sl.CampaignStatus}
+        assert counted == {
+            status: await connection.fetchval(
+                "SELECT count(*) FROM campaigns WHERE status = $1", status)
+            for status in sl.CampaignStatus}
         assert counted["cancelled"] == 2500
         await connection.close()
         await store.close()
@@ -2967,27 +3013,31 @@ class TestPostgresLocks:
                 queries = connection._protocol.queries_count
             await store.campaigns.get(1)
             await store.campaigns.get(2)
-            async with store.db._pool.acquire() as connection:  # one round trip a read, no reset after
+            # one round trip a read, no reset after
+            async with store.db._pool.acquire() as connection:
                 assert connection._protocol.queries_count - queries == 2
         finally:
             await other.close()
             await store.close()
 
-    async def test_a_migration_cancelled_while_it_waits_leaves_no_lock_behind(self, fresh_postgres):
+    async def test_a_migration_cancelled_while_it_waits_leaves_no_lock_behind(
+            self, fresh_postgres):
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
         advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
         try:
-            await other.execute("SELECT pg_advisory_lock($1)", sl.PG_WRITE_LOCK)  # another process migrating
+            # another process migrating
+            await other.execute("SELECT pg_advisory_lock($1)", sl.PG_WRITE_LOCK)
             waiting = asyncio.ensure_future(store.db.run_script("SELECT 1"))
             await until(lambda: other.fetchval(advisory), "the script to wait for the lock")
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
             await other.execute("SELECT pg_advisory_unlock($1)", sl.PG_WRITE_LOCK)
-            held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid != pg_backend_pid() "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+            held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid != pg_backend_pid() AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())")
             assert await other.fetchval(held) == 0  # no session was left holding or wanting it
             async with store.db.transaction() as tx:  # and writes go on
                 await tx.execute("UPDATE channel_pace SET rate = NULL")
@@ -2995,14 +3045,16 @@ class TestPostgresLocks:
             await other.close()
             await store.close()
 
-    async def test_connections_the_server_ended_are_unavailable_then_replaced(self, fresh_postgres):
+    async def test_connections_the_server_ended_are_unavailable_then_replaced(
+            self, fresh_postgres):
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
         try:  # a restart of the server, as the pool's connections see it
             await end_other_sessions(other)
             outcomes = []
-            for _ in range(sl.PG_POOL_SIZE + 1):  # each dead connection fails once (a 503), then is gone
+            # each dead connection fails once (a 503), then is gone
+            for _ in range(sl.PG_POOL_SIZE + 1):
                 try:
                     async with store.db.transaction() as tx:
                         await tx.execute("UPDATE channel_pace SET rate = NULL")
@@ -3023,10 +3075,10 @@ class TestPostgresLocks:
 
         store, other = await sl.Store.open(url), await asyncpg.connect(url)
         await other.execute(
-            "INSERT INTO customers (phone, created_at) SELECT '+2547' || lpad(n::text, 8, '0'), '' "
-            "FROM generate_series(1, 10) AS n;"
-            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
-            "VALUES ('c', 'sms', 'sending', 'Hi', '', '', 10);"
+            "INSERT INTO customers (phone, created_at) "
+            "SELECT '+2547' || lpad(n::text, 8, '0'), '' FROM generate_series(1, 10) AS n;"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+            "total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 10);"
             "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
             "SELECT 1, id, '', '' FROM customers")
         claim = other.transaction()
@@ -3050,38 +3102,49 @@ class TestPostgresLocks:
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
-        await other.execute(  # campaigns 1 and 2, two messages each; the customer of message 3 opted out
-            "INSERT INTO customers (phone, created_at, opted_out_at) SELECT '+2547' || lpad(n::text, 8, '0'), '', "
+        # campaigns 1 and 2, two messages each; the customer of message 3 opted out
+        await other.execute(
+            "INSERT INTO customers (phone, created_at, opted_out_at) "
+            "SELECT '+2547' || lpad(n::text, 8, '0'), '', "
             "CASE WHEN n = 3 THEN 'x' END FROM generate_series(1, 4) AS n;"
-            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
-            "VALUES ('a', 'sms', 'sending', 'Hi', '', '', 2), ('b', 'sms', 'sending', 'Hi', '', '', 2);"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+            "total_count) VALUES ('a', 'sms', 'sending', 'Hi', '', '', 2), "
+            "('b', 'sms', 'sending', 'Hi', '', '', 2);"
             "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
             "SELECT (id + 1) / 2, id, '', '' FROM customers ORDER BY id")
-        claim = other.transaction()  # another process's claim, holding campaign 1 and about to take 2
+        # another process's claim, holding campaign 1 and about to take 2
+        claim = other.transaction()
         await claim.start()
         await other.execute("SELECT pg_advisory_xact_lock_shared($1)", sl.PG_WRITE_LOCK)
         await other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 1")
         ours = asyncio.ensure_future(store.claims.claim([3, 4, 1, 2], T0, 1, T0 + 60))
         await until(lambda: other.fetchval(
-            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"),
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"),
             "our claim waits for campaign 1")
         # Had ours taken campaign 2 first (to count the suppressed message 3), this would deadlock.
-        await asyncio.wait_for(other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 2"), 10)
+        await asyncio.wait_for(other.execute(
+            "UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 2"), 10)
         await claim.rollback()
         taken = await asyncio.wait_for(ours, 10)
-        assert [message.id for message in taken.rows] == [1, 2, 4] and taken.suppressed == {"sms": 1}
+        assert ([message.id for message in taken.rows] == [1, 2, 4]
+                and taken.suppressed == {"sms": 1})
         assert [tuple(row) for row in await other.fetch(
-            "SELECT sending_count, suppressed_count FROM campaigns ORDER BY id")] == [(2, 0), (1, 1)]
+            "SELECT sending_count, suppressed_count FROM campaigns "
+            "ORDER BY id")] == [(2, 0), (1, 1)]
         await other.close()
         await store.close()
 
-    async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(self, fresh_postgres):
+    async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(
+            self, fresh_postgres):
         store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
-        store.claims.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time
+        # a claim counts what the others took: one at a time
+        store.claims.consent = sl.Consent(daily_cap=1)
         waiting = [asyncio.ensure_future(store.claims.claim(range(1, 11), T0, 1, T0 + 60)),
                    asyncio.ensure_future(store.campaigns.transition(1, sl.Action.PAUSE, T0))]
         await until(lambda: other.fetchval(
-            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()"),
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' "
+            "AND datname = current_database()"),
             "the claim waits for the advisory lock (the pause waits behind it, in the process)")
         assert not any(task.done() for task in waiting)
         await claim.rollback()
@@ -3099,9 +3162,9 @@ class TestPostgresLocks:
             assert await first.db.hold("outbox") and not await second.db.hold("outbox")
             admin = await asyncpg.connect(fresh_postgres)
             await admin.execute(  # the session holding this database's advisory lock ends
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid != pg_backend_pid() AND database = (SELECT oid FROM pg_database "
-                "WHERE datname = current_database())")
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND pid != pg_backend_pid() AND database = (SELECT oid "
+                "FROM pg_database WHERE datname = current_database())")
             await admin.close()
             assert await second.db.hold("outbox") and not await first.db.hold("outbox")
         finally:
@@ -3122,12 +3185,15 @@ class TestRoles:
         assert words in str(refused.value)
 
     def test_the_roles_split_the_service(self):
-        api = sl.load_config(["--role", "api", "--db", "postgresql://u@h/d", "--queue-url", "amqp://h/"], {})
+        api = sl.load_config(
+            ["--role", "api", "--db", "postgresql://u@h/d", "--queue-url", "amqp://h/"], {})
         worker = dataclasses.replace(api, role="worker")
-        assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (True, False, False, True)
+        assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (
+            True, False, False, True)
 
     def test_postgresql_itself_can_be_the_shared_queue(self):
-        worker = sl.load_config(["--role", "worker", "--db", "postgresql://u@h/d", "--queue-url", "postgresql://u@h/d"], {})
+        worker = sl.load_config(["--role", "worker", "--db", "postgresql://u@h/d",
+                                 "--queue-url", "postgresql://u@h/d"], {})
         assert isinstance(sl.open_queue(worker, sl.Clock(), 0), sl.PostgresQueue)
         assert sl.describe_queue(worker) == "PostgreSQL postgresql://u@h/d (campaign_sends)"
         with pytest.raises(sl.ConfigError, match="amqp://, amqps:// or postgresql://"):
@@ -3146,9 +3212,11 @@ class TestRoles:
 
 
 @needs_postgres
-@pytest.mark.parametrize("queue", [pytest.param("rabbitmq", marks=[needs_rabbitmq, pytest.mark.xdist_group("rabbitmq")]),
-                                   "postgresql"])
-def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fresh_postgres, tmp_path, queue):
+@pytest.mark.parametrize("queue", [
+    pytest.param("rabbitmq", marks=[needs_rabbitmq, pytest.mark.xdist_group("rabbitmq")]),
+    "postgresql"])
+def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(
+        service, fresh_postgres, tmp_path, queue):
     customers = 3000
     name = f"smsleopard-test-three-{os.getpid()}-{random.getrandbits(32):08x}"
     queue_url = AMQP_URL if queue == "rabbitmq" else fresh_postgres  # the database as the queue
@@ -3157,9 +3225,10 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
     provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "30"]
     provider.start()
     shared = ("--db", fresh_postgres, "--queue-url", queue_url, "--queue-name", name,
-              "--provider-url", f"{provider.url}/messages", "--concurrency", "40", "--batch-size", "40",
-              "--claim-timeout", "2", "--provider-timeout-ms", "900")
-    api, workers = service(*shared, "--role", "api"), [service(*shared, "--role", "worker") for _ in range(2)]
+              "--provider-url", f"{provider.url}/messages", "--concurrency", "40",
+              "--batch-size", "40", "--claim-timeout", "2", "--provider-timeout-ms", "900")
+    api, workers = (service(*shared, "--role", "api"),
+                    [service(*shared, "--role", "worker") for _ in range(2)])
     try:
         api.start()
         for number, worker in enumerate(workers):
@@ -3167,19 +3236,23 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
             worker.start()
         assert workers[0].request("GET", "/campaigns")[0] == 404  # a worker serves no API
         assert workers[0].request("GET", "/health")[0] == 200
-        api.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
-                                                      for i in range(customers)]})
-        api.call("POST", "/campaigns", {"name": "Three", "channel": "sms", "base_template": "Hi {first_name}"})
+        api.call("POST", "/customers", {"customers": [
+            {"phone": f"+1555{i:07d}", "first_name": f"N{i}"} for i in range(customers)]})
+        api.call("POST", "/campaigns",
+                 {"name": "Three", "channel": "sms", "base_template": "Hi {first_name}"})
         api.call("POST", "/campaigns/1/send", {"all_customers": True})
-        api.wait_for(lambda c: c["stats"]["sent"] >= customers // 4, "the campaign under way", timeout=60)
+        api.wait_for(lambda c: c["stats"]["sent"] >= customers // 4, "the campaign under way",
+                     timeout=60)
         workers[0].process.kill()  # kill -9, mid-campaign
         workers[0].process.wait()
         # well within the minute after which the healer would publish stranded jobs again
-        campaign = api.wait_for(lambda c: c["status"] == "sent", "the campaign to finish", timeout=40)
+        campaign = api.wait_for(lambda c: c["status"] == "sent", "the campaign to finish",
+                                timeout=40)
         assert campaign["stats"] == stats(total=customers, sent=customers)
-        rows = postgres_rows(fresh_postgres, "SELECT customer_id, status, claim_token FROM outbound_messages "
-                                             "ORDER BY customer_id")
-        assert [row[0] for row in rows] == list(range(1, customers + 1))  # one message each, none lost
+        rows = postgres_rows(fresh_postgres, "SELECT customer_id, status, claim_token "
+                                             "FROM outbound_messages ORDER BY customer_id")
+        # one message each, none lost
+        assert [row[0] for row in rows] == list(range(1, customers + 1))
         assert {(status, claim) for _, status, claim in rows} == {("sent", None)}
         counts = json.loads(urllib.request.urlopen(f"{provider.url}/stats", timeout=10).read())
         assert counts["accepted"] == customers  # every message reached the provider once ...

@@ -3282,8 +3282,9 @@ async def act(h, campaign_id, action, expect=200, **kwargs):
 
 async def listed_counts(h, campaign_id):
     """How many messages `?status=` lists for each status."""
-    return {status: (await h.get(f"/campaigns/{campaign_id}/messages?status={status}&page_size=1"))[
-        "pagination"]["total_count"] for status in sl.MessageStatus}
+    return {status: (await h.get(f"/campaigns/{campaign_id}/messages?status={status}"
+                                 "&page_size=1"))["pagination"]["total_count"]
+            for status in sl.MessageStatus}
 
 
 class TestPauseAndResume:
@@ -3313,14 +3314,16 @@ class TestPauseAndResume:
         await h.settle()
         assert h.sender.calls == 2
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=10, pending=8, sent=2))
+        assert (campaign["status"], campaign["stats"]) == (
+            "paused", stats(total=10, pending=8, sent=2))
         resumed = await act(h, campaign_id, "resume")
         assert resumed["status"] == "sending"
         campaign = await h.run_until_done(campaign_id)
         assert campaign["stats"] == stats(total=10, sent=10)
         assert sorted(h.sender.attempts.values()) == [1] * 10
 
-    async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(self, make_harness):
+    async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(
+            self, make_harness):
         h, campaign_id = await self.two_in_flight(make_harness, 10)
         await self.set_elsewhere(h, campaign_id, "paused")
         await h.dispatcher.look_for_halts()  # what it does every HALT_POLL seconds on PostgreSQL
@@ -3390,7 +3393,8 @@ class TestPauseAndResume:
         while (await h.campaign(campaign_id))["status"] == "sending":
             await h.sender.wait_for_calls(min(h.sender.calls + 50, len(ids)))
             status, answer = await h.request("POST", f"/campaigns/{campaign_id}/pause")
-            assert status == 200 or answer["error"]["message"].startswith("Campaign 1 is sent;"), answer
+            assert (status == 200
+                    or answer["error"]["message"].startswith("Campaign 1 is sent;")), answer
             started = h.sender.calls  # every attempt begun before the answer, and none after
             await h.settle()
             assert h.sender.calls == started and h.sender.in_flight == 0
@@ -3431,7 +3435,8 @@ class TestPauseAndResume:
         after = await before.restart()
         await after.settle()
         campaign = await after.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=5, pending=2, sent=3))
+        assert (campaign["status"], campaign["stats"]) == (
+            "paused", stats(total=5, pending=2, sent=3))
         assert after.sender.calls == 3
         await act(after, campaign_id, "resume")
         assert (await after.run_until_done(campaign_id))["stats"] == stats(total=5, sent=5)
@@ -3442,7 +3447,8 @@ class TestPauseAndResume:
         campaign_id = await h.add_campaign()
         payload = await act(h, campaign_id, action, expect=409)
         assert_error(payload, "INVALID_STATE")
-        assert payload["error"]["message"].startswith(f"Campaign {campaign_id} is draft; it cannot {action}")
+        assert payload["error"]["message"].startswith(
+            f"Campaign {campaign_id} is draft; it cannot {action}")
         assert (await h.campaign(campaign_id))["status"] == "draft"
 
 
@@ -3452,7 +3458,8 @@ class TestCancel:
     async def test_cancel_is_final_and_pending_messages_are_never_attempted(self, make_harness):
         h = await make_harness(concurrency=2, max_retries=3)
         ids = await h.add_customers(6)
-        h.sender.script[h.phones[0]] = transient(1)  # in flight when cancelled, fails: never retried
+        # in flight when cancelled, fails: never retried
+        h.sender.script[h.phones[0]] = transient(1)
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(2)
@@ -3467,9 +3474,10 @@ class TestCancel:
         await h.settle()
         assert h.sender.calls == 2
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("cancelled", stats(total=6, sent=1, cancelled=5))
-        assert await listed_counts(h, campaign_id) == {**dict.fromkeys(sl.MessageStatus, 0), "sent": 1,
-                                                       "cancelled": 5}
+        assert (campaign["status"], campaign["stats"]) == (
+            "cancelled", stats(total=6, sent=1, cancelled=5))
+        assert await listed_counts(h, campaign_id) == {**dict.fromkeys(sl.MessageStatus, 0),
+                                                       "sent": 1, "cancelled": 5}
 
     async def test_a_scheduled_campaign_can_be_called_off(self, h):
         ids = await h.add_customers(2)
@@ -3485,7 +3493,8 @@ class TestCancel:
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
         await act(h, campaign_id, "cancel")
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409),
+                     "CAMPAIGN_NOT_SENDABLE")
         for action in ("pause", "resume", "retry-failed", "cancel"):
             payload = await act(h, campaign_id, action, expect=409)
             assert_error(payload, "INVALID_STATE")
@@ -3493,7 +3502,8 @@ class TestCancel:
         payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"name": "x"}, expect=409)
         assert_error(payload[1], "INVALID_STATE")
 
-    async def test_claims_a_crash_left_on_a_cancelled_campaign_end_cancelled(self, make_harness, tmp_path):
+    async def test_claims_a_crash_left_on_a_cancelled_campaign_end_cancelled(
+            self, make_harness, tmp_path):
         before = await make_harness(db=str(tmp_path / "c.db"), run_workers=False, claim_timeout=10)
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
@@ -3518,14 +3528,17 @@ class TestRetryFailed:
         h.sender.script[h.phones[3]] = [sl.PermanentSendError("blocked by carrier")]
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("sent", stats(total=4, sent=2, failed=2))
+        assert (campaign["status"], campaign["stats"]) == (
+            "sent", stats(total=4, sent=2, failed=2))
         h.sender.gate = asyncio.Event()
         result = await act(h, campaign_id, "retry-failed")
         assert result == {"campaign_id": campaign_id, "messages_requeued": 2, "status": "sending"}
         await h.sender.wait_for_in_flight(2)
         requeued = [m for m in await h.messages(campaign_id) if m["status"] != "sent"]
-        assert [(m["customer_id"], m["status"], m["retry_count"], m["last_error"]) for m in requeued] == [
-            (ids[1], "sending", 0, "provider timeout"),  # the error stays until the next attempt's outcome
+        assert [(m["customer_id"], m["status"], m["retry_count"], m["last_error"])
+                for m in requeued] == [
+            # the error stays until the next attempt's outcome
+            (ids[1], "sending", 0, "provider timeout"),
             (ids[3], "sending", 0, "blocked by carrier")]
         h.sender.gate.set()
         campaign = await h.run_until_done(campaign_id)
@@ -3555,9 +3568,11 @@ class TestEditAndDelete:
                                                    "base_template": "Hello {first_name|you}"})
         assert (edited["name"], edited["channel"], edited["base_template"], edited["status"]) == (
             "Renamed", "whatsapp", "Hello {first_name|you}", "draft")
-        assert edited["updated_at"] == sl.utc_iso(T0 + 5) and edited["created_at"] == sl.utc_iso(T0)
+        assert (edited["updated_at"] == sl.utc_iso(T0 + 5)
+                and edited["created_at"] == sl.utc_iso(T0))
         scheduled = await self.patch(h, campaign_id, {"scheduled_at": "2027-01-15T10:00:00Z"})
-        assert (scheduled["status"], scheduled["scheduled_at"]) == ("scheduled", "2027-01-15T10:00:00.000Z")
+        assert (scheduled["status"], scheduled["scheduled_at"]) == (
+            "scheduled", "2027-01-15T10:00:00.000Z")
         back = await self.patch(h, campaign_id, {"scheduled_at": None})
         assert (back["status"], back["scheduled_at"]) == ("draft", None)
         assert await h.campaign(campaign_id) == back
@@ -3594,7 +3609,8 @@ class TestEditAndDelete:
         campaign_id = await h.launch(ids)
         payload = await self.patch(h, campaign_id, {"name": "x"}, expect=409)
         assert_error(payload, "INVALID_STATE")
-        assert "is sending; it cannot edit (allowed when sending: send, pause, cancel" in payload["error"]["message"]
+        assert ("is sending; it cannot edit (allowed when sending: send, pause, cancel"
+                in payload["error"]["message"])
         h.sender.gate.set()
 
     @pytest.mark.parametrize("body, words", [
@@ -3613,8 +3629,8 @@ class TestEditAndDelete:
         campaign_id = await h.add_campaign()
         before = await h.campaign(campaign_id)
         payload = await self.patch(h, campaign_id, body, expect=400)
-        assert payload["error"]["code"] in ("VALIDATION_ERROR", "INVALID_TEMPLATE") and words in payload[
-            "error"]["message"]
+        assert (payload["error"]["code"] in ("VALIDATION_ERROR", "INVALID_TEMPLATE")
+                and words in payload["error"]["message"])
         assert await h.campaign(campaign_id) == before
 
     async def test_delete_a_draft_without_messages(self, h):
@@ -3627,7 +3643,8 @@ class TestEditAndDelete:
         ids = await h.add_customers(1)
         with_messages = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
         await h.send(with_messages, {"customer_ids": ids})
-        await self.patch(h, with_messages, {"scheduled_at": None})  # a draft again, with its message
+        # a draft again, with its message
+        await self.patch(h, with_messages, {"scheduled_at": None})
         scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
         for campaign_id, words in ((with_messages, "has 1 messages; cancel it instead"),
                                    (scheduled, "is scheduled; it cannot delete")):
@@ -3646,7 +3663,8 @@ class TestErrorBreakdown:
             h.sender.script[phone] = [sl.PermanentSendError("blocked by carrier")]
         h.sender.script[h.phones[3]] = transient(5, "provider timeout")
         h.sender.script[h.phones[4]] = [sl.PermanentSendError("no route")]
-        h.sender.script[h.phones[5]] = transient(1, "throttled by carrier")  # retrying when we look
+        # retrying when we look
+        h.sender.script[h.phones[5]] = transient(1, "throttled by carrier")
         campaign_id = await h.launch(ids)
         await h.settle()
         breakdown = await h.get(f"/campaigns/{campaign_id}/errors")
@@ -3655,8 +3673,8 @@ class TestErrorBreakdown:
             {"last_error": "no route", "status": "failed", "count": 1},
             {"last_error": "provider timeout", "status": "pending", "count": 1},
             {"last_error": "throttled by carrier", "status": "pending", "count": 1}]
-        assert breakdown["pagination"] == {"page": 1, "page_size": 20, "total_count": 4, "total_pages": 1,
-                                           "next_cursor": None}
+        assert breakdown["pagination"] == {"page": 1, "page_size": 20, "total_count": 4,
+                                           "total_pages": 1, "next_cursor": None}
         second = await h.get(f"/campaigns/{campaign_id}/errors?page=2&page_size=3")
         assert [row["last_error"] for row in second["data"]] == ["throttled by carrier"]
         assert_error(await h.get("/campaigns/99/errors", expect=404), "CAMPAIGN_NOT_FOUND")
@@ -3698,7 +3716,8 @@ class TestStatsAndProgress:
         assert started["started_at"] == sl.utc_iso(T0 + 10)
         await h.settle()
         done = await h.campaign(campaign_id)
-        assert (done["started_at"], done["finished_at"]) == (sl.utc_iso(T0 + 10), sl.utc_iso(T0 + 10))
+        assert (done["started_at"], done["finished_at"]) == (
+            sl.utc_iso(T0 + 10), sl.utc_iso(T0 + 10))
         assert done["progress"] == {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}
 
     @pytest.mark.asyncio
@@ -3719,16 +3738,21 @@ class TestStatsAndProgress:
     @pytest.mark.parametrize("row, now, expected", [
         ({"status": "draft", "rate_at": None, "rate": 0.0, "rate_settled": 0, "finished_at": None},
          T0, {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 20.0, "eta_seconds": 3}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 20, "finished_at": None,
-          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 2.0, "eta_seconds": 30}),
-        ({"status": "paused", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sent", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": "x",
-          "sent_count": 100}, T0 + 1, {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 1, {"percent": 40.0, "rate_per_second": 20.0, "eta_seconds": 3}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 10, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 20,
+          "finished_at": None, "sent_count": 40},
+         T0 + 10, {"percent": 40.0, "rate_per_second": 2.0, "eta_seconds": 30}),
+        ({"status": "paused", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 1, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sent", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": "x", "sent_count": 100},
+         T0 + 1, {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}),
     ])
     def test_progress(self, row, now, expected):
         counters = {"total_count": 100, "sending_count": 0, "sent_count": 0, "failed_count": 0,
@@ -3750,7 +3774,8 @@ class TestTimeline:
         h.sender.script[h.phones[2]] = [sl.PermanentSendError("no route")]
         campaign_id = await h.launch(ids)
         assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
-            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0), "settled_per_second": 0.0}
+            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0),
+            "settled_per_second": 0.0}
         await h.settle()  # three settled at once; the retry waits for the clock
         h.clock.advance(10)
         done = await h.run_until_done(campaign_id)
@@ -3764,23 +3789,27 @@ class TestTimeline:
         assert points[-1]["settled_per_second"] == round((4 - sum(
             points[-2][name] for name in ("sent", "failed", "suppressed", "cancelled"))) / (
             elapsed - (sl.parse_timestamp(points[-2]["at"]) - T0)), 2)
-        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?", (campaign_id,))
+        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?",
+                           (campaign_id,))
         assert 1 <= rows[0][0] <= 3 and len(points) <= sl.TIMELINE_POINTS
 
     async def test_a_draft_has_none_and_errors_are_the_apis(self, h):
         draft = await h.add_campaign()
         assert (await h.get(f"/campaigns/{draft}/timeline"))["points"] == []
         assert_error(await h.get("/campaigns/404/timeline", expect=404), "CAMPAIGN_NOT_FOUND")
-        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400), "VALIDATION_ERROR")
+        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400),
+                     "VALIDATION_ERROR")
 
     async def test_a_long_campaign_answers_a_bounded_number_of_points(self, h):
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await h.execute("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
-                        "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
-                        (campaign_id, T0 - 100))
-        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?", (sl.utc_iso(T0 - 100), campaign_id))
+        await h.execute(
+            "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
+            "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
+            (campaign_id, T0 - 100))
+        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?",
+                        (sl.utc_iso(T0 - 100), campaign_id))
         points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
         assert 2 <= len(points) <= sl.TIMELINE_POINTS
         assert [p["at"] for p in points] == sorted({p["at"] for p in points})

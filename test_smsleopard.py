@@ -3857,7 +3857,8 @@ class StubProvider:
     """A provider that answers what a test tells it to, on a real local port."""
 
     def __init__(self, answers):
-        self.answers = list(answers)  # (status, body, headers) or a coroutine function, one per request
+        # (status, body, headers) or a coroutine function, one per request
+        self.answers = list(answers)
         self.requests = []
 
     async def handle(self, request):
@@ -3866,7 +3867,8 @@ class StubProvider:
         if callable(answer):
             return await answer(request)
         status, body, headers = answer
-        return sl.web.Response(status=status, body=body.encode() if isinstance(body, str) else body,
+        return sl.web.Response(status=status,
+                               body=body.encode() if isinstance(body, str) else body,
                                headers=headers)
 
 
@@ -3903,19 +3905,24 @@ class TestHttpSender:
         stub, send = await stub_provider((202, '{"id": "prov-1"}', {}), token="t0ken")
         assert await send(outgoing(reference="42", text="Hi Amina")) == "prov-1"
         headers, body = stub.requests[0]
-        assert body == {"reference": "42", "channel": "sms", "to": "+254712000001", "text": "Hi Amina",
+        assert body == {"reference": "42", "channel": "sms", "to": "+254712000001",
+                        "text": "Hi Amina",
                         "callback_url": "https://sms.example.com/providers/receipts"}
         assert headers["Authorization"] == "Bearer t0ken"
 
     @pytest.mark.parametrize("answer, error, words", [
         ((400, '{"error": {"message": "invalid phone number"}}', {}), sl.PermanentSendError,
          "provider refused it (400): invalid phone number"),
-        ((422, "text too long", {}), sl.PermanentSendError, "provider refused it (422): text too long"),
-        ((500, "<html>boom</html>", {}), sl.TransientSendError, "provider answered 500: <html>boom</html>"),
+        ((422, "text too long", {}), sl.PermanentSendError,
+         "provider refused it (422): text too long"),
+        ((500, "<html>boom</html>", {}), sl.TransientSendError,
+         "provider answered 500: <html>boom</html>"),
         ((503, "", {}), sl.TransientSendError, "provider answered 503"),
         ((408, "", {}), sl.TransientSendError, "provider answered 408"),
-        ((200, "not json", {}), sl.TransientSendError, "provider answered 200 without a message id: not json"),
-        ((200, '{"id": true}', {}), sl.TransientSendError, "provider answered 200 without a message id"),
+        ((200, "not json", {}), sl.TransientSendError,
+         "provider answered 200 without a message id: not json"),
+        ((200, '{"id": true}', {}), sl.TransientSendError,
+         "provider answered 200 without a message id"),
         (slow_answer, sl.TransientSendError, "provider timeout (0.2 s)"),
     ])
     async def test_answers_map_to_outcomes(self, stub_provider, answer, error, words):
@@ -3941,23 +3948,31 @@ class TestHttpSender:
 
     async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
         _stub, send = await stub_provider()
-        send.url = dataclasses.replace(send.url, base=f"http://127.0.0.1:{unused_tcp_port}/messages")
+        send.url = dataclasses.replace(send.url,
+                                       base=f"http://127.0.0.1:{unused_tcp_port}/messages")
         with pytest.raises(sl.TransientSendError, match="provider unreachable"):
             await send(outgoing())
 
-    async def test_an_unreachable_provider_stops_the_start_with_one_line(self, capsys, unused_tcp_port):
+    async def test_an_unreachable_provider_stops_the_start_with_one_line(
+            self, capsys, unused_tcp_port):
         url = f"http://127.0.0.1:{unused_tcp_port}/messages"
-        assert await asyncio.to_thread(sl.main, ["--provider-url", url, "--db", ":memory:", "--port", "0"]) == 2
+        assert await asyncio.to_thread(
+            sl.main, ["--provider-url", url, "--db", ":memory:", "--port", "0"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith(f"smsleopard: error: cannot reach the provider at {url}") and err.count("\n") == 1
+        assert (err.startswith(f"smsleopard: error: cannot reach the provider at {url}")
+                and err.count("\n") == 1)
 
     @pytest.mark.parametrize("argv, message", [
-        (["--provider-url", "ftp://x"], "--provider-url must be empty, http(s)://..., or twilio://"),
+        (["--provider-url", "ftp://x"],
+         "--provider-url must be empty, http(s)://..., or twilio://"),
         (["--provider-url", "http://"], "--provider-url must be an http:// or https:// URL"),
-        (["--rate-limit", "sms=fast"], "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
-        (["--rate-limit", "fax=5"], "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
+        (["--rate-limit", "sms=fast"],
+         "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
+        (["--rate-limit", "fax=5"],
+         "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
         (["--provider-url", "http://p", "--provider-timeout-ms", "20000", "--claim-timeout", "30"],
-         "--provider-timeout-ms must be at least 1 and, with --provider-url, below half of --claim-timeout"),
+         "--provider-timeout-ms must be at least 1 and, with --provider-url, below half of "
+         "--claim-timeout"),
     ])
     async def test_bad_provider_settings_are_refused(self, argv, message):
         with pytest.raises(sl.ConfigError) as refused:
@@ -3991,13 +4006,18 @@ class TestGatewayUrls:
     ])
     def test_a_gateway_url_is_taken_apart(self, url, kind, base, user, options):
         parsed = sl.parse_gateway_url(url)
-        assert (parsed.kind, parsed.base, parsed.user, dict(parsed.options)) == (kind, base, user, options)
+        assert (parsed.kind, parsed.base, parsed.user, dict(parsed.options)) == (
+            kind, base, user, options)
 
     @pytest.mark.parametrize("url, problem", [
-        ("twilio://AC1@api.twilio.com?from=1", "twilio:// needs its credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@host"),
-        ("twilio://AC1:s3cret@api.twilio.com", "twilio:// needs from=+15550001111 or messaging_service"),
-        ("twilio://AC1:s3cret@api.twilio.com?from=1&messaging_service=MG", "twilio:// needs from="),
-        ("kannel://u:s3cret@h?from=x&colour=red", "kannel:// has an unknown option 'colour' (it takes from, smsc)"),
+        ("twilio://AC1@api.twilio.com?from=1",
+         "twilio:// needs its credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@host"),
+        ("twilio://AC1:s3cret@api.twilio.com",
+         "twilio:// needs from=+15550001111 or messaging_service"),
+        ("twilio://AC1:s3cret@api.twilio.com?from=1&messaging_service=MG",
+         "twilio:// needs from="),
+        ("kannel://u:s3cret@h?from=x&colour=red",
+         "kannel:// has an unknown option 'colour' (it takes from, smsc)"),
         ("kannel://u:s3cret@h?from=x&from=y", "kannel:// gives an option twice"),
         ("infobip://s3cret@h?bulk=0", "infobip:// bulk must be between 1 and 1000"),
         ("infobip://s3cret@h?bulk=lots", "infobip:// bulk must be between 1 and 1000"),
@@ -4007,11 +4027,15 @@ class TestGatewayUrls:
         ("africastalking://:s3cret@h", "africastalking:// needs its credentials"),
         ("smpp://leopard:s3cret@h", "smpp:// needs source=SENDER (1 to 20 characters)"),
         ("smpp://leopard:s3cret@h?source=S&window=0", "smpp:// window must be between 1 and 1000"),
-        ("smpp://leopard:s3cret@h?source=S&window=many", "smpp:// window must be between 1 and 1000"),
-        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars", "smpp:// system_type must be at most 12"),
+        ("smpp://leopard:s3cret@h?source=S&window=many",
+         "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars",
+         "smpp:// system_type must be at most 12"),
         ("smpp://leopard:s3cret@h?source=S&bulk=2", "smpp:// has an unknown option 'bulk'"),
-        ("smpp://leopard:s3cret999@h?source=S", "smpp:// system_id must be at most 15 and the password 8"),
-        ("smpp://leopard@h?source=S", "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
+        ("smpp://leopard:s3cret999@h?source=S",
+         "smpp:// system_id must be at most 15 and the password 8"),
+        ("smpp://leopard@h?source=S",
+         "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
         ("smpp://leopard:s3cret@h:70000?source=S", "smpp:// has a bad port"),
     ])
     def test_a_bad_gateway_url_is_one_line_naming_the_problem_not_the_secret(self, url, problem):
@@ -4024,10 +4048,12 @@ class TestGatewayUrls:
     def test_the_url_shown_hides_the_secret(self):
         assert sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S").shown == \
             "infobip://***@abc.api.infobip.com"
-        assert sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown == "kannel+http://u:***@h:13013"
+        assert (sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown
+                == "kannel+http://u:***@h:13013")
 
-    @pytest.mark.parametrize("url", [*(u.format(address="gw.example.com:8443") for u in DIALECT_URLS.values()),
-                                     "https://user:pw-s3cret@p.example.com/messages?key=q-s3cret"])
+    @pytest.mark.parametrize("url", [
+        *(u.format(address="gw.example.com:8443") for u in DIALECT_URLS.values()),
+        "https://user:pw-s3cret@p.example.com/messages?key=q-s3cret"])
     def test_the_start_line_names_the_gateway_without_its_secret(self, url):
         shown = sl.describe_provider(test_config(provider_url=url))
         assert "gw.example.com:8443" in shown or "p.example.com" in shown
@@ -4053,18 +4079,24 @@ class TestGatewayAnswers:
 
     @pytest.mark.parametrize("status, body, outcome", [
         (201, b'{"sid": "SM123", "status": "queued"}', "SM123"),
-        (201, b'{"status": "queued"}', ("TransientSendError", 'twilio answered 201 without a sid: {"status": "queued"}')),
+        (201, b'{"status": "queued"}',
+         ("TransientSendError", 'twilio answered 201 without a sid: {"status": "queued"}')),
         (429, b'{"code": 20429, "message": "Too many requests"}',
          ("ThrottledError", "twilio throttled it (429): error 20429: Too many requests")),
         (400, b'{"code": 21211, "message": "Invalid To"}',
          ("PermanentSendError", "twilio refused it (400): error 21211: Invalid To")),
-        (400, b'{"code": 21408, "message": "Permission"}', ("PermanentSendError", "twilio refused it (400): error 21408: Permission")),
+        (400, b'{"code": 21408, "message": "Permission"}',
+         ("PermanentSendError", "twilio refused it (400): error 21408: Permission")),
         (400, b'{"code": 21610, "message": "Unsubscribed recipient"}',
          ("OptedOutError", "twilio refused it (400): error 21610: Unsubscribed recipient")),
-        (400, b'{"code": 21612, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21612: x")),
-        (400, b'{"code": 21614, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21614: x")),
-        (503, b"<html>down</html>", ("TransientSendError", "twilio answered 503: <html>down</html>")),
-        (401, b'{"code": 20003, "message": "Authenticate"}', ("PermanentSendError", "twilio refused it (401): error 20003: Authenticate")),
+        (400, b'{"code": 21612, "message": "x"}',
+         ("PermanentSendError", "twilio refused it (400): error 21612: x")),
+        (400, b'{"code": 21614, "message": "x"}',
+         ("PermanentSendError", "twilio refused it (400): error 21614: x")),
+        (503, b"<html>down</html>",
+         ("TransientSendError", "twilio answered 503: <html>down</html>")),
+        (401, b'{"code": 20003, "message": "Authenticate"}',
+         ("PermanentSendError", "twilio refused it (401): error 20003: Authenticate")),
     ])
     def test_twilio(self, status, body, outcome):
         assert raised(sl.twilio_outcome, status, body, 1.0) == outcome
@@ -4075,26 +4107,34 @@ class TestGatewayAnswers:
         (201, {"statusCode": 102, "status": "Queued", "messageId": "ATXid_3"}, "ATXid_3"),
         (201, {"statusCode": 403, "status": "InvalidPhoneNumber", "messageId": "None"},
          ("PermanentSendError", "africastalking refused it: status 403 InvalidPhoneNumber")),
-        (201, {"statusCode": 404, "status": "UnsupportedNumberType"}, ("PermanentSendError", "africastalking refused it: status 404 UnsupportedNumberType")),
+        (201, {"statusCode": 404, "status": "UnsupportedNumberType"},
+         ("PermanentSendError", "africastalking refused it: status 404 UnsupportedNumberType")),
         (201, {"statusCode": 406, "status": "UserInBlacklist", "messageId": "None"},
          ("OptedOutError", "africastalking refused it: status 406 UserInBlacklist")),
-        (201, {"statusCode": 407, "status": "CouldNotRoute"}, ("PermanentSendError", "africastalking refused it: status 407 CouldNotRoute")),
+        (201, {"statusCode": 407, "status": "CouldNotRoute"},
+         ("PermanentSendError", "africastalking refused it: status 407 CouldNotRoute")),
         (409, {"statusCode": 409, "status": "DoNotDisturbRejection", "messageId": "None"},
          ("PermanentSendError", "africastalking refused it: status 409 DoNotDisturbRejection")),
-        (201, {"statusCode": 500, "status": "InternalServerError"}, ("TransientSendError", "africastalking answered status 500 InternalServerError")),
-        (201, {"statusCode": 101, "status": "Success", "messageId": "None"}, ("TransientSendError", "africastalking answered status 101 Success")),
+        (201, {"statusCode": 500, "status": "InternalServerError"},
+         ("TransientSendError", "africastalking answered status 500 InternalServerError")),
+        (201, {"statusCode": 101, "status": "Success", "messageId": "None"},
+         ("TransientSendError", "africastalking answered status 101 Success")),
     ])
     def test_africastalking_recipients(self, status, body, outcome):
-        answer = json.dumps({"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [body]}}).encode()
+        answer = json.dumps(
+            {"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [body]}}).encode()
         assert raised(sl.africastalking_outcome, status, answer, 1.0) == outcome
 
     @pytest.mark.parametrize("status, body, outcome", [
         (201, b'{"SMSMessageData": {"Message": "InvalidPhoneNumber", "Recipients": []}}',
          ("PermanentSendError", "africastalking sent it to nobody: InvalidPhoneNumber")),
-        (401, b"The supplied authentication is invalid", ("PermanentSendError", "africastalking refused it (401): The supplied authentication is invalid")),
+        (401, b"The supplied authentication is invalid",
+         ("PermanentSendError",
+          "africastalking refused it (401): The supplied authentication is invalid")),
         (429, b"slow", ("ThrottledError", "africastalking throttled it (429): slow")),
         (502, b"", ("TransientSendError", "africastalking answered 502: (nothing)")),
-        (200, b"garbage", ("TransientSendError", "africastalking answered 200 without recipients: garbage")),
+        (200, b"garbage",
+         ("TransientSendError", "africastalking answered 200 without recipients: garbage")),
     ])
     def test_africastalking_whole_answers(self, status, body, outcome):
         assert raised(sl.africastalking_outcome, status, body, 1.0) == outcome
@@ -4128,8 +4168,9 @@ class TestGatewayAnswers:
     def test_any_json_callback_is_read_or_refused(self, post):
         """A JSON callback (Infobip's reports, Meta's webhook) is read or refused with a
         ValueError, which HTTP answers 400; never another exception (a 500)."""
-        infobip = sl.InfobipGateway(sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S"),
-                                    1, 1, sl.Callbacks(), None)
+        infobip = sl.InfobipGateway(
+            sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S"), 1, 1,
+            sl.Callbacks(), None)
         whatsapp = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1,
                                       sl.Callbacks(), None)
         for read in (infobip.receipts, infobip.inbound, whatsapp.receipts, whatsapp.inbound,
@@ -4143,11 +4184,14 @@ class TestGatewayAnswers:
 
     def test_infobip_answers_each_message_of_a_request(self):
         answer = json.dumps({"bulkId": "b1", "messages": [
-            {"to": "2547", "messageId": "2", "status": {"groupId": 5, "groupName": "REJECTED", "id": 12,
-                                                        "name": "REJECTED_NOT_ENOUGH_CREDITS", "description": "Not enough credits"}},
-            {"to": "2547", "messageId": "1", "status": {"groupId": 1, "groupName": "PENDING", "id": 26,
-                                                        "name": "MESSAGE_ACCEPTED", "description": "sent"}},
-            {"to": "2547", "messageId": "4", "status": {"groupName": "REJECTED", "name": "REJECTED_DUPLICATE_MESSAGE_ID"}},
+            {"to": "2547", "messageId": "2", "status": {
+                "groupId": 5, "groupName": "REJECTED", "id": 12,
+                "name": "REJECTED_NOT_ENOUGH_CREDITS", "description": "Not enough credits"}},
+            {"to": "2547", "messageId": "1", "status": {
+                "groupId": 1, "groupName": "PENDING", "id": 26, "name": "MESSAGE_ACCEPTED",
+                "description": "sent"}},
+            {"to": "2547", "messageId": "4", "status": {
+                "groupName": "REJECTED", "name": "REJECTED_DUPLICATE_MESSAGE_ID"}},
         ]}).encode()
         outcomes = sl.infobip_outcomes(200, answer, ["1", "2", "3", "4"], 1.0)
         assert outcomes["1"] == "1" and outcomes["4"] == "4"
@@ -4156,11 +4200,13 @@ class TestGatewayAnswers:
         assert isinstance(outcomes["3"], sl.TransientSendError)
 
     @pytest.mark.parametrize("status, body, error, words", [
-        (429, b'{"errorCode": "E429", "description": "Too many requests sent."}', sl.ThrottledError,
-         "infobip throttled it (429): E429: Too many requests sent."),
-        (400, b'{"requestError": {"serviceException": {"messageId": "BAD_REQUEST", "text": "Bad request"}}}',
+        (429, b'{"errorCode": "E429", "description": "Too many requests sent."}',
+         sl.ThrottledError, "infobip throttled it (429): E429: Too many requests sent."),
+        (400, b'{"requestError": {"serviceException": {"messageId": "BAD_REQUEST", '
+              b'"text": "Bad request"}}}',
          sl.PermanentSendError, "infobip refused it (400): BAD_REQUEST: Bad request"),
-        (500, b'{"requestError": {"serviceException": {"messageId": "GENERAL_ERROR", "text": "Oops"}}}',
+        (500, b'{"requestError": {"serviceException": {"messageId": "GENERAL_ERROR", '
+              b'"text": "Oops"}}}',
          sl.TransientSendError, "infobip answered 500: GENERAL_ERROR: Oops"),
         (200, b"not json", sl.TransientSendError, "infobip answered 200 without this message"),
     ])
@@ -4171,10 +4217,13 @@ class TestGatewayAnswers:
     @pytest.mark.parametrize("status, body, outcome", [
         (202, b"0: Accepted for delivery", None), (202, b"3: Queued for later delivery", None),
         (202, b"Sent.", None),
-        (503, b"Temporal failure, try again later.", ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
+        (503, b"Temporal failure, try again later.",
+         ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
         (500, b"Sending failed.", ("TransientSendError", "kannel answered 500: Sending failed.")),
-        (403, b"Not routable. Do not try again.", ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
-        (400, b"Missing receiver number, rejected", ("PermanentSendError", "kannel refused it (400): Missing receiver number, rejected")),
+        (403, b"Not routable. Do not try again.",
+         ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
+        (400, b"Missing receiver number, rejected",
+         ("PermanentSendError", "kannel refused it (400): Missing receiver number, rejected")),
     ])
     def test_kannel(self, status, body, outcome):
         assert raised(sl.kannel_outcome, status, body, 1.0) == outcome
@@ -4185,18 +4234,22 @@ class TestGatewayRequests:
         form = sl.twilio_form(outgoing(reference="42", text="Hi"), {"from": "+15550001111"},
                               "https://sms.example.com/providers/twilio/receipts")
         assert form == {"To": "+254712000001", "Body": "Hi", "From": "+15550001111",
-                        "StatusCallback": "https://sms.example.com/providers/twilio/receipts?ref=42"}
+                        "StatusCallback": "https://sms.example.com/providers/twilio/receipts"
+                                          "?ref=42"}
         whatsapp = sl.twilio_form(outgoing(channel="whatsapp"), {"messaging_service": "MG1"}, None)
-        assert whatsapp == {"To": "whatsapp:+254712000001", "Body": "Hi", "MessagingServiceSid": "MG1"}
+        assert whatsapp == {"To": "whatsapp:+254712000001", "Body": "Hi",
+                            "MessagingServiceSid": "MG1"}
 
     def test_kannel_query_carries_the_reference_and_ucs2_when_needed(self):
         url = sl.parse_gateway_url("kannel://u:p%26w@h:13013?from=Leo&smsc=fake")
-        query = urllib.parse.parse_qs(sl.kannel_query(outgoing(reference="9", text="Привет"), url,
-                                                      "https://s.example/providers/kannel/receipts/t0k"))
+        query = urllib.parse.parse_qs(sl.kannel_query(
+            outgoing(reference="9", text="Привет"), url,
+            "https://s.example/providers/kannel/receipts/t0k"))
         assert query == {"username": ["u"], "password": ["p&w"], "to": ["+254712000001"],
-                         "text": ["Привет"], "charset": ["UTF-8"], "from": ["Leo"], "coding": ["2"],
-                         "smsc": ["fake"], "dlr-mask": ["19"],
-                         "dlr-url": ["https://s.example/providers/kannel/receipts/t0k?ref=9&type=%d&reply=%A"]}
+                         "text": ["Привет"], "charset": ["UTF-8"], "from": ["Leo"],
+                         "coding": ["2"], "smsc": ["fake"], "dlr-mask": ["19"],
+                         "dlr-url": ["https://s.example/providers/kannel/receipts/t0k"
+                                     "?ref=9&type=%d&reply=%A"]}
         assert "coding" not in urllib.parse.parse_qs(sl.kannel_query(outgoing(text="Hi"), url, None))
 
     def test_infobip_body_is_one_personalised_message_each(self):

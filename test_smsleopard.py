@@ -4250,14 +4250,17 @@ class TestGatewayRequests:
                          "coding": ["2"], "smsc": ["fake"], "dlr-mask": ["19"],
                          "dlr-url": ["https://s.example/providers/kannel/receipts/t0k"
                                      "?ref=9&type=%d&reply=%A"]}
-        assert "coding" not in urllib.parse.parse_qs(sl.kannel_query(outgoing(text="Hi"), url, None))
+        assert "coding" not in urllib.parse.parse_qs(
+            sl.kannel_query(outgoing(text="Hi"), url, None))
 
     def test_infobip_body_is_one_personalised_message_each(self):
-        body = json.loads(sl.infobip_body([outgoing(reference="1", text="Hi A"), outgoing(reference="2", text="Hi B")],
-                                          {"from": "Shop"}, "https://s/providers/infobip/receipts/t"))
+        body = json.loads(sl.infobip_body(
+            [outgoing(reference="1", text="Hi A"), outgoing(reference="2", text="Hi B")],
+            {"from": "Shop"}, "https://s/providers/infobip/receipts/t"))
         assert body == {"messages": [
-            {"from": "Shop", "destinations": [{"to": "254712000001", "messageId": ref}], "text": text,
-             "notifyUrl": "https://s/providers/infobip/receipts/t", "notifyContentType": "application/json"}
+            {"from": "Shop", "destinations": [{"to": "254712000001", "messageId": ref}],
+             "text": text, "notifyUrl": "https://s/providers/infobip/receipts/t",
+             "notifyContentType": "application/json"}
             for ref, text in (("1", "Hi A"), ("2", "Hi B"))]}
 
 
@@ -4266,13 +4269,16 @@ class TestGatewayOptOut:
 
     async def test_a_gateways_opt_out_answer_fails_the_message_and_opts_the_customer_out(self, h):
         ids = await h.add_customers(2)
-        h.sender.script[h.phones[0]] = [sl.OptedOutError("twilio refused it (400): error 21610: unsubscribed")]
-        h.sender.script[h.phones[1]] = [sl.PermanentSendError("twilio refused it (400): error 21211: bad")]
+        h.sender.script[h.phones[0]] = [
+            sl.OptedOutError("twilio refused it (400): error 21610: unsubscribed")]
+        h.sender.script[h.phones[1]] = [
+            sl.PermanentSendError("twilio refused it (400): error 21211: bad")]
         campaign_id = await h.launch(ids)
         await h.settle()
         messages = {m["customer_id"]: m for m in await h.messages(campaign_id)}
         assert [messages[i]["status"] for i in ids] == ["failed", "failed"]
-        assert messages[ids[0]]["last_error"] == "twilio refused it (400): error 21610: unsubscribed"
+        assert (messages[ids[0]]["last_error"]
+                == "twilio refused it (400): error 21610: unsubscribed")
         assert (await h.get(f"/customers/{ids[0]}"))["opted_out_at"] == sl.utc_iso(T0)
         assert (await h.get(f"/customers/{ids[1]}"))["opted_out_at"] is None
         again = await h.launch(ids)  # never attempted again
@@ -4295,8 +4301,8 @@ class TestTwilioSignature:
     def test_it_agrees_with_twilios_own_request_validator(self):
         from twilio.request_validator import RequestValidator
 
-        form = multidict.MultiDict([("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("To", "+2547"),
-                             ("Body", "héllo ☕"), ("Body", "again")])
+        form = multidict.MultiDict([("MessageSid", "SM1"), ("MessageStatus", "delivered"),
+                                    ("To", "+2547"), ("Body", "héllo ☕"), ("Body", "again")])
         url = "https://sms.example.com/providers/twilio/receipts?ref=42"
         ours = sl.twilio_signature("s3cret-token", url, form)
         assert RequestValidator("s3cret-token").validate(url, form, ours)
@@ -4306,7 +4312,8 @@ class TestTwilioSignature:
     def test_either_port_form_is_accepted(self):
         assert sl.twilio_urls("https://h.example/p?x=1") == [
             "https://h.example/p?x=1", "https://h.example:443/p?x=1"]
-        assert sl.twilio_urls("http://h.example:8080/p") == ["http://h.example:8080/p", "http://h.example/p"]
+        assert sl.twilio_urls("http://h.example:8080/p") == [
+            "http://h.example:8080/p", "http://h.example/p"]
 
 
 class TestGatewaysEndToEnd:
@@ -4318,14 +4325,16 @@ class TestGatewaysEndToEnd:
         """(harness, mock): the service on `port`, its gateway the mock speaking `dialect`."""
         public = f"http://127.0.0.1:{port}"
         token = sl.callback_token(RECEIPT_SECRET, dialect)
-        receipt_url = f"{public}/providers/africastalking/receipts/{token}" if dialect == "africastalking" else ""
+        receipt_url = (f"{public}/providers/africastalking/receipts/{token}"
+                       if dialect == "africastalking" else "")
         config = mock_provider.MockProviderConfig(
             dialect=dialect, delivery_rate=0.5, receipt_url=receipt_url,
             # Africa's Talking's reports name only its id, stored when the outcome is committed
             # (within GROUP_WINDOW): a report before that is unknown (docs/gateways.md)
             receipt_delay_ms=500 if dialect == "africastalking" else 0,
             receipt_secret=RECEIPT_SECRET if dialect == "generic" else "", **settings)
-        mock = mock_provider.MockProvider(config, random.Random(3), clock)  # signs in the service's time
+        # signs in the service's time
+        mock = mock_provider.MockProvider(config, random.Random(3), clock)
         server = await aiohttp_server(mock.app())
         url = DIALECT_URLS[dialect].format(address=f"127.0.0.1:{server.port}")
         h = await make_harness(provider_url=url, real_provider=True, port=port, public_url=public,
@@ -4333,13 +4342,14 @@ class TestGatewaysEndToEnd:
         return h, mock
 
     @pytest.mark.parametrize("dialect", list(DIALECT_URLS))
-    async def test_a_campaign_with_its_reports_and_refusals(self, make_harness, aiohttp_server, unused_tcp_port,
-                                                            caplog, clock, dialect):
+    async def test_a_campaign_with_its_reports_and_refusals(
+            self, make_harness, aiohttp_server, unused_tcp_port, caplog, clock, dialect):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, dialect, clock)
         ids = await h.add_customers(20)
-        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}, {"phone": "+99870000001"}]},
-                               expect=201)
+        refused = await h.post(
+            "/customers", {"customers": [{"phone": "+99970000001"}, {"phone": "+99870000001"}]},
+            expect=201)
         refused_ids = [c["id"] for c in refused["customers"]]
         campaign_id = await h.launch(ids + refused_ids, template="Hi {first_name} ☕")
         await h.settle()
@@ -4367,15 +4377,17 @@ class TestGatewaysEndToEnd:
                             overview]) + caplog.text
         assert not [secret for secret in SECRETS if secret in shown]
 
-    async def test_the_text_reaches_the_gateway_whole(self, make_harness, aiohttp_server, unused_tcp_port):
+    async def test_the_text_reaches_the_gateway_whole(
+            self, make_harness, aiohttp_server, unused_tcp_port):
         h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
         await h.launch(await h.add_customers(1), template="Привет {first_name} ☕ & 100% +1")
         await h.settle()
-        assert [m["rendered_content"] for m in await h.messages(1)] == ["Привет Name0 ☕ & 100% +1"]
+        assert [m["rendered_content"] for m in await h.messages(1)] == [
+            "Привет Name0 ☕ & 100% +1"]
         assert mock.stats["accepted"] == 1
 
-    async def test_providers_shows_the_urls_to_paste_and_no_secret(self, make_harness, aiohttp_server,
-                                                                   unused_tcp_port):
+    async def test_providers_shows_the_urls_to_paste_and_no_secret(
+            self, make_harness, aiohttp_server, unused_tcp_port):
         h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         public = f"http://127.0.0.1:{unused_tcp_port}/providers/kannel"
@@ -4384,17 +4396,22 @@ class TestGatewaysEndToEnd:
             "channels": ["sms", "whatsapp"], "kind": "kannel", "host": gateway["host"],
             "url": f"kannel+http://leopard:***@{gateway['host']}", "state": "up", "reason": None,
             "callbacks": {"receipts": f"{public}/receipts/{token}",
-                          "inbound": f"{public}/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
+                          "inbound": f"{public}/inbound/{token}"
+                                     "?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
 
-    async def test_a_gateway_that_stops_answering_is_down(self, make_harness, aiohttp_server, unused_tcp_port):
-        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio", failure_rate=0)
+    async def test_a_gateway_that_stops_answering_is_down(
+            self, make_harness, aiohttp_server, unused_tcp_port):
+        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio",
+                                  failure_rate=0)
         gateway = h.app[sl.SENDER].by_kind("twilio")
-        gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")  # nothing listens
+        # nothing listens
+        gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")
         campaign_id = await h.launch(await h.add_customers(1))
         await h.settle()
         assert (await h.messages(campaign_id))[0]["last_error"].startswith("provider unreachable")
         health = await h.get("/health", expect=503)
-        assert health["provider"] == "down" and health["provider_reason"].startswith("twilio: unreachable")
+        assert (health["provider"] == "down"
+                and health["provider_reason"].startswith("twilio: unreachable"))
         assert (await h.get("/providers"))["data"][0]["state"] == "down"
 
 
@@ -4405,17 +4422,19 @@ class TestRealKannel:
 
     pytestmark = pytest.mark.asyncio
 
-    async def test_a_campaign_through_kannel_with_its_reports_and_a_stop(self, make_harness, tmp_path,
-                                                                         unused_tcp_port):
+    async def test_a_campaign_through_kannel_with_its_reports_and_a_stop(
+            self, make_harness, tmp_path, unused_tcp_port):
         from tools import kannel as real_kannel
 
         assert real_kannel.kannel_installed(), "install kannel and kannel-extras (.ci/run does)"
         public = f"http://127.0.0.1:{unused_tcp_port}"
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
-        inbound = f"{public}/providers/kannel/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"
+        inbound = (f"{public}/providers/kannel/inbound/{token}"
+                   "?from=%p&to=%P&text=%a&charset=%C&coding=%c")
         async with real_kannel.kannel_async(tmp_path / "kannel", inbound_url=inbound) as k:
             address = urllib.parse.urlsplit(k.sendsms_url).netloc
-            url = f"kannel+http://{k.username}:{urllib.parse.quote(k.password)}@{address}?from=Leopard&smsc=fake"
+            url = (f"kannel+http://{k.username}:{urllib.parse.quote(k.password)}@{address}"
+                   "?from=Leopard&smsc=fake")
             h = await make_harness(provider_url=url, real_provider=True, port=unused_tcp_port,
                                    public_url=public, receipt_secret=RECEIPT_SECRET)
             ids = await h.add_customers(3)
@@ -4423,7 +4442,8 @@ class TestRealKannel:
             await h.settle()
             assert (await h.campaign(campaign_id))["stats"]["sent"] == 3
             for n, phone in enumerate(h.phones):
-                got = await asyncio.to_thread(k.wait_for_mt, lambda m, phone=phone: m.receiver == phone)
+                got = await asyncio.to_thread(k.wait_for_mt,
+                                              lambda m, phone=phone: m.receiver == phone)
                 assert (got.sender, got.text) == ("Leopard", f"Hi Name{n}, чай ☕ & 100% +1")
 
             async def delivered():
@@ -4461,7 +4481,8 @@ class TestGatewayCallbacks:
         app = sl.web.Application()  # a gateway that is never called: the tests post its callbacks
         server = await aiohttp_server(app)
         url = DIALECT_URLS[kind].format(address=f"127.0.0.1:{server.port}")
-        return await make_harness(provider_url=url, real_provider=True, public_url="https://sms.example.com",
+        return await make_harness(provider_url=url, real_provider=True,
+                                  public_url="https://sms.example.com",
                                   receipt_secret=RECEIPT_SECRET, run_workers=False)
 
     async def sent_message(self, h, provider_id):
@@ -4469,18 +4490,21 @@ class TestGatewayCallbacks:
         campaign_id = await h.add_campaign()
         await h.send(campaign_id, {"customer_ids": ids})
         message_id = (await h.sql("SELECT id FROM outbound_messages"))[0][0]
-        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? WHERE id = ?",
-                        (provider_id, message_id))
+        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? "
+                        "WHERE id = ?", (provider_id, message_id))
         await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
         return campaign_id, message_id
 
     async def test_providers_needs_the_api_key_and_the_callbacks_do_not(self, make_harness):
         h = await make_harness(api_key="k", receipt_secret=RECEIPT_SECRET)
         assert (await h.request("GET", "/providers"))[0] == 401
-        (mock,) = (await h.request("GET", "/providers", headers={"Authorization": "Bearer k"}))[1]["data"]
-        assert (mock["kind"], mock["state"], mock["channels"]) == ("mock", "up", ["sms", "whatsapp"])
+        (mock,) = (await h.request("GET", "/providers",
+                                   headers={"Authorization": "Bearer k"}))[1]["data"]
+        assert (mock["kind"], mock["state"], mock["channels"]) == (
+            "mock", "up", ["sms", "whatsapp"])
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
-        status, payload = await h.request("GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
+        status, payload = await h.request(
+            "GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
         assert status == 404 and payload["error"]["code"] == "NOT_FOUND"  # no kannel gateway here
 
     async def test_the_access_log_shows_no_callback_token(self, caplog):
@@ -4488,8 +4512,8 @@ class TestGatewayCallbacks:
 
         logger = sl.AccessLogger(logging.getLogger("smsleopard.access"), sl.ACCESS_LOG_FORMAT)
         caplog.set_level(logging.INFO, logger="smsleopard.access")
-        for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1", "/providers/infobip/inbound/t0ken-s3cret",
-                     "/campaigns/1"):
+        for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1",
+                     "/providers/infobip/inbound/t0ken-s3cret", "/campaigns/1"):
             logger.log(make_mocked_request("GET", path), sl.web.Response(), 0.001)
         assert "s3cret" not in caplog.text
         assert '"GET /providers/kannel/receipts/***?ref=1&type=1 HTTP/1.1"' in caplog.text
@@ -4503,12 +4527,15 @@ class TestGatewayCallbacks:
         path = f"/providers/twilio/receipts?ref={message_id}"
         form = {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003",
                 "ErrorMessage": "Unreachable destination handset"}
-        signature = RequestValidator("tw-s3cret").compute_signature("https://sms.example.com" + path, form)
+        signature = RequestValidator("tw-s3cret").compute_signature(
+            "https://sms.example.com" + path, form)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = urllib.parse.urlencode(form)
-        status, payload = await h.request("POST", path, raw=raw, headers={**headers, "X-Twilio-Signature": "bad"})
+        status, payload = await h.request("POST", path, raw=raw,
+                                          headers={**headers, "X-Twilio-Signature": "bad"})
         assert status == 403 and payload["error"]["code"] == "FORBIDDEN"
-        taken = await h.post(path, raw=raw, headers={**headers, "X-Twilio-Signature": signature}, expect=200)
+        taken = await h.post(path, raw=raw, headers={**headers, "X-Twilio-Signature": signature},
+                             expect=200)
         assert taken == {"accepted": 1, "unknown": []}
         (row,) = await h.sql("SELECT delivery_status, last_error FROM outbound_messages")
         assert row == ("undelivered", "twilio error 30003: Unreachable destination handset")
@@ -4521,9 +4548,10 @@ class TestGatewayCallbacks:
         form = {"From": h.phones[0], "Body": " Stop! ", "MessageSid": "SM9"}
         url = "https://sms.example.com/providers/twilio/inbound"
         headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Twilio-Signature": RequestValidator("tw-s3cret").compute_signature(url, form)}
-        assert await h.post("/providers/twilio/inbound", raw=urllib.parse.urlencode(form), headers=headers,
-                            expect=200) == {"action": "opted_out"}
+                   "X-Twilio-Signature": RequestValidator("tw-s3cret").compute_signature(
+                       url, form)}
+        assert await h.post("/providers/twilio/inbound", raw=urllib.parse.urlencode(form),
+                            headers=headers, expect=200) == {"action": "opted_out"}
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
 
     async def test_africastalking_reports_are_found_by_its_id(self, make_harness, aiohttp_server):
@@ -4537,7 +4565,8 @@ class TestGatewayCallbacks:
                 ({"id": "ATXid_8", "status": "Success"}, {"accepted": 0, "unknown": ["ATXid_8"]}),
                 ({"id": "ATXid_7", "status": "Failed", "failureReason": "UserInBlackList"},
                  {"accepted": 1, "unknown": []})]:
-            assert await h.post(path, raw=urllib.parse.urlencode(form), headers=headers, expect=200) == answer
+            assert await h.post(path, raw=urllib.parse.urlencode(form), headers=headers,
+                                expect=200) == answer
         (message,) = await h.messages(campaign_id)
         assert (message["delivery_status"], message["last_error"]) == (
             "undelivered", "africastalking: Failed (UserInBlackList)")
@@ -4548,8 +4577,9 @@ class TestGatewayCallbacks:
     async def test_a_wrong_token_or_gateway_is_404(self, make_harness, aiohttp_server, path):
         h = await self.harness(make_harness, aiohttp_server, "africastalking")
         token = sl.callback_token(RECEIPT_SECRET, "africastalking")
-        status, payload = await h.request("POST", path.format(token=token), raw=b"id=1&status=Success",
-                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, payload = await h.request(
+            "POST", path.format(token=token), raw=b"id=1&status=Success",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 404 and payload["error"]["code"] == "NOT_FOUND"
         assert token not in json.dumps(payload)
 
@@ -4559,7 +4589,8 @@ class TestGatewayCallbacks:
         ("infobip", b"not json", "application/json"),
         ("infobip", b'{"results": [{"status": {"groupName": "DELIVERED"}}]}', "application/json"),
     ])
-    async def test_garbage_from_a_gateway_is_400(self, make_harness, aiohttp_server, kind, raw, content_type):
+    async def test_garbage_from_a_gateway_is_400(
+            self, make_harness, aiohttp_server, kind, raw, content_type):
         h = await self.harness(make_harness, aiohttp_server, kind)
         token = sl.callback_token(RECEIPT_SECRET, kind)
         status, payload = await h.request("POST", f"/providers/{kind}/receipts/{token}", raw=raw,
@@ -4573,12 +4604,15 @@ class TestGatewayCallbacks:
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         base = f"/providers/kannel/receipts/{token}?ref={message_id}"
         assert await h.get(base + "&type=8&reply=ACK%2F") == {"accepted": 0, "unknown": []}
-        assert await h.get(base + "&type=16&reply=NACK%2F0x0000000b") == {"accepted": 1, "unknown": []}
-        assert await h.get(base + "&type=1&reply=id%3A1+stat%3ADELIVRD") == {"accepted": 1, "unknown": []}
+        assert (await h.get(base + "&type=16&reply=NACK%2F0x0000000b")
+                == {"accepted": 1, "unknown": []})
+        assert (await h.get(base + "&type=1&reply=id%3A1+stat%3ADELIVRD")
+                == {"accepted": 1, "unknown": []})
         assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
         customer_id = (await h.add_customers(1))[0]
         stop = "%00S%00T%00O%00P"  # UCS-2 without mo-recode: UTF-16BE bytes
-        inbound = f"/providers/kannel/inbound/{token}?from=%2B{h.phones[1][1:]}&text={stop}&charset=UTF-16BE&coding=2"
+        inbound = (f"/providers/kannel/inbound/{token}?from=%2B{h.phones[1][1:]}&text={stop}"
+                   "&charset=UTF-16BE&coding=2")
         assert await h.get(inbound) == {"action": "opted_out"}
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
 
@@ -4587,17 +4621,20 @@ class TestGatewayCallbacks:
         campaign_id, message_id = await self.sent_message(h, "x")
         token = sl.callback_token(RECEIPT_SECRET, "infobip")
         report = {"results": [
-            {"messageId": str(message_id), "status": {"groupId": 3, "groupName": "DELIVERED", "id": 2,
-                                                      "name": "DELIVERED_TO_OPERATOR"}},
-            {"messageId": "404404", "status": {"groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"}}]}
+            {"messageId": str(message_id), "status": {
+                "groupId": 3, "groupName": "DELIVERED", "id": 2, "name": "DELIVERED_TO_OPERATOR"}},
+            {"messageId": "404404", "status": {
+                "groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"}}]}
         assert await h.post(f"/providers/infobip/receipts/{token}", report, expect=200) == {
             "accepted": 0, "unknown": ["404404"]}
         report["results"][0]["status"] |= {"id": 5, "name": "DELIVERED_TO_HANDSET"}
-        assert (await h.post(f"/providers/infobip/receipts/{token}", report, expect=200))["accepted"] == 1
+        assert (await h.post(f"/providers/infobip/receipts/{token}", report,
+                             expect=200))["accepted"] == 1
         assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
         inbound = {"results": [{"from": h.phones[0][1:], "to": "385921004026", "text": "STOP"}],
                    "messageCount": 1, "pendingMessageCount": 0}
-        assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
+        assert (await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200)
+                == {"action": "opted_out"})
 
 
 # A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), made for the smpps:// test
@@ -4635,11 +4672,13 @@ class TestSmpp:
     def test_an_smpp_url_is_taken_apart(self, url, options):
         parsed = sl.parse_gateway_url(url)
         assert (parsed.kind, parsed.user, dict(parsed.options)) == ("smpp", "leopard", options)
-        assert parsed.base.startswith("smpp://") and "pw" not in parsed.shown and "p@ss" not in parsed.shown
+        assert (parsed.base.startswith("smpp://") and "pw" not in parsed.shown
+                and "p@ss" not in parsed.shown)
 
     def test_smpps_is_kept_apart_and_shown_as_such(self):
-        assert sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550?source=S").shown == \
-            "smpps://leopard:***@smsc.example.com:3550"
+        assert (sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550"
+                                     "?source=S").shown
+                == "smpps://leopard:***@smsc.example.com:3550")
 
     def test_without_the_library_the_error_says_how_to_get_it(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "aiosmpplib", None)
@@ -4649,12 +4688,17 @@ class TestSmpp:
     @pytest.mark.parametrize("name, outcome", [
         ("ESME_RTHROTTLED", ("ThrottledError", "smpp throttled it: ESME_RTHROTTLED (0x00000058)")),
         ("ESME_RMSGQFUL", ("ThrottledError", "smpp throttled it: ESME_RMSGQFUL (0x00000014)")),
-        ("ESME_RINVDSTADR", ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
-        ("ESME_RINVSRCADR", ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
-        ("ESME_RINVMSGLEN", ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
-        ("ESME_RINVESMCLASS", ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
+        ("ESME_RINVDSTADR",
+         ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
+        ("ESME_RINVSRCADR",
+         ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
+        ("ESME_RINVMSGLEN",
+         ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
+        ("ESME_RINVESMCLASS",
+         ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
         ("ESME_RSYSERR", ("TransientSendError", "smpp answered ESME_RSYSERR (0x00000008)")),
-        ("ESME_RSUBMITFAIL", ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
+        ("ESME_RSUBMITFAIL",
+         ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
         ("ESME_RX_T_APPN", ("TransientSendError", "smpp answered ESME_RX_T_APPN (0x00000064)")),
     ])
     def test_command_statuses_map_onto_outcomes(self, name, outcome):
@@ -4663,9 +4707,11 @@ class TestSmpp:
         assert (type(error).__name__, str(error)) == outcome
 
     @pytest.mark.parametrize("text, tlv, receipt", [
-        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD err:000 text:Hi",
+        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD "
+         "err:000 text:Hi",
          None, (None, "1a2b", "delivered", None)),
-        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV err:001 text:",
+        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV "
+         "err:001 text:",
          None, (None, "77", "undelivered", "smpp: UNDELIV err:001")),
         ("id:77 stat:REJECTD err:009", None, (None, "77", "undelivered", "smpp: REJECTD err:009")),
         ("id:77 stat:EXPIRED", None, (None, "77", "undelivered", "smpp: EXPIRED err:?")),
@@ -4673,7 +4719,8 @@ class TestSmpp:
         ("id:77 stat:UNKNOWN err:0", None, (None, "77", "undelivered", "smpp: UNKNOWN err:0")),
         ("id:77 stat:ENROUTE err:0", None, (None, "77", None, None)),
         ("id:77 stat:ACCEPTD err:0", None, (None, "77", None, None)),
-        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD", (None, "0000ABCD", "delivered", None)),
+        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD",
+         (None, "0000ABCD", "delivered", None)),
     ])
     def test_receipt_texts(self, text, tlv, receipt):
         assert tuple(sl.smpp_receipt(text, tlv)) == receipt
@@ -4700,17 +4747,20 @@ class TestSmppEndToEnd:
         smpp_port = ports()
         mock, server = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5)
         h = await make_harness(real_provider=True, port=ports(), **{
-            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5",
+            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}"
+                            "?source=Leopard&window=5",
             **settings})
         return h, mock, server, smpp_port
 
-    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(self, make_harness, aiohttp_server,
-                                                                    unused_tcp_port_factory, caplog):
+    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, caplog):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
         ids = await h.add_customers(20)
-        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]}, expect=201)
-        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]], template="Hi {first_name} €")
+        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]},
+                               expect=201)
+        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]],
+                                     template="Hi {first_name} €")
         await h.settle()
         messages = await h.messages(campaign_id)
         assert sorted(m["status"] for m in messages) == ["failed"] + ["sent"] * 20
@@ -4724,7 +4774,8 @@ class TestSmppEndToEnd:
 
         reports = await until(reported, "every receipt")
         assert reports["delivered"] > 0 and reports["undelivered"] > 0
-        assert (mock.stats["accepted"], mock.stats["receipts_sent"], mock.stats["duplicates"]) == (20, 20, 0)
+        assert (mock.stats["accepted"], mock.stats["receipts_sent"],
+                mock.stats["duplicates"]) == (20, 20, 0)
         # no '+'; GSM-7 (data_coding 0): € is its escape 0x1B 0x65, which the mock shows as read
         assert sorted(mock.smsc.texts)[0] == (h.phones[0][1:], "Hi Name0 \x1be")
         assert await mock.smsc.send_inbound(h.phones[3], "  Stop! ")
@@ -4742,7 +4793,8 @@ class TestSmppEndToEnd:
         monkeypatch.setattr(sl, "SMPP_KNOWN_IDS", 2)  # the gateway remembers the last two ids only
         smpp_port = unused_tcp_port_factory()
         # the reports come once the outcomes are committed, as they do long after a message
-        mock, _ = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5, receipt_delay_ms=500)
+        mock, _ = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5,
+                                  receipt_delay_ms=500)
         h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
             f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
         campaign_id = await h.launch(await h.add_customers(8))
@@ -4755,7 +4807,8 @@ class TestSmppEndToEnd:
 
         reports = await until(reported, "every receipt, most through the database")
         assert (reports["sent"], mock.stats["receipts_sent"]) == (8, 8)
-        assert all(m["delivery_status"] in ("delivered", "undelivered") for m in await h.messages(campaign_id))
+        assert all(m["delivery_status"] in ("delivered", "undelivered")
+                   for m in await h.messages(campaign_id))
 
     @staticmethod
     async def opted_out(h, customer):
@@ -4771,12 +4824,13 @@ class TestSmppEndToEnd:
         assert (message["status"], message["retry_count"]) == ("sent", 0)
         whole = message["rendered_content"]
         assert len(whole) > 70 and mock.smsc.texts == [(h.phones[0][1:], whole)]
-        assert mock.stats["parts"] == sl.sms_info(whole).segments > 1 and mock.stats["accepted"] == 1
+        assert (mock.stats["parts"] == sl.sms_info(whole).segments > 1
+                and mock.stats["accepted"] == 1)
 
     async def test_a_lost_bind_makes_the_gateway_down_and_attempts_transient_then_it_comes_back(
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
-        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory,
-                                                     max_retries=0)
+        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server,
+                                                     unused_tcp_port_factory, max_retries=0)
         await server.close()  # the SMSC stops: its binds are gone
         down = await until(lambda: self.health(h, 503), "/health 503")
         assert down["provider"] == "down" and down["provider_reason"].startswith("smpp: not bound")
@@ -4785,7 +4839,8 @@ class TestSmppEndToEnd:
         campaign_id = await h.launch(await h.add_customers(2))
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {("failed", "smpp not bound (lost or refused)")}
+        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {
+            ("failed", "smpp not bound (lost or refused)")}
         _, server = await self.smsc(aiohttp_server, smpp_port)  # the SMSC is back
         await until(lambda: self.health(h, 200), "/health 200 once bound again")
         await h.post(f"/campaigns/{campaign_id}/retry-failed", {}, expect=200)
@@ -4796,7 +4851,8 @@ class TestSmppEndToEnd:
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
         ports = unused_tcp_port_factory
         smpp_port = ports()
-        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)  # never answers
+        # never answers
+        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)
         h = await make_harness(real_provider=True, port=ports(), max_retries=0, provider_url=(
             f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
         campaign_id = await h.launch(await h.add_customers(3))
@@ -4804,10 +4860,11 @@ class TestSmppEndToEnd:
         await server.close()
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
+        assert [m["last_error"].split(";")[0] for m in messages] == [
+            "smpp not bound (lost or refused)"] * 3
 
-    async def test_smpps_binds_over_tls(self, make_harness, aiohttp_server, unused_tcp_port_factory,
-                                         tmp_path, monkeypatch):
+    async def test_smpps_binds_over_tls(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, tmp_path, monkeypatch):
         smpp_port, tls_port = unused_tcp_port_factory(), unused_tcp_port_factory()
         mock, _ = await self.smsc(aiohttp_server, smpp_port)
         (tmp_path / "cert.pem").write_text(TEST_CERTIFICATE)
@@ -4832,12 +4889,14 @@ class TestSmppEndToEnd:
 
         server = await asyncio.start_server(relay, "127.0.0.1", tls_port, ssl=terminator)
         async with server:
-            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
-                f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard"))
+            h = await make_harness(
+                real_provider=True, port=unused_tcp_port_factory(),
+                provider_url=f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard")
             campaign_id = await h.launch(await h.add_customers(2))
             await h.settle()
             assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
-            assert mock.stats["accepted"] == 2 and tls_connections and tls_connections[0].startswith("TLS")
+            assert (mock.stats["accepted"] == 2 and tls_connections
+                    and tls_connections[0].startswith("TLS"))
             assert (await h.get("/providers"))["data"][0]["url"].startswith("smpps://leopard:***@")
             await h.client.close()
 
@@ -4847,11 +4906,13 @@ class TestSmppEndToEnd:
         smpp_port = unused_tcp_port_factory()
         smsc = ServiceProcess(tmp_path)
         smsc.log = tmp_path / "smsc.log"
-        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp", "--smpp-port", str(smpp_port)]
+        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp",
+                         "--smpp-port", str(smpp_port)]
         await asyncio.to_thread(smsc.start)
         try:
-            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), max_retries=0, provider_url=(
-                f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard"))
+            h = await make_harness(
+                real_provider=True, port=unused_tcp_port_factory(), max_retries=0,
+                provider_url=f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard")
             ids = await h.add_customers(2)
             first = await h.launch(ids)
             await h.settle()

@@ -4963,7 +4963,8 @@ class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
     async def provider(self, aiohttp_client, **settings):
-        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings),
+                                          random.Random(3))
         return mock, await aiohttp_client(mock.app())
 
     async def test_reference_is_an_idempotency_key(self, aiohttp_client):
@@ -4973,8 +4974,8 @@ class TestMockProvider:
         again = await client.post("/messages", json=body)
         assert again.status == 200 and await again.json() == first
         stats = await (await client.get("/stats")).json()
-        assert stats == {"received": 2, "accepted": 1, "throttled": 0, "failed": 0, "duplicates": 1,
-                         "receipts_sent": 0}
+        assert stats == {"received": 2, "accepted": 1, "throttled": 0, "failed": 0,
+                         "duplicates": 1, "receipts_sent": 0}
 
     async def test_over_its_rate_it_answers_429_with_retry_after(self, aiohttp_client):
         mock, client = await self.provider(aiohttp_client, max_rps=3)
@@ -5003,7 +5004,8 @@ class TestMockProvider:
     async def test_an_unknown_flag_shows_the_usage_and_help_says_each_unit(self, capsys):
         assert await asyncio.to_thread(sl.main, ["mock-provider", "--colour", "red"]) == 2
         err = capsys.readouterr().err
-        assert "unrecognized arguments: --colour red" in err and "usage: smsleopard.py mock-provider" in err
+        assert ("unrecognized arguments: --colour red" in err
+                and "usage: smsleopard.py mock-provider" in err)
         with pytest.raises(SystemExit):
             mock_provider.mock_provider_main(["--help"])
         shown = capsys.readouterr().out
@@ -5014,7 +5016,8 @@ class TestMockProvider:
 # -- SENDER: the WhatsApp Cloud API gateway (§20), its campaign field and its mock dialect ---
 # (kept together at the end, apart from the other gateways' tests, so branches merge)
 
-WA_URL = "whatsapp+http://106540352242922:wa-t0ken@{address}/v21.0?app_secret=wa-s3cret&verify_token=vt-123"
+WA_URL = ("whatsapp+http://106540352242922:wa-t0ken@{address}/v21.0"
+          "?app_secret=wa-s3cret&verify_token=vt-123")
 
 
 def described(method, template, status, payload):
@@ -5030,16 +5033,18 @@ def described(method, template, status, payload):
 def wa_signed(body, secret="wa-s3cret"):
     raw = json.dumps(body).encode()
     return raw, {"Content-Type": "application/json",
-                 "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+                 "X-Hub-Signature-256":
+                     "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
 
 
 def wa_webhook(kind, *items):
     """A Cloud API webhook post holding statuses (or messages)."""
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages", "value": {"messaging_product": "whatsapp",
-                                       "metadata": {"display_phone_number": "15550783881",
-                                                    "phone_number_id": "106540352242922"},
-                                       kind: list(items)}}]}]}
+    return {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{
+            "field": "messages", "value": {"messaging_product": "whatsapp",
+                                           "metadata": {"display_phone_number": "15550783881",
+                                                        "phone_number_id": "106540352242922"},
+                                           kind: list(items)}}]}]}
 
 
 class TestWhatsAppWire:
@@ -5052,14 +5057,17 @@ class TestWhatsAppWire:
             "whatsapp", "https://graph.facebook.com/v21.0", "1065403", "EAAG+t0k",
             {"app_secret": "wa-s3cret", "verify_token": "vt-123"})
         assert url.shown == "whatsapp://1065403:***@graph.facebook.com/v21.0"
-        bare = sl.parse_gateway_url("whatsapp+http://1:t@127.0.0.1:9000?app_secret=a&verify_token=v")
+        bare = sl.parse_gateway_url(
+            "whatsapp+http://1:t@127.0.0.1:9000?app_secret=a&verify_token=v")
         assert bare.base == "http://127.0.0.1:9000/v21.0"  # the version when none is given
 
     @pytest.mark.parametrize("url, problem", [
         ("whatsapp://1065403@graph.facebook.com?app_secret=s3cret&verify_token=v",
          "whatsapp:// needs its credentials: whatsapp://PHONE_NUMBER_ID:ACCESS_TOKEN@host"),
-        ("whatsapp://1065403:s3cret@graph.facebook.com?verify_token=v", "whatsapp:// needs app_secret=..."),
-        ("whatsapp://1065403:s3cret@graph.facebook.com?app_secret=s3cret", "whatsapp:// needs app_secret=..."),
+        ("whatsapp://1065403:s3cret@graph.facebook.com?verify_token=v",
+         "whatsapp:// needs app_secret=..."),
+        ("whatsapp://1065403:s3cret@graph.facebook.com?app_secret=s3cret",
+         "whatsapp:// needs app_secret=..."),
         ("whatsapp://1:s3cret@graph.facebook.com/messages?app_secret=s3cret&verify_token=v",
          "whatsapp:// takes the Graph API version as its path, like graph.facebook.com/v21.0"),
         ("whatsapp://1:s3cret@graph.facebook.com?app_secret=s3cret&verify_token=v&from=1",
@@ -5070,78 +5078,96 @@ class TestWhatsAppWire:
         with pytest.raises(sl.ConfigError) as refused:
             sl.load_config([flag, url], {})
         message = str(refused.value)
-        assert message.startswith(f"{flag} {problem}") and "s3cret" not in message and "\n" not in message
+        assert (message.startswith(f"{flag} {problem}") and "s3cret" not in message
+                and "\n" not in message)
 
     def test_a_text_message(self):
-        body = json.loads(sl.whatsapp_body(outgoing(reference="42", text="Hi Jane ☕", channel="whatsapp")))
-        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "254712000001",
-                        "type": "text", "text": {"preview_url": False, "body": "Hi Jane ☕"},
+        body = json.loads(sl.whatsapp_body(
+            outgoing(reference="42", text="Hi Jane ☕", channel="whatsapp")))
+        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                        "to": "254712000001", "type": "text",
+                        "text": {"preview_url": False, "body": "Hi Jane ☕"},
                         "biz_opaque_callback_data": "42"}
 
     def test_a_template_message(self):
         template = sl.WhatsAppTemplate("order_update", "en_US", ("Jane", "our shop"))
-        body = json.loads(sl.whatsapp_body(sl.Outgoing("7", "whatsapp", "+16505551234", "Hi Jane", template)))
-        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234",
-                        "type": "template", "template": {
+        body = json.loads(sl.whatsapp_body(
+            sl.Outgoing("7", "whatsapp", "+16505551234", "Hi Jane", template)))
+        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                        "to": "16505551234", "type": "template", "template": {
                             "name": "order_update", "language": {"code": "en_US"},
                             "components": [{"type": "body", "parameters": [
-                                {"type": "text", "text": "Jane"}, {"type": "text", "text": "our shop"}]}]},
+                                {"type": "text", "text": "Jane"},
+                                {"type": "text", "text": "our shop"}]}]},
                         "biz_opaque_callback_data": "7"}
-        bare = json.loads(sl.whatsapp_body(sl.Outgoing("7", "whatsapp", "+1650", "x",
-                                                       sl.WhatsAppTemplate("hello_world", "en_US"))))
+        bare = json.loads(sl.whatsapp_body(sl.Outgoing(
+            "7", "whatsapp", "+1650", "x", sl.WhatsAppTemplate("hello_world", "en_US"))))
         assert bare["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
 
     @staticmethod
     def error(code, message="Something", status=400, details=None):
-        error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Az8or2"}
+        error = {"message": message, "type": "OAuthException", "code": code,
+                 "fbtrace_id": "Az8or2"}
         if details:
             error["error_data"] = {"messaging_product": "whatsapp", "details": details}
         return status, json.dumps({"error": error}).encode()
 
     @pytest.mark.parametrize("answer, outcome", [
-        ((200, b'{"messaging_product": "whatsapp", "contacts": [{"input": "1650", "wa_id": "1650"}], '
-               b'"messages": [{"id": "wamid.HBgL1", "message_status": "accepted"}]}'), "wamid.HBgL1"),
-        ((200, b'{"messages": []}'), ("TransientSendError", 'whatsapp answered 200 without a message id: '
-                                                            '{"messages": []}')),
-        (error(130429, "(#130429) Rate limit hit", details="Cloud API message throughput has been reached."),
+        ((200, b'{"messaging_product": "whatsapp", '
+               b'"contacts": [{"input": "1650", "wa_id": "1650"}], '
+               b'"messages": [{"id": "wamid.HBgL1", "message_status": "accepted"}]}'),
+         "wamid.HBgL1"),
+        ((200, b'{"messages": []}'),
+         ("TransientSendError", 'whatsapp answered 200 without a message id: {"messages": []}')),
+        (error(130429, "(#130429) Rate limit hit",
+               details="Cloud API message throughput has been reached."),
          ("ThrottledError", "whatsapp throttled it (400): error 130429: (#130429) Rate limit hit "
                             "(Cloud API message throughput has been reached.)")),
         (error(131056, "(#131056) Pair rate limit hit"),
-         ("ThrottledError", "whatsapp throttled it (400): error 131056: (#131056) Pair rate limit hit")),
-        (error(80007, "Rate limit issues"), ("ThrottledError", "whatsapp throttled it (400): error 80007: "
-                                                               "Rate limit issues")),
-        (error(4, "Too many calls"), ("ThrottledError", "whatsapp throttled it (400): error 4: Too many calls")),
-        (error(131047, "Re-engagement message", details="Message failed to send because more than 24 hours "
-                                                        "have passed since the customer last replied."),
-         ("PermanentSendError", "outside the customer's 24-hour window: a free-form message needs an approved "
-                                "template (whatsapp error 131047: Re-engagement message (Message failed to send "
-                                "because more than 24 hours have passed since the customer last replied.))")),
+         ("ThrottledError",
+          "whatsapp throttled it (400): error 131056: (#131056) Pair rate limit hit")),
+        (error(80007, "Rate limit issues"),
+         ("ThrottledError", "whatsapp throttled it (400): error 80007: Rate limit issues")),
+        (error(4, "Too many calls"),
+         ("ThrottledError", "whatsapp throttled it (400): error 4: Too many calls")),
+        (error(131047, "Re-engagement message",
+               details="Message failed to send because more than 24 hours "
+                       "have passed since the customer last replied."),
+         ("PermanentSendError",
+          "outside the customer's 24-hour window: a free-form message needs an approved "
+          "template (whatsapp error 131047: Re-engagement message (Message failed to send "
+          "because more than 24 hours have passed since the customer last replied.))")),
         (error(131026, "Message undeliverable"),
          ("PermanentSendError", "whatsapp refused it (400): error 131026: Message undeliverable")),
         (error(132000, "Number of parameters does not match"),
-         ("PermanentSendError", "whatsapp refused it (400): error 132000: Number of parameters does not match")),
+         ("PermanentSendError",
+          "whatsapp refused it (400): error 132000: Number of parameters does not match")),
         (error(132001, "Template name does not exist in the translation", status=404),
-         ("PermanentSendError", "whatsapp refused it (404): error 132001: Template name does not exist in "
-                                "the translation")),
+         ("PermanentSendError", "whatsapp refused it (404): error 132001: Template name does not "
+                                "exist in the translation")),
         (error(131000, "Something went wrong", status=500),
          ("TransientSendError", "whatsapp answered 500: error 131000: Something went wrong")),
         (error(131016, "Service unavailable", status=503),
          ("TransientSendError", "whatsapp answered 503: error 131016: Service unavailable")),
         (error(190, "Error validating access token: Session has expired", status=401),
-         ("GatewayDownError", "whatsapp refused the channel (401): error 190: Error validating access token: "
-                              "Session has expired")),
+         ("GatewayDownError", "whatsapp refused the channel (401): error 190: Error validating "
+                              "access token: Session has expired")),
         (error(368, "Temporarily blocked for policies violations", status=403),
-         ("GatewayDownError", "whatsapp refused the channel (403): error 368: Temporarily blocked for "
-                              "policies violations")),
+         ("GatewayDownError", "whatsapp refused the channel (403): error 368: Temporarily blocked "
+                              "for policies violations")),
         (error(131031, "Account has been locked", status=403),
-         ("GatewayDownError", "whatsapp refused the channel (403): error 131031: Account has been locked")),
+         ("GatewayDownError",
+          "whatsapp refused the channel (403): error 131031: Account has been locked")),
         (error(3, "Capability or permissions issue", status=500),  # a 500 that is not transient
-         ("GatewayDownError", "whatsapp refused the channel (500): error 3: Capability or permissions issue")),
-        (error(99999, "Something new", status=500), ("TransientSendError", "whatsapp answered 500: error 99999: "
-                                                                        "Something new")),
+         ("GatewayDownError",
+          "whatsapp refused the channel (500): error 3: Capability or permissions issue")),
+        (error(99999, "Something new", status=500),
+         ("TransientSendError", "whatsapp answered 500: error 99999: Something new")),
         (error(131009, "Parameter value is not valid"),
-         ("PermanentSendError", "whatsapp refused it (400): error 131009: Parameter value is not valid")),
-        ((502, b"<html>Bad gateway</html>"), ("TransientSendError", "whatsapp answered 502: <html>Bad gateway</html>")),
+         ("PermanentSendError",
+          "whatsapp refused it (400): error 131009: Parameter value is not valid")),
+        ((502, b"<html>Bad gateway</html>"),
+         ("TransientSendError", "whatsapp answered 502: <html>Bad gateway</html>")),
         ((429, b"slow down"), ("ThrottledError", "whatsapp throttled it (429): slow down")),
     ])
     def test_answers_map_to_outcomes_by_the_error_code_first(self, answer, outcome):
@@ -5150,33 +5176,38 @@ class TestWhatsAppWire:
     def test_how_long_a_throttle_or_a_channel_down_waits(self):
         pair = sl.whatsapp_error(131056, "pair", 400, 1.0)
         down = sl.whatsapp_error(190, "token", 401, 1.0)
-        assert (pair.retry_after, sl.whatsapp_error(130429, "x", 400, 1.0).retry_after) == (6.0, 1.0)
+        assert (pair.retry_after,
+                sl.whatsapp_error(130429, "x", 400, 1.0).retry_after) == (6.0, 1.0)
         assert isinstance(down, sl.ThrottledError) and down.retry_after == sl.WHATSAPP_DOWN_RETRY
 
     def test_statuses_are_receipts(self):
-        gateway = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1, sl.Callbacks(),
-                                     None)
+        gateway = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1,
+                                     sl.Callbacks(), None)
         post = wa_webhook("statuses",
-                          {"id": "wamid.1", "status": "sent", "timestamp": "1", "recipient_id": "1650",
-                           "biz_opaque_callback_data": "11"},
+                          {"id": "wamid.1", "status": "sent", "timestamp": "1",
+                           "recipient_id": "1650", "biz_opaque_callback_data": "11"},
                           {"id": "wamid.2", "status": "delivered", "recipient_id": "1650"},
                           {"id": "wamid.3", "status": "read", "biz_opaque_callback_data": "13"},
-                          {"id": "wamid.4", "status": "failed", "biz_opaque_callback_data": "14", "errors": [
-                              {"code": 131026, "title": "Message undeliverable",
-                               "error_data": {"details": "Message Undeliverable."}}]},
+                          {"id": "wamid.4", "status": "failed", "biz_opaque_callback_data": "14",
+                           "errors": [{"code": 131026, "title": "Message undeliverable",
+                                       "error_data": {"details": "Message Undeliverable."}}]},
                           {"id": "wamid.5", "status": "failed", "errors": [
                               {"code": 131047, "title": "Re-engagement message"}]})
         assert gateway.receipts(post) == [
-            sl.GatewayReceipt("11", "wamid.1", None), sl.GatewayReceipt(None, "wamid.2", "delivered"),
+            sl.GatewayReceipt("11", "wamid.1", None),
+            sl.GatewayReceipt(None, "wamid.2", "delivered"),
             sl.GatewayReceipt("13", "wamid.3", "delivered"),
             sl.GatewayReceipt("14", "wamid.4", "undelivered",
-                              "whatsapp error 131026: Message undeliverable (Message Undeliverable.)"),
+                              "whatsapp error 131026: Message undeliverable "
+                              "(Message Undeliverable.)"),
             sl.GatewayReceipt(None, "wamid.5", "undelivered",
-                              "outside the customer's 24-hour window: a free-form message needs an approved "
-                              "template (whatsapp error 131047: Re-engagement message)")]
+                              "outside the customer's 24-hour window: a free-form message "
+                              "needs an approved template (whatsapp error 131047: "
+                              "Re-engagement message)")]
         messages = wa_webhook("messages", {"from": "16505551234", "id": "wamid.9", "type": "text",
                                            "text": {"body": "STOP"}},
-                              {"from": "16505551234", "id": "wamid.10", "type": "image", "image": {"id": "1"}})
+                              {"from": "16505551234", "id": "wamid.10", "type": "image",
+                               "image": {"id": "1"}})
         assert gateway.inbound(messages) == [("+16505551234", "STOP")]
         assert gateway.receipts(messages) == [] and gateway.inbound(post) == []
         with pytest.raises(ValueError):
@@ -5194,26 +5225,30 @@ class TestWhatsAppWebhook:
     pytestmark = pytest.mark.asyncio
 
     async def harness(self, make_harness, aiohttp_server, **settings):
-        server = await aiohttp_server(sl.web.Application())  # never called: the tests post the webhooks
+        # never called: the tests post the webhooks
+        server = await aiohttp_server(sl.web.Application())
         url = WA_URL.format(address=f"127.0.0.1:{server.port}")
         return await make_harness(whatsapp_provider_url=url, real_provider=True,
-                                  public_url="https://sms.example.com", run_workers=False, **settings)
+                                  public_url="https://sms.example.com", run_workers=False,
+                                  **settings)
 
     async def sent_message(self, h, provider_id):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign(channel="whatsapp")
         await h.send(campaign_id, {"customer_ids": ids})
         message_id = (await h.sql("SELECT id FROM outbound_messages"))[0][0]
-        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? WHERE id = ?",
-                        (provider_id, message_id))
+        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? "
+                        "WHERE id = ?", (provider_id, message_id))
         await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
         return campaign_id, message_id
 
-    async def test_the_verification_answers_the_challenge_only_with_the_token(self, make_harness, aiohttp_server):
+    async def test_the_verification_answers_the_challenge_only_with_the_token(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server, api_key="k")
         path = "/providers/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token="
         response = await h.client.get(path + "vt-123")
-        assert (response.status, response.content_type, await response.text()) == (200, "text/plain", "1158201444")
+        assert (response.status, response.content_type, await response.text()) == (
+            200, "text/plain", "1158201444")
         for wrong in (path + "vt-124", path, path.replace("subscribe", "unsubscribe") + "vt-123"):
             status, payload = await h.request("GET", wrong)
             assert status == 403 and payload["error"]["code"] == "FORBIDDEN"
@@ -5223,7 +5258,8 @@ class TestWhatsAppWebhook:
         h = await self.harness(make_harness, aiohttp_server)
         await self.sent_message(h, "wamid.1")
         raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "delivered"}))
-        for bad in ({**headers, "X-Hub-Signature-256": "sha256=00"}, {"Content-Type": "application/json"},
+        for bad in ({**headers, "X-Hub-Signature-256": "sha256=00"},
+                    {"Content-Type": "application/json"},
                     wa_signed(json.loads(raw), secret="wa-t0ken")[1]):
             status, payload = await h.request("POST", "/providers/whatsapp", raw=raw, headers=bad)
             assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
@@ -5241,28 +5277,36 @@ class TestWhatsAppWebhook:
             **headers, "X-Hub-Signature-256": sl.whatsapp_signature("wa-s3cret", odd)})
         assert (status, payload) == (200, {"accepted": 0, "unknown": [], "action": "none"})
 
-    async def test_statuses_are_receipts_by_our_reference_or_the_wamid(self, make_harness, aiohttp_server):
+    async def test_statuses_are_receipts_by_our_reference_or_the_wamid(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         campaign_id, message_id = await self.sent_message(h, "wamid.1")
         failed = {"id": "wamid.1", "status": "failed", "biz_opaque_callback_data": str(message_id),
                   "errors": [{"code": 131026, "title": "Message undeliverable"}]}
         for statuses, answer in [
-                ([{"id": "wamid.1", "status": "sent"}], {"accepted": 0, "unknown": [], "action": "none"}),
-                ([{"id": "wamid.9", "status": "delivered"}], {"accepted": 0, "unknown": ["wamid.9"], "action": "none"}),
+                ([{"id": "wamid.1", "status": "sent"}],
+                 {"accepted": 0, "unknown": [], "action": "none"}),
+                ([{"id": "wamid.9", "status": "delivered"}],
+                 {"accepted": 0, "unknown": ["wamid.9"], "action": "none"}),
                 ([failed], {"accepted": 1, "unknown": [], "action": "none"})]:
             raw, headers = wa_signed(wa_webhook("statuses", *statuses))
             payload = await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200)
-            assert payload == answer and described("POST", "/providers/whatsapp", 200, payload) is True
+            assert (payload == answer
+                    and described("POST", "/providers/whatsapp", 200, payload) is True)
         (row,) = await h.sql("SELECT delivery_status, last_error FROM outbound_messages")
         assert row == ("undelivered", "whatsapp error 131026: Message undeliverable")
-        raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "read"}))  # by the wamid
-        assert (await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200))["accepted"] == 1
+        # by the wamid
+        raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "read"}))
+        assert (await h.post("/providers/whatsapp", raw=raw, headers=headers,
+                             expect=200))["accepted"] == 1
         assert (await h.campaign(campaign_id))["stats"]["delivered"] == 1
-        raw, headers = wa_signed(wa_webhook("statuses", failed))  # replayed, or late: never backwards
+        # replayed, or late: never backwards
+        raw, headers = wa_signed(wa_webhook("statuses", failed))
         await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200)
         assert (await h.sql("SELECT delivery_status FROM outbound_messages")) == [("delivered",)]
 
-    async def test_an_inbound_stop_opts_out_start_back_in_and_a_repeat_is_not_acted_on(self, make_harness, aiohttp_server):
+    async def test_an_inbound_stop_opts_out_start_back_in_and_a_repeat_is_not_acted_on(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         customer_id = (await h.add_customers(1))[0]
         posts = [(wamid, text, action) for wamid, (text, action) in enumerate(
@@ -5270,13 +5314,14 @@ class TestWhatsAppWebhook:
         posts.append((0, " Stop! ", "none"))  # Meta posts the STOP again: it undoes no START
         for wamid, text, action in posts:
             raw, headers = wa_signed(wa_webhook("messages", {
-                "from": h.phones[0].removeprefix("+"), "id": f"wamid.{wamid}", "timestamp": "1749416383",
-                "type": "text", "text": {"body": text}}))
-            assert (await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200))["action"] == action
+                "from": h.phones[0].removeprefix("+"), "id": f"wamid.{wamid}",
+                "timestamp": "1749416383", "type": "text", "text": {"body": text}}))
+            assert (await h.post("/providers/whatsapp", raw=raw, headers=headers,
+                                 expect=200))["action"] == action
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is None
 
-    async def test_providers_shows_the_callback_url_and_verify_token_and_no_secret(self, make_harness,
-                                                                                  aiohttp_server):
+    async def test_providers_shows_the_callback_url_and_verify_token_and_no_secret(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         shown = await h.get("/providers")
         assert described("GET", "/providers", 200, shown) is True
@@ -5288,7 +5333,8 @@ class TestWhatsAppWebhook:
                             "state": "up", "reason": None, "verify_token": "vt-123",
                             "callbacks": {"receipts": callback, "inbound": callback}}
         assert "wa-s3cret" not in json.dumps(shown) and "wa-t0ken" not in json.dumps(shown)
-        status, _ = await h.request("POST", "/providers/whatsapp/receipts")  # its webhook is one URL
+        # its webhook is one URL
+        status, _ = await h.request("POST", "/providers/whatsapp/receipts")
         assert status == 404
 
 
@@ -5300,80 +5346,94 @@ class TestWhatsAppTemplateField:
                           "parameters": ["{first_name}", "{preferred_product|our shop}"]}
 
     async def test_it_is_kept_shown_and_changed(self, h):
-        campaign = await h.post("/campaigns", {"name": "Launch", "channel": "whatsapp", "base_template": "Hi {first_name}",
+        campaign = await h.post("/campaigns", {"name": "Launch", "channel": "whatsapp",
+                                               "base_template": "Hi {first_name}",
                                                "whatsapp_template": self.TEMPLATE}, expect=201)
         assert campaign["whatsapp_template"] == self.TEMPLATE
         assert described("POST", "/campaigns", 201, campaign) is True
         assert (await h.campaign(campaign["id"]))["whatsapp_template"] == self.TEMPLATE
         bare = {"name": "hello_world", "language": "en"}
-        changed = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": bare}, expect=200)
+        changed = await h.request("PATCH", f"/campaigns/{campaign['id']}",
+                                  {"whatsapp_template": bare}, expect=200)
         assert changed[1]["whatsapp_template"] == {**bare, "parameters": []}
-        cleared = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": None}, expect=200)
+        cleared = await h.request("PATCH", f"/campaigns/{campaign['id']}",
+                                  {"whatsapp_template": None}, expect=200)
         assert cleared[1]["whatsapp_template"] is None
         assert described("PATCH", "/campaigns/{id}", 200, cleared[1]) is True
 
     @pytest.mark.parametrize("spec, code, message", [
-        ("order_update", "VALIDATION_ERROR", 'whatsapp_template must be an object {"name", "language", '
-                                             '"parameters": [...]} or null'),
+        ("order_update", "VALIDATION_ERROR",
+         'whatsapp_template must be an object {"name", "language", "parameters": [...]} or null'),
         ({"name": "Order Update", "language": "en"}, "VALIDATION_ERROR",
-         "whatsapp_template name must be the approved template's name: lowercase letters, digits and "
-         "underscores, like order_update"),
+         "whatsapp_template name must be the approved template's name: lowercase letters, "
+         "digits and underscores, like order_update"),
         ({"name": "order_update"}, "VALIDATION_ERROR",
          "whatsapp_template language must be the template's language code, like en or en_US"),
         ({"name": "order_update", "language": "english"}, "VALIDATION_ERROR",
          "whatsapp_template language must be the template's language code, like en or en_US"),
-        ({"name": "order_update", "language": "en", "parameters": "{first_name}"}, "VALIDATION_ERROR",
-         "whatsapp_template parameters must be a list of at most 100 templates of 1 to 1024 characters, "
-         'like ["{first_name}", "{preferred_product|our shop}"]'),
+        ({"name": "order_update", "language": "en", "parameters": "{first_name}"},
+         "VALIDATION_ERROR",
+         "whatsapp_template parameters must be a list of at most 100 templates of 1 to 1024 "
+         'characters, like ["{first_name}", "{preferred_product|our shop}"]'),
         ({"name": "order_update", "language": "en", "parameters": [""]}, "VALIDATION_ERROR",
          "whatsapp_template parameters must be a list"),
         ({"name": "order_update", "language": "en", "header": {}}, "VALIDATION_ERROR",
          "whatsapp_template has an unknown field 'header' (it takes name, language, parameters)"),
         ({"name": "order_update", "language": "en", "parameters": ["{first_name}", "{shoe_size}"]},
-         "INVALID_TEMPLATE", "whatsapp_template.parameters[1]: placeholder {shoe_size} names unknown field "
-                             "'shoe_size'"),
+         "INVALID_TEMPLATE",
+         "whatsapp_template.parameters[1]: placeholder {shoe_size} names unknown field "
+         "'shoe_size'"),
     ])
     async def test_a_bad_spec_is_400_naming_the_problem(self, h, spec, code, message):
-        body = {"name": "L", "channel": "whatsapp", "base_template": "Hi", "whatsapp_template": spec}
+        body = {"name": "L", "channel": "whatsapp", "base_template": "Hi",
+                "whatsapp_template": spec}
         status, payload = await h.request("POST", "/campaigns", body)
         assert status == 400 and payload["error"]["code"] == code
         assert payload["error"]["message"].startswith(message), payload
         campaign_id = await h.add_campaign(channel="whatsapp")
-        status, payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec})
+        status, payload = await h.request("PATCH", f"/campaigns/{campaign_id}",
+                                          {"whatsapp_template": spec})
         assert status == 400 and payload["error"]["message"].startswith(message)
 
     async def test_it_is_only_for_a_whatsapp_campaign(self, h):
-        body = {"name": "L", "channel": "sms", "base_template": "Hi", "whatsapp_template": self.TEMPLATE}
+        body = {"name": "L", "channel": "sms", "base_template": "Hi",
+                "whatsapp_template": self.TEMPLATE}
         status, payload = await h.request("POST", "/campaigns", body)
         assert status == 400 and payload["error"]["message"].startswith(
             "whatsapp_template is for a whatsapp campaign; this one's channel is sms")
         sms = await h.add_campaign()
-        status, _ = await h.request("PATCH", f"/campaigns/{sms}", {"whatsapp_template": self.TEMPLATE})
+        status, _ = await h.request("PATCH", f"/campaigns/{sms}",
+                                    {"whatsapp_template": self.TEMPLATE})
         assert status == 400
         whatsapp = await h.add_campaign(channel="whatsapp", whatsapp_template=self.TEMPLATE)
         status, payload = await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms"})
-        assert status == 400 and "set whatsapp_template to null first" in payload["error"]["message"]
-        await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms", "whatsapp_template": None},
-                        expect=200)
+        assert (status == 400
+                and "set whatsapp_template to null first" in payload["error"]["message"])
+        await h.request("PATCH", f"/campaigns/{whatsapp}",
+                        {"channel": "sms", "whatsapp_template": None}, expect=200)
 
     async def test_the_preview_shows_the_rendered_parameters(self, h):
         full, = await h.add_customers(1, preferred_product="Shoes")
         sparse = (await h.post("/customers", {"phone": "+447900000001"}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template=self.TEMPLATE)
-        for customer_id, parameters in ((full, ["Name0", "Shoes"]), (sparse, ["[unknown]", "our shop"])):
+        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp",
+                                           whatsapp_template=self.TEMPLATE)
+        for customer_id, parameters in ((full, ["Name0", "Shoes"]),
+                                        (sparse, ["[unknown]", "our shop"])):
             preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                                    {"customer_id": customer_id}, expect=200)
             assert preview["whatsapp_template"] == {"name": "order_update", "language": "en_US",
                                                     "parameters": parameters}
             assert described("POST", "/campaigns/{id}/personalized-preview", 200, preview) is True
         plain = await h.add_campaign("Hi", channel="whatsapp")
-        preview = await h.post(f"/campaigns/{plain}/personalized-preview", {"customer_id": full}, expect=200)
+        preview = await h.post(f"/campaigns/{plain}/personalized-preview",
+                               {"customer_id": full}, expect=200)
         assert preview["whatsapp_template"] is None
 
     async def test_a_parameter_is_rendered_on_one_line(self):
         spec = sl.WhatsAppTemplate("t", "en", ("{first_name}", "{location|home}"))
         values = ["Jane\n\tMary     Ann", None, "+1", None, None]
-        assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate("t", "en", ("Jane Mary Ann", "home"))
+        assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate(
+            "t", "en", ("Jane Mary Ann", "home"))
 
 
 class TestWhatsAppEndToEnd:
@@ -5392,23 +5452,27 @@ class TestWhatsAppEndToEnd:
         parse = mock._dialect.parse
 
         async def parse_and_keep(request):
-            seen.append((request.path, request.headers["Authorization"], json.loads(await request.read())))
+            seen.append((request.path, request.headers["Authorization"],
+                         json.loads(await request.read())))
             return await parse(request)
 
         mock._dialect.parse = parse_and_keep
         server = await aiohttp_server(mock.app())
         url = WA_URL.format(address=f"127.0.0.1:{server.port}")
-        h = await make_harness(whatsapp_provider_url=url, real_provider=True, port=port, public_url=public)
+        h = await make_harness(whatsapp_provider_url=url, real_provider=True, port=port,
+                               public_url=public)
         return h, mock, seen
 
-    async def test_a_campaign_with_a_template_and_its_signed_statuses(self, make_harness, aiohttp_server,
-                                                                      unused_tcp_port, clock, caplog):
+    async def test_a_campaign_with_a_template_and_its_signed_statuses(
+            self, make_harness, aiohttp_server, unused_tcp_port, clock, caplog):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock, seen = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
         ids = await h.add_customers(10, preferred_product="Shoes")
         refused = (await h.post("/customers", {"phone": "+99970000001"}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template={
-            "name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{preferred_product}"]})
+        campaign_id = await h.add_campaign(
+            "Hi {first_name}", channel="whatsapp", whatsapp_template={
+                "name": "order_update", "language": "en_US",
+                "parameters": ["{first_name}", "{preferred_product}"]})
         await h.send(campaign_id, {"customer_ids": [*ids, refused]})
         await h.settle()
         campaign = await h.campaign(campaign_id)
@@ -5420,7 +5484,8 @@ class TestWhatsAppEndToEnd:
                         "to": h.phones[0].removeprefix("+"), "type": "template", "template": {
                             "name": "order_update", "language": {"code": "en_US"},
                             "components": [{"type": "body", "parameters": [
-                                {"type": "text", "text": "Name0"}, {"type": "text", "text": "Shoes"}]}]},
+                                {"type": "text", "text": "Name0"},
+                                {"type": "text", "text": "Shoes"}]}]},
                         "biz_opaque_callback_data": str(message_id)}
 
         async def reported():
@@ -5428,14 +5493,18 @@ class TestWhatsAppEndToEnd:
             return stats["delivered"] + stats["undelivered"] == 10 and stats
 
         reports = await until(reported, "every status")
-        assert reports["delivered"] > 0 and reports["undelivered"] > 0 and mock.stats["receipts_sent"] == 10
+        assert (reports["delivered"] > 0 and reports["undelivered"] > 0
+                and mock.stats["receipts_sent"] == 10)
         messages = await h.messages(campaign_id)
-        assert all(m["provider_message_id"].startswith("wamid.") for m in messages if m["status"] == "sent")
+        assert all(m["provider_message_id"].startswith("wamid.")
+                   for m in messages if m["status"] == "sent")
         assert {m["last_error"] for m in messages if m["delivery_status"] == "undelivered"} <= {
             f"whatsapp error 131026: {reason}" for reason in mock_provider.UNDELIVERED_REASONS}
         assert [m["last_error"] for m in messages if m["status"] == "failed"] == [
-            "whatsapp refused it (400): error 131026: (#131026) Message undeliverable (Message Undeliverable.)"]
-        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+            "whatsapp refused it (400): error 131026: (#131026) Message undeliverable "
+            "(Message Undeliverable.)"]
+        shown = (json.dumps([messages, await h.get("/providers"), await h.get("/health")])
+                 + caplog.text)
         assert "wa-s3cret" not in shown and "wa-t0ken" not in shown
 
     async def test_a_campaign_without_a_template_goes_as_text(self, make_harness, aiohttp_server,
@@ -5444,11 +5513,12 @@ class TestWhatsAppEndToEnd:
         campaign_id = await h.add_campaign("Hi {first_name} ☕", channel="whatsapp")
         await h.send(campaign_id, {"customer_ids": await h.add_customers(12)})
         await h.settle()
-        assert (await h.campaign(campaign_id))["stats"]["sent"] == 12 and mock.stats["accepted"] == 12
+        assert ((await h.campaign(campaign_id))["stats"]["sent"] == 12
+                and mock.stats["accepted"] == 12)
         assert seen[0][2]["type"] == "text" and seen[0][2]["text"]["body"].endswith(" ☕")
 
-    async def test_an_expired_token_marks_the_channel_down_and_burns_nothing(self, make_harness, aiohttp_server,
-                                                                           unused_tcp_port, clock):
+    async def test_an_expired_token_marks_the_channel_down_and_burns_nothing(
+            self, make_harness, aiohttp_server, unused_tcp_port, clock):
         h, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
         gateway = h.app[sl.SENDER].by_kind("whatsapp")
         gateway.url = dataclasses.replace(gateway.url, secret="")  # the mock answers 190

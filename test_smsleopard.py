@@ -81,7 +81,8 @@ PROPERTIES = settings(derandomize=True, database=None, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    lambda inner: st.lists(inner, max_size=5)
+    | st.dictionaries(st.text(max_size=20), inner, max_size=5),
     max_leaves=20)
 # Gateways' answers and callbacks: any JSON, with the keys the gateways use so that deep
 # shapes (a recipient whose statusCode is a list) come up.
@@ -173,7 +174,8 @@ class FakeClock(sl.Clock):
 
 
 class ScriptedSender:
-    """A provider that fails as told: `script[phone]` lists the errors to raise, one per attempt."""
+    """A provider that fails as told: `script[phone]` lists the errors to raise, one per
+    attempt."""
 
     def __init__(self):
         self.script = {}
@@ -264,7 +266,8 @@ class Harness:
     restarts: object = None  # async (**settings) -> Harness: a new app on the same database
 
     async def restart(self, **settings):
-        """Stop this app and start another, with default or given settings, on the same database."""
+        """Stop this app and start another, with default or given settings, on the same
+        database."""
         await self.client.close()
         after = await self.restarts(**settings)
         after.phones = self.phones
@@ -300,7 +303,8 @@ class Harness:
         if data is not None:
             headers = {"Content-Type": "application/json", **(headers or {})}
         response = await self.client.request(method, path, data=data, headers=headers)
-        payload = await response.json() if response.content_type == "application/json" else await response.text()
+        payload = (await response.json() if response.content_type == "application/json"
+                   else await response.text())
         if expect is not None:
             assert response.status == expect, payload
         return response.status, payload
@@ -347,7 +351,8 @@ class Harness:
                 return rows
 
     async def settle(self):
-        """Let the background loops finish their passes and the dispatcher empty its ready queue."""
+        """Let the background loops finish their passes and the dispatcher empty its ready
+        queue."""
         config = self.app[sl.CONFIG]
         loops = [self.app[sl.SCHEDULER].idle] * config.schedules + [
             self.app[sl.HEALER].idle, self.campaigns.pace_changed.idle] * config.dispatches
@@ -402,7 +407,8 @@ def sqlite_only(test):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         postgres = PG_URL and not getattr(metafunc.function, "sqlite_only", False)
-        metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"], indirect=True)
+        metafunc.parametrize("backend", ["sqlite", "postgres"] if postgres else ["sqlite"],
+                             indirect=True)
 
 
 def postgres_admin(statement):
@@ -455,7 +461,8 @@ async def backend(request):
 
 
 def test_config(**settings):
-    return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True, **settings})
+    return Config(**{"db": ":memory:", "seed": False, "failure_rate": 0.0, "run_scheduler": True,
+                     **settings})
 
 
 test_config.__test__ = False  # a helper, not a test
@@ -472,7 +479,8 @@ def sender():
 
 
 class ServiceTestServer(TestServer):
-    """aiohttp's test server, on the service's own Runner (its connection handler, its timeouts)."""
+    """aiohttp's test server, on the service's own Runner (its connection handler, its
+    timeouts)."""
 
     async def _make_runner(self, **kwargs):
         return sl.Runner(self.app, **{**kwargs, "handler_cancellation": False})  # as in production
@@ -486,8 +494,8 @@ async def make_harness(aiohttp_client, clock, sender, backend):
     async def make(queue=None, real_provider=False, port=None, **settings):
         if sl.is_postgres(backend) or "db" not in settings:
             settings["db"] = backend
-        app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7), queue=queue,
-                            sender=None if real_provider else sender)
+        app = sl.create_app(test_config(**settings), clock=clock, rng=random.Random(7),
+                            queue=queue, sender=None if real_provider else sender)
         restart = functools.partial(make, db=settings["db"])  # only the database carries over
         return Harness(await aiohttp_client(ServiceTestServer(app, port=port)), app, clock, sender,
                        restarts=restart)
@@ -506,7 +514,8 @@ def stats(**counts):
 
 
 def assert_documented_error(status, payload):
-    """An error answer in the shape every error has, with a code the service documents for that status."""
+    """An error answer in the shape every error has, with a code the service documents for
+    that status."""
     assert_error(payload, payload["error"]["code"])
     assert sl.ERROR_CODES[payload["error"]["code"]][0] == status, (status, payload)
 
@@ -652,19 +661,21 @@ class TestErrors:
         assert_error(await response.json(), "METHOD_NOT_ALLOWED")
         await h.post("/campaigns", {"name": "n", "channel": "sms", "base_template": "x"},
                      headers={"Idempotency-Key": "k"}, expect=201)
-        status, _payload = await h.request("PATCH", "/campaigns", {}, headers={"Idempotency-Key": "k"})
+        status, _payload = await h.request("PATCH", "/campaigns", {},
+                                           headers={"Idempotency-Key": "k"})
         assert status == 405  # a key is no business of a route that does not exist
 
-    @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]", b"NaN", b"Infinity",
-                                     b"[" * 50_000 + b"]" * 50_000, b'\xef\xbb\xbf{"name": "bom"}',
-                                     b'{"a": 1} {"b": 2}'])
+    @pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe{}", b"[1,]",
+                                     b"NaN", b"Infinity", b"[" * 50_000 + b"]" * 50_000,
+                                     b'\xef\xbb\xbf{"name": "bom"}', b'{"a": 1} {"b": 2}'])
     async def test_bodies_that_are_not_json_are_400(self, h, raw):
         status, payload = await h.request("POST", "/campaigns", raw=raw)
         assert status == 400
         assert_error(payload, "INVALID_JSON")
 
     @pytest.mark.parametrize("raw, words", [
-        (b'{"customer_id": 1e400}', "customer_id must be between 1 and 9223372036854775807, not 1e400"),
+        (b'{"customer_id": 1e400}',
+         "customer_id must be between 1 and 9223372036854775807, not 1e400"),
         (b'{"customer_id": -1e999}', "customer_id must be between"),
         (b'{"customer_id": 123456789012345678901234}', "customer_id must be between"),
         (b'{"customer_id": ' + b"9" * 5000 + b"}", "customer_id must be between"),
@@ -673,12 +684,14 @@ class TestErrors:
     async def test_numbers_too_large_for_any_field_are_validation_errors(self, h, raw, words):
         _customer, = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw, expect=400)
+        payload = await h.post(f"/campaigns/{campaign_id}/personalized-preview", raw=raw,
+                               expect=400)
         assert_error(payload, "VALIDATION_ERROR")
         assert words in payload["error"]["message"]
 
-    @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                              "multipart/form-data; boundary=x", "application/xml"])
+    @pytest.mark.parametrize("content_type", [
+        "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/xml"])
     async def test_a_body_that_is_not_sent_as_json_is_415(self, h, content_type):
         status, payload = await h.request("POST", "/campaigns", {"name": "n", "channel": "sms",
                                                                  "base_template": "x"},
@@ -687,18 +700,21 @@ class TestErrors:
         assert_error(payload, "UNSUPPORTED_MEDIA_TYPE")
         assert "application/json" in payload["error"]["message"]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
-        response = await h.client.post("/campaigns", data=b'{"name": "n", "channel": "sms", "base_template": "x"}',
-                                       headers={"Content-Type": "application/json; charset=utf-8"})
+        response = await h.client.post(
+            "/campaigns", data=b'{"name": "n", "channel": "sms", "base_template": "x"}',
+            headers={"Content-Type": "application/json; charset=utf-8"})
         assert response.status == 201
 
     async def test_oversized_body_is_413(self, h):
-        status, payload = await h.request("POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
+        status, payload = await h.request(
+            "POST", "/customers", raw=b'{"phone": "' + b"1" * (8 * 1024 * 1024) + b'"}')
         assert status == 413
         assert_error(payload, "PAYLOAD_TOO_LARGE")
         assert (await h.get("/health"))["status"] == "ok"
 
     async def test_a_body_just_under_the_limit_is_read(self, h):
-        body = json.dumps({"customer_ids": list(range(1, 100_001)), "pad": "x" * (8 * 1024 * 1024 - 700_000)})
+        body = json.dumps({"customer_ids": list(range(1, 100_001)),
+                           "pad": "x" * (8 * 1024 * 1024 - 700_000)})
         assert len(body) < 8 * 1024 * 1024
         campaign_id = await h.add_campaign()
         payload = await h.post(f"/campaigns/{campaign_id}/send", raw=body, expect=400)
@@ -713,7 +729,8 @@ class TestErrors:
         assert status == 500
         assert_error(payload, "INTERNAL_ERROR")
         assert "disk on fire" not in json.dumps(payload) and "Traceback" not in json.dumps(payload)
-        assert "disk on fire" in caplog.text  # but it is logged, under the request id the answer quotes
+        # but it is logged, under the request id the answer quotes
+        assert "disk on fire" in caplog.text
         request_id = payload["error"]["message"].rsplit(" ", 1)[1]
         assert f"(request {request_id})" in caplog.text
 
@@ -724,9 +741,11 @@ class TestErrors:
         second = await h.client.get("/nowhere")
         assert first.status == second.status == 404
         ids = {first.headers["X-Request-Id"], second.headers["X-Request-Id"]}
-        assert len(ids) == 2 and all(len(i) == 16 for i in ids)  # fresh ids, not the caller's bad one
+        # fresh ids, not the caller's bad one
+        assert len(ids) == 2 and all(len(i) == 16 for i in ids)
 
-    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(self, make_harness, clock):
+    async def test_a_down_queue_is_503_and_the_messages_wait_in_the_database(
+            self, make_harness, clock):
         h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(2)
         campaign_id = await h.add_campaign()
@@ -739,12 +758,14 @@ class TestErrors:
         await h.settle()
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
 
-    async def test_a_publish_lost_without_a_reconnect_is_healed_and_health_says_so(self, make_harness, clock):
+    async def test_a_publish_lost_without_a_reconnect_is_healed_and_health_says_so(
+            self, make_harness, clock):
         h = await make_harness(queue=FlakyQueue(clock))
         ids = await h.add_customers(3)
         campaign_id = await h.add_campaign()
         h.queue.black_holed = True  # the connection looks fine; the publish times out
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=503), "QUEUE_UNAVAILABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=503),
+                     "QUEUE_UNAVAILABLE")
         h.queue.black_holed = False
         health = await h.get("/health", expect=503)  # the queue answers, but work waits to go
         assert (health["queue"], health["db"]) == ("down", "ok")
@@ -759,9 +780,12 @@ class TestErrors:
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await h.execute("UPDATE outbound_messages SET status = 'pending' WHERE campaign_id = ?", (campaign_id,))
-        await h.execute("UPDATE campaigns SET status = 'sending', sent_count = 0 WHERE id = ?", (campaign_id,))
-        h.clock.advance(sl.STRANDED_AFTER + sl.HEAL_INTERVAL)  # a job lost by a queue that said yes
+        await h.execute("UPDATE outbound_messages SET status = 'pending' WHERE campaign_id = ?",
+                        (campaign_id,))
+        await h.execute("UPDATE campaigns SET status = 'sending', sent_count = 0 WHERE id = ?",
+                        (campaign_id,))
+        # a job lost by a queue that said yes
+        h.clock.advance(sl.STRANDED_AFTER + sl.HEAL_INTERVAL)
         await h.settle()
         h.clock.advance(sl.HEAL_INTERVAL)
         await h.settle()
@@ -772,7 +796,8 @@ class TestErrors:
     @sqlite_only  # it holds a lock on the SQLite file
     async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
             self, make_harness, clock, monkeypatch, tmp_path):
-        h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"), busy_timeout_ms=10)
+        h = await make_harness(queue=FlakyQueue(clock), db=str(tmp_path / "e.db"),
+                               busy_timeout_ms=10)
         seen = {}
 
         async def expect(method, path, body=None, **kwargs):
@@ -792,7 +817,8 @@ class TestErrors:
         await expect("POST", "/customers", {"phone": h.phones[0]})
         await expect("POST", f"/campaigns/{campaign_id}/pause")
         await expect("POST", "/customers", raw=b"x" * (9 * 1024 * 1024))
-        await expect("POST", "/customers", raw=b"phone,shoe\r\n", headers={"Content-Type": "text/csv"})
+        await expect("POST", "/customers", raw=b"phone,shoe\r\n",
+                     headers={"Content-Type": "text/csv"})
         await expect("POST", "/campaigns", raw=b"{}", headers={"Content-Type": "text/plain"})
         await h.send(campaign_id, {"customer_ids": [customer]}, headers={"Idempotency-Key": "k"})
         await expect("POST", f"/campaigns/{campaign_id}/send", {"all_customers": True},
@@ -801,7 +827,8 @@ class TestErrors:
         await act(h, cancelled, "cancel")
         await expect("POST", f"/campaigns/{cancelled}/send", {"customer_ids": [customer]})
         h.queue.broken = True
-        await expect("POST", f"/campaigns/{await h.add_campaign()}/send", {"customer_ids": [customer]})
+        await expect("POST", f"/campaigns/{await h.add_campaign()}/send",
+                     {"customer_ids": [customer]})
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
         for raw in (b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{",
                     b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n"):
@@ -813,7 +840,8 @@ class TestErrors:
 
         with contextlib.closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
             other.execute("BEGIN EXCLUSIVE")  # another program holds the database
-            await expect("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "x"})
+            await expect("POST", "/campaigns",
+                         {"name": "n", "channel": "sms", "base_template": "x"})
             other.execute("ROLLBACK")
         monkeypatch.setattr(h.store.campaigns, "get", explode)
         await expect("GET", "/campaigns/1")
@@ -823,8 +851,9 @@ class TestErrors:
         somewhere = f"127.0.0.1:{keyed.client.server.port}"  # anything listening: it is not called
         twilio = await make_harness(provider_url=f"twilio+http://AC1:tok@{somewhere}?from=1",
                                     real_provider=True)
-        status, payload = await twilio.request("POST", "/providers/twilio/receipts", raw=b"MessageSid=SM1",
-                                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, payload = await twilio.request(
+            "POST", "/providers/twilio/receipts", raw=b"MessageSid=SM1",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
         seen[payload["error"]["code"]] = status
         assert seen == {code: status for code, (status, _) in sl.ERROR_CODES.items()}
 
@@ -835,8 +864,8 @@ async def raw_http(h, request):
     writer.write(request)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(
-        b"content-length")))
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
     body = await reader.readexactly(length)
     writer.close()
     return int(head.split()[1]), body
@@ -846,25 +875,30 @@ class TestMalformedRequests:
     pytestmark = pytest.mark.asyncio
 
     async def test_a_bad_header_byte_is_answered_in_json_with_one_log_line(self, h, caplog):
-        status, body = await raw_http(h, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
+        status, body = await raw_http(
+            h, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
         assert status == 400
         assert_error(json.loads(body), "MALFORMED_REQUEST")
         lines = [r for r in caplog.records if r.name == "smsleopard"]
-        assert [r.getMessage() for r in lines] == ["malformed request from 127.0.0.1: Invalid header value char:"]
+        assert [r.getMessage() for r in lines] == [
+            "malformed request from 127.0.0.1: Invalid header value char:"]
         assert all(r.exc_info is None for r in caplog.records)
 
     async def test_a_client_that_goes_away_mid_body_is_not_an_error(self, h, caplog):
         _reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
-        writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        writer.write(b"POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{")
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        assert (await h.get("/health"))["status"] == "ok"  # served after the other connection's end
+        # served after the other connection's end
+        assert (await h.get("/health"))["status"] == "ok"
         assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
 
     @pytest.mark.parametrize("sent", [b"", b"GET /heal"], ids=["nothing", "half a request line"])
-    async def test_a_connection_that_sends_no_whole_request_is_closed(self, make_harness, monkeypatch, sent):
+    async def test_a_connection_that_sends_no_whole_request_is_closed(
+            self, make_harness, monkeypatch, sent):
         monkeypatch.setattr(sl, "IDLE_TIMEOUT", 0.2)
         h = await make_harness()
         reader, writer = await asyncio.open_connection("127.0.0.1", h.client.server.port)
@@ -874,7 +908,8 @@ class TestMalformedRequests:
 
     async def test_a_body_that_trickles_in_too_slowly_is_408(self, h, monkeypatch):
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
-        status, body = await raw_http(h, b"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"phone\"")
+        status, body = await raw_http(
+            h, b"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"phone\"")
         assert status == 408, body
         assert_error(json.loads(body), "REQUEST_TIMEOUT")
 
@@ -883,7 +918,8 @@ class TestHealth:
     pytestmark = pytest.mark.asyncio
 
     async def test_healthy(self, h):
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
 
     async def test_queue_depth_counts_waiting_jobs(self, make_harness):
         h = await make_harness(run_workers=False, batch_size=2)
@@ -893,8 +929,8 @@ class TestHealth:
 
     async def test_a_down_queue_or_database_is_503(self, h, monkeypatch):
         monkeypatch.setattr(h.app[sl.QUEUE], "healthy", lambda: False)
-        assert await h.get("/health", expect=503) == {"status": "down", "db": "ok", "queue": "down",
-                                                      "queue_depth": None}
+        assert await h.get("/health", expect=503) == {
+            "status": "down", "db": "ok", "queue": "down", "queue_depth": None}
 
         async def no_database():
             return False
@@ -910,9 +946,11 @@ class TestApiKey:
                                         "Basic czNjcmV0", "Bearer s3cre", "Bearer s3cret\u00e9"])
     async def test_every_endpoint_but_health_needs_the_key(self, make_harness, header):
         h = await make_harness(api_key="s3cret")
-        headers = {} if header is None else {"Authorization": header.encode("utf-8").decode("latin-1")}
-        for method, path in [("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/customers/1"),
-                             ("POST", "/campaigns/1/send"), ("GET", "/openapi.json"), ("GET", "/nowhere")]:
+        headers = ({} if header is None
+                   else {"Authorization": header.encode("utf-8").decode("latin-1")})
+        for method, path in [("GET", "/campaigns"), ("POST", "/campaigns"),
+                             ("GET", "/customers/1"), ("POST", "/campaigns/1/send"),
+                             ("GET", "/openapi.json"), ("GET", "/nowhere")]:
             status, payload = await h.request(method, path, {}, headers=headers)
             assert status == 401, (method, path)
             assert_error(payload, "UNAUTHORIZED")
@@ -921,7 +959,8 @@ class TestApiKey:
     async def test_the_right_key_opens_everything(self, make_harness):
         h = await make_harness(api_key="s3cret")
         headers = {"Authorization": "Bearer s3cret"}
-        status, _ = await h.request("POST", "/customers", {"phone": "+254712345678"}, headers=headers)
+        status, _ = await h.request("POST", "/customers", {"phone": "+254712345678"},
+                                    headers=headers)
         assert status == 201
         assert (await h.request("GET", "/customers", headers=headers))[0] == 200
         assert (await h.request("GET", "/nowhere", headers=headers))[0] == 404
@@ -942,19 +981,22 @@ class TestIdempotency:
         first = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)
         await h.settle()
         assert (await h.campaign(campaign_id))["status"] == "sent"
-        again = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)  # even after it finished
-        assert again == first == {"campaign_id": campaign_id, "messages_queued": 2, "duplicates_skipped": 0,
-                                  "suppressed": 0, "status": "sending"}
+        # even after it finished
+        again = await h.send(campaign_id, {"customer_ids": ids[:2]}, headers=key)
+        assert again == first == {"campaign_id": campaign_id, "messages_queued": 2,
+                                  "duplicates_skipped": 0, "suppressed": 0, "status": "sending"}
         assert len(h.sender.sent) == 2
 
     async def test_the_same_key_with_another_body_is_409(self, h):
         ids = await h.add_customers(3)
         campaign_id = await h.add_campaign()
         await h.send(campaign_id, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"})
-        payload = await h.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k1"}, expect=409)
+        payload = await h.send(campaign_id, {"customer_ids": ids},
+                               headers={"Idempotency-Key": "k1"}, expect=409)
         assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
         other = await h.add_campaign()
-        payload = await h.send(other, {"customer_ids": ids[:2]}, headers={"Idempotency-Key": "k1"}, expect=409)
+        payload = await h.send(other, {"customer_ids": ids[:2]},
+                               headers={"Idempotency-Key": "k1"}, expect=409)
         assert_error(payload, "IDEMPOTENCY_KEY_REUSED")
         assert (await h.campaign(other))["stats"]["total"] == 0
 
@@ -964,30 +1006,35 @@ class TestIdempotency:
         key = {"Idempotency-Key": "k2"}
         first = await h.send(campaign_id, {"customer_ids": ids}, headers=key)
         raw = json.dumps({"customer_ids": ids}, indent=4)
-        assert await h.post(f"/campaigns/{campaign_id}/send", raw=raw, headers=key, expect=200) == first
+        assert (await h.post(f"/campaigns/{campaign_id}/send", raw=raw, headers=key, expect=200)
+                == first)
 
     async def test_failed_requests_do_not_burn_the_key(self, h):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
         key = {"Idempotency-Key": "k3"}
         await h.send(campaign_id, {"customer_ids": [ids[0], 999]}, headers=key, expect=400)
-        assert (await h.send(campaign_id, {"customer_ids": ids}, headers=key))["messages_queued"] == 1
+        assert (await h.send(campaign_id, {"customer_ids": ids},
+                             headers=key))["messages_queued"] == 1
 
     async def test_keys_survive_a_restart(self, make_harness, tmp_path):
         db = str(tmp_path / "k.db")
         before = await make_harness(db=db)
         ids = await before.add_customers(2)
         campaign_id = await before.add_campaign()
-        first = await before.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"})
+        first = await before.send(campaign_id, {"customer_ids": ids},
+                                  headers={"Idempotency-Key": "k4"})
         after = await before.restart()
-        assert await after.send(campaign_id, {"customer_ids": ids}, headers={"Idempotency-Key": "k4"}) == first
+        assert await after.send(campaign_id, {"customer_ids": ids},
+                                headers={"Idempotency-Key": "k4"}) == first
 
     @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "ключ"])
     async def test_malformed_keys_are_400(self, h, key):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
-        payload = await h.send(campaign_id, {"customer_ids": ids},
-                               headers={"Idempotency-Key": key.encode().decode("latin-1")}, expect=400)
+        payload = await h.send(
+            campaign_id, {"customer_ids": ids},
+            headers={"Idempotency-Key": key.encode().decode("latin-1")}, expect=400)
         assert "Idempotency-Key" in payload["error"]["message"]
 
 
@@ -1010,7 +1057,8 @@ async def post_csv(h, text, expect=201, query="", raw=None):
 
 async def post_inbound(h, body, expect=200, **signing):
     raw = json.dumps(body).encode()
-    return await h.post("/providers/inbound", raw=raw, headers=signed(raw, **signing), expect=expect)
+    return await h.post("/providers/inbound", raw=raw, headers=signed(raw, **signing),
+                        expect=expect)
 
 
 class TestCustomerFields:
@@ -1020,11 +1068,13 @@ class TestCustomerFields:
         h = await make_harness(default_timezone="Africa/Nairobi")
         created = await h.post("/customers", {"phone": "+254712345678"}, expect=201)
         assert created["timezone"] == "Africa/Nairobi" and created["opted_out_at"] is None
-        other = await h.post("/customers", {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
+        other = await h.post("/customers",
+                             {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
                              expect=201)
         assert other["timezone"] == "America/Los_Angeles"
         for bad in ("Mars/Olympus_Mons", "EST5", "", "africa/nairobi ", "Nairobi", 3):
-            payload = await h.post("/customers", {"phone": "+447900000001", "timezone": bad}, expect=400)
+            payload = await h.post("/customers", {"phone": "+447900000001", "timezone": bad},
+                                   expect=400)
             assert_error(payload, "VALIDATION_ERROR")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 2
 
@@ -1034,15 +1084,16 @@ class TestCustomerFields:
 
     async def test_patch_changes_the_given_fields_and_keeps_the_phone_unique(self, h):
         first, second = await h.add_customers(2, location="Nairobi")
-        changed = await h.request("PATCH", f"/customers/{first}",
-                                  {"first_name": "Wanjiku", "timezone": "Europe/London", "last_name": None},
-                                  expect=200)
+        changed = await h.request(
+            "PATCH", f"/customers/{first}",
+            {"first_name": "Wanjiku", "timezone": "Europe/London", "last_name": None}, expect=200)
         assert changed[1] == {**changed[1], "first_name": "Wanjiku", "timezone": "Europe/London",
                               "last_name": None, "location": "Nairobi", "phone": h.phones[0]}
         assert await h.get(f"/customers/{first}") == changed[1]
         status, payload = await h.request("PATCH", f"/customers/{first}", {"phone": h.phones[1]})
         assert status == 409 and payload["error"]["code"] == "CUSTOMER_EXISTS"
-        moved = await h.request("PATCH", f"/customers/{second}", {"phone": "+447900000002"}, expect=200)
+        moved = await h.request("PATCH", f"/customers/{second}", {"phone": "+447900000002"},
+                                expect=200)
         assert moved[1]["phone"] == "+447900000002"
 
     @pytest.mark.parametrize("body, words", [
@@ -1059,10 +1110,12 @@ class TestCustomerFields:
 
     async def test_unknown_customers_are_404(self, h):
         for method, path, body in (("PATCH", "/customers/9", {"first_name": "x"}),
-                                   ("DELETE", "/customers/9", None), ("POST", "/customers/9/opt-out", None),
+                                   ("DELETE", "/customers/9", None),
+                                   ("POST", "/customers/9/opt-out", None),
                                    ("POST", "/customers/9/opt-in", None)):
             status, payload = await h.request(method, path, body)
-            assert status == 404 and payload["error"]["code"] == "CUSTOMER_NOT_FOUND", (method, path)
+            assert status == 404 and payload["error"]["code"] == "CUSTOMER_NOT_FOUND", (
+                method, path)
 
     async def test_opt_out_and_back_in(self, h):
         customer, = await h.add_customers(1)
@@ -1085,11 +1138,12 @@ class TestInbound:
         return h
 
     @pytest.mark.parametrize("text, action", [
-        ("STOP", "opted_out"), ("stop", "opted_out"), ("  Stop!  ", "opted_out"), ("STOPALL", "opted_out"),
-        ("unsubscribe.", "opted_out"), ("Cancel", "opted_out"), ("END", "opted_out"), ("quit", "opted_out"),
-        ("\"STOP\"", "opted_out"), ("START", "opted_in"), ("unstop", "opted_in"), ("Yes!", "opted_in"),
-        ("please stop", "none"), ("STOP IT", "none"), ("STOPP", "none"), ("", "none"), ("hello", "none"),
-        ("NO", "none"), ("S T O P", "none"),
+        ("STOP", "opted_out"), ("stop", "opted_out"), ("  Stop!  ", "opted_out"),
+        ("STOPALL", "opted_out"), ("unsubscribe.", "opted_out"), ("Cancel", "opted_out"),
+        ("END", "opted_out"), ("quit", "opted_out"), ("\"STOP\"", "opted_out"),
+        ("START", "opted_in"), ("unstop", "opted_in"), ("Yes!", "opted_in"),
+        ("please stop", "none"), ("STOP IT", "none"), ("STOPP", "none"), ("", "none"),
+        ("hello", "none"), ("NO", "none"), ("S T O P", "none"),
     ])
     async def test_keywords(self, h, text, action):
         customer_id = (await h.get("/customers"))["data"][0]["id"]
@@ -1101,7 +1155,8 @@ class TestInbound:
         assert (opted_out_at is not None) == (action == "opted_out")
 
     async def test_an_unknown_sender_changes_nothing(self, h):
-        assert await post_inbound(h, {"from": "+447900000999", "text": "STOP"}) == {"action": "none"}
+        assert (await post_inbound(h, {"from": "+447900000999", "text": "STOP"})
+                == {"action": "none"})
 
     async def test_it_must_be_signed_like_receipts(self, h):
         raw = json.dumps({"from": h.phones[0], "text": "STOP"}).encode()
@@ -1120,7 +1175,8 @@ class TestInbound:
     async def test_off_without_a_receipt_secret(self, make_harness):
         h = await make_harness()
         raw = json.dumps({"from": "+447900000001", "text": "STOP"}).encode()
-        assert_error(await h.post("/providers/inbound", raw=raw, headers=signed(raw), expect=404), "NOT_FOUND")
+        assert_error(await h.post("/providers/inbound", raw=raw, headers=signed(raw), expect=404),
+                     "NOT_FOUND")
 
 
 class TestSuppression:
@@ -1134,7 +1190,8 @@ class TestSuppression:
         assert (result["messages_queued"], result["suppressed"]) == (2, 1)  # 3 messages in all
         await h.settle()
         campaign = await h.campaign(campaign_id)
-        assert campaign["status"] == "sent" and campaign["stats"] == stats(total=3, sent=2, suppressed=1)
+        assert (campaign["status"] == "sent"
+                and campaign["stats"] == stats(total=3, sent=2, suppressed=1))
         suppressed, = await h.messages(campaign_id, status="suppressed")
         assert (suppressed["customer_id"], suppressed["last_error"]) == (ids[1], "opted out")
         assert h.phones[1] not in {phone for _, phone, _ in h.sender.sent} and h.sender.calls == 2
@@ -1158,9 +1215,11 @@ class TestSuppression:
         h.clock.advance(601)
         await h.settle()
         campaign = await h.campaign(campaign_id)
-        assert campaign["stats"] == stats(total=3, sent=2, suppressed=1) and campaign["status"] == "sent"
+        assert (campaign["stats"] == stats(total=3, sent=2, suppressed=1)
+                and campaign["status"] == "sent")
         assert h.sender.attempts[h.phones[0]] == 0
-        assert [m["last_error"] for m in await h.messages(campaign_id, status="suppressed")] == ["opted out"]
+        assert ([m["last_error"] for m in await h.messages(campaign_id, status="suppressed")]
+                == ["opted out"])
 
     async def test_frequency_cap_over_a_rolling_day(self, make_harness):
         h = await make_harness(max_per_customer_per_day=2)
@@ -1188,7 +1247,8 @@ class TestSuppression:
         await h.send(second, {"customer_ids": ids})
         await h.settle()
         counts = [(await h.campaign(c))["stats"] for c in (first, second)]
-        assert sorted(s["sent"] for s in counts) == [0, 1] and sorted(s["suppressed"] for s in counts) == [0, 1]
+        assert (sorted(s["sent"] for s in counts) == [0, 1]
+                and sorted(s["suppressed"] for s in counts) == [0, 1])
         assert h.sender.calls == 1
 
 
@@ -1203,13 +1263,15 @@ class TestQuietHours:
     @pytest.mark.parametrize("now, zone, ends", [
         ("2027-01-15T08:00:00Z", "Africa/Nairobi", None),                    # 11:00 there
         ("2027-01-15T08:00:00Z", "America/New_York", "2027-01-15T13:00:00Z"),  # 03:00 there
-        ("2027-01-15T08:00:00Z", "Pacific/Auckland", "2027-01-15T19:00:00Z"),  # 21:00 there: to tomorrow
+        # 21:00 there: to tomorrow
+        ("2027-01-15T08:00:00Z", "Pacific/Auckland", "2027-01-15T19:00:00Z"),
         ("2027-01-15T02:00:00Z", "UTC", "2027-01-15T08:00:00Z"),             # after midnight
         ("2027-01-15T20:59:59Z", "UTC", None),
         ("2027-01-15T21:00:00Z", "UTC", "2027-01-16T08:00:00Z"),
         ("2027-01-15T07:59:59Z", "UTC", "2027-01-15T08:00:00Z"),
         ("2027-01-15T08:00:00Z", "UTC", None),
-        ("2027-03-14T06:00:00Z", "America/New_York", "2027-03-14T12:00:00Z"),  # the clocks go forward
+        # the clocks go forward
+        ("2027-03-14T06:00:00Z", "America/New_York", "2027-03-14T12:00:00Z"),
         ("2027-11-07T05:30:00Z", "America/New_York", "2027-11-07T13:00:00Z"),  # and back
         ("2027-03-28T00:30:00Z", "Europe/London", "2027-03-28T07:00:00Z"),
     ])
@@ -1218,18 +1280,22 @@ class TestQuietHours:
         assert got == (None if ends is None else at(ends))
 
     def test_a_window_that_ends_in_the_hour_the_clocks_skip(self):
-        early = sl.parse_quiet_hours("22:00-02:30")  # 02:30 never happens in New York on 2027-03-14
+        # 02:30 never happens in New York on 2027-03-14
+        early = sl.parse_quiet_hours("22:00-02:30")
         zone = sl.timezone("America/New_York")
-        assert early.ends(at("2027-03-14T06:00:00Z"), zone) == at("2027-03-14T07:00:00Z")  # 03:00 EDT
+        # 03:00 EDT
+        assert early.ends(at("2027-03-14T06:00:00Z"), zone) == at("2027-03-14T07:00:00Z")
         assert early.ends(at("2027-03-14T07:05:00Z"), zone) is None
 
     def test_a_window_within_one_day(self):
         lunch = sl.parse_quiet_hours("12:00-13:30")
-        assert lunch.ends(at("2027-01-15T12:10:00Z"), sl.timezone("UTC")) == at("2027-01-15T13:30:00Z")
+        assert (lunch.ends(at("2027-01-15T12:10:00Z"), sl.timezone("UTC"))
+                == at("2027-01-15T13:30:00Z"))
         assert lunch.ends(at("2027-01-15T13:30:00Z"), sl.timezone("UTC")) is None
         assert lunch.ends(at("2027-01-15T02:00:00Z"), sl.timezone("UTC")) is None
 
-    @pytest.mark.parametrize("text", ["21:00", "25:00-08:00", "21:00-08:60", "8-9", "21:00-21:00", "x"])
+    @pytest.mark.parametrize("text", ["21:00", "25:00-08:00", "21:00-08:60", "8-9", "21:00-21:00",
+                                      "x"])
     def test_bad_windows_are_refused(self, text):
         with pytest.raises(sl.ConfigError, match="--quiet-hours"):
             sl.load_config(["--quiet-hours", text], {})
@@ -1238,15 +1304,18 @@ class TestQuietHours:
     async def test_messages_wait_for_the_morning_where_each_customer_lives(self, make_harness):
         h = await make_harness(quiet_hours="21:00-08:00")  # T0 is 08:00 UTC
         zones = ["Africa/Nairobi", "America/New_York", "Asia/Tokyo", "Pacific/Auckland"]
-        ids = [(await h.post("/customers", {"phone": f"+44790000000{n}", "timezone": zone}, expect=201))["id"]
+        ids = [(await h.post("/customers", {"phone": f"+44790000000{n}", "timezone": zone},
+                             expect=201))["id"]
                for n, zone in enumerate(zones)]
         campaign_id = await h.launch(ids)
         await h.settle()
         assert sorted(phone for _, phone, _ in h.sender.sent) == ["+447900000000", "+447900000002"]
         campaign = await h.campaign(campaign_id)
-        assert campaign["stats"] == stats(total=4, sent=2, pending=2) and campaign["status"] == "sending"
+        assert (campaign["stats"] == stats(total=4, sent=2, pending=2)
+                and campaign["status"] == "sending")
         waiting = {m["customer_id"]: m for m in await h.messages(campaign_id, status="pending")}
-        assert set(waiting) == {ids[1], ids[3]} and {m["retry_count"] for m in waiting.values()} == {0}
+        assert (set(waiting) == {ids[1], ids[3]}
+                and {m["retry_count"] for m in waiting.values()} == {0})
         h.clock.advance(5 * 3600 - 1)
         await h.settle()
         assert h.sender.calls == 2
@@ -1273,9 +1342,11 @@ class TestQuietHours:
         assert (await h.campaign(marketing))["stats"] == stats(total=2, pending=2)
 
     @pytest.mark.asyncio
-    async def test_a_deferred_message_is_still_pending_after_a_restart(self, make_harness, tmp_path):
+    async def test_a_deferred_message_is_still_pending_after_a_restart(
+            self, make_harness, tmp_path):
         h = await make_harness(quiet_hours="21:00-08:00", db=str(tmp_path / "q.db"))
-        customer = (await h.post("/customers", {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
+        customer = (await h.post("/customers",
+                                 {"phone": "+14155550123", "timezone": "America/Los_Angeles"},
                                  expect=201))["id"]
         campaign_id = await h.launch([customer])
         await h.settle()
@@ -1303,7 +1374,8 @@ class TestCsvImport:
         rows = {c["phone"]: c for c in (await h.get("/customers"))["data"]}
         assert rows["+254700000001"]["first_name"] == "Otieno, Jr."
         assert rows["+254700000001"]["location"] == "Nairobi\r\nCBD"
-        assert (rows["+254700000002"]["location"], rows["+254700000002"]["timezone"]) == (None, "UTC")
+        assert (rows["+254700000002"]["location"],
+                rows["+254700000002"]["timezone"]) == (None, "UTC")
         assert rows["+254700000003"]["first_name"] == "Zoë \"Z\""
 
     async def test_columns_in_any_order_and_only_phone_required(self, h):
@@ -1321,7 +1393,8 @@ class TestCsvImport:
     ])
     async def test_a_bad_file_is_refused_whole(self, h, text, words):
         payload = await post_csv(h, text, expect=400)
-        assert payload["error"]["code"] == "INVALID_CSV" and words in payload["error"]["message"], payload
+        assert (payload["error"]["code"] == "INVALID_CSV"
+                and words in payload["error"]["message"]), payload
         assert (await h.get("/customers"))["pagination"]["total_count"] == 0
 
     async def test_every_bad_line_is_named_and_nothing_is_imported(self, h):
@@ -1342,23 +1415,28 @@ class TestCsvImport:
     async def test_the_error_list_stops_at_a_hundred(self, h):
         text = "phone\n" + "bad\n" * 150
         payload = await post_csv(h, text, expect=400)
-        assert len(payload["error"]["errors"]) == 100 and "150 problems" in payload["error"]["message"]
+        assert (len(payload["error"]["errors"]) == 100
+                and "150 problems" in payload["error"]["message"])
 
     async def test_on_conflict(self, h):
-        await h.post("/customers", {"phone": "+254700000001", "first_name": "Old", "location": "Mombasa"},
+        await h.post("/customers",
+                     {"phone": "+254700000001", "first_name": "Old", "location": "Mombasa"},
                      expect=201)
         text = "phone,first_name\n+254700000002,New\n+254700000001,Renamed\n"
         payload = await post_csv(h, text, expect=409)
         assert payload["error"]["code"] == "CUSTOMER_EXISTS"
         assert [(e["line"], e["field"]) for e in payload["error"]["errors"]] == [(3, "phone")]
         assert (await h.get("/customers"))["pagination"]["total_count"] == 1
-        assert await post_csv(h, text, query="?on_conflict=skip") == {"created": 1, "updated": 0, "skipped": 1}
+        assert (await post_csv(h, text, query="?on_conflict=skip")
+                == {"created": 1, "updated": 0, "skipped": 1})
         old = (await h.get("/customers?location=Mombasa"))["data"][0]
         assert old["first_name"] == "Old"
         text = "phone,first_name\n+254700000003,Third\n+254700000001,Renamed\n"
-        assert await post_csv(h, text, query="?on_conflict=update") == {"created": 1, "updated": 1, "skipped": 0}
+        assert (await post_csv(h, text, query="?on_conflict=update")
+                == {"created": 1, "updated": 1, "skipped": 0})
         renamed = await h.get(f"/customers/{old['id']}")
-        assert (renamed["first_name"], renamed["location"]) == ("Renamed", "Mombasa")  # other columns kept
+        # other columns kept
+        assert (renamed["first_name"], renamed["location"]) == ("Renamed", "Mombasa")
         assert (await h.get("/customers"))["pagination"]["total_count"] == 3
         payload = await post_csv(h, text, query="?on_conflict=merge", expect=400)
         assert payload["error"]["code"] == "VALIDATION_ERROR"
@@ -1369,8 +1447,8 @@ class TestCsvImport:
         assert "more than 100,000 rows" in payload["error"]["message"]
         payload = await post_csv(h, "", raw=b"phone\n" + b"+15550000001\n" * 700_000, expect=413)
         assert payload["error"]["code"] == "PAYLOAD_TOO_LARGE"
-        payload = await post_csv(h, "", raw="phone,first_name\n+15550000001,Zoë\n".encode("latin-1"),
-                                 expect=400)
+        payload = await post_csv(
+            h, "", raw="phone,first_name\n+15550000001,Zoë\n".encode("latin-1"), expect=400)
         assert "not UTF-8" in payload["error"]["message"]
         assert (await h.get("/customers"))["pagination"]["total_count"] == 0
 
@@ -1395,8 +1473,10 @@ class TestErasure:
         assert_error(await h.get(f"/customers/{ids[0]}", expect=404), "CUSTOMER_NOT_FOUND")
         assert (await h.campaign(sent))["stats"] == stats(total=3, sent=3)
         assert (await h.campaign(later))["stats"] == stats(total=3, pending=2, cancelled=1)
-        erased = [m for m in await h.messages(sent) + await h.messages(later) if m["customer_id"] is None]
-        assert [(m["status"], m["rendered_content"]) for m in erased] == [("sent", None), ("cancelled", None)]
+        erased = [m for m in await h.messages(sent) + await h.messages(later)
+                  if m["customer_id"] is None]
+        assert [(m["status"], m["rendered_content"]) for m in erased] == [
+            ("sent", None), ("cancelled", None)]
         h.clock.advance(3601)
         await h.settle()
         assert (await h.campaign(later))["stats"] == stats(total=3, sent=2, cancelled=1)
@@ -1411,7 +1491,8 @@ class TestErasure:
                                                 "last_name": "Quixotic"}, expect=201))["id"]
         others = await h.add_customers(2)
         campaign_id = await h.add_campaign("Dear {first_name} {last_name}, hello")
-        await h.send(campaign_id, {"customer_ids": [customer, *others]}, headers={"Idempotency-Key": "k1"})
+        await h.send(campaign_id, {"customer_ids": [customer, *others]},
+                     headers={"Idempotency-Key": "k1"})
         await h.settle()
         h.sender.script["+15550009876"] = [sl.PermanentSendError("+15550009876 refused")]
         second = await h.launch([customer])
@@ -1419,7 +1500,8 @@ class TestErasure:
         secrets = [b"+15550009876", b"Zebulon", b"Quixotic", "+15550009876".encode("utf-16-le")]
 
         def files():
-            return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("erase.db"))
+            return b"".join(p.read_bytes() for p in tmp_path.iterdir()
+                            if p.name.startswith("erase.db"))
 
         assert all(secret in files() for secret in secrets[:3])
         await h.request("DELETE", f"/customers/{customer}", expect=204)
@@ -1441,16 +1523,18 @@ class TestErasure:
 class TestConfig:
     def test_defaults_follow_the_spec(self):
         config = sl.load_config([], {})
-        assert (config.host, config.port, config.db, config.seed) == ("127.0.0.1", 8080, "smsleopard.db", True)
+        assert (config.host, config.port, config.db, config.seed) == (
+            "127.0.0.1", 8080, "smsleopard.db", True)
         assert (config.failure_rate, config.send_latency_ms, config.concurrency) == (0.05, 0, 100)
-        assert (config.max_retries, config.retry_base_ms, config.queue_url, config.api_key) == (3, 1000, "", "")
+        assert (config.max_retries, config.retry_base_ms, config.queue_url, config.api_key) == (
+            3, 1000, "", "")
 
     def test_environment_sets_and_flags_win(self):
         env = {"SMSLEOPARD_PORT": "9000", "SMSLEOPARD_FAILURE_RATE": "0.5", "SMSLEOPARD_SEED": "0",
                "SMSLEOPARD_API_KEY": "k"}
         config = sl.load_config(["--port", "9100", "--concurrency=7"], env)
-        assert (config.port, config.failure_rate, config.seed, config.concurrency, config.api_key) == (
-            9100, 0.5, False, 7, "k")
+        assert (config.port, config.failure_rate, config.seed, config.concurrency,
+                config.api_key) == (9100, 0.5, False, 7, "k")
         assert sl.load_config(["--no-seed"], {}).seed is False
 
     @pytest.mark.parametrize("argv, env, message", [
@@ -1461,20 +1545,24 @@ class TestConfig:
         (["--concurrency", "0"], {}, "--concurrency"),
         (["--max-retries", "-1"], {}, "--max-retries"),
         (["--queue-url", "redis://x"], {}, "--queue-url"),
-        (["--send-latency-ms", "16000"], {}, "--send-latency-ms must stay below half of --claim-timeout"),
+        (["--send-latency-ms", "16000"], {},
+         "--send-latency-ms must stay below half of --claim-timeout"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),
         ([], {"SMSLEOPARD_SEED": "banana"}, "SMSLEOPARD_SEED must be one of 1, true, yes, on, 0"),
         ([], {"SMSLEOPARD_RETRY_BASE_MS": "soon"}, "SMSLEOPARD_RETRY_BASE_MS must be a number"),
         ([], {"SMSLEOPARD_FAILURE_RATE": "2"}, "SMSLEOPARD_FAILURE_RATE must be between 0 and 1"),
-        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "16000"}, "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
-        (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"}, "--failure-rate must be between"),
+        ([], {"SMSLEOPARD_SEND_LATENCY_MS": "16000"},
+         "SMSLEOPARD_SEND_LATENCY_MS must stay below half"),
+        (["--failure-rate", "2"], {"SMSLEOPARD_FAILURE_RATE": "0.5"},
+         "--failure-rate must be between"),
     ])
     def test_bad_settings_are_refused(self, argv, env, message):
         with pytest.raises(sl.ConfigError, match=f"^{message}".replace("-", r"\-")):
             sl.load_config(argv, env)
 
-    @pytest.mark.parametrize("word, value", [("yes", True), ("ON", True), ("true", True), ("1", True),
-                                             ("off", False), ("No", False), ("false", False), ("0", False)])
+    @pytest.mark.parametrize("word, value", [
+        ("yes", True), ("ON", True), ("true", True), ("1", True),
+        ("off", False), ("No", False), ("false", False), ("0", False)])
     def test_boolean_words(self, word, value):
         assert sl.load_config([], {"SMSLEOPARD_SEED": word}).seed is value
 
@@ -1496,19 +1584,22 @@ class TestConfig:
             port = taken.getsockname()[1]
             assert sl.main(["--port", str(port), "--db", ":memory:", "--no-seed"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}") and err.count("\n") == 1
+        assert (err.startswith(f"smsleopard: error: cannot listen on 127.0.0.1:{port}")
+                and err.count("\n") == 1)
 
     def test_a_failed_start_leaves_nothing_on_disk(self, capsys, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
         assert sl.main(["--port", "0", "--queue-url", "amqp://guest:guest@127.0.0.1:1/"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ at amqp://127.0.0.1:1/")
+        assert err.startswith(
+            "smsleopard: error: cannot connect to RabbitMQ at amqp://127.0.0.1:1/")
         assert err.count("\n") == 1 and "guest:guest" not in err
         assert list(tmp_path.iterdir()) == []
 
     @pytest.mark.asyncio
     async def test_a_database_made_by_a_failed_start_is_removed(self, tmp_path):
-        config = Config(db=str(tmp_path / "new.db"), seed_path=str(tmp_path / "missing.sql"), port=0)
+        config = Config(db=str(tmp_path / "new.db"), seed_path=str(tmp_path / "missing.sql"),
+                        port=0)
         runner = sl.Runner(sl.create_app(config))
         with pytest.raises(sl.ConfigError, match="cannot read the sample data"):
             await runner.setup()
@@ -1549,8 +1640,9 @@ class TestTime:
     def test_parse_timestamp(self, text, expected):
         assert sl.parse_timestamp(text) == expected
 
-    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z", "", "1e9",
-                                      "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+01:00"])
+    @pytest.mark.parametrize("text", ["2027-01-15T08:00:00", "tomorrow", "2027-13-01T00:00:00Z",
+                                      "", "1e9", "9999-12-31T23:59:59-14:00",
+                                      "0001-01-01T00:00:00+01:00"])
     def test_parse_timestamp_wants_a_valid_time_with_a_zone(self, text):
         with pytest.raises(ValueError):
             sl.parse_timestamp(text)
@@ -1579,7 +1671,8 @@ EXPECTED_MOVES = {
     **{(status, A.CANCEL): S.CANCELLED for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
     (S.SENDING, A.FINISH_SENT): S.SENT, (S.SENDING, A.FINISH_FAILED): S.FAILED,
     **{(status, A.RETRY_FAILED): S.SENDING for status in (S.SENDING, S.PAUSED, S.SENT, S.FAILED)},
-    **{(status, A.ADD_RECIPIENTS): status for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
+    **{(status, A.ADD_RECIPIENTS): status
+       for status in (S.DRAFT, S.SCHEDULED, S.SENDING, S.PAUSED)},
     **{(status, A.EDIT_CONTENT): status for status in (S.DRAFT, S.SCHEDULED, S.PAUSED)},
     **{(status, A.EDIT): status for status in (S.DRAFT, S.SCHEDULED)},
     (S.DRAFT, A.DELETE): None,
@@ -1595,7 +1688,8 @@ class TestLifecycle:
         else:
             with pytest.raises(sl.InvalidState) as raised:
                 sl.next_status(status, action, 7)
-            assert raised.value.code == "INVALID_STATE" and f"Campaign 7 is {status}" in raised.value.message
+            assert (raised.value.code == "INVALID_STATE"
+                    and f"Campaign 7 is {status}" in raised.value.message)
 
     @pytest.mark.parametrize("status, allowed", [
         (S.DRAFT, "send, edit, cancel, delete"), (S.SENDING, "send, pause, cancel, retry-failed"),
@@ -1626,8 +1720,8 @@ class TestLifecycle:
 
 # -- TEMPLATES ----------------------------------------------------------------
 
-AMINA = {"first_name": "Amina", "last_name": "Otieno", "phone": "+254712000001", "location": "Nairobi",
-         "preferred_product": "Shoes"}
+AMINA = {"first_name": "Amina", "last_name": "Otieno", "phone": "+254712000001",
+         "location": "Nairobi", "preferred_product": "Shoes"}
 
 
 def render(text, customer=AMINA):
@@ -1637,7 +1731,8 @@ def render(text, customer=AMINA):
 class TestTemplates:
     @pytest.mark.parametrize("template, expected", [
         ("Hi {first_name}, check out {preferred_product}!", "Hi Amina, check out Shoes!"),
-        ("{first_name} {last_name} in {location} ({phone})", "Amina Otieno in Nairobi (+254712000001)"),
+        ("{first_name} {last_name} in {location} ({phone})",
+         "Amina Otieno in Nairobi (+254712000001)"),
         ("{ first_name }", "Amina"),
         ("No placeholders at all.", "No placeholders at all."),
         ("{first_name}{first_name}", "AminaAmina"),
@@ -1656,8 +1751,8 @@ class TestTemplates:
         assert render("Hi {first_name|there}!", customer) == "Hi there!"
         assert render("Hi {first_name|}!", customer) == "Hi !"
         assert render("Hi {first_name|a|b}!", customer) == "Hi a|b!"
-        assert sl.missing_fields(sl.parse_template("{first_name}{last_name}{first_name|x}"), customer) == [
-            "first_name"]
+        assert sl.missing_fields(sl.parse_template("{first_name}{last_name}{first_name|x}"),
+                                 customer) == ["first_name"]
 
     def test_a_field_absent_from_the_row_counts_as_missing(self):
         assert render("{location|somewhere}", {"first_name": "A"}) == "somewhere"
@@ -1754,7 +1849,8 @@ async def scrape(h, headers=None):
     from prometheus_client.parser import text_string_to_metric_families
 
     response = await h.client.get("/metrics", headers=headers)
-    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain; version=")
+    assert (response.status == 200
+            and response.headers["Content-Type"].startswith("text/plain; version="))
     samples = {}
     for family in text_string_to_metric_families(await response.text()):
         for sample in family.samples:
@@ -1780,22 +1876,24 @@ class TestMetrics:
         await h.run_until_done(campaign_id)
         await h.add_campaign()  # a draft
         after = await scrape(h)
-        outcomes = {outcome: sample(after, "smsleopard_messages_total", channel="sms", outcome=outcome)
+        outcomes = {outcome: sample(after, "smsleopard_messages_total", channel="sms",
+                                    outcome=outcome)
                     for outcome in ("sent", "retried", "failed", "throttled", "suppressed")}
         assert outcomes == {"sent": 2, "retried": 1, "failed": 1, "throttled": 0, "suppressed": 1}
-        assert sample(after, "smsleopard_provider_latency_seconds_count", channel="sms") == h.sender.calls == 4
+        assert (sample(after, "smsleopard_provider_latency_seconds_count", channel="sms")
+                == h.sender.calls == 4)
         assert sample(after, "smsleopard_campaigns", status="sent") == 1
         assert sample(after, "smsleopard_campaigns", status="draft") == 1
         assert sample(after, "smsleopard_campaigns", status="sending") == 0
         assert sample(after, "smsleopard_queue_depth") == 0
         assert sample(after, "smsleopard_webhook_outbox_depth") == 0
-        requests = sample(after, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
-                          method="GET", status="200")
+        requests = sample(after, "smsleopard_http_request_duration_seconds_count",
+                          route="/campaigns/{id}", method="GET", status="200")
         assert requests >= 1
         await h.get("/nowhere", expect=404)
         again = await scrape(h)
-        assert sample(again, "smsleopard_http_request_duration_seconds_count", route="/campaigns/{id}",
-                      method="GET", status="200") == requests
+        assert sample(again, "smsleopard_http_request_duration_seconds_count",
+                      route="/campaigns/{id}", method="GET", status="200") == requests
         assert sample(again, "smsleopard_http_request_duration_seconds_count", route="unmatched",
                       method="GET", status="404") == 1
 
@@ -1818,31 +1916,36 @@ class TestMetrics:
         ids = await h.add_customers(2)
         draft, scheduled, cancelled = (await h.add_campaign(), await h.add_campaign(),
                                        await h.add_campaign())
-        await h.request("PATCH", f"/campaigns/{scheduled}", {"scheduled_at": sl.utc_iso(T0 + 60)}, expect=200)
+        await h.request("PATCH", f"/campaigns/{scheduled}", {"scheduled_at": sl.utc_iso(T0 + 60)},
+                        expect=200)
         await act(h, cancelled, "cancel")
         doomed = await h.add_campaign()
         await h.request("DELETE", f"/campaigns/{doomed}", expect=204)
         await h.launch(ids)
         await h.settle()
-        counts = {status: sample(await scrape(h), "smsleopard_campaigns", status=status) for status in sl.CampaignStatus}
+        counts = {status: sample(await scrape(h), "smsleopard_campaigns", status=status)
+                  for status in sl.CampaignStatus}
         listed = {status: (await h.get(f"/campaigns?status={status}"))["pagination"]["total_count"]
                   for status in sl.CampaignStatus}
-        assert counts == listed == {**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "scheduled": 1,
-                                    "cancelled": 1, "sent": 1}
+        assert counts == listed == {**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1,
+                                    "scheduled": 1, "cancelled": 1, "sent": 1}
         assert draft
 
     async def test_the_webhook_outbox_depth(self, make_harness):
-        h = await make_harness(webhook_url="http://127.0.0.1:9/hooks", webhook_secret=WEBHOOK_SECRET)
+        h = await make_harness(webhook_url="http://127.0.0.1:9/hooks",
+                               webhook_secret=WEBHOOK_SECRET)
         await h.launch(await h.add_customers(1))
         await h.settle()
         store = h.app[sl.STORE]
 
         async def depths():
-            listed = (await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
+            listed = (
+                await h.get("/webhooks/deliveries?status=pending"))["pagination"]["total_count"]
             return listed, sample(await scrape(h), "smsleopard_webhook_outbox_depth")
 
         assert await depths() == (2, 2)  # the campaign started, and finished
-        first, second = [row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
+        first, second = [
+            row[0] for row in await store.db.fetch("SELECT id FROM webhook_events ORDER BY id")]
         await store.outbox.delivered(first, T0)
         await store.outbox.failed(second, "refused", T0, T0 + 60)  # still pending
         assert await depths() == (1, 1)
@@ -1873,18 +1976,21 @@ class TestOverview:
     async def test_today_the_last_hour_and_the_provider(self, make_harness):
         h = await make_harness(quiet_hours="21:00-08:00")
         empty = await h.get("/overview")
-        assert empty["today"] == {"since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
-            {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
-            {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
+        assert empty["today"] == {
+            "since": "2027-01-15T00:00:00.000Z", "timezone": "UTC", "channels": [
+                {"channel": "sms", "sent": 0, "delivered": 0, "failed": 0},
+                {"channel": "whatsapp", "sent": 0, "delivered": 0, "failed": 0}]}
         assert len(empty["attempts_per_second"]) == 360 and empty["step_seconds"] == 10
         assert {p["per_second"] for p in empty["attempts_per_second"]} == {0}
-        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0, "throttled": 0,
-                                     "error_rate": None, "median_ms": None, "p95_ms": None}
+        assert empty["provider"] == {"window_seconds": 300, "attempts": 0, "errors": 0,
+                                     "throttled": 0, "error_rate": None, "median_ms": None,
+                                     "p95_ms": None}
         assert empty["gateways"] == [{"channel": c, "kind": "mock", "host": None, "state": "up"}
                                      for c in ("sms", "whatsapp")]
-        assert empty["settings"] == {"quiet_hours": "21:00-08:00", "max_per_customer_per_day": None,
-                                     "max_retries": 3}
-        assert (empty["queue_depth"], empty["attempts_in_flight"], empty["webhook_outbox_depth"]) == (0, 0, 0)
+        assert empty["settings"] == {"quiet_hours": "21:00-08:00",
+                                     "max_per_customer_per_day": None, "max_retries": 3}
+        assert (empty["queue_depth"], empty["attempts_in_flight"],
+                empty["webhook_outbox_depth"]) == (0, 0, 0)
 
         ids = await h.add_customers(4, timezone="Africa/Nairobi")
         h.clock.advance(5 * 3600)  # 13:00 in Nairobi, out of the quiet hours
@@ -1894,11 +2000,13 @@ class TestOverview:
         await h.run_until_done(campaign_id, step=5)
         h.clock.advance(10)  # every attempt in a whole step of the series
         seen = await h.get("/overview")
-        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0, "failed": 1}
+        assert seen["today"]["channels"][0] == {"channel": "sms", "sent": 3, "delivered": 0,
+                                                "failed": 1}
         provider = seen["provider"]
         assert (provider["attempts"], provider["errors"], provider["error_rate"]) == (5, 2, 0.4)
         assert 0 < provider["median_ms"] <= provider["p95_ms"]
-        assert sum(p["per_second"] * 10 for p in seen["attempts_per_second"]) == pytest.approx(5, abs=0.5)
+        assert (sum(p["per_second"] * 10 for p in seen["attempts_per_second"])
+                == pytest.approx(5, abs=0.5))
         assert seen["campaigns"]["sent"] == 1
 
         h.clock.advance(17 * 3600)  # past midnight, UTC: a new day (09:00 in Nairobi)
@@ -1906,13 +2014,15 @@ class TestOverview:
         await h.run_until_done(campaign_id)
         tomorrow = await h.get("/overview")
         assert tomorrow["today"]["since"] == "2027-01-16T00:00:00.000Z"
-        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0, "failed": 0}
+        assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0,
+                                                    "failed": 0}
         assert tomorrow["provider"]["attempts"] == 1, "the window is the last five minutes"
 
     async def test_it_takes_no_query_and_needs_the_key(self, make_harness):
         h = await make_harness(api_key="k")
         assert (await h.request("GET", "/overview"))[0] == 401
-        status, answer = await h.request("GET", "/overview?x=1", headers={"Authorization": "Bearer k"})
+        status, answer = await h.request("GET", "/overview?x=1",
+                                         headers={"Authorization": "Bearer k"})
         assert status == 400 and answer["error"]["code"] == "VALIDATION_ERROR"
 
 
@@ -1928,17 +2038,20 @@ class TestBucketQuantile:
 
 
 class TestCors:
-    PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",  # noqa: RUF012
-                 "Access-Control-Request-Headers": "authorization, content-type"}
+    PREFLIGHT = {  # noqa: RUF012
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"}
 
     @pytest.mark.asyncio
     async def test_a_preflight_from_an_allowed_origin_is_204_without_the_key(self, make_harness):
-        h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000", api_key="k")
+        h = await make_harness(cors_origins="https://app.example.com, http://localhost:3000",
+                               api_key="k")
         response = await h.client.options("/campaigns", headers=self.PREFLIGHT)
         assert response.status == 204
         assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
         assert "POST" in response.headers["Access-Control-Allow-Methods"]
-        allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+        allowed = {name.strip().lower()
+                   for name in response.headers["Access-Control-Allow-Headers"].split(",")}
         assert {"authorization", "content-type", "idempotency-key"} <= allowed
 
     @pytest.mark.asyncio
@@ -1956,7 +2069,8 @@ class TestCors:
         h = await make_harness(cors_origins="https://app.example.com")
         response = await h.client.get("/campaigns", headers={"Origin": "https://evil.example.net"})
         assert response.status == 200 and "Access-Control-Allow-Origin" not in response.headers
-        response = await h.client.options("/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
+        response = await h.client.options(
+            "/campaigns", headers={**self.PREFLIGHT, "Origin": "https://evil.example.net"})
         assert response.status == 405 and "Access-Control-Allow-Origin" not in response.headers
 
     @pytest.mark.asyncio
@@ -1969,8 +2083,8 @@ class TestCors:
         response = await star.client.get("/health", headers={"Origin": "https://anywhere.example"})
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
-    @pytest.mark.parametrize("value", ["app.example.com", "https://app.example.com/path", "*, https://a.example",
-                                       "ftp://x.example"])
+    @pytest.mark.parametrize("value", ["app.example.com", "https://app.example.com/path",
+                                       "*, https://a.example", "ftp://x.example"])
     def test_bad_origins_are_refused(self, value):
         with pytest.raises(sl.ConfigError, match="--cors-origins"):
             sl.load_config(["--cors-origins", value], {})
@@ -1978,9 +2092,12 @@ class TestCors:
 
 class TestLogs:
     def test_secrets_are_cut_from_urls(self):
-        assert sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x") == "amqp://guest@broker:5672/vh"
-        assert sl.redacted("https://api.example.com/v1/messages?key=abc") == "https://api.example.com/v1/messages"
-        assert sl.shown_database("postgresql://app:s3cret@db:5432/sms") == "postgresql://app@db:5432/sms"
+        assert (sl.redacted("amqp://guest:s3cret@broker:5672/vh?token=x")
+                == "amqp://guest@broker:5672/vh")
+        assert (sl.redacted("https://api.example.com/v1/messages?key=abc")
+                == "https://api.example.com/v1/messages")
+        assert (sl.shown_database("postgresql://app:s3cret@db:5432/sms")
+                == "postgresql://app@db:5432/sms")
         assert sl.shown_database("/var/lib/smsleopard.db") == "/var/lib/smsleopard.db"
 
     @pytest.mark.asyncio
@@ -1994,29 +2111,35 @@ class TestLogs:
             reporter.report([await h.store.campaigns.get(campaign_id)], T0)
             h.sender.gate.set()
             await h.settle()
-            reporter.report([{**await h.store.campaigns.get(campaign_id), "status": "sending"}], T0 + 10)
-        first, second = [r for r in caplog.records if getattr(r, "event", "") == "campaign_progress"]
+            reporter.report([{**await h.store.campaigns.get(campaign_id), "status": "sending"}],
+                            T0 + 10)
+        first, second = [r for r in caplog.records
+                         if getattr(r, "event", "") == "campaign_progress"]
         assert (first.sent, first.failed, first.pending, first.rate) == (0, 0, 4, 0.0)
         assert (second.sent, second.failed, second.pending, second.rate) == (4, 0, 0, 0.4)
-        assert f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s" in second.getMessage()
+        assert (f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s"
+                in second.getMessage())
 
     @needs_processes
     def test_a_real_process_logs_json_lines(self, tmp_path):
-        process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret", RECEIPT_SECRET,
-                                 "--queue-name", "never-logged-secretly").start()
+        process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret",
+                                 RECEIPT_SECRET, "--queue-name", "never-logged-secretly").start()
         try:
             for n in range(3):
                 process.call("POST", "/customers", {"phone": f"+25471200000{n}"})
-            process.call("POST", "/campaigns", {"name": "n", "channel": "sms", "base_template": "Hi"})
+            process.call("POST", "/campaigns",
+                         {"name": "n", "channel": "sms", "base_template": "Hi"})
             process.call("POST", "/campaigns/1/send", {"all_customers": True})
-            process.wait_for(lambda campaign: campaign["status"] == "sent", "the campaign to be sent")
+            process.wait_for(lambda campaign: campaign["status"] == "sent",
+                             "the campaign to be sent")
         finally:
             assert process.stop(signal.SIGTERM) == 0
         text = process.log.read_text()
         lines = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
         events = {line["event"]: line for line in lines if "event" in line}
         assert events["started"]["schema_version"] == sl.SCHEMA_VERSION
-        assert (events["started"]["queue"], events["started"]["database"]) == ("in-process", process.db)
+        assert (events["started"]["queue"],
+                events["started"]["database"]) == ("in-process", process.db)
         assert events["send_accepted"]["messages_queued"] == 3
         assert events["campaign_finished"]["stats"]["sent"] == 3
         assert events["stopped"]["pending"] == 0
@@ -2032,7 +2155,8 @@ class TestLogs:
 
 # -- STORAGE ------------------------------------------------------------------
 
-INSERT_CAMPAIGN = "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at) VALUES "
+INSERT_CAMPAIGN = ("INSERT INTO campaigns (name, channel, status, base_template, created_at, "
+                   "updated_at) VALUES ")
 
 
 class TestStore:
@@ -2048,17 +2172,20 @@ class TestStore:
 
     async def test_a_second_process_on_one_sqlite_file_is_refused(self, tmp_path):
         path = str(tmp_path / "s.db")
-        store = await sl.Store.open(path)  # this process owns the file; another open is another owner
+        # this process owns the file; another open is another owner
+        store = await sl.Store.open(path)
         with pytest.raises(sl.ConfigError) as refused:
             await sl.Store.open(path)
         await store.close()
-        assert str(refused.value) == (f"database {path!r} is in use by another SMSLeopard process; "
-                                      "one process per SQLite file (PostgreSQL serves several)")
+        assert str(refused.value) == (
+            f"database {path!r} is in use by another SMSLeopard process; "
+            "one process per SQLite file (PostgreSQL serves several)")
         await (await sl.Store.open(path)).close()  # free again once the owner is gone
 
     async def test_a_read_by_key_sees_what_is_committed_without_waiting(self, tmp_path):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create(
+            {"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
         async with store.db.transaction() as tx:  # read on the loop's thread while a write is open
             await tx.execute("UPDATE campaigns SET name = 'b' WHERE id = ?", (campaign_id,))
             assert (await store.campaigns.get(campaign_id))["name"] == "a"
@@ -2067,9 +2194,11 @@ class TestStore:
 
     @pytest.mark.parametrize("error", [sqlite3.OperationalError("database is locked"),
                                        sqlite3.DatabaseError("database disk image is malformed")])
-    async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(self, tmp_path, monkeypatch, error):
+    async def test_a_read_by_key_that_fails_goes_through_the_readers_thread(
+            self, tmp_path, monkeypatch, error):
         store = await sl.Store.open(str(tmp_path / "s.db"))
-        campaign_id = (await store.campaigns.create({"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
+        campaign_id = (await store.campaigns.create(
+            {"name": "a", "channel": "sms", "base_template": "Hi"}, T0))["id"]
 
         class Failing:
             def execute(self, sql, params):
@@ -2078,7 +2207,8 @@ class TestStore:
             def close(self):
                 pass
 
-        monkeypatch.setattr(store.db, "_point", Failing())  # as another program's lock, or a damaged page
+        # as another program's lock, or a damaged page
+        monkeypatch.setattr(store.db, "_point", Failing())
         assert (await store.campaigns.get(campaign_id))["name"] == "a"
         await store.close()
 
@@ -2089,7 +2219,8 @@ class TestStore:
 
         async def writer():
             async with store.db.transaction() as tx:
-                await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550001111', '')")
+                await tx.execute(
+                    "INSERT INTO customers (phone, created_at) VALUES ('+15550001111', '')")
                 inside.set()
                 await asyncio.Event().wait()
 
@@ -2101,8 +2232,10 @@ class TestStore:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        async with store.db.transaction() as tx:  # no "cannot start a transaction within a transaction"
-            await tx.execute("INSERT INTO customers (phone, created_at) VALUES ('+15550002222', '')")
+        # no "cannot start a transaction within a transaction"
+        async with store.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO customers (phone, created_at) VALUES ('+15550002222', '')")
         assert await store.db.fetch("SELECT phone FROM customers") == [("+15550002222",)]
         await store.close()
 
@@ -2116,23 +2249,28 @@ class TestStore:
     async def test_a_version_1_database_is_upgraded_with_its_rows(self, tmp_path):
         path = str(tmp_path / "v1.db")
         seed = re.sub(r", '[\w/]+'\)([,;])\n", r")\1\n", SEED_SQL.split("UPDATE campaigns SET")[0])
-        seed = re.sub(r"UPDATE customers SET opted_out_at .*\n", "", seed.replace(", timezone) VALUES", ") VALUES"))
-        with sqlite3.connect(path) as db:  # what release 1.0 left behind, a claim of its last run included
+        seed = re.sub(r"UPDATE customers SET opted_out_at .*\n", "",
+                      seed.replace(", timezone) VALUES", ") VALUES"))
+        # what release 1.0 left behind, a claim of its last run included
+        with sqlite3.connect(path) as db:
             db.executescript(sl.MIGRATIONS[0] + seed)
             db.execute("UPDATE outbound_messages SET claim_token = 7, claim_expires_at = 1 "
                        "WHERE campaign_id = 2 AND customer_id = 1")
-            db.execute("UPDATE campaigns SET total_count = (SELECT count(*) FROM outbound_messages "
-                       "WHERE campaign_id = campaigns.id), sent_count = 13, failed_count = 1 WHERE id = 1")
+            db.execute("UPDATE campaigns SET total_count = (SELECT count(*) "
+                       "FROM outbound_messages WHERE campaign_id = campaigns.id), "
+                       "sent_count = 13, failed_count = 1 WHERE id = 1")
             db.execute("UPDATE campaigns SET total_count = 4 WHERE id = 2")
             db.execute("PRAGMA user_version = 1")
         store = await sl.Store.open(path)
         assert await store.db.fetch("PRAGMA user_version") == [(sl.SCHEMA_VERSION,)]
         sent = await store.campaigns.get(1)
-        assert (sent["status"], sl.message_stats(sent)) == ("sent", stats(total=14, sent=13, failed=1))
-        customers = await store.db.fetch("SELECT count(*), count(DISTINCT timezone), count(opted_out_at) "
-                                         "FROM customers")
+        assert (sent["status"], sl.message_stats(sent)) == (
+            "sent", stats(total=14, sent=13, failed=1))
+        customers = await store.db.fetch(
+            "SELECT count(*), count(DISTINCT timezone), count(opted_out_at) FROM customers")
         assert customers == [(14, 1, 0)]  # every one in UTC, none opted out
-        assert sent["started_at"] == sent["created_at"] and sent["finished_at"] == sent["updated_at"]
+        assert (sent["started_at"] == sent["created_at"]
+                and sent["finished_at"] == sent["updated_at"])
         assert await store.db.fetch("SELECT count(*), count(claim_token) FROM outbound_messages "
                                     "WHERE campaign_id = 2 AND status = 'pending'") == [(4, 0)]
         assert await store.db.fetch("PRAGMA foreign_key_check") == []
@@ -2155,7 +2293,8 @@ class TestStore:
         path = str(tmp_path / "v3.db")
         with sqlite3.connect(path) as db:  # what the first release with consent left behind
             db.executescript(";".join(sl.MIGRATIONS[:3]))
-            db.executemany("INSERT INTO webhook_events (type, body, status, created_at) VALUES ('t', '{}', ?, '')",
+            db.executemany("INSERT INTO webhook_events (type, body, status, created_at) "
+                           "VALUES ('t', '{}', ?, '')",
                            [("pending",), ("pending",), ("delivered",), ("dead",)])
             db.execute("PRAGMA user_version = 3")
         store = await sl.Store.open(path)
@@ -2169,8 +2308,10 @@ class TestStore:
         "UPDATE outbound_messages SET status = 'lost'",
         "UPDATE outbound_messages SET status = 'sending'",  # a claim without its token
         "UPDATE outbound_messages SET claim_token = 5 WHERE status = 'sent'",
-        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 1, '', '')",
-        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) VALUES (1, 999, '', '')",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+        "VALUES (1, 1, '', '')",
+        "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
+        "VALUES (1, 999, '', '')",
         "INSERT INTO customers (phone, created_at) VALUES ('+254712000001', '')",
         "UPDATE campaigns SET sent_count = total_count + 1",
         "UPDATE campaigns SET cancelled_count = -1",
@@ -2186,17 +2327,21 @@ class TestStore:
     async def test_every_hot_query_uses_an_index(self):
         store = await sl.Store.open(":memory:")
         queries = [
-            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND status = 'failed' AND id > 5 ORDER BY id",
+            "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND status = 'failed' "
+            "AND id > 5 ORDER BY id",
             "SELECT * FROM outbound_messages WHERE campaign_id = 1 AND id > 5 ORDER BY id",
             "SELECT * FROM campaigns WHERE status = 'sent' AND channel = 'sms' ORDER BY id DESC",
             "SELECT * FROM campaigns WHERE channel = 'sms' ORDER BY id DESC",
-            "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1 OFFSET 5000",  # a deep numbered page
+            # a deep numbered page
+            "SELECT id FROM campaigns ORDER BY id DESC LIMIT 1 OFFSET 5000",
             "SELECT count(*) FROM campaigns",
-            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' AND total_count > 0",
+            "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled' "
+            "AND total_count > 0",
             "SELECT * FROM customers WHERE location = 'x' ORDER BY id",
             "SELECT id FROM customers WHERE preferred_product = 'x'",
             "SELECT last_error, status, count(*) FROM outbound_messages WHERE campaign_id = 1 "
-            "AND last_error IS NOT NULL AND status IN ('failed', 'pending') GROUP BY last_error, status",
+            "AND last_error IS NOT NULL AND status IN ('failed', 'pending') "
+            "GROUP BY last_error, status",
             "SELECT token, message_ids FROM claims WHERE expires_at <= 5",
         ]
         for query in queries:
@@ -2209,20 +2354,22 @@ class TestStore:
         store = await sl.Store.open(":memory:")
         assert await store.seed_if_empty(SEED_SQL)
         assert not await store.seed_if_empty("this is not SQL")  # only a new database is seeded
-        customers = await store.db.fetch("SELECT first_name, last_name, location, preferred_product "
-                                         "FROM customers")
+        customers = await store.db.fetch(
+            "SELECT first_name, last_name, location, preferred_product FROM customers")
         assert len(customers) >= 10
         assert any(None in row for row in customers) and any("" in row for row in customers)
         zones = {zone for zone, in await store.db.fetch("SELECT timezone FROM customers")}
         assert len(zones - {"UTC"}) >= 3 and all(sl.is_timezone(zone) for zone in zones)
-        assert await store.db.fetch("SELECT count(*) FROM customers WHERE opted_out_at IS NOT NULL") == [(1,)]
+        assert await store.db.fetch(
+            "SELECT count(*) FROM customers WHERE opted_out_at IS NOT NULL") == [(1,)]
         statuses = {status for status, in await store.db.fetch("SELECT status FROM campaigns")}
         assert len(statuses) >= 3
         for campaign_id, in await store.db.fetch("SELECT id FROM campaigns"):
             counted = Counter(status for status, in await store.db.fetch(
                 "SELECT status FROM outbound_messages WHERE campaign_id = ?", (campaign_id,)))
             stats = sl.message_stats(await store.campaigns.get(campaign_id))
-            assert stats == {"total": sum(counted.values()), **{s: counted[s] for s in stats if s != "total"}}
+            assert stats == {"total": sum(counted.values()),
+                             **{s: counted[s] for s in stats if s != "total"}}
         # a message that was retried says why
         assert await store.db.fetch("SELECT count(*) FROM outbound_messages "
                                     "WHERE retry_count > 0 AND last_error IS NULL") == [(0,)]
@@ -2259,8 +2406,8 @@ class TestQueue:
     def test_a_range_encodes_in_a_few_bytes(self):
         assert sl.encode_job(range(1, 100_001)) == b"[[1,100000]]"
 
-    @pytest.mark.parametrize("body", [b"", b"{}", b"[[2,1]]", b"[[0,3]]", b'[["1",2]]', b"[[1,2,3]]",
-                                      b"[[1,1000000]]", b"[[true,2]]"])
+    @pytest.mark.parametrize("body", [b"", b"{}", b"[[2,1]]", b"[[0,3]]", b'[["1",2]]',
+                                      b"[[1,2,3]]", b"[[1,1000000]]", b"[[true,2]]"])
     def test_bad_jobs_are_refused(self, body):
         with pytest.raises(ValueError):
             sl.decode_job(body)
@@ -2288,11 +2435,13 @@ class TestQueue:
 AMQP_URL = os.environ.get("SMSLEOPARD_TEST_AMQP_URL", "")
 URL_HOST = urllib.parse.urlsplit(AMQP_URL).hostname or "127.0.0.1"
 URL_PORT = urllib.parse.urlsplit(AMQP_URL).port or 5672
-needs_rabbitmq = pytest.mark.skipif(not AMQP_URL, reason="set SMSLEOPARD_TEST_AMQP_URL to run the RabbitMQ tests")
+needs_rabbitmq = pytest.mark.skipif(
+    not AMQP_URL, reason="set SMSLEOPARD_TEST_AMQP_URL to run the RabbitMQ tests")
 
 
 class TcpRelay:
-    """A TCP relay between the service and the broker, which a test can cut to make the broker unreachable."""
+    """A TCP relay between the service and the broker, which a test can cut to make the broker
+    unreachable."""
 
     def __init__(self, host, port):
         self.target = (host, port)
@@ -2328,7 +2477,8 @@ class TcpRelay:
             finally:
                 writer.transport.abort()
 
-        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+        await asyncio.gather(pipe(client_reader, broker_writer),
+                             pipe(broker_reader, client_writer))
 
 
 def amqp_via(port):
@@ -2340,7 +2490,8 @@ def amqp_via(port):
 
 @pytest_asyncio.fixture
 async def rabbit(aiohttp_client, sender):
-    """Apps on the real broker, each test with its own queue names and a real clock (TTLs are real time)."""
+    """Apps on the real broker, each test with its own queue names and a real clock (TTLs are
+    real time)."""
     harnesses = []
 
     async def make(url=AMQP_URL, **settings):
@@ -2358,7 +2509,8 @@ async def rabbit(aiohttp_client, sender):
 
 
 async def until(predicate, what, timeout=30.0):  # noqa: ASYNC109 (a deadline to poll to)
-    """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to wait on."""
+    """Poll until predicate() holds: a broker and its TTLs run on real time, with no callback to
+    wait on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := await predicate():
@@ -2368,10 +2520,13 @@ async def until(predicate, what, timeout=30.0):  # noqa: ASYNC109 (a deadline to
 
 
 async def broker_queues(prefix):
-    """The broker's queues whose names start with `prefix`, with their message counts (rabbitmqctl)."""
-    listing = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
-                                      capture_output=True, text=True, timeout=60, check=True)
-    return dict(line.split("\t") for line in listing.stdout.splitlines() if line.startswith(prefix))
+    """The broker's queues whose names start with `prefix`, with their message counts
+    (rabbitmqctl)."""
+    listing = await asyncio.to_thread(
+        subprocess.run, ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
+        capture_output=True, text=True, timeout=60, check=True)
+    return dict(line.split("\t") for line in listing.stdout.splitlines()
+                if line.startswith(prefix))
 
 
 async def broker_holds_nothing(name):
@@ -2401,7 +2556,8 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to finish")
         assert campaign["stats"] == stats(total=50, pending=0, sending=0, sent=50, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 50
-        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        assert await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                          "queue_depth": 0}
 
     async def test_a_retry_goes_through_the_delay_queue(self, rabbit):
         h = await rabbit()
@@ -2410,10 +2566,12 @@ class TestRabbitMQ:
         campaign_id = await h.launch(ids)
         await until(finished(h, campaign_id), "the campaign to finish")
         messages = await h.messages(campaign_id)
-        assert [(m["status"], m["retry_count"]) for m in messages] == [("sent", 0), ("sent", 2), ("sent", 0)]
+        assert [(m["status"], m["retry_count"]) for m in messages] == [
+            ("sent", 0), ("sent", 2), ("sent", 0)]
         assert h.sender.attempts[h.phones[1]] == 3
         queues = await broker_queues(h.app[sl.CONFIG].queue_name)
-        assert any(".delay." in name for name in queues)  # the retries waited on the broker, not in this process
+        # the retries waited on the broker, not in this process
+        assert any(".delay." in name for name in queues)
 
     async def test_exhausted_retries_are_failed_and_acknowledged(self, rabbit):
         h = await rabbit(max_retries=2)
@@ -2423,7 +2581,8 @@ class TestRabbitMQ:
         campaign = await until(finished(h, campaign_id), "the campaign to fail")
         assert campaign["status"] == "failed" and h.sender.attempts[h.phones[0]] == 3
         name = h.app[sl.CONFIG].queue_name
-        await until(lambda: broker_holds_nothing(name), "the broker to hold nothing for this test (acked)")
+        await until(lambda: broker_holds_nothing(name),
+                    "the broker to hold nothing for this test (acked)")
         assert h.sender.attempts[h.phones[0]] == 3
 
     async def test_a_broker_closing_the_connection_mid_campaign_loses_nothing(self, rabbit):
@@ -2432,15 +2591,18 @@ class TestRabbitMQ:
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(5)
-        closed = await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
-                                         capture_output=True, text=True, timeout=60, check=False)
+        closed = await asyncio.to_thread(
+            subprocess.run, ["rabbitmqctl", "close_all_connections", "outage test"],
+            capture_output=True, text=True, timeout=60, check=False)
         assert closed.returncode == 0, closed.stderr
         h.sender.gate.set()
-        campaign = await until(finished(h, campaign_id), "the campaign to finish after the reconnect")
+        campaign = await until(finished(h, campaign_id),
+                               "the campaign to finish after the reconnect")
         assert campaign["stats"] == stats(total=60, pending=0, sending=0, sent=60, failed=0)
         assert sorted(h.sender.attempts.values()) == [1] * 60
 
-    async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(self, rabbit):
+    async def test_an_unreachable_broker_is_reported_and_sending_resumes_when_it_returns(
+            self, rabbit):
         relay = TcpRelay(URL_HOST, URL_PORT)
         await relay.start()
         h = await rabbit(url=amqp_via(relay.port))
@@ -2456,7 +2618,8 @@ class TestRabbitMQ:
         await until(self._backing_off(h.queue), "the reconnect attempts to slow down", timeout=10)
 
         await relay.start()  # the broker is back: reconnect, recover, send
-        campaign = await until(finished(h, campaign_id), "the campaign to finish once the broker is back")
+        campaign = await until(finished(h, campaign_id),
+                               "the campaign to finish once the broker is back")
         assert campaign["stats"]["sent"] == 20 and sorted(h.sender.attempts.values()) == [1] * 20
         await relay.cut()
 
@@ -2501,7 +2664,8 @@ class BlackHoleRelay:
             ready.set()
             await asyncio.Event().wait()
 
-        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),), daemon=True)
+        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),),
+                                        daemon=True)
         self._thread.start()
         ready.wait(10)
         return self
@@ -2531,7 +2695,8 @@ class BlackHoleRelay:
             finally:
                 writer.transport.abort()
 
-        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+        await asyncio.gather(pipe(client_reader, broker_writer),
+                             pipe(broker_reader, client_writer))
 
 
 @needs_rabbitmq
@@ -2542,15 +2707,18 @@ class TestRabbitMQProcess:
         name = f"smsleopard-test-blackhole-{os.getpid()}-{random.getrandbits(32):08x}"
         svc = service("--queue-url", amqp_via(relay.port), "--queue-name", name).start()
         try:
-            svc.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
-                                                          for i in range(200)]})
-            svc.call("POST", "/campaigns", {"name": "c", "channel": "sms", "base_template": "Hi {first_name}"})
+            svc.call("POST", "/customers", {"customers": [
+                {"phone": f"+1555{i:07d}", "first_name": f"N{i}"} for i in range(200)]})
+            svc.call("POST", "/campaigns",
+                     {"name": "c", "channel": "sms", "base_template": "Hi {first_name}"})
             relay.black_hole()
             status, payload = svc.request("POST", "/campaigns/1/send", {"all_customers": True})
             assert (status, payload["error"]["code"]) == (503, "QUEUE_UNAVAILABLE")
-            until_true(lambda: svc.request("GET", "/health")[0] == 503, "/health to see the queue down")
+            until_true(lambda: svc.request("GET", "/health")[0] == 503,
+                       "/health to see the queue down")
             relay.restore()  # the network is back: no restart, no repeated send
-            svc.wait_for(lambda c: c["status"] == "sent", "the stored messages to go out", timeout=90)
+            svc.wait_for(lambda c: c["status"] == "sent", "the stored messages to go out",
+                         timeout=90)
             until_true(lambda: svc.request("GET", "/health")[0] == 200, "/health to be ok again")
             assert_each_customer_got_one_sent_message(svc)
         finally:
@@ -2568,7 +2736,8 @@ class TestRabbitMQProcess:
             svc.process.kill()
             svc.process.wait()
             svc.start()
-            svc.wait_for(lambda c: c["status"] == "sent", "the campaign to finish after the restart")
+            svc.wait_for(lambda c: c["status"] == "sent",
+                         "the campaign to finish after the restart")
             assert_each_customer_got_one_sent_message(svc)
         finally:
             asyncio.run(sl.delete_rabbit_queues(AMQP_URL, name))
@@ -2576,7 +2745,8 @@ class TestRabbitMQProcess:
     def test_an_unreachable_broker_stops_the_start_with_one_line(self, capsys):
         assert sl.main(["--queue-url", amqp_via(1), "--db", ":memory:", "--port", "0"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("smsleopard: error: cannot connect to RabbitMQ") and err.count("\n") == 1
+        assert (err.startswith("smsleopard: error: cannot connect to RabbitMQ")
+                and err.count("\n") == 1)
         assert "guest:guest" not in err  # no password in the message
 
 
@@ -2597,13 +2767,15 @@ def test_aio_pika_and_asyncpg_are_imported_only_when_configured():
 
 # -- Several processes on PostgreSQL (and RabbitMQ), when SMSLEOPARD_TEST_PG_URL names a server ---
 
-needs_postgres = pytest.mark.skipif(not PG_URL, reason="set SMSLEOPARD_TEST_PG_URL to run the PostgreSQL tests")
+needs_postgres = pytest.mark.skipif(
+    not PG_URL, reason="set SMSLEOPARD_TEST_PG_URL to run the PostgreSQL tests")
 
 
 @pytest.fixture
 def fresh_postgres():
     """A PostgreSQL database of this test's own, dropped after: its URL."""
-    with own_postgres_database(f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}") as url:
+    with own_postgres_database(
+            f"smsleopard_test_{os.getpid()}_{random.getrandbits(32):08x}") as url:
         yield url
 
 
@@ -2625,8 +2797,10 @@ def sent_by(process):
     from prometheus_client.parser import text_string_to_metric_families
 
     text = urllib.request.urlopen(f"{process.url}/metrics", timeout=10).read().decode()
-    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-               if sample.name == "smsleopard_messages_total" and sample.labels["outcome"] == "sent")
+    return sum(sample.value
+               for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "smsleopard_messages_total"
+               and sample.labels["outcome"] == "sent")
 
 
 @pytest_asyncio.fixture
@@ -2635,7 +2809,8 @@ async def pg_queue(fresh_postgres, aiohttp_client, sender):  # the database outl
     clock (the queue's delays and leases are the server's time)."""
 
     async def make(**settings):
-        config = test_config(db=fresh_postgres, queue_url=fresh_postgres, retry_base_ms=50, **settings)
+        config = test_config(db=fresh_postgres, queue_url=fresh_postgres, retry_base_ms=50,
+                             **settings)
         app = sl.create_app(config, sender=sender, rng=random.Random(3))
         return Harness(await aiohttp_client(app), app, sl.Clock(), sender)
 
@@ -2659,7 +2834,8 @@ class TestPostgresQueue:
     pytestmark = pytest.mark.asyncio
 
     async def test_jobs_go_out_in_order_and_an_acknowledged_one_is_gone(self, fresh_postgres):
-        queue, other = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, name="other")
+        queue, other = (await open_pg_queue(fresh_postgres),
+                        await open_pg_queue(fresh_postgres, name="other"))
         try:
             await queue.publish([[1, 2, 3], [7]])
             await other.publish([[9]])  # another queue's, in the same table
@@ -2674,11 +2850,14 @@ class TestPostgresQueue:
             await queue.close()
             await other.close()
 
-    async def test_a_job_its_consumer_never_acknowledged_goes_to_another_after_the_lease(self, fresh_postgres):
-        dying, living = await open_pg_queue(fresh_postgres, lease=1.0), await open_pg_queue(fresh_postgres)
+    async def test_a_job_its_consumer_never_acknowledged_goes_to_another_after_the_lease(
+            self, fresh_postgres):
+        dying, living = (await open_pg_queue(fresh_postgres, lease=1.0),
+                         await open_pg_queue(fresh_postgres))
         try:
             await dying.publish([[5, 6]])
-            assert list((await dying.get()).ids) == [5, 6]  # then its process dies: no ack, no close
+            # then its process dies: no ack, no close
+            assert list((await dying.get()).ids) == [5, 6]
             dying._pool.terminate()
             dying._listener.terminate()
             with pytest.raises(asyncio.TimeoutError):  # the lease holds it meanwhile
@@ -2696,7 +2875,8 @@ class TestPostgresQueue:
             await stopping.publish([[8]])
             await stopping.get()  # its batch is cut short by the shutdown: never acknowledged
             await stopping.close()
-            assert list((await asyncio.wait_for(other.get(), 10)).ids) == [8]  # not a lease (30 s) later
+            # not a lease (30 s) later
+            assert list((await asyncio.wait_for(other.get(), 10)).ids) == [8]
         finally:
             await other.close()
 
@@ -2712,9 +2892,12 @@ class TestPostgresQueue:
         finally:
             await queue.close()
 
-    async def test_another_process_s_publish_wakes_a_waiting_consumer(self, fresh_postgres, monkeypatch):
-        monkeypatch.setattr(sl, "PG_QUEUE_POLL", 3600.0)  # no poll would find it: only the notification
-        consumer, api = await open_pg_queue(fresh_postgres), await open_pg_queue(fresh_postgres, consumes=False)
+    async def test_another_process_s_publish_wakes_a_waiting_consumer(
+            self, fresh_postgres, monkeypatch):
+        # no poll would find it: only the notification
+        monkeypatch.setattr(sl, "PG_QUEUE_POLL", 3600.0)
+        consumer, api = (await open_pg_queue(fresh_postgres),
+                         await open_pg_queue(fresh_postgres, consumes=False))
         waiting = asyncio.ensure_future(consumer.get())
         try:
             await asyncio.sleep(0.1)  # let it look, find nothing and wait
@@ -2727,7 +2910,8 @@ class TestPostgresQueue:
             await consumer.close()
             await api.close()
 
-    async def test_connections_the_server_ended_cost_a_try_at_most(self, fresh_postgres, monkeypatch):
+    async def test_connections_the_server_ended_cost_a_try_at_most(
+            self, fresh_postgres, monkeypatch):
         import asyncpg
 
         monkeypatch.setattr(sl, "PG_QUEUE_POLL", 0.0)  # a failed use is worth another try at once
@@ -2742,7 +2926,8 @@ class TestPostgresQueue:
                 except sl.QueueUnavailable:
                     assert queue.healthy()  # the while has passed (none here): worth a try again
             assert published >= 1 and await queue.depth() == published
-            for n in range(1, published + 1):  # the consumer side came back too, its LISTEN included
+            # the consumer side came back too, its LISTEN included
+            for n in range(1, published + 1):
                 delivery = await asyncio.wait_for(queue.get(), 10)
                 assert list(delivery.ids) == [n]
                 await delivery.ack()
@@ -2760,8 +2945,10 @@ class TestPostgresQueue:
         assert campaign["stats"] == stats(total=50, sent=50)
         assert sorted(h.sender.attempts.values()) == [1] * 49 + [3]
 
-        async def acknowledged():  # the campaign is sent a moment before its last job is acknowledged
-            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok", "queue_depth": 0}
+        # the campaign is sent a moment before its last job is acknowledged
+        async def acknowledged():
+            return await h.get("/health") == {"status": "ok", "db": "ok", "queue": "ok",
+                                              "queue_depth": 0}
 
         await until(acknowledged, "every job acknowledged")
 
@@ -2784,15 +2971,19 @@ class TestPostgresLocks:
             assert await store.db.schema_version() == sl.SCHEMA_VERSION
             await store.close()
 
-    async def test_a_version_3_database_counts_its_outbox_and_campaigns_by_statement(self, fresh_postgres):
+    async def test_a_version_3_database_counts_its_outbox_and_campaigns_by_statement(
+            self, fresh_postgres):
         import asyncpg
 
-        connection = await asyncpg.connect(fresh_postgres)  # what the first release on PostgreSQL made
-        await connection.execute(sl.PG_SCHEMA_3 +
-                                 "INSERT INTO smsleopard_schema VALUES (3);"
-                                 "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
-                                 "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
-                                 + INSERT_CAMPAIGN + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
+        # what the first release on PostgreSQL made
+        connection = await asyncpg.connect(fresh_postgres)
+        await connection.execute(
+            sl.PG_SCHEMA_3 +
+            "INSERT INTO smsleopard_schema VALUES (3);"
+            "INSERT INTO webhook_events (type, body, status, created_at) VALUES "
+            "('t', '{}', 'pending', ''), ('t', '{}', 'pending', ''), ('t', '{}', 'dead', '');"
+            + INSERT_CAMPAIGN
+            + "('a', 'sms', 'draft', 't', '', ''), ('b', 'sms', 'sent', 't', '', '')")
         store = await sl.Store.open(fresh_postgres)
         assert (await store.db.schema_version(), await store.outcomes.gauges()) == (
             sl.SCHEMA_VERSION, ({**dict.fromkeys(sl.CampaignStatus, 0), "draft": 1, "sent": 1}, 2))
@@ -2803,8 +2994,10 @@ class TestPostgresLocks:
             "UPDATE campaigns SET name = 'renamed';"  # no status moves
             "DELETE FROM campaigns WHERE id % 10 = 1")
         counted = (await store.outcomes.gauges())[0]
-        assert counted == {status: await connection.fetchval("SELECT count(*) FROM campaigns WHERE status = $1", status)
-                           for status in sl.CampaignStatus}
+        assert counted == {
+            status: await connection.fetchval(
+                "SELECT count(*) FROM campaigns WHERE status = $1", status)
+            for status in sl.CampaignStatus}
         assert counted["cancelled"] == 2500
         await connection.close()
         await store.close()
@@ -2820,27 +3013,31 @@ class TestPostgresLocks:
                 queries = connection._protocol.queries_count
             await store.campaigns.get(1)
             await store.campaigns.get(2)
-            async with store.db._pool.acquire() as connection:  # one round trip a read, no reset after
+            # one round trip a read, no reset after
+            async with store.db._pool.acquire() as connection:
                 assert connection._protocol.queries_count - queries == 2
         finally:
             await other.close()
             await store.close()
 
-    async def test_a_migration_cancelled_while_it_waits_leaves_no_lock_behind(self, fresh_postgres):
+    async def test_a_migration_cancelled_while_it_waits_leaves_no_lock_behind(
+            self, fresh_postgres):
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
         advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
         try:
-            await other.execute("SELECT pg_advisory_lock($1)", sl.PG_WRITE_LOCK)  # another process migrating
+            # another process migrating
+            await other.execute("SELECT pg_advisory_lock($1)", sl.PG_WRITE_LOCK)
             waiting = asyncio.ensure_future(store.db.run_script("SELECT 1"))
             await until(lambda: other.fetchval(advisory), "the script to wait for the lock")
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
             await other.execute("SELECT pg_advisory_unlock($1)", sl.PG_WRITE_LOCK)
-            held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid != pg_backend_pid() "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+            held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid != pg_backend_pid() AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())")
             assert await other.fetchval(held) == 0  # no session was left holding or wanting it
             async with store.db.transaction() as tx:  # and writes go on
                 await tx.execute("UPDATE channel_pace SET rate = NULL")
@@ -2848,14 +3045,16 @@ class TestPostgresLocks:
             await other.close()
             await store.close()
 
-    async def test_connections_the_server_ended_are_unavailable_then_replaced(self, fresh_postgres):
+    async def test_connections_the_server_ended_are_unavailable_then_replaced(
+            self, fresh_postgres):
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
         try:  # a restart of the server, as the pool's connections see it
             await end_other_sessions(other)
             outcomes = []
-            for _ in range(sl.PG_POOL_SIZE + 1):  # each dead connection fails once (a 503), then is gone
+            # each dead connection fails once (a 503), then is gone
+            for _ in range(sl.PG_POOL_SIZE + 1):
                 try:
                     async with store.db.transaction() as tx:
                         await tx.execute("UPDATE channel_pace SET rate = NULL")
@@ -2876,10 +3075,10 @@ class TestPostgresLocks:
 
         store, other = await sl.Store.open(url), await asyncpg.connect(url)
         await other.execute(
-            "INSERT INTO customers (phone, created_at) SELECT '+2547' || lpad(n::text, 8, '0'), '' "
-            "FROM generate_series(1, 10) AS n;"
-            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
-            "VALUES ('c', 'sms', 'sending', 'Hi', '', '', 10);"
+            "INSERT INTO customers (phone, created_at) "
+            "SELECT '+2547' || lpad(n::text, 8, '0'), '' FROM generate_series(1, 10) AS n;"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+            "total_count) VALUES ('c', 'sms', 'sending', 'Hi', '', '', 10);"
             "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
             "SELECT 1, id, '', '' FROM customers")
         claim = other.transaction()
@@ -2903,38 +3102,49 @@ class TestPostgresLocks:
         import asyncpg
 
         store, other = await sl.Store.open(fresh_postgres), await asyncpg.connect(fresh_postgres)
-        await other.execute(  # campaigns 1 and 2, two messages each; the customer of message 3 opted out
-            "INSERT INTO customers (phone, created_at, opted_out_at) SELECT '+2547' || lpad(n::text, 8, '0'), '', "
+        # campaigns 1 and 2, two messages each; the customer of message 3 opted out
+        await other.execute(
+            "INSERT INTO customers (phone, created_at, opted_out_at) "
+            "SELECT '+2547' || lpad(n::text, 8, '0'), '', "
             "CASE WHEN n = 3 THEN 'x' END FROM generate_series(1, 4) AS n;"
-            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, total_count) "
-            "VALUES ('a', 'sms', 'sending', 'Hi', '', '', 2), ('b', 'sms', 'sending', 'Hi', '', '', 2);"
+            "INSERT INTO campaigns (name, channel, status, base_template, created_at, updated_at, "
+            "total_count) VALUES ('a', 'sms', 'sending', 'Hi', '', '', 2), "
+            "('b', 'sms', 'sending', 'Hi', '', '', 2);"
             "INSERT INTO outbound_messages (campaign_id, customer_id, created_at, updated_at) "
             "SELECT (id + 1) / 2, id, '', '' FROM customers ORDER BY id")
-        claim = other.transaction()  # another process's claim, holding campaign 1 and about to take 2
+        # another process's claim, holding campaign 1 and about to take 2
+        claim = other.transaction()
         await claim.start()
         await other.execute("SELECT pg_advisory_xact_lock_shared($1)", sl.PG_WRITE_LOCK)
         await other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 1")
         ours = asyncio.ensure_future(store.claims.claim([3, 4, 1, 2], T0, 1, T0 + 60))
         await until(lambda: other.fetchval(
-            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"),
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"),
             "our claim waits for campaign 1")
         # Had ours taken campaign 2 first (to count the suppressed message 3), this would deadlock.
-        await asyncio.wait_for(other.execute("UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 2"), 10)
+        await asyncio.wait_for(other.execute(
+            "UPDATE campaigns SET sending_count = sending_count + 1 WHERE id = 2"), 10)
         await claim.rollback()
         taken = await asyncio.wait_for(ours, 10)
-        assert [message.id for message in taken.rows] == [1, 2, 4] and taken.suppressed == {"sms": 1}
+        assert ([message.id for message in taken.rows] == [1, 2, 4]
+                and taken.suppressed == {"sms": 1})
         assert [tuple(row) for row in await other.fetch(
-            "SELECT sending_count, suppressed_count FROM campaigns ORDER BY id")] == [(2, 0), (1, 1)]
+            "SELECT sending_count, suppressed_count FROM campaigns "
+            "ORDER BY id")] == [(2, 0), (1, 1)]
         await other.close()
         await store.close()
 
-    async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(self, fresh_postgres):
+    async def test_other_writes_and_claims_under_a_daily_cap_wait_for_a_claim(
+            self, fresh_postgres):
         store, other, claim = await self.ten_messages_and_a_claim_under_way(fresh_postgres)
-        store.claims.consent = sl.Consent(daily_cap=1)  # a claim counts what the others took: one at a time
+        # a claim counts what the others took: one at a time
+        store.claims.consent = sl.Consent(daily_cap=1)
         waiting = [asyncio.ensure_future(store.claims.claim(range(1, 11), T0, 1, T0 + 60)),
                    asyncio.ensure_future(store.campaigns.transition(1, sl.Action.PAUSE, T0))]
         await until(lambda: other.fetchval(
-            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database()"),
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'advisory' "
+            "AND datname = current_database()"),
             "the claim waits for the advisory lock (the pause waits behind it, in the process)")
         assert not any(task.done() for task in waiting)
         await claim.rollback()
@@ -2952,9 +3162,9 @@ class TestPostgresLocks:
             assert await first.db.hold("outbox") and not await second.db.hold("outbox")
             admin = await asyncpg.connect(fresh_postgres)
             await admin.execute(  # the session holding this database's advisory lock ends
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid != pg_backend_pid() AND database = (SELECT oid FROM pg_database "
-                "WHERE datname = current_database())")
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND pid != pg_backend_pid() AND database = (SELECT oid "
+                "FROM pg_database WHERE datname = current_database())")
             await admin.close()
             assert await second.db.hold("outbox") and not await first.db.hold("outbox")
         finally:
@@ -2975,12 +3185,15 @@ class TestRoles:
         assert words in str(refused.value)
 
     def test_the_roles_split_the_service(self):
-        api = sl.load_config(["--role", "api", "--db", "postgresql://u@h/d", "--queue-url", "amqp://h/"], {})
+        api = sl.load_config(
+            ["--role", "api", "--db", "postgresql://u@h/d", "--queue-url", "amqp://h/"], {})
         worker = dataclasses.replace(api, role="worker")
-        assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (True, False, False, True)
+        assert (api.schedules, api.dispatches, worker.schedules, worker.dispatches) == (
+            True, False, False, True)
 
     def test_postgresql_itself_can_be_the_shared_queue(self):
-        worker = sl.load_config(["--role", "worker", "--db", "postgresql://u@h/d", "--queue-url", "postgresql://u@h/d"], {})
+        worker = sl.load_config(["--role", "worker", "--db", "postgresql://u@h/d",
+                                 "--queue-url", "postgresql://u@h/d"], {})
         assert isinstance(sl.open_queue(worker, sl.Clock(), 0), sl.PostgresQueue)
         assert sl.describe_queue(worker) == "PostgreSQL postgresql://u@h/d (campaign_sends)"
         with pytest.raises(sl.ConfigError, match="amqp://, amqps:// or postgresql://"):
@@ -2999,9 +3212,11 @@ class TestRoles:
 
 
 @needs_postgres
-@pytest.mark.parametrize("queue", [pytest.param("rabbitmq", marks=[needs_rabbitmq, pytest.mark.xdist_group("rabbitmq")]),
-                                   "postgresql"])
-def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fresh_postgres, tmp_path, queue):
+@pytest.mark.parametrize("queue", [
+    pytest.param("rabbitmq", marks=[needs_rabbitmq, pytest.mark.xdist_group("rabbitmq")]),
+    "postgresql"])
+def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(
+        service, fresh_postgres, tmp_path, queue):
     customers = 3000
     name = f"smsleopard-test-three-{os.getpid()}-{random.getrandbits(32):08x}"
     queue_url = AMQP_URL if queue == "rabbitmq" else fresh_postgres  # the database as the queue
@@ -3010,9 +3225,10 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
     provider.settings = ["mock-provider", "--port", "0", "--latency-ms", "30"]
     provider.start()
     shared = ("--db", fresh_postgres, "--queue-url", queue_url, "--queue-name", name,
-              "--provider-url", f"{provider.url}/messages", "--concurrency", "40", "--batch-size", "40",
-              "--claim-timeout", "2", "--provider-timeout-ms", "900")
-    api, workers = service(*shared, "--role", "api"), [service(*shared, "--role", "worker") for _ in range(2)]
+              "--provider-url", f"{provider.url}/messages", "--concurrency", "40",
+              "--batch-size", "40", "--claim-timeout", "2", "--provider-timeout-ms", "900")
+    api, workers = (service(*shared, "--role", "api"),
+                    [service(*shared, "--role", "worker") for _ in range(2)])
     try:
         api.start()
         for number, worker in enumerate(workers):
@@ -3020,19 +3236,23 @@ def test_three_processes_share_a_campaign_and_a_kill_9_loses_nothing(service, fr
             worker.start()
         assert workers[0].request("GET", "/campaigns")[0] == 404  # a worker serves no API
         assert workers[0].request("GET", "/health")[0] == 200
-        api.call("POST", "/customers", {"customers": [{"phone": f"+1555{i:07d}", "first_name": f"N{i}"}
-                                                      for i in range(customers)]})
-        api.call("POST", "/campaigns", {"name": "Three", "channel": "sms", "base_template": "Hi {first_name}"})
+        api.call("POST", "/customers", {"customers": [
+            {"phone": f"+1555{i:07d}", "first_name": f"N{i}"} for i in range(customers)]})
+        api.call("POST", "/campaigns",
+                 {"name": "Three", "channel": "sms", "base_template": "Hi {first_name}"})
         api.call("POST", "/campaigns/1/send", {"all_customers": True})
-        api.wait_for(lambda c: c["stats"]["sent"] >= customers // 4, "the campaign under way", timeout=60)
+        api.wait_for(lambda c: c["stats"]["sent"] >= customers // 4, "the campaign under way",
+                     timeout=60)
         workers[0].process.kill()  # kill -9, mid-campaign
         workers[0].process.wait()
         # well within the minute after which the healer would publish stranded jobs again
-        campaign = api.wait_for(lambda c: c["status"] == "sent", "the campaign to finish", timeout=40)
+        campaign = api.wait_for(lambda c: c["status"] == "sent", "the campaign to finish",
+                                timeout=40)
         assert campaign["stats"] == stats(total=customers, sent=customers)
-        rows = postgres_rows(fresh_postgres, "SELECT customer_id, status, claim_token FROM outbound_messages "
-                                             "ORDER BY customer_id")
-        assert [row[0] for row in rows] == list(range(1, customers + 1))  # one message each, none lost
+        rows = postgres_rows(fresh_postgres, "SELECT customer_id, status, claim_token "
+                                             "FROM outbound_messages ORDER BY customer_id")
+        # one message each, none lost
+        assert [row[0] for row in rows] == list(range(1, customers + 1))
         assert {(status, claim) for _, status, claim in rows} == {("sent", None)}
         counts = json.loads(urllib.request.urlopen(f"{provider.url}/stats", timeout=10).read())
         assert counts["accepted"] == customers  # every message reached the provider once ...
@@ -3062,8 +3282,9 @@ async def act(h, campaign_id, action, expect=200, **kwargs):
 
 async def listed_counts(h, campaign_id):
     """How many messages `?status=` lists for each status."""
-    return {status: (await h.get(f"/campaigns/{campaign_id}/messages?status={status}&page_size=1"))[
-        "pagination"]["total_count"] for status in sl.MessageStatus}
+    return {status: (await h.get(f"/campaigns/{campaign_id}/messages?status={status}"
+                                 "&page_size=1"))["pagination"]["total_count"]
+            for status in sl.MessageStatus}
 
 
 class TestPauseAndResume:
@@ -3093,14 +3314,16 @@ class TestPauseAndResume:
         await h.settle()
         assert h.sender.calls == 2
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=10, pending=8, sent=2))
+        assert (campaign["status"], campaign["stats"]) == (
+            "paused", stats(total=10, pending=8, sent=2))
         resumed = await act(h, campaign_id, "resume")
         assert resumed["status"] == "sending"
         campaign = await h.run_until_done(campaign_id)
         assert campaign["stats"] == stats(total=10, sent=10)
         assert sorted(h.sender.attempts.values()) == [1] * 10
 
-    async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(self, make_harness):
+    async def test_a_pause_another_process_answered_reaches_the_batch_in_flight(
+            self, make_harness):
         h, campaign_id = await self.two_in_flight(make_harness, 10)
         await self.set_elsewhere(h, campaign_id, "paused")
         await h.dispatcher.look_for_halts()  # what it does every HALT_POLL seconds on PostgreSQL
@@ -3170,7 +3393,8 @@ class TestPauseAndResume:
         while (await h.campaign(campaign_id))["status"] == "sending":
             await h.sender.wait_for_calls(min(h.sender.calls + 50, len(ids)))
             status, answer = await h.request("POST", f"/campaigns/{campaign_id}/pause")
-            assert status == 200 or answer["error"]["message"].startswith("Campaign 1 is sent;"), answer
+            assert (status == 200
+                    or answer["error"]["message"].startswith("Campaign 1 is sent;")), answer
             started = h.sender.calls  # every attempt begun before the answer, and none after
             await h.settle()
             assert h.sender.calls == started and h.sender.in_flight == 0
@@ -3211,7 +3435,8 @@ class TestPauseAndResume:
         after = await before.restart()
         await after.settle()
         campaign = await after.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("paused", stats(total=5, pending=2, sent=3))
+        assert (campaign["status"], campaign["stats"]) == (
+            "paused", stats(total=5, pending=2, sent=3))
         assert after.sender.calls == 3
         await act(after, campaign_id, "resume")
         assert (await after.run_until_done(campaign_id))["stats"] == stats(total=5, sent=5)
@@ -3222,7 +3447,8 @@ class TestPauseAndResume:
         campaign_id = await h.add_campaign()
         payload = await act(h, campaign_id, action, expect=409)
         assert_error(payload, "INVALID_STATE")
-        assert payload["error"]["message"].startswith(f"Campaign {campaign_id} is draft; it cannot {action}")
+        assert payload["error"]["message"].startswith(
+            f"Campaign {campaign_id} is draft; it cannot {action}")
         assert (await h.campaign(campaign_id))["status"] == "draft"
 
 
@@ -3232,7 +3458,8 @@ class TestCancel:
     async def test_cancel_is_final_and_pending_messages_are_never_attempted(self, make_harness):
         h = await make_harness(concurrency=2, max_retries=3)
         ids = await h.add_customers(6)
-        h.sender.script[h.phones[0]] = transient(1)  # in flight when cancelled, fails: never retried
+        # in flight when cancelled, fails: never retried
+        h.sender.script[h.phones[0]] = transient(1)
         h.sender.gate = asyncio.Event()
         campaign_id = await h.launch(ids)
         await h.sender.wait_for_in_flight(2)
@@ -3247,9 +3474,10 @@ class TestCancel:
         await h.settle()
         assert h.sender.calls == 2
         campaign = await h.campaign(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("cancelled", stats(total=6, sent=1, cancelled=5))
-        assert await listed_counts(h, campaign_id) == {**dict.fromkeys(sl.MessageStatus, 0), "sent": 1,
-                                                       "cancelled": 5}
+        assert (campaign["status"], campaign["stats"]) == (
+            "cancelled", stats(total=6, sent=1, cancelled=5))
+        assert await listed_counts(h, campaign_id) == {**dict.fromkeys(sl.MessageStatus, 0),
+                                                       "sent": 1, "cancelled": 5}
 
     async def test_a_scheduled_campaign_can_be_called_off(self, h):
         ids = await h.add_customers(2)
@@ -3265,7 +3493,8 @@ class TestCancel:
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign()
         await act(h, campaign_id, "cancel")
-        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409), "CAMPAIGN_NOT_SENDABLE")
+        assert_error(await h.send(campaign_id, {"customer_ids": ids}, expect=409),
+                     "CAMPAIGN_NOT_SENDABLE")
         for action in ("pause", "resume", "retry-failed", "cancel"):
             payload = await act(h, campaign_id, action, expect=409)
             assert_error(payload, "INVALID_STATE")
@@ -3273,7 +3502,8 @@ class TestCancel:
         payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"name": "x"}, expect=409)
         assert_error(payload[1], "INVALID_STATE")
 
-    async def test_claims_a_crash_left_on_a_cancelled_campaign_end_cancelled(self, make_harness, tmp_path):
+    async def test_claims_a_crash_left_on_a_cancelled_campaign_end_cancelled(
+            self, make_harness, tmp_path):
         before = await make_harness(db=str(tmp_path / "c.db"), run_workers=False, claim_timeout=10)
         ids = await before.add_customers(2)
         campaign_id = await before.launch(ids)
@@ -3298,14 +3528,17 @@ class TestRetryFailed:
         h.sender.script[h.phones[3]] = [sl.PermanentSendError("blocked by carrier")]
         campaign_id = await h.launch(ids)
         campaign = await h.run_until_done(campaign_id)
-        assert (campaign["status"], campaign["stats"]) == ("sent", stats(total=4, sent=2, failed=2))
+        assert (campaign["status"], campaign["stats"]) == (
+            "sent", stats(total=4, sent=2, failed=2))
         h.sender.gate = asyncio.Event()
         result = await act(h, campaign_id, "retry-failed")
         assert result == {"campaign_id": campaign_id, "messages_requeued": 2, "status": "sending"}
         await h.sender.wait_for_in_flight(2)
         requeued = [m for m in await h.messages(campaign_id) if m["status"] != "sent"]
-        assert [(m["customer_id"], m["status"], m["retry_count"], m["last_error"]) for m in requeued] == [
-            (ids[1], "sending", 0, "provider timeout"),  # the error stays until the next attempt's outcome
+        assert [(m["customer_id"], m["status"], m["retry_count"], m["last_error"])
+                for m in requeued] == [
+            # the error stays until the next attempt's outcome
+            (ids[1], "sending", 0, "provider timeout"),
             (ids[3], "sending", 0, "blocked by carrier")]
         h.sender.gate.set()
         campaign = await h.run_until_done(campaign_id)
@@ -3335,9 +3568,11 @@ class TestEditAndDelete:
                                                    "base_template": "Hello {first_name|you}"})
         assert (edited["name"], edited["channel"], edited["base_template"], edited["status"]) == (
             "Renamed", "whatsapp", "Hello {first_name|you}", "draft")
-        assert edited["updated_at"] == sl.utc_iso(T0 + 5) and edited["created_at"] == sl.utc_iso(T0)
+        assert (edited["updated_at"] == sl.utc_iso(T0 + 5)
+                and edited["created_at"] == sl.utc_iso(T0))
         scheduled = await self.patch(h, campaign_id, {"scheduled_at": "2027-01-15T10:00:00Z"})
-        assert (scheduled["status"], scheduled["scheduled_at"]) == ("scheduled", "2027-01-15T10:00:00.000Z")
+        assert (scheduled["status"], scheduled["scheduled_at"]) == (
+            "scheduled", "2027-01-15T10:00:00.000Z")
         back = await self.patch(h, campaign_id, {"scheduled_at": None})
         assert (back["status"], back["scheduled_at"]) == ("draft", None)
         assert await h.campaign(campaign_id) == back
@@ -3374,7 +3609,8 @@ class TestEditAndDelete:
         campaign_id = await h.launch(ids)
         payload = await self.patch(h, campaign_id, {"name": "x"}, expect=409)
         assert_error(payload, "INVALID_STATE")
-        assert "is sending; it cannot edit (allowed when sending: send, pause, cancel" in payload["error"]["message"]
+        assert ("is sending; it cannot edit (allowed when sending: send, pause, cancel"
+                in payload["error"]["message"])
         h.sender.gate.set()
 
     @pytest.mark.parametrize("body, words", [
@@ -3393,8 +3629,8 @@ class TestEditAndDelete:
         campaign_id = await h.add_campaign()
         before = await h.campaign(campaign_id)
         payload = await self.patch(h, campaign_id, body, expect=400)
-        assert payload["error"]["code"] in ("VALIDATION_ERROR", "INVALID_TEMPLATE") and words in payload[
-            "error"]["message"]
+        assert (payload["error"]["code"] in ("VALIDATION_ERROR", "INVALID_TEMPLATE")
+                and words in payload["error"]["message"])
         assert await h.campaign(campaign_id) == before
 
     async def test_delete_a_draft_without_messages(self, h):
@@ -3407,7 +3643,8 @@ class TestEditAndDelete:
         ids = await h.add_customers(1)
         with_messages = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
         await h.send(with_messages, {"customer_ids": ids})
-        await self.patch(h, with_messages, {"scheduled_at": None})  # a draft again, with its message
+        # a draft again, with its message
+        await self.patch(h, with_messages, {"scheduled_at": None})
         scheduled = await h.add_campaign(scheduled_at=sl.utc_iso(T0 + 60))
         for campaign_id, words in ((with_messages, "has 1 messages; cancel it instead"),
                                    (scheduled, "is scheduled; it cannot delete")):
@@ -3426,7 +3663,8 @@ class TestErrorBreakdown:
             h.sender.script[phone] = [sl.PermanentSendError("blocked by carrier")]
         h.sender.script[h.phones[3]] = transient(5, "provider timeout")
         h.sender.script[h.phones[4]] = [sl.PermanentSendError("no route")]
-        h.sender.script[h.phones[5]] = transient(1, "throttled by carrier")  # retrying when we look
+        # retrying when we look
+        h.sender.script[h.phones[5]] = transient(1, "throttled by carrier")
         campaign_id = await h.launch(ids)
         await h.settle()
         breakdown = await h.get(f"/campaigns/{campaign_id}/errors")
@@ -3435,8 +3673,8 @@ class TestErrorBreakdown:
             {"last_error": "no route", "status": "failed", "count": 1},
             {"last_error": "provider timeout", "status": "pending", "count": 1},
             {"last_error": "throttled by carrier", "status": "pending", "count": 1}]
-        assert breakdown["pagination"] == {"page": 1, "page_size": 20, "total_count": 4, "total_pages": 1,
-                                           "next_cursor": None}
+        assert breakdown["pagination"] == {"page": 1, "page_size": 20, "total_count": 4,
+                                           "total_pages": 1, "next_cursor": None}
         second = await h.get(f"/campaigns/{campaign_id}/errors?page=2&page_size=3")
         assert [row["last_error"] for row in second["data"]] == ["throttled by carrier"]
         assert_error(await h.get("/campaigns/99/errors", expect=404), "CAMPAIGN_NOT_FOUND")
@@ -3478,7 +3716,8 @@ class TestStatsAndProgress:
         assert started["started_at"] == sl.utc_iso(T0 + 10)
         await h.settle()
         done = await h.campaign(campaign_id)
-        assert (done["started_at"], done["finished_at"]) == (sl.utc_iso(T0 + 10), sl.utc_iso(T0 + 10))
+        assert (done["started_at"], done["finished_at"]) == (
+            sl.utc_iso(T0 + 10), sl.utc_iso(T0 + 10))
         assert done["progress"] == {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}
 
     @pytest.mark.asyncio
@@ -3499,16 +3738,21 @@ class TestStatsAndProgress:
     @pytest.mark.parametrize("row, now, expected", [
         ({"status": "draft", "rate_at": None, "rate": 0.0, "rate_settled": 0, "finished_at": None},
          T0, {"percent": 0.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 20.0, "eta_seconds": 3}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 20, "finished_at": None,
-          "sent_count": 40}, T0 + 10, {"percent": 40.0, "rate_per_second": 2.0, "eta_seconds": 30}),
-        ({"status": "paused", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": None,
-          "sent_count": 40}, T0 + 1, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
-        ({"status": "sent", "rate_at": T0, "rate": 20.0, "rate_settled": 40, "finished_at": "x",
-          "sent_count": 100}, T0 + 1, {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 1, {"percent": 40.0, "rate_per_second": 20.0, "eta_seconds": 3}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 10, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sending", "rate_at": T0, "rate": 20.0, "rate_settled": 20,
+          "finished_at": None, "sent_count": 40},
+         T0 + 10, {"percent": 40.0, "rate_per_second": 2.0, "eta_seconds": 30}),
+        ({"status": "paused", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": None, "sent_count": 40},
+         T0 + 1, {"percent": 40.0, "rate_per_second": 0.0, "eta_seconds": None}),
+        ({"status": "sent", "rate_at": T0, "rate": 20.0, "rate_settled": 40,
+          "finished_at": "x", "sent_count": 100},
+         T0 + 1, {"percent": 100.0, "rate_per_second": 0.0, "eta_seconds": 0}),
     ])
     def test_progress(self, row, now, expected):
         counters = {"total_count": 100, "sending_count": 0, "sent_count": 0, "failed_count": 0,
@@ -3530,7 +3774,8 @@ class TestTimeline:
         h.sender.script[h.phones[2]] = [sl.PermanentSendError("no route")]
         campaign_id = await h.launch(ids)
         assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
-            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0), "settled_per_second": 0.0}
+            "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0),
+            "settled_per_second": 0.0}
         await h.settle()  # three settled at once; the retry waits for the clock
         h.clock.advance(10)
         done = await h.run_until_done(campaign_id)
@@ -3544,23 +3789,27 @@ class TestTimeline:
         assert points[-1]["settled_per_second"] == round((4 - sum(
             points[-2][name] for name in ("sent", "failed", "suppressed", "cancelled"))) / (
             elapsed - (sl.parse_timestamp(points[-2]["at"]) - T0)), 2)
-        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?", (campaign_id,))
+        rows = await h.sql("SELECT count(*) FROM campaign_progress WHERE campaign_id = ?",
+                           (campaign_id,))
         assert 1 <= rows[0][0] <= 3 and len(points) <= sl.TIMELINE_POINTS
 
     async def test_a_draft_has_none_and_errors_are_the_apis(self, h):
         draft = await h.add_campaign()
         assert (await h.get(f"/campaigns/{draft}/timeline"))["points"] == []
         assert_error(await h.get("/campaigns/404/timeline", expect=404), "CAMPAIGN_NOT_FOUND")
-        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400), "VALIDATION_ERROR")
+        assert_error(await h.get(f"/campaigns/{draft}/timeline?page=1", expect=400),
+                     "VALIDATION_ERROR")
 
     async def test_a_long_campaign_answers_a_bounded_number_of_points(self, h):
         ids = await h.add_customers(2)
         campaign_id = await h.launch(ids)
         await h.settle()
-        await h.execute("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
-                        "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
-                        (campaign_id, T0 - 100))
-        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?", (sl.utc_iso(T0 - 100), campaign_id))
+        await h.execute(
+            "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
+            "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
+            (campaign_id, T0 - 100))
+        await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?",
+                        (sl.utc_iso(T0 - 100), campaign_id))
         points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
         assert 2 <= len(points) <= sl.TIMELINE_POINTS
         assert [p["at"] for p in points] == sorted({p["at"] for p in points})
@@ -3608,7 +3857,8 @@ class StubProvider:
     """A provider that answers what a test tells it to, on a real local port."""
 
     def __init__(self, answers):
-        self.answers = list(answers)  # (status, body, headers) or a coroutine function, one per request
+        # (status, body, headers) or a coroutine function, one per request
+        self.answers = list(answers)
         self.requests = []
 
     async def handle(self, request):
@@ -3617,7 +3867,8 @@ class StubProvider:
         if callable(answer):
             return await answer(request)
         status, body, headers = answer
-        return sl.web.Response(status=status, body=body.encode() if isinstance(body, str) else body,
+        return sl.web.Response(status=status,
+                               body=body.encode() if isinstance(body, str) else body,
                                headers=headers)
 
 
@@ -3654,19 +3905,24 @@ class TestHttpSender:
         stub, send = await stub_provider((202, '{"id": "prov-1"}', {}), token="t0ken")
         assert await send(outgoing(reference="42", text="Hi Amina")) == "prov-1"
         headers, body = stub.requests[0]
-        assert body == {"reference": "42", "channel": "sms", "to": "+254712000001", "text": "Hi Amina",
+        assert body == {"reference": "42", "channel": "sms", "to": "+254712000001",
+                        "text": "Hi Amina",
                         "callback_url": "https://sms.example.com/providers/receipts"}
         assert headers["Authorization"] == "Bearer t0ken"
 
     @pytest.mark.parametrize("answer, error, words", [
         ((400, '{"error": {"message": "invalid phone number"}}', {}), sl.PermanentSendError,
          "provider refused it (400): invalid phone number"),
-        ((422, "text too long", {}), sl.PermanentSendError, "provider refused it (422): text too long"),
-        ((500, "<html>boom</html>", {}), sl.TransientSendError, "provider answered 500: <html>boom</html>"),
+        ((422, "text too long", {}), sl.PermanentSendError,
+         "provider refused it (422): text too long"),
+        ((500, "<html>boom</html>", {}), sl.TransientSendError,
+         "provider answered 500: <html>boom</html>"),
         ((503, "", {}), sl.TransientSendError, "provider answered 503"),
         ((408, "", {}), sl.TransientSendError, "provider answered 408"),
-        ((200, "not json", {}), sl.TransientSendError, "provider answered 200 without a message id: not json"),
-        ((200, '{"id": true}', {}), sl.TransientSendError, "provider answered 200 without a message id"),
+        ((200, "not json", {}), sl.TransientSendError,
+         "provider answered 200 without a message id: not json"),
+        ((200, '{"id": true}', {}), sl.TransientSendError,
+         "provider answered 200 without a message id"),
         (slow_answer, sl.TransientSendError, "provider timeout (0.2 s)"),
     ])
     async def test_answers_map_to_outcomes(self, stub_provider, answer, error, words):
@@ -3692,23 +3948,31 @@ class TestHttpSender:
 
     async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
         _stub, send = await stub_provider()
-        send.url = dataclasses.replace(send.url, base=f"http://127.0.0.1:{unused_tcp_port}/messages")
+        send.url = dataclasses.replace(send.url,
+                                       base=f"http://127.0.0.1:{unused_tcp_port}/messages")
         with pytest.raises(sl.TransientSendError, match="provider unreachable"):
             await send(outgoing())
 
-    async def test_an_unreachable_provider_stops_the_start_with_one_line(self, capsys, unused_tcp_port):
+    async def test_an_unreachable_provider_stops_the_start_with_one_line(
+            self, capsys, unused_tcp_port):
         url = f"http://127.0.0.1:{unused_tcp_port}/messages"
-        assert await asyncio.to_thread(sl.main, ["--provider-url", url, "--db", ":memory:", "--port", "0"]) == 2
+        assert await asyncio.to_thread(
+            sl.main, ["--provider-url", url, "--db", ":memory:", "--port", "0"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith(f"smsleopard: error: cannot reach the provider at {url}") and err.count("\n") == 1
+        assert (err.startswith(f"smsleopard: error: cannot reach the provider at {url}")
+                and err.count("\n") == 1)
 
     @pytest.mark.parametrize("argv, message", [
-        (["--provider-url", "ftp://x"], "--provider-url must be empty, http(s)://..., or twilio://"),
+        (["--provider-url", "ftp://x"],
+         "--provider-url must be empty, http(s)://..., or twilio://"),
         (["--provider-url", "http://"], "--provider-url must be an http:// or https:// URL"),
-        (["--rate-limit", "sms=fast"], "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
-        (["--rate-limit", "fax=5"], "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
+        (["--rate-limit", "sms=fast"],
+         "--rate-limit must be like sms=50,whatsapp=20: the rate of sms must be"),
+        (["--rate-limit", "fax=5"],
+         "--rate-limit must be like sms=50,whatsapp=20: 'fax=5' is not"),
         (["--provider-url", "http://p", "--provider-timeout-ms", "20000", "--claim-timeout", "30"],
-         "--provider-timeout-ms must be at least 1 and, with --provider-url, below half of --claim-timeout"),
+         "--provider-timeout-ms must be at least 1 and, with --provider-url, below half of "
+         "--claim-timeout"),
     ])
     async def test_bad_provider_settings_are_refused(self, argv, message):
         with pytest.raises(sl.ConfigError) as refused:
@@ -3742,13 +4006,18 @@ class TestGatewayUrls:
     ])
     def test_a_gateway_url_is_taken_apart(self, url, kind, base, user, options):
         parsed = sl.parse_gateway_url(url)
-        assert (parsed.kind, parsed.base, parsed.user, dict(parsed.options)) == (kind, base, user, options)
+        assert (parsed.kind, parsed.base, parsed.user, dict(parsed.options)) == (
+            kind, base, user, options)
 
     @pytest.mark.parametrize("url, problem", [
-        ("twilio://AC1@api.twilio.com?from=1", "twilio:// needs its credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@host"),
-        ("twilio://AC1:s3cret@api.twilio.com", "twilio:// needs from=+15550001111 or messaging_service"),
-        ("twilio://AC1:s3cret@api.twilio.com?from=1&messaging_service=MG", "twilio:// needs from="),
-        ("kannel://u:s3cret@h?from=x&colour=red", "kannel:// has an unknown option 'colour' (it takes from, smsc)"),
+        ("twilio://AC1@api.twilio.com?from=1",
+         "twilio:// needs its credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@host"),
+        ("twilio://AC1:s3cret@api.twilio.com",
+         "twilio:// needs from=+15550001111 or messaging_service"),
+        ("twilio://AC1:s3cret@api.twilio.com?from=1&messaging_service=MG",
+         "twilio:// needs from="),
+        ("kannel://u:s3cret@h?from=x&colour=red",
+         "kannel:// has an unknown option 'colour' (it takes from, smsc)"),
         ("kannel://u:s3cret@h?from=x&from=y", "kannel:// gives an option twice"),
         ("infobip://s3cret@h?bulk=0", "infobip:// bulk must be between 1 and 1000"),
         ("infobip://s3cret@h?bulk=lots", "infobip:// bulk must be between 1 and 1000"),
@@ -3758,11 +4027,15 @@ class TestGatewayUrls:
         ("africastalking://:s3cret@h", "africastalking:// needs its credentials"),
         ("smpp://leopard:s3cret@h", "smpp:// needs source=SENDER (1 to 20 characters)"),
         ("smpp://leopard:s3cret@h?source=S&window=0", "smpp:// window must be between 1 and 1000"),
-        ("smpp://leopard:s3cret@h?source=S&window=many", "smpp:// window must be between 1 and 1000"),
-        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars", "smpp:// system_type must be at most 12"),
+        ("smpp://leopard:s3cret@h?source=S&window=many",
+         "smpp:// window must be between 1 and 1000"),
+        ("smpp://leopard:s3cret@h?source=S&system_type=thirteenchars",
+         "smpp:// system_type must be at most 12"),
         ("smpp://leopard:s3cret@h?source=S&bulk=2", "smpp:// has an unknown option 'bulk'"),
-        ("smpp://leopard:s3cret999@h?source=S", "smpp:// system_id must be at most 15 and the password 8"),
-        ("smpp://leopard@h?source=S", "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
+        ("smpp://leopard:s3cret999@h?source=S",
+         "smpp:// system_id must be at most 15 and the password 8"),
+        ("smpp://leopard@h?source=S",
+         "smpp:// needs its credentials: smpp://SYSTEM_ID:PASSWORD@host"),
         ("smpp://leopard:s3cret@h:70000?source=S", "smpp:// has a bad port"),
     ])
     def test_a_bad_gateway_url_is_one_line_naming_the_problem_not_the_secret(self, url, problem):
@@ -3775,10 +4048,12 @@ class TestGatewayUrls:
     def test_the_url_shown_hides_the_secret(self):
         assert sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S").shown == \
             "infobip://***@abc.api.infobip.com"
-        assert sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown == "kannel+http://u:***@h:13013"
+        assert (sl.parse_gateway_url("kannel+http://u:p4ss@h:13013?from=S").shown
+                == "kannel+http://u:***@h:13013")
 
-    @pytest.mark.parametrize("url", [*(u.format(address="gw.example.com:8443") for u in DIALECT_URLS.values()),
-                                     "https://user:pw-s3cret@p.example.com/messages?key=q-s3cret"])
+    @pytest.mark.parametrize("url", [
+        *(u.format(address="gw.example.com:8443") for u in DIALECT_URLS.values()),
+        "https://user:pw-s3cret@p.example.com/messages?key=q-s3cret"])
     def test_the_start_line_names_the_gateway_without_its_secret(self, url):
         shown = sl.describe_provider(test_config(provider_url=url))
         assert "gw.example.com:8443" in shown or "p.example.com" in shown
@@ -3804,18 +4079,24 @@ class TestGatewayAnswers:
 
     @pytest.mark.parametrize("status, body, outcome", [
         (201, b'{"sid": "SM123", "status": "queued"}', "SM123"),
-        (201, b'{"status": "queued"}', ("TransientSendError", 'twilio answered 201 without a sid: {"status": "queued"}')),
+        (201, b'{"status": "queued"}',
+         ("TransientSendError", 'twilio answered 201 without a sid: {"status": "queued"}')),
         (429, b'{"code": 20429, "message": "Too many requests"}',
          ("ThrottledError", "twilio throttled it (429): error 20429: Too many requests")),
         (400, b'{"code": 21211, "message": "Invalid To"}',
          ("PermanentSendError", "twilio refused it (400): error 21211: Invalid To")),
-        (400, b'{"code": 21408, "message": "Permission"}', ("PermanentSendError", "twilio refused it (400): error 21408: Permission")),
+        (400, b'{"code": 21408, "message": "Permission"}',
+         ("PermanentSendError", "twilio refused it (400): error 21408: Permission")),
         (400, b'{"code": 21610, "message": "Unsubscribed recipient"}',
          ("OptedOutError", "twilio refused it (400): error 21610: Unsubscribed recipient")),
-        (400, b'{"code": 21612, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21612: x")),
-        (400, b'{"code": 21614, "message": "x"}', ("PermanentSendError", "twilio refused it (400): error 21614: x")),
-        (503, b"<html>down</html>", ("TransientSendError", "twilio answered 503: <html>down</html>")),
-        (401, b'{"code": 20003, "message": "Authenticate"}', ("PermanentSendError", "twilio refused it (401): error 20003: Authenticate")),
+        (400, b'{"code": 21612, "message": "x"}',
+         ("PermanentSendError", "twilio refused it (400): error 21612: x")),
+        (400, b'{"code": 21614, "message": "x"}',
+         ("PermanentSendError", "twilio refused it (400): error 21614: x")),
+        (503, b"<html>down</html>",
+         ("TransientSendError", "twilio answered 503: <html>down</html>")),
+        (401, b'{"code": 20003, "message": "Authenticate"}',
+         ("PermanentSendError", "twilio refused it (401): error 20003: Authenticate")),
     ])
     def test_twilio(self, status, body, outcome):
         assert raised(sl.twilio_outcome, status, body, 1.0) == outcome
@@ -3826,26 +4107,34 @@ class TestGatewayAnswers:
         (201, {"statusCode": 102, "status": "Queued", "messageId": "ATXid_3"}, "ATXid_3"),
         (201, {"statusCode": 403, "status": "InvalidPhoneNumber", "messageId": "None"},
          ("PermanentSendError", "africastalking refused it: status 403 InvalidPhoneNumber")),
-        (201, {"statusCode": 404, "status": "UnsupportedNumberType"}, ("PermanentSendError", "africastalking refused it: status 404 UnsupportedNumberType")),
+        (201, {"statusCode": 404, "status": "UnsupportedNumberType"},
+         ("PermanentSendError", "africastalking refused it: status 404 UnsupportedNumberType")),
         (201, {"statusCode": 406, "status": "UserInBlacklist", "messageId": "None"},
          ("OptedOutError", "africastalking refused it: status 406 UserInBlacklist")),
-        (201, {"statusCode": 407, "status": "CouldNotRoute"}, ("PermanentSendError", "africastalking refused it: status 407 CouldNotRoute")),
+        (201, {"statusCode": 407, "status": "CouldNotRoute"},
+         ("PermanentSendError", "africastalking refused it: status 407 CouldNotRoute")),
         (409, {"statusCode": 409, "status": "DoNotDisturbRejection", "messageId": "None"},
          ("PermanentSendError", "africastalking refused it: status 409 DoNotDisturbRejection")),
-        (201, {"statusCode": 500, "status": "InternalServerError"}, ("TransientSendError", "africastalking answered status 500 InternalServerError")),
-        (201, {"statusCode": 101, "status": "Success", "messageId": "None"}, ("TransientSendError", "africastalking answered status 101 Success")),
+        (201, {"statusCode": 500, "status": "InternalServerError"},
+         ("TransientSendError", "africastalking answered status 500 InternalServerError")),
+        (201, {"statusCode": 101, "status": "Success", "messageId": "None"},
+         ("TransientSendError", "africastalking answered status 101 Success")),
     ])
     def test_africastalking_recipients(self, status, body, outcome):
-        answer = json.dumps({"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [body]}}).encode()
+        answer = json.dumps(
+            {"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [body]}}).encode()
         assert raised(sl.africastalking_outcome, status, answer, 1.0) == outcome
 
     @pytest.mark.parametrize("status, body, outcome", [
         (201, b'{"SMSMessageData": {"Message": "InvalidPhoneNumber", "Recipients": []}}',
          ("PermanentSendError", "africastalking sent it to nobody: InvalidPhoneNumber")),
-        (401, b"The supplied authentication is invalid", ("PermanentSendError", "africastalking refused it (401): The supplied authentication is invalid")),
+        (401, b"The supplied authentication is invalid",
+         ("PermanentSendError",
+          "africastalking refused it (401): The supplied authentication is invalid")),
         (429, b"slow", ("ThrottledError", "africastalking throttled it (429): slow")),
         (502, b"", ("TransientSendError", "africastalking answered 502: (nothing)")),
-        (200, b"garbage", ("TransientSendError", "africastalking answered 200 without recipients: garbage")),
+        (200, b"garbage",
+         ("TransientSendError", "africastalking answered 200 without recipients: garbage")),
     ])
     def test_africastalking_whole_answers(self, status, body, outcome):
         assert raised(sl.africastalking_outcome, status, body, 1.0) == outcome
@@ -3879,8 +4168,9 @@ class TestGatewayAnswers:
     def test_any_json_callback_is_read_or_refused(self, post):
         """A JSON callback (Infobip's reports, Meta's webhook) is read or refused with a
         ValueError, which HTTP answers 400; never another exception (a 500)."""
-        infobip = sl.InfobipGateway(sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S"),
-                                    1, 1, sl.Callbacks(), None)
+        infobip = sl.InfobipGateway(
+            sl.parse_gateway_url("infobip://k3y@abc.api.infobip.com?from=S"), 1, 1,
+            sl.Callbacks(), None)
         whatsapp = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1,
                                       sl.Callbacks(), None)
         for read in (infobip.receipts, infobip.inbound, whatsapp.receipts, whatsapp.inbound,
@@ -3894,11 +4184,14 @@ class TestGatewayAnswers:
 
     def test_infobip_answers_each_message_of_a_request(self):
         answer = json.dumps({"bulkId": "b1", "messages": [
-            {"to": "2547", "messageId": "2", "status": {"groupId": 5, "groupName": "REJECTED", "id": 12,
-                                                        "name": "REJECTED_NOT_ENOUGH_CREDITS", "description": "Not enough credits"}},
-            {"to": "2547", "messageId": "1", "status": {"groupId": 1, "groupName": "PENDING", "id": 26,
-                                                        "name": "MESSAGE_ACCEPTED", "description": "sent"}},
-            {"to": "2547", "messageId": "4", "status": {"groupName": "REJECTED", "name": "REJECTED_DUPLICATE_MESSAGE_ID"}},
+            {"to": "2547", "messageId": "2", "status": {
+                "groupId": 5, "groupName": "REJECTED", "id": 12,
+                "name": "REJECTED_NOT_ENOUGH_CREDITS", "description": "Not enough credits"}},
+            {"to": "2547", "messageId": "1", "status": {
+                "groupId": 1, "groupName": "PENDING", "id": 26, "name": "MESSAGE_ACCEPTED",
+                "description": "sent"}},
+            {"to": "2547", "messageId": "4", "status": {
+                "groupName": "REJECTED", "name": "REJECTED_DUPLICATE_MESSAGE_ID"}},
         ]}).encode()
         outcomes = sl.infobip_outcomes(200, answer, ["1", "2", "3", "4"], 1.0)
         assert outcomes["1"] == "1" and outcomes["4"] == "4"
@@ -3907,11 +4200,13 @@ class TestGatewayAnswers:
         assert isinstance(outcomes["3"], sl.TransientSendError)
 
     @pytest.mark.parametrize("status, body, error, words", [
-        (429, b'{"errorCode": "E429", "description": "Too many requests sent."}', sl.ThrottledError,
-         "infobip throttled it (429): E429: Too many requests sent."),
-        (400, b'{"requestError": {"serviceException": {"messageId": "BAD_REQUEST", "text": "Bad request"}}}',
+        (429, b'{"errorCode": "E429", "description": "Too many requests sent."}',
+         sl.ThrottledError, "infobip throttled it (429): E429: Too many requests sent."),
+        (400, b'{"requestError": {"serviceException": {"messageId": "BAD_REQUEST", '
+              b'"text": "Bad request"}}}',
          sl.PermanentSendError, "infobip refused it (400): BAD_REQUEST: Bad request"),
-        (500, b'{"requestError": {"serviceException": {"messageId": "GENERAL_ERROR", "text": "Oops"}}}',
+        (500, b'{"requestError": {"serviceException": {"messageId": "GENERAL_ERROR", '
+              b'"text": "Oops"}}}',
          sl.TransientSendError, "infobip answered 500: GENERAL_ERROR: Oops"),
         (200, b"not json", sl.TransientSendError, "infobip answered 200 without this message"),
     ])
@@ -3922,10 +4217,13 @@ class TestGatewayAnswers:
     @pytest.mark.parametrize("status, body, outcome", [
         (202, b"0: Accepted for delivery", None), (202, b"3: Queued for later delivery", None),
         (202, b"Sent.", None),
-        (503, b"Temporal failure, try again later.", ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
+        (503, b"Temporal failure, try again later.",
+         ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
         (500, b"Sending failed.", ("TransientSendError", "kannel answered 500: Sending failed.")),
-        (403, b"Not routable. Do not try again.", ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
-        (400, b"Missing receiver number, rejected", ("PermanentSendError", "kannel refused it (400): Missing receiver number, rejected")),
+        (403, b"Not routable. Do not try again.",
+         ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
+        (400, b"Missing receiver number, rejected",
+         ("PermanentSendError", "kannel refused it (400): Missing receiver number, rejected")),
     ])
     def test_kannel(self, status, body, outcome):
         assert raised(sl.kannel_outcome, status, body, 1.0) == outcome
@@ -3936,26 +4234,33 @@ class TestGatewayRequests:
         form = sl.twilio_form(outgoing(reference="42", text="Hi"), {"from": "+15550001111"},
                               "https://sms.example.com/providers/twilio/receipts")
         assert form == {"To": "+254712000001", "Body": "Hi", "From": "+15550001111",
-                        "StatusCallback": "https://sms.example.com/providers/twilio/receipts?ref=42"}
+                        "StatusCallback": "https://sms.example.com/providers/twilio/receipts"
+                                          "?ref=42"}
         whatsapp = sl.twilio_form(outgoing(channel="whatsapp"), {"messaging_service": "MG1"}, None)
-        assert whatsapp == {"To": "whatsapp:+254712000001", "Body": "Hi", "MessagingServiceSid": "MG1"}
+        assert whatsapp == {"To": "whatsapp:+254712000001", "Body": "Hi",
+                            "MessagingServiceSid": "MG1"}
 
     def test_kannel_query_carries_the_reference_and_ucs2_when_needed(self):
         url = sl.parse_gateway_url("kannel://u:p%26w@h:13013?from=Leo&smsc=fake")
-        query = urllib.parse.parse_qs(sl.kannel_query(outgoing(reference="9", text="Привет"), url,
-                                                      "https://s.example/providers/kannel/receipts/t0k"))
+        query = urllib.parse.parse_qs(sl.kannel_query(
+            outgoing(reference="9", text="Привет"), url,
+            "https://s.example/providers/kannel/receipts/t0k"))
         assert query == {"username": ["u"], "password": ["p&w"], "to": ["+254712000001"],
-                         "text": ["Привет"], "charset": ["UTF-8"], "from": ["Leo"], "coding": ["2"],
-                         "smsc": ["fake"], "dlr-mask": ["19"],
-                         "dlr-url": ["https://s.example/providers/kannel/receipts/t0k?ref=9&type=%d&reply=%A"]}
-        assert "coding" not in urllib.parse.parse_qs(sl.kannel_query(outgoing(text="Hi"), url, None))
+                         "text": ["Привет"], "charset": ["UTF-8"], "from": ["Leo"],
+                         "coding": ["2"], "smsc": ["fake"], "dlr-mask": ["19"],
+                         "dlr-url": ["https://s.example/providers/kannel/receipts/t0k"
+                                     "?ref=9&type=%d&reply=%A"]}
+        assert "coding" not in urllib.parse.parse_qs(
+            sl.kannel_query(outgoing(text="Hi"), url, None))
 
     def test_infobip_body_is_one_personalised_message_each(self):
-        body = json.loads(sl.infobip_body([outgoing(reference="1", text="Hi A"), outgoing(reference="2", text="Hi B")],
-                                          {"from": "Shop"}, "https://s/providers/infobip/receipts/t"))
+        body = json.loads(sl.infobip_body(
+            [outgoing(reference="1", text="Hi A"), outgoing(reference="2", text="Hi B")],
+            {"from": "Shop"}, "https://s/providers/infobip/receipts/t"))
         assert body == {"messages": [
-            {"from": "Shop", "destinations": [{"to": "254712000001", "messageId": ref}], "text": text,
-             "notifyUrl": "https://s/providers/infobip/receipts/t", "notifyContentType": "application/json"}
+            {"from": "Shop", "destinations": [{"to": "254712000001", "messageId": ref}],
+             "text": text, "notifyUrl": "https://s/providers/infobip/receipts/t",
+             "notifyContentType": "application/json"}
             for ref, text in (("1", "Hi A"), ("2", "Hi B"))]}
 
 
@@ -3964,13 +4269,16 @@ class TestGatewayOptOut:
 
     async def test_a_gateways_opt_out_answer_fails_the_message_and_opts_the_customer_out(self, h):
         ids = await h.add_customers(2)
-        h.sender.script[h.phones[0]] = [sl.OptedOutError("twilio refused it (400): error 21610: unsubscribed")]
-        h.sender.script[h.phones[1]] = [sl.PermanentSendError("twilio refused it (400): error 21211: bad")]
+        h.sender.script[h.phones[0]] = [
+            sl.OptedOutError("twilio refused it (400): error 21610: unsubscribed")]
+        h.sender.script[h.phones[1]] = [
+            sl.PermanentSendError("twilio refused it (400): error 21211: bad")]
         campaign_id = await h.launch(ids)
         await h.settle()
         messages = {m["customer_id"]: m for m in await h.messages(campaign_id)}
         assert [messages[i]["status"] for i in ids] == ["failed", "failed"]
-        assert messages[ids[0]]["last_error"] == "twilio refused it (400): error 21610: unsubscribed"
+        assert (messages[ids[0]]["last_error"]
+                == "twilio refused it (400): error 21610: unsubscribed")
         assert (await h.get(f"/customers/{ids[0]}"))["opted_out_at"] == sl.utc_iso(T0)
         assert (await h.get(f"/customers/{ids[1]}"))["opted_out_at"] is None
         again = await h.launch(ids)  # never attempted again
@@ -3993,8 +4301,8 @@ class TestTwilioSignature:
     def test_it_agrees_with_twilios_own_request_validator(self):
         from twilio.request_validator import RequestValidator
 
-        form = multidict.MultiDict([("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("To", "+2547"),
-                             ("Body", "héllo ☕"), ("Body", "again")])
+        form = multidict.MultiDict([("MessageSid", "SM1"), ("MessageStatus", "delivered"),
+                                    ("To", "+2547"), ("Body", "héllo ☕"), ("Body", "again")])
         url = "https://sms.example.com/providers/twilio/receipts?ref=42"
         ours = sl.twilio_signature("s3cret-token", url, form)
         assert RequestValidator("s3cret-token").validate(url, form, ours)
@@ -4004,7 +4312,8 @@ class TestTwilioSignature:
     def test_either_port_form_is_accepted(self):
         assert sl.twilio_urls("https://h.example/p?x=1") == [
             "https://h.example/p?x=1", "https://h.example:443/p?x=1"]
-        assert sl.twilio_urls("http://h.example:8080/p") == ["http://h.example:8080/p", "http://h.example/p"]
+        assert sl.twilio_urls("http://h.example:8080/p") == [
+            "http://h.example:8080/p", "http://h.example/p"]
 
 
 class TestGatewaysEndToEnd:
@@ -4016,14 +4325,16 @@ class TestGatewaysEndToEnd:
         """(harness, mock): the service on `port`, its gateway the mock speaking `dialect`."""
         public = f"http://127.0.0.1:{port}"
         token = sl.callback_token(RECEIPT_SECRET, dialect)
-        receipt_url = f"{public}/providers/africastalking/receipts/{token}" if dialect == "africastalking" else ""
+        receipt_url = (f"{public}/providers/africastalking/receipts/{token}"
+                       if dialect == "africastalking" else "")
         config = mock_provider.MockProviderConfig(
             dialect=dialect, delivery_rate=0.5, receipt_url=receipt_url,
             # Africa's Talking's reports name only its id, stored when the outcome is committed
             # (within GROUP_WINDOW): a report before that is unknown (docs/gateways.md)
             receipt_delay_ms=500 if dialect == "africastalking" else 0,
             receipt_secret=RECEIPT_SECRET if dialect == "generic" else "", **settings)
-        mock = mock_provider.MockProvider(config, random.Random(3), clock)  # signs in the service's time
+        # signs in the service's time
+        mock = mock_provider.MockProvider(config, random.Random(3), clock)
         server = await aiohttp_server(mock.app())
         url = DIALECT_URLS[dialect].format(address=f"127.0.0.1:{server.port}")
         h = await make_harness(provider_url=url, real_provider=True, port=port, public_url=public,
@@ -4031,13 +4342,14 @@ class TestGatewaysEndToEnd:
         return h, mock
 
     @pytest.mark.parametrize("dialect", list(DIALECT_URLS))
-    async def test_a_campaign_with_its_reports_and_refusals(self, make_harness, aiohttp_server, unused_tcp_port,
-                                                            caplog, clock, dialect):
+    async def test_a_campaign_with_its_reports_and_refusals(
+            self, make_harness, aiohttp_server, unused_tcp_port, caplog, clock, dialect):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, dialect, clock)
         ids = await h.add_customers(20)
-        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}, {"phone": "+99870000001"}]},
-                               expect=201)
+        refused = await h.post(
+            "/customers", {"customers": [{"phone": "+99970000001"}, {"phone": "+99870000001"}]},
+            expect=201)
         refused_ids = [c["id"] for c in refused["customers"]]
         campaign_id = await h.launch(ids + refused_ids, template="Hi {first_name} ☕")
         await h.settle()
@@ -4065,15 +4377,17 @@ class TestGatewaysEndToEnd:
                             overview]) + caplog.text
         assert not [secret for secret in SECRETS if secret in shown]
 
-    async def test_the_text_reaches_the_gateway_whole(self, make_harness, aiohttp_server, unused_tcp_port):
+    async def test_the_text_reaches_the_gateway_whole(
+            self, make_harness, aiohttp_server, unused_tcp_port):
         h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
         await h.launch(await h.add_customers(1), template="Привет {first_name} ☕ & 100% +1")
         await h.settle()
-        assert [m["rendered_content"] for m in await h.messages(1)] == ["Привет Name0 ☕ & 100% +1"]
+        assert [m["rendered_content"] for m in await h.messages(1)] == [
+            "Привет Name0 ☕ & 100% +1"]
         assert mock.stats["accepted"] == 1
 
-    async def test_providers_shows_the_urls_to_paste_and_no_secret(self, make_harness, aiohttp_server,
-                                                                   unused_tcp_port):
+    async def test_providers_shows_the_urls_to_paste_and_no_secret(
+            self, make_harness, aiohttp_server, unused_tcp_port):
         h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel")
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         public = f"http://127.0.0.1:{unused_tcp_port}/providers/kannel"
@@ -4082,17 +4396,22 @@ class TestGatewaysEndToEnd:
             "channels": ["sms", "whatsapp"], "kind": "kannel", "host": gateway["host"],
             "url": f"kannel+http://leopard:***@{gateway['host']}", "state": "up", "reason": None,
             "callbacks": {"receipts": f"{public}/receipts/{token}",
-                          "inbound": f"{public}/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
+                          "inbound": f"{public}/inbound/{token}"
+                                     "?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
 
-    async def test_a_gateway_that_stops_answering_is_down(self, make_harness, aiohttp_server, unused_tcp_port):
-        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio", failure_rate=0)
+    async def test_a_gateway_that_stops_answering_is_down(
+            self, make_harness, aiohttp_server, unused_tcp_port):
+        h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio",
+                                  failure_rate=0)
         gateway = h.app[sl.SENDER].by_kind("twilio")
-        gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")  # nothing listens
+        # nothing listens
+        gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")
         campaign_id = await h.launch(await h.add_customers(1))
         await h.settle()
         assert (await h.messages(campaign_id))[0]["last_error"].startswith("provider unreachable")
         health = await h.get("/health", expect=503)
-        assert health["provider"] == "down" and health["provider_reason"].startswith("twilio: unreachable")
+        assert (health["provider"] == "down"
+                and health["provider_reason"].startswith("twilio: unreachable"))
         assert (await h.get("/providers"))["data"][0]["state"] == "down"
 
 
@@ -4103,17 +4422,19 @@ class TestRealKannel:
 
     pytestmark = pytest.mark.asyncio
 
-    async def test_a_campaign_through_kannel_with_its_reports_and_a_stop(self, make_harness, tmp_path,
-                                                                         unused_tcp_port):
+    async def test_a_campaign_through_kannel_with_its_reports_and_a_stop(
+            self, make_harness, tmp_path, unused_tcp_port):
         from tools import kannel as real_kannel
 
         assert real_kannel.kannel_installed(), "install kannel and kannel-extras (.ci/run does)"
         public = f"http://127.0.0.1:{unused_tcp_port}"
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
-        inbound = f"{public}/providers/kannel/inbound/{token}?from=%p&to=%P&text=%a&charset=%C&coding=%c"
+        inbound = (f"{public}/providers/kannel/inbound/{token}"
+                   "?from=%p&to=%P&text=%a&charset=%C&coding=%c")
         async with real_kannel.kannel_async(tmp_path / "kannel", inbound_url=inbound) as k:
             address = urllib.parse.urlsplit(k.sendsms_url).netloc
-            url = f"kannel+http://{k.username}:{urllib.parse.quote(k.password)}@{address}?from=Leopard&smsc=fake"
+            url = (f"kannel+http://{k.username}:{urllib.parse.quote(k.password)}@{address}"
+                   "?from=Leopard&smsc=fake")
             h = await make_harness(provider_url=url, real_provider=True, port=unused_tcp_port,
                                    public_url=public, receipt_secret=RECEIPT_SECRET)
             ids = await h.add_customers(3)
@@ -4121,7 +4442,8 @@ class TestRealKannel:
             await h.settle()
             assert (await h.campaign(campaign_id))["stats"]["sent"] == 3
             for n, phone in enumerate(h.phones):
-                got = await asyncio.to_thread(k.wait_for_mt, lambda m, phone=phone: m.receiver == phone)
+                got = await asyncio.to_thread(k.wait_for_mt,
+                                              lambda m, phone=phone: m.receiver == phone)
                 assert (got.sender, got.text) == ("Leopard", f"Hi Name{n}, чай ☕ & 100% +1")
 
             async def delivered():
@@ -4159,7 +4481,8 @@ class TestGatewayCallbacks:
         app = sl.web.Application()  # a gateway that is never called: the tests post its callbacks
         server = await aiohttp_server(app)
         url = DIALECT_URLS[kind].format(address=f"127.0.0.1:{server.port}")
-        return await make_harness(provider_url=url, real_provider=True, public_url="https://sms.example.com",
+        return await make_harness(provider_url=url, real_provider=True,
+                                  public_url="https://sms.example.com",
                                   receipt_secret=RECEIPT_SECRET, run_workers=False)
 
     async def sent_message(self, h, provider_id):
@@ -4167,18 +4490,21 @@ class TestGatewayCallbacks:
         campaign_id = await h.add_campaign()
         await h.send(campaign_id, {"customer_ids": ids})
         message_id = (await h.sql("SELECT id FROM outbound_messages"))[0][0]
-        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? WHERE id = ?",
-                        (provider_id, message_id))
+        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? "
+                        "WHERE id = ?", (provider_id, message_id))
         await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
         return campaign_id, message_id
 
     async def test_providers_needs_the_api_key_and_the_callbacks_do_not(self, make_harness):
         h = await make_harness(api_key="k", receipt_secret=RECEIPT_SECRET)
         assert (await h.request("GET", "/providers"))[0] == 401
-        (mock,) = (await h.request("GET", "/providers", headers={"Authorization": "Bearer k"}))[1]["data"]
-        assert (mock["kind"], mock["state"], mock["channels"]) == ("mock", "up", ["sms", "whatsapp"])
+        (mock,) = (await h.request("GET", "/providers",
+                                   headers={"Authorization": "Bearer k"}))[1]["data"]
+        assert (mock["kind"], mock["state"], mock["channels"]) == (
+            "mock", "up", ["sms", "whatsapp"])
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
-        status, payload = await h.request("GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
+        status, payload = await h.request(
+            "GET", f"/providers/kannel/receipts/{token}?ref=1&type=1")
         assert status == 404 and payload["error"]["code"] == "NOT_FOUND"  # no kannel gateway here
 
     async def test_the_access_log_shows_no_callback_token(self, caplog):
@@ -4186,8 +4512,8 @@ class TestGatewayCallbacks:
 
         logger = sl.AccessLogger(logging.getLogger("smsleopard.access"), "")
         caplog.set_level(logging.INFO, logger="smsleopard.access")
-        for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1", "/providers/infobip/inbound/t0ken-s3cret",
-                     "/campaigns/1"):
+        for path in ("/providers/kannel/receipts/t0ken-s3cret?ref=1&type=1",
+                     "/providers/infobip/inbound/t0ken-s3cret", "/campaigns/1"):
             logger.log(make_mocked_request("GET", path), sl.web.Response(), 0.001)
         assert "s3cret" not in caplog.text
         assert '"GET /providers/kannel/receipts/***?ref=1&type=1 HTTP/1.1"' in caplog.text
@@ -4201,12 +4527,15 @@ class TestGatewayCallbacks:
         path = f"/providers/twilio/receipts?ref={message_id}"
         form = {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003",
                 "ErrorMessage": "Unreachable destination handset"}
-        signature = RequestValidator("tw-s3cret").compute_signature("https://sms.example.com" + path, form)
+        signature = RequestValidator("tw-s3cret").compute_signature(
+            "https://sms.example.com" + path, form)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = urllib.parse.urlencode(form)
-        status, payload = await h.request("POST", path, raw=raw, headers={**headers, "X-Twilio-Signature": "bad"})
+        status, payload = await h.request("POST", path, raw=raw,
+                                          headers={**headers, "X-Twilio-Signature": "bad"})
         assert status == 403 and payload["error"]["code"] == "FORBIDDEN"
-        taken = await h.post(path, raw=raw, headers={**headers, "X-Twilio-Signature": signature}, expect=200)
+        taken = await h.post(path, raw=raw, headers={**headers, "X-Twilio-Signature": signature},
+                             expect=200)
         assert taken == {"accepted": 1, "unknown": []}
         (row,) = await h.sql("SELECT delivery_status, last_error FROM outbound_messages")
         assert row == ("undelivered", "twilio error 30003: Unreachable destination handset")
@@ -4219,9 +4548,10 @@ class TestGatewayCallbacks:
         form = {"From": h.phones[0], "Body": " Stop! ", "MessageSid": "SM9"}
         url = "https://sms.example.com/providers/twilio/inbound"
         headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Twilio-Signature": RequestValidator("tw-s3cret").compute_signature(url, form)}
-        assert await h.post("/providers/twilio/inbound", raw=urllib.parse.urlencode(form), headers=headers,
-                            expect=200) == {"action": "opted_out"}
+                   "X-Twilio-Signature": RequestValidator("tw-s3cret").compute_signature(
+                       url, form)}
+        assert await h.post("/providers/twilio/inbound", raw=urllib.parse.urlencode(form),
+                            headers=headers, expect=200) == {"action": "opted_out"}
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
 
     async def test_africastalking_reports_are_found_by_its_id(self, make_harness, aiohttp_server):
@@ -4235,7 +4565,8 @@ class TestGatewayCallbacks:
                 ({"id": "ATXid_8", "status": "Success"}, {"accepted": 0, "unknown": ["ATXid_8"]}),
                 ({"id": "ATXid_7", "status": "Failed", "failureReason": "UserInBlackList"},
                  {"accepted": 1, "unknown": []})]:
-            assert await h.post(path, raw=urllib.parse.urlencode(form), headers=headers, expect=200) == answer
+            assert await h.post(path, raw=urllib.parse.urlencode(form), headers=headers,
+                                expect=200) == answer
         (message,) = await h.messages(campaign_id)
         assert (message["delivery_status"], message["last_error"]) == (
             "undelivered", "africastalking: Failed (UserInBlackList)")
@@ -4265,8 +4596,9 @@ class TestGatewayCallbacks:
     async def test_a_wrong_token_or_gateway_is_404(self, make_harness, aiohttp_server, path):
         h = await self.harness(make_harness, aiohttp_server, "africastalking")
         token = sl.callback_token(RECEIPT_SECRET, "africastalking")
-        status, payload = await h.request("POST", path.format(token=token), raw=b"id=1&status=Success",
-                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, payload = await h.request(
+            "POST", path.format(token=token), raw=b"id=1&status=Success",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 404 and payload["error"]["code"] == "NOT_FOUND"
         assert token not in json.dumps(payload)
 
@@ -4276,7 +4608,8 @@ class TestGatewayCallbacks:
         ("infobip", b"not json", "application/json"),
         ("infobip", b'{"results": [{"status": {"groupName": "DELIVERED"}}]}', "application/json"),
     ])
-    async def test_garbage_from_a_gateway_is_400(self, make_harness, aiohttp_server, kind, raw, content_type):
+    async def test_garbage_from_a_gateway_is_400(
+            self, make_harness, aiohttp_server, kind, raw, content_type):
         h = await self.harness(make_harness, aiohttp_server, kind)
         token = sl.callback_token(RECEIPT_SECRET, kind)
         status, payload = await h.request("POST", f"/providers/{kind}/receipts/{token}", raw=raw,
@@ -4290,12 +4623,15 @@ class TestGatewayCallbacks:
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         base = f"/providers/kannel/receipts/{token}?ref={message_id}"
         assert await h.get(base + "&type=8&reply=ACK%2F") == {"accepted": 0, "unknown": []}
-        assert await h.get(base + "&type=16&reply=NACK%2F0x0000000b") == {"accepted": 1, "unknown": []}
-        assert await h.get(base + "&type=1&reply=id%3A1+stat%3ADELIVRD") == {"accepted": 1, "unknown": []}
+        assert (await h.get(base + "&type=16&reply=NACK%2F0x0000000b")
+                == {"accepted": 1, "unknown": []})
+        assert (await h.get(base + "&type=1&reply=id%3A1+stat%3ADELIVRD")
+                == {"accepted": 1, "unknown": []})
         assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
         customer_id = (await h.add_customers(1))[0]
         stop = "%00S%00T%00O%00P"  # UCS-2 without mo-recode: UTF-16BE bytes
-        inbound = f"/providers/kannel/inbound/{token}?from=%2B{h.phones[1][1:]}&text={stop}&charset=UTF-16BE&coding=2"
+        inbound = (f"/providers/kannel/inbound/{token}?from=%2B{h.phones[1][1:]}&text={stop}"
+                   "&charset=UTF-16BE&coding=2")
         assert await h.get(inbound) == {"action": "opted_out"}
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
 
@@ -4304,17 +4640,20 @@ class TestGatewayCallbacks:
         campaign_id, message_id = await self.sent_message(h, "x")
         token = sl.callback_token(RECEIPT_SECRET, "infobip")
         report = {"results": [
-            {"messageId": str(message_id), "status": {"groupId": 3, "groupName": "DELIVERED", "id": 2,
-                                                      "name": "DELIVERED_TO_OPERATOR"}},
-            {"messageId": "404404", "status": {"groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"}}]}
+            {"messageId": str(message_id), "status": {
+                "groupId": 3, "groupName": "DELIVERED", "id": 2, "name": "DELIVERED_TO_OPERATOR"}},
+            {"messageId": "404404", "status": {
+                "groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"}}]}
         assert await h.post(f"/providers/infobip/receipts/{token}", report, expect=200) == {
             "accepted": 0, "unknown": ["404404"]}
         report["results"][0]["status"] |= {"id": 5, "name": "DELIVERED_TO_HANDSET"}
-        assert (await h.post(f"/providers/infobip/receipts/{token}", report, expect=200))["accepted"] == 1
+        assert (await h.post(f"/providers/infobip/receipts/{token}", report,
+                             expect=200))["accepted"] == 1
         assert [m["delivery_status"] for m in await h.messages(campaign_id)] == ["delivered"]
         inbound = {"results": [{"from": h.phones[0][1:], "to": "385921004026", "text": "STOP"}],
                    "messageCount": 1, "pendingMessageCount": 0}
-        assert await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200) == {"action": "opted_out"}
+        assert (await h.post(f"/providers/infobip/inbound/{token}", inbound, expect=200)
+                == {"action": "opted_out"})
 
 
 # A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), made for the smpps:// test
@@ -4420,11 +4759,13 @@ class TestSmpp:
     def test_an_smpp_url_is_taken_apart(self, url, options):
         parsed = sl.parse_gateway_url(url)
         assert (parsed.kind, parsed.user, dict(parsed.options)) == ("smpp", "leopard", options)
-        assert parsed.base.startswith("smpp://") and "pw" not in parsed.shown and "p@ss" not in parsed.shown
+        assert (parsed.base.startswith("smpp://") and "pw" not in parsed.shown
+                and "p@ss" not in parsed.shown)
 
     def test_smpps_is_kept_apart_and_shown_as_such(self):
-        assert sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550?source=S").shown == \
-            "smpps://leopard:***@smsc.example.com:3550"
+        assert (sl.parse_gateway_url("smpps://leopard:s3cret@smsc.example.com:3550"
+                                     "?source=S").shown
+                == "smpps://leopard:***@smsc.example.com:3550")
 
     def test_without_the_library_the_error_says_how_to_get_it(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "aiosmpplib", None)
@@ -4434,12 +4775,17 @@ class TestSmpp:
     @pytest.mark.parametrize("name, outcome", [
         ("ESME_RTHROTTLED", ("ThrottledError", "smpp throttled it: ESME_RTHROTTLED (0x00000058)")),
         ("ESME_RMSGQFUL", ("ThrottledError", "smpp throttled it: ESME_RMSGQFUL (0x00000014)")),
-        ("ESME_RINVDSTADR", ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
-        ("ESME_RINVSRCADR", ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
-        ("ESME_RINVMSGLEN", ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
-        ("ESME_RINVESMCLASS", ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
+        ("ESME_RINVDSTADR",
+         ("PermanentSendError", "smpp refused it: ESME_RINVDSTADR (0x0000000B)")),
+        ("ESME_RINVSRCADR",
+         ("PermanentSendError", "smpp refused it: ESME_RINVSRCADR (0x0000000A)")),
+        ("ESME_RINVMSGLEN",
+         ("PermanentSendError", "smpp refused it: ESME_RINVMSGLEN (0x00000001)")),
+        ("ESME_RINVESMCLASS",
+         ("PermanentSendError", "smpp refused it: ESME_RINVESMCLASS (0x00000043)")),
         ("ESME_RSYSERR", ("TransientSendError", "smpp answered ESME_RSYSERR (0x00000008)")),
-        ("ESME_RSUBMITFAIL", ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
+        ("ESME_RSUBMITFAIL",
+         ("TransientSendError", "smpp answered ESME_RSUBMITFAIL (0x00000045)")),
         ("ESME_RX_T_APPN", ("TransientSendError", "smpp answered ESME_RX_T_APPN (0x00000064)")),
     ])
     def test_command_statuses_map_onto_outcomes(self, name, outcome):
@@ -4448,9 +4794,11 @@ class TestSmpp:
         assert (type(error).__name__, str(error)) == outcome
 
     @pytest.mark.parametrize("text, tlv, receipt", [
-        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD err:000 text:Hi",
+        ("id:1a2b sub:001 dlvrd:001 submit date:2612051000 done date:2612051001 stat:DELIVRD "
+         "err:000 text:Hi",
          None, (None, "1a2b", "delivered", None)),
-        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV err:001 text:",
+        ("id:77 sub:001 dlvrd:000 submit date:2612051000 done date:2612051001 stat:UNDELIV "
+         "err:001 text:",
          None, (None, "77", "undelivered", "smpp: UNDELIV err:001")),
         ("id:77 stat:REJECTD err:009", None, (None, "77", "undelivered", "smpp: REJECTD err:009")),
         ("id:77 stat:EXPIRED", None, (None, "77", "undelivered", "smpp: EXPIRED err:?")),
@@ -4458,7 +4806,8 @@ class TestSmpp:
         ("id:77 stat:UNKNOWN err:0", None, (None, "77", "undelivered", "smpp: UNKNOWN err:0")),
         ("id:77 stat:ENROUTE err:0", None, (None, "77", None, None)),
         ("id:77 stat:ACCEPTD err:0", None, (None, "77", None, None)),
-        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD", (None, "0000ABCD", "delivered", None)),
+        ("id:short stat:DELIVRD err:0 text:stat:UNDELIV", "0000ABCD",
+         (None, "0000ABCD", "delivered", None)),
     ])
     def test_receipt_texts(self, text, tlv, receipt):
         assert tuple(sl.smpp_receipt(text, tlv)) == receipt
@@ -4485,17 +4834,20 @@ class TestSmppEndToEnd:
         smpp_port = ports()
         mock, server = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5)
         h = await make_harness(real_provider=True, port=ports(), **{
-            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5",
+            "provider_url": f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}"
+                            "?source=Leopard&window=5",
             **settings})
         return h, mock, server, smpp_port
 
-    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(self, make_harness, aiohttp_server,
-                                                                    unused_tcp_port_factory, caplog):
+    async def test_a_campaign_with_its_receipts_refusals_and_a_stop(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, caplog):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)
         ids = await h.add_customers(20)
-        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]}, expect=201)
-        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]], template="Hi {first_name} €")
+        refused = await h.post("/customers", {"customers": [{"phone": "+99970000001"}]},
+                               expect=201)
+        campaign_id = await h.launch([*ids, refused["customers"][0]["id"]],
+                                     template="Hi {first_name} €")
         await h.settle()
         messages = await h.messages(campaign_id)
         assert sorted(m["status"] for m in messages) == ["failed"] + ["sent"] * 20
@@ -4509,7 +4861,8 @@ class TestSmppEndToEnd:
 
         reports = await until(reported, "every receipt")
         assert reports["delivered"] > 0 and reports["undelivered"] > 0
-        assert (mock.stats["accepted"], mock.stats["receipts_sent"], mock.stats["duplicates"]) == (20, 20, 0)
+        assert (mock.stats["accepted"], mock.stats["receipts_sent"],
+                mock.stats["duplicates"]) == (20, 20, 0)
         # no '+'; GSM-7 (data_coding 0): € is its escape 0x1B 0x65, which the mock shows as read
         assert sorted(mock.smsc.texts)[0] == (h.phones[0][1:], "Hi Name0 \x1be")
         assert await mock.smsc.send_inbound(h.phones[3], "  Stop! ")
@@ -4527,7 +4880,8 @@ class TestSmppEndToEnd:
         monkeypatch.setattr(sl, "SMPP_KNOWN_IDS", 2)  # the gateway remembers the last two ids only
         smpp_port = unused_tcp_port_factory()
         # the reports come once the outcomes are committed, as they do long after a message
-        mock, _ = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5, receipt_delay_ms=500)
+        mock, _ = await self.smsc(aiohttp_server, smpp_port, delivery_rate=0.5,
+                                  receipt_delay_ms=500)
         h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
             f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
         campaign_id = await h.launch(await h.add_customers(8))
@@ -4540,7 +4894,8 @@ class TestSmppEndToEnd:
 
         reports = await until(reported, "every receipt, most through the database")
         assert (reports["sent"], mock.stats["receipts_sent"]) == (8, 8)
-        assert all(m["delivery_status"] in ("delivered", "undelivered") for m in await h.messages(campaign_id))
+        assert all(m["delivery_status"] in ("delivered", "undelivered")
+                   for m in await h.messages(campaign_id))
 
     @staticmethod
     async def opted_out(h, customer):
@@ -4556,12 +4911,13 @@ class TestSmppEndToEnd:
         assert (message["status"], message["retry_count"]) == ("sent", 0)
         whole = message["rendered_content"]
         assert len(whole) > 70 and mock.smsc.texts == [(h.phones[0][1:], whole)]
-        assert mock.stats["parts"] == sl.sms_info(whole).segments > 1 and mock.stats["accepted"] == 1
+        assert (mock.stats["parts"] == sl.sms_info(whole).segments > 1
+                and mock.stats["accepted"] == 1)
 
     async def test_a_lost_bind_makes_the_gateway_down_and_attempts_transient_then_it_comes_back(
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
-        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory,
-                                                     max_retries=0)
+        h, _, server, smpp_port = await self.through(make_harness, aiohttp_server,
+                                                     unused_tcp_port_factory, max_retries=0)
         await server.close()  # the SMSC stops: its binds are gone
         down = await until(lambda: self.health(h, 503), "/health 503")
         assert down["provider"] == "down" and down["provider_reason"].startswith("smpp: not bound")
@@ -4570,7 +4926,8 @@ class TestSmppEndToEnd:
         campaign_id = await h.launch(await h.add_customers(2))
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {("failed", "smpp not bound (lost or refused)")}
+        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {
+            ("failed", "smpp not bound (lost or refused)")}
         _, server = await self.smsc(aiohttp_server, smpp_port)  # the SMSC is back
         await until(lambda: self.health(h, 200), "/health 200 once bound again")
         await h.post(f"/campaigns/{campaign_id}/retry-failed", {}, expect=200)
@@ -4581,7 +4938,8 @@ class TestSmppEndToEnd:
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
         ports = unused_tcp_port_factory
         smpp_port = ports()
-        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)  # never answers
+        # never answers
+        mock, server = await self.smsc(aiohttp_server, smpp_port, latency_ms=60_000)
         h = await make_harness(real_provider=True, port=ports(), max_retries=0, provider_url=(
             f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard&window=5"))
         campaign_id = await h.launch(await h.add_customers(3))
@@ -4589,10 +4947,11 @@ class TestSmppEndToEnd:
         await server.close()
         await h.settle()
         messages = await h.messages(campaign_id)
-        assert [m["last_error"].split(";")[0] for m in messages] == ["smpp not bound (lost or refused)"] * 3
+        assert [m["last_error"].split(";")[0] for m in messages] == [
+            "smpp not bound (lost or refused)"] * 3
 
-    async def test_smpps_binds_over_tls(self, make_harness, aiohttp_server, unused_tcp_port_factory,
-                                         tmp_path, monkeypatch):
+    async def test_smpps_binds_over_tls(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, tmp_path, monkeypatch):
         smpp_port, tls_port = unused_tcp_port_factory(), unused_tcp_port_factory()
         mock, _ = await self.smsc(aiohttp_server, smpp_port)
         (tmp_path / "cert.pem").write_text(TEST_CERTIFICATE)
@@ -4617,12 +4976,14 @@ class TestSmppEndToEnd:
 
         server = await asyncio.start_server(relay, "127.0.0.1", tls_port, ssl=terminator)
         async with server:
-            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), provider_url=(
-                f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard"))
+            h = await make_harness(
+                real_provider=True, port=unused_tcp_port_factory(),
+                provider_url=f"smpps://leopard:sm-s3crt@127.0.0.1:{tls_port}?source=Leopard")
             campaign_id = await h.launch(await h.add_customers(2))
             await h.settle()
             assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
-            assert mock.stats["accepted"] == 2 and tls_connections and tls_connections[0].startswith("TLS")
+            assert (mock.stats["accepted"] == 2 and tls_connections
+                    and tls_connections[0].startswith("TLS"))
             assert (await h.get("/providers"))["data"][0]["url"].startswith("smpps://leopard:***@")
             await h.client.close()
 
@@ -4632,11 +4993,13 @@ class TestSmppEndToEnd:
         smpp_port = unused_tcp_port_factory()
         smsc = ServiceProcess(tmp_path)
         smsc.log = tmp_path / "smsc.log"
-        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp", "--smpp-port", str(smpp_port)]
+        smsc.settings = ["mock-provider", "--port", "0", "--dialect", "smpp",
+                         "--smpp-port", str(smpp_port)]
         await asyncio.to_thread(smsc.start)
         try:
-            h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), max_retries=0, provider_url=(
-                f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard"))
+            h = await make_harness(
+                real_provider=True, port=unused_tcp_port_factory(), max_retries=0,
+                provider_url=f"smpp://leopard:sm-s3crt@127.0.0.1:{smpp_port}?source=Leopard")
             ids = await h.add_customers(2)
             first = await h.launch(ids)
             await h.settle()
@@ -4687,7 +5050,8 @@ class TestMockProvider:
     pytestmark = pytest.mark.asyncio
 
     async def provider(self, aiohttp_client, **settings):
-        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings), random.Random(3))
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(**settings),
+                                          random.Random(3))
         return mock, await aiohttp_client(mock.app())
 
     async def test_reference_is_an_idempotency_key(self, aiohttp_client):
@@ -4697,8 +5061,8 @@ class TestMockProvider:
         again = await client.post("/messages", json=body)
         assert again.status == 200 and await again.json() == first
         stats = await (await client.get("/stats")).json()
-        assert stats == {"received": 2, "accepted": 1, "throttled": 0, "failed": 0, "duplicates": 1,
-                         "receipts_sent": 0}
+        assert stats == {"received": 2, "accepted": 1, "throttled": 0, "failed": 0,
+                         "duplicates": 1, "receipts_sent": 0}
 
     async def test_over_its_rate_it_answers_429_with_retry_after(self, aiohttp_client):
         mock, client = await self.provider(aiohttp_client, max_rps=3)
@@ -4727,7 +5091,8 @@ class TestMockProvider:
     async def test_an_unknown_flag_shows_the_usage_and_help_says_each_unit(self, capsys):
         assert await asyncio.to_thread(sl.main, ["mock-provider", "--colour", "red"]) == 2
         err = capsys.readouterr().err
-        assert "unrecognized arguments: --colour red" in err and "usage: smsleopard.py mock-provider" in err
+        assert ("unrecognized arguments: --colour red" in err
+                and "usage: smsleopard.py mock-provider" in err)
         with pytest.raises(SystemExit):
             mock_provider.mock_provider_main(["--help"])
         shown = capsys.readouterr().out
@@ -4738,7 +5103,8 @@ class TestMockProvider:
 # -- SENDER: the WhatsApp Cloud API gateway (§20), its campaign field and its mock dialect ---
 # (kept together at the end, apart from the other gateways' tests, so branches merge)
 
-WA_URL = "whatsapp+http://106540352242922:wa-t0ken@{address}/v21.0?app_secret=wa-s3cret&verify_token=vt-123"
+WA_URL = ("whatsapp+http://106540352242922:wa-t0ken@{address}/v21.0"
+          "?app_secret=wa-s3cret&verify_token=vt-123")
 
 
 def described(method, template, status, payload):
@@ -4754,16 +5120,18 @@ def described(method, template, status, payload):
 def wa_signed(body, secret="wa-s3cret"):
     raw = json.dumps(body).encode()
     return raw, {"Content-Type": "application/json",
-                 "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+                 "X-Hub-Signature-256":
+                     "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
 
 
 def wa_webhook(kind, *items):
     """A Cloud API webhook post holding statuses (or messages)."""
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-        "field": "messages", "value": {"messaging_product": "whatsapp",
-                                       "metadata": {"display_phone_number": "15550783881",
-                                                    "phone_number_id": "106540352242922"},
-                                       kind: list(items)}}]}]}
+    return {"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{
+            "field": "messages", "value": {"messaging_product": "whatsapp",
+                                           "metadata": {"display_phone_number": "15550783881",
+                                                        "phone_number_id": "106540352242922"},
+                                           kind: list(items)}}]}]}
 
 
 class TestWhatsAppWire:
@@ -4776,14 +5144,17 @@ class TestWhatsAppWire:
             "whatsapp", "https://graph.facebook.com/v21.0", "1065403", "EAAG+t0k",
             {"app_secret": "wa-s3cret", "verify_token": "vt-123"})
         assert url.shown == "whatsapp://1065403:***@graph.facebook.com/v21.0"
-        bare = sl.parse_gateway_url("whatsapp+http://1:t@127.0.0.1:9000?app_secret=a&verify_token=v")
+        bare = sl.parse_gateway_url(
+            "whatsapp+http://1:t@127.0.0.1:9000?app_secret=a&verify_token=v")
         assert bare.base == "http://127.0.0.1:9000/v21.0"  # the version when none is given
 
     @pytest.mark.parametrize("url, problem", [
         ("whatsapp://1065403@graph.facebook.com?app_secret=s3cret&verify_token=v",
          "whatsapp:// needs its credentials: whatsapp://PHONE_NUMBER_ID:ACCESS_TOKEN@host"),
-        ("whatsapp://1065403:s3cret@graph.facebook.com?verify_token=v", "whatsapp:// needs app_secret=..."),
-        ("whatsapp://1065403:s3cret@graph.facebook.com?app_secret=s3cret", "whatsapp:// needs app_secret=..."),
+        ("whatsapp://1065403:s3cret@graph.facebook.com?verify_token=v",
+         "whatsapp:// needs app_secret=..."),
+        ("whatsapp://1065403:s3cret@graph.facebook.com?app_secret=s3cret",
+         "whatsapp:// needs app_secret=..."),
         ("whatsapp://1:s3cret@graph.facebook.com/messages?app_secret=s3cret&verify_token=v",
          "whatsapp:// takes the Graph API version as its path, like graph.facebook.com/v21.0"),
         ("whatsapp://1:s3cret@graph.facebook.com?app_secret=s3cret&verify_token=v&from=1",
@@ -4794,78 +5165,96 @@ class TestWhatsAppWire:
         with pytest.raises(sl.ConfigError) as refused:
             sl.load_config([flag, url], {})
         message = str(refused.value)
-        assert message.startswith(f"{flag} {problem}") and "s3cret" not in message and "\n" not in message
+        assert (message.startswith(f"{flag} {problem}") and "s3cret" not in message
+                and "\n" not in message)
 
     def test_a_text_message(self):
-        body = json.loads(sl.whatsapp_body(outgoing(reference="42", text="Hi Jane ☕", channel="whatsapp")))
-        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "254712000001",
-                        "type": "text", "text": {"preview_url": False, "body": "Hi Jane ☕"},
+        body = json.loads(sl.whatsapp_body(
+            outgoing(reference="42", text="Hi Jane ☕", channel="whatsapp")))
+        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                        "to": "254712000001", "type": "text",
+                        "text": {"preview_url": False, "body": "Hi Jane ☕"},
                         "biz_opaque_callback_data": "42"}
 
     def test_a_template_message(self):
         template = sl.WhatsAppTemplate("order_update", "en_US", ("Jane", "our shop"))
-        body = json.loads(sl.whatsapp_body(sl.Outgoing("7", "whatsapp", "+16505551234", "Hi Jane", template)))
-        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234",
-                        "type": "template", "template": {
+        body = json.loads(sl.whatsapp_body(
+            sl.Outgoing("7", "whatsapp", "+16505551234", "Hi Jane", template)))
+        assert body == {"messaging_product": "whatsapp", "recipient_type": "individual",
+                        "to": "16505551234", "type": "template", "template": {
                             "name": "order_update", "language": {"code": "en_US"},
                             "components": [{"type": "body", "parameters": [
-                                {"type": "text", "text": "Jane"}, {"type": "text", "text": "our shop"}]}]},
+                                {"type": "text", "text": "Jane"},
+                                {"type": "text", "text": "our shop"}]}]},
                         "biz_opaque_callback_data": "7"}
-        bare = json.loads(sl.whatsapp_body(sl.Outgoing("7", "whatsapp", "+1650", "x",
-                                                       sl.WhatsAppTemplate("hello_world", "en_US"))))
+        bare = json.loads(sl.whatsapp_body(sl.Outgoing(
+            "7", "whatsapp", "+1650", "x", sl.WhatsAppTemplate("hello_world", "en_US"))))
         assert bare["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
 
     @staticmethod
     def error(code, message="Something", status=400, details=None):
-        error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Az8or2"}
+        error = {"message": message, "type": "OAuthException", "code": code,
+                 "fbtrace_id": "Az8or2"}
         if details:
             error["error_data"] = {"messaging_product": "whatsapp", "details": details}
         return status, json.dumps({"error": error}).encode()
 
     @pytest.mark.parametrize("answer, outcome", [
-        ((200, b'{"messaging_product": "whatsapp", "contacts": [{"input": "1650", "wa_id": "1650"}], '
-               b'"messages": [{"id": "wamid.HBgL1", "message_status": "accepted"}]}'), "wamid.HBgL1"),
-        ((200, b'{"messages": []}'), ("TransientSendError", 'whatsapp answered 200 without a message id: '
-                                                            '{"messages": []}')),
-        (error(130429, "(#130429) Rate limit hit", details="Cloud API message throughput has been reached."),
+        ((200, b'{"messaging_product": "whatsapp", '
+               b'"contacts": [{"input": "1650", "wa_id": "1650"}], '
+               b'"messages": [{"id": "wamid.HBgL1", "message_status": "accepted"}]}'),
+         "wamid.HBgL1"),
+        ((200, b'{"messages": []}'),
+         ("TransientSendError", 'whatsapp answered 200 without a message id: {"messages": []}')),
+        (error(130429, "(#130429) Rate limit hit",
+               details="Cloud API message throughput has been reached."),
          ("ThrottledError", "whatsapp throttled it (400): error 130429: (#130429) Rate limit hit "
                             "(Cloud API message throughput has been reached.)")),
         (error(131056, "(#131056) Pair rate limit hit"),
-         ("ThrottledError", "whatsapp throttled it (400): error 131056: (#131056) Pair rate limit hit")),
-        (error(80007, "Rate limit issues"), ("ThrottledError", "whatsapp throttled it (400): error 80007: "
-                                                               "Rate limit issues")),
-        (error(4, "Too many calls"), ("ThrottledError", "whatsapp throttled it (400): error 4: Too many calls")),
-        (error(131047, "Re-engagement message", details="Message failed to send because more than 24 hours "
-                                                        "have passed since the customer last replied."),
-         ("PermanentSendError", "outside the customer's 24-hour window: a free-form message needs an approved "
-                                "template (whatsapp error 131047: Re-engagement message (Message failed to send "
-                                "because more than 24 hours have passed since the customer last replied.))")),
+         ("ThrottledError",
+          "whatsapp throttled it (400): error 131056: (#131056) Pair rate limit hit")),
+        (error(80007, "Rate limit issues"),
+         ("ThrottledError", "whatsapp throttled it (400): error 80007: Rate limit issues")),
+        (error(4, "Too many calls"),
+         ("ThrottledError", "whatsapp throttled it (400): error 4: Too many calls")),
+        (error(131047, "Re-engagement message",
+               details="Message failed to send because more than 24 hours "
+                       "have passed since the customer last replied."),
+         ("PermanentSendError",
+          "outside the customer's 24-hour window: a free-form message needs an approved "
+          "template (whatsapp error 131047: Re-engagement message (Message failed to send "
+          "because more than 24 hours have passed since the customer last replied.))")),
         (error(131026, "Message undeliverable"),
          ("PermanentSendError", "whatsapp refused it (400): error 131026: Message undeliverable")),
         (error(132000, "Number of parameters does not match"),
-         ("PermanentSendError", "whatsapp refused it (400): error 132000: Number of parameters does not match")),
+         ("PermanentSendError",
+          "whatsapp refused it (400): error 132000: Number of parameters does not match")),
         (error(132001, "Template name does not exist in the translation", status=404),
-         ("PermanentSendError", "whatsapp refused it (404): error 132001: Template name does not exist in "
-                                "the translation")),
+         ("PermanentSendError", "whatsapp refused it (404): error 132001: Template name does not "
+                                "exist in the translation")),
         (error(131000, "Something went wrong", status=500),
          ("TransientSendError", "whatsapp answered 500: error 131000: Something went wrong")),
         (error(131016, "Service unavailable", status=503),
          ("TransientSendError", "whatsapp answered 503: error 131016: Service unavailable")),
         (error(190, "Error validating access token: Session has expired", status=401),
-         ("GatewayDownError", "whatsapp refused the channel (401): error 190: Error validating access token: "
-                              "Session has expired")),
+         ("GatewayDownError", "whatsapp refused the channel (401): error 190: Error validating "
+                              "access token: Session has expired")),
         (error(368, "Temporarily blocked for policies violations", status=403),
-         ("GatewayDownError", "whatsapp refused the channel (403): error 368: Temporarily blocked for "
-                              "policies violations")),
+         ("GatewayDownError", "whatsapp refused the channel (403): error 368: Temporarily blocked "
+                              "for policies violations")),
         (error(131031, "Account has been locked", status=403),
-         ("GatewayDownError", "whatsapp refused the channel (403): error 131031: Account has been locked")),
+         ("GatewayDownError",
+          "whatsapp refused the channel (403): error 131031: Account has been locked")),
         (error(3, "Capability or permissions issue", status=500),  # a 500 that is not transient
-         ("GatewayDownError", "whatsapp refused the channel (500): error 3: Capability or permissions issue")),
-        (error(99999, "Something new", status=500), ("TransientSendError", "whatsapp answered 500: error 99999: "
-                                                                        "Something new")),
+         ("GatewayDownError",
+          "whatsapp refused the channel (500): error 3: Capability or permissions issue")),
+        (error(99999, "Something new", status=500),
+         ("TransientSendError", "whatsapp answered 500: error 99999: Something new")),
         (error(131009, "Parameter value is not valid"),
-         ("PermanentSendError", "whatsapp refused it (400): error 131009: Parameter value is not valid")),
-        ((502, b"<html>Bad gateway</html>"), ("TransientSendError", "whatsapp answered 502: <html>Bad gateway</html>")),
+         ("PermanentSendError",
+          "whatsapp refused it (400): error 131009: Parameter value is not valid")),
+        ((502, b"<html>Bad gateway</html>"),
+         ("TransientSendError", "whatsapp answered 502: <html>Bad gateway</html>")),
         ((429, b"slow down"), ("ThrottledError", "whatsapp throttled it (429): slow down")),
     ])
     def test_answers_map_to_outcomes_by_the_error_code_first(self, answer, outcome):
@@ -4874,33 +5263,38 @@ class TestWhatsAppWire:
     def test_how_long_a_throttle_or_a_channel_down_waits(self):
         pair = sl.whatsapp_error(131056, "pair", 400, 1.0)
         down = sl.whatsapp_error(190, "token", 401, 1.0)
-        assert (pair.retry_after, sl.whatsapp_error(130429, "x", 400, 1.0).retry_after) == (6.0, 1.0)
+        assert (pair.retry_after,
+                sl.whatsapp_error(130429, "x", 400, 1.0).retry_after) == (6.0, 1.0)
         assert isinstance(down, sl.ThrottledError) and down.retry_after == sl.WHATSAPP_DOWN_RETRY
 
     def test_statuses_are_receipts(self):
-        gateway = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1, sl.Callbacks(),
-                                     None)
+        gateway = sl.WhatsAppGateway(sl.parse_gateway_url(WA_URL.format(address="h")), 1, 1,
+                                     sl.Callbacks(), None)
         post = wa_webhook("statuses",
-                          {"id": "wamid.1", "status": "sent", "timestamp": "1", "recipient_id": "1650",
-                           "biz_opaque_callback_data": "11"},
+                          {"id": "wamid.1", "status": "sent", "timestamp": "1",
+                           "recipient_id": "1650", "biz_opaque_callback_data": "11"},
                           {"id": "wamid.2", "status": "delivered", "recipient_id": "1650"},
                           {"id": "wamid.3", "status": "read", "biz_opaque_callback_data": "13"},
-                          {"id": "wamid.4", "status": "failed", "biz_opaque_callback_data": "14", "errors": [
-                              {"code": 131026, "title": "Message undeliverable",
-                               "error_data": {"details": "Message Undeliverable."}}]},
+                          {"id": "wamid.4", "status": "failed", "biz_opaque_callback_data": "14",
+                           "errors": [{"code": 131026, "title": "Message undeliverable",
+                                       "error_data": {"details": "Message Undeliverable."}}]},
                           {"id": "wamid.5", "status": "failed", "errors": [
                               {"code": 131047, "title": "Re-engagement message"}]})
         assert gateway.receipts(post) == [
-            sl.GatewayReceipt("11", "wamid.1", None), sl.GatewayReceipt(None, "wamid.2", "delivered"),
+            sl.GatewayReceipt("11", "wamid.1", None),
+            sl.GatewayReceipt(None, "wamid.2", "delivered"),
             sl.GatewayReceipt("13", "wamid.3", "delivered"),
             sl.GatewayReceipt("14", "wamid.4", "undelivered",
-                              "whatsapp error 131026: Message undeliverable (Message Undeliverable.)"),
+                              "whatsapp error 131026: Message undeliverable "
+                              "(Message Undeliverable.)"),
             sl.GatewayReceipt(None, "wamid.5", "undelivered",
-                              "outside the customer's 24-hour window: a free-form message needs an approved "
-                              "template (whatsapp error 131047: Re-engagement message)")]
+                              "outside the customer's 24-hour window: a free-form message "
+                              "needs an approved template (whatsapp error 131047: "
+                              "Re-engagement message)")]
         messages = wa_webhook("messages", {"from": "16505551234", "id": "wamid.9", "type": "text",
                                            "text": {"body": "STOP"}},
-                              {"from": "16505551234", "id": "wamid.10", "type": "image", "image": {"id": "1"}})
+                              {"from": "16505551234", "id": "wamid.10", "type": "image",
+                               "image": {"id": "1"}})
         assert gateway.inbound(messages) == [("+16505551234", "STOP")]
         assert gateway.receipts(messages) == [] and gateway.inbound(post) == []
         with pytest.raises(ValueError):
@@ -4918,26 +5312,30 @@ class TestWhatsAppWebhook:
     pytestmark = pytest.mark.asyncio
 
     async def harness(self, make_harness, aiohttp_server, **settings):
-        server = await aiohttp_server(sl.web.Application())  # never called: the tests post the webhooks
+        # never called: the tests post the webhooks
+        server = await aiohttp_server(sl.web.Application())
         url = WA_URL.format(address=f"127.0.0.1:{server.port}")
         return await make_harness(whatsapp_provider_url=url, real_provider=True,
-                                  public_url="https://sms.example.com", run_workers=False, **settings)
+                                  public_url="https://sms.example.com", run_workers=False,
+                                  **settings)
 
     async def sent_message(self, h, provider_id):
         ids = await h.add_customers(1)
         campaign_id = await h.add_campaign(channel="whatsapp")
         await h.send(campaign_id, {"customer_ids": ids})
         message_id = (await h.sql("SELECT id FROM outbound_messages"))[0][0]
-        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? WHERE id = ?",
-                        (provider_id, message_id))
+        await h.execute("UPDATE outbound_messages SET status = 'sent', provider_message_id = ? "
+                        "WHERE id = ?", (provider_id, message_id))
         await h.execute("UPDATE campaigns SET sent_count = 1, status = 'sent'")  # as if dispatched
         return campaign_id, message_id
 
-    async def test_the_verification_answers_the_challenge_only_with_the_token(self, make_harness, aiohttp_server):
+    async def test_the_verification_answers_the_challenge_only_with_the_token(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server, api_key="k")
         path = "/providers/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token="
         response = await h.client.get(path + "vt-123")
-        assert (response.status, response.content_type, await response.text()) == (200, "text/plain", "1158201444")
+        assert (response.status, response.content_type, await response.text()) == (
+            200, "text/plain", "1158201444")
         for wrong in (path + "vt-124", path, path.replace("subscribe", "unsubscribe") + "vt-123"):
             status, payload = await h.request("GET", wrong)
             assert status == 403 and payload["error"]["code"] == "FORBIDDEN"
@@ -4947,7 +5345,8 @@ class TestWhatsAppWebhook:
         h = await self.harness(make_harness, aiohttp_server)
         await self.sent_message(h, "wamid.1")
         raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "delivered"}))
-        for bad in ({**headers, "X-Hub-Signature-256": "sha256=00"}, {"Content-Type": "application/json"},
+        for bad in ({**headers, "X-Hub-Signature-256": "sha256=00"},
+                    {"Content-Type": "application/json"},
                     wa_signed(json.loads(raw), secret="wa-t0ken")[1]):
             status, payload = await h.request("POST", "/providers/whatsapp", raw=raw, headers=bad)
             assert status == 401 and payload["error"]["code"] == "UNAUTHORIZED"
@@ -4965,28 +5364,36 @@ class TestWhatsAppWebhook:
             **headers, "X-Hub-Signature-256": sl.whatsapp_signature("wa-s3cret", odd)})
         assert (status, payload) == (200, {"accepted": 0, "unknown": [], "action": "none"})
 
-    async def test_statuses_are_receipts_by_our_reference_or_the_wamid(self, make_harness, aiohttp_server):
+    async def test_statuses_are_receipts_by_our_reference_or_the_wamid(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         campaign_id, message_id = await self.sent_message(h, "wamid.1")
         failed = {"id": "wamid.1", "status": "failed", "biz_opaque_callback_data": str(message_id),
                   "errors": [{"code": 131026, "title": "Message undeliverable"}]}
         for statuses, answer in [
-                ([{"id": "wamid.1", "status": "sent"}], {"accepted": 0, "unknown": [], "action": "none"}),
-                ([{"id": "wamid.9", "status": "delivered"}], {"accepted": 0, "unknown": ["wamid.9"], "action": "none"}),
+                ([{"id": "wamid.1", "status": "sent"}],
+                 {"accepted": 0, "unknown": [], "action": "none"}),
+                ([{"id": "wamid.9", "status": "delivered"}],
+                 {"accepted": 0, "unknown": ["wamid.9"], "action": "none"}),
                 ([failed], {"accepted": 1, "unknown": [], "action": "none"})]:
             raw, headers = wa_signed(wa_webhook("statuses", *statuses))
             payload = await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200)
-            assert payload == answer and described("POST", "/providers/whatsapp", 200, payload) is True
+            assert (payload == answer
+                    and described("POST", "/providers/whatsapp", 200, payload) is True)
         (row,) = await h.sql("SELECT delivery_status, last_error FROM outbound_messages")
         assert row == ("undelivered", "whatsapp error 131026: Message undeliverable")
-        raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "read"}))  # by the wamid
-        assert (await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200))["accepted"] == 1
+        # by the wamid
+        raw, headers = wa_signed(wa_webhook("statuses", {"id": "wamid.1", "status": "read"}))
+        assert (await h.post("/providers/whatsapp", raw=raw, headers=headers,
+                             expect=200))["accepted"] == 1
         assert (await h.campaign(campaign_id))["stats"]["delivered"] == 1
-        raw, headers = wa_signed(wa_webhook("statuses", failed))  # replayed, or late: never backwards
+        # replayed, or late: never backwards
+        raw, headers = wa_signed(wa_webhook("statuses", failed))
         await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200)
         assert (await h.sql("SELECT delivery_status FROM outbound_messages")) == [("delivered",)]
 
-    async def test_an_inbound_stop_opts_out_start_back_in_and_a_repeat_is_not_acted_on(self, make_harness, aiohttp_server):
+    async def test_an_inbound_stop_opts_out_start_back_in_and_a_repeat_is_not_acted_on(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         customer_id = (await h.add_customers(1))[0]
         posts = [(wamid, text, action) for wamid, (text, action) in enumerate(
@@ -4994,13 +5401,14 @@ class TestWhatsAppWebhook:
         posts.append((0, " Stop! ", "none"))  # Meta posts the STOP again: it undoes no START
         for wamid, text, action in posts:
             raw, headers = wa_signed(wa_webhook("messages", {
-                "from": h.phones[0].removeprefix("+"), "id": f"wamid.{wamid}", "timestamp": "1749416383",
-                "type": "text", "text": {"body": text}}))
-            assert (await h.post("/providers/whatsapp", raw=raw, headers=headers, expect=200))["action"] == action
+                "from": h.phones[0].removeprefix("+"), "id": f"wamid.{wamid}",
+                "timestamp": "1749416383", "type": "text", "text": {"body": text}}))
+            assert (await h.post("/providers/whatsapp", raw=raw, headers=headers,
+                                 expect=200))["action"] == action
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is None
 
-    async def test_providers_shows_the_callback_url_and_verify_token_and_no_secret(self, make_harness,
-                                                                                  aiohttp_server):
+    async def test_providers_shows_the_callback_url_and_verify_token_and_no_secret(
+            self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server)
         shown = await h.get("/providers")
         assert described("GET", "/providers", 200, shown) is True
@@ -5012,7 +5420,8 @@ class TestWhatsAppWebhook:
                             "state": "up", "reason": None, "verify_token": "vt-123",
                             "callbacks": {"receipts": callback, "inbound": callback}}
         assert "wa-s3cret" not in json.dumps(shown) and "wa-t0ken" not in json.dumps(shown)
-        status, _ = await h.request("POST", "/providers/whatsapp/receipts")  # its webhook is one URL
+        # its webhook is one URL
+        status, _ = await h.request("POST", "/providers/whatsapp/receipts")
         assert status == 404
 
 
@@ -5024,80 +5433,94 @@ class TestWhatsAppTemplateField:
                           "parameters": ["{first_name}", "{preferred_product|our shop}"]}
 
     async def test_it_is_kept_shown_and_changed(self, h):
-        campaign = await h.post("/campaigns", {"name": "Launch", "channel": "whatsapp", "base_template": "Hi {first_name}",
+        campaign = await h.post("/campaigns", {"name": "Launch", "channel": "whatsapp",
+                                               "base_template": "Hi {first_name}",
                                                "whatsapp_template": self.TEMPLATE}, expect=201)
         assert campaign["whatsapp_template"] == self.TEMPLATE
         assert described("POST", "/campaigns", 201, campaign) is True
         assert (await h.campaign(campaign["id"]))["whatsapp_template"] == self.TEMPLATE
         bare = {"name": "hello_world", "language": "en"}
-        changed = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": bare}, expect=200)
+        changed = await h.request("PATCH", f"/campaigns/{campaign['id']}",
+                                  {"whatsapp_template": bare}, expect=200)
         assert changed[1]["whatsapp_template"] == {**bare, "parameters": []}
-        cleared = await h.request("PATCH", f"/campaigns/{campaign['id']}", {"whatsapp_template": None}, expect=200)
+        cleared = await h.request("PATCH", f"/campaigns/{campaign['id']}",
+                                  {"whatsapp_template": None}, expect=200)
         assert cleared[1]["whatsapp_template"] is None
         assert described("PATCH", "/campaigns/{id}", 200, cleared[1]) is True
 
     @pytest.mark.parametrize("spec, code, message", [
-        ("order_update", "VALIDATION_ERROR", 'whatsapp_template must be an object {"name", "language", '
-                                             '"parameters": [...]} or null'),
+        ("order_update", "VALIDATION_ERROR",
+         'whatsapp_template must be an object {"name", "language", "parameters": [...]} or null'),
         ({"name": "Order Update", "language": "en"}, "VALIDATION_ERROR",
-         "whatsapp_template name must be the approved template's name: lowercase letters, digits and "
-         "underscores, like order_update"),
+         "whatsapp_template name must be the approved template's name: lowercase letters, "
+         "digits and underscores, like order_update"),
         ({"name": "order_update"}, "VALIDATION_ERROR",
          "whatsapp_template language must be the template's language code, like en or en_US"),
         ({"name": "order_update", "language": "english"}, "VALIDATION_ERROR",
          "whatsapp_template language must be the template's language code, like en or en_US"),
-        ({"name": "order_update", "language": "en", "parameters": "{first_name}"}, "VALIDATION_ERROR",
-         "whatsapp_template parameters must be a list of at most 100 templates of 1 to 1024 characters, "
-         'like ["{first_name}", "{preferred_product|our shop}"]'),
+        ({"name": "order_update", "language": "en", "parameters": "{first_name}"},
+         "VALIDATION_ERROR",
+         "whatsapp_template parameters must be a list of at most 100 templates of 1 to 1024 "
+         'characters, like ["{first_name}", "{preferred_product|our shop}"]'),
         ({"name": "order_update", "language": "en", "parameters": [""]}, "VALIDATION_ERROR",
          "whatsapp_template parameters must be a list"),
         ({"name": "order_update", "language": "en", "header": {}}, "VALIDATION_ERROR",
          "whatsapp_template has an unknown field 'header' (it takes name, language, parameters)"),
         ({"name": "order_update", "language": "en", "parameters": ["{first_name}", "{shoe_size}"]},
-         "INVALID_TEMPLATE", "whatsapp_template.parameters[1]: placeholder {shoe_size} names unknown field "
-                             "'shoe_size'"),
+         "INVALID_TEMPLATE",
+         "whatsapp_template.parameters[1]: placeholder {shoe_size} names unknown field "
+         "'shoe_size'"),
     ])
     async def test_a_bad_spec_is_400_naming_the_problem(self, h, spec, code, message):
-        body = {"name": "L", "channel": "whatsapp", "base_template": "Hi", "whatsapp_template": spec}
+        body = {"name": "L", "channel": "whatsapp", "base_template": "Hi",
+                "whatsapp_template": spec}
         status, payload = await h.request("POST", "/campaigns", body)
         assert status == 400 and payload["error"]["code"] == code
         assert payload["error"]["message"].startswith(message), payload
         campaign_id = await h.add_campaign(channel="whatsapp")
-        status, payload = await h.request("PATCH", f"/campaigns/{campaign_id}", {"whatsapp_template": spec})
+        status, payload = await h.request("PATCH", f"/campaigns/{campaign_id}",
+                                          {"whatsapp_template": spec})
         assert status == 400 and payload["error"]["message"].startswith(message)
 
     async def test_it_is_only_for_a_whatsapp_campaign(self, h):
-        body = {"name": "L", "channel": "sms", "base_template": "Hi", "whatsapp_template": self.TEMPLATE}
+        body = {"name": "L", "channel": "sms", "base_template": "Hi",
+                "whatsapp_template": self.TEMPLATE}
         status, payload = await h.request("POST", "/campaigns", body)
         assert status == 400 and payload["error"]["message"].startswith(
             "whatsapp_template is for a whatsapp campaign; this one's channel is sms")
         sms = await h.add_campaign()
-        status, _ = await h.request("PATCH", f"/campaigns/{sms}", {"whatsapp_template": self.TEMPLATE})
+        status, _ = await h.request("PATCH", f"/campaigns/{sms}",
+                                    {"whatsapp_template": self.TEMPLATE})
         assert status == 400
         whatsapp = await h.add_campaign(channel="whatsapp", whatsapp_template=self.TEMPLATE)
         status, payload = await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms"})
-        assert status == 400 and "set whatsapp_template to null first" in payload["error"]["message"]
-        await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms", "whatsapp_template": None},
-                        expect=200)
+        assert (status == 400
+                and "set whatsapp_template to null first" in payload["error"]["message"])
+        await h.request("PATCH", f"/campaigns/{whatsapp}",
+                        {"channel": "sms", "whatsapp_template": None}, expect=200)
 
     async def test_the_preview_shows_the_rendered_parameters(self, h):
         full, = await h.add_customers(1, preferred_product="Shoes")
         sparse = (await h.post("/customers", {"phone": "+447900000001"}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template=self.TEMPLATE)
-        for customer_id, parameters in ((full, ["Name0", "Shoes"]), (sparse, ["[unknown]", "our shop"])):
+        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp",
+                                           whatsapp_template=self.TEMPLATE)
+        for customer_id, parameters in ((full, ["Name0", "Shoes"]),
+                                        (sparse, ["[unknown]", "our shop"])):
             preview = await h.post(f"/campaigns/{campaign_id}/personalized-preview",
                                    {"customer_id": customer_id}, expect=200)
             assert preview["whatsapp_template"] == {"name": "order_update", "language": "en_US",
                                                     "parameters": parameters}
             assert described("POST", "/campaigns/{id}/personalized-preview", 200, preview) is True
         plain = await h.add_campaign("Hi", channel="whatsapp")
-        preview = await h.post(f"/campaigns/{plain}/personalized-preview", {"customer_id": full}, expect=200)
+        preview = await h.post(f"/campaigns/{plain}/personalized-preview",
+                               {"customer_id": full}, expect=200)
         assert preview["whatsapp_template"] is None
 
     async def test_a_parameter_is_rendered_on_one_line(self):
         spec = sl.WhatsAppTemplate("t", "en", ("{first_name}", "{location|home}"))
         values = ["Jane\n\tMary     Ann", None, "+1", None, None]
-        assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate("t", "en", ("Jane Mary Ann", "home"))
+        assert sl.render_whatsapp_template(spec, values) == sl.WhatsAppTemplate(
+            "t", "en", ("Jane Mary Ann", "home"))
 
 
 class TestWhatsAppEndToEnd:
@@ -5116,23 +5539,27 @@ class TestWhatsAppEndToEnd:
         parse = mock._dialect.parse
 
         async def parse_and_keep(request):
-            seen.append((request.path, request.headers["Authorization"], json.loads(await request.read())))
+            seen.append((request.path, request.headers["Authorization"],
+                         json.loads(await request.read())))
             return await parse(request)
 
         mock._dialect.parse = parse_and_keep
         server = await aiohttp_server(mock.app())
         url = WA_URL.format(address=f"127.0.0.1:{server.port}")
-        h = await make_harness(whatsapp_provider_url=url, real_provider=True, port=port, public_url=public)
+        h = await make_harness(whatsapp_provider_url=url, real_provider=True, port=port,
+                               public_url=public)
         return h, mock, seen
 
-    async def test_a_campaign_with_a_template_and_its_signed_statuses(self, make_harness, aiohttp_server,
-                                                                      unused_tcp_port, clock, caplog):
+    async def test_a_campaign_with_a_template_and_its_signed_statuses(
+            self, make_harness, aiohttp_server, unused_tcp_port, clock, caplog):
         caplog.set_level(logging.DEBUG, logger="smsleopard")
         h, mock, seen = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
         ids = await h.add_customers(10, preferred_product="Shoes")
         refused = (await h.post("/customers", {"phone": "+99970000001"}, expect=201))["id"]
-        campaign_id = await h.add_campaign("Hi {first_name}", channel="whatsapp", whatsapp_template={
-            "name": "order_update", "language": "en_US", "parameters": ["{first_name}", "{preferred_product}"]})
+        campaign_id = await h.add_campaign(
+            "Hi {first_name}", channel="whatsapp", whatsapp_template={
+                "name": "order_update", "language": "en_US",
+                "parameters": ["{first_name}", "{preferred_product}"]})
         await h.send(campaign_id, {"customer_ids": [*ids, refused]})
         await h.settle()
         campaign = await h.campaign(campaign_id)
@@ -5144,7 +5571,8 @@ class TestWhatsAppEndToEnd:
                         "to": h.phones[0].removeprefix("+"), "type": "template", "template": {
                             "name": "order_update", "language": {"code": "en_US"},
                             "components": [{"type": "body", "parameters": [
-                                {"type": "text", "text": "Name0"}, {"type": "text", "text": "Shoes"}]}]},
+                                {"type": "text", "text": "Name0"},
+                                {"type": "text", "text": "Shoes"}]}]},
                         "biz_opaque_callback_data": str(message_id)}
 
         async def reported():
@@ -5152,14 +5580,18 @@ class TestWhatsAppEndToEnd:
             return stats["delivered"] + stats["undelivered"] == 10 and stats
 
         reports = await until(reported, "every status")
-        assert reports["delivered"] > 0 and reports["undelivered"] > 0 and mock.stats["receipts_sent"] == 10
+        assert (reports["delivered"] > 0 and reports["undelivered"] > 0
+                and mock.stats["receipts_sent"] == 10)
         messages = await h.messages(campaign_id)
-        assert all(m["provider_message_id"].startswith("wamid.") for m in messages if m["status"] == "sent")
+        assert all(m["provider_message_id"].startswith("wamid.")
+                   for m in messages if m["status"] == "sent")
         assert {m["last_error"] for m in messages if m["delivery_status"] == "undelivered"} <= {
             f"whatsapp error 131026: {reason}" for reason in mock_provider.UNDELIVERED_REASONS}
         assert [m["last_error"] for m in messages if m["status"] == "failed"] == [
-            "whatsapp refused it (400): error 131026: (#131026) Message undeliverable (Message Undeliverable.)"]
-        shown = json.dumps([messages, await h.get("/providers"), await h.get("/health")]) + caplog.text
+            "whatsapp refused it (400): error 131026: (#131026) Message undeliverable "
+            "(Message Undeliverable.)"]
+        shown = (json.dumps([messages, await h.get("/providers"), await h.get("/health")])
+                 + caplog.text)
         assert "wa-s3cret" not in shown and "wa-t0ken" not in shown
 
     async def test_a_campaign_without_a_template_goes_as_text(self, make_harness, aiohttp_server,
@@ -5168,11 +5600,12 @@ class TestWhatsAppEndToEnd:
         campaign_id = await h.add_campaign("Hi {first_name} ☕", channel="whatsapp")
         await h.send(campaign_id, {"customer_ids": await h.add_customers(12)})
         await h.settle()
-        assert (await h.campaign(campaign_id))["stats"]["sent"] == 12 and mock.stats["accepted"] == 12
+        assert ((await h.campaign(campaign_id))["stats"]["sent"] == 12
+                and mock.stats["accepted"] == 12)
         assert seen[0][2]["type"] == "text" and seen[0][2]["text"]["body"].endswith(" ☕")
 
-    async def test_an_expired_token_marks_the_channel_down_and_burns_nothing(self, make_harness, aiohttp_server,
-                                                                           unused_tcp_port, clock):
+    async def test_an_expired_token_marks_the_channel_down_and_burns_nothing(
+            self, make_harness, aiohttp_server, unused_tcp_port, clock):
         h, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, clock)
         gateway = h.app[sl.SENDER].by_kind("whatsapp")
         gateway.url = dataclasses.replace(gateway.url, secret="")  # the mock answers 190

@@ -4697,7 +4697,8 @@ class TestHostileCallbacks:
         ("twilio", "receipts", FORM + b"\r\nX-Twilio-Signature: \xe9\xff",
          b"MessageSid=SM1&MessageStatus=sent", 403, "X-Twilio-Signature does not hold"),
         ("infobip", "inbound/{token}", b"Content-Type: application/json",
-         b'{"results": [{"from": "\\ud800", "text": "STOP"}]}', 400, "from must be a phone number"),
+         b'{"results": [{"from": "\\ud800", "text": "STOP"}]}',
+         400, "from must be a phone number"),
         ("africastalking", "inbound/{token}", FORM, b"from=%2B2547x&text=STOP",
          400, "from must be a phone number"),
         ("generic", "receipts", b"Content-Type: application/json\r\nwebhook-id: \xff\r\n"
@@ -4727,8 +4728,8 @@ class TestHostileCallbacks:
     async def test_no_log_line_shows_a_callback_token(self, make_harness, aiohttp_server,
                                                       caplog, monkeypatch):
         server = await aiohttp_server(sl.web.Application())  # never called
-        h = await make_harness(real_provider=True, receipt_secret=RECEIPT_SECRET, run_workers=False,
-                               provider_url=DIALECT_URLS["kannel"].format(
+        h = await make_harness(real_provider=True, receipt_secret=RECEIPT_SECRET,
+                               run_workers=False, provider_url=DIALECT_URLS["kannel"].format(
                                    address=f"127.0.0.1:{server.port}"))
         token = sl.callback_token(RECEIPT_SECRET, "kannel")
         caplog.set_level(logging.INFO)
@@ -5649,7 +5650,8 @@ class TestGatewaysKeepTheirSecrets:
     @pytest.mark.parametrize("kind", [*DIALECT_URLS, "whatsapp"])
     async def test_an_answer_that_quotes_the_request_shows_no_secret(self, aiohttp_server, kind):
         async def echo(request):  # a proxy's error page that quotes everything it got
-            said = f"{request.method} {request.path_qs} {dict(request.headers)} {await request.text()}"
+            said = (f"{request.method} {request.path_qs} {dict(request.headers)} "
+                    f"{await request.text()}")
             return sl.web.Response(status=500, text=said[:250])  # a secret near the cut, too
 
         sender = await self.gateway(aiohttp_server, kind, echo)
@@ -5741,16 +5743,19 @@ class TestEarlyGatewayReports:
                     f"{service['url']}/providers/africastalking/receipts/{token}",
                     data={"id": "ATXid_1", "status": "Success"}) as report:
                 service["report"] = await report.json()
-            return sl.web.json_response({"SMSMessageData": {"Message": "Sent to 1/1", "Recipients": [
-                {"statusCode": 101, "number": "+254712000001", "status": "Success",
-                 "messageId": "ATXid_1", "cost": "KES 0.8000"}]}}, status=201)
+            recipient = {"statusCode": 101, "number": "+254712000001", "status": "Success",
+                         "messageId": "ATXid_1", "cost": "KES 0.8000"}
+            return sl.web.json_response({"SMSMessageData": {
+                "Message": "Sent to 1/1", "Recipients": [recipient]}}, status=201)
 
         app = sl.web.Application()
         app.router.add_post("/version1/messaging", gateway)
         server = await aiohttp_server(app)
         h = await make_harness(
-            provider_url=DIALECT_URLS["africastalking"].format(address=f"127.0.0.1:{server.port}"),
-            real_provider=True, public_url="https://sms.example.com", receipt_secret=RECEIPT_SECRET)
+            provider_url=DIALECT_URLS["africastalking"].format(
+                address=f"127.0.0.1:{server.port}"),
+            real_provider=True, public_url="https://sms.example.com",
+            receipt_secret=RECEIPT_SECRET)
         service["url"] = str(h.client.make_url("")).rstrip("/")
         campaign_id = await h.launch(await h.add_customers(1))
         await h.settle()

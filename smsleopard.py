@@ -4926,11 +4926,13 @@ def answer_words(body: bytes) -> str:
 def provider_text(body: bytes) -> str:
     """What a provider said, made fit for last_error: its JSON error message if it gave one."""
     text = body.decode("utf-8", "replace").strip()
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
+    try:
         data = json.loads(text)
-        error = data.get("error", data)
-        text = str(error.get("message", error) if isinstance(error, dict) else error)
-    return short(text)
+    except ValueError:  # not JSON: the words as they came
+        return short(text)
+    error = as_mapping(data).get("error", data)
+    said = as_mapping(error).get("message", error)
+    return short(said if isinstance(said, str) else json.dumps(said, ensure_ascii=False))
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
@@ -5097,11 +5099,15 @@ class Gateway:
         try:
             async with self._session.request(method, url, allow_redirects=False,
                                              **options) as response:
-                status, body = response.status, await answer_body(response)
+                status = response.status
+                body = await answer_body(response)
                 retry_after = DEFAULT_RETRY_AFTER if status < 400 else parse_retry_after(
                     response.headers.get("Retry-After"), self._clock.now())
         except TimeoutError:
             raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
+        except aiohttp.ClientPayloadError as exc:  # it answered, but not all of it came
+            raise TransientSendError(f"provider answered {status} in part: "
+                                     f"{type(exc).__name__}") from None
         except aiohttp.ClientError as exc:  # its words, without the URL (a text, a phone)
             said = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
             said = self.scrubbed(said or type(exc).__name__)

@@ -3898,6 +3898,15 @@ async def slow_answer(request):
     return sl.web.json_response({"id": "late"})
 
 
+async def cut_answer(request):
+    response = sl.web.StreamResponse(status=200)
+    response.content_length = 100
+    await response.prepare(request)
+    await response.write(b'{"id": "p')  # and no more: the connection ends mid-answer
+    request.transport.close()
+    return response
+
+
 class TestHttpSender:
     pytestmark = pytest.mark.asyncio
 
@@ -3922,8 +3931,11 @@ class TestHttpSender:
         ((200, "not json", {}), sl.TransientSendError,
          "provider answered 200 without a message id: not json"),
         ((200, '{"id": true}', {}), sl.TransientSendError,
-         "provider answered 200 without a message id"),
+         'provider answered 200 without a message id: {"id": true}'),
+        ((500, '{"error": {"code": "131056"}}', {}), sl.TransientSendError,
+         'provider answered 500: {"code": "131056"}'),  # JSON, not Python's repr
         (slow_answer, sl.TransientSendError, "provider timeout (0.2 s)"),
+        (cut_answer, sl.TransientSendError, "provider answered 200 in part: ClientPayloadError"),
     ])
     async def test_answers_map_to_outcomes(self, stub_provider, answer, error, words):
         _stub, send = await stub_provider(answer)
@@ -3931,6 +3943,7 @@ class TestHttpSender:
             await send(outgoing())
         assert str(raised.value).startswith(words)
         assert not isinstance(raised.value, sl.ThrottledError)
+        assert send.down is None  # it answered, however badly
 
     @pytest.mark.parametrize("header, seconds", [({"Retry-After": "7"}, 7.0), ({}, 1.0),
                                                  ({"Retry-After": "soon"}, 1.0),

@@ -3914,6 +3914,13 @@ class OutcomeStore(Rows):
                 "delivered_at = excluded.delivered_at, error = excluded.error "
                 "WHERE excluded.delivery_status = 'delivered'",
                 [(r.reference, r.status, r.at, r.error, now) for r in receipts])
+            # The record may have come between the caller's look and this transaction (writes
+            # are serialized: it came before, or it comes after and finds these).
+            ids = _in(r.reference for r in receipts)
+            if sent := [row[0] for row in await tx.fetch(
+                    "SELECT id FROM outbound_messages WHERE status = 'sent' AND "
+                    f"provider_message_id {self.sql.texts}", (ids,))]:
+                await self._apply_early_receipts(tx, sent, now)
 
     async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
         """Our references (message ids) of the messages gateways know by these ids, in one

@@ -5779,6 +5779,19 @@ class TestEarlyGatewayReports:
         assert (await h.campaign(campaign_id))["stats"]["delivered"] == 1
         assert await h.sql("SELECT count(*) FROM early_gateway_receipts") == [(0,)]
 
+    async def test_a_report_parked_just_after_its_outcome_was_recorded_is_applied(
+            self, make_harness):
+        """The look for the gateway's id found nothing, then the record committed, then the
+        report is parked: parking finds the message, so the report is not left waiting."""
+        h = await make_harness()
+        campaign_id, message_id = await TestGatewayCallbacks().sent_message(h, "ATXid_5")
+        await h.app[sl.STORE].outcomes.keep_early(
+            [sl.Receipt("ATXid_5", "delivered", "2027-01-15T08:00:00Z")], T0)
+        assert await h.sql("SELECT delivery_status FROM outbound_messages WHERE id = ?",
+                           (message_id,)) == [("delivered",)]
+        assert (await h.campaign(campaign_id))["stats"]["delivered"] == 1
+        assert await h.sql("SELECT count(*) FROM early_gateway_receipts") == [(0,)]
+
     async def test_a_report_no_message_takes_is_let_go_after_a_day(self, make_harness):
         h = await make_harness()
         outcomes = h.app[sl.STORE].outcomes

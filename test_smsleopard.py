@@ -5783,7 +5783,7 @@ class TestEarlyGatewayReports:
             self, make_harness):
         """The look for the gateway's id found nothing, then the record committed, then the
         report is parked: parking finds the message, so the report is not left waiting."""
-        h = await make_harness()
+        h = await make_harness(run_workers=False)
         campaign_id, message_id = await TestGatewayCallbacks().sent_message(h, "ATXid_5")
         await h.app[sl.STORE].outcomes.keep_early(
             [sl.Receipt("ATXid_5", "delivered", "2027-01-15T08:00:00Z")], T0)

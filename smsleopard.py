@@ -3842,9 +3842,9 @@ class OutcomeStore(Rows):
                 await self._recount(tx, list(deltas))
             if opted_out := [a.phone for a in attempts if a.opted_out]:
                 await self._opt_out_phones(tx, opted_out, now)
-            if sent and await tx.fetch("SELECT 1 FROM early_receipts UNION ALL "
-                                       "SELECT 1 FROM early_gateway_receipts LIMIT 1"):
-                await self._apply_early_receipts(tx, [message_id for message_id, *_ in sent], now)
+            if sent:
+                await self._apply_early_receipts(
+                    tx, [row[0] for row in sent], [row[2] for row in sent if row[2]], now)
             if others or releases:
                 await self.claims.cancel_leftovers(tx, [a.message_id for a in attempts
                                                   if a.result is not Result.SENT], now)
@@ -3917,10 +3917,11 @@ class OutcomeStore(Rows):
             # The record may have come between the caller's look and this transaction (writes
             # are serialized: it came before, or it comes after and finds these).
             ids = _in(r.reference for r in receipts)
-            if sent := [row[0] for row in await tx.fetch(
-                    "SELECT id FROM outbound_messages WHERE status = 'sent' AND "
-                    f"provider_message_id {self.sql.texts}", (ids,))]:
-                await self._apply_early_receipts(tx, sent, now)
+            if sent := await tx.fetch(
+                    "SELECT id, provider_message_id FROM outbound_messages WHERE "
+                    f"status = 'sent' AND provider_message_id {self.sql.texts}", (ids,)):
+                await self._apply_early_receipts(tx, [row[0] for row in sent],
+                                                 [row[1] for row in sent], now)
 
     async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
         """Our references (message ids) of the messages gateways know by these ids, in one
@@ -3952,19 +3953,32 @@ class OutcomeStore(Rows):
                 "error": r.error}) for r, campaign_id, _ in moves], now)
 
     async def _apply_early_receipts(self, tx: Transaction, sent_ids: list[int],
-                                    now: float) -> None:
+                                    provider_ids: list[str], now: float) -> None:
         """Receipts that came before the outcome they report, applied now it is recorded (those
-        naming the gateway's id found by the id the record gave the message)."""
-        await tx.execute(
-            "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
-            "received_at) SELECT m.id, g.delivery_status, g.delivered_at, g.error, g.received_at "
-            "FROM early_gateway_receipts g JOIN outbound_messages m "
-            f"ON m.provider_message_id = g.provider_message_id WHERE m.id {self.sql.ids} "
-            "ON CONFLICT (message_id) DO NOTHING", (_in(sent_ids),))
-        await tx.execute(
-            "DELETE FROM early_gateway_receipts WHERE provider_message_id IN (SELECT "
-            f"provider_message_id FROM outbound_messages WHERE id {self.sql.ids})",
-            (_in(sent_ids),))
+        naming the gateway's id found by the ids the record gave the messages). Both tables
+        are nearly always empty; the one by the gateway's id is looked up by these ids only
+        when it is not (it may hold reports of messages other applications sent)."""
+        ours, theirs = (await tx.fetch(
+            "SELECT (SELECT 1 FROM early_receipts LIMIT 1), "
+            "(SELECT 1 FROM early_gateway_receipts LIMIT 1)"))[0]
+        if theirs and provider_ids and await tx.fetch(
+                "SELECT 1 FROM early_gateway_receipts "
+                f"WHERE provider_message_id {self.sql.texts} LIMIT 1", (_in(provider_ids),)):
+            await tx.execute(
+                "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
+                "received_at) SELECT m.id, g.delivery_status, g.delivered_at, g.error, "
+                "g.received_at FROM early_gateway_receipts g JOIN outbound_messages m "
+                f"ON m.provider_message_id = g.provider_message_id WHERE m.id {self.sql.ids} "
+                "ON CONFLICT (message_id) DO UPDATE SET "
+                "delivery_status = excluded.delivery_status, "
+                "delivered_at = excluded.delivered_at, error = excluded.error "
+                "WHERE excluded.delivery_status = 'delivered'", (_in(sent_ids),))
+            await tx.execute(
+                "DELETE FROM early_gateway_receipts WHERE provider_message_id IN (SELECT "
+                f"provider_message_id FROM outbound_messages WHERE id {self.sql.ids})",
+                (_in(sent_ids),))
+        elif not ours:
+            return
         parked = await tx.fetch(
             "DELETE FROM early_receipts WHERE message_id IN (SELECT id FROM outbound_messages "
             f"WHERE id {self.sql.ids} AND status = 'sent') "
@@ -5053,13 +5067,13 @@ def field_text(fields: Fields, name: str, *, required: bool = True) -> str:
 
 def gateway_phone(text: str) -> str:
     """A number as a gateway writes it (+2547..., 2547..., 002547..., whatsapp:+2547...) in
-    E.164 form, as customers are stored; ValueError when it is no phone number."""
+    E.164 form, as customers are stored; empty (no customer's) for a sender that is no such
+    number: a short code, an alphanumeric sender, garbage. Its message opts no one in or out,
+    and is taken all the same (an SMSC would send it again and again)."""
     number = text.strip().removeprefix("whatsapp:").replace(" ", "")
     number = "+" + number[2:] if number.startswith("00") else number
     number = number if number.startswith("+") else "+" + number
-    if not PHONE_PATTERN.fullmatch(number):
-        raise ValueError("from must be a phone number")
-    return number
+    return number if PHONE_PATTERN.fullmatch(number) else ""
 
 
 class Gateway:
@@ -5100,9 +5114,10 @@ class Gateway:
 
     async def _exchange(self, method: str, url: Any, **options: Any
                         ) -> tuple[int, bytes, float]:
-        """(status, body, seconds its Retry-After asks for) of one request. A redirect is not
-        followed (it would take the credentials elsewhere): its 3xx is the answer; an answer
-        past ANSWER_LIMIT is read that far."""
+        """(status, body, seconds its Retry-After asks for) of one request; an answer past
+        ANSWER_LIMIT is read that far. A redirect is not followed (it would take the
+        credentials elsewhere): the gateway is down, the attempt transient, until its URL is
+        put right (or it stops redirecting)."""
         try:
             async with self._session.request(method, url, allow_redirects=False,
                                              **options) as response:
@@ -5113,6 +5128,7 @@ class Gateway:
         except TimeoutError:
             raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
         except aiohttp.ClientPayloadError as exc:  # it answered, but not all of it came
+            self.down = None
             raise TransientSendError(f"provider answered {status} in part: "
                                      f"{type(exc).__name__}") from None
         except aiohttp.ClientError as exc:  # its words, without the URL (a text, a phone)
@@ -5120,6 +5136,9 @@ class Gateway:
             said = self.scrubbed(said or type(exc).__name__)
             self.down = f"unreachable: {said}"
             raise TransientSendError(f"provider unreachable: {said}") from None
+        if 300 <= status < 400:
+            self.down = f"answers {status}, a redirect, not followed: check its URL"
+            raise TransientSendError(f"provider answered {status}, a redirect, not followed")
         self.down = None
         return status, body, retry_after
 
@@ -5921,7 +5940,8 @@ class SmppGateway(Gateway):
     def _ended(self, runner: asyncio.Task) -> None:
         """The library's session loop died (it retries every error it knows): down for good."""
         if not runner.cancelled() and (exc := runner.exception()) is not None:
-            log.error("smpp: the session loop stopped: %r", exc, exc_info=exc)
+            log.error("smpp: the session loop stopped: %s", self.scrubbed(repr(exc)),
+                      exc_info=exc)
             self._lost(f"the session loop stopped: {self.scrubbed(repr(exc))}")
 
     async def close(self) -> None:

@@ -5103,10 +5103,12 @@ class Gateway:
             raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
         connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
-        # no cookies, no decompression: a little less per call
+        # no cookies, no decompression: a little less per call; so the answers must come
+        # uncompressed (aiohttp would offer gzip and deflate, and could not read them)
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
-            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+            headers={"Accept-Encoding": "identity"})
 
     async def close(self) -> None:
         if self._session is not None:

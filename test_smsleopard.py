@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import fnmatch
 import functools
+import gzip
 import hashlib
 import heapq
 import hmac
@@ -3918,6 +3919,20 @@ class TestHttpSender:
                         "text": "Hi Amina",
                         "callback_url": "https://sms.example.com/providers/receipts"}
         assert headers["Authorization"] == "Bearer t0ken"
+
+    async def test_answers_are_asked_for_uncompressed(self, stub_provider):
+        """The pool reads answers as they come (no decompression), so it offers no gzip: a
+        gateway that compresses whenever it may (Meta's API does) answers in plain JSON."""
+        async def gzip_if_offered(request):
+            body = b'{"id": "prov-gz"}'
+            if "gzip" in request.headers.get("Accept-Encoding", ""):
+                return sl.web.Response(body=gzip.compress(body), content_type="application/json",
+                                       headers={"Content-Encoding": "gzip"})
+            return sl.web.Response(body=body, content_type="application/json")
+
+        stub, send = await stub_provider(gzip_if_offered)
+        assert await send(outgoing()) == "prov-gz"
+        assert stub.requests[0][0]["Accept-Encoding"] == "identity"
 
     @pytest.mark.parametrize("answer, error, words", [
         ((400, '{"error": {"message": "invalid phone number"}}', {}), sl.PermanentSendError,

@@ -402,6 +402,7 @@ async def bare_http_rate(url: str, count: int, concurrency: int) -> float:
     numbers = iter(range(count))
     async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                      auto_decompress=False,
+                                     headers={"Accept-Encoding": "identity"},
                                      timeout=aiohttp.ClientTimeout(total=60)) as session:
         async def post_some() -> None:
             for n in numbers:

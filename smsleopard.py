@@ -5135,7 +5135,7 @@ class Gateway:
                                      f"{type(exc).__name__}") from None
         except aiohttp.ClientError as exc:  # its words, without the URL (a text, a phone)
             said = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
-            said = self.scrubbed(said or type(exc).__name__)
+            said = said or type(exc).__name__  # scrubbed where shown: describe(), GatewaySender
             self.down = f"unreachable: {said}"
             raise TransientSendError(f"provider unreachable: {said}") from None
         if 300 <= status < 400:

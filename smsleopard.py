@@ -9279,7 +9279,7 @@ async def serve(config: Config) -> int:
         await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
         sock.listen(1024)  # the kernel may hold more waiting connections than one burst takes
         log.info("listening on %s", listening_url(sock))
-        freeze_heap()
+        tune_collector()
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -9293,12 +9293,18 @@ async def serve(config: Config) -> int:
     return 1 if app[CRASHED].is_set() else 0
 
 
-def freeze_heap() -> None:
+YOUNG_OBJECTS = 50_000  # new objects between two young collections (Python's default: 700)
+
+
+def tune_collector() -> None:
     """What starting made lives as long as the process: out of the collector's sight, a full
     collection while a campaign dispatches walks only what came after (it had held the
-    event loop for 30 ms)."""
+    event loop for 30 ms). Young collections wait for YOUNG_OBJECTS: with a thousand
+    requests at the provider most of what each walked was still alive, and the collector
+    took a fifth of the time (8,700 collections in 20 s; 20 now, 10% more messages)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
 def describe_queue(config: Config) -> str:

@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import fnmatch
 import functools
+import gc
 import gzip
 import hashlib
 import heapq
@@ -8834,6 +8835,18 @@ class TestShutdown:
 # ---------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------
+
+
+def test_the_collector_is_tuned_once_started():
+    """What the start made is frozen; young collections wait for YOUNG_OBJECTS new objects."""
+    before = gc.get_threshold()
+    try:
+        sl.tune_collector()
+        assert gc.get_threshold() == (sl.YOUNG_OBJECTS, *before[1:]) != before
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 # -- Crash safety, with a real process that really dies -----------------------

@@ -49,11 +49,11 @@ from smsleopard import (
     create_app,
     delete_rabbit_queues,
     encode_cursor,
-    freeze_heap,
     is_postgres,
     listen_socket,
     parse_template,
     render_template,
+    tune_collector,
     utc_iso,
 )
 
@@ -159,7 +159,7 @@ class BenchService:
         await web.SockSite(self.runner, sock).start()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
-        freeze_heap()  # as serve() does
+        tune_collector()  # as serve() does
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

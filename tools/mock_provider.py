@@ -41,6 +41,7 @@ from smsleopard import (
     log,
     refill,
     secret_problem,
+    tune_collector,
     twilio_signature,
     utc_iso,
     webhook_headers,
@@ -878,6 +879,7 @@ async def _serve_mock_provider(config: MockProviderConfig) -> int:
         await runner.setup()
         await web.SockSite(runner, sock, backlog=1024).start()
         log.info("listening on http://%s:%d", config.host, sock.getsockname()[1])
+        tune_collector()  # as the service does: the mock keeps up with a thousand requests
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)

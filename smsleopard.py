@@ -3070,13 +3070,14 @@ class CampaignStore(Rows):
         if after == before:
             return after
         stamp = utc_iso(now)
-        if after == CampaignStatus.SENDING:  # a new run starts: start the progress sample
-            settled = sum(campaign[f"{s}_count"]
+        if after == CampaignStatus.SENDING:  # a new run starts: the progress sample and the
+            settled = sum(campaign[f"{s}_count"]  # rate limit's bucket (empty) start from now
                           for s in ("sent", "failed", "cancelled", "suppressed"))
             await tx.execute("UPDATE campaigns SET status = ?, updated_at = ?, "
                              "started_at = coalesce(started_at, ?), finished_at = NULL, "
-                             "rate_at = ?, rate_settled = ?, rate = 0 WHERE id = ?",
-                             (after, stamp, stamp, now, settled, campaign["id"]))
+                             "rate_at = ?, rate_settled = ?, rate = 0, pace_tokens = 0, "
+                             "pace_at = ? WHERE id = ?",
+                             (after, stamp, stamp, now, settled, now, campaign["id"]))
             await self.note_progress(tx, [campaign["id"]], now)
         else:
             final = after in (CampaignStatus.SENT, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
@@ -3733,10 +3734,11 @@ class ClaimStore(Rows):
                     yield chunk[-1][1], compact_ids([message_id for message_id, _ in chunk])
 
     async def has_overdue_messages(self, due_before: float) -> bool:
-        """Whether a sending campaign has a pending message that was due before `due_before`."""
+        """Whether a campaign sending through the job queue has a pending message that was due
+        before `due_before` (a paced one's wait for the pacer, not for a job)."""
         return bool(await self.db.fetch(
             "SELECT 1 FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
-            "AND m.status = 'pending' WHERE c.status = 'sending' AND m.claim_token IS NULL "
+            f"AND m.status = 'pending' WHERE {UNPACED_SENDING} AND m.claim_token IS NULL "
             "AND m.next_attempt_at < ? LIMIT 1", (due_before,)))
 
     async def pending_count(self) -> int:
@@ -4612,6 +4614,10 @@ class Signal:
         self.event.set()
 
 
+RECOVERED = ("recovery: %d pending messages published (a rate-limited campaign's wait for "
+             "its pacer instead), %d lapsed claims released")
+
+
 class Campaigns:
     """What operators and the scheduler do to campaigns, with the job queue kept in step."""
 
@@ -4769,8 +4775,7 @@ class Campaigns:
             self._backlog = jobs
             rest(self._publish_rest(jobs, published, len(released)))
         else:
-            log.info("recovery: %d pending messages published, %d lapsed claims released",
-                     published, len(released))
+            log.info(RECOVERED, published, len(released))
 
     async def _publish_jobs(self, jobs: AsyncGenerator[tuple[float, Sequence[int]], None],
                             limit: int | None = None) -> int:
@@ -4793,8 +4798,7 @@ class Campaigns:
             return
         finally:
             await self.close_backlog()
-        log.info("recovery: %d pending messages published, %d lapsed claims released",
-                 published, released)
+        log.info(RECOVERED, published, released)
 
     async def close_backlog(self) -> None:
         """Let go of the backlog's scan (its task may have been cancelled before it began)."""

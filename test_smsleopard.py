@@ -795,6 +795,18 @@ class TestErrors:
         assert (await h.campaign(campaign_id))["stats"] == stats(total=2, sent=2)
         assert sorted(h.sender.attempts.values()) == [2, 2]
 
+    async def test_a_sweep_leaves_a_paced_campaigns_backlog_to_the_pacer(self, make_harness,
+                                                                          caplog):
+        h = await make_harness()
+        ids = await h.add_customers(100)
+        campaign_id = await h.add_campaign(rate_limit=1)
+        h.clock.advance(0.5)  # the pacer's looks fall between the healer's
+        await h.send(campaign_id, {"customer_ids": ids})
+        await tick(h, sl.STRANDED_AFTER + 2 * sl.HEAL_INTERVAL, step=0.25)
+        assert "no job anywhere" not in caplog.text
+        sent = (await h.campaign(campaign_id))["stats"]["sent"]
+        assert 55 <= sent <= 72 and set(h.sender.attempts.values()) == {1}
+
     @sqlite_only  # it holds a lock on the SQLite file
     async def test_every_error_code_is_answered_with_its_status_and_none_is_missing(
             self, make_harness, clock, monkeypatch, tmp_path):
@@ -6309,6 +6321,24 @@ class TestThrottlingAndRateLimits:
         await act(h, slow, "resume")
         await h.settle()
         assert (await h.campaign(slow))["stats"]["sent"] == 20
+
+    async def test_a_campaign_limit_starts_empty_at_the_send_and_at_each_resume(
+            self, make_harness):
+        h = await make_harness()
+        ids = await h.add_customers(60)
+        slow = await h.add_campaign(rate_limit=10)
+        await h.send(slow, {"customer_ids": ids})
+        await h.settle()
+        await tick(h, 1, step=0.1)
+        assert h.sender.calls <= 10  # 10 a second from the start, no burst
+        await act(h, slow, "pause")
+        h.clock.advance(5)  # long enough to fill a bucket
+        await h.settle()
+        before = h.sender.calls
+        await act(h, slow, "resume")
+        await h.settle()
+        await tick(h, 1, step=0.1)
+        assert 5 <= h.sender.calls - before <= 10
 
     async def test_small_jobs_do_not_hold_back_the_attempt_slots(self, make_harness):
         h = await make_harness(concurrency=10, batch_size=100, run_workers=False)

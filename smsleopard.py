@@ -4869,6 +4869,12 @@ class ThrottledError(SendError):
         self.retry_after = retry_after
 
 
+class GatewayDownError(ThrottledError):
+    """The gateway cannot take the channel's messages now (unreachable, not bound, an expired
+    token, a blocked account): the message did not reach it, so nothing is used up; the
+    gateway shows down until it takes a message again."""
+
+
 class Outgoing(NamedTuple):
     """One message as the provider receives it."""
 
@@ -5141,6 +5147,9 @@ class Gateway:
             said = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
             said = said or type(exc).__name__  # scrubbed where shown: describe(), GatewaySender
             self.down = f"unreachable: {said}"
+            if isinstance(exc, aiohttp.ClientConnectorError):  # no connection: it never got it
+                raise GatewayDownError(f"provider unreachable: {said}",
+                                       DEFAULT_RETRY_AFTER) from None
             raise TransientSendError(f"provider unreachable: {said}") from None
         if 300 <= status < 400:
             self.down = f"answers {status}, a redirect, not followed: check its URL"
@@ -5571,11 +5580,6 @@ WHATSAPP_WINDOW_WORDS = ("outside the customer's 24-hour window: a free-form mes
 WHATSAPP_STATUSES = {"delivered": "delivered", "read": "delivered", "failed": "undelivered"}
 
 
-class GatewayDownError(ThrottledError):
-    """The gateway refused the channel, not the message (an expired token, a blocked
-    account): nothing is used up; the gateway shows down until it takes a message again."""
-
-
 def whatsapp_body(message: Outgoing) -> bytes:
     """The JSON of one message to /{PHONE_NUMBER_ID}/messages: the campaign's template
     (rendered) when it names one, else text; our reference comes back in the statuses."""
@@ -5827,7 +5831,10 @@ class SmppGateway(Gateway):
                 pass
 
             async def received(self, message: Any, pdu: bytes, client_id: str) -> None:
-                gateway._received(message)
+                try:
+                    gateway._received(message)
+                except Exception:  # a bug of ours ends one PDU, not the library's session
+                    log.exception("smpp: a PDU not taken: %s", type(message).__name__)
 
             async def send_error(self, message: Any, error: Exception, client_id: str) -> None:
                 said = gateway.scrubbed(repr(error))
@@ -5837,6 +5844,9 @@ class SmppGateway(Gateway):
 
         class Backoff(lib.retrytimer.SimpleExponentialBackoff):
             async def wait(self) -> None:  # the library calls it once the bind is gone
+                if not gateway.down:
+                    log.warning("smpp: the bind to %s is lost; binding again with backoff",
+                                gateway.url.shown)
                 gateway._lost("not bound (lost or refused); binding again with backoff")
                 await super().wait()
 
@@ -5845,6 +5855,24 @@ class SmppGateway(Gateway):
                 await super().connect()
                 gateway.down = None
                 gateway._bound.set()
+                log.info("smpp: bound to %s", gateway.url.shown)
+
+            async def _handle_request(self, pdu: bytes, header: Any) -> Any:
+                """A deliver_sm the library cannot take (a receipt whose dates have seconds, a
+                header cut short) ended its session loop, and the bind: now a receipt or text
+                we can read is ours to read (smpp_receipt), and any other is refused alone."""
+                try:
+                    return await super()._handle_request(pdu, header)
+                except Exception as exc:  # noqa: BLE001 - one PDU, whatever the library raised
+                    try:
+                        return lib.DeliverSm.from_pdu(pdu, header)
+                    except Exception:  # noqa: BLE001
+                        log.warning("smpp: a deliver_sm refused, unreadable: %s",
+                                    gateway.scrubbed(repr(exc)))
+                        await self._send_data(lib.DeliverSmResp(  # refused for good: no resend
+                            header.sequence_num,
+                            command_status=lib.SmppCommandStatus.ESME_RX_P_APPN))
+                        return None
 
             async def _socket_operation(self, operation: Any) -> Any:
                 """smpps://: aiosmpplib 0.7.4 has no TLS option, so the one connection its
@@ -5920,14 +5948,19 @@ class SmppGateway(Gateway):
                 future.set_result(outcome)
 
     def _lost(self, why: str) -> None:
-        """The bind is gone: what was waiting or in flight fails now, as transient."""
+        """The bind is gone: what was in flight fails now, as transient; what was not written
+        yet goes back, no attempt used (GatewayDownError), as do the attempts until the bind
+        is back."""
         self.down = why
         self._bound.clear()
         self._queue = deque(m for m in self._queue if not isinstance(m, self._lib.SubmitSm))
-        failure = TransientSendError(f"smpp {why}")
         for reference in list(self._waiting):
-            self._settle(reference, failure)
+            self._settle(reference, TransientSendError(f"smpp {why}")
+                         if reference in self._in_flight else self._down_error())
         self._slots, self._in_flight = asyncio.Semaphore(self._window), set()
+
+    def _down_error(self) -> GatewayDownError:
+        return GatewayDownError(f"smpp {self.down}", DEFAULT_RETRY_AFTER)
 
     # -- the service's side --
 
@@ -5944,16 +5977,17 @@ class SmppGateway(Gateway):
                               f"no bind_transceiver_resp OK within {self._timeout:g} s")
 
     def _ended(self, runner: asyncio.Task) -> None:
-        """The library's session loop died (it retries every error it knows): down for good."""
+        """The library's session loop died (it retries every error it knows, so a bug of its):
+        down for good, the messages waiting unspent, until the service is restarted."""
         if not runner.cancelled() and (exc := runner.exception()) is not None:
-            log.error("smpp: the session loop stopped: %s", self.scrubbed(repr(exc)),
-                      exc_info=exc)
+            log.error("smpp: the session loop stopped: %s; restart the service",
+                      self.scrubbed(repr(exc)), exc_info=exc)
             self._lost(f"the session loop stopped: {self.scrubbed(repr(exc))}")
 
     async def close(self) -> None:
         if self._runner is not None:
-            with contextlib.suppress(Exception):  # unbind, when bound (and the loop still runs)
-                if not self._runner.done():
+            with contextlib.suppress(Exception):  # unbind, when bound
+                if self._bound.is_set() and not self._runner.done():
                     await asyncio.wait_for(self._esme.stop(), self._timeout)
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -5963,7 +5997,7 @@ class SmppGateway(Gateway):
 
     async def __call__(self, message: Outgoing) -> str:
         if self.down:
-            raise TransientSendError(f"smpp {self.down}")
+            raise self._down_error()
         lib, source = self._lib, self.url.options["source"]
         source_kind = ((lib.TON.INTERNATIONAL, lib.NPI.ISDN) if source.lstrip("+").isdigit()
                        else (lib.TON.ALPHANUMERIC, lib.NPI.UNKNOWN))  # digits, else a name
@@ -6708,7 +6742,8 @@ class Dispatcher:
             pace = await self._store.claims.slow_down(channel, now, retry_after,
                                                       self._rates.rate(channel, now),
                                                       self._config.rate_limits.get(channel))
-            log.warning("provider throttles %s: %.0f messages/s from now, nothing for %.1f s",
+            log.warning("provider throttles %s, or is down: %.0f messages/s from now, nothing "
+                        "for %.1f s",
                         channel, pace.current_rate(now) or 0, retry_after)
             self._campaigns.pace_changed.set()
 

@@ -3987,12 +3987,15 @@ class TestHttpSender:
         assert sl.parse_retry_after("Fri, 15 Jan 2027 08:00:30 GMT", T0) == 30.0
         assert sl.parse_retry_after("Fri, 15 Jan 2027 07:00:00 GMT", T0) == 0.0
 
-    async def test_a_refused_connection_is_transient(self, stub_provider, unused_tcp_port):
+    async def test_a_refused_connection_uses_no_attempt_and_the_gateway_is_down(
+            self, stub_provider, unused_tcp_port):
         _stub, send = await stub_provider()
         send.url = dataclasses.replace(send.url,
                                        base=f"http://127.0.0.1:{unused_tcp_port}/messages")
-        with pytest.raises(sl.TransientSendError, match="provider unreachable"):
-            await send(outgoing())
+        with pytest.raises(sl.GatewayDownError, match="provider unreachable") as raised:
+            await send(outgoing())  # it never got the request: back to wait, nothing used up
+        assert raised.value.retry_after == sl.DEFAULT_RETRY_AFTER
+        assert send.down.startswith("unreachable: Cannot connect to host")
 
     async def test_an_unreachable_provider_stops_the_start_with_one_line(
             self, capsys, unused_tcp_port):
@@ -4973,8 +4976,8 @@ class TestSmppEndToEnd:
         assert (mock.stats["parts"] == sl.sms_info(whole).segments > 1
                 and mock.stats["accepted"] == 1)
 
-    async def test_a_lost_bind_makes_the_gateway_down_and_attempts_transient_then_it_comes_back(
-            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+    async def test_a_lost_bind_makes_the_gateway_down_and_messages_wait_for_it_unspent(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory, caplog):
         h, _, server, smpp_port = await self.through(make_harness, aiohttp_server,
                                                      unused_tcp_port_factory, max_retries=0)
         await server.close()  # the SMSC stops: its binds are gone
@@ -4982,16 +4985,21 @@ class TestSmppEndToEnd:
         assert down["provider"] == "down" and down["provider_reason"].startswith("smpp: not bound")
         (gateway,) = (await h.get("/providers"))["data"]
         assert gateway["state"] == "down" and gateway["reason"].startswith("not bound")
+        assert "the bind to smpp://leopard:***@" in caplog.text and "sm-s3crt" not in caplog.text
         campaign_id = await h.launch(await h.add_customers(2))
         await h.settle()
-        messages = await h.messages(campaign_id)
-        assert {(m["status"], m["last_error"].split(";")[0]) for m in messages} == {
-            ("failed", "smpp not bound (lost or refused)")}
+        messages = await h.messages(campaign_id)  # max_retries 0, yet nothing failed
+        assert {(m["status"], m["retry_count"], m["last_error"].split(";")[0])
+                for m in messages} == {("pending", 0, "smpp not bound (lost or refused)")}
         _, server = await self.smsc(aiohttp_server, smpp_port)  # the SMSC is back
         await until(lambda: self.health(h, 200), "/health 200 once bound again")
-        await h.post(f"/campaigns/{campaign_id}/retry-failed", {}, expect=200)
-        await h.settle()
-        assert [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+
+        async def all_sent():
+            h.clock.advance(sl.DEFAULT_RETRY_AFTER)
+            await h.settle()
+            return [m["status"] for m in await h.messages(campaign_id)] == ["sent", "sent"]
+
+        await until(all_sent, "both sent, by themselves")
 
     async def test_attempts_in_flight_when_the_bind_goes_fail_as_transient(
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
@@ -5083,13 +5091,74 @@ class TestSmppEndToEnd:
         gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
         await gateway.open()
 
-        def broken(message):
+        async def broken(*_):
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(gateway, "_received", broken)  # an error the library does not retry
+        # an error the library does not retry
+        monkeypatch.setattr(gateway._esme, "_handle_response", broken)
         with pytest.raises(sl.TransientSendError, match="the session loop stopped"):
             await gateway(sl.Outgoing("1", "sms", "+254700000001", "Hi"))
         assert gateway.down == "the session loop stopped: RuntimeError('a bug')"
+        with pytest.raises(sl.GatewayDownError, match="the session loop stopped"):
+            await gateway(sl.Outgoing("2", "sms", "+254700000002", "Hi"))  # nothing used up
+        await gateway.close()
+
+    async def test_an_error_of_ours_on_one_pdu_leaves_the_bind_up(
+            self, aiohttp_server, unused_tcp_port, monkeypatch, caplog):
+        await self.smsc(aiohttp_server, unused_tcp_port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
+        gateway = sl.SmppGateway(url, 1.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+        received = gateway._received
+
+        def broken(message):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(gateway, "_received", broken)
+        with pytest.raises(TimeoutError):  # its answer was lost to the bug, and only it
+            await asyncio.wait_for(gateway(sl.Outgoing("1", "sms", "+254700000001", "Hi")), 0.3)
+        assert "smpp: a PDU not taken" in caplog.text and gateway.down is None
+        monkeypatch.setattr(gateway, "_received", received)
+        assert await gateway(sl.Outgoing("2", "sms", "+254700000002", "Hi"))
+        await gateway.close()
+
+    @pytest.mark.parametrize("pdu", [
+        {"data": b"\x05", "esm_class": 0x40},  # a User Data Header cut short
+        {"data": b"id:1 sub:001 dlvrd:001 submit date:2612060101 done date:2612060101 "
+                 b"stat:DELIVRD err:abc text:", "esm_class": 0x04}])  # err not a number
+    async def test_a_deliver_sm_the_library_cannot_parse_leaves_the_bind_up(
+            self, aiohttp_server, unused_tcp_port, pdu, caplog):
+        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
+        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+        (esme,) = await until(lambda: asyncio.sleep(0, list(mock.smsc._sessions.values())),
+                              "the SMSC's session")
+        try:
+            await esme.deliver_sm("Leopard", pdu["data"], source_addr="254700000001",
+                                  esm_class=pdu["esm_class"])
+            refused = None
+        except Exception as exc:  # noqa: BLE001 - smpp34 raises the answer's status
+            refused = str(exc)
+        assert refused in (None, "ESME_RX_P_APPN (0x00000065)"), refused
+        assert await gateway(sl.Outgoing("1", "sms", "+254700000001", "Hi"))  # still bound
+        assert gateway.down is None and "session loop stopped" not in caplog.text
+        await gateway.close()
+
+    async def test_a_receipt_whose_dates_have_seconds_is_read(self, aiohttp_server,
+                                                             unused_tcp_port):
+        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
+        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+        (esme,) = await until(lambda: asyncio.sleep(0, list(mock.smsc._sessions.values())),
+                              "the SMSC's session")
+        await esme.deliver_sm("Leopard", b"id:7f sub:001 dlvrd:001 submit date:261206010203 "
+                              b"done date:261206010204 stat:DELIVRD err:000 text:",
+                              source_addr="254700000001", esm_class=0x04)
+        receipts, _ = await asyncio.wait_for(gateway.reports(), 5)
+        assert [(r.provider_id, r.status) for r in receipts] == [("7f", "delivered")]
+        assert gateway.down is None
         await gateway.close()
 
     async def test_the_benchmark_measures_the_bare_library_against_the_same_smsc(

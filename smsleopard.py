@@ -6091,10 +6091,15 @@ def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
     if url.kind == "generic":
         callback = (config.public_url.rstrip("/") + "/providers/receipts"  # none without a
                     if config.public_url and config.receipt_secret else None)  # secret: 404
-        return HttpSender(url.base, config.provider_token, timeout, config.concurrency, callback,
-                          clock)
-    return GATEWAYS[url.kind](url, timeout, config.concurrency,
-                              gateway_callbacks(config, url.kind), clock)
+        gateway = HttpSender(url.base, config.provider_token, timeout, config.concurrency,
+                             callback, clock)
+    else:
+        gateway = GATEWAYS[url.kind](url, timeout, config.concurrency,
+                                     gateway_callbacks(config, url.kind), clock)
+    if url.kind != "smpp" and not any(gateway.callbacks):
+        log.warning("%s: no --receipt-secret: the gateway has no URL to send delivery reports "
+                    "and replies to, so none are recorded", url.kind)
+    return gateway
 
 
 class GatewaySender:

@@ -4443,6 +4443,20 @@ class TestGatewaysEndToEnd:
                           "inbound": f"{public}/inbound/{token}"
                                      "?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
 
+    @pytest.mark.parametrize("secret", ["", RECEIPT_SECRET])
+    async def test_without_a_receipt_secret_the_start_says_reports_have_no_url(
+            self, make_harness, aiohttp_server, unused_tcp_port, caplog, secret):
+        mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(dialect="kannel"),
+                                          random.Random(3))
+        server = await aiohttp_server(mock.app())
+        h = await make_harness(
+            provider_url=DIALECT_URLS["kannel"].format(address=f"127.0.0.1:{server.port}"),
+            real_provider=True, port=unused_tcp_port, receipt_secret=secret,
+            public_url=f"http://127.0.0.1:{unused_tcp_port}")
+        (gateway,) = (await h.get("/providers"))["data"]
+        assert (gateway["callbacks"]["receipts"] is None) == (not secret)
+        assert ("kannel: no --receipt-secret" in caplog.text) == (not secret)
+
     async def test_a_gateway_that_stops_answering_is_down(
             self, make_harness, aiohttp_server, unused_tcp_port):
         h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio",

@@ -5159,6 +5159,21 @@ class TestSmppEndToEnd:
         assert gateway.down is None and "session loop stopped" not in caplog.text
         await gateway.close()
 
+    async def test_the_mock_smsc_answers_before_its_receipt_and_never_repeats_an_id(
+            self, aiohttp_server, unused_tcp_port_factory):
+        ids = []
+        for _ in range(2):  # a restart of the SMSC
+            port = unused_tcp_port_factory()
+            await self.smsc(aiohttp_server, port, latency_ms=50)
+            url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{port}?source=L")
+            gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+            await gateway.open()
+            ids.append(await gateway(sl.Outgoing("7", "sms", "+254700000001", "Hi")))
+            receipts, _ = await asyncio.wait_for(gateway.reports(), 5)
+            assert [(r.reference, r.provider_id) for r in receipts] == [("7", ids[-1])]
+            await gateway.close()
+        assert ids[0] != ids[1]
+
     async def test_a_receipt_whose_dates_have_seconds_is_read(self, aiohttp_server,
                                                              unused_tcp_port):
         mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)

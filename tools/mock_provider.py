@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import itertools
 import json
 import logging
 import random
@@ -542,7 +543,8 @@ class MockSmsc:
         self._parts: dict[tuple, dict[int, bytes]] = {}
         self._seen: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task] = set()
-        self._ids = iter(range(1, 1 << 62))
+        # ids no earlier run of the mock gave (a real SMSC's restart repeats none either)
+        self._ids = itertools.count(time.time_ns() // 1000)
         self.texts: list[tuple[str, str]] = []  # (destination, text) of each whole text taken
         self.stats.update(dict.fromkeys(("parts", "inbound_sent"), 0))
 
@@ -597,8 +599,9 @@ class MockSmsc:
             which = concatenated[0] if concatenated else data.hex()  # a text's parts share it
             fate = random.Random(f"{self._config.seed}:{event.destination_addr}:{which}")
             delivered = fate.random() < self._config.delivery_rate
-            self._later(self._receipt(event, message_id, delivered),
-                        max(self._config.receipt_delay_ms, SMPP_RECEIPT_GAP_MS))
+            self._later(self._receipt(event, message_id, delivered),  # after its answer
+                        self._config.latency_ms
+                        + max(self._config.receipt_delay_ms, SMPP_RECEIPT_GAP_MS))
 
     def _refusal(self, event: Any, first: bool) -> int | None:
         if ("+" + event.destination_addr).startswith(UNROUTABLE_PREFIXES):

@@ -5101,14 +5101,26 @@ class Gateway:
         self._session: aiohttp.ClientSession | None = None
         self.down: str | None = None  # why the gateway is down; None while it answers
 
-    async def open(self) -> None:
-        """The connection pool; ConfigError if nothing answers at the gateway's address."""
+    async def _connect_once(self) -> None:
+        """A connection to the gateway's address, closed at once; OSError or TimeoutError."""
         address = urllib.parse.urlsplit(self.url.base)
         port = address.port or (443 if address.scheme == "https" else 80)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(address.hostname, port),
+                                           timeout=self._timeout)
+        writer.close()
+
+    async def probe(self) -> None:
+        """Down for want of a connection: up again once one opens (with nothing to send, no
+        attempt would find out)."""
+        if self.down and self.down.startswith("unreachable"):
+            with contextlib.suppress(OSError, TimeoutError):
+                await self._connect_once()
+                self.down = None
+
+    async def open(self) -> None:
+        """The connection pool; ConfigError if nothing answers at the gateway's address."""
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(address.hostname, port),
-                                               timeout=self._timeout)
-            writer.close()
+            await self._connect_once()
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
@@ -9202,10 +9214,20 @@ async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
     gateways = sender.distinct if isinstance(sender, GatewaySender) else []
     tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
                    _crash_handler(app)) for g in gateways if hasattr(g, "reports")]
+    tasks += [spawn(watch_gateway(g), f"{g.kind}-probe", _crash_handler(app)) for g in gateways]
     yield
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+GATEWAY_PROBE = 5.0  # seconds between looks at a gateway down for want of a connection
+
+
+async def watch_gateway(gateway: Gateway) -> None:
+    while True:
+        await asyncio.sleep(GATEWAY_PROBE)
+        await gateway.probe()
 
 
 async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None:

@@ -3997,6 +3997,22 @@ class TestHttpSender:
         assert raised.value.retry_after == sl.DEFAULT_RETRY_AFTER
         assert send.down.startswith("unreachable: Cannot connect to host")
 
+    async def test_an_unreachable_gateway_is_up_again_once_a_connection_opens(
+            self, stub_provider, unused_tcp_port):
+        _stub, send = await stub_provider()
+        where = send.url
+        send.url = dataclasses.replace(where, base=f"http://127.0.0.1:{unused_tcp_port}/messages")
+        with pytest.raises(sl.GatewayDownError):
+            await send(outgoing())
+        await send.probe()  # still nothing there
+        assert send.down.startswith("unreachable")
+        send.url = where  # it is back, and nothing is sent
+        await send.probe()
+        assert send.down is None
+        send.down = "answers 301, a redirect, not followed: check its URL"
+        await send.probe()  # a connection says nothing of that
+        assert send.down.startswith("answers 301")
+
     async def test_an_unreachable_provider_stops_the_start_with_one_line(
             self, capsys, unused_tcp_port):
         url = f"http://127.0.0.1:{unused_tcp_port}/messages"
@@ -4457,20 +4473,30 @@ class TestGatewaysEndToEnd:
         assert (gateway["callbacks"]["receipts"] is None) == (not secret)
         assert ("kannel: no --receipt-secret" in caplog.text) == (not secret)
 
-    async def test_a_gateway_that_stops_answering_is_down(
-            self, make_harness, aiohttp_server, unused_tcp_port):
+    async def test_a_gateway_that_stops_answering_is_down_until_it_is_back(
+            self, make_harness, aiohttp_server, unused_tcp_port, monkeypatch):
+        monkeypatch.setattr(sl, "GATEWAY_PROBE", 0.01)
         h, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port, "twilio",
                                   failure_rate=0)
         gateway = h.app[sl.SENDER].by_kind("twilio")
+        where = gateway.url
         # nothing listens
         gateway.url = dataclasses.replace(gateway.url, base="http://127.0.0.1:9")
         campaign_id = await h.launch(await h.add_customers(1))
         await h.settle()
-        assert (await h.messages(campaign_id))[0]["last_error"].startswith("provider unreachable")
+        (message,) = await h.messages(campaign_id)
+        assert (message["status"], message["retry_count"]) == ("pending", 0)
+        assert message["last_error"].startswith("provider unreachable")
         health = await h.get("/health", expect=503)
         assert (health["provider"] == "down"
                 and health["provider_reason"].startswith("twilio: unreachable"))
         assert (await h.get("/providers"))["data"][0]["state"] == "down"
+        gateway.url = where  # back; the message waits for its time, nothing else is sent
+        await until(lambda: self.health(h), "/health 200 with nothing sent")
+
+    @staticmethod
+    async def health(h):
+        return (await h.client.get("/health")).status == 200
 
 
 @needs_processes

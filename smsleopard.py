@@ -4614,6 +4614,14 @@ class Signal:
         self.event.set()
 
 
+def logged(campaign: dict[str, Any], what: str) -> dict[str, Any]:
+    """An operator's action in the log, with where the campaign stands."""
+    log.info("campaign %d %s by an operator, now %s", campaign["id"], what, campaign["status"],
+             extra={"event": f"campaign_{what}", "campaign_id": campaign["id"],
+                    "status": campaign["status"]})
+    return campaign
+
+
 RECOVERED = ("recovery: %d pending messages published (a rate-limited campaign's wait for "
              "its pacer instead), %d lapsed claims released")
 
@@ -4693,19 +4701,19 @@ class Campaigns:
         campaign = await self._store.campaigns.transition(campaign_id, Action.PAUSE,
                                                           self._clock.now())
         self.halt(campaign_id)
-        return campaign
+        return logged(campaign, "paused")
 
     async def resume(self, campaign_id: int) -> dict[str, Any]:
         campaign = await self._store.campaigns.transition(campaign_id, Action.RESUME,
                                                           self._clock.now())
         self.halted.pop(campaign_id, None)
         await self._publish_quietly(campaign_id)
-        return campaign
+        return logged(campaign, "resumed")
 
     async def cancel(self, campaign_id: int) -> dict[str, Any]:
         campaign = await self._store.campaigns.cancel(campaign_id, self._clock.now())
         self.halt(campaign_id)
-        return campaign
+        return logged(campaign, "cancelled")
 
     async def retry_failed(self, campaign_id: int) -> tuple[int, str]:
         requeued, status = await self._store.campaigns.retry_failed(campaign_id, self._clock.now())

@@ -6464,6 +6464,20 @@ class TestThrottlingAndRateLimits:
         await tick(h, 1, step=0.1)
         assert 5 <= h.sender.calls - before <= 10
 
+    async def test_an_operators_pause_resume_and_cancel_are_in_the_log(self, make_harness,
+                                                                         caplog):
+        caplog.set_level(logging.INFO, logger="smsleopard")
+        h = await make_harness()
+        ids = await h.add_customers(20)
+        slow = await h.add_campaign(rate_limit=1)
+        await h.send(slow, {"customer_ids": ids})
+        for action in ("pause", "resume", "cancel"):
+            await act(h, slow, action)
+        said = [r.getMessage() for r in caplog.records if "by an operator" in r.getMessage()]
+        assert said == [f"campaign {slow} paused by an operator, now paused",
+                        f"campaign {slow} resumed by an operator, now sending",
+                        f"campaign {slow} cancelled by an operator, now cancelled"]
+
     async def test_small_jobs_do_not_hold_back_the_attempt_slots(self, make_harness):
         h = await make_harness(concurrency=10, batch_size=100, run_workers=False)
         ids = await h.add_customers(40)

@@ -8006,6 +8006,7 @@ async def overview(request: web.Request) -> web.Response:
         "today": {"since": utc_iso(since), "timezone": "UTC",
                   "channels": [{"channel": channel, **today[channel]} for channel in CHANNELS]},
         **recent, "queue_depth": depth, "attempts_in_flight": app[METRICS].in_flight_now(),
+        "messages_pending": await app[STORE].claims.pending_count(),
         "webhook_outbox_depth": outbox,
         "campaigns": {status: campaigns.get(status, 0) for status in CampaignStatus},
         "gateways": [{"channel": channel, **{name: gateway[name] for name in
@@ -8796,7 +8797,7 @@ def _overview_schemas() -> dict[str, Any]:
                                     "channels": _array(counts)}),
             "step_seconds": {"type": "number"}, "attempts_per_second": _array(rate),
             "provider": provider, "queue_depth": {"type": ["integer", "null"], "minimum": 0},
-            "attempts_in_flight": COUNT, "webhook_outbox_depth": COUNT,
+            "attempts_in_flight": COUNT, "messages_pending": COUNT, "webhook_outbox_depth": COUNT,
             "campaigns": _all_required(dict.fromkeys(CampaignStatus, COUNT)),
             "gateways": _array(gateway), "settings": settings}),
     }

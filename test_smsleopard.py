@@ -2003,8 +2003,8 @@ class TestOverview:
                                      for c in ("sms", "whatsapp")]
         assert empty["settings"] == {"quiet_hours": "21:00-08:00",
                                      "max_per_customer_per_day": None, "max_retries": 3}
-        assert (empty["queue_depth"], empty["attempts_in_flight"],
-                empty["webhook_outbox_depth"]) == (0, 0, 0)
+        assert (empty["queue_depth"], empty["attempts_in_flight"], empty["messages_pending"],
+                empty["webhook_outbox_depth"]) == (0, 0, 0, 0)
 
         ids = await h.add_customers(4, timezone="Africa/Nairobi")
         h.clock.advance(5 * 3600)  # 13:00 in Nairobi, out of the quiet hours
@@ -2031,6 +2031,15 @@ class TestOverview:
         assert tomorrow["today"]["channels"][0] == {"channel": "sms", "sent": 1, "delivered": 0,
                                                     "failed": 0}
         assert tomorrow["provider"]["attempts"] == 1, "the window is the last five minutes"
+
+    async def test_a_paced_backlog_is_pending_though_no_job_waits(self, make_harness):
+        h = await make_harness()
+        slow = await h.add_campaign(rate_limit=1)
+        await h.send(slow, {"customer_ids": await h.add_customers(30)})
+        await tick(h, 3)
+        seen = await h.get("/overview")
+        assert seen["queue_depth"] == 0  # the pacer takes them from the database
+        assert seen["messages_pending"] == 30 - (await h.campaign(slow))["stats"]["sent"] > 20
 
     async def test_it_takes_no_query_and_needs_the_key(self, make_harness):
         h = await make_harness(api_key="k")

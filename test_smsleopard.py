@@ -7934,6 +7934,21 @@ def open_page(browser, page_service, route: str) -> None:
     browser.get(f"{page_service.url}/#{route}")
 
 
+def open_page_answering(browser, page_service, route: str, answers: dict) -> None:
+    """The page at a route with some of the API's GET answers replaced (path without its query
+    -> JSON): figures the test chooses, however fast or slow the service runs."""
+    open_page(browser, page_service, "/customers")
+    browser.execute_script("""
+        const answers = arguments[0], real = window.fetch;
+        window.fetch = (path, init) => {
+          const answer = answers[String(path).split('?')[0]];
+          if (!answer || (init && init.method !== 'GET')) return real(path, init);
+          return Promise.resolve(new Response(JSON.stringify(answer),
+                                              {headers: {'Content-Type': 'application/json'}}));
+        };
+        location.hash = arguments[1];""", answers, "#" + route)
+
+
 def page_wait(browser, timeout: float = 10) -> WebDriverWait:
     """Waits that look again when the page redraws what they were looking at (it polls while
     sending)."""
@@ -8422,6 +8437,34 @@ def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, b
         browser, f"[data-testid=message-row-{message['id']}] [data-testid=message-customer]")
     assert "Amani Njoroge" in cell.text and amani["phone"] in cell.text and "#" not in cell.text
     assert browser.find_element(By.ID, "campaign-quiet").text == "Off: the service has none"
+
+
+@needs_browser
+def test_percentages_are_rounded_down_alike_everywhere(page_service, browser):
+    created = page_campaign(page_service)
+    # 1,999 of 2,000 settled: the API's percent, rounded to a tenth, says 100.0
+    stats = dict(page_service.call("GET", f"/campaigns/{created['id']}")["stats"],
+                 total=2000, sent=1999, pending=1)
+    campaign = dict(page_service.call("GET", f"/campaigns/{created['id']}"), status="sending",
+                    stats=stats, progress={"percent": 100.0, "rate_per_second": 0,
+                                           "eta_seconds": 1})
+    listed = page_service.call("GET", "/campaigns?page_size=20")
+    listed["data"] = [campaign]
+    overview = page_service.call("GET", "/overview")
+    overview["today"]["channels"][0].update(sent=3, delivered=2)
+    answers = {f"/campaigns/{created['id']}": campaign, "/campaigns": listed,
+               "/overview": overview}
+
+    open_page_answering(browser, page_service, f"/campaigns/{created['id']}", answers)
+    text_shows(browser, "#progress-percent", "99%")
+    assert browser.find_element(By.ID, "campaign-progress").get_attribute(
+        "aria-valuenow") == "99"
+    assert browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text == "1,999 99%"
+    open_page_answering(browser, page_service, "/campaigns", answers)
+    text_shows(browser, f"[data-testid=campaign-row-{created['id']}] .pct", "99%")
+    open_page_answering(browser, page_service, "/", answers)
+    text_shows(browser, "[data-testid=today-sms-delivered]", "2 (66% of sent)")
 
 
 @needs_browser

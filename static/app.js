@@ -12,6 +12,10 @@ const relative = new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'});
 const num = n => (n == null ? '—' : numberFormat.format(n));
 const plural = (n, word) => num(n) + ' ' + word + (n === 1 ? '' : 's');
 const cap = s => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, ' ');
+// Percentages are rounded down, as progress is: 100% only when all is done, and the same figure wherever it shows.
+const percentOf = (part, whole) => (whole ? Math.floor(100 * part / whole) : 0);
+// From the counts, not the API's percent: that one is rounded to a tenth, so 1,999 of 2,000 would say 100%.
+const settledPercent = s => percentOf(s.total - s.pending - s.sending, s.total);
 
 // h('tag', {attr: value, onclick: fn}, ...children): DOM built safely, text is never parsed as HTML.
 function h(tag, attrs, ...kids) {
@@ -390,7 +394,7 @@ function showOverview() {
         return h('div', {class: 'channel', 'data-testid': 'today-' + c.channel},
           h('h3', {}, CHANNELS[c.channel]),
           h('dl', {class: 'facts'}, h('dt', {}, 'Sent'), h('dd', {'data-testid': 'today-' + c.channel + '-sent'}, num(c.sent)),
-            h('dt', {}, 'Delivered'), h('dd', {'data-testid': 'today-' + c.channel + '-delivered'}, num(c.delivered) + (c.sent ? ' (' + Math.round(100 * c.delivered / c.sent) + '% of sent)' : '')),
+            h('dt', {}, 'Delivered'), h('dd', {'data-testid': 'today-' + c.channel + '-delivered'}, num(c.delivered) + (c.sent ? ' (' + percentOf(c.delivered, c.sent) + '% of sent)' : '')),
             h('dt', {}, 'Failed'), h('dd', {'data-testid': 'today-' + c.channel + '-failed', class: c.failed ? 'bad' : null}, num(c.failed))),
           h('div', {class: 'bar', 'aria-hidden': 'true'}, h('span', {class: 'seg-sent', style: 'width:' + (total ? 100 * c.sent / total : 0) + '%'}),
             h('span', {class: 'seg-failed', style: 'width:' + (total ? 100 * c.failed / total : 0) + '%'})));
@@ -464,8 +468,8 @@ function showCampaigns() {
           h('td', {}, h('a', {class: 'name-link', href: '#/campaigns/' + c.id, 'data-fk': 'c' + c.id}, c.name),
             h('div', {class: 'sub'}, CHANNELS[c.channel] + ' · #' + c.id + (c.status === 'scheduled' ? ' · starts ' + when(c.scheduled_at) : ''))),
           h('td', {}, badge(c.status)),
-          h('td', {}, h('div', {class: 'progress-cell'}, bar(c.progress.percent, c.status, 'Progress of ' + c.name),
-            h('span', {class: 'pct'}, Math.floor(c.progress.percent) + '%'))),
+          h('td', {}, h('div', {class: 'progress-cell'}, bar(settledPercent(c.stats), c.status, 'Progress of ' + c.name),
+            h('span', {class: 'pct'}, settledPercent(c.stats) + '%'))),
           h('td', {class: 'num'}, num(c.stats.sent), h('span', {class: 'sub'}, ' / ' + num(c.stats.total))),
           h('td', {class: 'num' + (c.stats.failed ? ' bad' : '')}, num(c.stats.failed)),
           h('td', {class: 'sub'}, timeEl(c.created_at))))),
@@ -611,16 +615,16 @@ function showCampaign(id) {
   }
 
   function renderProgress(c) {
-    const s = c.stats, total = s.total || 0, pct = c.progress.percent || 0;
+    const s = c.stats, total = s.total || 0, pct = settledPercent(s);
     const share = n => (total ? (100 * n / total) : 0) + '%';
     const stat = (key, label) => h('div', {class: 'stat ' + key + (s[key] ? ' some' : ''), 'data-testid': 'stat-' + key}, h('div', {class: 'v'}, num(s[key])), h('div', {class: 'k'}, label));
     const settled = h('div', {class: 'bar big', id: 'campaign-progress', role: 'progressbar', 'aria-label': 'Messages settled',
-      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.floor(pct), 'aria-valuetext': Math.floor(pct) + '% settled'},
+      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct, 'aria-valuetext': pct + '% settled'},
     h('span', {class: 'seg-sent', style: 'width:' + share(s.sent)}), h('span', {class: 'seg-failed', style: 'width:' + share(s.failed)}),
     h('span', {class: 'seg-other', style: 'width:' + share(s.suppressed + s.cancelled)}));
     const rate = c.progress.rate_per_second;
     swap(progress,
-      h('div', {class: 'prog-head'}, h('div', {}, h('span', {class: 'big', id: 'progress-percent'}, Math.floor(pct) + '%'), h('span', {class: 'sub'}, ' settled')),
+      h('div', {class: 'prog-head'}, h('div', {}, h('span', {class: 'big', id: 'progress-percent'}, pct + '%'), h('span', {class: 'sub'}, ' settled')),
         h('div', {class: 'sub', id: 'progress-rate'}, (rate ? rate.toLocaleString(undefined, {maximumFractionDigits: 1}) + ' messages/s · ' : '') +
           'time left: ' + (c.progress.eta_seconds == null ? (c.status === 'paused' ? 'paused' : '—') : duration(c.progress.eta_seconds)))),
       settled,
@@ -659,7 +663,7 @@ function showCampaign(id) {
     const awaiting = s.sent - s.delivered - s.undelivered;
     const step = (key, label, value, cls, depth) => h('li', {class: 'step' + (depth ? ' sub-step' : ''), 'data-testid': 'funnel-' + key},
       h('span', {class: 'label'}, label), h('span', {class: 'track', 'aria-hidden': 'true'}, h('span', {class: cls, style: 'width:' + (total ? 100 * value / total : 0) + '%'})),
-      h('span', {class: 'value'}, num(value), total ? h('span', {class: 'sub'}, ' ' + Math.round(100 * value / total) + '%') : null));
+      h('span', {class: 'value'}, num(value), total ? h('span', {class: 'sub'}, ' ' + percentOf(value, total) + '%') : null));
     const funnel = h('ol', {class: 'funnel', id: 'funnel', 'aria-label': 'Funnel: what became of the messages'},
       step('queued', 'Queued', total, 'seg-queued'), step('sent', 'Sent', s.sent, 'seg-sent'),
       step('delivered', 'Delivered', s.delivered, 'seg-sent', 1), step('undelivered', 'Undelivered', s.undelivered, 'seg-failed', 1),

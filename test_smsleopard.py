@@ -8467,6 +8467,67 @@ def test_percentages_are_rounded_down_alike_everywhere(page_service, browser):
     text_shows(browser, "[data-testid=today-sms-delivered]", "2 (66% of sent)")
 
 
+LIFE_T0 = datetime.datetime(2026, 12, 6, 3, 0, 12, tzinfo=datetime.UTC).timestamp()
+
+
+def life_points(*moments: tuple[float, int, int]) -> list[dict]:
+    """A timeline's points at (seconds after LIFE_T0, sent, suppressed), the other counts 0,
+    each with its settled_per_second as the API computes it: since the point before."""
+    points, before = [], None
+    for seconds, sent, suppressed in moments:
+        rate = 0.0 if before is None else (
+            (sent + suppressed - before[1] - before[2]) / (seconds - before[0]))
+        points.append({"at": sl.utc_iso(LIFE_T0 + seconds), "sent": sent, "failed": 0,
+                       "suppressed": suppressed, "cancelled": 0, "delivered": 0,
+                       "undelivered": 0, "settled_per_second": round(rate, 2)})
+        before = (seconds, sent, suppressed)
+    return points
+
+
+def open_life(browser, page_service, status: str, points: list[dict]) -> str:
+    """A campaign's page drawing these timeline points, the campaign `status` (finished at the
+    last point unless sending); its rate chart's caption."""
+    created = page_campaign(page_service)
+    last = points[-1]
+    settled = last["sent"] + last["suppressed"]
+    campaign = dict(page_service.call("GET", f"/campaigns/{created['id']}"), status=status,
+                    started_at=points[0]["at"],
+                    finished_at=None if status == "sending" else last["at"])
+    campaign["stats"].update(total=settled + 100, sent=last["sent"],
+                             suppressed=last["suppressed"], pending=100)
+    timeline = {"campaign_id": created["id"], "started_at": campaign["started_at"],
+                "finished_at": campaign["finished_at"], "points": points}
+    open_page_answering(browser, page_service, f"/campaigns/{created['id']}", {
+        f"/campaigns/{created['id']}": campaign,
+        f"/campaigns/{created['id']}/timeline": timeline})
+    return page_element(browser, "#rate-chart figcaption").text
+
+
+@needs_browser
+def test_a_sending_campaigns_chart_leaves_out_the_second_in_progress(page_service, browser):
+    # 16 a second for 9 s; the last point is 0.2 s into the tenth, nothing recorded in it yet
+    points = life_points(*[(n, 16 * n, 0) for n in range(10)], (9.2, 144, 0))
+    caption = open_life(browser, page_service, "sending", points)
+    assert caption == ("Messages settled per second over 9 s: peak 16/s; "
+                       "16/s in the last 1 s."), caption
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#rate-chart svg rect")) == 9
+    # the outcomes are drawn to the last point, as they are now
+    assert "144 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
+
+
+@needs_browser
+def test_a_campaign_done_within_a_second_never_rates_more_than_it_settled(page_service,
+                                                                          browser):
+    # one suppressed at the start, then 13 sent in 18 ms: the API says 722.22/s
+    points = life_points((0, 0, 1), (0.018, 13, 1))
+    caption = open_life(browser, page_service, "sent", points)
+    assert caption == "Messages settled per second over 1 s: peak 13/s.", caption
+    # a longer one whose last step is short (4 in 0.1 s): it joins the one before, 24 in 1.2 s
+    points = life_points((0, 0, 0), (1.1, 20, 0), (2.2, 40, 0), (2.3, 44, 0))
+    caption = open_life(browser, page_service, "sent", points)
+    assert caption == "Messages settled per second over 2 s: peak 20/s.", caption
+
+
 @needs_browser
 def test_customers_are_added_edited_and_erased_from_the_page(page_service, browser):
     town = f"Formtown {page_token()}"

@@ -307,6 +307,30 @@ function areasSvg(points, series, height) {
     [0.25, 0.5, 0.75].map(f => svg('line', {x1: 0, x2: 1000, y1: height * f, y2: height * f, class: 'grid'})), shapes);
 }
 
+const pointTime = pt => new Date(pt.at).getTime();
+const settledCount = pt => pt.sent + pt.failed + pt.suppressed + pt.cancelled;
+
+// A campaign's timeline as steps of messages settled per second, each at least a second long: over less,
+// a rate claims more than was settled (13 messages in 18 ms are not 722/s), so a point closer than that
+// to the step's start is passed over and the step runs on to the next. While the campaign runs, what
+// follows the last whole step is the second in progress, its outcomes still being recorded: it is left
+// out, as an operator reads a last bar as the current rate, not as a drop to 0/s. Once the campaign is
+// over, that rest joins the step before it, or alone counts as one second.
+function settledSteps(points, over) {
+  const step = (a, b) => ({from: pointTime(a), to: Math.max(pointTime(b), pointTime(a) + 1000), start: a, end: b,
+    value: Math.max(0, settledCount(b) - settledCount(a)) / Math.max(1, (pointTime(b) - pointTime(a)) / 1000)});
+  const steps = [];
+  let start = points[0];
+  for (const pt of points.slice(1)) {
+    if (pointTime(pt) - pointTime(start) < 1000) continue;
+    steps.push(step(start, pt));
+    start = pt;
+  }
+  const last = points[points.length - 1];
+  if (over && last !== start) steps.push(step(steps.length ? steps.pop().start : start, last));
+  return steps;
+}
+
 function axis(left, right, top) {
   return h('div', {class: 'axis', 'aria-hidden': 'true'}, h('span', {}, left), top ? h('span', {}, top) : null, h('span', {}, right));
 }
@@ -636,27 +660,27 @@ function showCampaign(id) {
 
   // The campaign's life from GET /campaigns/{id}/timeline, and its funnel from its stats.
   function renderLife(c, life) {
-    const pts = life.points;
-    const from = pts.length ? new Date(pts[0].at).getTime() : 0, to = pts.length ? new Date(pts[pts.length - 1].at).getTime() : 0;
-    const span = Math.max(1, to - from), x = at => (new Date(at).getTime() - from) / span;
+    const steps = settledSteps(life.points, !!c.finished_at);
     let charts;
-    if (pts.length < 2) {
+    if (!steps.length) {
       charts = h('p', {class: 'hint', id: 'life-empty'}, c.started_at ? 'The chart fills in as messages settle.' : 'Not started yet: the chart shows once it sends.');
     } else {
-      const bars = pts.slice(1).map((pt, i) => ({from: x(pts[i].at), to: x(pt.at), value: pt.settled_per_second}));
-      const peak = Math.max(...pts.map(pt => pt.settled_per_second));
-      const last = pts[pts.length - 1];
-      const length = duration((to - from) / 1000);
-      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + length + ': peak ' + fmt1(peak) + '/s' +
-        (c.finished_at ? '.' : '; ' + fmt1(last.settled_per_second) + '/s at the last point.'), barsSvg(bars, '#b45309', 110),
+      const from = steps[0].from, to = steps[steps.length - 1].to, x = ms => (ms - from) / (to - from);
+      const peak = Math.max(...steps.map(one => one.value)), last = steps[steps.length - 1];
+      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + duration((to - from) / 1000) + ': peak ' + fmt1(peak) + '/s' +
+        (c.finished_at ? '.' : '; ' + fmt1(last.value) + '/s in the last ' + duration((last.to - last.from) / 1000) + '.'),
+      barsSvg(steps.map(one => ({from: x(one.from), to: x(one.to), value: one.value})), '#b45309', 110),
       ['Time', {label: 'Settled/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
-      pts.map(pt => [clockTime(new Date(pt.at)), fmt1(pt.settled_per_second), num(pt.sent), num(pt.failed), num(pt.suppressed)]));
-      const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(last.sent) + ' sent, ' + num(last.failed) + ' failed, ' +
-        num(last.suppressed + last.cancelled) + ' suppressed or cancelled.',
-      areasSvg(pts.map(pt => Object.assign({x: x(pt.at), other: pt.suppressed + pt.cancelled}, pt)),
-        [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
+      steps.map(one => [clockTime(new Date(one.to)), fmt1(one.value), num(one.end.sent), num(one.end.failed), num(one.end.suppressed)]));
+      // The outcomes go on to the last point, held level to the end of a campaign shorter than a second.
+      const now = life.points[life.points.length - 1], end = Math.max(to, pointTime(now));
+      const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(now.sent) + ' sent, ' + num(now.failed) + ' failed, ' +
+        num(now.suppressed + now.cancelled) + ' suppressed or cancelled.',
+      areasSvg([...life.points, Object.assign({}, now, {at: new Date(end).toISOString()})].map(pt =>
+        Object.assign({x: (pointTime(pt) - from) / (end - from), other: pt.suppressed + pt.cancelled}, pt)),
+      [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
       charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(clockTime(new Date(from)), clockTime(new Date(to)))),
-        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(clockTime(new Date(from)), clockTime(new Date(to)))));
+        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(clockTime(new Date(from)), clockTime(new Date(end)))));
       outcomes.querySelector('details').remove();  // the first chart's table holds these numbers too
     }
     const s = c.stats, total = s.total || 0;

@@ -8528,6 +8528,31 @@ def test_a_campaign_done_within_a_second_never_rates_more_than_it_settled(page_s
     assert caption == "Messages settled per second over 2 s: peak 20/s.", caption
 
 
+def clock_seconds(label: str) -> int | None:
+    """Seconds past the hour of a clock time shown to the second ("03:00:57 AM"), else None."""
+    match = re.search(r"\d+:(\d\d):(\d\d)", label)
+    return match and int(match[1]) * 60 + int(match[2])
+
+
+@needs_browser
+def test_a_short_campaigns_chart_axis_tells_its_seconds(page_service, browser):
+    open_life(browser, page_service, "sent", life_points((0, 0, 0), (15, 240, 0), (30, 480, 0),
+                                                         (45, 720, 0)))
+    for chart in ("rate", "outcomes"):
+        left, right = (span.text for span in browser.find_elements(
+            By.CSS_SELECTOR, f"#{chart}-chart + .axis span"))
+        assert (clock_seconds(left), clock_seconds(right)) == (12, 57), (left, right)
+    browser.find_element(By.CSS_SELECTOR, "#rate-chart summary").click()
+    times = [row.find_element(By.TAG_NAME, "td").text for row in browser.find_elements(
+        By.CSS_SELECTOR, "#rate-chart tbody tr")]
+    assert [clock_seconds(t) for t in times] == [27, 42, 57], times
+    # over two hours, minutes are enough
+    open_life(browser, page_service, "sent", life_points((0, 0, 0), (7200, 720, 0)))
+    left, right = (span.text for span in browser.find_elements(
+        By.CSS_SELECTOR, "#rate-chart + .axis span"))
+    assert left != right and clock_seconds(left) is None and clock_seconds(right) is None
+
+
 @needs_browser
 def test_customers_are_added_edited_and_erased_from_the_page(page_service, browser):
     town = f"Formtown {page_token()}"

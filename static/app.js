@@ -77,7 +77,8 @@ function when(iso) {
   return unit === 'second' ? (seconds > 0 ? 'in a moment' : 'just now') : relative.format(Math.round(n), unit);
 }
 const absolute = iso => (iso ? new Date(iso).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short'}) : '—');
-const clockTime = d => d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit'});
+// To the second where it tells apart times less than an hour apart: a 45-second campaign's ends differ.
+const clockTime = (d, seconds) => d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined});
 const timeEl = iso => h('time', {datetime: iso || '', title: absolute(iso)}, when(iso));
 
 const duration = s => (s == null ? '—' : s === 0 ? 'done' : s < 60 ? Math.max(1, Math.round(s)) + ' s' :
@@ -666,21 +667,22 @@ function showCampaign(id) {
       charts = h('p', {class: 'hint', id: 'life-empty'}, c.started_at ? 'The chart fills in as messages settle.' : 'Not started yet: the chart shows once it sends.');
     } else {
       const from = steps[0].from, to = steps[steps.length - 1].to, x = ms => (ms - from) / (to - from);
+      // The outcomes go on to the last point, held level to the end of a campaign shorter than a second.
+      const now = life.points[life.points.length - 1], end = Math.max(to, pointTime(now));
+      const time = ms => clockTime(new Date(ms), end - from < 3600e3);
       const peak = Math.max(...steps.map(one => one.value)), last = steps[steps.length - 1];
       const rate = chartFigure('rate-chart', 'Messages settled per second over ' + duration((to - from) / 1000) + ': peak ' + fmt1(peak) + '/s' +
         (c.finished_at ? '.' : '; ' + fmt1(last.value) + '/s in the last ' + duration((last.to - last.from) / 1000) + '.'),
       barsSvg(steps.map(one => ({from: x(one.from), to: x(one.to), value: one.value})), '#b45309', 110),
       ['Time', {label: 'Settled/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
-      steps.map(one => [clockTime(new Date(one.to)), fmt1(one.value), num(one.end.sent), num(one.end.failed), num(one.end.suppressed)]));
-      // The outcomes go on to the last point, held level to the end of a campaign shorter than a second.
-      const now = life.points[life.points.length - 1], end = Math.max(to, pointTime(now));
+      steps.map(one => [time(one.to), fmt1(one.value), num(one.end.sent), num(one.end.failed), num(one.end.suppressed)]));
       const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(now.sent) + ' sent, ' + num(now.failed) + ' failed, ' +
         num(now.suppressed + now.cancelled) + ' suppressed or cancelled.',
       areasSvg([...life.points, Object.assign({}, now, {at: new Date(end).toISOString()})].map(pt =>
         Object.assign({x: (pointTime(pt) - from) / (end - from), other: pt.suppressed + pt.cancelled}, pt)),
       [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
-      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(clockTime(new Date(from)), clockTime(new Date(to)))),
-        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(clockTime(new Date(from)), clockTime(new Date(end)))));
+      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(time(from), time(to))),
+        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(time(from), time(end))));
       outcomes.querySelector('details').remove();  // the first chart's table holds these numbers too
     }
     const s = c.stats, total = s.total || 0;

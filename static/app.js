@@ -424,14 +424,17 @@ function showOverview() {
           h('div', {class: 'bar', 'aria-hidden': 'true'}, h('span', {class: 'seg-sent', style: 'width:' + (total ? 100 * c.sent / total : 0) + '%'}),
             h('span', {class: 'seg-failed', style: 'width:' + (total ? 100 * c.failed / total : 0) + '%'})));
       })));
-    const series = o.attempts_per_second, n = series.length;
+    // The API's last point is the step still in progress: left out, as it would show as a drop (a second into
+    // a 10-second step it holds a tenth of its attempts); the chart ends at the last whole step, seconds ago.
+    const series = o.attempts_per_second.slice(0, -1), n = series.length, current = o.attempts_per_second[n];
     const peak = series.reduce((best, pt) => (pt.per_second > best.per_second ? pt : best), series[0] || {per_second: 0});
     const lastMinute = series.slice(-6).reduce((sum, pt) => sum + pt.per_second, 0) / Math.max(1, Math.min(6, n));
     const caption = peak.per_second ? 'Attempts per second over the last hour, in ' + o.step_seconds + '-second steps: peak ' + fmt1(peak.per_second) + ' at ' +
-      clockTime(new Date(peak.at)) + '; ' + fmt1(lastMinute) + ' a second over the last minute.' : 'No attempts in the last hour.';
+      clockTime(new Date(peak.at), true) + '; ' + fmt1(lastMinute) + ' a second over the last minute.' :
+      current && current.per_second ? 'Attempts began in the last ' + o.step_seconds + ' seconds: they show when the step is over.' : 'No attempts in the last hour.';
     const chart = h('section', {class: 'card', 'aria-labelledby': 'rate-h'}, h('h2', {id: 'rate-h'}, 'Attempts per second, last hour'),
       chartFigure('attempts-chart', caption, barsSvg(series.map((pt, i) => ({from: i / n, to: (i + 1) / n, value: pt.per_second})), '#b45309', 140),
-        ['Time', {label: 'Attempts/s', cls: 'num'}], series.filter(pt => pt.per_second).map(pt => [clockTime(new Date(pt.at)), fmt1(pt.per_second)])),
+        ['Time', {label: 'Attempts/s', cls: 'num'}], series.filter(pt => pt.per_second).map(pt => [clockTime(new Date(pt.at), true), fmt1(pt.per_second)])),
       axis(n ? clockTime(new Date(series[0].at)) : '', 'now', 'peak ' + fmt1(peak.per_second) + '/s'),
       h('p', {class: 'hint'}, 'Counted by this service process; with several processes, each shows its own.'));
     const pr = o.provider;

@@ -7967,6 +7967,11 @@ def click_when_ready(browser, css: str, timeout: float = 10) -> None:
         lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
+def page_text(browser, css: str) -> str:
+    """An element's text, read again if the page redraws it meanwhile (it polls while sending)."""
+    return page_wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, css).text)
+
+
 def text_shows(browser, css: str, text: str, timeout: float = 10) -> None:
     page_wait(browser, timeout).until(
         EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
@@ -8457,10 +8462,9 @@ def test_percentages_are_rounded_down_alike_everywhere(page_service, browser):
 
     open_page_answering(browser, page_service, f"/campaigns/{created['id']}", answers)
     text_shows(browser, "#progress-percent", "99%")
-    assert browser.find_element(By.ID, "campaign-progress").get_attribute(
-        "aria-valuenow") == "99"
-    assert browser.find_element(
-        By.CSS_SELECTOR, "[data-testid=funnel-sent] .value").text == "1,999 99%"
+    assert page_wait(browser).until(lambda b: b.find_element(
+        By.ID, "campaign-progress").get_attribute("aria-valuenow")) == "99"
+    assert page_text(browser, "[data-testid=funnel-sent] .value") == "1,999 99%"
     open_page_answering(browser, page_service, "/campaigns", answers)
     text_shows(browser, f"[data-testid=campaign-row-{created['id']}] .pct", "99%")
     open_page_answering(browser, page_service, "/", answers)
@@ -8500,7 +8504,8 @@ def open_life(browser, page_service, status: str, points: list[dict]) -> str:
     open_page_answering(browser, page_service, f"/campaigns/{created['id']}", {
         f"/campaigns/{created['id']}": campaign,
         f"/campaigns/{created['id']}/timeline": timeline})
-    return page_element(browser, "#rate-chart figcaption").text
+    page_element(browser, "#rate-chart figcaption")
+    return page_text(browser, "#rate-chart figcaption")
 
 
 @needs_browser
@@ -8512,7 +8517,7 @@ def test_a_sending_campaigns_chart_leaves_out_the_second_in_progress(page_servic
                        "16/s in the last 1 s."), caption
     assert len(browser.find_elements(By.CSS_SELECTOR, "#rate-chart svg rect")) == 9
     # the outcomes are drawn to the last point, as they are now
-    assert "144 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
+    assert "144 sent" in page_text(browser, "#outcomes-chart figcaption")
 
 
 @needs_browser

@@ -12,6 +12,10 @@ const relative = new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'});
 const num = n => (n == null ? '—' : numberFormat.format(n));
 const plural = (n, word) => num(n) + ' ' + word + (n === 1 ? '' : 's');
 const cap = s => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, ' ');
+// Percentages are rounded down, as progress is: 100% only when all is done, and the same figure wherever it shows.
+const percentOf = (part, whole) => (whole ? Math.floor(100 * part / whole) : 0);
+// From the counts, not the API's percent: that one is rounded to a tenth, so 1,999 of 2,000 would say 100%.
+const settledPercent = s => percentOf(s.total - s.pending - s.sending, s.total);
 
 // h('tag', {attr: value, onclick: fn}, ...children): DOM built safely, text is never parsed as HTML.
 function h(tag, attrs, ...kids) {
@@ -73,7 +77,8 @@ function when(iso) {
   return unit === 'second' ? (seconds > 0 ? 'in a moment' : 'just now') : relative.format(Math.round(n), unit);
 }
 const absolute = iso => (iso ? new Date(iso).toLocaleString(undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short'}) : '—');
-const clockTime = d => d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit'});
+// To the second where it tells apart times less than an hour apart: a 45-second campaign's ends differ.
+const clockTime = (d, seconds) => d.toLocaleTimeString(undefined, {hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined});
 const timeEl = iso => h('time', {datetime: iso || '', title: absolute(iso)}, when(iso));
 
 const duration = s => (s == null ? '—' : s === 0 ? 'done' : s < 60 ? Math.max(1, Math.round(s)) + ' s' :
@@ -303,6 +308,30 @@ function areasSvg(points, series, height) {
     [0.25, 0.5, 0.75].map(f => svg('line', {x1: 0, x2: 1000, y1: height * f, y2: height * f, class: 'grid'})), shapes);
 }
 
+const pointTime = pt => new Date(pt.at).getTime();
+const settledCount = pt => pt.sent + pt.failed + pt.suppressed + pt.cancelled;
+
+// A campaign's timeline as steps of messages settled per second, each at least a second long: over less,
+// a rate claims more than was settled (13 messages in 18 ms are not 722/s), so a point closer than that
+// to the step's start is passed over and the step runs on to the next. While the campaign runs, what
+// follows the last whole step is the second in progress, its outcomes still being recorded: it is left
+// out, as an operator reads a last bar as the current rate, not as a drop to 0/s. Once the campaign is
+// over, that rest joins the step before it, or alone counts as one second.
+function settledSteps(points, over) {
+  const step = (a, b) => ({from: pointTime(a), to: Math.max(pointTime(b), pointTime(a) + 1000), start: a, end: b,
+    value: Math.max(0, settledCount(b) - settledCount(a)) / Math.max(1, (pointTime(b) - pointTime(a)) / 1000)});
+  const steps = [];
+  let start = points[0];
+  for (const pt of points.slice(1)) {
+    if (pointTime(pt) - pointTime(start) < 1000) continue;
+    steps.push(step(start, pt));
+    start = pt;
+  }
+  const last = points[points.length - 1];
+  if (over && last !== start) steps.push(step(steps.length ? steps.pop().start : start, last));
+  return steps;
+}
+
 function axis(left, right, top) {
   return h('div', {class: 'axis', 'aria-hidden': 'true'}, h('span', {}, left), top ? h('span', {}, top) : null, h('span', {}, right));
 }
@@ -390,19 +419,22 @@ function showOverview() {
         return h('div', {class: 'channel', 'data-testid': 'today-' + c.channel},
           h('h3', {}, CHANNELS[c.channel]),
           h('dl', {class: 'facts'}, h('dt', {}, 'Sent'), h('dd', {'data-testid': 'today-' + c.channel + '-sent'}, num(c.sent)),
-            h('dt', {}, 'Delivered'), h('dd', {'data-testid': 'today-' + c.channel + '-delivered'}, num(c.delivered) + (c.sent ? ' (' + Math.round(100 * c.delivered / c.sent) + '% of sent)' : '')),
+            h('dt', {}, 'Delivered'), h('dd', {'data-testid': 'today-' + c.channel + '-delivered'}, num(c.delivered) + (c.sent ? ' (' + percentOf(c.delivered, c.sent) + '% of sent)' : '')),
             h('dt', {}, 'Failed'), h('dd', {'data-testid': 'today-' + c.channel + '-failed', class: c.failed ? 'bad' : null}, num(c.failed))),
           h('div', {class: 'bar', 'aria-hidden': 'true'}, h('span', {class: 'seg-sent', style: 'width:' + (total ? 100 * c.sent / total : 0) + '%'}),
             h('span', {class: 'seg-failed', style: 'width:' + (total ? 100 * c.failed / total : 0) + '%'})));
       })));
-    const series = o.attempts_per_second, n = series.length;
+    // The API's last point is the step still in progress: left out, as it would show as a drop (a second into
+    // a 10-second step it holds a tenth of its attempts); the chart ends at the last whole step, seconds ago.
+    const series = o.attempts_per_second.slice(0, -1), n = series.length, current = o.attempts_per_second[n];
     const peak = series.reduce((best, pt) => (pt.per_second > best.per_second ? pt : best), series[0] || {per_second: 0});
     const lastMinute = series.slice(-6).reduce((sum, pt) => sum + pt.per_second, 0) / Math.max(1, Math.min(6, n));
     const caption = peak.per_second ? 'Attempts per second over the last hour, in ' + o.step_seconds + '-second steps: peak ' + fmt1(peak.per_second) + ' at ' +
-      clockTime(new Date(peak.at)) + '; ' + fmt1(lastMinute) + ' a second over the last minute.' : 'No attempts in the last hour.';
+      clockTime(new Date(peak.at), true) + '; ' + fmt1(lastMinute) + ' a second over the last minute.' :
+      current && current.per_second ? 'Attempts began in the last ' + o.step_seconds + ' seconds: they show when the step is over.' : 'No attempts in the last hour.';
     const chart = h('section', {class: 'card', 'aria-labelledby': 'rate-h'}, h('h2', {id: 'rate-h'}, 'Attempts per second, last hour'),
       chartFigure('attempts-chart', caption, barsSvg(series.map((pt, i) => ({from: i / n, to: (i + 1) / n, value: pt.per_second})), '#b45309', 140),
-        ['Time', {label: 'Attempts/s', cls: 'num'}], series.filter(pt => pt.per_second).map(pt => [clockTime(new Date(pt.at)), fmt1(pt.per_second)])),
+        ['Time', {label: 'Attempts/s', cls: 'num'}], series.filter(pt => pt.per_second).map(pt => [clockTime(new Date(pt.at), true), fmt1(pt.per_second)])),
       axis(n ? clockTime(new Date(series[0].at)) : '', 'now', 'peak ' + fmt1(peak.per_second) + '/s'),
       h('p', {class: 'hint'}, 'Counted by this service process; with several processes, each shows its own.'));
     const pr = o.provider;
@@ -464,8 +496,8 @@ function showCampaigns() {
           h('td', {}, h('a', {class: 'name-link', href: '#/campaigns/' + c.id, 'data-fk': 'c' + c.id}, c.name),
             h('div', {class: 'sub'}, CHANNELS[c.channel] + ' · #' + c.id + (c.status === 'scheduled' ? ' · starts ' + when(c.scheduled_at) : ''))),
           h('td', {}, badge(c.status)),
-          h('td', {}, h('div', {class: 'progress-cell'}, bar(c.progress.percent, c.status, 'Progress of ' + c.name),
-            h('span', {class: 'pct'}, Math.floor(c.progress.percent) + '%'))),
+          h('td', {}, h('div', {class: 'progress-cell'}, bar(settledPercent(c.stats), c.status, 'Progress of ' + c.name),
+            h('span', {class: 'pct'}, settledPercent(c.stats) + '%'))),
           h('td', {class: 'num'}, num(c.stats.sent), h('span', {class: 'sub'}, ' / ' + num(c.stats.total))),
           h('td', {class: 'num' + (c.stats.failed ? ' bad' : '')}, num(c.stats.failed)),
           h('td', {class: 'sub'}, timeEl(c.created_at))))),
@@ -611,16 +643,16 @@ function showCampaign(id) {
   }
 
   function renderProgress(c) {
-    const s = c.stats, total = s.total || 0, pct = c.progress.percent || 0;
+    const s = c.stats, total = s.total || 0, pct = settledPercent(s);
     const share = n => (total ? (100 * n / total) : 0) + '%';
     const stat = (key, label) => h('div', {class: 'stat ' + key + (s[key] ? ' some' : ''), 'data-testid': 'stat-' + key}, h('div', {class: 'v'}, num(s[key])), h('div', {class: 'k'}, label));
     const settled = h('div', {class: 'bar big', id: 'campaign-progress', role: 'progressbar', 'aria-label': 'Messages settled',
-      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.floor(pct), 'aria-valuetext': Math.floor(pct) + '% settled'},
+      'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct, 'aria-valuetext': pct + '% settled'},
     h('span', {class: 'seg-sent', style: 'width:' + share(s.sent)}), h('span', {class: 'seg-failed', style: 'width:' + share(s.failed)}),
     h('span', {class: 'seg-other', style: 'width:' + share(s.suppressed + s.cancelled)}));
     const rate = c.progress.rate_per_second;
     swap(progress,
-      h('div', {class: 'prog-head'}, h('div', {}, h('span', {class: 'big', id: 'progress-percent'}, Math.floor(pct) + '%'), h('span', {class: 'sub'}, ' settled')),
+      h('div', {class: 'prog-head'}, h('div', {}, h('span', {class: 'big', id: 'progress-percent'}, pct + '%'), h('span', {class: 'sub'}, ' settled')),
         h('div', {class: 'sub', id: 'progress-rate'}, (rate ? rate.toLocaleString(undefined, {maximumFractionDigits: 1}) + ' messages/s · ' : '') +
           'time left: ' + (c.progress.eta_seconds == null ? (c.status === 'paused' ? 'paused' : '—') : duration(c.progress.eta_seconds)))),
       settled,
@@ -632,34 +664,35 @@ function showCampaign(id) {
 
   // The campaign's life from GET /campaigns/{id}/timeline, and its funnel from its stats.
   function renderLife(c, life) {
-    const pts = life.points;
-    const from = pts.length ? new Date(pts[0].at).getTime() : 0, to = pts.length ? new Date(pts[pts.length - 1].at).getTime() : 0;
-    const span = Math.max(1, to - from), x = at => (new Date(at).getTime() - from) / span;
+    const steps = settledSteps(life.points, !!c.finished_at);
     let charts;
-    if (pts.length < 2) {
+    if (!steps.length) {
       charts = h('p', {class: 'hint', id: 'life-empty'}, c.started_at ? 'The chart fills in as messages settle.' : 'Not started yet: the chart shows once it sends.');
     } else {
-      const bars = pts.slice(1).map((pt, i) => ({from: x(pts[i].at), to: x(pt.at), value: pt.settled_per_second}));
-      const peak = Math.max(...pts.map(pt => pt.settled_per_second));
-      const last = pts[pts.length - 1];
-      const length = duration((to - from) / 1000);
-      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + length + ': peak ' + fmt1(peak) + '/s' +
-        (c.finished_at ? '.' : '; ' + fmt1(last.settled_per_second) + '/s at the last point.'), barsSvg(bars, '#b45309', 110),
+      const from = steps[0].from, to = steps[steps.length - 1].to, x = ms => (ms - from) / (to - from);
+      // The outcomes go on to the last point, held level to the end of a campaign shorter than a second.
+      const now = life.points[life.points.length - 1], end = Math.max(to, pointTime(now));
+      const time = ms => clockTime(new Date(ms), end - from < 3600e3);
+      const peak = Math.max(...steps.map(one => one.value)), last = steps[steps.length - 1];
+      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + duration((to - from) / 1000) + ': peak ' + fmt1(peak) + '/s' +
+        (c.finished_at ? '.' : '; ' + fmt1(last.value) + '/s in the last ' + duration((last.to - last.from) / 1000) + '.'),
+      barsSvg(steps.map(one => ({from: x(one.from), to: x(one.to), value: one.value})), '#b45309', 110),
       ['Time', {label: 'Settled/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
-      pts.map(pt => [clockTime(new Date(pt.at)), fmt1(pt.settled_per_second), num(pt.sent), num(pt.failed), num(pt.suppressed)]));
-      const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(last.sent) + ' sent, ' + num(last.failed) + ' failed, ' +
-        num(last.suppressed + last.cancelled) + ' suppressed or cancelled.',
-      areasSvg(pts.map(pt => Object.assign({x: x(pt.at), other: pt.suppressed + pt.cancelled}, pt)),
-        [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
-      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(clockTime(new Date(from)), clockTime(new Date(to)))),
-        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(clockTime(new Date(from)), clockTime(new Date(to)))));
+      steps.map(one => [time(one.to), fmt1(one.value), num(one.end.sent), num(one.end.failed), num(one.end.suppressed)]));
+      const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(now.sent) + ' sent, ' + num(now.failed) + ' failed, ' +
+        num(now.suppressed + now.cancelled) + ' suppressed or cancelled.',
+      areasSvg([...life.points, Object.assign({}, now, {at: new Date(end).toISOString()})].map(pt =>
+        Object.assign({x: (pointTime(pt) - from) / (end - from), other: pt.suppressed + pt.cancelled}, pt)),
+      [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
+      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(time(from), time(to))),
+        h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(time(from), time(end))));
       outcomes.querySelector('details').remove();  // the first chart's table holds these numbers too
     }
     const s = c.stats, total = s.total || 0;
     const awaiting = s.sent - s.delivered - s.undelivered;
     const step = (key, label, value, cls, depth) => h('li', {class: 'step' + (depth ? ' sub-step' : ''), 'data-testid': 'funnel-' + key},
       h('span', {class: 'label'}, label), h('span', {class: 'track', 'aria-hidden': 'true'}, h('span', {class: cls, style: 'width:' + (total ? 100 * value / total : 0) + '%'})),
-      h('span', {class: 'value'}, num(value), total ? h('span', {class: 'sub'}, ' ' + Math.round(100 * value / total) + '%') : null));
+      h('span', {class: 'value'}, num(value), total ? h('span', {class: 'sub'}, ' ' + percentOf(value, total) + '%') : null));
     const funnel = h('ol', {class: 'funnel', id: 'funnel', 'aria-label': 'Funnel: what became of the messages'},
       step('queued', 'Queued', total, 'seg-queued'), step('sent', 'Sent', s.sent, 'seg-sent'),
       step('delivered', 'Delivered', s.delivered, 'seg-sent', 1), step('undelivered', 'Undelivered', s.undelivered, 'seg-failed', 1),

@@ -1477,6 +1477,7 @@ class Metrics:
             self.provider_latency.labels(channel)
             for outcome in (*OUTCOME_NAMES.values(), "suppressed"):
                 self.messages.labels(channel, outcome)
+        self._mark(self._clock.now())  # zeros: latencies noted before the first outcome count
 
     def count_outcomes(self, attempts: Iterable[Attempt]) -> None:
         self._mark(self._clock.now())

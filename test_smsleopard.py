@@ -7926,7 +7926,8 @@ class TestOpenApi:
 #   navigation     #nav-overview  #nav-campaigns  #nav-customers  #new-campaign  #key-status
 #   overview       #overview  [data-testid=today-<channel>-sent|delivered|failed]
 #                  #attempts-chart (figcaption, details)
-#                  #tile-queue  #tile-in-flight  #tile-latency  #tile-error-rate  #tile-outbox
+#                  #tile-pending  #tile-queue  #tile-in-flight  #tile-latency
+#                  #tile-error-rate  #tile-outbox
 #                  #gateways  #gateways-table  [data-testid=gateway-<channels>]  #gateway-setup
 #                  [data-testid=setup-<kind>]
 #                  [data-testid=callback-webhook|receipts|inbound-<kind>]
@@ -8594,8 +8595,8 @@ def test_the_overview_is_the_landing_page(page_service, browser):
     assert caption.startswith(("Attempts per second over the last hour, in 10-second steps: peak",
                                "Attempts began in the last 10 seconds")), caption
     assert browser.find_elements(By.CSS_SELECTOR, "#attempts-chart svg rect")
-    for tile in ("#tile-queue", "#tile-in-flight", "#tile-latency", "#tile-error-rate",
-                 "#tile-outbox"):
+    for tile in ("#tile-pending", "#tile-queue", "#tile-in-flight", "#tile-latency",
+                 "#tile-error-rate", "#tile-outbox"):
         assert browser.find_element(By.CSS_SELECTOR, tile + " .v").text, tile
     assert "ms" in browser.find_element(By.CSS_SELECTOR, "#tile-latency .v").text
     assert "Mock provider" in browser.find_element(By.ID, "gateways-table").text
@@ -8762,6 +8763,10 @@ def test_the_overview_chart_leaves_out_the_step_in_progress(page_service, browse
     times = [row.find_element(By.TAG_NAME, "td").text for row in browser.find_elements(
         By.CSS_SELECTOR, "#attempts-chart tbody tr")]
     assert [clock_seconds(t) for t in times] == [59 * 60 + 10 * n for n in range(6)], times
+    # a rate-limited backlog: no job waits, the messages do
+    overview |= {"messages_pending": 2600, "queue_depth": 0}
+    open_page_answering(browser, page_service, "/", {"/overview": overview})
+    assert page_element(browser, "#tile-pending .v").text == "2,600"
     # attempts in the step in progress only: said so, not "no attempts"
     overview["attempts_per_second"] = [dict(pt, per_second=0)
                                        for pt in overview["attempts_per_second"]]

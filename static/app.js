@@ -440,6 +440,7 @@ function showOverview() {
     const pr = o.provider;
     const tiles = h('section', {class: 'card', 'aria-labelledby': 'now-h'}, h('h2', {id: 'now-h'}, 'Right now'),
       h('div', {class: 'stats tiles'},
+        tile('tile-pending', 'Messages pending', num(o.messages_pending), 'not sent yet, in all campaigns'),
         tile('tile-queue', 'Queue depth', num(o.queue_depth), o.queue_depth == null ? 'queue unreachable' : 'jobs waiting', o.queue_depth == null),
         tile('tile-in-flight', 'In flight', num(o.attempts_in_flight), 'attempts at the provider'),
         tile('tile-latency', 'Provider latency', pr.median_ms == null ? '—' : fmt1(pr.median_ms) + ' ms', pr.p95_ms == null ? 'no attempts in 5 min' : 'median · p95 ' + fmt1(pr.p95_ms) + ' ms'),

@@ -3747,7 +3747,7 @@ class ClaimStore(Rows):
         (count,), = await self.db.fetch(
             f"SELECT coalesce(sum(total_count - ({SETTLED_COUNTS})), 0) FROM campaigns "
             "WHERE status IN ('scheduled', 'sending', 'paused')")
-        return count
+        return int(count)  # PostgreSQL's sum of bigints is a numeric
 
     async def list_messages(self, campaign: Mapping[str, Any], status: str | None,
                             request: PageRequest) -> Page:

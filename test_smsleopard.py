@@ -5178,18 +5178,23 @@ class TestSmppEndToEnd:
         assert await gateway(sl.Outgoing("2", "sms", "+254700000002", "Hi"))
         await gateway.close()
 
+    async def bound(self, aiohttp_server, port):
+        """An SmppGateway bound to a mock SMSC, and the SMSC's side of the bind."""
+        mock, _ = await self.smsc(aiohttp_server, port)
+        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{port}?source=L")
+        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
+        await gateway.open()
+        (esme,) = await until(lambda: asyncio.sleep(0, list(mock.smsc._sessions.values())),
+                              "the SMSC's session")
+        return gateway, esme
+
     @pytest.mark.parametrize("pdu", [
         {"data": b"\x05", "esm_class": 0x40},  # a User Data Header cut short
         {"data": b"id:1 sub:001 dlvrd:001 submit date:2612060101 done date:2612060101 "
                  b"stat:DELIVRD err:abc text:", "esm_class": 0x04}])  # err not a number
     async def test_a_deliver_sm_the_library_cannot_parse_leaves_the_bind_up(
             self, aiohttp_server, unused_tcp_port, pdu, caplog):
-        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
-        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
-        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
-        await gateway.open()
-        (esme,) = await until(lambda: asyncio.sleep(0, list(mock.smsc._sessions.values())),
-                              "the SMSC's session")
+        gateway, esme = await self.bound(aiohttp_server, unused_tcp_port)
         try:
             await esme.deliver_sm("Leopard", pdu["data"], source_addr="254700000001",
                                   esm_class=pdu["esm_class"])
@@ -5218,12 +5223,7 @@ class TestSmppEndToEnd:
 
     async def test_a_receipt_whose_dates_have_seconds_is_read(self, aiohttp_server,
                                                              unused_tcp_port):
-        mock, _ = await self.smsc(aiohttp_server, unused_tcp_port)
-        url = sl.parse_gateway_url(f"smpp://leopard:sm-s3crt@127.0.0.1:{unused_tcp_port}?source=L")
-        gateway = sl.SmppGateway(url, 5.0, 10, sl.Callbacks(), sl.Clock())
-        await gateway.open()
-        (esme,) = await until(lambda: asyncio.sleep(0, list(mock.smsc._sessions.values())),
-                              "the SMSC's session")
+        gateway, esme = await self.bound(aiohttp_server, unused_tcp_port)
         await esme.deliver_sm("Leopard", b"id:7f sub:001 dlvrd:001 submit date:261206010203 "
                               b"done date:261206010204 stat:DELIVRD err:000 text:",
                               source_addr="254700000001", esm_class=0x04)

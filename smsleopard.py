@@ -1477,7 +1477,10 @@ class Metrics:
             self.provider_latency.labels(channel)
             for outcome in (*OUTCOME_NAMES.values(), "suppressed"):
                 self.messages.labels(channel, outcome)
-        self._mark(self._clock.now())  # zeros: latencies noted before the first outcome count
+
+    def note_step(self) -> None:
+        """Before a batch's attempts: their latencies then fall after this step's mark."""
+        self._mark(self._clock.now())
 
     def count_outcomes(self, attempts: Iterable[Attempt]) -> None:
         self._mark(self._clock.now())
@@ -5097,18 +5100,33 @@ def gateway_phone(text: str) -> str:
 
 class Gateway:
     """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
-    time-outs and connection errors to transient failures, the state /providers and /health
-    show (down after a connection error, up at the next answer), and where it calls back."""
+    time-outs and connection errors to transient failures (a refused connection: the
+    gateway down, the message back unspent), the state /providers and /health show (down
+    after a connection error, up at the next answer or connection), and where it calls
+    back."""
 
     kind = "generic"
     signs = False  # whether its callbacks carry a signature (else a token in their path)
+    _down: str | None = None
 
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
         self.url, self.callbacks = url, callbacks
         self._timeout, self._concurrency, self._clock = timeout, concurrency, clock
         self._session: aiohttp.ClientSession | None = None
-        self.down: str | None = None  # why the gateway is down; None while it answers
+
+    @property
+    def down(self) -> str | None:
+        """Why the gateway is down; None while it answers. A change is logged once."""
+        return self._down
+
+    @down.setter
+    def down(self, reason: str | None) -> None:
+        if reason and not self._down:
+            log.warning("%s gateway down: %s", self.kind, self.scrubbed(reason))
+        elif self._down and not reason and self._down != "not bound yet":
+            log.info("%s gateway up again", self.kind)
+        self._down = reason
 
     async def _connect_once(self) -> None:
         """A connection to the gateway's address, closed at once; OSError or TimeoutError."""
@@ -5121,10 +5139,11 @@ class Gateway:
     async def probe(self) -> None:
         """Down for want of a connection: up again once one opens (with nothing to send, no
         attempt would find out)."""
-        if self.down and self.down.startswith("unreachable"):
+        if (seen := self.down) and seen.startswith("unreachable"):
             with contextlib.suppress(OSError, TimeoutError):
                 await self._connect_once()
-                self.down = None
+                if self.down == seen:  # no attempt said otherwise meanwhile
+                    self.down = None
 
     async def open(self) -> None:
         """The connection pool; ConfigError if nothing answers at the gateway's address."""
@@ -5168,7 +5187,8 @@ class Gateway:
             said = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
             said = said or type(exc).__name__  # scrubbed where shown: describe(), GatewaySender
             self.down = f"unreachable: {said}"
-            if isinstance(exc, aiohttp.ClientConnectorError):  # no connection: it never got it
+            if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(
+                    exc, aiohttp.ClientSSLError):  # no connection: it never got the request
                 raise GatewayDownError(f"provider unreachable: {said}",
                                        DEFAULT_RETRY_AFTER) from None
             raise TransientSendError(f"provider unreachable: {said}") from None
@@ -5212,8 +5232,8 @@ class HttpSender(Gateway):
     """The generic JSON provider (§12): each attempt is `POST url` with {"reference", "channel",
     "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections. 2xx
     {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
-    time-outs and connection errors are transient; any other 4xx is permanent, with the
-    provider's words in last_error."""
+    time-outs and broken connections are transient; a refused one waits, unspent; any other
+    4xx is permanent, with the provider's words in last_error."""
 
     def __init__(self, url: str, token: str, timeout: float, concurrency: int,
                  callback_url: str | None, clock: Clock):
@@ -5807,7 +5827,8 @@ def smpp_library() -> Any:
 class SmppGateway(Gateway):
     """SMPP 3.4 to an SMSC (§20): one transceiver bind, up to `window` submit_sm in flight,
     enquire_link every 30 s, re-binding with backoff. A lost bind fails the attempts in flight
-    (and those not yet written) as transient and marks the gateway down until it binds again.
+    as transient, sends those not yet written back unspent (GatewayDownError), and marks the
+    gateway down until it binds again.
     Receipts and customers' messages arrive on the bind and wait in `reports()`."""
 
     kind = "smpp"
@@ -5865,9 +5886,6 @@ class SmppGateway(Gateway):
 
         class Backoff(lib.retrytimer.SimpleExponentialBackoff):
             async def wait(self) -> None:  # the library calls it once the bind is gone
-                if not gateway.down:
-                    log.warning("smpp: the bind to %s is lost; binding again with backoff",
-                                gateway.url.shown)
                 gateway._lost("not bound (lost or refused); binding again with backoff")
                 await super().wait()
 
@@ -5884,9 +5902,12 @@ class SmppGateway(Gateway):
                 we can read is ours to read (smpp_receipt), and any other is refused alone."""
                 try:
                     return await super()._handle_request(pdu, header)
-                except Exception as exc:  # noqa: BLE001 - one PDU, whatever the library raised
+                except Exception as exc:  # one PDU, whatever the library raised
+                    if header.smpp_command is not lib.SmppCommand.DELIVER_SM:
+                        raise
                     try:
-                        return lib.DeliverSm.from_pdu(pdu, header)
+                        return lib.DeliverSm.from_pdu(pdu, header, self.default_encoding,
+                                                      self.custom_codecs)
                     except Exception:  # noqa: BLE001
                         log.warning("smpp: a deliver_sm refused, unreadable: %s",
                                     gateway.scrubbed(repr(exc)))
@@ -6118,8 +6139,9 @@ def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
         gateway = GATEWAYS[url.kind](url, timeout, config.concurrency,
                                      gateway_callbacks(config, url.kind), clock)
     if url.kind != "smpp" and not any(gateway.callbacks):
-        log.warning("%s: no --receipt-secret: the gateway has no URL to send delivery reports "
-                    "and replies to, so none are recorded", url.kind)
+        log.warning("%s: no %s: the gateway has no URL to send delivery reports and replies "
+                    "to, so none are recorded", url.kind,
+                    "--receipt-secret" if config.public_url else "--public-url")
     return gateway
 
 
@@ -6648,6 +6670,7 @@ class Dispatcher:
         a slice at a time (with no provider latency an attempt is over as it starts). What
         ends at once goes to the Recorder together, before any wait for a slot."""
         self._rates.started(attempts, self._clock.now())
+        self._metrics.note_step()
         ended: list[Attempt] = []
         for n, attempt in enumerate(attempts):
             if n and not n % SLICE:
@@ -6768,9 +6791,10 @@ class Dispatcher:
             pace = await self._store.claims.slow_down(channel, now, retry_after,
                                                       self._rates.rate(channel, now),
                                                       self._config.rate_limits.get(channel))
-            log.warning("provider throttles %s, or is down: %.0f messages/s from now, nothing "
-                        "for %.1f s",
-                        channel, pace.current_rate(now) or 0, retry_after)
+            # said once a halving: at the slowest rate (a gateway down for long) it goes quiet
+            said = log.warning if pace.rate_at == now and pace.rate > MIN_RATE else log.debug
+            said("provider throttles %s, or is down: %.0f messages/s from now, nothing for "
+                 "%.1f s", channel, pace.current_rate(now) or 0, retry_after)
             self._campaigns.pace_changed.set()
 
     # -- halts from other processes ----------------------------------------

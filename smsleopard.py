@@ -5124,8 +5124,8 @@ class Gateway:
     def down(self, reason: str | None) -> None:
         if reason and not self._down:
             log.warning("%s gateway down: %s", self.kind, self.scrubbed(reason))
-        elif self._down and not reason and self._down != "not bound yet":
-            log.info("%s gateway up again", self.kind)
+        elif self._down and not reason:
+            log.info("%s gateway up", self.kind)
         self._down = reason
 
     async def _connect_once(self) -> None:
@@ -5851,7 +5851,7 @@ class SmppGateway(Gateway):
         self._bound = asyncio.Event()
         self._esme: Any = None
         self._runner: asyncio.Task | None = None
-        self.down = "not bound yet"
+        self._down = "not bound yet"  # no warning: it binds at once
 
     # -- the library's seams: broker, hook, correlator, retry timer --
 
@@ -5894,7 +5894,6 @@ class SmppGateway(Gateway):
                 await super().connect()
                 gateway.down = None
                 gateway._bound.set()
-                log.info("smpp: bound to %s", gateway.url.shown)
 
             async def _handle_request(self, pdu: bytes, header: Any) -> Any:
                 """A deliver_sm the library cannot take (a receipt whose dates have seconds, a

@@ -4626,8 +4626,8 @@ def logged(campaign: dict[str, Any], what: str) -> dict[str, Any]:
     return campaign
 
 
-RECOVERED = ("recovery: %d pending messages published (a rate-limited campaign's wait for "
-             "its pacer instead), %d lapsed claims released")
+RECOVERED = ("recovery: %d pending messages published (rate-limited ones are left to the "
+             "pacer), %d lapsed claims released")
 
 
 class Campaigns:

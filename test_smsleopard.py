@@ -3806,10 +3806,12 @@ class TestTimeline:
         ids = await h.add_customers(4)
         h.sender.script[h.phones[1]] = transient(1)
         h.sender.script[h.phones[2]] = [sl.PermanentSendError("no route")]
+        h.sender.gate = asyncio.Event()  # no attempt ends before the first look
         campaign_id = await h.launch(ids)
         assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
             "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0),
             "settled_per_second": 0.0}
+        h.sender.gate.set()
         await h.settle()  # three settled at once; the retry waits for the clock
         h.clock.advance(10)
         done = await h.run_until_done(campaign_id)

@@ -5098,6 +5098,10 @@ def gateway_phone(text: str) -> str:
     return number if PHONE_PATTERN.fullmatch(number) else ""
 
 
+# a gateway's callback path, its secret token in the second group
+CALLBACK_TOKEN = re.compile(r"(/providers/[^/\s]+/(?:receipts|inbound)/)([^/?#\s'\"]+)")
+
+
 class Gateway:
     """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
     time-outs and connection errors to transient failures (a refused connection: the
@@ -5204,8 +5208,8 @@ class Gateway:
         app's secret and verify token, and the secret tokens of the callbacks' paths."""
         basic = self.url.secret and base64.b64encode(
             f"{self.url.user}:{self.url.secret}".encode()).decode()
-        tokens = [found[1] for url in self.callbacks if url and (
-            found := re.search(r"/providers/[^/]+/(?:receipts|inbound)/([^/?]+)", url))]
+        tokens = [found[2] for url in self.callbacks if url and (
+            found := CALLBACK_TOKEN.search(url))]
         return (self.url.secret, basic, *tokens, self.url.options.get("app_secret", ""),
                 self.url.options.get("verify_token", ""))
 
@@ -8313,9 +8317,6 @@ HTTP_ERROR_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUN
 HTTP_ERROR_MESSAGES = {404: "No such endpoint; see /openapi.json",
                        413: "The request body exceeds 8 MiB"}
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
-CALLBACK_TOKEN = re.compile(r"(/providers/[^/\s]+/(?:receipts|inbound)/)[^/?#\s'\"]+")
-
-
 def without_tokens(text: str) -> str:
     """`text` (a path, a request line) with each callback's secret token shown as ***."""
     return CALLBACK_TOKEN.sub(r"\1***", text)
@@ -9247,7 +9248,8 @@ async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
     gateways = sender.distinct if isinstance(sender, GatewaySender) else []
     tasks = [spawn(take_gateway_reports(g, app[STORE], app[CLOCK]), f"{g.kind}-reports",
                    _crash_handler(app)) for g in gateways if hasattr(g, "reports")]
-    tasks += [spawn(watch_gateway(g), f"{g.kind}-probe", _crash_handler(app)) for g in gateways]
+    tasks += [spawn(watch_gateway(g), f"{g.kind}-probe", _crash_handler(app))
+              for g in gateways if not hasattr(g, "reports")]  # SMPP binds again by itself
     yield
     for task in tasks:
         task.cancel()

@@ -5855,6 +5855,7 @@ class SmppGateway(Gateway):
         self._bound = asyncio.Event()
         self._esme: Any = None
         self._runner: asyncio.Task | None = None
+        self._unbinding = False                                # our unbind is written
         self._down = "not bound yet"  # no warning: it binds at once
 
     # -- the library's seams: broker, hook, correlator, retry timer --
@@ -5874,7 +5875,9 @@ class SmppGateway(Gateway):
 
         class Hook(lib.AbstractHook):
             async def sending(self, message: Any, pdu: bytes, client_id: str) -> None:
-                pass
+                if isinstance(message, lib.Unbind):  # the library's sender loop may end now
+                    gateway._unbinding = True
+                    gateway._ready.set()
 
             async def received(self, message: Any, pdu: bytes, client_id: str) -> None:
                 try:
@@ -5944,6 +5947,8 @@ class SmppGateway(Gateway):
         and none whose attempt was given up meanwhile."""
         while True:
             while not self._queue:
+                if self._unbinding:  # ends the sender loop at once, not after the library's
+                    raise ConnectionResetError("unbinding")  # half a second for each of its tasks
                 self._ready.clear()
                 await self._ready.wait()
             message = self._queue.popleft()
@@ -6011,7 +6016,7 @@ class SmppGateway(Gateway):
 
     async def open(self) -> None:
         """Bind; ConfigError if the SMSC does not accept the bind within the time-out."""
-        self._esme = self._make_esme()
+        self._esme, self._unbinding = self._make_esme(), False
         self._runner = asyncio.create_task(self._esme.start(), name="smpp-bind")
         self._runner.add_done_callback(self._ended)
         with contextlib.suppress(TimeoutError):

@@ -4424,7 +4424,8 @@ class TestGatewaysEndToEnd:
         config = mock_provider.MockProviderConfig(
             dialect=dialect, delivery_rate=0.5, receipt_url=receipt_url,
             # Africa's Talking's reports name only its id, stored when the outcome is committed
-            # (within GROUP_WINDOW): a report before that is unknown (docs/gateways.md)
+            # (within GROUP_WINDOW): one before that waits for it (docs/gateways.md); here the
+            # reports come after it, so every one is applied as it arrives
             receipt_delay_ms=500 if dialect == "africastalking" else 0,
             receipt_secret=RECEIPT_SECRET if dialect == "generic" else "", **settings)
         # signs in the service's time

@@ -5334,7 +5334,7 @@ def twilio_signature(auth_token: str, url: str, form: Mapping[str, Any]) -> str:
     followed by its values (sorted), as twilio's RequestValidator computes it."""
     getall = getattr(form, "getall", None)  # a MultiDict's repeated fields
     signed = url + "".join(name + value for name in sorted(set(form))
-                           for value in sorted(getall(name) if getall else [form[name]]))
+                           for value in sorted(set(getall(name) if getall else [form[name]])))
     digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 

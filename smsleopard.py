@@ -5106,12 +5106,13 @@ class Gateway:
     """What every gateway over HTTP shares: one keep-alive pool, the time-out, the mapping of
     time-outs and connection errors to transient failures (a refused connection: the
     gateway down, the message back unspent), the state /providers and /health show (down
-    after a connection error, up at the next answer or connection), and where it calls
-    back."""
+    after a connection error, or a time-out with no answer at all while it waited; up at
+    the next answer or connection), and where it calls back."""
 
     kind = "generic"
     signs = False  # whether its callbacks carry a signature (else a token in their path)
     _down: str | None = None
+    _answered_at = -math.inf  # time.monotonic() of its last answer, of any kind
 
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
@@ -5182,9 +5183,11 @@ class Gateway:
                 retry_after = DEFAULT_RETRY_AFTER if status < 400 else parse_retry_after(
                     response.headers.get("Retry-After"), self._clock.now())
         except TimeoutError:
+            if self._answered_at < time.monotonic() - self._timeout:  # silent while it waited
+                self.down = f"no answer within {self._timeout:g} s"
             raise TransientSendError(f"provider timeout ({self._timeout:g} s)") from None
         except aiohttp.ClientPayloadError as exc:  # it answered, but not all of it came
-            self.down = None
+            self._answered()
             raise TransientSendError(f"provider answered {status} in part: "
                                      f"{type(exc).__name__}") from None
         except aiohttp.ClientError as exc:  # its words, without the URL (a text, a phone)
@@ -5199,8 +5202,11 @@ class Gateway:
         if 300 <= status < 400:
             self.down = f"answers {status}, a redirect, not followed: check its URL"
             raise TransientSendError(f"provider answered {status}, a redirect, not followed")
-        self.down = None
+        self._answered()
         return status, body, retry_after
+
+    def _answered(self) -> None:
+        self.down, self._answered_at = None, time.monotonic()
 
     @functools.cached_property
     def secrets(self) -> tuple[str, ...]:

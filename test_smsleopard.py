@@ -3993,7 +3993,27 @@ class TestHttpSender:
             await send(outgoing())
         assert str(raised.value).startswith(words)
         assert not isinstance(raised.value, sl.ThrottledError)
-        assert send.down is None  # it answered, however badly
+        # it answered, however badly; or nothing at all answered while it waited
+        assert send.down == ("no answer within 0.2 s" if answer is slow_answer else None)
+
+    async def test_a_gateway_that_answers_nothing_is_down_until_it_answers(self, stub_provider):
+        ok = (200, '{"id": "x"}', {})
+        stub, send = await stub_provider(ok, slow_answer, slow_answer, ok)
+        assert await send(outgoing()) == "x"
+        results = await asyncio.gather(send(outgoing()), send(outgoing()), return_exceptions=True)
+        assert [str(r) for r in results] == ["provider timeout (0.2 s)"] * 2
+        assert send.down == "no answer within 0.2 s"
+        assert await send(outgoing()) == "x" and send.down is None
+
+    async def test_a_time_out_among_answers_leaves_the_gateway_up(self, stub_provider):
+        async def answer_soon(request):
+            await asyncio.sleep(0.15)
+            return sl.web.json_response({"id": "soon"})
+
+        _stub, send = await stub_provider(slow_answer, answer_soon)
+        results = await asyncio.gather(send(outgoing()), send(outgoing()), return_exceptions=True)
+        assert sorted(str(r) for r in results) == ["provider timeout (0.2 s)", "soon"]
+        assert send.down is None  # it answered another while this one waited
 
     @pytest.mark.parametrize("header, seconds", [({"Retry-After": "7"}, 7.0), ({}, 1.0),
                                                  ({"Retry-After": "soon"}, 1.0),

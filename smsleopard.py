@@ -5326,10 +5326,11 @@ class TwilioGateway(Gateway):
         status = field_text(fields, "MessageStatus")
         code = field_text(fields, "ErrorCode", required=False)
         words = field_text(fields, "ErrorMessage", required=False)
-        error = short(f"twilio error {code}" + (f": {words}" if words else "")) if code else None
+        meaning = TWILIO_STATUSES.get(status)
+        error = (short(f"twilio error {code}" + (f": {words}" if words else ""))
+                 if code and meaning == "undelivered" else None)
         return [GatewayReceipt(field_text(fields, "ref", required=False) or None,
-                               field_text(fields, "MessageSid"), TWILIO_STATUSES.get(status),
-                               error)]
+                               field_text(fields, "MessageSid"), meaning, error)]
 
     def inbound(self, fields: Fields) -> list[tuple[str, str]]:
         return [(gateway_phone(field_text(fields, "From")), field_text(fields, "Body"))]

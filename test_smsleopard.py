@@ -4616,6 +4616,41 @@ class TestBenchGateways:
         assert figure.value > 0 and figure.target == ">= 10,000"
 
 
+def infobip_report(group, name="X"):
+    return {"results": [{"messageId": "7", "status": {"groupName": group, "name": name}}]}
+
+
+class TestGatewayReportTables:
+    """Each gateway's report statuses, the whole of each table: delivered, undelivered (with the
+    gateway's words), or not final (None: it changes nothing)."""
+
+    @pytest.mark.parametrize("kind, fields, meaning", [
+        *[("twilio", {"MessageSid": "SM1", "MessageStatus": status, "ErrorCode": "30003"},
+           meaning) for status, meaning in [
+            ("delivered", "delivered"), ("undelivered", "undelivered"),
+            ("failed", "undelivered"), ("sent", None), ("queued", None)]],
+        *[("africastalking", {"id": "ATXid_1", "status": status, "failureReason": "Why"},
+           meaning) for status, meaning in [
+            ("Success", "delivered"), ("Failed", "undelivered"), ("Rejected", "undelivered"),
+            ("Expired", "undelivered"), ("AbsentSubscriber", "undelivered"),
+            ("Buffered", None), ("Sent", None), ("Submitted", None)]],
+        *[("infobip", infobip_report(*status), meaning) for status, meaning in [
+            (("DELIVERED", "DELIVERED_TO_HANDSET"), "delivered"),
+            (("DELIVERED", "DELIVERED_TO_OPERATOR"), None), (("PENDING",), None),
+            (("UNDELIVERABLE",), "undelivered"), (("EXPIRED",), "undelivered"),
+            (("REJECTED",), "undelivered")]],
+        *[("kannel", {"ref": "7", "type": kind, "reply": "NACK"}, meaning)
+          for kind, meaning in [("1", "delivered"), ("2", "undelivered"),
+                                ("16", "undelivered"), ("4", None), ("8", None)]],
+    ])
+    def test_each_status_means_what_its_table_says(self, kind, fields, meaning):
+        gateway = sl.GATEWAYS[kind](sl.parse_gateway_url(DIALECT_URLS[kind].format(address="h")),
+                                    1, 1, sl.Callbacks(), None)
+        (report,) = gateway.receipts(fields)
+        assert report.status == meaning
+        assert (report.error is not None) == (meaning == "undelivered")
+
+
 class TestGatewayCallbacks:
     """Callbacks as each gateway sends them: verified, parsed, and refused when wrong."""
 

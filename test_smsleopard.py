@@ -4733,6 +4733,23 @@ class TestGatewayCallbacks:
                             headers=headers, expect=200) == {"action": "opted_out"}
         assert (await h.get(f"/customers/{customer_id}"))["opted_out_at"] is not None
 
+    async def test_africastalking_inbound_stop_and_start(self, make_harness, aiohttp_server):
+        h = await self.harness(make_harness, aiohttp_server, "africastalking")
+        customer_id = (await h.add_customers(1))[0]
+        token = sl.callback_token(RECEIPT_SECRET, "africastalking")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        for text, action, opted_out in [("STOP", "opted_out", True), ("start", "opted_in", False)]:
+            form = {"from": h.phones[0], "to": "22141", "text": text, "id": "ATXid_in",
+                    "linkId": "SampleLinkId123", "date": "2026-12-06 10:00:00"}  # as it posts
+            assert await h.post(f"/providers/africastalking/inbound/{token}",
+                                raw=urllib.parse.urlencode(form), headers=headers,
+                                expect=200) == {"action": action}
+            customer = await h.get(f"/customers/{customer_id}")
+            assert (customer["opted_out_at"] is not None) == opted_out
+        status, _ = await h.request("POST", "/providers/africastalking/inbound/wrong",
+                                    raw=b"from=%2B1&text=STOP", headers=headers)
+        assert status == 404
+
     async def test_africastalking_reports_are_found_by_its_id(self, make_harness, aiohttp_server):
         h = await self.harness(make_harness, aiohttp_server, "africastalking")
         campaign_id, _ = await self.sent_message(h, "ATXid_7")

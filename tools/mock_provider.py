@@ -276,6 +276,10 @@ class AfricasTalkingDialect(Dialect):
     async def parse(self, request: web.Request) -> list[Incoming]:
         if not request.headers.get("apiKey"):
             raise Refused(web.Response(status=401, text="The supplied authentication is invalid"))
+        if "application/json" not in request.headers.get("Accept", ""):  # as Africa's Talking
+            raise Refused(web.Response(status=201, content_type="application/xml", text=(
+                "<AfricasTalkingResponse><SMSMessageData><Message>Sent to 1/1</Message>"
+                "</SMSMessageData></AfricasTalkingResponse>")))
         form = await request.post()
         if not form.get("username") or not form.get("to") or "message" not in form:
             raise Refused(web.Response(status=400, text="Request is missing required form field"))

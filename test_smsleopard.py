@@ -5115,6 +5115,18 @@ class TestSmppEndToEnd:
     async def opted_out(h, customer):
         return (await h.get(customer))["opted_out_at"] is not None
 
+    async def test_no_more_than_window_submits_wait_for_their_answers(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        smpp_port = unused_tcp_port_factory()
+        mock, _ = await self.smsc(aiohttp_server, smpp_port, latency_ms=40)
+        h = await make_harness(real_provider=True, port=unused_tcp_port_factory(),
+                               provider_url=f"smpp://leopard:pw@127.0.0.1:{smpp_port}"
+                                            "?source=Leopard&window=3")
+        campaign_id = await h.launch(await h.add_customers(12))  # concurrency 100: the window
+        await h.settle()                                          # is what holds them back
+        assert (await h.campaign(campaign_id))["stats"]["sent"] == 12
+        assert mock.stats["accepted"] == 12 and mock.stats["most_unanswered"] == 3
+
     async def test_a_long_ucs2_text_goes_as_concatenated_parts_in_one_attempt(
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
         h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)

@@ -550,7 +550,8 @@ class MockSmsc:
         # ids no earlier run of the mock gave (a real SMSC's restart repeats none either)
         self._ids = itertools.count(time.time_ns() // 1000)
         self.texts: list[tuple[str, str]] = []  # (destination, text) of each whole text taken
-        self.stats.update(dict.fromkeys(("parts", "inbound_sent"), 0))
+        self.stats.update(dict.fromkeys(("parts", "inbound_sent", "most_unanswered"), 0))
+        self._unanswered = 0  # submit_sm taken, their answers waiting out --latency-ms
 
     async def context(self, app: web.Application) -> AsyncIterator[None]:
         server = self._smpp34.Server(self._config.host, self._config.smpp_port,
@@ -592,8 +593,10 @@ class MockSmsc:
             return
         message_id = format(next(self._ids), "x")
         if self._config.latency_ms:
-            asyncio.get_running_loop().call_later(self._config.latency_ms / 1000, event.accept,
-                                                  message_id)
+            self._unanswered += 1
+            self.stats["most_unanswered"] = max(self.stats["most_unanswered"], self._unanswered)
+            asyncio.get_running_loop().call_later(self._config.latency_ms / 1000, self._answer,
+                                                  event, message_id)
         else:
             event.accept(message_id)
         whole = self._whole(event, concatenated, data)
@@ -606,6 +609,10 @@ class MockSmsc:
             self._later(self._receipt(event, message_id, delivered),  # after its answer
                         self._config.latency_ms
                         + max(self._config.receipt_delay_ms, SMPP_RECEIPT_GAP_MS))
+
+    def _answer(self, event: Any, message_id: str) -> None:
+        self._unanswered -= 1
+        event.accept(message_id)
 
     def _refusal(self, event: Any, first: bool) -> int | None:
         if ("+" + event.destination_addr).startswith(UNROUTABLE_PREFIXES):

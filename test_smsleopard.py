@@ -5383,6 +5383,38 @@ class TestMockProvider:
                      {"reference": "3", "channel": "sms", "to": "+254712000001"}, [1]):
             assert (await client.post("/messages", json=body)).status == 400
 
+    @pytest.mark.parametrize("kind", [*DIALECT_URLS.keys() - {"generic"}, "whatsapp", "smpp"])
+    async def test_every_dialect_fails_and_throttles_as_told(
+            self, aiohttp_server, unused_tcp_port_factory, kind):
+        """--failure-rate and --max-rps answer in each dialect's words: a transient failure,
+        and a throttle (Kannel has none: its 503 is transient)."""
+        throttled = sl.TransientSendError if kind == "kannel" else sl.ThrottledError
+        for settings, first, then in [({"failure_rate": 1.0}, sl.TransientSendError, "failed"),
+                                      ({"max_rps": 1}, None, "throttled")]:
+            smpp_port = unused_tcp_port_factory()
+            mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(
+                dialect=kind, smpp_port=smpp_port, app_secret="s", **settings), random.Random(3))
+            server = await aiohttp_server(mock.app())
+            address = f"127.0.0.1:{smpp_port if kind == 'smpp' else server.port}"
+            url = {"whatsapp": WA_URL, "smpp": "smpp://leopard:pw@{address}?source=L"}.get(
+                kind, DIALECT_URLS.get(kind, "")).format(address=address)
+            gateway = sl.GATEWAYS[kind](sl.parse_gateway_url(url), 2.0, 10, sl.Callbacks(),
+                                        sl.Clock())
+            await gateway.open()
+            try:
+                outcomes = []
+                for n in range(2):
+                    try:
+                        await gateway(sl.Outgoing(str(n), "sms", "+254712000001", f"Hi {n}"))
+                        outcomes.append(None)
+                    except sl.SendError as exc:
+                        outcomes.append(type(exc))
+            finally:
+                await gateway.close()
+            expected = [first, first] if first else [None, throttled]
+            assert outcomes == expected, (kind, settings)
+            assert mock.stats[then] >= 1
+
     async def test_its_settings_are_checked(self, capsys):
         assert await asyncio.to_thread(sl.main, ["mock-provider", "--failure-rate", "2"]) == 2
         assert capsys.readouterr().err == (

@@ -8692,6 +8692,18 @@ def test_cancel_asks_first(page_service, browser):
     assert page_service.call("GET", f"/campaigns/{created['id']}")["status"] == "cancelled"
     assert not browser.find_elements(By.ID, "action-delete"), "a cancelled campaign is not deleted"
 
+    # The count it says is the count cancelled: three messages waiting for their time.
+    later = page_campaign(page_service, scheduled_at="2099-01-01T09:00:00Z")
+    customers = page_customers(page_service, {}, {}, {})
+    page_service.call("POST", f"/campaigns/{later['id']}/send",
+                      {"customer_ids": [c["id"] for c in customers]})
+    open_page(browser, page_service, f"/campaigns/{later['id']}")
+    page_element(browser, "#action-cancel").click()
+    text_shows(browser, "#confirm-text", "3 pending messages will be cancelled, never sent.")
+    page_element(browser, "#confirm-ok").click()
+    status_shows(browser, "cancelled")
+    assert page_service.call("GET", f"/campaigns/{later['id']}")["stats"]["cancelled"] == 3
+
     draft = page_campaign(page_service)
     open_page(browser, page_service, f"/campaigns/{draft['id']}")
     page_element(browser, "#action-delete").click()

@@ -1888,6 +1888,22 @@ SETTLED_COUNTS = "sent_count + failed_count + cancelled_count + suppressed_count
 # What a progress row keeps of a campaign's counters (campaign_progress, schema 6).
 PROGRESS_COUNTS = ("sent", "failed", "suppressed", "cancelled", "delivered", "undelivered")
 
+
+class ProgressPoint(NamedTuple):
+    """A campaign's counters at a moment: a progress row, or the campaign now."""
+
+    at: float
+    sent: int
+    failed: int
+    suppressed: int
+    cancelled: int
+    delivered: int
+    undelivered: int
+
+    @property
+    def settled(self) -> int:
+        return self.sent + self.failed + self.suppressed + self.cancelled
+
 # The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
 # was unclaimed: one taken over from a lapsed claim is counted as sending already).
 CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, "
@@ -1919,6 +1935,15 @@ class ClaimRow(NamedTuple):
     def message(self) -> ClaimedMessage:
         return ClaimedMessage(self.id, self.campaign_id, self.retry_count, self.first_name,
                               self.last_name, self.phone, self.location, self.preferred_product)
+
+
+class ReceiptTarget(NamedTuple):
+    """A message a receipt names, as apply_receipts reads it."""
+
+    id: int
+    campaign_id: int
+    status: str
+    delivery_status: str | None
 
 
 RESTATE_AFTER = 10_000  # messages one send inserts before the planner's statistics are refreshed
@@ -2935,7 +2960,8 @@ class Rows:
                                         f"ORDER BY id {order} LIMIT 1 OFFSET ?", [*params, offset])
             if not first:
                 return Page([], total, request, False)
-            where, params = [*where, f"id {newer}= ?"], [*params, first[0][0]]
+            (start,), = first
+            where, params = [*where, f"id {newer}= ?"], [*params, start]
         rows = await self.db.fetch(f"SELECT {', '.join(columns)} FROM {table}{self._where(where)} "
                                    f"ORDER BY id {order} LIMIT ?",
                                    [*params, request.page_size + 1])
@@ -2974,7 +3000,8 @@ class OutboxStore(Rows):
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
                               f"WHERE id {self.sql.ids}",
                               (_in(campaign_id for campaign_id, _ in changes),))
-        campaigns = {row[0]: dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows}
+        campaigns = {campaign["id"]: campaign for campaign in (
+            dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows)}
         events = [("campaign.status_changed", {
             "campaign_id": campaign_id, "from": before, "to": campaigns[campaign_id]["status"],
             "stats": message_stats(campaigns[campaign_id])}) for campaign_id, before in changes]
@@ -3219,15 +3246,16 @@ class CampaignStore(Rows):
             f"FROM campaigns WHERE id {self.sql.ids} AND rate_at = ? "
             "ON CONFLICT DO NOTHING", (_in(campaign_ids), now))
 
-    async def progress_points(self, campaign_id: int, times: Sequence[float]) -> list[tuple]:
-        """(at, *PROGRESS_COUNTS) of the last progress row at or before each of `times`, each
-        row once, oldest first: one index lookup per time, however long the campaign ran."""
-        return await self.db.fetch(
+    async def progress_points(self, campaign_id: int,
+                              times: Sequence[float]) -> list[ProgressPoint]:
+        """The last progress row at or before each of `times`, each row once, oldest first:
+        one index lookup per time, however long the campaign ran."""
+        return [ProgressPoint(*row) for row in await self.db.fetch(
             f"SELECT DISTINCT p.at, {', '.join(f'p.{name}' for name in PROGRESS_COUNTS)} "
             f"FROM {self.sql.time_rows} JOIN campaign_progress AS p ON p.campaign_id = ? "
             "AND p.at = (SELECT max(at) FROM campaign_progress WHERE campaign_id = ? "
             "AND at <= b.value) ORDER BY p.at",
-            (json.dumps(list(times)), campaign_id, campaign_id))
+            (json.dumps(list(times)), campaign_id, campaign_id))]
 
     async def today_counts(self, since: float) -> dict[str, dict[str, int]]:
         """Messages sent, delivered and failed since `since`, per channel: each campaign's
@@ -3850,7 +3878,8 @@ class OutcomeStore(Rows):
                 await self._opt_out_phones(tx, opted_out, now)
             if sent:
                 await self._apply_early_receipts(
-                    tx, [row[0] for row in sent], [row[2] for row in sent if row[2]], now)
+                    tx, [message_id for message_id, *_ in sent],
+                    [provider_id for _, _, provider_id, _ in sent if provider_id], now)
             if others or releases:
                 await self.claims.cancel_leftovers(tx, [a.message_id for a in attempts
                                                   if a.result is not Result.SENT], now)
@@ -3885,9 +3914,9 @@ class OutcomeStore(Rows):
         nothing, and one for a message whose outcome is not recorded yet waits for it."""
         ids = _in({r.message_id for r in receipts if r.message_id is not None})
         async with self.db.transaction() as tx:
-            known = {row[0]: row for row in await tx.fetch(
+            known = {row.id: row for row in map(ReceiptTarget._make, await tx.fetch(
                 "SELECT id, campaign_id, status, delivery_status FROM outbound_messages "
-                f"WHERE id {self.sql.ids}", (ids,))}
+                f"WHERE id {self.sql.ids}", (ids,)))}
             furthest: dict[int, Receipt] = {}
             for receipt in receipts:
                 kept = furthest.get(receipt.message_id)
@@ -3895,9 +3924,10 @@ class OutcomeStore(Rows):
                         kept is None
                         or DELIVERY_RANK[receipt.status] > DELIVERY_RANK[kept.status]):
                     furthest[receipt.message_id] = receipt
-            sent = [r for i, r in furthest.items() if known[i][2] == MessageStatus.SENT]
-            waiting = [r for i, r in furthest.items() if known[i][2] == MessageStatus.PENDING]
-            await self._deliver(tx, [(r, *known[r.message_id][1:]) for r in sent], now)
+            sent = [r for i, r in furthest.items() if known[i].status == MessageStatus.SENT]
+            waiting = [r for i, r in furthest.items() if known[i].status == MessageStatus.PENDING]
+            await self._deliver(tx, [(r, known[r.message_id].campaign_id,
+                                      known[r.message_id].delivery_status) for r in sent], now)
             await tx.executemany(
                 "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
                 "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
@@ -3926,8 +3956,9 @@ class OutcomeStore(Rows):
             if sent := await tx.fetch(
                     "SELECT id, provider_message_id FROM outbound_messages WHERE "
                     f"status = 'sent' AND provider_message_id {self.sql.texts}", (ids,)):
-                await self._apply_early_receipts(tx, [row[0] for row in sent],
-                                                 [row[1] for row in sent], now)
+                await self._apply_early_receipts(
+                    tx, [message_id for message_id, _ in sent],
+                    [provider_id for _, provider_id in sent], now)
 
     async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
         """Our references (message ids) of the messages gateways know by these ids, in one
@@ -3938,9 +3969,9 @@ class OutcomeStore(Rows):
         return {provider_id: str(message_id) for provider_id, message_id in rows}
 
     async def _deliver(self, tx: Transaction,
-                       receipts: list[tuple[Receipt, int, str, str | None]], now: float) -> None:
-        """Apply receipts to sent messages: (receipt, campaign id, status, delivery status)."""
-        moves = [(r, campaign_id, before) for r, campaign_id, _, before in receipts
+                       receipts: list[tuple[Receipt, int, str | None]], now: float) -> None:
+        """Apply receipts to sent messages: (receipt, campaign id, delivery status before)."""
+        moves = [(r, campaign_id, before) for r, campaign_id, before in receipts
                  if DELIVERY_RANK[r.status] > DELIVERY_RANK[before]]
         await tx.executemany(
             "UPDATE outbound_messages SET delivery_status = ?, delivered_at = ?, "
@@ -3992,9 +4023,9 @@ class OutcomeStore(Rows):
         if parked:
             campaigns = dict(await tx.fetch(
                 "SELECT id, campaign_id FROM outbound_messages "
-                f"WHERE id {self.sql.ids}", (_in(row[0] for row in parked),)))
+                f"WHERE id {self.sql.ids}", (_in(message_id for message_id, *_ in parked),)))
             await self._deliver(tx, [(Receipt(str(message_id), status, at, error),
-                                      campaigns[message_id], MessageStatus.SENT, None)
+                                      campaigns[message_id], None)
                                      for message_id, status, at, error in parked], now)
 
     async def gauges(self) -> tuple[dict[str, int], int]:
@@ -7755,15 +7786,15 @@ async def campaign_timeline(request: web.Request) -> web.Response:
         times = [start + (end - start) * n / (TIMELINE_POINTS - 2)
                  for n in range(TIMELINE_POINTS - 1)]
         rows = await request.app[STORE].campaigns.progress_points(campaign["id"], times)
-        live = (end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
-        previous: tuple | None = None  # the first point has no rate: nothing comes before it
-        for at, *counts in [row for row in rows if row[0] < end] + [live]:
+        live = ProgressPoint(end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
+        previous: ProgressPoint | None = None  # the first has no rate: nothing comes before it
+        for point in [row for row in rows if row.at < end] + [live]:
             rate = 0.0
-            if previous is not None and at > previous[0]:
-                rate = (sum(counts[:4]) - sum(previous[1:5])) / (at - previous[0])
-            points.append({"at": utc_iso(at), **dict(zip(PROGRESS_COUNTS, counts, strict=True)),
+            if previous is not None and point.at > previous.at:
+                rate = (point.settled - previous.settled) / (point.at - previous.at)
+            points.append({**point._asdict(), "at": utc_iso(point.at),
                            "settled_per_second": round(max(0.0, rate), 2)})
-            previous = (at, *counts)
+            previous = point
     return json_response({"campaign_id": campaign["id"], "started_at": campaign["started_at"],
                           "finished_at": campaign["finished_at"], "points": points})
 

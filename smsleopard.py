@@ -2021,6 +2021,19 @@ class StoredAnswer:
     location: str | None
 
 
+async def _rows(connection: aiosqlite.Connection, sql: str,
+                params: Sequence[Any]) -> list[tuple]:
+    """A query's rows. A read that fails on its way (text that is not UTF-8) resets its
+    statement at once: left to the collector, it held the connection's snapshot, and every
+    later read on it saw the database as it was."""
+    cursor = await connection.execute(sql, _bind(params))
+    try:
+        return list(await cursor.fetchall())
+    except BaseException:
+        await cursor.close()
+        raise
+
+
 def _bind(params: Sequence[Any]) -> Sequence[Any]:
     """SQLite takes an id list as JSON text, read back with json_each(?)."""
     lists = (list, range, tuple, set, frozenset)
@@ -2122,7 +2135,7 @@ class SqliteTransaction(_Transaction):
     """One transaction on the writing connection."""
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return list(await self._connection.execute_fetchall(sql, _bind(params)))
+        return await _rows(self._connection, sql, params)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""
@@ -2371,13 +2384,17 @@ class SqliteDatabase:
         memory (one connection) or the read fails (a lock, a fault: fetch says which)."""
         if self._point is not None:
             with contextlib.suppress(sqlite3.Error):  # fetch says what it is, waits out a lock
-                return self._point.execute(sql, _bind(params)).fetchall()
+                cursor = self._point.execute(sql, _bind(params))
+                try:
+                    return cursor.fetchall()
+                finally:
+                    cursor.close()  # at once, as _rows does
         return await self.fetch(sql, params)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query that needs no transaction."""
         async with self._reading(self._reader) as db:
-            return list(await db.execute_fetchall(sql, _bind(params)))
+            return await _rows(db, sql, params)
 
     async def stream(self, sql: str, params: Sequence[Any], size: int
                      ) -> AsyncIterator[list[tuple]]:
@@ -4975,6 +4992,13 @@ def parse_retry_after(value: str | None, now: float) -> float:
     return DEFAULT_RETRY_AFTER
 
 
+def sane(text: str) -> str:
+    """A gateway's text as either database stores it: no NUL, no lone surrogate (as '?')."""
+    if text.isascii() and "\0" not in text:
+        return text
+    return text.replace("\0", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def short(text: Any) -> str:
     """A gateway's words, fit for last_error."""
     text = " ".join(str(text).split())
@@ -5087,7 +5111,8 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
                                  now: float) -> dict[str, Any]:
     """Apply a gateway's delivery reports, those naming only its own id found in one read:
     {accepted, unknown} as for POST /providers/receipts."""
-    reports = [r for r in reports if r.status is not None]
+    reports = [GatewayReceipt(*(sane(v) if isinstance(v, str) else v for v in r))
+               for r in reports if r.status is not None]
     ours = await store.outcomes.references_of(
         {r.provider_id for r in reports if not r.reference and r.provider_id})
     receipts, unknown = [], []
@@ -6800,6 +6825,9 @@ class Dispatcher:
             log.exception("the sender raised an unexpected error for message %d",
                           attempt.message_id)
             self._fail_transiently(attempt, f"sender error: {type(exc).__name__}")
+        finally:  # a gateway's words, as the database can hold them
+            attempt.provider_id = attempt.provider_id and sane(attempt.provider_id)
+            attempt.error = attempt.error and sane(attempt.error)
 
     def _fail_transiently(self, attempt: Attempt, error: str) -> None:
         delay = self._policy.delay(attempt.retry_count + 1)
@@ -8280,7 +8308,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     for phone, text, wamid in messages:  # a message Meta posts again is not acted on again
         said = keyword_action(text)
         first = not wamid or await store.outbox.first_sighting(
-            f"whatsapp:{wamid}", now, 2 * SIGNATURE_TOLERANCE)
+            f"whatsapp:{sane(wamid)}", now, 2 * SIGNATURE_TOLERANCE)
         if said != "none" and first and await store.customers.opt_by_phone(
                 phone, said == "opted_out", now):
             action = said
@@ -9322,6 +9350,9 @@ async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None
         except FAULTS as exc:
             log.warning("%s: %d receipts and %d messages not recorded: %s", gateway.kind,
                         len(found), len(inbound), exc)
+        except Exception:  # a bug of ours loses this batch, not the service
+            log.exception("%s: %d receipts and %d messages not recorded", gateway.kind,
+                          len(found), len(inbound))
 
 
 async def _dispatch_context(app: web.Application, sender: Sender,

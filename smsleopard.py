@@ -7323,13 +7323,17 @@ JSON_TYPES = ("application/json",)
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The whole body, or 408 if it trickles in slower than BODY_TIMEOUT allows."""
+    """The whole body; 408 if it trickles in slower than BODY_TIMEOUT allows, 400 if it
+    cannot be read (a deflate or gzip body that does not decompress, broken chunks)."""
     try:
         async with asyncio.timeout(BODY_TIMEOUT):
             return await request.read()
     except TimeoutError:
         raise ApiError(408, "REQUEST_TIMEOUT", f"The body did not arrive within "
                        f"{BODY_TIMEOUT:.0f} s") from None
+    except web.RequestPayloadError:
+        raise ApiError(400, "MALFORMED_REQUEST", "The body cannot be read: it is not what its "
+                       "Content-Encoding or Transfer-Encoding says") from None
 
 
 async def read_json(request: web.Request) -> Any:
@@ -8422,6 +8426,8 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
         response = error_response(500, "INTERNAL_ERROR", "Something went wrong on our side; "
                                   f"it is logged as request {request_id}")
     response.headers["X-Request-Id"] = request_id
+    if request.content.exception() is not None:  # its body cannot be read, nor anything after
+        response.force_close()                   # it on this connection: the client comes anew
     return response
 
 
@@ -8579,6 +8585,16 @@ class JsonErrorRequestHandler(web_protocol.RequestHandler):
         response = error_response(status, code, f"The HTTP request is malformed: {reason}")
         response.force_close()
         return response
+
+    def log_exception(self, *args: Any, **kwargs: Any) -> None:
+        """A body that cannot be read (its Content-Encoding, its chunks), met when aiohttp
+        reads what an answer left unread: one line, not a traceback; the connection closes."""
+        if isinstance(exc := kwargs.get("exc_info"), web.RequestPayloadError):
+            reason = str(exc).splitlines()[-1].strip()
+            peer = self.peername[0] if isinstance(self.peername, tuple) else self.peername
+            log.warning("malformed request body from %s: %s", peer, reason)
+        else:
+            super().log_exception(*args, **kwargs)
 
     open_now: ClassVar[dict["JsonErrorRequestHandler", None]] = {}  # in the order they came
     answering = 0  # requests of this connection inside the application (busy_middleware)

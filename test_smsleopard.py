@@ -921,6 +921,21 @@ class TestMalformedRequests:
         assert await asyncio.wait_for(reader.read(), timeout=10) == b""  # closed by the service
         writer.close()
 
+    @pytest.mark.parametrize("path, content_type, code", [
+        ("/campaigns", "application/json", "MALFORMED_REQUEST"),
+        ("/customers", "text/csv", "MALFORMED_REQUEST"),
+        ("/providers/receipts", "application/json", "NOT_FOUND")])  # answered before its body
+    @pytest.mark.parametrize("encoding", ["deflate", "gzip"])
+    async def test_a_body_that_does_not_decompress_is_400_with_no_traceback(
+            self, h, caplog, path, content_type, code, encoding):
+        status, payload = await h.request("POST", path, raw=b"garbage", headers={
+            "Content-Type": content_type, "Content-Encoding": encoding})
+        assert_error(payload, code)
+        assert status == (400 if code == "MALFORMED_REQUEST" else 404)
+        assert "Traceback" not in caplog.text
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert (await h.get("/campaigns"))["pagination"]["total_count"] == 0
+
     async def test_a_body_that_trickles_in_too_slowly_is_408(self, h, monkeypatch):
         monkeypatch.setattr(sl, "BODY_TIMEOUT", 0.05)
         status, body = await raw_http(

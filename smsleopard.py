@@ -5954,6 +5954,23 @@ class SmppGateway(Gateway):
                     f"smpp: cannot encode it: {said}") if isinstance(error, ValueError) else
                     TransientSendError(f"smpp: not sent: {said}"))
 
+        class Unthrottled(lib.AbstractThrottleHandler):
+            """The service slows a throttled channel itself (ThrottledError, the pacer); the
+            library's own handler held back every submit_sm for three minutes after a burst of
+            ESME_RTHROTTLED, until the attempts waiting for it timed out."""
+
+            async def throttled(self) -> None:
+                pass
+
+            async def not_throttled(self) -> None:
+                pass
+
+            async def allow_request(self) -> bool:
+                return True
+
+            async def throttle_delay(self) -> float:
+                return 0.0
+
         class Backoff(lib.retrytimer.SimpleExponentialBackoff):
             async def wait(self) -> None:  # the library calls it once the bind is gone
                 gateway._lost("not bound (lost or refused); binding again with backoff")
@@ -6000,7 +6017,7 @@ class SmppGateway(Gateway):
             system_id=self.url.user, password=self.url.secret,
             system_type=self.url.options.get("system_type", ""),
             enquire_link_interval=SMPP_ENQUIRE_LINK, log_level=logging.CRITICAL,
-            hook=Hook(), broker=Broker(), retry_timer=Backoff(),
+            hook=Hook(), broker=Broker(), retry_timer=Backoff(), throttle_handler=Unthrottled(),
             correlator=smpp_correlator(lib)(self.url.user, max_ttl_response=self._timeout),
             socket_timeout=self._timeout)
 

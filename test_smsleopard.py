@@ -5184,6 +5184,21 @@ class TestSmppEndToEnd:
         assert (await h.campaign(campaign_id))["stats"]["sent"] == 12
         assert mock.stats["accepted"] == 12 and mock.stats["most_unanswered"] == 3
 
+    async def test_a_burst_of_throttles_holds_nothing_back_for_long(
+            self, make_harness, aiohttp_server, unused_tcp_port_factory):
+        """aiosmpplib's own throttle handler stopped every submit_sm for 180 s once 1% of 50
+        answers were ESME_RTHROTTLED, and the attempts waiting timed out: the campaign failed.
+        The service slows the channel itself; each throttled message waits, unspent."""
+        smpp_port = unused_tcp_port_factory()
+        mock, _ = await self.smsc(aiohttp_server, smpp_port, max_rps=50)
+        h = await make_harness(real_provider=True, port=unused_tcp_port_factory(), max_retries=0,
+                               provider_url=f"smpp://leopard:pw@127.0.0.1:{smpp_port}"
+                                            "?source=Leopard&window=50")
+        campaign_id = await h.launch(await h.add_customers(120))
+        campaign = await h.run_until_done(campaign_id, step=1.0, limit=400)
+        assert campaign["stats"]["sent"] == 120 and campaign["stats"]["failed"] == 0
+        assert mock.stats["throttled"] > 1 and mock.stats["duplicates"] == 0
+
     async def test_a_long_ucs2_text_goes_as_concatenated_parts_in_one_attempt(
             self, make_harness, aiohttp_server, unused_tcp_port_factory):
         h, mock, _, _ = await self.through(make_harness, aiohttp_server, unused_tcp_port_factory)

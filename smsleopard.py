@@ -5628,10 +5628,13 @@ def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> st
 
 
 def kannel_outcome(status: int, body: bytes, retry_after: float) -> None:
-    """Kannel's answer: 202 is sent (it gives no id: our reference is the key); 503 and 500
-    are transient; other 4xx permanent (§20)."""
+    """Kannel's answer: 202 is sent (it gives no id: our reference is the key); 503 ("Temporal
+    failure, try again later": smsbox cannot queue it now) is its only way to say "slow
+    down", so it is throttled, no attempt used; 500 is transient; other 4xx permanent."""
     if 200 <= status < 300:
         return None
+    if status == 503:
+        raise ThrottledError(f"kannel is busy (503): {answer_words(body)}", retry_after)
     raise http_outcome("kannel", status, answer_words(body), retry_after)
 
 

@@ -4374,7 +4374,7 @@ class TestGatewayAnswers:
         (202, b"0: Accepted for delivery", None), (202, b"3: Queued for later delivery", None),
         (202, b"Sent.", None),
         (503, b"Temporal failure, try again later.",
-         ("TransientSendError", "kannel answered 503: Temporal failure, try again later.")),
+         ("ThrottledError", "kannel is busy (503): Temporal failure, try again later.")),
         (500, b"Sending failed.", ("TransientSendError", "kannel answered 500: Sending failed.")),
         (403, b"Not routable. Do not try again.",
          ("PermanentSendError", "kannel refused it (403): Not routable. Do not try again.")),
@@ -4560,6 +4560,19 @@ class TestGatewaysEndToEnd:
             "callbacks": {"receipts": f"{public}/receipts/{token}",
                           "inbound": f"{public}/inbound/{token}"
                                      "?from=%p&to=%P&text=%a&charset=%C&coding=%c"}}
+
+    async def test_a_busy_kannel_slows_the_channel_and_fails_nothing(
+            self, make_harness, aiohttp_server, unused_tcp_port):
+        """Its 503 ("try again later") is a throttle: counted as failed attempts, a smsbox
+        over its rate failed most of a big campaign within seconds."""
+        h, mock = await self.through(make_harness, aiohttp_server, unused_tcp_port, "kannel",
+                                     max_rps=40, failure_rate=0)
+        campaign_id = await h.launch(await h.add_customers(120))
+        campaign = await h.run_until_done(campaign_id, step=1.0, limit=400)
+        assert campaign["stats"]["sent"] == 120 and campaign["stats"]["failed"] == 0
+        assert mock.stats["throttled"] > 0 and mock.stats["duplicates"] == 0
+        messages = await h.messages(campaign_id)
+        assert {m["retry_count"] for m in messages} == {0}  # a throttle uses no attempt
 
     @pytest.mark.parametrize("secret", ["", RECEIPT_SECRET])
     async def test_without_a_receipt_secret_the_start_says_reports_have_no_url(
@@ -5459,8 +5472,8 @@ class TestMockProvider:
     async def test_every_dialect_fails_and_throttles_as_told(
             self, aiohttp_server, unused_tcp_port_factory, kind):
         """--failure-rate and --max-rps answer in each dialect's words: a transient failure,
-        and a throttle (Kannel has none: its 503 is transient)."""
-        throttled = sl.TransientSendError if kind == "kannel" else sl.ThrottledError
+        and a throttle (Kannel's: 503)."""
+        throttled = sl.ThrottledError
         for settings, first, then in [({"failure_rate": 1.0}, sl.TransientSendError, "failed"),
                                       ({"max_rps": 1}, None, "throttled")]:
             smpp_port = unused_tcp_port_factory()

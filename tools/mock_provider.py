@@ -64,7 +64,7 @@ class MockProviderConfig:
         "help": "share of requests answered as a transient failure (503 or the dialect's), 0..1"})
     max_rps: float = field(default=0.0, metadata={
         "help": "messages per second it takes (>= 0; 0: no limit); over it: 429 with "
-                "Retry-After (Kannel: 503)"})
+                "Retry-After (Kannel: 503, as its smsbox says it)"})
     delivery_rate: float = field(default=1.0, metadata={
         "help": "share of accepted messages whose report says delivered, 0..1"})
     receipt_delay_ms: float = field(default=0.0, metadata={
@@ -400,7 +400,9 @@ class KannelDialect(Dialect):
         return self.whole(outcome[0])
 
     def whole(self, outcome):
-        return web.Response(status=503, text="Temporal failure, try again later.")
+        if outcome == "throttled":  # smsbox cannot queue it now
+            return web.Response(status=503, text="Temporal failure, try again later.")
+        return web.Response(status=500, text="Sending failed.")
 
     def reports(self, callback, batch, config, clock):
         requests = []

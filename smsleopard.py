@@ -5155,7 +5155,8 @@ def gateway_phone(text: str) -> str:
 
 
 # a gateway's callback path, its secret token in the second group
-CALLBACK_TOKEN = re.compile(r"(/providers/[^/\s]+/(?:receipts|inbound)/)([^/?#\s'\"]+)")
+# A callback path's secret token: what follows receipts/ or inbound/ (however many slashes).
+CALLBACK_TOKEN = re.compile(r"(/providers/[^?#\s'\"]*?/(?:receipts|inbound)/)([^?#\s'\"]+)")
 
 
 class Gateway:
@@ -8696,13 +8697,17 @@ class ConnectionMaker:
 
 class AccessLogger(web.AbstractAccessLogger):
     """The access log: a line a request, with the secret token of a gateway's callback path
-    shown as ***. (It formats the line itself: aiohttp's own logger cannot be shown another
-    path once a request's body has been read.)"""
+    shown as ***, and its query too (Kannel's carries a customer's number and text, Meta's
+    check the verify token). (It formats the line itself: aiohttp's own logger cannot be
+    shown another path once a request's body has been read.)"""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        shown = request.path_qs
+        if request.path.startswith("/providers/") and request.query_string:
+            shown = request.path + "?***"
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.6fs "%s" request=%s',
                          request.remote or "-", request.method,
-                         without_tokens(request.path_qs), *request.version,
+                         without_tokens(shown), *request.version,
                          response.status, response.body_length, time,
                          request.headers.get("User-Agent", "-"),
                          response.headers.get("X-Request-Id", "-"))
@@ -9559,6 +9564,8 @@ def configure_logging(config: Config) -> None:
         for name in ("aio_pika", "aiormq"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
     logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its debug lines: every statement's
+                                                           # values, phones and names among them
 
 
 def listening_url(sock: socket.socket) -> str:

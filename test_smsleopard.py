@@ -6101,6 +6101,11 @@ class TestGatewaysKeepTheirSecrets:
         finally:
             await sender.close()
 
+    def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_words(self):
+        said = "kannel answered 503: Temporal failure (user k, password p, url u:p@h)"
+        assert sl.scrubbed(said, ["p", "k"]) == (
+            "kannel answered 503: Temporal failure (user ***, password ***, url u:***@h)")
+
     async def test_a_secret_cut_short_is_hidden_too(self):
         padding = "x" * (sl.ERROR_TEXT_LIMIT - 3 - len("error page:  apiKey=") - 6)
         said = sl.short(f"error page: {padding} apiKey=at-s3cret-of-africastalking")

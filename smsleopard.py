@@ -404,8 +404,11 @@ class Config:
         for name in ("provider_url", "whatsapp_provider_url"):
             url = getattr(self, name)
             yield name, url and _parse_problem(parse_gateway_url, url)
-        yield "public_url", _unless(self.public_url == "" or HTTP_URL.fullmatch(self.public_url),
-                                    "must be empty or an http:// or https:// URL")
+        yield "public_url", _unless(
+            self.public_url == "" or (HTTP_URL.fullmatch(self.public_url)
+                                      and not re.search("[?#]", self.public_url)),
+            "must be empty or an http:// or https:// URL with no query or fragment (the "
+            "callbacks' paths are added to it)")
         yield "provider_timeout_ms", _unless(
             self.provider_timeout_ms >= 1 and (
                 not self.provider_url or self.provider_timeout_ms < self.claim_timeout * 500),

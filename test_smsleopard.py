@@ -1575,6 +1575,8 @@ class TestConfig:
         (["--concurrency", "0"], {}, "--concurrency"),
         (["--max-retries", "-1"], {}, "--max-retries"),
         (["--queue-url", "redis://x"], {}, "--queue-url"),
+        (["--public-url", "http://h/sms?x=1"], {}, "--public-url must be empty or an http"),
+        (["--public-url", "https://h/#top"], {}, "--public-url must be empty or an http"),
         (["--send-latency-ms", "16000"], {},
          "--send-latency-ms must stay below half of --claim-timeout"),
         (["--bogus"], {}, "unrecognized arguments: --bogus"),

@@ -3258,6 +3258,13 @@ class CampaignStore(Rows):
                                    "AND status IN ('paused', 'cancelled')", (_in(campaign_ids),))
         return [campaign_id for campaign_id, in rows]
 
+    async def restart_progress(self, now: float) -> None:
+        """At a start: the sending campaigns' rates are sampled from now, not averaged over the
+        time the service was down (another process's next record samples them again)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(f"UPDATE campaigns SET rate_at = ?, rate_settled = {SETTLED_COUNTS}, "
+                             "rate = 0 WHERE status = 'sending'", (now,))
+
     async def note_progress(self, tx: Transaction, campaign_ids: list[int], now: float) -> None:
         """A progress row for each of these campaigns sampled just now (rate_at = now)."""
         await tx.execute(
@@ -4184,6 +4191,27 @@ def message_stats(campaign: Mapping[str, Any]) -> dict[str, int]:
             "delivered": campaign["delivered_count"], "undelivered": campaign["undelivered_count"]}
 
 
+STALE_RATE = 5.0  # seconds: a progress sample older than this is averaged up to now
+
+
+def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """How far a campaign is, how fast it goes now, and when it should be done. The rate is the
+    one sampled at the last record (at most once a second); if nothing was recorded for a
+    while, the rate since that sample."""
+    stats = message_stats(campaign)
+    settled = stats["total"] - stats["pending"] - stats["sending"]
+    percent = round(100 * settled / stats["total"], 1) if stats["total"] else 0.0
+    rate, eta = 0.0, None
+    if campaign["status"] == CampaignStatus.SENDING and campaign["rate_at"] is not None:
+        elapsed = now - campaign["rate_at"]
+        rate = campaign["rate"] if elapsed < STALE_RATE else (
+            (settled - campaign["rate_settled"]) / elapsed)
+        eta = math.ceil((stats["total"] - settled) / rate) if rate > 0 else None
+    elif campaign["finished_at"] is not None:
+        eta = 0
+    return {"percent": percent, "rate_per_second": round(rate, 1), "eta_seconds": eta}
+
+
 def _split_by_due(rows: list[tuple[int, float]],
                   spread: float) -> Iterable[list[tuple[int, float]]]:
     """Cut (id, due) rows sorted by due into runs whose due times lie within `spread` seconds."""
@@ -4825,6 +4853,8 @@ class Campaigns:
         try:
             released = await self._store.claims.release_lapsed_claims(self._clock.now(),
                                                                        every=sole)
+            if starting:
+                await self._store.campaigns.restart_progress(self._clock.now())
             ready()
             published = await self._publish_jobs(jobs, 1 if rest else None)
         except QueueUnavailable as exc:
@@ -7117,7 +7147,8 @@ class ProgressLog(BackgroundLoop):
             pending = stats["pending"] + stats["sending"]
             settled = stats["total"] - pending
             then, before = settled_before.get(campaign["id"], (now, settled))
-            rate = (settled - before) / (now - then) if now > then else 0.0
+            rate = ((settled - before) / (now - then) if now > then  # since the last line, or
+                    else campaign_progress(campaign, now)["rate_per_second"])  # first: sampled
             self._settled[campaign["id"]] = (now, settled)
             log.info("campaign %d sending: %d sent, %d failed, %d pending, %.0f messages/s",
                      campaign["id"], stats["sent"], stats["failed"], pending, rate,
@@ -7555,29 +7586,8 @@ def page_json(page: Page, kind: str,
 
 # -- shaping answers ----------------------------------------------------------
 
-STALE_RATE = 5.0  # seconds: a progress sample older than this is averaged up to now
-
-
 def customer_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in CUSTOMER_COLUMNS}
-
-
-def campaign_progress(campaign: Mapping[str, Any], now: float) -> dict[str, Any]:
-    """How far a campaign is, how fast it goes now, and when it should be done. The rate is the
-    one sampled at the last record (at most once a second); if nothing was recorded for a
-    while, the rate since that sample."""
-    stats = message_stats(campaign)
-    settled = stats["total"] - stats["pending"] - stats["sending"]
-    percent = round(100 * settled / stats["total"], 1) if stats["total"] else 0.0
-    rate, eta = 0.0, None
-    if campaign["status"] == CampaignStatus.SENDING and campaign["rate_at"] is not None:
-        elapsed = now - campaign["rate_at"]
-        rate = campaign["rate"] if elapsed < STALE_RATE else (
-            (settled - campaign["rate_settled"]) / elapsed)
-        eta = math.ceil((stats["total"] - settled) / rate) if rate > 0 else None
-    elif campaign["finished_at"] is not None:
-        eta = 0
-    return {"percent": percent, "rate_per_second": round(rate, 1), "eta_seconds": eta}
 
 
 def campaign_json(row: Mapping[str, Any], now: float) -> dict[str, Any]:

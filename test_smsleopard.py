@@ -2172,6 +2172,17 @@ class TestLogs:
         assert (f"campaign {campaign_id} sending: 4 sent, 0 failed, 0 pending, 0 messages/s"
                 in second.getMessage())
 
+    def test_a_campaign_first_seen_sending_says_its_sampled_rate_not_zero(self, caplog):
+        """After a resume (or a first look) there is no line before: the rate sampled as
+        outcomes are recorded, not 0 messages/s."""
+        campaign = {**dict.fromkeys(sl.CAMPAIGN_COLUMNS, 0), "id": 7, "status": "sending",
+                    "total_count": 300, "sent_count": 63, "rate_at": T0 - 0.5,
+                    "rate_settled": 55, "rate": 9.2, "finished_at": None}
+        with caplog.at_level(logging.INFO, logger="smsleopard"):
+            sl.ProgressLog(None, sl.Clock(), on_crash=None).report([campaign], T0)
+        (line,) = [r for r in caplog.records if getattr(r, "event", "") == "campaign_progress"]
+        assert (line.sent, line.pending, line.rate) == (63, 237, 9.2)
+
     @needs_processes
     def test_a_real_process_logs_json_lines(self, tmp_path):
         process = ServiceProcess(tmp_path, "--log-format", "json", "--receipt-secret",
@@ -3837,6 +3848,18 @@ class TestStatsAndProgress:
                     "cancelled_count": 0, "suppressed_count": 0, "delivered_count": 0,
                     "undelivered_count": 0}
         assert sl.campaign_progress({**counters, **row}, now) == expected
+
+
+@pytest.mark.asyncio
+async def test_a_start_samples_the_rate_of_sending_campaigns_afresh(h):
+    """The service was down for 1,000 s: the rate is not 4 messages over all that time (an
+    ETA of hours for a campaign a few seconds from its end), but sampled from the start."""
+    campaign_id = await h.add_campaign()
+    await h.execute("UPDATE campaigns SET status = 'sending', total_count = 10, sent_count = 4, "
+                    "rate_at = ?, rate_settled = 0, rate = 5", (T0 - 1000,))
+    assert (await h.campaign(campaign_id))["progress"]["rate_per_second"] == 0.0  # 4 / 1000 s
+    await h.app[sl.CAMPAIGNS].recover(starting=True)
+    assert await h.sql("SELECT rate_at, rate_settled, rate FROM campaigns") == [(T0, 4, 0)]
 
 
 class TestTimeline:

@@ -6126,7 +6126,7 @@ class TestGatewaysKeepTheirSecrets:
         finally:
             await sender.close()
 
-    def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_words(self):
+    async def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_words(self):
         said = "kannel answered 503: Temporal failure (user k, password p, url u:p@h)"
         assert sl.scrubbed(said, ["p", "k"]) == (
             "kannel answered 503: Temporal failure (user ***, password ***, url u:***@h)")

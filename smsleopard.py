@@ -3304,6 +3304,22 @@ class CampaignStore(Rows):
         return counts
 
 
+def erased_from(answer: str, phone: str) -> str:
+    """A stored answer (JSON) with the fields of the customer who had `phone` erased: their
+    phone "[erased]", their other fields null; the rest of the answer as it was."""
+    def erase(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get("phone") == phone:
+                return {**value, **dict.fromkeys(CUSTOMER_FIELDS), "phone": "[erased]"}
+            return {name: erase(item) for name, item in value.items()}
+        return [erase(item) for item in value] if isinstance(value, list) else value
+
+    try:
+        return _dumps(erase(json.loads(answer)))
+    except ValueError:  # not JSON: the phone, cut out
+        return answer.replace(phone, "[erased]")
+
+
 class CustomerStore(Rows):
     """Customers: bulk and CSV loads, edits, consent, and erasure."""
 
@@ -3408,8 +3424,8 @@ class CustomerStore(Rows):
     async def erase(self, customer_id: int, now: float) -> None:
         """Forget a customer: their row goes; their messages lose the text rendered for them,
         the link to them and their phone wherever an error quoted it; those not sent yet are
-        cancelled (counters kept exact); and stored answers and events that quoted the phone
-        go too. The pages the data was on are zeroed (secure_delete) and the write-ahead log
+        cancelled (counters kept exact); stored answers lose the customer's fields, and
+        events their phone. The pages the data was on are zeroed (secure_delete) and the write-ahead log
         is emptied after, so the bytes are gone from the files, not only from the tables."""
         async with self.db.transaction(secure_delete=True) as tx:
             phone = (await self._customer_in(tx, customer_id))["phone"]
@@ -3430,8 +3446,11 @@ class CustomerStore(Rows):
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
                 (phone, customer_id))
             await tx.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            await tx.execute("DELETE FROM idempotency_keys "
-                             f"WHERE {self.sql.find}(response, ?) > 0", (phone,))
+            for key, response in await tx.fetch(
+                    f"SELECT key, response FROM idempotency_keys WHERE {self.sql.find}(response, "
+                    "?) > 0", (phone,)):  # kept, so that a replay does not create them again
+                await tx.execute("UPDATE idempotency_keys SET response = ? WHERE key = ?",
+                                 (erased_from(response, phone), key))
             await tx.execute("UPDATE webhook_events SET body = replace(body, ?, '[erased]') "
                              f"WHERE {self.sql.find}(body, ?) > 0", (phone, phone))
             await self.campaigns.finish(tx, list(deltas), now)

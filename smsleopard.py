@@ -9542,6 +9542,8 @@ async def serve(config: Config) -> int:
                             asyncio.ensure_future(app[CRASHED].wait())],
                            return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
+        if DISPATCHER in app:  # attempts in flight end while the service still listens: the
+            await app[DISPATCHER].stop(config.shutdown_timeout)  # gateways' reports get in
     finally:
         await runner.cleanup()
         sock.close()

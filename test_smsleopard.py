@@ -9657,6 +9657,19 @@ class TestCrashSafety:
         assert_each_customer_got_one_sent_message(svc)
         assert svc.stop(signal.SIGINT) == 0
 
+    def test_while_sigterm_waits_for_attempts_the_service_still_answers(self, service):
+        """A gateway's reports of the attempts in flight (and any request) still get in while
+        they end; the port closed first, and those reports were lost."""
+        svc = service("--send-latency-ms", "3000", "--concurrency", "5").start()
+        start_campaign(svc, customers=5)
+        svc.wait_for(lambda c: c["stats"]["sending"] == 5, "attempts in flight")
+        svc.process.send_signal(signal.SIGTERM)
+        until_true(lambda: "shutting down" in svc.log.read_text(), "the shutdown to begin")
+        status, health = svc.request("GET", "/health")
+        assert status == 200 and svc.process.poll() is None, health
+        assert svc.process.wait(timeout=20) == 0
+        assert svc.rows("SELECT count(*) FROM outbound_messages WHERE status = 'sent'") == [(5,)]
+
     def test_kill_9_mid_campaign_loses_and_duplicates_nothing_and_a_pause_holds(self, service):
         svc = service("--send-latency-ms", "40", "--concurrency", "10",
                       "--batch-size", "20").start()

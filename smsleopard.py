@@ -5229,6 +5229,7 @@ class Gateway:
     signs = False  # whether its callbacks carry a signature (else a token in their path)
     _down: str | None = None
     _answered_at = -math.inf  # time.monotonic() of its last answer, of any kind
+    unheard: str | None = None  # the flag without which it has no URL to call back
 
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
@@ -6290,9 +6291,8 @@ def open_gateway(url: GatewayUrl, config: Config, clock: Clock) -> Gateway:
         gateway = GATEWAYS[url.kind](url, timeout, config.concurrency,
                                      gateway_callbacks(config, url.kind), clock)
     if url.kind != "smpp" and not any(gateway.callbacks):
-        log.warning("%s: no %s: the gateway has no URL to send delivery reports and replies "
-                    "to, so none are recorded", url.kind,
-                    "--receipt-secret" if config.public_url else "--public-url")
+        # said once it opens: a start that fails says one line, its reason
+        gateway.unheard = "--receipt-secret" if config.public_url else "--public-url"
     return gateway
 
 
@@ -6309,6 +6309,9 @@ class GatewaySender:
     async def open(self) -> None:
         for gateway in self.distinct:
             await gateway.open()
+            if gateway.unheard:
+                log.warning("%s: no %s: the gateway has no URL to send delivery reports and "
+                            "replies to, so none are recorded", gateway.kind, gateway.unheard)
 
     async def close(self) -> None:
         for gateway in self.distinct:

@@ -4162,6 +4162,19 @@ class TestHttpSender:
         assert (err.startswith(f"smsleopard: error: cannot reach the provider at {url}")
                 and err.count("\n") == 1)
 
+    @needs_processes
+    async def test_an_unreachable_provider_stops_a_real_start_with_one_line(
+            self, unused_tcp_port):
+        """No warning about its callbacks before the reason (the gateway never opened)."""
+        url = f"kannel+http://u:p@127.0.0.1:{unused_tcp_port}?from=S"
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, sl.__file__, "--provider-url", url, "--db",
+                             ":memory:", "--port", "0"], capture_output=True, text=True,
+            timeout=60)
+        assert done.returncode == 2
+        assert done.stderr.startswith("smsleopard: error: cannot reach the provider at ")
+        assert done.stderr.count("\n") == 1, done.stderr
+
     @pytest.mark.parametrize("argv, message", [
         (["--provider-url", "ftp://x"],
          "--provider-url must be empty, http(s)://..., or twilio://"),

@@ -5649,7 +5649,7 @@ def infobip_results(fields: Fields) -> list[Mapping[str, Any]]:
     results = fields.get("results") if isinstance(fields, Mapping) else None
     if not isinstance(results, list) or not results or not all(
             isinstance(r, Mapping) for r in results):
-        raise ValueError("results must be a list of reports")
+        raise ValueError("results must be a list of objects")
     return results
 
 
@@ -7684,10 +7684,11 @@ def whatsapp_template_value(value: Any) -> str | None:
     return json.dumps(whatsapp_template_json(spec), ensure_ascii=False)
 
 
-def check_whatsapp_channel(channel: str, whatsapp_template: str | None) -> None:
+def check_whatsapp_channel(channel: str, whatsapp_template: str | None,
+                           fix: str = "leave whatsapp_template out, or make it whatsapp") -> None:
     if whatsapp_template is not None and channel != Channel.WHATSAPP:
         raise invalid("whatsapp_template is for a whatsapp campaign; this one's channel is "
-                      f"{channel} (set whatsapp_template to null first)")
+                      f"{channel} ({fix})")
 
 
 async def create_campaign(request: web.Request) -> web.Response:
@@ -7735,7 +7736,10 @@ async def edit_campaign(request: web.Request) -> web.Response:
     if fields.keys() & {"channel", "whatsapp_template"}:
         current = await _campaign(request)
         check_whatsapp_channel(fields.get("channel", current["channel"]),
-                               fields.get("whatsapp_template", current["whatsapp_template"]))
+                               fields.get("whatsapp_template", current["whatsapp_template"]),
+                               "set whatsapp_template to null in the same change"
+                               if "whatsapp_template" not in fields else
+                               "leave whatsapp_template out, or make it whatsapp")
     campaign = await request.app[CAMPAIGNS].edit(campaign_id, fields)
     return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
@@ -9469,7 +9473,8 @@ async def _dispatch_context(app: web.Application, sender: Sender,
     await dispatcher.stop(config.shutdown_timeout)
     with contextlib.suppress(*FAULTS):
         pending = await app[STORE].claims.pending_count()
-        log.info("stopped: %d messages stay pending for the next start", pending,
+        log.info("stopped: %d messages stay pending for the next start" if config.db != ":memory:"
+                 else "stopped: %d messages pending go with the in-memory database", pending,
                  extra={"event": "stopped", "pending": pending})
 
 

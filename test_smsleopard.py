@@ -5986,8 +5986,9 @@ class TestWhatsAppTemplateField:
         body = {"name": "L", "channel": "sms", "base_template": "Hi",
                 "whatsapp_template": self.TEMPLATE}
         status, payload = await h.request("POST", "/campaigns", body)
-        assert status == 400 and payload["error"]["message"].startswith(
-            "whatsapp_template is for a whatsapp campaign; this one's channel is sms")
+        assert status == 400 and payload["error"]["message"] == (
+            "whatsapp_template is for a whatsapp campaign; this one's channel is sms (leave "
+            "whatsapp_template out, or make it whatsapp)")
         sms = await h.add_campaign()
         status, _ = await h.request("PATCH", f"/campaigns/{sms}",
                                     {"whatsapp_template": self.TEMPLATE})
@@ -5995,7 +5996,8 @@ class TestWhatsAppTemplateField:
         whatsapp = await h.add_campaign(channel="whatsapp", whatsapp_template=self.TEMPLATE)
         status, payload = await h.request("PATCH", f"/campaigns/{whatsapp}", {"channel": "sms"})
         assert (status == 400
-                and "set whatsapp_template to null first" in payload["error"]["message"])
+                and "set whatsapp_template to null in the same change"
+                in payload["error"]["message"])
         await h.request("PATCH", f"/campaigns/{whatsapp}",
                         {"channel": "sms", "whatsapp_template": None}, expect=200)
 

@@ -3425,8 +3425,9 @@ class CustomerStore(Rows):
         """Forget a customer: their row goes; their messages lose the text rendered for them,
         the link to them and their phone wherever an error quoted it; those not sent yet are
         cancelled (counters kept exact); stored answers lose the customer's fields, and
-        events their phone. The pages the data was on are zeroed (secure_delete) and the write-ahead log
-        is emptied after, so the bytes are gone from the files, not only from the tables."""
+        events their phone. The pages the data was on are zeroed (secure_delete) and the
+        write-ahead log is emptied after, so the bytes are gone from the files, not only from
+        the tables."""
         async with self.db.transaction(secure_delete=True) as tx:
             phone = (await self._customer_in(tx, customer_id))["phone"]
             stamp = utc_iso(now)

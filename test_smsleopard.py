@@ -4084,7 +4084,7 @@ class TestHttpSender:
 
     async def test_a_gateway_that_answers_nothing_is_down_until_it_answers(self, stub_provider):
         ok = (200, '{"id": "x"}', {})
-        stub, send = await stub_provider(ok, slow_answer, slow_answer, ok)
+        _stub, send = await stub_provider(ok, slow_answer, slow_answer, ok)
         assert await send(outgoing()) == "x"
         results = await asyncio.gather(send(outgoing()), send(outgoing()), return_exceptions=True)
         assert [str(r) for r in results] == ["provider timeout (0.2 s)"] * 2
@@ -4936,10 +4936,11 @@ class TestGatewayCallbacks:
         phone = urllib.parse.quote(h.phones[0])
         assert await h.get(f"/providers/kannel/inbound/{token}?from={phone}&text=STOP") == {
             "action": "opted_out"}
-        for odd in (f"/providers/kannel/receipts//{token}", f"/providers/kannel/./inbound/{token}"):
+        for odd in (f"/providers/kannel/receipts//{token}",
+                    f"/providers/kannel/./inbound/{token}"):
             await h.request("GET", odd)
         logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "aiohttp.access")
-        assert f'"GET /providers/kannel/inbound/***?*** HTTP/1.1" 200' in logged, logged
+        assert '"GET /providers/kannel/inbound/***?*** HTTP/1.1" 200' in logged, logged
         assert token not in caplog.text and h.phones[0][1:] not in caplog.text
         assert "STOP" not in logged
 
@@ -5557,11 +5558,11 @@ class TestMockProvider:
         """--failure-rate and --max-rps answer in each dialect's words: a transient failure,
         and a throttle (Kannel's: 503)."""
         throttled = sl.ThrottledError
-        for settings, first, then in [({"failure_rate": 1.0}, sl.TransientSendError, "failed"),
-                                      ({"max_rps": 1}, None, "throttled")]:
+        for options, first, then in [({"failure_rate": 1.0}, sl.TransientSendError, "failed"),
+                                     ({"max_rps": 1}, None, "throttled")]:
             smpp_port = unused_tcp_port_factory()
             mock = mock_provider.MockProvider(mock_provider.MockProviderConfig(
-                dialect=kind, smpp_port=smpp_port, app_secret="s", **settings), random.Random(3))
+                dialect=kind, smpp_port=smpp_port, app_secret="s", **options), random.Random(3))
             server = await aiohttp_server(mock.app())
             address = f"127.0.0.1:{smpp_port if kind == 'smpp' else server.port}"
             url = {"whatsapp": WA_URL, "smpp": "smpp://leopard:pw@{address}?source=L"}.get(
@@ -5580,7 +5581,7 @@ class TestMockProvider:
             finally:
                 await gateway.close()
             expected = [first, first] if first else [None, throttled]
-            assert outcomes == expected, (kind, settings)
+            assert outcomes == expected, (kind, options)
             assert mock.stats[then] >= 1
 
     async def test_its_settings_are_checked(self, capsys):

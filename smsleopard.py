@@ -65,6 +65,7 @@ import sqlite3
 import ssl
 import sys
 import time
+import traceback
 import types
 import urllib.parse
 import zoneinfo
@@ -2026,14 +2027,14 @@ class StoredAnswer:
 
 async def _rows(connection: aiosqlite.Connection, sql: str,
                 params: Sequence[Any]) -> list[tuple]:
-    """A query's rows. A read that fails on its way (text that is not UTF-8) resets its
-    statement at once: left to the collector, it held the connection's snapshot, and every
+    """A query's rows, in one hop to the connection's thread. A read that fails on its way
+    (text that is not UTF-8) lets its cursor go at once, which resets its statement: held by
+    the traceback until the collector came, it kept the connection's snapshot, and every
     later read on it saw the database as it was."""
-    cursor = await connection.execute(sql, _bind(params))
     try:
-        return list(await cursor.fetchall())
-    except BaseException:
-        await cursor.close()
+        return list(await connection.execute_fetchall(sql, _bind(params)))
+    except sqlite3.Error as exc:
+        traceback.clear_frames(exc.__traceback__)  # the worker's frame held the cursor
         raise
 
 
@@ -3304,20 +3305,23 @@ class CampaignStore(Rows):
         return counts
 
 
-def erased_from(answer: str, phone: str) -> str:
-    """A stored answer (JSON) with the fields of the customer who had `phone` erased: their
-    phone "[erased]", their other fields null; the rest of the answer as it was."""
-    def erase(value: Any) -> Any:
-        if isinstance(value, dict):
-            if value.get("phone") == phone:
-                return {**value, **dict.fromkeys(CUSTOMER_FIELDS), "phone": "[erased]"}
-            return {name: erase(item) for name, item in value.items()}
-        return [erase(item) for item in value] if isinstance(value, list) else value
-
+def erased_from(answer: str, phone: str) -> str | None:
+    """A stored answer that shows customers (a create, an edit), with the fields of the one
+    who had `phone` erased: phone "[erased]", the others null. None for any other answer
+    that quotes the phone (a preview's text holds their name too): it is forgotten."""
     try:
-        return _dumps(erase(json.loads(answer)))
-    except ValueError:  # not JSON: the phone, cut out
-        return answer.replace(phone, "[erased]")
+        shown = json.loads(answer)
+    except ValueError:
+        return None
+    customers = shown.get("customers") if isinstance(shown, dict) else None
+    if not isinstance(customers, list):
+        customers = [shown]
+    if not all(isinstance(c, dict) and c.keys() == set(CUSTOMER_COLUMNS) for c in customers):
+        return None
+    for customer in customers:
+        if customer["phone"] == phone:
+            customer.update(dict.fromkeys(CUSTOMER_FIELDS), phone="[erased]")
+    return _dumps(shown)
 
 
 class CustomerStore(Rows):
@@ -3447,11 +3451,13 @@ class CustomerStore(Rows):
                 "last_error = replace(last_error, ?, '[erased]') WHERE customer_id = ?",
                 (phone, customer_id))
             await tx.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            for key, response in await tx.fetch(
-                    f"SELECT key, response FROM idempotency_keys WHERE {self.sql.find}(response, "
-                    "?) > 0", (phone,)):  # kept, so that a replay does not create them again
-                await tx.execute("UPDATE idempotency_keys SET response = ? WHERE key = ?",
-                                 (erased_from(response, phone), key))
+            answers = {key: erased_from(response, phone) for key, response in await tx.fetch(
+                f"SELECT key, response FROM idempotency_keys WHERE {self.sql.find}(response, ?) "
+                "> 0", (phone,))}  # a create's is kept, so that a replay creates no one again
+            await tx.executemany("UPDATE idempotency_keys SET response = ? WHERE key = ?",
+                                 [(shown, key) for key, shown in answers.items() if shown])
+            await tx.executemany("DELETE FROM idempotency_keys WHERE key = ?",
+                                 [(key,) for key, shown in answers.items() if shown is None])
             await tx.execute("UPDATE webhook_events SET body = replace(body, ?, '[erased]') "
                              f"WHERE {self.sql.find}(body, ?) > 0", (phone, phone))
             await self.campaigns.finish(tx, list(deltas), now)
@@ -5135,8 +5141,8 @@ def scrubbed(text: str, secrets_: Iterable[str]) -> str:
         for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
             if len(form) < SHORT_SECRET:
                 text = re.sub(rf"(?<![^\W_]){re.escape(form)}(?![^\W_])", "***", text)
-                continue
-            text = text.replace(form, "***")
+            else:
+                text = text.replace(form, "***")
             body, dots = (text[:-3], "...") if text.endswith("...") else (text, "")
             cut = next((n for n in range(len(form) - 1, 3, -1) if body.endswith(form[:n])), 0)
             text = body[:-cut] + "***" + dots if cut else text
@@ -5214,9 +5220,10 @@ def gateway_phone(text: str) -> str:
     return number if PHONE_PATTERN.fullmatch(number) else ""
 
 
-# a gateway's callback path, its secret token in the second group
-# A callback path's secret token: what follows receipts/ or inbound/ (however many slashes).
-CALLBACK_TOKEN = re.compile(r"(/providers/[^?#\s'\"]*?/(?:receipts|inbound)/)([^?#\s'\"]+)")
+# A gateway's callback path, its secret token in the second group: what follows receipts/ or
+# inbound/, however many slashes (or ./) stand around them. Linear: a log line pays for it.
+CALLBACK_TOKEN = re.compile(
+    r"(/providers/[^/?#\s'\"]+/(?:\.?/)*(?:receipts|inbound)/)([^?#\s'\"]+)")
 
 
 class Gateway:
@@ -5260,13 +5267,19 @@ class Gateway:
         writer.close()
 
     async def probe(self) -> None:
-        """Down for want of a connection: up again once one opens (with nothing to send, no
-        attempt would find out)."""
-        if (seen := self.down) and seen.startswith("unreachable"):
-            with contextlib.suppress(OSError, TimeoutError):
+        """Down for want of a connection: up again once one opens; for want of an answer: up
+        again at an answer of any kind to a HEAD of its URL, no credentials sent (with
+        nothing to send, no attempt would find out)."""
+        if not (seen := self.down) or not seen.startswith(("unreachable", "no answer")):
+            return
+        with contextlib.suppress(OSError, TimeoutError, aiohttp.ClientError):
+            if seen.startswith("unreachable"):
                 await self._connect_once()
-                if self.down == seen:  # no attempt said otherwise meanwhile
-                    self.down = None
+            else:
+                async with self._session.head(self.url.base, allow_redirects=False):
+                    pass
+            if self.down == seen:  # no attempt said otherwise meanwhile
+                self._answered()
 
     async def open(self) -> None:
         """The connection pool; ConfigError if nothing answers at the gateway's address."""
@@ -6310,6 +6323,7 @@ class GatewaySender:
     async def open(self) -> None:
         for gateway in self.distinct:
             await gateway.open()
+        for gateway in self.distinct:  # once all are open: a start that fails says one line
             if gateway.unheard:
                 log.warning("%s: no %s: the gateway has no URL to send delivery reports and "
                             "replies to, so none are recorded", gateway.kind, gateway.unheard)
@@ -6988,7 +7002,8 @@ class Dispatcher:
             if running:
                 log.warning("shutdown: %d batches still sending after %.1f s; interrupting them",
                             len(running), timeout)
-                self._aborted.set_result(None)
+                if not self._aborted.done():  # a second stop (serve(), then the cleanup)
+                    self._aborted.set_result(None)
                 for flight in self._flights:
                     self._expire(flight)
                 _, stuck = await asyncio.wait(running, timeout=BOOKKEEPING_TIMEOUT)
@@ -8749,9 +8764,9 @@ class AccessLogger(web.AbstractAccessLogger):
     shown another path once a request's body has been read.)"""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        shown = request.path_qs
+        shown = request.raw_path  # as sent: a decoded %0A would forge a line
         if request.path.startswith("/providers/") and request.query_string:
-            shown = request.path + "?***"
+            shown = request.raw_path.partition("?")[0] + "?***"
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.6fs "%s" request=%s',
                          request.remote or "-", request.method,
                          without_tokens(shown), *request.version,

@@ -1908,6 +1908,7 @@ class ProgressPoint(NamedTuple):
     def settled(self) -> int:
         return self.sent + self.failed + self.suppressed + self.cancelled
 
+
 # The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
 # was unclaimed: one taken over from a lapsed claim is counted as sending already).
 CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, "
@@ -7702,6 +7703,7 @@ def whatsapp_template_value(value: Any) -> str | None:
 
 def check_whatsapp_channel(channel: str, whatsapp_template: str | None,
                            fix: str = "leave whatsapp_template out, or make it whatsapp") -> None:
+    """400 for a whatsapp_template on another channel, saying how to `fix` it."""
     if whatsapp_template is not None and channel != Channel.WHATSAPP:
         raise invalid("whatsapp_template is for a whatsapp campaign; this one's channel is "
                       f"{channel} ({fix})")
@@ -7753,9 +7755,8 @@ async def edit_campaign(request: web.Request) -> web.Response:
         current = await _campaign(request)
         check_whatsapp_channel(fields.get("channel", current["channel"]),
                                fields.get("whatsapp_template", current["whatsapp_template"]),
-                               "set whatsapp_template to null in the same change"
-                               if "whatsapp_template" not in fields else
-                               "leave whatsapp_template out, or make it whatsapp")
+                               *() if "whatsapp_template" in fields else  # the stored one
+                               ("set whatsapp_template to null in the same change",))
     campaign = await request.app[CAMPAIGNS].edit(campaign_id, fields)
     return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
@@ -8475,6 +8476,8 @@ HTTP_ERROR_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 404: "NOT_FOUN
 HTTP_ERROR_MESSAGES = {404: "No such endpoint; see /openapi.json",
                        413: "The request body exceeds 8 MiB"}
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
 def without_tokens(text: str) -> str:
     """`text` (a path, a request line) with each callback's secret token shown as ***."""
     return CALLBACK_TOKEN.sub(r"\1***", text)
@@ -9430,7 +9433,8 @@ async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-GATEWAY_PROBE = 5.0  # seconds between looks at a gateway down for want of a connection
+GATEWAY_PROBE = 5.0  # seconds between looks at a gateway down for want of a connection or an
+                     # answer (Gateway.probe)
 
 
 async def watch_gateway(gateway: Gateway) -> None:

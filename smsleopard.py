@@ -6435,16 +6435,12 @@ class Slots:
     """
 
     def __init__(self, size: int):
-        self._free = size
+        self.free = size
         self._waiters: deque[asyncio.Future] = deque()
 
-    @property
-    def free(self) -> int:
-        return self._free
-
     def try_take(self) -> bool:
-        if self._free and not self._waiters:
-            self._free -= 1
+        if self.free and not self._waiters:
+            self.free -= 1
             return True
         return False
 
@@ -6466,7 +6462,7 @@ class Slots:
             if not waiter.done():
                 waiter.set_result(None)
                 return
-        self._free += 1
+        self.free += 1
 
 
 class ChannelRates:
@@ -6506,12 +6502,11 @@ class Flight:
 class Recorder:
     """Commits outcomes in small groups as attempts end, never held to the end of a batch.
 
-    A group is committed GROUP_WINDOW seconds after its first outcome, or at once
-    when `most` are ready (half the attempt slots: a wave of answers) or nothing
-    claimed is left without an outcome (a provider that answers at once: a
-    claim's outcomes go in one commit). With `at_batch_end` (the benchmark's
-    comparison) only a claim's last outcome commits. Groups commit one after
-    another, in order; `commit` stores one.
+    A group is committed GROUP_WINDOW seconds after its first outcome, or at once when `most`
+    are ready (half the attempt slots: a wave of answers) or nothing claimed is left without an
+    outcome (a provider that answers at once: a claim's outcomes go in one commit). With
+    `at_batch_end` (the benchmark's comparison) only a claim's last outcome commits. Groups
+    commit one after another, in order; `commit` stores one.
     """
 
     def __init__(self, commit: Callable[[list[Attempt], list[int]], Awaitable[None]],
@@ -6525,8 +6520,8 @@ class Recorder:
         self._finished: list[Flight] = []       # flights whose last outcome is in the group
         self.unsettled = 0                      # claimed messages without an outcome yet
         self._due = asyncio.Event()
-        self._idle = asyncio.Event()            # nothing ready, nothing being committed
-        self._idle.set()
+        self.idle = asyncio.Event()             # nothing ready, nothing being committed
+        self.idle.set()
         self._timer: Any = None
         self._task = spawn(self._run(), "dispatcher-recorder", on_crash)
 
@@ -6534,7 +6529,7 @@ class Recorder:
         """Outcomes of a flight's attempts (or messages released unattempted), to commit soon."""
         if not attempts:
             return
-        self._idle.clear()
+        self.idle.clear()
         self._ready += attempts
         self._flights.add(flight)
         flight.unsettled -= len(attempts)
@@ -6559,12 +6554,7 @@ class Recorder:
             if self._ready or self._finished:
                 await self._flush()
             if not self._ready:
-                self._idle.set()
-
-    async def settled(self) -> None:
-        """For tests: wait until what is ready has been committed (a group waiting for its
-        window waits for the clock)."""
-        await self._idle.wait()
+                self.idle.set()
 
     async def _flush(self) -> None:
         group, flights, finished = self._ready, self._flights, self._finished
@@ -6603,25 +6593,21 @@ def _run_at_once(coro: Coroutine[Any, Any, None]) -> None:
 class Dispatcher:
     """Turns queued jobs into sent (or failed) messages, and paces rate-limited channels.
 
-    The intake takes jobs while the messages in progress stay within a budget
-    (all attempt slots busy and a job ready behind them). A job is claimed a
-    part at a time, sized to what can start soon (about `concurrency`
-    messages, or what the provider answers in GROUP_WINDOW when that is more),
-    and one claim at a time waits for attempt slots: the messages a campaign
-    counts as `sending` are those really in flight, one claim waiting, and
-    outcomes not yet committed. Each attempt is a task of its own (so the
-    provider's time-out cancels it alone) unless the provider answers without
-    waiting; its outcome goes to the Recorder, which commits outcomes in small
-    groups. A claim's lease is `claim_timeout` seconds and its messages must
-    start within half of it; what has not started by then is released
-    unattempted, so a claim never lapses while its owner lives. A message of a
-    campaign paused or cancelled after its claim is released too, never
-    attempted.
+    The intake takes jobs while the messages in progress stay within a budget (all attempt
+    slots busy and a job ready behind them). A job is claimed a part at a time, sized to what
+    can start soon (about `concurrency` messages, or what the provider answers in GROUP_WINDOW
+    when that is more), and one claim at a time waits for attempt slots: the messages a
+    campaign counts as `sending` are those really in flight, one claim waiting, and outcomes
+    not yet committed. Each attempt is a task of its own (so the provider's time-out cancels it
+    alone) unless the provider answers without waiting; its outcome goes to the Recorder, which
+    commits outcomes in small groups. A claim's lease is `claim_timeout` seconds and its
+    messages must start within half of it; what has not started by then is released
+    unattempted, so a claim never lapses while its owner lives. A message of a campaign paused
+    or cancelled after its claim is released too, never attempted.
 
-    Rate-limited campaigns and channels (configured, or throttled by the
-    provider) bypass the job queue: the pacer claims their messages straight
-    from the database, as fast as their token buckets allow, round-robin by
-    campaign.
+    Rate-limited campaigns and channels (configured, or throttled by the provider) bypass the
+    job queue: the pacer claims their messages straight from the database, as fast as their
+    token buckets allow, round-robin by campaign.
     """
 
     def __init__(self, config: Config, store: Store, queue: JobQueue, campaigns: Campaigns,
@@ -6741,12 +6727,10 @@ class Dispatcher:
     @staticmethod
     async def _committed(flights: Sequence[Flight]) -> None:
         """Wait until the flights' outcomes are committed; the first failure, if any."""
-        if flights:
-            failures = await asyncio.gather(*(f.committed for f in flights),
-                                            return_exceptions=True)
-            for failure in failures:
-                if isinstance(failure, BaseException):
-                    raise failure
+        failures = await asyncio.gather(*(f.committed for f in flights), return_exceptions=True)
+        for failure in failures:
+            if isinstance(failure, BaseException):
+                raise failure
 
     async def _send_claimed(self, claim: Claim, token: int, claimed: int,
                             paced: bool = False) -> Flight | None:
@@ -6983,8 +6967,7 @@ class Dispatcher:
                 log.warning("dispatcher: could not look for campaigns paused elsewhere: %s", exc)
 
     async def look_for_halts(self) -> None:
-        """Halt the campaigns of batches in flight that the database says are paused or
-        cancelled."""
+        """Halt the campaigns in flight that the database says are paused or cancelled."""
         if self._flying:
             since = self._campaigns.stamp()  # before the read: later batches saw it themselves
             for campaign_id in await self._store.campaigns.halted_among(list(self._flying)):
@@ -7014,8 +6997,9 @@ class Dispatcher:
             await self._recorder.close()
 
     async def recorded(self) -> None:
-        """For tests: wait until the outcomes ready to commit are committed."""
-        await self._recorder.settled()
+        """For tests: wait until the outcomes ready to commit are committed (a group waiting
+        for its window waits for the clock)."""
+        await self._recorder.idle.wait()
 
     async def drain(self) -> None:
         """For tests: wait until no job is ready and no batch is running (delayed jobs wait)."""

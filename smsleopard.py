@@ -8899,7 +8899,6 @@ def _campaign_schemas() -> dict[str, Any]:
 
 
 def _message_schemas() -> dict[str, Any]:
-    fields = _customer_fields()
     segment = {**_object({name: _text(1, MAX_TEXT) for name in SEGMENT_FIELDS}),
                "minProperties": 1}
     sms = _all_required({"encoding": {"enum": ["GSM-7", "UCS-2"]}, "characters": COUNT,
@@ -8927,7 +8926,7 @@ def _message_schemas() -> dict[str, Any]:
                                   ("customer_id",)),
         "Preview": _all_required({
             "rendered_message": STRING, "used_template": STRING,
-            "customer": _object({"id": IDENT, **fields}, ("id", *CUSTOMER_FIELDS)),
+            "customer": _object({"id": IDENT, **_customer_fields()}, ("id", *CUSTOMER_FIELDS)),
             "missing_fields": _array({"enum": list(CUSTOMER_FIELDS)}),
             "sms": {"oneOf": [{"type": "null"}, sms]},
             "channel_limit_problem": _nullable(STRING),
@@ -9299,8 +9298,7 @@ def static_file(name: str, content_type: str) -> web.FileResponse:
 
 def create_app(config: Config, *, clock: Clock | None = None, sender: Sender | None = None,
                rng: random.Random | None = None, queue: JobQueue | None = None) -> web.Application:
-    """The aiohttp application. Tests pass a fake clock, a scripted sender, a seeded rng,
-    and perhaps a queue of their own."""
+    """The aiohttp application; tests pass a fake clock, scripted sender, seeded rng, a queue."""
     clock = clock or Clock()
     rng = rng or random.Random()
     metrics = Metrics(clock)
@@ -9417,8 +9415,7 @@ async def _gateway_reports_context(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-GATEWAY_PROBE = 5.0  # seconds between looks at a gateway down for want of a connection or an
-                     # answer (Gateway.probe)
+GATEWAY_PROBE = 5.0  # seconds between probes of a gateway down for want of connection or answer
 
 
 async def watch_gateway(gateway: Gateway) -> None:
@@ -9428,8 +9425,7 @@ async def watch_gateway(gateway: Gateway) -> None:
 
 
 async def take_gateway_reports(gateway: Any, store: Store, clock: Clock) -> None:
-    """Apply what a gateway pushes, batch by batch: receipts by our reference (or the
-    gateway's id, through the database), customers' texts through §14's keywords."""
+    """Apply what a gateway pushes, batch by batch: receipts and customers' texts (§14)."""
     while True:
         found, inbound = await gateway.reports()
         try:
@@ -9554,8 +9550,8 @@ async def serve(config: Config) -> int:
                             asyncio.ensure_future(app[CRASHED].wait())],
                            return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
-        if DISPATCHER in app:  # attempts in flight end while the service still listens: the
-            await app[DISPATCHER].stop(config.shutdown_timeout)  # gateways' reports get in
+        # Attempts in flight end while the service still listens: the gateways' reports get in.
+        await app[DISPATCHER].stop(config.shutdown_timeout)
     finally:
         await runner.cleanup()
         sock.close()
@@ -9617,8 +9613,7 @@ def configure_logging(config: Config) -> None:
         for name in ("aio_pika", "aiormq"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
     logging.getLogger("asyncio").addFilter(OncePerInterval("socket.accept() out of system"))
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its debug lines: every statement's
-                                                           # values, phones and names among them
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its debug lines show phones, names
 
 
 def listening_url(sock: socket.socket) -> str:

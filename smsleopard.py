@@ -243,7 +243,7 @@ class QuietHours:
         or None when `now` is outside it. Daylight saving is the zone's: the window ends
         at the first moment the local clock shows `end`."""
         local = datetime.fromtimestamp(now, zone)
-        clock = local.time().replace(tzinfo=None)
+        clock = local.time()
         wraps = self.start > self.end
         inside = (self.start <= clock or clock < self.end) if wraps else (
             self.start <= clock < self.end)
@@ -455,7 +455,7 @@ class Config:
         return frozenset(comma_list(self.webhook_events) if self.webhook_url else ())
 
     @property
-    def consent(self) -> "Consent":
+    def consent(self) -> Consent:
         """What the customers' consent and the law ask of every send."""
         return Consent(parse_quiet_hours(self.quiet_hours), self.max_per_customer_per_day)
 
@@ -655,15 +655,13 @@ def _gateway_options(kind: str, query: str) -> dict[str, str]:
         raise ValueError(f"{kind}:// gives an option twice")
     if kind == "twilio" and len(options.keys() & {"from", "messaging_service"}) != 1:
         raise ValueError("twilio:// needs from=+15550001111 or messaging_service=MG... (one)")
-    bulk = options.get("bulk", "100")
-    if kind == "infobip" and not (bulk.isdigit() and 1 <= int(bulk) <= MAX_BULK):
-        raise ValueError(f"infobip:// bulk must be between 1 and {MAX_BULK}")
+    for name, high in (("bulk", MAX_BULK), ("window", MAX_SMPP_WINDOW)):  # infobip's, smpp's
+        count = options.get(name, "1")
+        if not (count.isdigit() and 1 <= int(count) <= high):
+            raise ValueError(f"{kind}:// {name} must be between 1 and {high}")
     if kind == "whatsapp" and not (options.get("app_secret") and options.get("verify_token")):
         raise ValueError("whatsapp:// needs app_secret=... (the app's secret, which signs the "
                          "webhook) and verify_token=... (the one pasted into Meta's console)")
-    window = options.get("window", "50")
-    if kind == "smpp" and not (window.isdigit() and 1 <= int(window) <= MAX_SMPP_WINDOW):
-        raise ValueError(f"smpp:// window must be between 1 and {MAX_SMPP_WINDOW}")
     if kind == "smpp" and len(options.get("system_type", "")) > 12:  # SMPP 3.4's field sizes
         raise ValueError("smpp:// system_type must be at most 12 characters")
     if kind == "smpp" and not 1 <= len(options.get("source", "")) <= 20:
@@ -1066,7 +1064,6 @@ class InvalidState(Conflict):
         allowed = f"allowed when {status}: {allowed}" if allowed else f"{status} is final"
         super().__init__(code,
                          f"Campaign {campaign_id} is {status}; it cannot {action} ({allowed})")
-        self.status = status
 
 
 def next_status(status: CampaignStatus, action: Action, campaign_id: int = 0,
@@ -1337,9 +1334,6 @@ def build_preview(campaign: Mapping[str, Any], customer: Mapping[str, Any],
 # functions of the time they are given.
 # ---------------------------------------------------------------------------
 
-RETRY_CAP_SECONDS = 60.0
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """When a transiently failed message is tried again: exponential backoff with jitter."""
@@ -1347,7 +1341,7 @@ class RetryPolicy:
     max_retries: int
     base: float                      # seconds before the first retry
     jitter: float = 0.25             # each delay is scaled by a factor in [1 - jitter, 1 + jitter]
-    cap: float = RETRY_CAP_SECONDS
+    cap: float = 60.0                # seconds: no retry waits longer
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def delay(self, retry: int) -> float | None:
@@ -1440,7 +1434,7 @@ def bucket_quantile(q: float, bounds: Sequence[float], counts: Sequence[float]) 
     """The q-quantile of a histogram (cumulative counts per upper bound, +Inf last), found
     by linear interpolation inside its bucket, as Prometheus's histogram_quantile does;
     None when it holds nothing."""
-    if not counts or counts[-1] <= 0:
+    if counts[-1] <= 0:
         return None
     rank = q * counts[-1]
     for index, count in enumerate(counts[:-1]):
@@ -1455,8 +1449,8 @@ class Metrics:
     """The service's Prometheus metrics, every series there from the start (at zero), and
     what this process did lately: the totals noted at the start of each RECENT_STEP."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
-        self._clock = clock or Clock()
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._marks: deque[tuple[int, tuple[float, ...]]] = deque()  # (step, totals at its start)
         self.registry = prom.CollectorRegistry()
         registry = self.registry  # each metric registers itself in it

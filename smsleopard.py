@@ -5180,8 +5180,7 @@ async def apply_gateway_receipts(store: Store, reports: Sequence[GatewayReceipt]
     for report in reports:
         reference = report.reference or ours.get(report.provider_id or "")
         if reference is None and report.provider_id:
-            unknown.append(Receipt(report.provider_id, report.status, utc_iso(now),
-                                   report.error))
+            unknown.append(Receipt(report.provider_id, report.status, utc_iso(now), report.error))
         elif reference is not None:
             receipts.append(Receipt(reference, report.status, utc_iso(now), report.error))
     taken = (await store.outcomes.apply_receipts(receipts, now) if receipts
@@ -5232,13 +5231,13 @@ class Gateway:
     signs = False  # whether its callbacks carry a signature (else a token in their path)
     _down: str | None = None
     _answered_at = -math.inf  # time.monotonic() of its last answer, of any kind
+    _session: aiohttp.ClientSession | None = None
     unheard: str | None = None  # the flag without which it has no URL to call back
 
     def __init__(self, url: GatewayUrl, timeout: float, concurrency: int, callbacks: Callbacks,
                  clock: Clock):
         self.url, self.callbacks = url, callbacks
         self._timeout, self._concurrency, self._clock = timeout, concurrency, clock
-        self._session: aiohttp.ClientSession | None = None
 
     @property
     def down(self) -> str | None:
@@ -5283,20 +5282,18 @@ class Gateway:
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"cannot reach the provider at {self.url.shown}: "
                               f"{getattr(exc, 'strerror', None) or exc or 'timed out'}") from None
-        connector = aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30)
         # no cookies, no decompression: a little less per call; so the answers must come
         # uncompressed (aiohttp would offer gzip and deflate, and could not read them)
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
-            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
-            headers={"Accept-Encoding": "identity"})
+            connector=aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=self._timeout), auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(), headers={"Accept-Encoding": "identity"})
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
 
-    async def _exchange(self, method: str, url: Any, **options: Any
-                        ) -> tuple[int, bytes, float]:
+    async def _exchange(self, method: str, url: Any, **options: Any) -> tuple[int, bytes, float]:
         """(status, body, seconds its Retry-After asks for) of one request; an answer past
         ANSWER_LIMIT is read that far. A redirect is not followed (it would take the
         credentials elsewhere): the gateway is down, the attempt transient, until its URL is
@@ -5365,11 +5362,7 @@ class Gateway:
 
 
 class HttpSender(Gateway):
-    """The generic JSON provider (§12): each attempt is `POST url` with {"reference", "channel",
-    "to", "text", "callback_url"}, on one keep-alive pool of `concurrency` connections. 2xx
-    {"id"} is sent (the id is kept); 429 is throttled (Retry-After honoured); 408, 5xx,
-    time-outs and broken connections are transient; a refused one waits, unspent; any other
-    4xx is permanent, with the provider's words in last_error."""
+    """The generic JSON provider (§12): a POST of each message as JSON, answered {"id"}."""
 
     def __init__(self, url: str, token: str, timeout: float, concurrency: int,
                  callback_url: str | None, clock: Clock):
@@ -5685,12 +5678,9 @@ def kannel_query(message: Outgoing, url: GatewayUrl, callback: str | None) -> st
     """The query of Kannel's sendsms for one message; the dlr-url carries our reference."""
     query = {"username": url.user, "password": url.secret, "to": message.to,
              "text": message.text, "charset": "UTF-8"}
-    if url.options.get("from"):
-        query["from"] = url.options["from"]
+    query |= {name: url.options[name] for name in ("from", "smsc") if url.options.get(name)}
     if sms_info(message.text).encoding == "UCS-2":
         query["coding"] = "2"
-    if url.options.get("smsc"):
-        query["smsc"] = url.options["smsc"]
     if callback:
         query |= {"dlr-mask": str(KANNEL_DLR_MASK),
                   "dlr-url": f"{callback}?ref={message.reference}&type=%d&reply=%A"}
@@ -5839,9 +5829,8 @@ class WhatsAppGateway(Gateway):
 
     def verified(self, body: bytes, signature: str) -> bool:
         """Whether X-Hub-Signature-256 is sha256=<hex HMAC-SHA256 of the raw body>."""
-        return hmac.compare_digest(signature.strip().encode("utf-8", "surrogateescape"),
-                                   whatsapp_signature(self.url.options["app_secret"],
-                                                      body).encode())
+        expected = whatsapp_signature(self.url.options["app_secret"], body).encode()
+        return hmac.compare_digest(signature.strip().encode("utf-8", "surrogateescape"), expected)
 
     def receipts(self, fields: Fields) -> list[GatewayReceipt]:
         return [whatsapp_receipt(status) for status in whatsapp_values(fields, "statuses")]
@@ -5871,11 +5860,10 @@ def whatsapp_values(fields: Fields, kind: str) -> list[Mapping[str, Any]]:
 
 def whatsapp_texts(fields: Fields) -> list[tuple[str, str, str]]:
     """(phone, text, wamid) of each text message a customer sent; other types are not words."""
-    return [(gateway_phone(field_text(m, "from")), str(m["text"]["body"]),
+    return [(gateway_phone(field_text(m, "from")), m["text"]["body"],
              field_text(m, "id", required=False))
             for m in whatsapp_values(fields, "messages")
-            if m.get("type") == "text" and isinstance(m.get("text"), dict)
-            and isinstance(m["text"].get("body"), str)]
+            if m.get("type") == "text" and isinstance(as_mapping(m.get("text")).get("body"), str)]
 
 
 def whatsapp_receipt(status: Mapping[str, Any]) -> GatewayReceipt:
@@ -5901,9 +5889,6 @@ class InProcessMock(Gateway):
         self._mock = mock
 
     async def open(self) -> None:
-        return None
-
-    async def close(self) -> None:
         return None
 
     def __call__(self, message: Outgoing) -> Awaitable[str | None]:

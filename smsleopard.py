@@ -7383,9 +7383,6 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-JSON_TYPES = ("application/json",)
-
-
 async def read_body(request: web.Request) -> bytes:
     """The whole body; 408 if it trickles in slower than BODY_TIMEOUT allows, 400 if it
     cannot be read (a deflate or gzip body that does not decompress, broken chunks)."""
@@ -7402,7 +7399,7 @@ async def read_body(request: web.Request) -> bytes:
 
 async def read_json(request: web.Request) -> Any:
     """The body as parse_json reads it: 415 for another content type, 413 past 8 MiB."""
-    if "Content-Type" in request.headers and request.content_type not in JSON_TYPES:
+    if "Content-Type" in request.headers and request.content_type != "application/json":
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body must be JSON, sent with "
                        f"'Content-Type: application/json', not {request.content_type!r}")
     return parse_json(await read_body(request))
@@ -7724,16 +7721,17 @@ async def edit_campaign(request: web.Request) -> web.Response:
     return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
 
-async def read_no_body(request: web.Request) -> None:
-    """An action takes no fields: the body is empty or {}."""
+async def action_id(request: web.Request, not_found: Callable[[object], NotFound]) -> int:
+    """The {id} of an action's path; an action takes no query, and an empty body or {}."""
+    query_params(request, ())
+    target = path_id(request, not_found)
     if (await read_body(request)).strip():
         json_object(await read_json(request), "request body", ())
+    return target
 
 
 async def delete_campaign(request: web.Request) -> web.Response:
-    query_params(request, ())
-    campaign_id = path_id(request, campaign_not_found)
-    await read_no_body(request)
+    campaign_id = await action_id(request, campaign_not_found)
     await request.app[CAMPAIGNS].delete(campaign_id)
     return web.Response(status=204)
 
@@ -7742,19 +7740,14 @@ def campaign_action(act: Callable[[Campaigns, int], Awaitable[dict[str, Any]]]) 
     """A handler for POST /campaigns/{id}/<action>, answering with the campaign."""
 
     async def handler(request: web.Request) -> web.Response:
-        query_params(request, ())
-        campaign_id = path_id(request, campaign_not_found)
-        await read_no_body(request)
-        campaign = await act(request.app[CAMPAIGNS], campaign_id)
+        campaign = await act(request.app[CAMPAIGNS], await action_id(request, campaign_not_found))
         return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
     return handler
 
 
 async def retry_failed(request: web.Request) -> web.Response:
-    query_params(request, ())
-    campaign_id = path_id(request, campaign_not_found)
-    await read_no_body(request)
+    campaign_id = await action_id(request, campaign_not_found)
     requeued, status = await request.app[CAMPAIGNS].retry_failed(campaign_id)
     return json_response({"campaign_id": campaign_id, "messages_requeued": requeued,
                           "status": status})
@@ -8050,9 +8043,7 @@ async def edit_customer(request: web.Request) -> web.Response:
 
 
 async def delete_customer(request: web.Request) -> web.Response:
-    query_params(request, ())
-    customer_id = path_id(request, customer_not_found)
-    await read_no_body(request)
+    customer_id = await action_id(request, customer_not_found)
     await request.app[STORE].customers.erase(customer_id, request.app[CLOCK].now())
     return web.Response(status=204)
 
@@ -8061,10 +8052,8 @@ def opt_action(opted_out: bool) -> Callable[[web.Request], Awaitable[web.Respons
     """POST /customers/{id}/opt-out or /opt-in: the customer, as it now is."""
 
     async def handler(request: web.Request) -> web.Response:
-        query_params(request, ())
-        await read_no_body(request)
         customer = await request.app[STORE].customers.set_opted_out(
-            path_id(request, customer_not_found), opted_out, request.app[CLOCK].now())
+            await action_id(request, customer_not_found), opted_out, request.app[CLOCK].now())
         return json_response(customer_json(customer))
 
     return handler
@@ -8189,7 +8178,7 @@ async def signed_body(request: web.Request, what: str) -> bytes:
     if not secret:
         raise ApiError(404, "NOT_FOUND",
                        f"{what} are off; start the service with --receipt-secret")
-    if request.headers.get("Content-Type") and request.content_type not in JSON_TYPES:
+    if request.headers.get("Content-Type") and request.content_type != "application/json":
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"{what} are JSON (application/json)")
     body = await read_body(request)
     if problem := signature_problem(secret_key(secret), request.headers, body,
@@ -8245,7 +8234,7 @@ async def callback_fields(request: web.Request) -> Fields:
         return dict(urllib.parse.parse_qsl(request.rel_url.raw_query_string,
                                            keep_blank_values=True, encoding="latin-1"))
     body = await read_body(request)
-    if request.content_type in JSON_TYPES:
+    if request.content_type == "application/json":
         return parse_json(body)
     form = await posted_form(request)
     return {**form, **{name: value for name, value in request.query.items() if name not in form}}
@@ -8328,8 +8317,7 @@ def whatsapp_gateway(request: web.Request) -> WhatsAppGateway:
 
 
 async def whatsapp_verification(request: web.Request) -> web.Response:
-    """Meta's check of the webhook: hub.challenge echoed as text when hub.verify_token is the
-    one in the URL, else 403."""
+    """Meta's check of the webhook: hub.challenge echoed when hub.verify_token is the URL's."""
     gateway = whatsapp_gateway(request)
     given = request.query.get("hub.verify_token", "")
     if request.query.get("hub.mode") != "subscribe" or not hmac.compare_digest(
@@ -8664,9 +8652,8 @@ class JsonErrorRequestHandler(web_protocol.RequestHandler):
 
 @web.middleware
 async def busy_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
-    """Marks a connection busy while the application answers it: one waiting for a request
-    that has not arrived (or arrived only in part) is idle, the first to close when
-    connections would exhaust the file descriptors."""
+    """Marks a connection busy while the application answers it: one still waiting for (the
+    rest of) its request is idle, the first to close when file descriptors run short."""
     connection = request.protocol
     if not isinstance(connection, JsonErrorRequestHandler):
         return await handler(request)
@@ -8734,16 +8721,14 @@ class AccessLogger(web.AbstractAccessLogger):
         if request.path.startswith("/providers/") and request.query_string:
             shown = request.raw_path.partition("?")[0] + "?***"
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.6fs "%s" request=%s',
-                         request.remote or "-", request.method,
-                         without_tokens(shown), *request.version,
-                         response.status, response.body_length, time,
+                         request.remote or "-", request.method, without_tokens(shown),
+                         *request.version, response.status, response.body_length, time,
                          request.headers.get("User-Agent", "-"),
                          response.headers.get("X-Request-Id", "-"))
 
 
 class Runner(web.AppRunner):
-    """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout, and
-    whose access log hides callback tokens."""
+    """An AppRunner whose connections are JsonErrorRequestHandlers with an idle timeout."""
 
     RUNNER_SETTINGS = ("handle_signals", "shutdown_timeout", "handler_cancellation")
 

@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import bisect
 import contextlib
 import csv
 import dataclasses
@@ -77,6 +78,7 @@ from collections.abc import (
     Callable,
     Coroutine,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
@@ -90,6 +92,7 @@ import aiosqlite
 import prometheus_client as prom
 import yarl
 from aiohttp import web, web_protocol
+from prometheus_client.core import HistogramMetricFamily
 
 __version__ = "2.0.0"
 
@@ -1445,6 +1448,30 @@ def bucket_quantile(q: float, bounds: Sequence[float], counts: Sequence[float]) 
     return bounds[-2]  # past the last finite bound: that bound is all a histogram can say
 
 
+class Latencies:
+    """How long the provider took to answer, per channel: the histogram
+    smsleopard_provider_latency_seconds. Attempts end on the event loop's thread only, so an
+    observation takes no lock (prometheus_client's Histogram takes two, 1.5 us: 4% of the
+    dispatch rate when the provider answers at once)."""
+
+    def __init__(self) -> None:
+        self.counts = {channel: [0] * (len(LATENCY_BUCKETS) + 1) for channel in CHANNELS}
+        self.sums = dict.fromkeys(CHANNELS, 0.0)
+
+    def observe(self, channel: str, seconds: float) -> None:
+        self.counts[channel][bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1  # le: <= bound
+        self.sums[channel] += seconds
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily("smsleopard_provider_latency_seconds",
+                                       "How long the provider took to answer", labels=["channel"])
+        bounds = [*map(prom.utils.floatToGoString, LATENCY_BUCKETS), "+Inf"]
+        for channel, counts in self.counts.items():
+            family.add_metric([channel], list(zip(bounds, itertools.accumulate(counts),
+                                                  strict=True)), self.sums[channel])
+        yield family
+
+
 class Metrics:
     """The service's Prometheus metrics, every series there from the start (at zero), and
     what this process did lately: the totals noted at the start of each RECENT_STEP."""
@@ -1457,9 +1484,8 @@ class Metrics:
         self.messages = prom.Counter("smsleopard_messages",
                                      "Attempts' outcomes, and messages suppressed",
                                      ["channel", "outcome"], registry=registry)
-        self.provider_latency = prom.Histogram(
-            "smsleopard_provider_latency_seconds", "How long the provider took to answer",
-            ["channel"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.provider_latency = Latencies()
+        registry.register(self.provider_latency)
         self.http_duration = prom.Histogram(
             "smsleopard_http_request_duration_seconds", "How long answering a request took",
             ["route", "method", "status"], buckets=HTTP_BUCKETS, registry=registry)
@@ -1472,7 +1498,6 @@ class Metrics:
         self.outbox_depth = prom.Gauge("smsleopard_webhook_outbox_depth",
                                        "Webhook events not delivered yet", registry=registry)
         for channel in CHANNELS:
-            self.provider_latency.labels(channel)
             for outcome in (*OUTCOME_NAMES.values(), "suppressed"):
                 self.messages.labels(channel, outcome)
 
@@ -1507,13 +1532,11 @@ class Metrics:
         for sample in self.messages.collect()[0].samples:
             if sample.name.endswith("_total"):
                 outcomes[sample.labels["outcome"]] += sample.value
-        buckets: Counter[float] = Counter()
-        for sample in self.provider_latency.collect()[0].samples:
-            if sample.name.endswith("_bucket"):
-                buckets[float(sample.labels["le"])] += sample.value
+        buckets = itertools.accumulate(map(sum, zip(*self.provider_latency.counts.values(),
+                                                        strict=True)))
         attempts = sum(outcomes[name] for name in OUTCOME_NAMES.values())
         return (attempts, outcomes["failed"] + outcomes["retried"], outcomes["throttled"],
-                *(buckets[bound] for bound in (*LATENCY_BUCKETS, math.inf)))
+                *buckets)
 
     def _mark(self, now: float) -> None:
         """Note the totals at the start of this step, before its first outcome is counted."""
@@ -6611,7 +6634,7 @@ class Dispatcher:
         self._room.set()
         self._claiming = asyncio.Lock()                      # held by the claim waiting for slots
         self._rates = ChannelRates()
-        self._latency = {channel: metrics.provider_latency.labels(channel) for channel in CHANNELS}
+        self._latency = metrics.provider_latency
         self._batches: set[asyncio.Task] = set()
         self._flights: set[Flight] = set()                   # claims with attempts to start or end
         self._flying: Counter[int] = Counter()               # campaign -> claims sending it
@@ -6872,7 +6895,7 @@ class Dispatcher:
                     str(attempt.message_id), attempt.channel, attempt.phone, attempt.text,
                     attempt.whatsapp_template))
             finally:
-                self._latency[attempt.channel].observe(time.perf_counter() - began)
+                self._latency.observe(attempt.channel, time.perf_counter() - began)
             attempt.result = Result.SENT
         except ThrottledError as exc:
             attempt.result, attempt.error = Result.THROTTLED, str(exc)

@@ -49,6 +49,7 @@ from typing import ClassVar
 
 import aiosmpplib
 import multidict
+import prometheus_client
 import pytest
 import pytest_asyncio
 import yarl
@@ -2104,6 +2105,28 @@ class TestOverview:
 
 
 class TestBucketQuantile:
+    def test_latencies_are_exposed_as_prometheus_clients_histogram_exposes_them(self):
+        ours, theirs = sl.Latencies(), prometheus_client.CollectorRegistry()
+        histogram = prometheus_client.Histogram(
+            "smsleopard_provider_latency_seconds", "How long the provider took to answer",
+            ["channel"], buckets=sl.LATENCY_BUCKETS, registry=theirs)
+        for channel in sl.CHANNELS:
+            histogram.labels(channel)
+        for channel, seconds in [("sms", 0.0), ("sms", 0.005), ("sms", 0.0051), ("sms", 2.5),
+                                 ("whatsapp", 30.0), ("whatsapp", 31.0), ("sms", 0.3)]:
+            ours.observe(channel, seconds)
+            histogram.labels(channel).observe(seconds)
+        mine = prometheus_client.CollectorRegistry()
+        mine.register(ours)
+
+        def lines(registry):
+            text = prometheus_client.generate_latest(registry).decode()
+            return sorted(line for line in text.splitlines() if "_created" not in line)
+
+        assert lines(mine) == lines(theirs)
+        assert 'smsleopard_provider_latency_seconds_bucket{channel="sms",le="0.005"} 2.0' in (
+            lines(mine))
+
     @pytest.mark.parametrize("q, counts, expected", [
         (0.5, [0, 0, 0], None),
         (0.5, [2, 4, 4], 0.1),      # half of 4 is the whole first bucket: its upper bound

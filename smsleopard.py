@@ -1926,8 +1926,7 @@ class ProgressPoint(NamedTuple):
         return self.sent + self.failed + self.suppressed + self.cancelled
 
 
-# The messages a claim reads, with what rendering them needs (ClaimedMessage, then whether it
-# was unclaimed: one taken over from a lapsed claim is counted as sending already).
+# The messages a claim reads, as ClaimRows.
 CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.last_name, "
                 "cu.phone, cu.location, cu.preferred_product, m.claim_token IS NULL, cu.id, "
                 "cu.opted_out_at, cu.timezone, c.quiet_hours, c.channel FROM outbound_messages m "
@@ -1936,8 +1935,7 @@ CLAIM_SELECT = ("SELECT m.id, m.campaign_id, m.retry_count, cu.first_name, cu.la
 
 
 class ClaimRow(NamedTuple):
-    """A row of CLAIM_SELECT: a message about to be claimed, with what consent and rendering
-    need to know of its customer and campaign."""
+    """A message to claim, with what consent and rendering need of its customer and campaign."""
 
     id: int
     campaign_id: int
@@ -2012,8 +2010,7 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class PacedClaim:
-    """What a paced claim took, when the pacer should look again, and whether the channel's
-    throttling was lifted."""
+    """A paced claim, when to look again, and whether it lifted the channel's throttling."""
 
     claim: Claim
     next_look: float | None
@@ -2043,8 +2040,7 @@ class StoredAnswer:
     location: str | None
 
 
-async def _rows(connection: aiosqlite.Connection, sql: str,
-                params: Sequence[Any]) -> list[tuple]:
+async def _rows(connection: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
     """A query's rows, in one hop to the connection's thread. A read that fails on its way
     (text that is not UTF-8) lets its cursor go at once, which resets its statement: held by
     the traceback until the collector came, it kept the connection's snapshot, and every
@@ -2109,11 +2105,18 @@ POSTGRES_SQL = Dialect(
 )
 
 
-class Transaction(Protocol):
-    """One write transaction, as both databases give it (SqliteTransaction,
-    PostgresTransaction): statements in, row counts and rows out."""
+class Transaction:
+    """One write transaction of either database (SqliteTransaction, PostgresTransaction):
+    statements in, row counts and rows out; callbacks to call once it commits."""
 
-    def after_commit(self, callback: Callable[[], None]) -> None: ...
+    def __init__(self, connection: Any):
+        self._connection = connection
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if callback not in self.committed:
+            self.committed.append(callback)
+
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int: ...
@@ -2137,23 +2140,10 @@ class Database(Protocol):
     async def probe(self) -> None: ...
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
     async def fetch_point(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
-    def stream(self, sql: str, params: Sequence[Any], size: int
-               ) -> AsyncIterator[list[tuple]]: ...
+    def stream(self, sql: str, params: Sequence[Any], size: int) -> AsyncIterator[list[tuple]]: ...
 
 
-class _Transaction:
-    """What both databases' transactions share: a connection, and callbacks for the commit."""
-
-    def __init__(self, connection: Any):
-        self._connection = connection
-        self.committed: list[Callable[[], None]] = []  # called once the transaction commits
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        if callback not in self.committed:
-            self.committed.append(callback)
-
-
-class SqliteTransaction(_Transaction):
+class SqliteTransaction(Transaction):
     """One transaction on the writing connection."""
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -2216,8 +2206,7 @@ def _point_reader(path: str) -> sqlite3.Connection:
 
 
 async def finish_despite_cancellation(cleanup: Coroutine[Any, Any, None]) -> None:
-    """Run a short cleanup to its end even if the task is cancelled meanwhile (the
-    cancellation still ends the task, right after)."""
+    """Run a short cleanup to its end; a cancellation meanwhile takes effect right after it."""
     task = asyncio.ensure_future(cleanup)
     cancelled = False
     while not task.done():
@@ -2235,17 +2224,14 @@ def database_fault(exc: sqlite3.Error) -> bool:
 
 
 class SqliteDatabase:
-    """SQLite through aiosqlite: one connection writes, one transaction at a time; others
-    read beside it (WAL): one for a request's reads, one for long scans, and a plain
-    read-only sqlite3 connection for reads by key on the event loop's thread. An
-    in-memory database has one connection for all.
+    """SQLite through aiosqlite: one connection writes, one transaction at a time; others read
+    beside it (WAL): for requests, for long scans, and for reads by key on the event loop's
+    thread. In memory, one connection serves all.
 
-    One process owns the file (a lock says so), so claims found at start are a dead
-    process's, and are released at once. When the database refuses a write (another
-    program holds a lock, the disk is full), `write_failure` says why until a write
-    succeeds; meanwhile a write does not queue behind another that is trying: it fails
-    at once, so requests do not pile up behind the busy timeout.
-    """
+    One process owns the file (_claim_file), so claims found at start are a dead process's.
+    While the database refuses writes (another program holds a lock, the disk is full),
+    `write_failure` says why, and a write does not queue behind the one trying: it fails at
+    once, so requests do not pile up behind the busy timeout."""
 
     exclusive = True
     sql = SQLITE_SQL
@@ -2619,13 +2605,8 @@ CREATE TABLE campaign_progress (
 );
 CREATE INDEX campaign_progress_by_time ON campaign_progress (at);
 """
-PG_MIGRATIONS[6] = """
-CREATE INDEX outbound_messages_by_provider_id ON outbound_messages (provider_message_id)
-WHERE provider_message_id IS NOT NULL;
-"""
-PG_MIGRATIONS[7] = """
-ALTER TABLE campaigns ADD COLUMN whatsapp_template TEXT;
-"""
+PG_MIGRATIONS[6] = MIGRATIONS[6]  # the same in both dialects
+PG_MIGRATIONS[7] = MIGRATIONS[7]
 PG_MIGRATIONS[8] = """
 CREATE TABLE early_gateway_receipts (
     provider_message_id TEXT PRIMARY KEY,
@@ -2668,7 +2649,7 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresTransaction(_Transaction):
+class PostgresTransaction(Transaction):
     """One transaction on a pooled connection, with SqliteTransaction's methods."""
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -2695,13 +2676,12 @@ class PostgresTransaction(_Transaction):
 
 
 class PostgresDatabase:
-    """PostgreSQL through asyncpg (imported only here), with SqliteDatabase's interface, so
-    the Store's statements run on both (POSTGRES_SQL's parts, placeholders numbered).
-    Several processes share it: every write transaction holds one advisory lock, so writes
-    are serialized as SQLite serializes them and the Store's read-then-write transactions
-    hold across processes; reads run beside them, on a pool of connections. Claims, the hot
-    path, hold that lock shared: they run beside each other (each skips the rows another
-    has locked), never beside any other write."""
+    """PostgreSQL through asyncpg (imported only here), with SqliteDatabase's interface, so the
+    Store's statements run on both (POSTGRES_SQL's parts, placeholders numbered). Several processes
+    share it: every write transaction holds one advisory lock, so writes are serialized as SQLite
+    serializes them and the Store's read-then-write transactions hold across processes; reads run
+    beside them, on a pool of connections. Claims, the hot path, hold that lock shared: they run
+    beside each other (each skips the rows another has locked), never beside any other write."""
 
     exclusive = False  # claims found at start may be another live process's
     sql = POSTGRES_SQL
@@ -2880,8 +2860,7 @@ PG_QUEUE_LOCK = 0x5_3E0_1EAA  # held while a process makes the table (processes 
 
 
 class PostgresJobs:
-    """The statements of PostgreSQL's job table (the queue's, in QUEUE), each on a
-    connection its caller holds."""
+    """The statements of the job table (QUEUE's), each on a connection its caller holds."""
 
     @staticmethod
     async def make(connection: Any) -> None:
@@ -2930,12 +2909,11 @@ class PostgresJobs:
 
 
 async def _keep_session(connection: Any) -> None:
-    """What a pooled connection runs as it is given back, beyond the rollback of a transaction
-    left open (asyncpg 0.32's pool rolls back before it calls this; check again on an upgrade):
-    nothing. asyncpg's default resets the session, a second round trip after every read and
-    write; and nothing here leaves anything in a pooled session to reset (writes take their
-    lock for the transaction; session locks have connections of their own; LISTEN and SET
-    are never used)."""
+    """What a pooled connection runs as it is given back, beyond the rollback of a transaction left
+    open (asyncpg 0.32's pool rolls back before it calls this; check again on an upgrade): nothing.
+    asyncpg's default resets the session, a second round trip after every read and write; and
+    nothing here leaves anything in a pooled session to reset (writes take their lock for the
+    transaction; session locks have connections of their own; LISTEN and SET are never used)."""
 
 
 def _dumps(data: Any) -> str:

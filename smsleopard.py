@@ -4388,14 +4388,11 @@ RECONNECT_DELAY = 1.0  # seconds before the first attempt to reach a lost broker
 
 
 class RabbitQueue(JobQueue):
-    """A durable RabbitMQ queue with publisher confirms and manual acknowledgement.
-
-    Delayed jobs go to delay queues whose messages expire (per-message TTL)
-    into the work queue. RabbitMQ only expires the message at the head of a
-    queue, so delays are bucketed by power of two: a job may come back up to
-    one bucket's width late (never early), and the dispatcher checks each
-    message's retry time anyway.
-    """
+    """A durable RabbitMQ queue with publisher confirms and manual acknowledgement. Delayed
+    jobs go to delay queues whose messages expire (per-message TTL) into the work queue.
+    RabbitMQ only expires the message at the head of a queue, so delays are bucketed by power
+    of two: a job may come back up to one bucket's width late (never early), and the
+    dispatcher checks each message's retry time anyway."""
 
     def __init__(self, url: str, name: str, prefetch: int):
         self._url = url
@@ -4519,8 +4516,7 @@ def delay_queue_name(name: str, delay: float) -> str:
 
 
 async def delete_rabbit_queues(url: str, name: str) -> None:
-    """Delete a work queue and its delay queues (the benchmark and the tests clean
-    up after themselves)."""
+    """Delete a work queue and its delay queues (the benchmark's and the tests' clean-up)."""
     import aio_pika
 
     async with await aio_pika.connect(url) as connection:
@@ -4636,17 +4632,16 @@ class PostgresQueue(JobQueue):
                     log.warning("queue: PostgreSQL out of reach (%s); trying again",
                                 exc or type(exc).__name__)
                 self._failed_at = time.monotonic()
-                with contextlib.suppress(asyncio.TimeoutError):  # a notification: it is back
-                    await asyncio.wait_for(self._wake.wait(), backoff.failed())
-                continue
-            if self._failed_at is not None:
-                log.warning("queue: PostgreSQL reachable again")
-            self._failed_at = None
-            backoff.succeeded()
-            if job is not None:
-                return job
-            wait = PG_QUEUE_POLL if due_in is None else min(PG_QUEUE_POLL, max(0.01, due_in))
-            with contextlib.suppress(asyncio.TimeoutError):
+                wait = backoff.failed()
+            else:
+                if self._failed_at is not None:
+                    log.warning("queue: PostgreSQL reachable again")
+                self._failed_at = None
+                backoff.succeeded()
+                if job is not None:
+                    return job
+                wait = PG_QUEUE_POLL if due_in is None else min(PG_QUEUE_POLL, max(0.01, due_in))
+            with contextlib.suppress(asyncio.TimeoutError):  # a notification: a job, or it is back
                 await asyncio.wait_for(self._wake.wait(), wait)
         raise QueueUnavailable("the queue is closed")
 
@@ -4685,8 +4680,7 @@ class PostgresQueue(JobQueue):
 
 
 def open_queue(config: Config, clock: Clock, prefetch: int) -> JobQueue:
-    """The backend the configuration names: RabbitMQ for an amqp:// URL, PostgreSQL for a
-    postgresql:// one, else in-process."""
+    """The backend --queue-url names: PostgreSQL, RabbitMQ, or (with none) in-process."""
     if is_postgres(config.queue_url):
         # a job's lease outlasts its claims' (taking them may wait on the write lock): a live
         # consumer's job is seldom handed on; a dead one's claims lapse first anyway
@@ -4764,11 +4758,8 @@ class Campaigns:
         await self._store.campaigns.delete(campaign_id)
 
     async def send(self, campaign_id: int, audience: Audience) -> SendResult:
-        """Add an audience; its messages are published now, or when the campaign starts.
-
-        If the queue is down the messages stay stored and pending, recovery
-        publishes them when it is back, and the caller hears QUEUE_UNAVAILABLE.
-        """
+        """Add an audience; its messages are published now, or when the campaign starts. With
+        the queue down they stay pending for recovery, and the caller hears QUEUE_UNAVAILABLE."""
         result = await self._store.claims.add_recipients(campaign_id, audience, self._clock.now())
         self._metrics.count_suppressed({result.channel: result.suppressed})
         counts = {"messages_queued": result.messages_queued,
@@ -4845,30 +4836,23 @@ class Campaigns:
 
     # -- the scheduler's part -----------------------------------------------
 
-    async def start_due(self) -> list[int]:
-        """Move due scheduled campaigns with recipients to sending and publish their messages.
-
-        A campaign is sending once this commits, so if the queue is down its
-        messages are published by the recovery that runs when it is back.
-        """
-        started = await self._store.campaigns.start_due(self._clock.now())
-        for campaign_id in started:
+    async def start_due(self) -> None:
+        """Move due scheduled campaigns with recipients to sending and publish their messages
+        (with the queue down, the recovery that runs when it is back publishes them)."""
+        for campaign_id in await self._store.campaigns.start_due(self._clock.now()):
             count = await self._publish_quietly(campaign_id)
             log.info("scheduler: campaign %d started with %d messages", campaign_id, count)
-        return started
 
     # -- publishing -----------------------------------------------------------
 
     async def recover(self, *, starting: bool = False, ready: Callable[[], None] = lambda: None,
                       rest: Callable[[Coroutine[Any, Any, None]], Any] | None = None) -> None:
-        """Publish again everything pending: at start, and after a fault of the queue.
-
-        At the start of the only process on a database, every claim is a dead process's.
-        At start, `ready` is called once the claims are released (the dispatcher begins
-        there), and only the first job is published here: `rest` runs the publishing of the
-        others in the background, so a backlog of a million messages neither delays the
-        first attempt nor keeps /health from answering.
-        """
+        """Publish again everything pending: at start, and after a fault of the queue. At the
+        start of the only process on a database, every claim is a dead process's. `ready` is
+        called once the claims are released (the dispatcher begins there). Given `rest`, only
+        the first job is published here and `rest` publishes the others in the background, so
+        a backlog of a million messages neither delays the first attempt nor keeps /health
+        from answering."""
         self.debt = False
         sole = starting and self._store.db.exclusive
         jobs = self._store.claims.pending_jobs(self._clock.now(), self._job_size)
@@ -4921,7 +4905,7 @@ class Campaigns:
         if backlog is not None:
             await backlog.aclose()
 
-    async def release_lapsed_claims(self) -> int:
+    async def release_lapsed_claims(self) -> None:
         """Give the messages of a dead worker (its claims lapsed) to a live one."""
         released = await self._store.claims.release_lapsed_claims(self._clock.now())
         if released:
@@ -4929,7 +4913,6 @@ class Campaigns:
                         len(released))
             with contextlib.suppress(QueueUnavailable):  # recovery publishes them, then
                 await self.enqueue(compact_ids(released))
-        return len(released)
 
     async def publish_pending(self, campaign_id: int | None = None) -> int:
         """Publish the pending messages of a sending campaign (or of all), each when due."""
@@ -7039,13 +7022,9 @@ class BackgroundLoop:
 
 
 class Scheduler(BackgroundLoop):
-    """Starts scheduled campaigns when they fall due.
-
-    The loop sleeps until the earliest due campaign (woken early when a
-    campaign is created, edited or sent), so dispatch follows scheduled_at
-    within moments, and a campaign that fell due while the service was down
-    starts on its first pass.
-    """
+    """Starts scheduled campaigns when they fall due: it sleeps until the earliest (woken early
+    when a campaign is created, edited or sent), and one that fell due while the service was
+    down starts on its first pass."""
 
     name = "scheduler"
 

@@ -2962,11 +2962,8 @@ class Rows:
 
     async def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any],
                     order: str, request: PageRequest, total: int) -> Page:
-        """One page by number or, when `request.after` is set, strictly after that id.
-
-        A numbered page first walks its offset over ids alone (a covering
-        index), then reads its rows by key like a cursor page does.
-        """
+        """One page by number or, when `request.after` is set, strictly after that id. A numbered
+        page first walks its offset over ids alone (a covering index), then reads by key."""
         newer = "<" if order == "DESC" else ">"  # the direction pages go in
         if request.after is not None:
             where, params = [*where, f"id {newer} ?"], [*params, request.after]
@@ -3015,8 +3012,7 @@ class OutboxStore(Rows):
         if not changes or "campaign" not in self.events:
             return
         rows = await tx.fetch(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns "
-                              f"WHERE id {self.sql.ids}",
-                              (_in(campaign_id for campaign_id, _ in changes),))
+                              f"WHERE id {self.sql.ids}", (_in(c for c, _ in changes),))
         campaigns = {campaign["id"]: campaign for campaign in (
             dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in rows)}
         events = [("campaign.status_changed", {
@@ -3049,13 +3045,13 @@ class OutboxStore(Rows):
         filters = {} if status is None else {"status": status}
         return await self._filtered_page("webhook_events", EVENT_COLUMNS, filters, "DESC", request)
 
-    async def forget_old(self, before: float, limit: int = 10_000) -> int:
+    async def forget_old(self, before: float) -> int:
         """Delivered and dead events written before `before` go (a bounded bite at a time)."""
         async with self.db.transaction() as tx:
             return await tx.execute(
                 "DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events "
-                "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ?)",
-                (utc_iso(before), limit))
+                "WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT 10000)",
+                (utc_iso(before),))
 
     async def first_sighting(self, request_id: str, now: float, window: float) -> bool:
         """Whether a signed request's id is new within `window` seconds (else a replay)."""
@@ -3146,11 +3142,8 @@ class CampaignStore(Rows):
             return await self.campaign_in(tx, campaign_id)
 
     async def cancel(self, campaign_id: int, now: float) -> dict[str, Any]:
-        """Cancel a campaign: its pending messages become cancelled, never attempted.
-
-        Messages being attempted finish and are recorded; those of them that
-        are not sent become cancelled then.
-        """
+        """Cancel a campaign: its pending messages become cancelled, never attempted; those
+        being attempted finish, and become cancelled then unless sent."""
         async with self.db.transaction() as tx:
             campaign = await self.campaign_in(tx, campaign_id)
             next_status(CampaignStatus(campaign["status"]), Action.CANCEL, campaign_id)
@@ -3188,7 +3181,7 @@ class CampaignStore(Rows):
             campaign = await self.campaign_in(tx, campaign_id)
             status = CampaignStatus(campaign["status"])
             for action in edit_actions(status, changes):
-                status = next_status(status, action, campaign_id) or status
+                status = next_status(status, action, campaign_id)
             values = {name: (utc_iso(value) if name == "scheduled_at" and value is not None
                              else value) for name, value in changes.items()}
             values |= {"status": status, "updated_at": utc_iso(now)}
@@ -3349,8 +3342,7 @@ class CustomerStore(Rows):
         await tx.executemany(
             f"INSERT INTO customers ({', '.join(CUSTOMER_INPUT_FIELDS)}, created_at) "
             f"VALUES ({', '.join('?' * len(CUSTOMER_INPUT_FIELDS))}, ?)",
-            [(*(customer[name] for name in CUSTOMER_INPUT_FIELDS), stamp)
-             for customer in customers])
+            [(*(c[name] for name in CUSTOMER_INPUT_FIELDS), stamp) for c in customers])
 
     async def import_rows(self, lines: Sequence[tuple[int, Mapping[str, Any]]],
                           columns: Sequence[str], on_conflict: str, now: float) -> dict[str, int]:
@@ -3375,8 +3367,7 @@ class CustomerStore(Rows):
             updates = [fields for _, fields in lines if fields["phone"] in existing]
             if on_conflict == "update" and updates and changed:  # names from CUSTOMER_INPUT_FIELDS
                 await tx.executemany(
-                    f"UPDATE customers SET {', '.join(f'{name} = ?' for name in changed)} "
-                    "WHERE id = ?",
+                    f"UPDATE customers SET {', '.join(f'{n} = ?' for n in changed)} WHERE id = ?",
                     [(*(fields[name] for name in changed), existing[fields["phone"]])
                      for fields in updates])
         updated = len(updates) if on_conflict == "update" else 0
@@ -3384,8 +3375,8 @@ class CustomerStore(Rows):
                 "skipped": len(updates) - updated}
 
     async def update(self, customer_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """PATCH: change the given fields (names from CUSTOMER_INPUT_FIELDS); the phone stays
-        unique. Messages not sent yet are rendered from the customer as they are then."""
+        """PATCH: change the given fields (at least one, from CUSTOMER_INPUT_FIELDS); the phone
+        stays unique. Messages not sent yet are rendered from the customer as they are then."""
         async with self.db.transaction() as tx:
             await self._customer_in(tx, customer_id)
             if "phone" in changes and await tx.fetch(
@@ -3393,9 +3384,8 @@ class CustomerStore(Rows):
                     (changes["phone"], customer_id)):
                 raise Conflict("CUSTOMER_EXISTS",
                                f"A customer with phone {changes['phone']} already exists")
-            if changes:
-                await tx.execute(f"UPDATE customers SET {', '.join(f'{n} = ?' for n in changes)} "
-                                 "WHERE id = ?", (*changes.values(), customer_id))
+            await tx.execute(f"UPDATE customers SET {', '.join(f'{n} = ?' for n in changes)} "
+                             "WHERE id = ?", (*changes.values(), customer_id))
             return await self._customer_in(tx, customer_id)
 
     async def _customer_in(self, tx: Transaction, customer_id: int) -> dict[str, Any]:
@@ -3486,12 +3476,9 @@ class ClaimStore(Rows):
         self.consent = Consent()  # what every message is held to as it is claimed
 
     async def add_recipients(self, campaign_id: int, audience: Audience, now: float) -> SendResult:
-        """Create one pending message per new (campaign, customer) pair, in one transaction;
-        suppressed at once for a customer who opted out.
-
-        A draft, or a scheduled campaign whose time has come, starts sending
-        once it has recipients; one scheduled later keeps waiting.
-        """
+        """One pending message per new (campaign, customer) pair, suppressed at once for a
+        customer who opted out. A draft, or a scheduled campaign whose time has come, starts
+        sending once it has recipients; one scheduled later keeps waiting."""
         async with self.db.transaction() as tx:
             campaign = await self.campaigns.campaign_in(tx, campaign_id)
             status = CampaignStatus(campaign["status"])
@@ -3546,8 +3533,7 @@ class ClaimStore(Rows):
             return self.sql.id_rows, (ids,)
         if audience.all_customers:
             return "SELECT id FROM customers ORDER BY id", ()
-        # the names come from SEGMENT_FIELDS
-        where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)
+        where = " AND ".join(f"{name} = ?" for name, _ in audience.segment)  # SEGMENT_FIELDS
         return (f"SELECT id FROM customers WHERE {where} ORDER BY id",
                 tuple(value for _, value in audience.segment))
 
@@ -3562,13 +3548,11 @@ class ClaimStore(Rows):
         return [message_id for message_id, in rows]
 
     async def claim(self, ids: Sequence[int], now: float, token: int, lease_until: float) -> Claim:
-        """Mark the job's messages that may be sent now as `sending`, and return them.
-
-        A message is claimable while pending with no live claim, its campaign is sending,
-        and neither its campaign nor its channel is paced (the pacer claims those).
-        Claimable messages not due yet come back as `deferred`; the others (sent, claimed
-        by a live worker, of a paused campaign) are no business of this job.
-        """
+        """Mark the job's messages that may be sent now as `sending`, and return them. One is
+        claimable while pending with no live claim, its campaign is sending, and neither its
+        campaign nor its channel is paced (the pacer claims those). Claimable messages not due
+        yet come back as `deferred`; the others (sent, claimed by a live worker, of a paused
+        campaign) are no business of this job."""
         claimable = (f"WHERE m.id {self.sql.ids} AND {UNPACED_SENDING} AND m.status = 'pending' "
                      "AND (m.claim_token IS NULL OR m.claim_expires_at <= ?) ")
         params = (_in(ids), now, now + DUE_GRACE)
@@ -3576,7 +3560,7 @@ class ClaimStore(Rows):
         # another holds; but a daily cap counts what every claim takes, so then one at a time.
         async with self.db.transaction(claim=not self.consent.daily_cap) as tx:
             rows = await tx.fetch(f"{CLAIM_SELECT} {claimable} AND m.next_attempt_at <= ?"
-                                  f"{self.db.sql.claim_lock}", params)
+                                  f"{self.sql.claim_lock}", params)
             deferred = [] if len(rows) == len(ids) else [tuple(row) for row in await tx.fetch(
                 "SELECT m.id, m.next_attempt_at FROM outbound_messages m JOIN campaigns c "
                 f"ON c.id = m.campaign_id {claimable} AND m.next_attempt_at > ? "
@@ -3589,7 +3573,7 @@ class ClaimStore(Rows):
         ledger too; but first hold back what consent forbids now."""
         rows = [ClaimRow(*row) for row in rows]
         # claims run side by side: lock their campaigns in one order
-        if rows and self.db.sql.claim_lock:
+        if rows and self.sql.claim_lock:
             await tx.fetch(f"SELECT id FROM campaigns WHERE id {self.sql.ids} "
                            "ORDER BY id FOR NO KEY UPDATE",
                            (_in({row.campaign_id for row in rows}),))
@@ -3603,16 +3587,13 @@ class ClaimStore(Rows):
         await tx.execute("INSERT INTO claims (token, expires_at, message_ids) VALUES (?, ?, ?)",
                          (token, lease_until, encode_job(ids).decode()))
         newly = Counter(row.campaign_id for row in rows if row.unclaimed)
-        await tx.executemany("UPDATE campaigns SET sending_count = sending_count + ? WHERE id = ?",
-                             [(newly[campaign_id], campaign_id) for campaign_id in sorted(newly)])
+        await self._add_counts(tx, {c: (n,) for c, n in newly.items()}, "sending")
         campaigns = await tx.fetch("SELECT id, channel, base_template, whatsapp_template "
                                    f"FROM campaigns WHERE id {self.sql.ids}",
                                    (_in({row.campaign_id for row in rows}),))
         return Claim([row.message() for row in rows],
-                     {campaign_id: (channel, template)
-                      for campaign_id, channel, template, _ in campaigns},
-                     deferred, suppressed,
-                     {campaign_id: spec for campaign_id, _, _, spec in campaigns if spec})
+                     {c: (channel, template) for c, channel, template, _ in campaigns},
+                     deferred, suppressed, {c: spec for c, _, _, spec in campaigns if spec})
 
     async def _hold_back(self, tx: Transaction, rows: list[ClaimRow], now: float
                          ) -> tuple[list[ClaimRow], list[tuple[int, float]], Counter[str]]:
@@ -3669,12 +3650,10 @@ class ClaimStore(Rows):
 
     async def configure_pace(self, limits: Mapping[str, float], now: float) -> None:
         """Set each channel's configured limit (--rate-limit); no limit makes it unlimited."""
-        async with self.db.transaction() as tx:
-            for channel in CHANNELS:
-                limit = limits.get(channel)
-                await tx.execute("UPDATE channel_pace SET rate = ?, ceiling = ?, rate_at = ?, "
+        async with self.db.transaction() as tx:  # the bucket fills from now
+            await tx.executemany("UPDATE channel_pace SET rate = ?, ceiling = ?, rate_at = ?, "
                                  "tokens = 0, tokens_at = ? WHERE channel = ?",
-                                 (limit, limit, now, now, channel))  # the bucket fills from now
+                                 [(limits.get(c), limits.get(c), now, now, c) for c in CHANNELS])
 
     async def _pace_of(self, tx: Transaction, channel: str) -> tuple[Pace, int]:
         (rate, ceiling, rate_at, tokens, tokens_at, until, last), = await tx.fetch(
@@ -3764,10 +3743,8 @@ class ClaimStore(Rows):
             f"WHERE id {self.sql.ids} AND status = 'pending' "
             "AND campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled') "
             "RETURNING campaign_id", (utc_iso(now), _in(ids)))
-        await tx.executemany("UPDATE campaigns SET cancelled_count = cancelled_count + ? "
-                             "WHERE id = ?",
-                             [(count, campaign_id)
-                              for campaign_id, count in Counter(c for c, in rows).items()])
+        cancelled = Counter(campaign_id for campaign_id, in rows)
+        await self._add_counts(tx, {c: (n,) for c, n in cancelled.items()}, "cancelled")
 
     async def release_lapsed_claims(self, now: float, *, every: bool = False) -> list[int]:
         """Drop claims whose lease has run out (left by a worker that died), or `every` claim,
@@ -3784,8 +3761,7 @@ class ClaimStore(Rows):
             if not released:
                 return []
             by_campaign = Counter(campaign_id for _, campaign_id in released)
-            await tx.executemany("UPDATE campaigns SET sending_count = sending_count - ? "
-                                 "WHERE id = ?", [(n, c) for c, n in by_campaign.items()])
+            await self._add_counts(tx, {c: (-n,) for c, n in by_campaign.items()}, "sending")
             await self.cancel_leftovers(tx, [message_id for message_id, _ in released], now)
             await self.campaigns.finish(tx, list(by_campaign), now)
             sending = {campaign_id for campaign_id, in await tx.fetch(
@@ -3795,11 +3771,9 @@ class ClaimStore(Rows):
 
     async def pending_jobs(self, now: float, size: int, campaign_id: int | None = None
                            ) -> AsyncGenerator[tuple[float, Sequence[int]], None]:
-        """Pending messages of sending campaigns as (due time, ids) chunks of at most `size`.
-
-        Messages due now come first, in id order; then those waiting for a
-        retry time or for the claim of a dead worker to lapse, as they fall due.
-        """
+        """Pending messages of sending campaigns as (due time, ids) chunks of at most `size`:
+        those due now first, in id order; then those waiting for a retry time or for the claim
+        of a dead worker to lapse, as they fall due."""
         scope = UNPACED_SENDING + (" AND c.id = ?" if campaign_id is not None else "")
         params = (campaign_id,) if campaign_id is not None else ()
         base = ("FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id "
@@ -3846,6 +3820,12 @@ class ClaimStore(Rows):
         return [ErrorCount(*row) for row in rows]
 
 
+# How a receipt meets one already waiting for the same message: a delivered one replaces it.
+DELIVERED_WINS = ("DO UPDATE SET delivery_status = excluded.delivery_status, "
+                  "delivered_at = excluded.delivered_at, error = excluded.error "
+                  "WHERE excluded.delivery_status = 'delivered'")
+
+
 class OutcomeStore(Rows):
     """Outcomes: what attempts and delivery receipts did to messages, recorded with their
     campaigns' counters in one transaction."""
@@ -3860,13 +3840,10 @@ class OutcomeStore(Rows):
     async def record(self, attempts: Sequence[Attempt], now: float,
                      finished: Sequence[int]) -> list[tuple[int, str]]:
         """Store a group of outcomes (of one claim or several) and the counters in one
-        transaction, and drop the claims `finished` (tokens) whose last outcome it holds.
-
-        Returns (campaign id, status) for the campaigns this group finished.
-        An outcome whose claim was lost (it lapsed and someone else claimed the
-        message, or the customer was erased meanwhile) changes nothing and
-        emits no event; its campaign's counters are recounted.
-        """
+        transaction, and drop the claims `finished` (tokens) whose last outcome it holds;
+        returns (campaign id, status) of the campaigns it finished. An outcome whose claim
+        was lost (it lapsed and someone else claimed the message, or the customer was erased
+        meanwhile) changes nothing and emits no event; its campaign's counters are recounted."""
         stamp = utc_iso(now)
         sent, others, releases = [], [], []
         deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # sending, sent, failed
@@ -3979,10 +3956,7 @@ class OutcomeStore(Rows):
                                       known[r.message_id].delivery_status) for r in sent], now)
             await tx.executemany(
                 "INSERT INTO early_receipts (message_id, delivery_status, delivered_at, error, "
-                "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
-                "delivery_status = excluded.delivery_status, "
-                "delivered_at = excluded.delivered_at, error = excluded.error "
-                "WHERE excluded.delivery_status = 'delivered'",
+                f"received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) {DELIVERED_WINS}",
                 [(r.message_id, r.status, r.at, r.error, now) for r in waiting])
         unknown = [r.reference for r in receipts if r.message_id not in known]
         return {"accepted": len(receipts) - len(unknown), "unknown": unknown[:100]}
@@ -3994,10 +3968,7 @@ class OutcomeStore(Rows):
             await tx.executemany(
                 "INSERT INTO early_gateway_receipts (provider_message_id, delivery_status, "
                 "delivered_at, error, received_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (provider_message_id) DO UPDATE SET "
-                "delivery_status = excluded.delivery_status, "
-                "delivered_at = excluded.delivered_at, error = excluded.error "
-                "WHERE excluded.delivery_status = 'delivered'",
+                f"ON CONFLICT (provider_message_id) {DELIVERED_WINS}",
                 [(r.reference, r.status, r.at, r.error, now) for r in receipts])
             # The record may have come between the caller's look and this transaction (writes
             # are serialized: it came before, or it comes after and finds these).
@@ -4010,8 +3981,7 @@ class OutcomeStore(Rows):
                     [provider_id for _, provider_id in sent], now)
 
     async def references_of(self, provider_ids: Iterable[str]) -> dict[str, str]:
-        """Our references (message ids) of the messages gateways know by these ids, in one
-        read: {gateway's id: our reference}."""
+        """{gateway's id: our reference (message id)} for the messages gateways know by these."""
         rows = await self.db.fetch(
             "SELECT provider_message_id, min(id) FROM outbound_messages WHERE provider_message_id "
             f"{self.sql.texts} GROUP BY provider_message_id", (_in(provider_ids),))
@@ -4055,10 +4025,7 @@ class OutcomeStore(Rows):
                 "received_at) SELECT m.id, g.delivery_status, g.delivered_at, g.error, "
                 "g.received_at FROM early_gateway_receipts g JOIN outbound_messages m "
                 f"ON m.provider_message_id = g.provider_message_id WHERE m.id {self.sql.ids} "
-                "ON CONFLICT (message_id) DO UPDATE SET "
-                "delivery_status = excluded.delivery_status, "
-                "delivered_at = excluded.delivered_at, error = excluded.error "
-                "WHERE excluded.delivery_status = 'delivered'", (_in(sent_ids),))
+                f"ON CONFLICT (message_id) {DELIVERED_WINS}", (_in(sent_ids),))
             await tx.execute(
                 "DELETE FROM early_gateway_receipts WHERE provider_message_id IN (SELECT "
                 f"provider_message_id FROM outbound_messages WHERE id {self.sql.ids})",
@@ -4103,11 +4070,10 @@ class AnswerStore(Rows):
 
     async def keep(self, key: str, fingerprint: str, answer: StoredAnswer, now: float) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute("INSERT INTO idempotency_keys (key, fingerprint, status, response, "
-                             "location, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-                             "ON CONFLICT DO NOTHING",
-                             (key, fingerprint, answer.status, answer.body, answer.location,
-                              utc_iso(now)))
+            await tx.execute(
+                "INSERT INTO idempotency_keys (key, fingerprint, status, response, location, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (key, fingerprint, answer.status, answer.body, answer.location, utc_iso(now)))
 
 
 class Store:
@@ -4125,8 +4091,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str, busy_timeout_ms: int = 5000) -> "Store":
-        """Open (creating and migrating when needed) the database at `path`: a SQLite file,
-        or a postgresql:// URL."""
+        """Open a SQLite file or a postgresql:// URL, creating and migrating it when needed."""
         db = await (PostgresDatabase.open(path) if is_postgres(path)
                     else SqliteDatabase.open(path, busy_timeout_ms))
         try:

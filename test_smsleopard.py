@@ -3829,6 +3829,11 @@ class TestStatsAndProgress:
         h.sender.gate = asyncio.Event()
         second = await h.launch(ids[2:])
         await h.sender.wait_for_in_flight(2)  # two sending, four pending
+
+        async def claimed_behind():  # its claim commits beside the reads below, unless waited for
+            return (await h.campaign(second))["stats"]["sending"] == 4
+
+        await until(claimed_behind, "a claim of two waiting for a slot")
         for campaign_id in (first, second):
             campaign = await h.campaign(campaign_id)
             listed = await listed_counts(h, campaign_id)

@@ -660,7 +660,7 @@ def _gateway_options(kind: str, query: str) -> dict[str, str]:
         raise ValueError("twilio:// needs from=+15550001111 or messaging_service=MG... (one)")
     for name, high in (("bulk", MAX_BULK), ("window", MAX_SMPP_WINDOW)):  # infobip's, smpp's
         count = options.get(name, "1")
-        if not (count.isdigit() and 1 <= int(count) <= high):
+        if not (count.isascii() and count.isdigit() and 1 <= int(count) <= high):
             raise ValueError(f"{kind}:// {name} must be between 1 and {high}")
     if kind == "whatsapp" and not (options.get("app_secret") and options.get("verify_token")):
         raise ValueError("whatsapp:// needs app_secret=... (the app's secret, which signs the "
@@ -1457,18 +1457,26 @@ class Latencies:
     def __init__(self) -> None:
         self.counts = {channel: [0] * (len(LATENCY_BUCKETS) + 1) for channel in CHANNELS}
         self.sums = dict.fromkeys(CHANNELS, 0.0)
+        self.created = time.time()
 
     def observe(self, channel: str, seconds: float) -> None:
         self.counts[channel][bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1  # le: <= bound
         self.sums[channel] += seconds
 
+    def cumulative(self, channel: str | None = None) -> list[int]:
+        """Observations at or under each bound, +Inf last: of one channel, or of all."""
+        counts = self.counts.values() if channel is None else [self.counts[channel]]
+        return list(itertools.accumulate(map(sum, zip(*counts, strict=True))))
+
     def collect(self) -> Iterator[HistogramMetricFamily]:
-        family = HistogramMetricFamily("smsleopard_provider_latency_seconds",
-                                       "How long the provider took to answer", labels=["channel"])
+        name = "smsleopard_provider_latency_seconds"
+        family = HistogramMetricFamily(name, "How long the provider took to answer",
+                                       labels=["channel"])
         bounds = [*map(prom.utils.floatToGoString, LATENCY_BUCKETS), "+Inf"]
-        for channel, counts in self.counts.items():
-            family.add_metric([channel], list(zip(bounds, itertools.accumulate(counts),
-                                                  strict=True)), self.sums[channel])
+        for channel in CHANNELS:
+            family.add_metric([channel], list(zip(bounds, self.cumulative(channel), strict=True)),
+                              self.sums[channel])
+            family.add_sample(f"{name}_created", {"channel": channel}, self.created)
         yield family
 
 
@@ -1532,11 +1540,9 @@ class Metrics:
         for sample in self.messages.collect()[0].samples:
             if sample.name.endswith("_total"):
                 outcomes[sample.labels["outcome"]] += sample.value
-        buckets = itertools.accumulate(map(sum, zip(*self.provider_latency.counts.values(),
-                                                        strict=True)))
         attempts = sum(outcomes[name] for name in OUTCOME_NAMES.values())
         return (attempts, outcomes["failed"] + outcomes["retried"], outcomes["throttled"],
-                *buckets)
+                *self.provider_latency.cumulative())
 
     def _mark(self, now: float) -> None:
         """Note the totals at the start of this step, before its first outcome is counted."""
@@ -2150,9 +2156,9 @@ class SqliteTransaction(Transaction):
         return await _rows(self._connection, sql, params)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed. (Its cursor holds nothing once a
-        write has run: it is dropped, not closed, which would cost a trip to aiosqlite's
-        thread: 7% of the dispatch rate.)"""
+        """Run one statement that returns no rows; the number of rows it changed. (Its cursor
+        holds nothing once it has run: it is dropped, not closed, which would cost a trip to
+        aiosqlite's thread: 7% of the dispatch rate.)"""
         return (await self._connection.execute(sql, _bind(params))).rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:

@@ -2119,13 +2119,15 @@ class TestBucketQuantile:
         mine = prometheus_client.CollectorRegistry()
         mine.register(ours)
 
-        def lines(registry):
+        def lines(registry):  # the moment each series was made aside
             text = prometheus_client.generate_latest(registry).decode()
-            return sorted(line for line in text.splitlines() if "_created" not in line)
+            return sorted(re.sub(r"(_created\{.*\}) \S+$", r"\1 T", line)
+                          for line in text.splitlines())
 
         assert lines(mine) == lines(theirs)
         assert 'smsleopard_provider_latency_seconds_bucket{channel="sms",le="0.005"} 2.0' in (
             lines(mine))
+        assert 'smsleopard_provider_latency_seconds_created{channel="sms"} T' in lines(mine)
 
     @pytest.mark.parametrize("q, counts, expected", [
         (0.5, [0, 0, 0], None),
@@ -3828,7 +3830,7 @@ class TestStatsAndProgress:
         await h.settle()  # one failed, one pending for a retry
         h.sender.gate = asyncio.Event()
         second = await h.launch(ids[2:])
-        await h.sender.wait_for_in_flight(2)  # two sending, four pending
+        await h.sender.wait_for_in_flight(2)  # two at the provider, four pending
 
         async def claimed_behind():  # its claim commits beside the reads below, unless waited for
             return (await h.campaign(second))["stats"]["sending"] == 4
@@ -4271,6 +4273,7 @@ class TestGatewayUrls:
         ("kannel://u:s3cret@h?from=x&from=y", "kannel:// gives an option twice"),
         ("infobip://s3cret@h?bulk=0", "infobip:// bulk must be between 1 and 1000"),
         ("infobip://s3cret@h?bulk=lots", "infobip:// bulk must be between 1 and 1000"),
+        ("infobip://s3cret@h?bulk=%C2%B2", "infobip:// bulk must be between 1 and 1000"),  # ²
         ("kannel://u:s3cret@h:99999", "kannel:// has a bad port"),
         ("kannel+ftp://u:s3cret@h", "must be empty, http(s)://..., or twilio://"),
         ("carrierpigeon://u:s3cret@h", "must be empty, http(s)://..., or twilio://"),

@@ -1879,6 +1879,12 @@ MIGRATIONS: tuple[str, ...] = (
         delivered_at TEXT NOT NULL, error TEXT, received_at REAL NOT NULL
     );
     """,
+    # 10: a campaign counts its attempts (calls to the provider: a retried message makes
+    # several), for its chart; counted from the upgrade on, older progress rows say 0.
+    """
+    ALTER TABLE campaigns ADD COLUMN attempts_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE campaign_progress ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1889,7 +1895,7 @@ CAMPAIGN_SHOWN = ("id", "name", "channel", "status", "base_template", "scheduled
                   "finished_at", "whatsapp_template")
 CAMPAIGN_COLUMNS = (*CAMPAIGN_SHOWN, "delivered_count", "undelivered_count", "total_count",
                     "sending_count", "sent_count", "failed_count", "cancelled_count",
-                    "suppressed_count", "rate_at", "rate_settled", "rate")
+                    "suppressed_count", "attempts_count", "rate_at", "rate_settled", "rate")
 MESSAGE_COLUMNS = ("id", "campaign_id", "customer_id", "status", "rendered_content",
                    "last_error", "retry_count", "provider_message_id", "delivery_status",
                    "delivered_at", "created_at", "updated_at")
@@ -1912,8 +1918,9 @@ EVENT_RETENTION = 7 * 24 * 3600.0  # seconds delivered and dead events stay list
 STAT_NAMES = ("total", "pending", "sending", "sent", "failed", "cancelled", "suppressed",
               "delivered", "undelivered")
 SETTLED_COUNTS = "sent_count + failed_count + cancelled_count + suppressed_count"
-# What a progress row keeps of a campaign's counters (campaign_progress, schema 6).
-PROGRESS_COUNTS = ("sent", "failed", "suppressed", "cancelled", "delivered", "undelivered")
+# What a progress row keeps of a campaign's counters (campaign_progress, schema 6; attempts, 10).
+PROGRESS_COUNTS = ("sent", "failed", "suppressed", "cancelled", "delivered", "undelivered",
+                   "attempts")
 
 
 class ProgressPoint(NamedTuple):
@@ -1926,6 +1933,7 @@ class ProgressPoint(NamedTuple):
     cancelled: int
     delivered: int
     undelivered: int
+    attempts: int
 
     @property
     def settled(self) -> int:
@@ -2619,6 +2627,10 @@ CREATE TABLE early_gateway_receipts (
     delivery_status TEXT NOT NULL CHECK (delivery_status IN ('delivered', 'undelivered')),
     delivered_at TEXT NOT NULL, error TEXT, received_at DOUBLE PRECISION NOT NULL
 );
+"""
+PG_MIGRATIONS[9] = """
+ALTER TABLE campaigns ADD COLUMN attempts_count BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE campaign_progress ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 """
 PG_SCHEMA = PG_SCHEMA_3 + "".join(PG_MIGRATIONS[n] for n in sorted(PG_MIGRATIONS))
 PG_FIRST_VERSION = 3  # the first version PostgreSQL databases were made at
@@ -3852,10 +3864,12 @@ class OutcomeStore(Rows):
         meanwhile) changes nothing and emits no event; its campaign's counters are recounted."""
         stamp = utc_iso(now)
         sent, others, releases = [], [], []
-        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # sending, sent, failed
+        # per campaign: sending, sent, failed, and attempts (those where the provider was called)
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for attempt in attempts:
             delta = deltas[attempt.campaign_id]
             delta[0] -= 1  # no longer in flight
+            delta[3] += attempt.started
             if attempt.result is Result.SENT:
                 delta[1] += 1
                 sent.append((attempt.message_id, attempt.text, attempt.provider_id, attempt.token))
@@ -3901,11 +3915,12 @@ class OutcomeStore(Rows):
                 "message_id": a.message_id, "campaign_id": a.campaign_id, "error": a.error,
                 "retry_count": a.retry_count}) for a in failed], now)
             if changed == len(attempts):
-                await self._add_counts(tx, deltas, "sending", "sent", "failed")
+                await self._add_counts(tx, deltas, "sending", "sent", "failed", "attempts")
             else:
                 log.warning("%d of %d outcomes had lost their claim; recounting",
                             len(attempts) - changed, len(attempts))
-                await self._recount(tx, list(deltas))
+                await self._recount(tx, list(deltas))  # the messages hold no attempts: add ours
+                await self._add_counts(tx, {c: d[3:] for c, d in deltas.items()}, "attempts")
             if opted_out := [a.phone for a in attempts if a.opted_out]:
                 await self._opt_out_phones(tx, opted_out, now)
             if sent:
@@ -7796,8 +7811,8 @@ TIMELINE_POINTS = 60  # points a campaign's timeline answers at most (one index 
 
 async def campaign_timeline(request: web.Request) -> web.Response:
     """A campaign's progress over its life: its counters at up to TIMELINE_POINTS moments
-    from its start to its end (or now), each with the rate of messages settled since the
-    point before; read from its progress rows, never from its messages."""
+    from its start to its end (or now), each with the rates of attempts and of messages
+    settled since the point before; read from its progress rows, never from its messages."""
     query_params(request, ())
     campaign = await _campaign(request)
     now = request.app[CLOCK].now()
@@ -7810,13 +7825,14 @@ async def campaign_timeline(request: web.Request) -> web.Response:
                  for n in range(TIMELINE_POINTS - 1)]
         rows = await request.app[STORE].campaigns.progress_points(campaign["id"], times)
         live = ProgressPoint(end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
-        previous: ProgressPoint | None = None  # the first has no rate: nothing comes before it
+        previous: ProgressPoint | None = None
         for point in [row for row in rows if row.at < end] + [live]:
-            rate = 0.0
-            if previous is not None and point.at > previous.at:
-                rate = (point.settled - previous.settled) / (point.at - previous.at)
-            points.append({**point._asdict(), "at": utc_iso(point.at),
-                           "settled_per_second": round(max(0.0, rate), 2)})
+            before = previous or point  # the first has no rate: nothing comes before it
+            span = point.at - before.at
+            points.append({**point._asdict(), "at": utc_iso(point.at), **{
+                f"{name}_per_second": round(max(0, getattr(point, name) - getattr(before, name))
+                                            / span, 2) if span > 0 else 0.0
+                for name in ("settled", "attempts")}})
             previous = point
     return json_response({"campaign_id": campaign["id"], "started_at": campaign["started_at"],
                           "finished_at": campaign["finished_at"], "points": points})
@@ -8873,7 +8889,8 @@ def _webhook_schemas() -> dict[str, Any]:
 
 def _overview_schemas() -> dict[str, Any]:
     point = _all_required({"at": STAMP, **dict.fromkeys(PROGRESS_COUNTS, COUNT),
-                           "settled_per_second": {"type": "number", "minimum": 0}})
+                           "settled_per_second": {"type": "number", "minimum": 0},
+                           "attempts_per_second": {"type": "number", "minimum": 0}})
     counts = _all_required({"channel": {"enum": list(Channel)}, "sent": COUNT,
                             "delivered": COUNT, "failed": COUNT})
     millis = {"type": ["number", "null"], "minimum": 0}
@@ -9030,8 +9047,8 @@ def _campaign_paths() -> dict[str, Any]:
             "Render the campaign for one customer", "Preview", 404, body="PreviewRequest",
             params=BY_ID)},
         "/campaigns/{id}/timeline": {"get": _operation(
-            "A campaign's progress over its life: counters and settled messages per second "
-            f"at up to {TIMELINE_POINTS} moments", "Timeline", 404, params=BY_ID)},
+            "A campaign's progress over its life: counters, attempts and settled messages per "
+            f"second at up to {TIMELINE_POINTS} moments", "Timeline", 404, params=BY_ID)},
         "/preview": {"post": _operation(
             "Render an unsaved template for one customer, as a campaign's preview does",
             "Preview", 404, body="UnsavedPreviewRequest")},

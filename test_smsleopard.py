@@ -2440,6 +2440,18 @@ class TestStore:
         assert (await store.outcomes.gauges())[1] == 2
         await store.close()
 
+    async def test_a_version_9_database_counts_attempts_from_its_upgrade(self, tmp_path):
+        path = str(tmp_path / "v9.db")
+        with sqlite3.connect(path) as db:  # what the last release before attempts left behind
+            db.executescript(";".join(sl.MIGRATIONS[:9]))
+            db.execute(INSERT_CAMPAIGN + "('x', 'sms', 'sending', 't', '', '')")
+            db.execute("INSERT INTO campaign_progress VALUES (1, 5, 2, 0, 0, 0, 0, 0)")
+            db.execute("PRAGMA user_version = 9")
+        store = await sl.Store.open(path)
+        assert await store.campaigns.progress_points(1, [9.0]) == [(5.0, 2, *[0] * 6)]
+        assert (await store.campaigns.get(1))["attempts_count"] == 0
+        await store.close()
+
     @pytest.mark.parametrize("sql", [
         INSERT_CAMPAIGN + "('x', 'fax', 'draft', 't', '', '')",
         INSERT_CAMPAIGN + "('x', 'sms', 'archived', 't', '', '')",
@@ -3139,6 +3151,22 @@ class TestPostgresLocks:
             for status in sl.CampaignStatus}
         assert counted["cancelled"] == 2500
         await connection.close()
+        await store.close()
+
+    async def test_a_version_9_database_migrates_to_counting_attempts(self, fresh_postgres):
+        import asyncpg
+
+        connection = await asyncpg.connect(fresh_postgres)  # the last release before attempts
+        await connection.execute(
+            sl.PG_SCHEMA_3 + "".join(sl.PG_MIGRATIONS[n] for n in range(3, 9))
+            + "INSERT INTO smsleopard_schema VALUES (9);" + INSERT_CAMPAIGN
+            + "('x', 'sms', 'sending', 't', '', '');"
+            "INSERT INTO campaign_progress VALUES (1, 5, 2, 0, 0, 0, 0, 0)")
+        await connection.close()
+        store = await sl.Store.open(fresh_postgres)
+        assert await store.db.schema_version() == sl.SCHEMA_VERSION
+        assert await store.campaigns.progress_points(1, [9.0]) == [(5.0, 2, *[0] * 6)]
+        assert (await store.campaigns.get(1))["attempts_count"] == 0
         await store.close()
 
     async def test_a_pooled_connection_goes_back_with_nothing_to_undo(self, fresh_postgres):
@@ -3932,7 +3960,7 @@ class TestTimeline:
         campaign_id = await h.launch(ids)
         assert (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][0] == {
             "at": sl.utc_iso(T0), **dict.fromkeys(sl.PROGRESS_COUNTS, 0),
-            "settled_per_second": 0.0}
+            "settled_per_second": 0.0, "attempts_per_second": 0.0}
         h.sender.gate.set()
         await h.settle()  # three settled at once; the retry waits for the clock
         h.clock.advance(10)
@@ -3964,13 +3992,66 @@ class TestTimeline:
         await h.settle()
         await h.execute(
             "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
-            "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0 FROM n",
+            "INSERT INTO campaign_progress SELECT ?, ? + v / 100.0, 1, 0, 0, 0, 0, 0, 1 FROM n",
             (campaign_id, T0 - 100))
         await h.execute("UPDATE campaigns SET started_at = ? WHERE id = ?",
                         (sl.utc_iso(T0 - 100), campaign_id))
         points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
         assert 2 <= len(points) <= sl.TIMELINE_POINTS
         assert [p["at"] for p in points] == sorted({p["at"] for p in points})
+
+    async def test_a_retry_is_one_attempt_more_than_the_messages_settled(self, h):
+        ids = await h.add_customers(3)
+        h.sender.script[h.phones[0]] = transient(1)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        h.clock.advance(1)  # the first outcomes are recorded a second in: a progress row
+        h.sender.gate.set()
+        await h.settle()
+        h.clock.advance(10)  # past the retry's backoff
+        done = await h.run_until_done(campaign_id)
+        assert done["stats"] == stats(total=3, sent=3) and sorted(
+            h.sender.attempts.values()) == [1, 1, 2]
+        assert await h.sql("SELECT attempts_count FROM campaigns") == [(4,)]
+        points = (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"]
+        assert [(p["attempts"], p["attempts_per_second"], p["sent"], p["settled_per_second"])
+                for p in points] == [(0, 0.0, 0, 0.0), (3, 3.0, 2, 2.0), (4, 0.1, 3, 0.1)]
+
+    async def test_a_template_failure_or_a_release_is_no_attempt(self, make_harness):
+        h = await make_harness(concurrency=2)
+        ids = await h.add_customers(5)
+        h.sender.gate = asyncio.Event()
+        campaign_id = await h.launch(ids)
+        await h.sender.wait_for_in_flight(2)
+        await act(h, campaign_id, "pause")  # what waits for a slot is released, unattempted
+        h.sender.gate.set()
+        await h.settle()
+
+        async def attempts(campaign_id):
+            return (await h.get(f"/campaigns/{campaign_id}/timeline"))["points"][-1]["attempts"]
+
+        assert (await attempts(campaign_id), h.sender.calls) == (2, 2)
+        await act(h, campaign_id, "resume")
+        await h.run_until_done(campaign_id)
+        assert (await attempts(campaign_id), h.sender.calls) == (5, 5)
+        broken = await h.add_campaign()
+        await h.execute("UPDATE campaigns SET base_template = 'Hi {nickname}' WHERE id = ?",
+                        (broken,))
+        await h.send(broken, {"customer_ids": ids})
+        assert (await h.run_until_done(broken))["stats"] == stats(total=5, failed=5)
+        assert (await attempts(broken), h.sender.calls) == (0, 5)
+
+    async def test_an_attempt_whose_claim_was_lost_is_counted_all_the_same(self, h, caplog):
+        ids = await h.add_customers(2)
+        h.sender.holds[h.phones[0]] = asyncio.Event()
+        await h.launch(ids)
+        await h.sender.wait_for_calls(2)
+        await h.request("DELETE", f"/customers/{ids[0]}", expect=204)  # its message: cancelled
+        h.sender.holds[h.phones[0]].set()
+        await h.settle()
+        assert "had lost their claim" in caplog.text
+        assert await h.sql("SELECT sent_count, cancelled_count, attempts_count "
+                           "FROM campaigns") == [(1, 1, 2)]
 
 
 # ---------------------------------------------------------------------------
@@ -8998,7 +9079,7 @@ def test_a_campaigns_page_draws_its_life_and_names_its_customers(page_service, b
         By.CSS_SELECTOR, "[data-testid=funnel-failed] .value").text.startswith("0")
     chart = page_element(browser, "#rate-chart svg")
     assert chart.get_attribute("role") == "img"
-    assert "settled per second" in browser.find_element(
+    assert "Attempts per second" in browser.find_element(
         By.ID, chart.get_attribute("aria-labelledby")).text
     assert "1 sent" in browser.find_element(By.CSS_SELECTOR, "#outcomes-chart figcaption").text
     (message,) = page_service.call("GET", f"/campaigns/{created['id']}/messages")["data"]
@@ -9038,17 +9119,21 @@ def test_percentages_are_rounded_down_alike_everywhere(page_service, browser):
 LIFE_T0 = datetime.datetime(2026, 12, 6, 3, 0, 12, tzinfo=datetime.UTC).timestamp()
 
 
-def life_points(*moments: tuple[float, int, int]) -> list[dict]:
-    """A timeline's points at (seconds after LIFE_T0, sent, suppressed), the other counts 0,
-    each with its settled_per_second as the API computes it: since the point before."""
+def life_points(*moments: tuple[float, ...]) -> list[dict]:
+    """A timeline's points at (seconds after LIFE_T0, sent, suppressed[, attempts: as many as
+    sent]), the other counts 0, each with its rates as the API computes them: since the point
+    before."""
     points, before = [], None
-    for seconds, sent, suppressed in moments:
-        rate = 0.0 if before is None else (
-            (sent + suppressed - before[1] - before[2]) / (seconds - before[0]))
+    for seconds, sent, suppressed, *retried in moments:
+        attempts = retried[0] if retried else sent
+        rates = (0.0, 0.0) if before is None else tuple(
+            round(change / (seconds - before[0]), 2)
+            for change in (sent + suppressed - before[1] - before[2], attempts - before[3]))
         points.append({"at": sl.utc_iso(LIFE_T0 + seconds), "sent": sent, "failed": 0,
                        "suppressed": suppressed, "cancelled": 0, "delivered": 0,
-                       "undelivered": 0, "settled_per_second": round(rate, 2)})
-        before = (seconds, sent, suppressed)
+                       "undelivered": 0, "attempts": attempts, "settled_per_second": rates[0],
+                       "attempts_per_second": rates[1]})
+        before = (seconds, sent, suppressed, attempts)
     return points
 
 
@@ -9074,27 +9159,28 @@ def open_life(browser, page_service, status: str, points: list[dict]) -> str:
 
 @needs_browser
 def test_a_sending_campaigns_chart_leaves_out_the_second_in_progress(page_service, browser):
-    # 16 a second for 9 s; the last point is 0.2 s into the tenth, nothing recorded in it yet
-    points = life_points(*[(n, 16 * n, 0) for n in range(10)], (9.2, 144, 0))
+    # 20 attempts a second (16 settled) for 9 s; the last point is 0.2 s into the tenth,
+    # nothing recorded in it yet
+    points = life_points(*[(n, 16 * n, 0, 20 * n) for n in range(10)], (9.2, 144, 0, 184))
     caption = open_life(browser, page_service, "sending", points)
-    assert caption == ("Messages settled per second over 9 s: peak 16/s; "
-                       "16/s in the last 1 s."), caption
+    assert caption == ("Attempts per second over 9 s: peak 20/s; "
+                       "20/s in the last 1 s."), caption
     assert len(browser.find_elements(By.CSS_SELECTOR, "#rate-chart svg rect")) == 9
     # the outcomes are drawn to the last point, as they are now
     assert "144 sent" in page_text(browser, "#outcomes-chart figcaption")
 
 
 @needs_browser
-def test_a_campaign_done_within_a_second_never_rates_more_than_it_settled(page_service,
-                                                                          browser):
+def test_a_campaign_done_within_a_second_never_rates_more_than_it_attempted(page_service,
+                                                                            browser):
     # one suppressed at the start, then 13 sent in 18 ms: the API says 722.22/s
     points = life_points((0, 0, 1), (0.018, 13, 1))
     caption = open_life(browser, page_service, "sent", points)
-    assert caption == "Messages settled per second over 1 s: peak 13/s.", caption
+    assert caption == "Attempts per second over 1 s: peak 13/s.", caption
     # a longer one whose last step is short (4 in 0.1 s): it joins the one before, 24 in 1.2 s
     points = life_points((0, 0, 0), (1.1, 20, 0), (2.2, 40, 0), (2.3, 44, 0))
     caption = open_life(browser, page_service, "sent", points)
-    assert caption == "Messages settled per second over 2 s: peak 20/s.", caption
+    assert caption == "Attempts per second over 2 s: peak 20/s.", caption
 
 
 def clock_seconds(label: str) -> int | None:

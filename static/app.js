@@ -309,17 +309,16 @@ function areasSvg(points, series, height) {
 }
 
 const pointTime = pt => new Date(pt.at).getTime();
-const settledCount = pt => pt.sent + pt.failed + pt.suppressed + pt.cancelled;
 
-// A campaign's timeline as steps of messages settled per second, each at least a second long: over less,
-// a rate claims more than was settled (13 messages in 18 ms are not 722/s), so a point closer than that
-// to the step's start is passed over and the step runs on to the next. While the campaign runs, what
-// follows the last whole step is the second in progress, its outcomes still being recorded: it is left
-// out, as an operator reads a last bar as the current rate, not as a drop to 0/s. Once the campaign is
-// over, that rest joins the step before it, or alone counts as one second.
-function settledSteps(points, over) {
+// A campaign's timeline as steps of attempts per second (a retried message makes several), each at least
+// a second long: over less, a rate claims more than was made (13 attempts in 18 ms are not 722/s), so a
+// point closer than that to the step's start is passed over and the step runs on to the next. While the
+// campaign runs, what follows the last whole step is the second in progress, its outcomes still being
+// recorded: it is left out, as an operator reads a last bar as the current rate, not as a drop to 0/s.
+// Once the campaign is over, that rest joins the step before it, or alone counts as one second.
+function attemptSteps(points, over) {
   const step = (a, b) => ({from: pointTime(a), to: Math.max(pointTime(b), pointTime(a) + 1000), start: a, end: b,
-    value: Math.max(0, settledCount(b) - settledCount(a)) / Math.max(1, (pointTime(b) - pointTime(a)) / 1000)});
+    value: Math.max(0, b.attempts - a.attempts) / Math.max(1, (pointTime(b) - pointTime(a)) / 1000)});
   const steps = [];
   let start = points[0];
   for (const pt of points.slice(1)) {
@@ -665,7 +664,7 @@ function showCampaign(id) {
 
   // The campaign's life from GET /campaigns/{id}/timeline, and its funnel from its stats.
   function renderLife(c, life) {
-    const steps = settledSteps(life.points, !!c.finished_at);
+    const steps = attemptSteps(life.points, !!c.finished_at);
     let charts;
     if (!steps.length) {
       charts = h('p', {class: 'hint', id: 'life-empty'}, c.started_at ? 'The chart fills in as messages settle.' : 'Not started yet: the chart shows once it sends.');
@@ -675,17 +674,17 @@ function showCampaign(id) {
       const now = life.points[life.points.length - 1], end = Math.max(to, pointTime(now));
       const time = ms => clockTime(new Date(ms), end - from < 3600e3);
       const peak = Math.max(...steps.map(one => one.value)), last = steps[steps.length - 1];
-      const rate = chartFigure('rate-chart', 'Messages settled per second over ' + duration((to - from) / 1000) + ': peak ' + fmt1(peak) + '/s' +
+      const rate = chartFigure('rate-chart', 'Attempts per second over ' + duration((to - from) / 1000) + ': peak ' + fmt1(peak) + '/s' +
         (c.finished_at ? '.' : '; ' + fmt1(last.value) + '/s in the last ' + duration((last.to - last.from) / 1000) + '.'),
       barsSvg(steps.map(one => ({from: x(one.from), to: x(one.to), value: one.value})), '#b45309', 110),
-      ['Time', {label: 'Settled/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
+      ['Time', {label: 'Attempts/s', cls: 'num'}, {label: 'Sent', cls: 'num'}, {label: 'Failed', cls: 'num'}, {label: 'Suppressed', cls: 'num'}],
       steps.map(one => [time(one.to), fmt1(one.value), num(one.end.sent), num(one.end.failed), num(one.end.suppressed)]));
       const outcomes = chartFigure('outcomes-chart', 'Outcomes so far: ' + num(now.sent) + ' sent, ' + num(now.failed) + ' failed, ' +
         num(now.suppressed + now.cancelled) + ' suppressed or cancelled.',
       areasSvg([...life.points, Object.assign({}, now, {at: new Date(end).toISOString()})].map(pt =>
         Object.assign({x: (pointTime(pt) - from) / (end - from), other: pt.suppressed + pt.cancelled}, pt)),
       [{key: 'sent', colour: '#16a34a'}, {key: 'failed', colour: '#dc2626'}, {key: 'other', colour: '#9aa4b2'}], 110), ['Time', {label: 'Sent', cls: 'num'}], []);
-      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Settled per second'), rate, axis(time(from), time(to))),
+      charts = h('div', {class: 'two'}, h('div', {}, h('h3', {}, 'Attempts per second'), rate, axis(time(from), time(to))),
         h('div', {}, h('h3', {}, 'Outcomes'), outcomes, axis(time(from), time(end))));
       outcomes.querySelector('details').remove();  // the first chart's table holds these numbers too
     }

@@ -1089,11 +1089,6 @@ def finishing_action(sent: int, failed: int) -> Action:
     return Action.FINISH_FAILED if failed and not sent else Action.FINISH_SENT
 
 
-def statuses_allowing(action: Action) -> tuple[str, ...]:
-    """The statuses `action` may start from, for SQL that moves many campaigns at once."""
-    return tuple(sorted(TRANSITIONS[action]))
-
-
 # ---------------------------------------------------------------------------
 # TEMPLATES
 # Pure functions: parse once (cached), render in one pass, count SMS segments.
@@ -1386,9 +1381,6 @@ class Pace:
             return self.rate
         climbed = self.rate + RECOVERY * self.ceiling * max(0.0, now - self.rate_at)
         return min(self.ceiling, climbed)
-
-    def tokens_at_time(self, now: float, rate: float) -> float:
-        return refill(self.tokens, self.tokens_at, rate, now)
 
     def lifted(self, now: float, limit: float | None) -> bool:
         """Whether a throttled channel with no configured limit is back to its ceiling."""
@@ -2041,7 +2033,7 @@ def next_look(pace: Pace, rate: float | None, now: float, took: bool,
         return None
     if rate is None:
         return now + PACE_TICK
-    short = max(1.0, rate * PACE_TICK) - pace.tokens_at_time(now, rate)
+    short = max(1.0, rate * PACE_TICK) - refill(pace.tokens, pace.tokens_at, rate, now)
     return max(now, pace.throttled_until) + max(0.001, short / rate)
 
 
@@ -3711,7 +3703,7 @@ class ClaimStore(Rows):
                 "ORDER BY id", (channel, rate is not None))
             if not campaigns:
                 return PacedClaim(Claim([], {}, []), None, lifted)
-            tokens = math.inf if rate is None else pace.tokens_at_time(now, rate)
+            tokens = math.inf if rate is None else refill(pace.tokens, pace.tokens_at, rate, now)
             allowed = (0 if now < pace.throttled_until else most if rate is None
                        else min(most, whole_tokens(tokens)))
             chosen, waiting = await self._choose_round_robin(tx, campaigns, last, allowed, now)

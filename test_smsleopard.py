@@ -1759,10 +1759,6 @@ class TestLifecycle:
         expected = f"allowed when {status}: {allowed}" if allowed else f"{status} is final"
         assert raised.value.message == f"Campaign 3 is {status}; it cannot unschedule ({expected})"
 
-    def test_statuses_allowing(self):
-        assert sl.statuses_allowing(A.START) == ("draft", "scheduled")
-        assert sl.statuses_allowing(A.FINISH_SENT) == ("sending",)
-
     @pytest.mark.parametrize("sent, failed, action", [
         (1, 0, A.FINISH_SENT), (1, 5, A.FINISH_SENT), (0, 0, A.FINISH_SENT),  # all suppressed
         (0, 1, A.FINISH_FAILED)])

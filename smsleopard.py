@@ -7671,10 +7671,12 @@ async def edit_campaign(request: web.Request) -> web.Response:
         raise invalid(f"give at least one of {', '.join(CAMPAIGN_FIELDS)} to change")
     if fields.keys() & {"channel", "whatsapp_template"}:
         current = await _campaign(request)
-        check_whatsapp_channel(fields.get("channel", current["channel"]),
-                               fields.get("whatsapp_template", current["whatsapp_template"]),
-                               *() if "whatsapp_template" in fields else  # the stored one
-                               ("set whatsapp_template to null in the same change",))
+        if "whatsapp_template" in fields:
+            check_whatsapp_channel(fields.get("channel", current["channel"]),
+                                   fields["whatsapp_template"])
+        else:  # the stored one stands in the way
+            check_whatsapp_channel(fields["channel"], current["whatsapp_template"],
+                                   "set whatsapp_template to null in the same change")
     campaign = await request.app[CAMPAIGNS].edit(campaign_id, fields)
     return json_response(campaign_json(campaign, request.app[CLOCK].now()))
 
@@ -7801,6 +7803,11 @@ async def preview_unsaved(request: web.Request) -> web.Response:
 TIMELINE_POINTS = 60  # points a campaign's timeline answers at most (one index lookup each)
 
 
+def per_second(count: int, seconds: float) -> float:
+    """A rate as the timeline shows it: 0 over no time, never below 0."""
+    return round(max(0, count) / seconds, 2) if seconds > 0 else 0.0
+
+
 async def campaign_timeline(request: web.Request) -> web.Response:
     """A campaign's progress over its life: its counters at up to TIMELINE_POINTS moments
     from its start to its end (or now), each with the rates of attempts and of messages
@@ -7817,15 +7824,13 @@ async def campaign_timeline(request: web.Request) -> web.Response:
                  for n in range(TIMELINE_POINTS - 1)]
         rows = await request.app[STORE].campaigns.progress_points(campaign["id"], times)
         live = ProgressPoint(end, *(campaign[f"{name}_count"] for name in PROGRESS_COUNTS))
-        previous: ProgressPoint | None = None
-        for point in [row for row in rows if row.at < end] + [live]:
-            before = previous or point  # the first has no rate: nothing comes before it
+        shown = [row for row in rows if row.at < end] + [live]
+        for before, point in zip([shown[0], *shown[:-1]], shown, strict=True):  # 1st: no rate
             span = point.at - before.at
-            points.append({**point._asdict(), "at": utc_iso(point.at), **{
-                f"{name}_per_second": round(max(0, getattr(point, name) - getattr(before, name))
-                                            / span, 2) if span > 0 else 0.0
-                for name in ("settled", "attempts")}})
-            previous = point
+            points.append({**point._asdict(), "at": utc_iso(point.at),
+                           "settled_per_second": per_second(point.settled - before.settled, span),
+                           "attempts_per_second": per_second(point.attempts - before.attempts,
+                                                             span)})
     return json_response({"campaign_id": campaign["id"], "started_at": campaign["started_at"],
                           "finished_at": campaign["finished_at"], "points": points})
 

@@ -6716,7 +6716,10 @@ class TestOutcomesAsTheyHappen:
         messages = await h.messages(campaign_id)
         assert {(m["retry_count"], m["last_error"]) for m in messages} == {
             (2, "provider timeout (0.05 s)")}
-        assert len(requests) == 9  # three attempts each, no more
+        # Three attempts each, no more. The service counts them; the server may see fewer, as a
+        # 50 ms time-out can close a connection before the server has read its request.
+        assert await h.sql("SELECT attempts_count FROM campaigns") == [(9,)]
+        assert len(requests) <= 9
         assert not h.app[sl.CRASHED].is_set()
 
     async def test_a_message_erased_in_flight_writes_no_event_and_no_phone(

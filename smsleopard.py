@@ -3221,6 +3221,8 @@ class CampaignStore(Rows):
         finished = [(campaign_id,
                      next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
                     for campaign_id, sent, failed in settled]
+        if not finished:  # nearly every call: no trip to the database for nothing
+            return finished
         stamp = utc_iso(now)
         await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
                              "WHERE id = ?", [(status, stamp, stamp, campaign_id)

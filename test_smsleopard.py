@@ -4112,12 +4112,12 @@ async def stub_provider(aiohttp_server):
     """(stub, an HttpSender pointed at it); the sender's timeout is 0.2 s unless told."""
     senders = []
 
-    async def make(*answers, token="", timeout=0.2):
+    async def make(*answers, token="", answer_within=0.2):
         stub = StubProvider(answers)
         app = sl.web.Application()
         app.router.add_post("/messages", stub.handle)
         server = await aiohttp_server(app)
-        sender = sl.HttpSender(str(server.make_url("/messages")), token, timeout, 10,
+        sender = sl.HttpSender(str(server.make_url("/messages")), token, answer_within, 10,
                                "https://sms.example.com/providers/receipts", sl.Clock())
         await sender.open()
         senders.append(sender)
@@ -4242,7 +4242,7 @@ class TestHttpSender:
 
     async def test_a_certificate_that_does_not_hold_is_transient_not_down(
             self, stub_provider, aiohttp_server, tmp_path):
-        _stub, send = await stub_provider(timeout=30)  # a handshake under load is no time-out
+        _stub, send = await stub_provider(answer_within=30)  # a slow handshake is no time-out
         (tmp_path / "cert.pem").write_text(TEST_CERTIFICATE)  # not a CA we trust
         (tmp_path / "key.pem").write_text(TEST_PRIVATE_KEY)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -6138,6 +6138,9 @@ class SmppGateway(Gateway):
 
     async def close(self) -> None:
         if self._runner is not None:
+            if self._esme.session_state is not self._lib.SmppSessionState.BOUND_TRX:
+                self._unbinding = True  # the bind is lost and no unbind will be written: the
+                self._ready.set()       # library's sender loop ends at once, not in 0.5 s
             with contextlib.suppress(Exception):  # unbind, when bound
                 if self._bound.is_set() and not self._runner.done():
                     await asyncio.wait_for(self._esme.stop(), self._timeout)

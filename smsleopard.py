@@ -2162,7 +2162,10 @@ class SqliteTransaction(Transaction):
         return (await self._connection.execute(sql, _bind(params))).rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        return (await self._connection.executemany(sql, rows)).rowcount
+        """One statement per row; the rows it changed. No rows, no trip to aiosqlite's thread
+        (a group commit's counters and finishes are often empty)."""
+        rows = list(rows)
+        return (await self._connection.executemany(sql, rows)).rowcount if rows else 0
 
 
 async def _connect(path: str, busy_timeout_ms: int, *,
@@ -2670,12 +2673,12 @@ class PostgresTransaction(Transaction):
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Inserts go in one pipelined round; updates and deletes one by one, as their
-        counts matter (a claim lost is found by counting what changed)."""
-        statement = numbered(sql)
-        rows = list(rows)
+        counts matter (a claim lost is found by counting what changed). No rows, no round trip."""
+        statement, rows = numbered(sql), list(rows)
+        if not rows:
+            return 0
         if sql.lstrip().upper().startswith("INSERT"):
-            if rows:
-                await self._connection.executemany(statement, rows)
+            await self._connection.executemany(statement, rows)
             return len(rows)
         prepared = await self._connection.prepare(statement)
         changed = 0
@@ -3221,8 +3224,6 @@ class CampaignStore(Rows):
         finished = [(campaign_id,
                      next_status(CampaignStatus.SENDING, finishing_action(sent, failed)))
                     for campaign_id, sent, failed in settled]
-        if not finished:  # nearly every call: no trip to the database for nothing
-            return finished
         stamp = utc_iso(now)
         await tx.executemany("UPDATE campaigns SET status = ?, updated_at = ?, finished_at = ? "
                              "WHERE id = ?", [(status, stamp, stamp, campaign_id)
